@@ -1,0 +1,1 @@
+"""Benchmarks: csirt measured against this machine's own limits (python -m bench.run)."""

@@ -1,0 +1,177 @@
+"""csirt configuration: one frozen, typed object built from the environment.
+
+Every setting comes from a ``CSIRT_*`` variable; a bad value stops the start with a message that
+names the variable. Tests build their own ``Config`` with :func:`Config.from_env` and a dict.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+OrgKind = Literal["local_government", "business"]
+Interface = Literal["all", "intake", "console"]
+
+ORG_KINDS: tuple[OrgKind, ...] = ("local_government", "business")
+JURISDICTIONS = frozenset({"JP", "EU"})
+LANGUAGES = ("ja", "en")
+DEFAULT_INSTANCE = Path(__file__).resolve().parent / "instance"
+DEFAULT_PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value csirt cannot use."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable}: {message}")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one csirt deployment."""
+
+    database_url: str
+    secret_key: str
+    instance_path: Path
+    org_kind: OrgKind = "local_government"
+    jurisdictions: frozenset[str] = frozenset({"JP"})
+    default_lang: str = "ja"
+    timezone: str = "Asia/Tokyo"
+    org_name: str = "Example City CSIRT"
+    base_url: str = "http://127.0.0.1:5000"
+    cookie_secure: bool = True
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    playbooks_path: Path = DEFAULT_PLAYBOOKS
+    testing: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def with_(self, **changes: Any) -> Config:
+        """Return a copy with some settings changed (tests use this)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, instance_path: Path | None = None
+    ) -> Config:
+        """Build the config from ``CSIRT_*`` variables; raise :class:`ConfigError` on bad values."""
+        env = os.environ if env is None else env
+        instance = Path(env.get("CSIRT_INSTANCE_PATH") or instance_path or DEFAULT_INSTANCE)
+
+        org_kind = env.get("CSIRT_ORG_KIND", "local_government").strip()
+        if org_kind not in ORG_KINDS:
+            raise ConfigError(
+                "CSIRT_ORG_KIND", f"must be one of {', '.join(ORG_KINDS)}, not {org_kind!r}"
+            )
+
+        raw_jurisdictions = env.get("CSIRT_JURISDICTIONS", "JP")
+        jurisdictions = frozenset(
+            part.strip().upper() for part in raw_jurisdictions.split(",") if part.strip()
+        )
+        unknown = sorted(jurisdictions - JURISDICTIONS)
+        if unknown or not jurisdictions:
+            raise ConfigError(
+                "CSIRT_JURISDICTIONS",
+                f"must be a comma-separated list of {', '.join(sorted(JURISDICTIONS))}"
+                f", not {raw_jurisdictions!r}",
+            )
+        jurisdictions = jurisdictions | {"JP"}
+
+        default_lang = env.get("CSIRT_DEFAULT_LANG", "ja").strip()
+        if default_lang not in LANGUAGES:
+            raise ConfigError(
+                "CSIRT_DEFAULT_LANG", f"must be one of {', '.join(LANGUAGES)}, not {default_lang!r}"
+            )
+
+        timezone = env.get("CSIRT_TIMEZONE", "Asia/Tokyo").strip()
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError("CSIRT_TIMEZONE", f"unknown time zone {timezone!r}") from exc
+
+        database_url = env.get("CSIRT_DATABASE_URL", "").strip()
+        if not database_url:
+            database_url = f"sqlite:///{instance / 'csirt.sqlite3'}"
+        if not database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ConfigError(
+                "CSIRT_DATABASE_URL", "must be a sqlite:/// or postgresql+psycopg:// URL"
+            )
+        if database_url.startswith("postgresql:"):
+            database_url = "postgresql+psycopg:" + database_url.removeprefix("postgresql:")
+
+        secret_key = env.get("CSIRT_SECRET_KEY", "").strip()
+        if secret_key and len(secret_key) < 32:
+            raise ConfigError("CSIRT_SECRET_KEY", "must be at least 32 characters long")
+        if not secret_key:
+            secret_key = _instance_secret(instance)
+
+        cookie_secure = _bool(env, "CSIRT_COOKIE_SECURE", default=True)
+        return cls(
+            database_url=database_url,
+            secret_key=secret_key,
+            instance_path=instance,
+            org_kind=org_kind,
+            jurisdictions=jurisdictions,
+            default_lang=default_lang,
+            timezone=timezone,
+            org_name=env.get("CSIRT_ORG_NAME", "Example City CSIRT"),
+            base_url=env.get("CSIRT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            cookie_secure=cookie_secure,
+            session_idle_minutes=_int(env, "CSIRT_SESSION_IDLE_MINUTES", 30),
+            session_absolute_hours=_int(env, "CSIRT_SESSION_ABSOLUTE_HOURS", 12),
+            login_max_failures=_int(env, "CSIRT_LOGIN_MAX_FAILURES", 5),
+            login_lock_minutes=_int(env, "CSIRT_LOGIN_LOCK_MINUTES", 15),
+            playbooks_path=Path(env.get("CSIRT_PLAYBOOKS_PATH") or DEFAULT_PLAYBOOKS),
+            extra={k: v for k, v in env.items() if k.startswith("CSIRT_")},
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(name, "must be greater than zero")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(name, f"must be true or false, not {raw!r}")
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read the generated secret key from the instance folder, creating it on first run."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Create with 0600 so the key is never world-readable, even for a moment.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,114 @@
+"""csirt: incident-response case management for a CSIRT.
+
+``create_app`` builds one of three interfaces from the same code: the public ``intake`` (tips
+and the reporter mailbox), the staff ``console``, or ``all`` of them for a one-machine install.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from flask import Flask, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFProtect
+
+from config import Config
+from csirt import cli, db, i18n, web
+from csirt.api import console as api_console
+from csirt.api import views as api_views
+from csirt.auth import access, admin_views
+from csirt.auth import views as auth_views
+from csirt.auth.service import Hashing
+from csirt.cases import views as case_views
+from csirt.console import views as console_views
+from csirt.intake import views as intake_views
+
+Interface = Literal["all", "intake", "console"]
+INTERFACES: tuple[Interface, ...] = ("all", "intake", "console")
+
+csrf = CSRFProtect()
+
+
+def create_app(config: Config | None = None, interface: Interface = "all") -> Flask:
+    """Build the WSGI app for one interface."""
+    if interface not in INTERFACES:
+        raise ValueError(f"interface must be one of {INTERFACES}, not {interface!r}")
+    config = config or Config.from_env()
+    app = Flask(__name__, instance_path=str(config.instance_path), instance_relative_config=False)
+    app.config.update(
+        CSIRT=config,
+        CSIRT_INTERFACE=interface,
+        SECRET_KEY=config.secret_key,
+        TESTING=config.testing,
+        # The intake's cookie only carries the CSRF token and the language; it is Strict.
+        SESSION_COOKIE_NAME="csirt_intake" if interface == "intake" else "csirt_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=config.cookie_secure,
+        SESSION_COOKIE_SAMESITE="Strict" if interface == "intake" else "Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_absolute_hours),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=config.cookie_secure,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_SSL_STRICT=False,  # Referer is never sent (no-referrer); the token suffices
+        MAX_CONTENT_LENGTH=int(config.extra.get("CSIRT_MAX_UPLOAD_MB", "25")) * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE=config.default_lang,
+        BABEL_DEFAULT_TIMEZONE=config.timezone,
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["csirt.hashing"] = Hashing.create(config.secret_key, fast=config.testing)
+
+    db.init_app(app, config.database_url)
+    # The access hook runs first: an anonymous request is refused before anything else.
+    access.init_app(app, with_login=interface != "intake")
+    csrf.init_app(app)
+    i18n.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+
+    app.register_blueprint(api_views.bp)
+    csrf.exempt(api_views.bp)
+    if interface in ("all", "intake"):
+        app.register_blueprint(intake_views.bp)
+    if interface in ("all", "console"):
+        for blueprint in (
+            auth_views.bp,
+            admin_views.bp,
+            console_views.bp,
+            case_views.bp,
+        ):
+            app.register_blueprint(blueprint)
+        app.register_blueprint(api_console.bp)
+        csrf.exempt(api_console.bp)
+
+    @app.get("/")
+    def root() -> ResponseReturnValue:
+        if interface == "intake":
+            return redirect(url_for("intake.index"))
+        return redirect(url_for("console.dashboard"))
+
+    @app.post("/language")
+    def set_language() -> ResponseReturnValue:
+        lang = request.form.get("lang", "")
+        if lang in i18n.LANGUAGES:
+            session["lang"] = lang
+            _remember_user_language(app, lang)
+        target = request.form.get("next", "")
+        # Only local paths: never an open redirect.
+        if not target.startswith("/") or target.startswith("//"):
+            target = url_for("root")
+        return redirect(target)
+
+    return app
+
+
+def _remember_user_language(app: Flask, lang: str) -> None:
+    if not hasattr(app, "login_manager"):
+        return
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        db_session = db.get_session()
+        current_user.lang = lang
+        db_session.commit()

@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: bearer tokens, RFC 9457 problems, an OpenAPI document."""

@@ -1,0 +1,37 @@
+"""Public API endpoints present on every interface: health and the OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from csirt.api.openapi import build_document, operation
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/health")
+@operation(
+    "Liveness check",
+    public=True,
+    responses={
+        "200": {
+            "description": "The service is up",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"status": {"type": "string", "enum": ["ok"]}},
+                    }
+                }
+            },
+        }
+    },
+)
+def health() -> ResponseReturnValue:
+    return jsonify(status="ok")
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return jsonify(build_document(current_app))

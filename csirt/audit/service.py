@@ -1,0 +1,164 @@
+"""Append to and verify the hash-chained audit log.
+
+Each event's hash covers its content and the previous event's hash, so altering, removing or
+reordering any row breaks the chain from that row on. Appends first bump the single ``audit_head``
+row, which takes a write lock on both SQLite and PostgreSQL, so concurrent appends cannot fork the
+chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from csirt.audit.models import AuditEvent, AuditHead
+from csirt.db import utcnow
+
+GENESIS_HASH = "0" * 64
+HEAD_ID = 1
+
+
+class AuditChainError(RuntimeError):
+    """The audit log cannot be appended to (its head row is missing)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a staff member, or a named system actor such as ``reporter``."""
+
+    id: int | None
+    name: str
+
+
+SYSTEM = Actor(None, "system")
+REPORTER = Actor(None, "reporter")
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    payload = [
+        event.seq,
+        event.at.isoformat(timespec="microseconds"),
+        event.actor_id,
+        event.actor,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.case_id,
+        event.details,
+        event.prev_hash,
+    ]
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor: Actor,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    case_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (it is kept only if the caller commits)."""
+    row = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.last_hash)
+    ).one_or_none()
+    if row is None:
+        raise AuditChainError("audit_head row is missing: run `csirt db upgrade`")
+    seq, prev_hash = row
+    event = AuditEvent(
+        seq=seq,
+        # Microsecond precision survives every backend, so the hash can be recomputed.
+        at=(at or utcnow()),
+        actor_id=actor.id,
+        actor=actor.name,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        case_id=case_id,
+        details=dict(details or {}),
+        prev_hash=prev_hash,
+        hash="",
+    )
+    event.hash = compute_hash(event)
+    session.add(event)
+    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=event.hash))
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    bad_seq: int | None = None
+    reason: str = ""
+
+
+def _events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the chain in order; report the first row that was altered, removed or reordered."""
+    head = session.get(AuditHead, HEAD_ID)
+    if head is None:
+        return VerifyResult(False, 0, None, "audit_head row is missing")
+    head_seq, head_hash = head.seq, head.last_hash
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    checked = 0
+    for event in _events(session):
+        if event.seq != expected_seq:
+            return VerifyResult(
+                False,
+                checked,
+                expected_seq,
+                f"row {expected_seq} is missing (next row found is {event.seq})",
+            )
+        if event.prev_hash != prev_hash:
+            return VerifyResult(
+                False,
+                checked,
+                event.seq,
+                f"row {event.seq} does not follow row {event.seq - 1} (removed or reordered)",
+            )
+        if compute_hash(event) != event.hash:
+            return VerifyResult(False, checked, event.seq, f"row {event.seq} was altered")
+        prev_hash = event.hash
+        expected_seq += 1
+        checked += 1
+    if checked != head_seq:
+        return VerifyResult(
+            False,
+            checked,
+            checked + 1,
+            f"the log ends at row {checked} but the head says {head_seq}: rows were removed",
+        )
+    if prev_hash != head_hash:
+        return VerifyResult(False, checked, checked, f"row {checked} differs from the head hash")
+    return VerifyResult(True, checked)

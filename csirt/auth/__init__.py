@@ -1,0 +1,1 @@
+"""Staff accounts, roles and permissions, sign-in, API tokens."""

@@ -1,0 +1,190 @@
+"""Deny by default: one ``before_request`` decides every request.
+
+An endpoint is reachable without signing in only if it is named in :data:`PUBLIC_ENDPOINTS`.
+Every other endpoint must declare the permission it needs with :func:`requires`; an endpoint
+that declares nothing is refused to everyone, so a forgotten decorator fails closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
+
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, logout_user
+from sqlalchemy import select
+
+from csirt.audit import service as audit
+from csirt.auth import service
+from csirt.auth.models import User
+from csirt.auth.permissions import Permission
+from csirt.db import get_session, utcnow
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The only endpoints anyone may reach without signing in.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "static",
+        "root",
+        "set_language",
+        "auth.login",
+        "auth.login_totp",
+        "api.health",
+        "api.openapi",
+        "intake.index",
+    }
+)
+
+# What a user who must still enrol a second factor may reach.
+ENROLMENT_ENDPOINTS = frozenset(
+    {"auth.account", "auth.totp_setup", "auth.logout", "static", "set_language"}
+)
+
+PERMISSION_ATTR = "_csirt_permission"
+
+
+def requires(permission: Permission) -> Callable[[F], F]:
+    """Declare the permission a view needs; the access hook enforces it."""
+
+    def decorate(view: F) -> F:
+        setattr(view, PERMISSION_ATTR, permission)
+        return view
+
+    return decorate
+
+
+def required_permission(app: Flask, endpoint: str) -> Permission | None:
+    view = app.view_functions.get(endpoint)
+    return cast(Permission | None, getattr(view, PERMISSION_ATTR, None))
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def current_actor() -> audit.Actor:
+    """The signed-in staff member as an audit actor."""
+    if current_user.is_authenticated:
+        return audit.Actor(current_user.id, current_user.username)
+    return audit.Actor(None, "anonymous")
+
+
+def init_app(app: Flask, *, with_login: bool) -> None:
+    """Install the deny-by-default hook; the console also gets staff sign-in."""
+    app.before_request(_enforce)
+    if not with_login:
+        return
+    login_manager = LoginManager()
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = ""
+    login_manager.init_app(app)
+
+    @login_manager.user_loader
+    def _load_from_session(user_id: str) -> User | None:
+        if is_api_request():
+            return None  # the API authenticates by token only (it is CSRF-exempt)
+        ident, _sep, token = user_id.partition(":")
+        if not ident.isdigit():
+            return None
+        user = get_session().get(User, int(ident))
+        if user is None or not user.active or user.session_token != token:
+            return None
+        return user
+
+    @login_manager.request_loader
+    def _load_from_token(_request: Any) -> User | None:
+        if not is_api_request():
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, plain = header.partition(" ")
+        if scheme.lower() != "bearer" or not plain.strip():
+            return None
+        db_session = get_session()
+        user = service.user_for_token(db_session, plain.strip())
+        if user is not None and db_session.dirty:
+            db_session.commit()
+        return user
+
+
+def _deny(status: int, reason: str) -> ResponseReturnValue:
+    if is_api_request():
+        from csirt.api.problems import problem
+
+        title = {401: "Unauthorized", 403: "Forbidden"}.get(status, "Not Found")
+        response = problem(status, title, reason)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="csirt"'
+        return response
+    abort(status)
+
+
+def _record_denial(permission: Permission | None) -> None:
+    # Same session as the request (which has changed nothing yet), committed at once.
+    db_session = get_session()
+    audit.record(
+        db_session,
+        "access.denied",
+        actor=current_actor(),
+        details={
+            "endpoint": request.endpoint,
+            "needs": permission.value if permission else "undeclared",
+        },
+    )
+    db_session.commit()
+
+
+def _session_expired() -> bool:
+    config = current_app.config["CSIRT"]
+    now = utcnow()
+    auth_at = session.get("auth_at")
+    seen_at = session.get("seen_at")
+    if auth_at is None or seen_at is None:
+        return True
+    if now - datetime.fromisoformat(auth_at) > timedelta(hours=config.session_absolute_hours):
+        return True
+    return now - datetime.fromisoformat(seen_at) > timedelta(minutes=config.session_idle_minutes)
+
+
+def _enforce() -> ResponseReturnValue | None:
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # no such route: let Flask answer 404/405
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not hasattr(current_app, "login_manager"):
+        return _deny(404, "not found")  # the intake has no staff routes at all
+    if not current_user.is_authenticated:
+        if is_api_request():
+            return _deny(401, "a valid bearer token is required")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not is_api_request():
+        if _session_expired():
+            logout_user()
+            session.clear()
+            flash(_("Your session has expired. Please sign in again."), "info")
+            return redirect(url_for("auth.login"))
+        session["seen_at"] = utcnow().isoformat()
+        if session.get("must_enrol_totp") and endpoint not in ENROLMENT_ENDPOINTS:
+            flash(_("Your role requires a second factor. Please set it up now."), "warning")
+            return redirect(url_for("auth.totp_setup"))
+    permission = required_permission(current_app, endpoint)
+    if permission is None or not current_user.can(permission):
+        _record_denial(permission)
+        return _deny(403, "you do not have permission for this action")
+    g.permission = permission
+    return None
+
+
+def permission_required_users(permission: Permission) -> list[User]:
+    """Active users holding a permission (e.g. every intake officer to seal a tip to)."""
+    users = get_session().scalars(select(User).where(User.active.is_(True))).all()
+    return [u for u in users if u.can(permission)]
+
+
+def login_required_view(view: F) -> F:
+    """Mark a view as needing only a signed-in user (their own account pages)."""
+    return requires(Permission.ACCOUNT)(view)

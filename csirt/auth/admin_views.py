@@ -1,0 +1,128 @@
+"""User administration: accounts, roles, unlocks, and which roles need a second factor."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from csirt.auth import service
+from csirt.auth.access import current_actor, requires
+from csirt.auth.forms import ConfirmForm, SecurityForm, UserCreateForm, UserEditForm
+from csirt.auth.models import User
+from csirt.auth.permissions import Permission, Role
+from csirt.db import get_session
+
+bp = Blueprint("admin", __name__, url_prefix="/console/admin")
+
+
+def _hashing() -> service.Hashing:
+    hashing: service.Hashing = current_app.extensions["csirt.hashing"]
+    return hashing
+
+
+@bp.get("/users")
+@requires(Permission.USER_MANAGE)
+def users() -> ResponseReturnValue:
+    rows = get_session().scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=rows, confirm_form=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Permission.USER_MANAGE)
+def user_new() -> ResponseReturnValue:
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        db_session = get_session()
+        try:
+            user = service.create_user(
+                db_session,
+                _hashing(),
+                form.username.data,
+                form.password.data,
+                [Role(r) for r in form.roles.data],
+                actor=current_actor(),
+                display_name=form.display_name.data or "",
+                email=form.email.data or None,
+                department=form.department.data or None,
+            )
+        except service.UserExistsError:
+            form.username.errors.append(_("This username is taken."))
+        except service.PasswordPolicyError as exc:
+            form.password.errors.append("; ".join(exc.reasons))
+        except service.AuthError as exc:
+            form.username.errors.append(str(exc))
+        else:
+            db_session.commit()
+            flash(_("User %(name)s was created.", name=user.username), "success")
+            return redirect(url_for("admin.users"))
+        return render_template("admin/user_new.html", form=form), 400
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires(Permission.USER_MANAGE)
+def user_edit(user_id: int) -> ResponseReturnValue:
+    db_session = get_session()
+    user = db_session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = UserEditForm(obj=user)
+    if not form.is_submitted():
+        form.roles.data = sorted(r.value for r in user.role_set)
+        form.active.data = user.active
+    if form.validate_on_submit():
+        user.display_name = form.display_name.data or user.username
+        user.email = form.email.data or None
+        user.department = form.department.data or None
+        if user.active != form.active.data:
+            user.active = bool(form.active.data)
+            from csirt.audit import service as audit
+
+            audit.record(
+                db_session,
+                "user.active",
+                actor=current_actor(),
+                object_type="user",
+                object_id=user.id,
+                details={"active": user.active},
+            )
+        service.set_roles(
+            db_session, user, [Role(r) for r in form.roles.data], actor=current_actor()
+        )
+        db_session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_edit.html", form=form, user=user, confirm_form=ConfirmForm())
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@requires(Permission.USER_MANAGE)
+def user_unlock(user_id: int) -> ResponseReturnValue:
+    db_session = get_session()
+    user = db_session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        service.unlock(db_session, user, actor=current_actor())
+        db_session.commit()
+        flash(_("The account was unlocked."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.route("/security", methods=["GET", "POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def security() -> ResponseReturnValue:
+    db_session = get_session()
+    form = SecurityForm()
+    if not form.is_submitted():
+        form.totp_roles.data = sorted(r.value for r in service.totp_required_roles(db_session))
+    if form.validate_on_submit():
+        service.set_totp_required_roles(
+            db_session, [Role(r) for r in form.totp_roles.data], actor=current_actor()
+        )
+        db_session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.security"))
+    return render_template("admin/security.html", form=form)

@@ -1,0 +1,133 @@
+"""Forms of the sign-in, account and user-administration pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from csirt.auth.permissions import Role
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.INTAKE_OFFICER: _l("Intake officer"),
+    Role.CUSTODIAN: _l("Identity custodian"),
+    Role.RESPONDER: _l("Responder"),
+    Role.LEAD: _l("Lead"),
+    Role.PR: _l("Public relations"),
+    Role.COMMITTEE: _l("Committee member"),
+    Role.AUDITOR: _l("Auditor"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def role_choices() -> list[tuple[str, str]]:
+    return [(role.value, str(label)) for role, label in ROLE_LABELS.items()]
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Sign in"))
+
+
+class SecondFactorForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=32)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True},
+    )
+    submit = SubmitField(_l("Verify"))
+
+
+class TotpSetupForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(
+        _l("Code shown by your authenticator app"),
+        validators=[DataRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("Six digits."))],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    submit = SubmitField(_l("Turn on two-step sign-in"))
+
+
+class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class TokenForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=100)])
+    submit = SubmitField(_l("Create token"))
+
+
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    """A form with only the CSRF token, for buttons that change something."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class UserCreateForm(FlaskForm):  # type: ignore[misc]
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9._-]+$")],
+    )
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=128)])
+    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
+    department = StringField(_l("Department"), validators=[Optional(), Length(max=128)])
+    roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Create user"))
+
+
+class UserEditForm(FlaskForm):  # type: ignore[misc]
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=128)])
+    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
+    department = StringField(_l("Department"), validators=[Optional(), Length(max=128)])
+    roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
+    active = BooleanField(_l("Account is active"))
+    submit = SubmitField(_l("Save"))
+
+
+class SecurityForm(FlaskForm):  # type: ignore[misc]
+    totp_roles = MultiCheckboxField(
+        _l("Roles that must use two-step sign-in"), choices=role_choices
+    )
+    submit = SubmitField(_l("Save"))

@@ -1,0 +1,496 @@
+"""Staff accounts: passwords (Argon2id), TOTP with recovery codes, lockout, API tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from csirt.audit import service as audit
+from csirt.auth.models import ApiToken, RecoveryCode, Setting, User, UserRole
+from csirt.auth.permissions import DEFAULT_TOTP_ROLES, Role
+from csirt.db import utcnow
+
+MIN_PASSWORD_LENGTH = 12
+RECOVERY_CODE_COUNT = 10
+TOKEN_PREFIX = "csirt_"  # noqa: S105 (a prefix, not a secret)
+TOTP_ROLES_KEY = "security.totp_roles"
+TOTP_ISSUER = "csirt"
+
+# A small bundled list of passwords that must never be accepted, checked case-insensitively.
+COMMON_PASSWORDS = frozenset(
+    (
+        "123456789012",
+        "password1234",
+        "passwordpassword",
+        "qwertyuiopas",
+        "1q2w3e4r5t6y",
+        "administrator",
+        "changemechangeme",
+        "letmeinletmein",
+        "welcomewelcome",
+        "iloveyouiloveyou",
+        "aaaaaaaaaaaa",
+        "111111111111",
+        "000000000000",
+        "abc123abc123",
+        "password123!",
+        "p@ssw0rd1234",
+        "qwerty123456",
+        "123456123456",
+        "trustno1trustno1",
+        "sakaicity2015",
+        "csirtcsirtcsirt",
+        "passw0rdpassw0rd",
+        "adminadminadmin",
+        "1234567890ab",
+        "monkeymonkey",
+        "dragondragon",
+        "football1234",
+        "baseball1234",
+        "sunshine1234",
+        "princess1234",
+        "shadowshadow",
+    )
+)
+
+
+class AuthError(Exception):
+    """Base for account errors shown to the user."""
+
+
+class InvalidCredentialsError(AuthError):
+    """Unknown user, wrong password, or inactive account (never says which)."""
+
+
+class AccountLockedError(AuthError):
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(f"locked until {until.isoformat()}")
+
+
+class InvalidCodeError(AuthError):
+    """A TOTP or recovery code that is wrong, expired or already used."""
+
+
+class PasswordPolicyError(AuthError):
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
+
+
+class UserExistsError(AuthError):
+    pass
+
+
+@dataclass(frozen=True)
+class Hashing:
+    """Password hashing and the secret that seals TOTP seeds, from the app's config."""
+
+    hasher: PasswordHasher
+    secret_key: str
+
+    @classmethod
+    def create(cls, secret_key: str, *, fast: bool = False) -> Hashing:
+        if fast:  # tests only: same algorithm, tiny cost
+            return cls(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1), secret_key)
+        # Argon2id, 64 MiB, 3 passes: OWASP's recommended floor is 19 MiB/2 passes.
+        return cls(PasswordHasher(time_cost=3, memory_cost=65536, parallelism=2), secret_key)
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        return self.hasher.hash(secrets.token_hex(16))
+
+    def spend_time(self, password: str) -> None:
+        """Verify against a throwaway hash, so unknown usernames take as long as known ones."""
+        with contextlib.suppress(VerificationError):
+            self.hasher.verify(self._dummy_hash, password)
+
+    def _box(self) -> SecretBox:
+        key = hashlib.blake2b(
+            self.secret_key.encode(), person=b"csirt-totp-seed", digest_size=32
+        ).digest()
+        return SecretBox(key)
+
+    def seal_seed(self, seed: str) -> bytes:
+        return bytes(self._box().encrypt(seed.encode()))
+
+    def open_seed(self, sealed: bytes) -> str:
+        try:
+            return bytes(self._box().decrypt(sealed)).decode()
+        except CryptoError as exc:
+            raise InvalidCodeError("second factor cannot be read (secret key changed?)") from exc
+
+
+def check_password_policy(password: str, username: str) -> None:
+    """Raise :class:`PasswordPolicyError` listing every rule the password breaks."""
+    reasons = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        reasons.append(f"at least {MIN_PASSWORD_LENGTH} characters")
+    if len(username) >= 3 and username.lower() in password.lower():
+        reasons.append("must not contain the username")
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        reasons.append("too common or too simple")
+    if reasons:
+        raise PasswordPolicyError(reasons)
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def create_user(
+    session: Session,
+    hashing: Hashing,
+    username: str,
+    password: str,
+    roles: list[Role],
+    *,
+    actor: audit.Actor,
+    display_name: str = "",
+    email: str | None = None,
+    department: str | None = None,
+    check_policy: bool = True,
+) -> User:
+    """Create a staff account (the caller commits)."""
+    username = username.strip()
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("_", "").replace("-", "").replace(".", "").isalnum()
+    ):
+        raise AuthError("username: letters, digits, '.', '-' and '_' only, at most 64")
+    if get_user(session, username) is not None:
+        raise UserExistsError(username)
+    if check_policy:
+        check_password_policy(password, username)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        email=email,
+        department=department,
+        password_hash=hashing.hasher.hash(password),
+        session_token=secrets.token_hex(16),
+        roles=[UserRole(role=Role(r).value) for r in dict.fromkeys(roles)],
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        "user.create",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        details={"username": username, "roles": sorted(r.value for r in user.role_set)},
+    )
+    return user
+
+
+def set_roles(session: Session, user: User, roles: list[Role], *, actor: audit.Actor) -> None:
+    before = sorted(r.value for r in user.role_set)
+    user.roles = [UserRole(role=Role(r).value) for r in dict.fromkeys(roles)]
+    after = sorted(Role(r).value for r in dict.fromkeys(roles))
+    if before != after:
+        audit.record(
+            session,
+            "user.roles",
+            actor=actor,
+            object_type="user",
+            object_id=user.id,
+            details={"username": user.username, "before": before, "after": after},
+        )
+
+
+def set_password(
+    session: Session, hashing: Hashing, user: User, password: str, *, actor: audit.Actor
+) -> None:
+    check_password_policy(password, user.username)
+    user.password_hash = hashing.hasher.hash(password)
+    user.password_changed_at = utcnow()
+    user.session_token = secrets.token_hex(16)  # every other session ends
+    audit.record(session, "user.password", actor=actor, object_type="user", object_id=user.id)
+
+
+def authenticate(
+    session: Session,
+    hashing: Hashing,
+    username: str,
+    password: str,
+    *,
+    max_failures: int,
+    lock_minutes: int,
+) -> User:
+    """Check a username and password; count failures and lock the account after too many.
+
+    The caller commits in every case, so that failures and locks are kept.
+    """
+    user = get_user(session, username.strip())
+    now = utcnow()
+    if user is None:
+        # Spend the same time as a real check so that timing does not reveal valid usernames.
+        hashing.spend_time(password)
+        audit.record(
+            session,
+            "login.failure",
+            actor=audit.Actor(None, "anonymous"),
+            details={"reason": "unknown_user"},
+        )
+        raise InvalidCredentialsError()
+    actor = audit.Actor(user.id, user.username)
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(session, "login.locked", actor=actor, object_type="user", object_id=user.id)
+        raise AccountLockedError(user.locked_until)
+    try:
+        hashing.hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        details: dict[str, object] = {"reason": "bad_password", "failures": user.failed_logins}
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + timedelta(minutes=lock_minutes)
+            user.failed_logins = 0
+            details["locked_until"] = user.locked_until.isoformat()
+        audit.record(
+            session,
+            "login.failure",
+            actor=actor,
+            object_type="user",
+            object_id=user.id,
+            details=details,
+        )
+        raise InvalidCredentialsError() from None
+    if not user.active:
+        audit.record(
+            session,
+            "login.failure",
+            actor=actor,
+            object_type="user",
+            object_id=user.id,
+            details={"reason": "inactive"},
+        )
+        raise InvalidCredentialsError()
+    if hashing.hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hashing.hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+def complete_login(session: Session, user: User, *, method: str) -> None:
+    user.last_login_at = utcnow()
+    audit.record(
+        session,
+        "login.success",
+        actor=audit.Actor(user.id, user.username),
+        object_type="user",
+        object_id=user.id,
+        details={"method": method},
+    )
+
+
+def unlock(session: Session, user: User, *, actor: audit.Actor) -> None:
+    user.locked_until = None
+    user.failed_logins = 0
+    audit.record(session, "user.unlock", actor=actor, object_type="user", object_id=user.id)
+
+
+# --- second factor ---------------------------------------------------------------------------
+
+
+def totp_required_roles(session: Session) -> frozenset[Role]:
+    setting = session.get(Setting, TOTP_ROLES_KEY)
+    if setting is None:
+        return DEFAULT_TOTP_ROLES
+    return frozenset(Role(r) for r in setting.value)
+
+
+def set_totp_required_roles(session: Session, roles: list[Role], *, actor: audit.Actor) -> None:
+    values = sorted(Role(r).value for r in roles)
+    setting = session.get(Setting, TOTP_ROLES_KEY)
+    if setting is None:
+        session.add(Setting(key=TOTP_ROLES_KEY, value=values))
+    else:
+        setting.value = values
+    audit.record(session, "settings.totp_roles", actor=actor, details={"roles": values})
+
+
+def totp_required(session: Session, user: User) -> bool:
+    return bool(user.role_set & totp_required_roles(session))
+
+
+def new_totp_seed() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(seed: str, username: str) -> str:
+    return pyotp.TOTP(seed).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
+
+
+def _verify_totp(seed: str, code: str, last_step: int | None) -> int:
+    """Return the time step the code matched; refuse codes of already used steps."""
+    code = "".join(ch for ch in code if ch.isdigit())
+    totp = pyotp.TOTP(seed)
+    now = utcnow()
+    for offset in (0, -1, 1):
+        at = now + timedelta(seconds=offset * totp.interval)
+        step = totp.timecode(at)
+        if secrets.compare_digest(totp.at(at), code) and (last_step is None or step > last_step):
+            return step
+    raise InvalidCodeError()
+
+
+def enable_totp(session: Session, hashing: Hashing, user: User, seed: str, code: str) -> list[str]:
+    """Check the first code from the authenticator, switch TOTP on, return fresh recovery codes."""
+    user.totp_last_step = _verify_totp(seed, code, None)
+    user.totp_secret = hashing.seal_seed(seed)
+    user.totp_enabled = True
+    codes = _new_recovery_codes(user)
+    audit.record(
+        session,
+        "totp.enable",
+        actor=audit.Actor(user.id, user.username),
+        object_type="user",
+        object_id=user.id,
+    )
+    return codes
+
+
+def disable_totp(session: Session, user: User, *, actor: audit.Actor) -> None:
+    user.totp_enabled = False
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.recovery_codes = []
+    audit.record(session, "totp.disable", actor=actor, object_type="user", object_id=user.id)
+
+
+def _hash_code(code: str) -> str:
+    normalized = "".join(ch for ch in code.lower() if ch.isalnum())
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(5)  # 40 bits each, single use, rate limited
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    user.recovery_codes = [RecoveryCode(code_hash=_hash_code(c)) for c in codes]
+    return codes
+
+
+def verify_second_factor(session: Session, hashing: Hashing, user: User, code: str) -> str:
+    """Accept a TOTP code or an unused recovery code; return which was used."""
+    if not user.totp_enabled or user.totp_secret is None:
+        raise InvalidCodeError()
+    actor = audit.Actor(user.id, user.username)
+    digits = "".join(ch for ch in code if ch.isdigit())
+    if len(digits) == 6 and len(code.strip()) <= 7:
+        try:
+            user.totp_last_step = _verify_totp(
+                hashing.open_seed(user.totp_secret), digits, user.totp_last_step
+            )
+            return "totp"
+        except InvalidCodeError:
+            audit.record(
+                session,
+                "login.failure",
+                actor=actor,
+                object_type="user",
+                object_id=user.id,
+                details={"reason": "bad_totp"},
+            )
+            raise
+    wanted = _hash_code(code)
+    for recovery in user.recovery_codes:
+        if recovery.used_at is None and secrets.compare_digest(recovery.code_hash, wanted):
+            recovery.used_at = utcnow()
+            audit.record(
+                session, "login.recovery_code", actor=actor, object_type="user", object_id=user.id
+            )
+            return "recovery_code"
+    audit.record(
+        session,
+        "login.failure",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        details={"reason": "bad_recovery_code"},
+    )
+    raise InvalidCodeError()
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is enough: nobody can guess the preimage.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    session: Session,
+    user: User,
+    *,
+    name: str = "",
+    actor: audit.Actor,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create an API token; the plain token is returned once and never stored."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name[:100],
+        token_hash=_token_hash(plain),
+        prefix=plain[:12],
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        "token.create",
+        actor=actor,
+        object_type="api_token",
+        object_id=token.id,
+        details={"user": user.username, "name": token.name},
+    )
+    return token, plain
+
+
+def revoke_token(session: Session, token: ApiToken, *, actor: audit.Actor) -> None:
+    token.revoked_at = utcnow()
+    audit.record(
+        session,
+        "token.revoke",
+        actor=actor,
+        object_type="api_token",
+        object_id=token.id,
+        details={"user": token.user.username},
+    )
+
+
+def user_for_token(session: Session, plain: str) -> User | None:
+    """The active user a bearer token belongs to, or None (unknown, revoked or expired)."""
+    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plain)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    # Only write when it matters, so that API reads stay reads.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
+        token.last_used_at = now
+    return token.user

@@ -1,0 +1,320 @@
+"""Sign-in (password, then second factor), sign-out, and the user's own account page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import segno
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from csirt.auth import service
+from csirt.auth.access import current_actor, requires
+from csirt.auth.forms import (
+    ConfirmForm,
+    LoginForm,
+    PasswordChangeForm,
+    SecondFactorForm,
+    TokenForm,
+    TotpSetupForm,
+)
+from csirt.auth.models import ApiToken, User
+from csirt.auth.permissions import Permission
+from csirt.db import get_session, utcnow
+from csirt.ratelimit import RateLimiter
+
+bp = Blueprint("auth", __name__, url_prefix="/console")
+
+PENDING_MINUTES = 5
+
+
+@bp.record_once
+def _install_limiters(state: BlueprintSetupState) -> None:
+    # Per-username and per-client throttles, in memory only (see csirt.ratelimit).
+    state.app.extensions["csirt.login_limits"] = (
+        RateLimiter(limit=10, window=300),
+        RateLimiter(limit=30, window=300),
+    )
+
+
+def _hashing() -> service.Hashing:
+    hashing: service.Hashing = current_app.extensions["csirt.hashing"]
+    return hashing
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/console") and not target.startswith("//"):
+        return target
+    return url_for("console.dashboard")
+
+
+def _throttled(username: str) -> bool:
+    per_user, per_client = current_app.extensions["csirt.login_limits"]
+    client = request.remote_addr or "-"
+    return not (per_user.hit(username.lower()) and per_client.hit(client))
+
+
+def _clear_session() -> None:
+    """Forget everything but the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def _start_session(user: User, method: str) -> ResponseReturnValue:
+    db_session = get_session()
+    service.complete_login(db_session, user, method=method)
+    must_enrol = service.totp_required(db_session, user) and not user.totp_enabled
+    db_session.commit()
+    target = _safe_next(session.pop("pending_next", None))
+    _clear_session()  # a fresh session on every sign-in: no fixation
+    login_user(user)
+    now = utcnow().isoformat()
+    session["auth_at"] = now
+    session["seen_at"] = now
+    if must_enrol:
+        session["must_enrol_totp"] = True
+        return redirect(url_for("auth.totp_setup"))
+    return redirect(target)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("console.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        if _throttled(username):
+            flash(_("Too many attempts. Wait a few minutes and try again."), "error")
+            return render_template("auth/login.html", form=form), 429
+        db_session = get_session()
+        config = current_app.config["CSIRT"]
+        try:
+            user = service.authenticate(
+                db_session,
+                _hashing(),
+                username,
+                form.password.data,
+                max_failures=config.login_max_failures,
+                lock_minutes=config.login_lock_minutes,
+            )
+        except service.AccountLockedError:
+            db_session.commit()
+            flash(
+                _(
+                    "This account is locked for a while after repeated failures. "
+                    "Try again later or ask an administrator to unlock it."
+                ),
+                "error",
+            )
+            return render_template("auth/login.html", form=form), 403
+        except service.InvalidCredentialsError:
+            db_session.commit()
+            flash(_("Wrong username or password."), "error")
+            return render_template("auth/login.html", form=form), 401
+        db_session.commit()
+        next_target = request.args.get("next")
+        if user.totp_enabled:
+            _clear_session()
+            session["pending_user"] = user.id
+            session["pending_at"] = utcnow().isoformat()
+            session["pending_next"] = next_target
+            return redirect(url_for("auth.login_totp"))
+        session["pending_next"] = next_target
+        return _start_session(user, "password")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+def login_totp() -> ResponseReturnValue:
+    user_id = session.get("pending_user")
+    pending_at = session.get("pending_at")
+    if (
+        user_id is None
+        or pending_at is None
+        or utcnow() - datetime.fromisoformat(pending_at) > timedelta(minutes=PENDING_MINUTES)
+    ):
+        session.pop("pending_user", None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    db_session = get_session()
+    user = db_session.get(User, int(user_id))
+    if user is None or not user.active:
+        session.clear()
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        if _throttled(user.username):
+            flash(_("Too many attempts. Wait a few minutes and try again."), "error")
+            return render_template("auth/login_totp.html", form=form), 429
+        try:
+            method = service.verify_second_factor(db_session, _hashing(), user, form.code.data)
+        except service.InvalidCodeError:
+            db_session.commit()
+            flash(_("That code is not valid."), "error")
+            return render_template("auth/login_totp.html", form=form), 401
+        session.pop("pending_user", None)
+        return _start_session(user, f"password+{method}")
+    return render_template("auth/login_totp.html", form=form)
+
+
+@bp.post("/logout")
+@requires(Permission.ACCOUNT)
+def logout() -> ResponseReturnValue:
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        logout_user()
+        _clear_session()
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@requires(Permission.ACCOUNT)
+def account() -> ResponseReturnValue:
+    tokens = (
+        get_session()
+        .scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at.desc())
+        )
+        .all()
+    )
+    return render_template(
+        "auth/account.html",
+        password_form=PasswordChangeForm(),
+        token_form=TokenForm(),
+        confirm_form=ConfirmForm(),
+        tokens=tokens,
+        totp_required=service.totp_required(get_session(), current_user),
+    )
+
+
+@bp.post("/account/password")
+@requires(Permission.ACCOUNT)
+def change_password() -> ResponseReturnValue:
+    form = PasswordChangeForm()
+    db_session = get_session()
+    if form.validate_on_submit():
+        try:
+            _hashing().hasher.verify(current_user.password_hash, form.current.data)
+        except Exception:  # argon2 raises several kinds; all mean "wrong"
+            form.current.errors.append(_("The current password is wrong."))
+        else:
+            try:
+                service.set_password(
+                    db_session, _hashing(), current_user, form.new.data, actor=current_actor()
+                )
+            except service.PasswordPolicyError as exc:
+                form.new.errors.extend(_password_reasons(exc))
+            else:
+                db_session.commit()
+                login_user(current_user._get_current_object())  # new session id
+                flash(_("Your password was changed. Other sessions were signed out."), "success")
+                return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/account.html",
+        password_form=form,
+        token_form=TokenForm(),
+        confirm_form=ConfirmForm(),
+        tokens=[],
+        totp_required=service.totp_required(db_session, current_user),
+    ), 400
+
+
+def _password_reasons(exc: service.PasswordPolicyError) -> list[str]:
+    messages = {
+        f"at least {service.MIN_PASSWORD_LENGTH} characters": _(
+            "Use at least %(n)d characters.", n=service.MIN_PASSWORD_LENGTH
+        ),
+        "must not contain the username": _("Do not include your username."),
+        "too common or too simple": _("This password is too common or too simple."),
+    }
+    return [messages.get(reason, reason) for reason in exc.reasons]
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"])
+@requires(Permission.ACCOUNT)
+def totp_setup() -> ResponseReturnValue:
+    db_session = get_session()
+    if current_user.totp_enabled:
+        flash(_("Two-step sign-in is already on."), "info")
+        return redirect(url_for("auth.account"))
+    seed = session.get("totp_seed") or service.new_totp_seed()
+    session["totp_seed"] = seed
+    form = TotpSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = service.enable_totp(db_session, _hashing(), current_user, seed, form.code.data)
+        except service.InvalidCodeError:
+            form.code.errors.append(_("That code does not match. Check the time on your phone."))
+        else:
+            db_session.commit()
+            session.pop("totp_seed", None)
+            session.pop("must_enrol_totp", None)
+            return render_template("auth/recovery_codes.html", codes=codes)
+    uri = service.provisioning_uri(seed, current_user.username)
+    qr_svg = segno.make(uri, error="m").svg_data_uri(scale=5)
+    grouped = " ".join(seed[i : i + 4] for i in range(0, len(seed), 4))
+    return render_template("auth/totp_setup.html", form=form, qr=qr_svg, seed=grouped, uri=uri)
+
+
+@bp.post("/account/two-step/off")
+@requires(Permission.ACCOUNT)
+def totp_disable() -> ResponseReturnValue:
+    db_session = get_session()
+    if ConfirmForm().validate_on_submit():
+        if service.totp_required(db_session, current_user):
+            flash(_("Your role requires two-step sign-in; it cannot be turned off."), "error")
+        else:
+            service.disable_totp(db_session, current_user, actor=current_actor())
+            db_session.commit()
+            flash(_("Two-step sign-in is off."), "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/tokens")
+@requires(Permission.ACCOUNT)
+def token_create() -> ResponseReturnValue:
+    form = TokenForm()
+    if not form.validate_on_submit():
+        flash(_("Give the token a name."), "error")
+        return redirect(url_for("auth.account"))
+    db_session = get_session()
+    _token, plain = service.create_token(
+        db_session, current_user, name=form.name.data, actor=current_actor()
+    )
+    db_session.commit()
+    return render_template("auth/token_created.html", token=plain)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@requires(Permission.ACCOUNT)
+def token_revoke(token_id: int) -> ResponseReturnValue:
+    db_session = get_session()
+    token = db_session.get(ApiToken, token_id)
+    if (
+        ConfirmForm().validate_on_submit()
+        and token is not None
+        and (token.user_id == current_user.id)
+    ):
+        service.revoke_token(db_session, token, actor=current_actor())
+        db_session.commit()
+        flash(_("The token was revoked."), "info")
+    return redirect(url_for("auth.account"))

@@ -1,0 +1,1 @@
+"""The public intake: tips, whistleblower reports and the reporter's mailbox."""

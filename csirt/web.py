@@ -1,0 +1,85 @@
+"""What every response gets: security headers, error pages, template helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Response, current_app, render_template, request
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from csirt.api.problems import problem
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if request.endpoint != "static":
+        # Case data and tips must not linger in browser or proxy caches.
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def handle_http_error(error: HTTPException) -> Any:
+    code = error.code or 500
+    if request.path.startswith("/api/"):
+        detail = error.description if code < 500 else ""
+        response = problem(code, error.name, detail or "")
+        if code == 405 and error.get_response().headers.get("Allow"):
+            response.headers["Allow"] = error.get_response().headers["Allow"]
+        return response
+    return render_template("error.html", code=code, title=error.name), code
+
+
+def handle_unexpected(error: Exception) -> Any:
+    # Never echo the exception: it could carry user content. The traceback goes to the log.
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.endpoint)
+    if request.path.startswith("/api/"):
+        return problem(500, "Internal Server Error")
+    return render_template("error.html", code=500, title=_("Something went wrong")), 500
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return str(format_datetime(value, fmt))
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(security_headers)
+    app.register_error_handler(HTTPException, handle_http_error)
+    if not app.testing:
+        app.register_error_handler(Exception, handle_unexpected)
+    from csirt import labels
+    from csirt.auth.permissions import Permission
+    from csirt.db import utcnow
+
+    app.jinja_env.filters["dt"] = local_datetime
+    app.jinja_env.globals["Permission"] = Permission
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["role_label"] = labels.role_label
+    app.jinja_env.globals["phase_label"] = labels.phase_label
+    app.jinja_env.globals["now"] = utcnow
+    app.jinja_env.globals["interface"] = lambda: current_app.config["CSIRT_INTERFACE"]
+    app.jinja_env.globals["org_name"] = lambda: current_app.config["CSIRT"].org_name

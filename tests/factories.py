@@ -1,0 +1,61 @@
+"""Test factories with traits, e.g. ``users.create(roles=["lead"], totp=True)``."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pyotp
+from sqlalchemy.orm import Session
+
+from csirt.audit.service import Actor
+from csirt.auth import service
+from csirt.auth.models import User
+from csirt.auth.permissions import Role
+
+_counter = itertools.count(1)
+DEFAULT_PASSWORD = "correct horse battery staple"
+FACTORY = Actor(None, "factory")
+
+
+@dataclass
+class CreatedUser:
+    user: User
+    password: str
+    totp_seed: str | None
+
+
+class UserFactory:
+    def __init__(self, session: Session, hashing: service.Hashing) -> None:
+        self.session = session
+        self.hashing = hashing
+
+    def create(
+        self,
+        roles: list[str] | None = None,
+        *,
+        username: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        totp: bool = False,
+        department: str | None = None,
+        active: bool = True,
+    ) -> CreatedUser:
+        name = username or f"user{next(_counter)}"
+        user = service.create_user(
+            self.session,
+            self.hashing,
+            name,
+            password,
+            [Role(r) for r in (roles or ["responder"])],
+            actor=FACTORY,
+            department=department,
+        )
+        user.active = active
+        seed = None
+        if totp:
+            seed = pyotp.random_base32()
+            service.enable_totp(self.session, self.hashing, user, seed, pyotp.TOTP(seed).now())
+            # Let the test's own login use the current code again.
+            user.totp_last_step = None
+        self.session.flush()
+        return CreatedUser(user, password, seed)

@@ -1,0 +1,104 @@
+"""The UTC datetime type and the schema's migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
+
+from csirt.audit.models import AuditEvent
+from csirt.db import make_engine
+from csirt.migrate import alembic_config, downgrade, upgrade
+from csirt.models import Base
+
+
+def test_datetimes_come_back_aware_in_utc(db_session: Session):
+    tokyo = timezone(timedelta(hours=9))
+    at = datetime(2015, 6, 24, 20, 0, 0, 123456, tzinfo=tokyo)
+    event = AuditEvent(seq=10**9, at=at, actor="t", action="x", details={}, prev_hash="", hash="")
+    db_session.add(event)
+    db_session.flush()
+    db_session.expire_all()
+    loaded = db_session.scalar(select(AuditEvent).where(AuditEvent.seq == 10**9))
+    assert loaded is not None
+    assert loaded.at == at
+    assert loaded.at.tzinfo is not None
+    assert loaded.at.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(db_session: Session):
+    db_session.add(
+        AuditEvent(
+            seq=10**9 + 1,
+            at=datetime(2015, 6, 24),
+            actor="t",
+            action="x",
+            details={},
+            prev_hash="",
+            hash="",
+        )
+    )
+    with pytest.raises(StatementError, match="naive"):
+        db_session.flush()
+
+
+def test_models_match_the_head_revision(migrated_engine: Engine):
+    with migrated_engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    assert diff == []
+
+
+def _fresh_url(database_url: str, tmp_path) -> str:
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'steps.sqlite3'}"
+    from sqlalchemy import text
+
+    base, _sep, _name = database_url.rpartition("/")
+    engine = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS csirt_steps"))
+        conn.execute(text("CREATE DATABASE csirt_steps"))
+    engine.dispose()
+    return f"{base}/csirt_steps"
+
+
+def test_every_revision_upgrades_and_downgrades(database_url: str, tmp_path):
+    url = _fresh_url(database_url, tmp_path)
+    script = ScriptDirectory.from_config(alembic_config(url))
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+    assert revisions, "no revisions"
+    for revision in revisions:
+        upgrade(url, revision)
+    for revision in reversed(revisions[:-1]):
+        downgrade(url, revision)
+    downgrade(url, "base")
+    upgrade(url, "head")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == revisions[-1]
+    engine.dispose()
+
+
+def test_utc_type_keeps_order_across_offsets(db_session: Session):
+    base = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    tokyo = timezone(timedelta(hours=9))
+    rows = [
+        AuditEvent(
+            seq=10**9 + 10 + i, at=at, actor="t", action="order", details={}, prev_hash="", hash=""
+        )
+        for i, at in enumerate([base, base.astimezone(tokyo) - timedelta(minutes=1)])
+    ]
+    db_session.add_all(rows)
+    db_session.flush()
+    ordered = db_session.scalars(
+        select(AuditEvent.seq).where(AuditEvent.action == "order").order_by(AuditEvent.at)
+    ).all()
+    assert ordered == [10**9 + 11, 10**9 + 10]

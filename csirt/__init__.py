@@ -6,6 +6,7 @@ and the reporter mailbox), the staff ``console``, or ``all`` of them for a one-m
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from typing import Literal
 
@@ -15,19 +16,26 @@ from flask_wtf.csrf import CSRFProtect
 
 from config import Config
 from csirt import cli, db, i18n, web
-from csirt.api import console as api_console
-from csirt.api import views as api_views
-from csirt.auth import access, admin_views
-from csirt.auth import views as auth_views
+from csirt.auth import access
 from csirt.auth.service import Hashing
-from csirt.cases import views as case_views
-from csirt.console import views as console_views
-from csirt.intake import views as intake_views
 
 Interface = Literal["all", "intake", "console"]
 INTERFACES: tuple[Interface, ...] = ("all", "intake", "console")
 
 csrf = CSRFProtect()
+
+# Explicit registries of the modules whose ``bp`` each interface serves (a module may also
+# define ``init_app(app)``, e.g. to connect signal receivers). Blueprints named ``api*`` are
+# CSRF-exempt: they authenticate by bearer token only.
+SHARED_MODULES: tuple[str, ...] = ("csirt.api.views",)
+INTAKE_MODULES: tuple[str, ...] = ("csirt.intake.views",)
+CONSOLE_MODULES: tuple[str, ...] = (
+    "csirt.auth.views",
+    "csirt.auth.admin_views",
+    "csirt.console.views",
+    "csirt.cases.views",
+    "csirt.api.console",
+)
 
 
 def create_app(config: Config | None = None, interface: Interface = "all") -> Flask:
@@ -67,20 +75,19 @@ def create_app(config: Config | None = None, interface: Interface = "all") -> Fl
     web.init_app(app)
     cli.init_app(app)
 
-    app.register_blueprint(api_views.bp)
-    csrf.exempt(api_views.bp)
+    modules = list(SHARED_MODULES)
     if interface in ("all", "intake"):
-        app.register_blueprint(intake_views.bp)
+        modules += INTAKE_MODULES
     if interface in ("all", "console"):
-        for blueprint in (
-            auth_views.bp,
-            admin_views.bp,
-            console_views.bp,
-            case_views.bp,
-        ):
-            app.register_blueprint(blueprint)
-        app.register_blueprint(api_console.bp)
-        csrf.exempt(api_console.bp)
+        modules += CONSOLE_MODULES
+    for name in modules:
+        module = importlib.import_module(name)
+        blueprint = module.bp
+        app.register_blueprint(blueprint)
+        if blueprint.name.startswith("api"):
+            csrf.exempt(blueprint)  # the API authenticates by bearer token, never by cookie
+        if hasattr(module, "init_app"):
+            module.init_app(app)
 
     @app.get("/")
     def root() -> ResponseReturnValue:

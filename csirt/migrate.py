@@ -20,7 +20,7 @@ def alembic_config(url: str, connection: Connection | None = None) -> AlembicCon
     return cfg
 
 
-def upgrade(url: str, revision: str = "head", connection: Connection | None = None) -> None:
+def upgrade(url: str, revision: str = "heads", connection: Connection | None = None) -> None:
     command.upgrade(alembic_config(url, connection), revision)
 
 

@@ -81,5 +81,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["role_label"] = labels.role_label
     app.jinja_env.globals["phase_label"] = labels.phase_label
     app.jinja_env.globals["now"] = utcnow
+    from csirt.cases.sections import case_sections
+
+    app.jinja_env.globals["case_sections"] = case_sections
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.globals["interface"] = lambda: current_app.config["CSIRT_INTERFACE"]
     app.jinja_env.globals["org_name"] = lambda: current_app.config["CSIRT"].org_name

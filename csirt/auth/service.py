@@ -198,9 +198,13 @@ def create_user(
 
 
 def set_roles(session: Session, user: User, roles: list[Role], *, actor: audit.Actor) -> None:
-    before = sorted(r.value for r in user.role_set)
-    user.roles = [UserRole(role=Role(r).value) for r in dict.fromkeys(roles)]
-    after = sorted(Role(r).value for r in dict.fromkeys(roles))
+    """Replace a user's roles (only the differences are written), audited when they change."""
+    wanted = {Role(r).value for r in roles}
+    before = sorted(r.role for r in user.roles)
+    user.roles = [r for r in user.roles if r.role in wanted]
+    have = {r.role for r in user.roles}
+    user.roles += [UserRole(role=value) for value in sorted(wanted - have)]
+    after = sorted(wanted)
     if before != after:
         audit.record(
             session,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from csirt.auth.models import User
@@ -91,3 +91,262 @@ class CaseCounter(Base):
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class TaskStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Visibility(enum.StrEnum):
+    INTERNAL = "internal"
+    PUBLIC = "public"
+
+
+class Precision(enum.StrEnum):
+    DAY = "day"
+    MINUTE = "minute"
+
+
+class Exposure(enum.StrEnum):
+    INTERNAL = "internal"
+    LOST = "lost"
+    PUBLIC_INTERNET = "public_internet"
+    SEARCH_CACHE = "search_cache"
+    MISUSE_CONFIRMED = "misuse_confirmed"
+
+
+class CasePlaybook(Base):
+    """A playbook applied to a case (a case can take a second one later)."""
+
+    __tablename__ = "case_playbooks"
+    __table_args__ = (UniqueConstraint("case_id", "playbook_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    playbook_id: Mapped[str] = mapped_column(String(64))
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CaseTag(Base):
+    __tablename__ = "case_tags"
+    __table_args__ = (
+        UniqueConstraint("case_id", "tag"),
+        Index("ix_case_tags_tag_case", "tag", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    tag: Mapped[str] = mapped_column(String(64))
+
+
+class CaseLink(Base):
+    """A related case (stored once per direction, so each side lists the other)."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "other_case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    other_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_case_status_due", "case_id", "status", "due_at"),
+        Index("ix_tasks_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    key: Mapped[str | None] = mapped_column(String(64))  # the playbook task key, if any
+    playbook_id: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    phase: Mapped[str] = mapped_column(String(16), default=Phase.DETECT.value)
+    role: Mapped[str | None] = mapped_column(String(32))
+    required: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN.value)
+    due_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column()
+
+    assignees: Mapped[list[TaskAssignee]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", lazy="selectin"
+    )
+    comments: Mapped[list[TaskComment]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="TaskComment.id"
+    )
+
+
+class TaskAssignee(Base):
+    __tablename__ = "task_assignees"
+    __table_args__ = (UniqueConstraint("task_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+
+    task: Mapped[Task] = relationship(back_populates="assignees")
+    user: Mapped[User] = relationship()
+
+
+class TaskComment(Base):
+    __tablename__ = "task_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    task: Mapped[Task] = relationship(back_populates="comments")
+    author: Mapped[User | None] = relationship()
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_events_case_occurred", "case_id", "occurred_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    occurred_at: Mapped[datetime] = mapped_column()
+    precision: Mapped[str] = mapped_column(String(8), default=Precision.MINUTE.value)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(100), default="")
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(32), default="event")
+    visibility: Mapped[str] = mapped_column(String(8), default=Visibility.INTERNAL.value)
+    automatic: Mapped[bool] = mapped_column(default=False)  # phase/priority changes etc.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    evidence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+
+class AffectedDataset(Base):
+    """A personal-data set involved in the case: which items, how many people, how exposed."""
+
+    __tablename__ = "affected_datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    holder: Mapped[str] = mapped_column(String(200), default="")  # holding department
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)  # vocabulary keys
+    persons: Mapped[int] = mapped_column(default=0)
+    persons_estimated: Mapped[bool] = mapped_column(default=False)
+    exposure: Mapped[str] = mapped_column(String(20), default=Exposure.INTERNAL.value)
+    exposed_from: Mapped[datetime | None] = mapped_column()
+    exposed_until: Mapped[datetime | None] = mapped_column()
+    encrypted: Mapped[bool] = mapped_column(default=False)
+    secondary_damage: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Evidence(Base):
+    """A file or a capture of web content, with its hash and chain of custody."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="file")  # file | web_capture
+    title: Mapped[str] = mapped_column(String(200), default="")
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255), default="")  # under instance/evidence
+    url: Mapped[str | None] = mapped_column(String(2000))
+    captured_at: Mapped[datetime | None] = mapped_column()
+    description: Mapped[str] = mapped_column(Text, default="")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    custody: Mapped[list[CustodyEntry]] = relationship(
+        back_populates="evidence", cascade="all, delete-orphan", order_by="CustodyEntry.id"
+    )
+
+
+class CustodyEntry(Base):
+    __tablename__ = "custody_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))  # collected, transferred, viewed, exported
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    evidence: Mapped[Evidence] = relationship(back_populates="custody")
+
+
+class TakedownRequest(Base):
+    """A takedown or search-cache removal request: to whom, when, status, answer."""
+
+    __tablename__ = "takedown_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="takedown")  # or cache_removal
+    recipient: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(2000), default="")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column()
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)  # Markdown, rendered safely
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class LiaisonEntry(Base):
+    """Contact with police, regulator, JPCERT/CC, vendors, lawyers: who, when, what was said."""
+
+    __tablename__ = "liaison_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    party_kind: Mapped[str] = mapped_column(String(16))  # police, regulator, jpcert, vendor...
+    party: Mapped[str] = mapped_column(String(200))
+    contact_at: Mapped[datetime] = mapped_column()
+    direction: Mapped[str] = mapped_column(String(8), default="out")  # in | out
+    summary: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Inquiry(Base):
+    """A public inquiry after the incident (phone, email, letter, visit)."""
+
+    __tablename__ = "inquiries"
+    __table_args__ = (Index("ix_inquiries_case_received", "case_id", "received_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(8))  # phone, email, letter, visit
+    received_on: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    answered: Mapped[bool] = mapped_column(default=False)
+    answered_at: Mapped[datetime | None] = mapped_column()
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -256,3 +256,95 @@ def test_login_attempts_are_throttled(client: FlaskClient, users: UserFactory, d
     statuses = [login(client, created.user.username, "wrong").status_code for _ in range(12)]
     assert 429 in statuses
     assert 500 not in statuses
+
+
+def test_admin_unlocks_a_locked_account(client, login_as, users: UserFactory, db_session):
+    from datetime import timedelta as _td
+
+    from csirt.db import utcnow
+
+    login_as("admin", totp=True)
+    locked = users.create()
+    locked.user.locked_until = utcnow() + _td(minutes=10)
+    db_session.commit()
+    page = client.get(f"/console/admin/users/{locked.user.id}")
+    assert "Unlock" in page.text or "ロック解除" in page.text
+    response = client.post(
+        f"/console/admin/users/{locked.user.id}/unlock", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert response.status_code == 302
+    db_session.refresh(locked.user)
+    assert locked.user.locked_until is None
+    assert client.get("/console/admin/users/999999").status_code == 404
+    assert "locked" not in client.get("/console/admin/users").text
+
+
+def test_admin_user_form_errors(client, login_as, users: UserFactory, db_session):
+    login_as("admin", totp=True)
+    users.create(username="taken")
+    db_session.commit()
+    page = client.get("/console/admin/users/new")
+    token = csrf_from(page.text)
+    taken = client.post(
+        "/console/admin/users/new",
+        data={
+            "username": "taken",
+            "roles": ["pr"],
+            "password": "a long enough passphrase",
+            "csrf_token": token,
+        },
+    )
+    assert taken.status_code == 400
+    weak = client.post(
+        "/console/admin/users/new",
+        data={"username": "fresh", "roles": ["pr"], "password": "short", "csrf_token": token},
+    )
+    assert weak.status_code == 400
+
+
+def test_deactivating_a_user_ends_their_access(app, client, login_as, users, db_session):
+    login_as("admin", totp=True)
+    other = users.create()
+    db_session.commit()
+    other_client = app.test_client()
+    login(other_client, other.user.username, other.password)
+    assert other_client.get("/console/").status_code == 200
+    page = client.get(f"/console/admin/users/{other.user.id}")
+    client.post(
+        f"/console/admin/users/{other.user.id}",
+        data={"display_name": "x", "roles": ["responder"], "csrf_token": csrf_from(page.text)},
+    )
+    db_session.refresh(other.user)
+    assert not other.user.active
+    assert other_client.get("/console/").status_code == 302
+
+
+def test_token_revoke_and_totp_disable(client, login_as, db_session: Session):
+    user = login_as("responder", totp=True)
+    page = client.get("/console/account")
+    created = client.post(
+        "/console/account/tokens", data={"name": "x", "csrf_token": csrf_from(page.text)}
+    )
+    plain = created.text.split('id="new-token">')[1].split("<")[0]
+    token = user.tokens[0] if user.tokens else None
+    db_session.refresh(user)
+    token = user.tokens[0]
+    page = client.get("/console/account")
+    client.post(
+        f"/console/account/tokens/{token.id}/revoke", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {plain}"}).status_code == 401
+    page = client.get("/console/account")
+    client.post("/console/account/two-step/off", data={"csrf_token": csrf_from(page.text)})
+    db_session.refresh(user)
+    assert not user.totp_enabled
+    assert client.get("/console/account/two-step").status_code == 200
+
+
+def test_required_totp_cannot_be_switched_off(client, login_as, db_session: Session):
+    user = login_as("custodian", totp=True)
+    page = client.get("/console/account")
+    client.post("/console/account/two-step/off", data={"csrf_token": csrf_from(page.text)})
+    db_session.refresh(user)
+    assert user.totp_enabled
+    assert client.get("/console/account/two-step").status_code == 302

@@ -1,0 +1,17 @@
+"""Signals about cases, so that packages react to each other without importing each other.
+
+``facts_changed`` is sent (with the session, the case, a short reason and the acting user) after
+anything that triage reads has changed: data sets, exposure, the insider / wrongful-intent /
+ongoing flags, ``aware_at``. The triage package connects a receiver that re-runs the triage.
+``priority_raised`` is sent when a case becomes P1 or P2 (teams notify the on-call lead).
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+facts_changed = _signals.signal("csirt.case.facts-changed")
+priority_raised = _signals.signal("csirt.case.priority-raised")
+phase_changed = _signals.signal("csirt.case.phase-changed")

@@ -1,0 +1,675 @@
+"""The triage engine: facts in, score, priority, factors, JNSA damage and obligations out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from csirt.triage.deadlines import due_at
+from csirt.triage.facts import DatasetFacts, Facts
+from csirt.triage.rules import Basis, DueSpec, IdentifiabilityLevel, Priority, Rules, Text
+from csirt.triage.vocabulary import Item, Lang, Vocabulary
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One contribution to the score, with its reason."""
+
+    key: str
+    points: int
+    reason_ja: str
+    reason_en: str
+
+    def reason(self, lang: Lang) -> str:
+        """The reason in ``lang``."""
+        return self.reason_ja if lang == "ja" else self.reason_en
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """One coefficient of the JNSA formula with how it was chosen."""
+
+    key: str
+    value: int
+    explanation_ja: str
+    explanation_en: str
+
+    def explanation(self, lang: Lang) -> str:
+        """The explanation in ``lang``."""
+        return self.explanation_ja if lang == "ja" else self.explanation_en
+
+
+@dataclass(frozen=True)
+class DatasetDamage:
+    """The JNSA estimate for one data set that is not highly encrypted."""
+
+    items: tuple[str, ...]
+    persons: int
+    per_person_jpy: int
+    subtotal_jpy: int
+
+
+@dataclass(frozen=True)
+class DamageEstimate:
+    """JNSA 想定損害賠償額: coefficients of the costliest data set, total over all data sets."""
+
+    per_person_jpy: int
+    total_jpy: int
+    persons: int
+    coefficients: tuple[Coefficient, ...]
+    datasets: tuple[DatasetDamage, ...]
+
+    def coefficient(self, key: str) -> Coefficient:
+        """The coefficient named ``key`` (base, x, y, sensitivity, identifiability, ...)."""
+        return next(c for c in self.coefficients if c.key == key)
+
+    def formula(self, lang: Lang) -> str:
+        """The calculation spelled out, e.g. ``500 × 2 × 6 × 1 × 1 = 6,000円/人 × ...``."""
+        values = " × ".join(
+            str(self.coefficient(k).value)
+            for k in ("base", "sensitivity", "identifiability", "social_responsibility", "response")
+        )
+        if lang == "ja":
+            return (
+                f"{values} = {self.per_person_jpy:,}円/人; "
+                f"合計 {self.total_jpy:,}円（{self.persons:,}人）"
+            )
+        return (
+            f"{values} = {self.per_person_jpy:,} yen per person; "
+            f"total {self.total_jpy:,} yen ({self.persons:,} persons)"
+        )
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """A legal duty with its due date; tracked on the case until done."""
+
+    regime: str
+    kind: str
+    article: str
+    basis_ja: str
+    basis_en: str
+    due_at: dt.datetime
+    reason_ja: str
+    reason_en: str
+    checked: dt.date
+    status: str = "pending"
+
+    def basis(self, lang: Lang) -> str:
+        """``article: requirement`` in ``lang``."""
+        return f"{self.article}: {self.basis_ja if lang == 'ja' else self.basis_en}"
+
+
+@dataclass(frozen=True)
+class ResponseTargets:
+    acknowledge_within_hours: int
+    contain_within_hours: int
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    """The explained outcome of triage."""
+
+    score: int
+    priority: str
+    priority_label: Text
+    response_targets: ResponseTargets
+    factors: tuple[Factor, ...]
+    damage: DamageEstimate
+    obligations: tuple[Obligation, ...]
+    reportable: bool
+    reasons: tuple[Text, ...]
+    notes: tuple[Text, ...]
+
+    def obligation(self, kind: str) -> Obligation | None:
+        """The obligation of ``kind``, if any."""
+        return next((o for o in self.obligations if o.kind == kind), None)
+
+    def to_json(self, lang: Lang = "ja") -> dict[str, Any]:
+        """The API shape of issue 5 item 7, texts in ``lang``."""
+        damage = self.damage
+        return {
+            "score": self.score,
+            "priority": self.priority,
+            "priority_label": self.priority_label.get(lang),
+            "response_targets": {
+                "acknowledge_within_hours": self.response_targets.acknowledge_within_hours,
+                "contain_within_hours": self.response_targets.contain_within_hours,
+            },
+            "factors": [
+                {"key": f.key, "points": f.points, "reason": f.reason(lang)} for f in self.factors
+            ],
+            "damage_estimate": {
+                "per_person_jpy": damage.per_person_jpy,
+                "total_jpy": damage.total_jpy,
+                "persons": damage.persons,
+                "formula": damage.formula(lang),
+                "coefficients": {
+                    c.key: {"value": c.value, "explanation": c.explanation(lang)}
+                    for c in damage.coefficients
+                },
+                "datasets": [
+                    {
+                        "items": list(d.items),
+                        "persons": d.persons,
+                        "per_person_jpy": d.per_person_jpy,
+                        "subtotal_jpy": d.subtotal_jpy,
+                    }
+                    for d in damage.datasets
+                ],
+            },
+            "obligations": [
+                {
+                    "regime": o.regime,
+                    "kind": o.kind,
+                    "basis": o.basis(lang),
+                    "article": o.article,
+                    "due_at": o.due_at.isoformat(),
+                    "status": o.status,
+                    "reason": o.reason_ja if lang == "ja" else o.reason_en,
+                    "checked": o.checked.isoformat(),
+                }
+                for o in self.obligations
+            ],
+            "reportable": self.reportable,
+            "reasons": [r.get(lang) for r in self.reasons],
+            "notes": [n.get(lang) for n in self.notes],
+        }
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Exposed:
+    """What the engine derives once from the facts, in a canonical (order-free) form."""
+
+    plain: tuple[DatasetFacts, ...]  # not highly encrypted, sorted
+    encrypted: tuple[DatasetFacts, ...]
+    items: tuple[Item, ...]  # union over plain data sets, vocabulary order
+    persons: int  # over plain data sets
+    encrypted_persons: int
+    sensitive: tuple[Item, ...]
+    financial: tuple[Item, ...]
+
+
+def _canonical(datasets: Iterable[DatasetFacts]) -> tuple[DatasetFacts, ...]:
+    return tuple(
+        sorted(
+            (
+                DatasetFacts(
+                    items=tuple(sorted(set(d.items))),
+                    persons=d.persons,
+                    persons_estimated=d.persons_estimated,
+                    encrypted=d.encrypted,
+                    exposure=d.exposure,
+                )
+                for d in datasets
+            ),
+            key=lambda d: (d.items, d.persons, d.persons_estimated, d.encrypted, d.exposure or ""),
+        )
+    )
+
+
+def _derive(facts: Facts, vocabulary: Vocabulary) -> _Exposed:
+    datasets = _canonical(facts.datasets)
+    plain = tuple(d for d in datasets if not d.encrypted)
+    encrypted = tuple(d for d in datasets if d.encrypted)
+    keys = {key for d in plain for key in d.items}
+    unknown = sorted(keys - set(vocabulary))
+    if unknown:
+        raise ValueError(f"unknown vocabulary items: {', '.join(unknown)}")
+    items = tuple(vocabulary[k] for k in vocabulary if k in keys)
+    return _Exposed(
+        plain=plain,
+        encrypted=encrypted,
+        items=items,
+        persons=sum(d.persons for d in plain),
+        encrypted_persons=sum(d.persons for d in encrypted),
+        sensitive=tuple(i for i in items if i.sensitive),
+        financial=tuple(i for i in items if i.financial),
+    )
+
+
+def _labels(items: Iterable[Item], lang: Lang) -> str:
+    return ("、" if lang == "ja" else ", ").join(i.label(lang) for i in items)
+
+
+def evaluate(facts: Facts, rules: Rules, tz: ZoneInfo) -> TriageResult:
+    """Score the facts, pick the priority, estimate the damage and list the obligations."""
+    if facts.aware_at.tzinfo is None:
+        raise ValueError("aware_at must be time-zone aware")
+    exposed = _derive(facts, rules.vocabulary)
+    reportable, reasons = _appi_reportable(facts, exposed, rules)
+    appi_applies = rules.regimes["appi"].jurisdiction in facts.jurisdictions
+    factors = _factors(facts, exposed, rules, reportable and appi_applies)
+    score = min(rules.scoring.max_score, sum(f.points for f in factors))
+    priority = rules.priority_for(score)
+    damage = _damage(facts, exposed, rules)
+    obligations = _obligations(facts, exposed, rules, tz, reportable, reasons, priority)
+    return TriageResult(
+        score=score,
+        priority=priority.id,
+        priority_label=priority.label,
+        response_targets=ResponseTargets(
+            priority.acknowledge_within_hours, priority.contain_within_hours
+        ),
+        factors=factors,
+        damage=damage,
+        obligations=obligations,
+        reportable=reportable and appi_applies,
+        reasons=tuple(reasons) if appi_applies else (),
+        notes=_notes(facts, exposed, rules),
+    )
+
+
+def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[bool, list[Text]]:
+    """Whether the APPI reporting duty applies (報告対象事態) and why."""
+    rule = rules.appi_reportable
+    if facts.effective_exposure == "internal" and not rule.internal_exposure_counts:
+        return False, []
+    reasons: list[Text] = []
+    if exposed.sensitive:
+        reasons.append(
+            Text(
+                f"要配慮個人情報を含む（{_labels(exposed.sensitive, 'ja')}）",
+                f"includes sensitive personal data ({_labels(exposed.sensitive, 'en')})",
+            )
+        )
+    if exposed.financial:
+        reasons.append(
+            Text(
+                f"財産的被害のおそれ（{_labels(exposed.financial, 'ja')}）",
+                f"risk of financial damage ({_labels(exposed.financial, 'en')})",
+            )
+        )
+    if facts.wrongful_intent:
+        # Reportable even when the data were encrypted: a person acting with wrongful intent is
+        # presumed to have had the key (conservative reading).
+        reasons.append(Text("不正の目的によるおそれ", "wrongful intent suspected"))
+    threshold = rule.persons_more_than[facts.org_kind]
+    if exposed.persons > threshold:
+        reasons.append(
+            Text(
+                f"本人の数 {exposed.persons:,}人が{threshold:,}人を超える",
+                f"{exposed.persons:,} persons, more than {threshold:,}",
+            )
+        )
+    return bool(reasons), reasons
+
+
+def _round(value: float) -> int:
+    """Round half up; monotone, unlike nothing else needed here."""
+    return math.floor(value + 0.5)
+
+
+def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) -> tuple[Factor, ...]:
+    scoring = rules.scoring
+    factors: list[Factor] = []
+
+    weighted = exposed.persons + scoring.persons.encrypted_weight * exposed.encrypted_persons
+    persons_points = min(
+        scoring.persons.max_points,
+        _round(scoring.persons.points_per_tenfold * math.log10(1 + weighted)),
+    )
+    if persons_points > 0:
+        estimated = any(d.persons_estimated for d in exposed.plain + exposed.encrypted)
+        ja = f"影響を受ける本人 {exposed.persons:,}人"
+        en = f"{exposed.persons:,} persons affected"
+        if exposed.encrypted_persons:
+            weight = f"{scoring.persons.encrypted_weight:g}"
+            ja += f"（暗号化済み {exposed.encrypted_persons:,}人は×{weight}）"
+            en += f" (encrypted: {exposed.encrypted_persons:,}, weighted ×{weight})"
+        if estimated:
+            ja += "（推定を含む）"
+            en += " (estimated)"
+        ja += (
+            f"：{scoring.persons.points_per_tenfold:g}×log10(1+人数)、"
+            f"上限{scoring.persons.max_points}点"
+        )
+        en += (
+            f": {scoring.persons.points_per_tenfold:g} x log10(1 + persons), "
+            f"at most {scoring.persons.max_points}"
+        )
+        factors.append(Factor("persons", persons_points, ja, en))
+
+    if exposed.sensitive and scoring.sensitive_items:
+        factors.append(
+            Factor(
+                "sensitive_items",
+                scoring.sensitive_items,
+                f"要配慮個人情報：{_labels(exposed.sensitive, 'ja')}",
+                f"sensitive personal data: {_labels(exposed.sensitive, 'en')}",
+            )
+        )
+    if exposed.financial and scoring.financial_items:
+        factors.append(
+            Factor(
+                "financial_items",
+                scoring.financial_items,
+                f"財産的被害のおそれがある項目：{_labels(exposed.financial, 'ja')}",
+                f"items that risk financial damage: {_labels(exposed.financial, 'en')}",
+            )
+        )
+
+    x = max((i.jnsa_x for i in exposed.items), default=1)
+    y = max((i.jnsa_y for i in exposed.items), default=1)
+    sensitivity_points = scoring.per_x_level * (x - 1) + scoring.per_y_level * (y - 1)
+    if sensitivity_points > 0:
+        factors.append(
+            Factor(
+                "jnsa_sensitivity",
+                sensitivity_points,
+                f"JNSA機微度 x（精神的苦痛）={x}、y（経済的損失）={y}",
+                f"JNSA sensitivity x (mental distress) = {x}, y (economic loss) = {y}",
+            )
+        )
+
+    if exposed.plain:
+        level = _best_identifiability(exposed.plain, rules)
+        points = scoring.identifiability[level.id]
+        if points > 0:
+            factors.append(
+                Factor(
+                    "identifiability",
+                    points,
+                    f"本人特定容易度 {level.value}：{level.label.ja}",
+                    f"identifiability {level.value}: {level.label.en}",
+                )
+            )
+
+    exposure = facts.effective_exposure
+    exposure_points = scoring.exposure[exposure]
+    if exposure_points > 0:
+        factors.append(
+            Factor(
+                "exposure",
+                exposure_points,
+                f"流出の範囲：{_EXPOSURE_TEXT[exposure].ja}",
+                f"exposure: {_EXPOSURE_TEXT[exposure].en}",
+            )
+        )
+
+    flags = (
+        ("insider", facts.insider, scoring.insider, "内部者の関与", "insider involved"),
+        (
+            "wrongful_intent",
+            facts.wrongful_intent,
+            scoring.wrongful_intent,
+            "不正の目的によるおそれ",
+            "wrongful intent suspected",
+        ),
+        ("ongoing", facts.ongoing, scoring.ongoing, "被害が継続中", "still ongoing"),
+        (
+            "reportable",
+            reportable,
+            scoring.reportable,
+            "個人情報保護委員会への報告義務あり（法定期限が進行中）",
+            "reportable to the PPC (a legal clock is running)",
+        ),
+    )
+    for key, present, points, ja, en in flags:
+        if present and points > 0:
+            factors.append(Factor(key, points, ja, en))
+    return tuple(factors)
+
+
+_EXPOSURE_TEXT: Mapping[str, Text] = {
+    "internal": Text("組織内にとどまる", "stayed inside the organisation"),
+    "lost": Text("紛失・所在不明", "lost, whereabouts unknown"),
+    "public_internet": Text("インターネット上で公開", "public on the internet"),
+    "search_cache": Text("検索エンジンのキャッシュに残存", "left in search engine caches"),
+    "misuse_confirmed": Text("悪用を確認", "misuse confirmed"),
+}
+
+
+def _roles(items: Iterable[str], vocabulary: Vocabulary) -> frozenset[str]:
+    return frozenset(role for key in items if (role := vocabulary[key].identifies) is not None)
+
+
+def _identifiability(dataset: DatasetFacts, rules: Rules) -> IdentifiabilityLevel:
+    return rules.jnsa.identifiability_of(_roles(dataset.items, rules.vocabulary))
+
+
+def _best_identifiability(datasets: Iterable[DatasetFacts], rules: Rules) -> IdentifiabilityLevel:
+    levels = [_identifiability(d, rules) for d in datasets]
+    return max(levels, key=lambda level: level.value)
+
+
+# --- JNSA damage -----------------------------------------------------------------------------
+
+
+def _sensitivity(x: int, y: int) -> int:
+    """JNSA 機微情報度 = 10^(x-1) + 5^(y-1)."""
+    return int(10 ** (x - 1) + 5 ** (y - 1))
+
+
+def _damage(facts: Facts, exposed: _Exposed, rules: Rules) -> DamageEstimate:
+    jnsa = rules.jnsa
+    social = jnsa.social_responsibility[facts.social_responsibility]
+    response = jnsa.response[facts.response]
+    vocabulary = rules.vocabulary
+
+    def per_person(dataset: DatasetFacts) -> int:
+        x = max((vocabulary[k].jnsa_x for k in dataset.items), default=1)
+        y = max((vocabulary[k].jnsa_y for k in dataset.items), default=1)
+        sensitivity = _sensitivity(x, y)
+        return (
+            jnsa.base_jpy * sensitivity * _identifiability(dataset, rules).value * social * response
+        )
+
+    breakdown = tuple(
+        sorted(
+            (
+                DatasetDamage(d.items, d.persons, per_person(d), per_person(d) * d.persons)
+                for d in exposed.plain
+            ),
+            key=lambda d: (-d.per_person_jpy, -d.persons, d.items),
+        )
+    )
+    # The coefficients shown are those of the costliest data set per person.
+    headline_items = breakdown[0].items if breakdown else ()
+    items = [vocabulary[k] for k in vocabulary if k in headline_items]
+    x = max((i.jnsa_x for i in items), default=1)
+    y = max((i.jnsa_y for i in items), default=1)
+    sensitivity = _sensitivity(x, y)
+    level = jnsa.identifiability_of(_roles(headline_items, vocabulary))
+    x_items = [i for i in items if i.jnsa_x == x]
+    y_items = [i for i in items if i.jnsa_y == y]
+    none_ja, none_en = "（項目なし）", "(no items)"
+    coefficients = (
+        Coefficient(
+            "base",
+            jnsa.base_jpy,
+            f"基礎情報価値 {jnsa.base_jpy}円（JNSAモデル）",
+            f"base value of one person's data: {jnsa.base_jpy} yen (JNSA model)",
+        ),
+        Coefficient(
+            "x",
+            x,
+            f"x（精神的苦痛）= {x}：{_labels(x_items, 'ja') or none_ja}",
+            f"x (mental distress) = {x}: {_labels(x_items, 'en') or none_en}",
+        ),
+        Coefficient(
+            "y",
+            y,
+            f"y（経済的損失）= {y}：{_labels(y_items, 'ja') or none_ja}",
+            f"y (economic loss) = {y}: {_labels(y_items, 'en') or none_en}",
+        ),
+        Coefficient(
+            "sensitivity",
+            sensitivity,
+            f"機微情報度 = 10^({x}-1) + 5^({y}-1) = {sensitivity}",
+            f"sensitivity = 10^({x}-1) + 5^({y}-1) = {sensitivity}",
+        ),
+        Coefficient(
+            "identifiability",
+            level.value,
+            f"本人特定容易度 = {level.value}：{level.label.ja}",
+            f"identifiability = {level.value}: {level.label.en}",
+        ),
+        Coefficient(
+            "social_responsibility",
+            social,
+            f"社会的責任度 = {social}："
+            + ("平均より高い" if facts.social_responsibility == "high" else "平均的"),
+            f"social responsibility = {social}: "
+            + ("higher than average" if facts.social_responsibility == "high" else "average"),
+        ),
+        Coefficient(
+            "response",
+            response,
+            f"事後対応評価 = {response}：{_RESPONSE_TEXT[facts.response].ja}",
+            f"post-incident response = {response}: {_RESPONSE_TEXT[facts.response].en}",
+        ),
+    )
+    return DamageEstimate(
+        per_person_jpy=breakdown[0].per_person_jpy if breakdown else 0,
+        total_jpy=sum(d.subtotal_jpy for d in breakdown),
+        persons=exposed.persons,
+        coefficients=coefficients,
+        datasets=breakdown,
+    )
+
+
+_RESPONSE_TEXT: Mapping[str, Text] = {
+    "appropriate": Text("適切", "appropriate"),
+    "inappropriate": Text("不適切", "inappropriate"),
+    "unknown": Text("不明", "unknown"),
+}
+
+
+# --- obligations -----------------------------------------------------------------------------
+
+
+def _obligations(
+    facts: Facts,
+    exposed: _Exposed,
+    rules: Rules,
+    tz: ZoneInfo,
+    reportable: bool,
+    reportable_reasons: list[Text],
+    priority: Priority,
+) -> tuple[Obligation, ...]:
+    high_risk = _gdpr_high_risk(exposed, rules, priority)
+    conditions: dict[str, bool] = {
+        "always": True,
+        "appi_reportable": reportable,
+        "whistleblower_report": facts.whistleblower_report,
+        "personal_data": bool(facts.datasets),
+        "gdpr_high_risk": high_risk is not None,
+        "wrongful_intent": facts.wrongful_intent,
+    }
+    received = facts.reported_at if facts.reported_at is not None else facts.aware_at
+    reasons: dict[str, Text] = {
+        "always": Text("常に", "always"),
+        "appi_reportable": Text(
+            "報告対象事態：" + "、".join(r.ja for r in reportable_reasons),
+            "reportable: " + "; ".join(r.en for r in reportable_reasons),
+        ),
+        "whistleblower_report": Text(
+            f"公益通報を受けた（{received.astimezone(tz):%Y-%m-%d}）",
+            f"whistleblower report received ({received.astimezone(tz):%Y-%m-%d})",
+        ),
+        "personal_data": Text("EU法域の個人データ侵害", "personal data breach under EU law"),
+        "gdpr_high_risk": high_risk or Text("", ""),
+        "wrongful_intent": Text("不正の目的によるおそれ", "wrongful intent suspected"),
+    }
+    computed: dict[str, dt.datetime] = {}
+    result: list[Obligation] = []
+    for rule in rules.obligations:
+        spec: DueSpec = rule.due
+        basis: Mapping[str, Basis] = rule.basis
+        for variant in rule.variants:
+            if conditions[variant.when]:
+                spec = variant.due
+                basis = variant.basis or basis
+                break
+        origin = (
+            facts.aware_at
+            if spec.origin == "aware_at"
+            else received
+            if spec.origin == "reported_at"
+            else computed[spec.reference or ""]
+        )
+        # Every rule's date is computed so that later rules can count from it.
+        computed[rule.kind] = due_at(spec, origin, tz)
+        regime = rules.regimes[rule.regime]
+        if regime.jurisdiction not in facts.jurisdictions or not conditions[rule.when]:
+            continue
+        chosen = basis[facts.org_kind]
+        result.append(
+            Obligation(
+                regime=rule.regime,
+                kind=rule.kind,
+                article=chosen.article,
+                basis_ja=chosen.ja,
+                basis_en=chosen.en,
+                due_at=computed[rule.kind],
+                reason_ja=reasons[rule.when].ja,
+                reason_en=reasons[rule.when].en,
+                checked=rule.checked,
+            )
+        )
+    return tuple(result)
+
+
+def _gdpr_high_risk(exposed: _Exposed, rules: Rules, priority: Priority) -> Text | None:
+    """Why the breach is high risk for GDPR Art. 34, or None (highly encrypted data excluded)."""
+    if not exposed.plain:
+        return None
+    high_risk = rules.gdpr_high_risk
+    ja: list[str] = []
+    en: list[str] = []
+    if priority.id in high_risk.priorities:
+        ja.append(f"優先度 {priority.id}")
+        en.append(f"priority {priority.id}")
+    if high_risk.sensitive_items and exposed.sensitive:
+        ja.append(f"要配慮個人情報（{_labels(exposed.sensitive, 'ja')}）")
+        en.append(f"sensitive data ({_labels(exposed.sensitive, 'en')})")
+    if not ja:
+        return None
+    return Text("高リスク：" + "、".join(ja), "high risk: " + "; ".join(en))
+
+
+def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[Text, ...]:
+    notes: list[Text] = []
+    if facts.effective_exposure == "internal":
+        if rules.appi_reportable.internal_exposure_counts:
+            notes.append(
+                Text(
+                    "流出が組織内にとどまる場合も「おそれ」として義務を計算しています。"
+                    "漏えいがないと確認できたら義務を取り下げてください。",
+                    "Exposure is internal: obligations are still computed for the possibility "
+                    "of a leak; dismiss them once it is established that nothing leaked.",
+                )
+            )
+        else:
+            notes.append(
+                Text(
+                    "流出が組織内にとどまるため、個人情報保護法の報告義務は計算していません。",
+                    "Exposure is internal: APPI obligations are not computed (legal.yaml).",
+                )
+            )
+    if exposed.encrypted:
+        notes.append(
+            Text(
+                "高度な暗号化が施されたデータセットは報告対象・損害額の計算から除いています。",
+                "Highly encrypted data sets are excluded from reportability and the damage "
+                "estimate.",
+            )
+        )
+    if any(d.persons_estimated for d in facts.datasets):
+        notes.append(Text("人数は推定を含みます。", "Person counts include estimates."))
+    if facts.whistleblower_report and facts.reported_at is None:
+        notes.append(
+            Text(
+                "通報の受付日時が不明なため、認知日時から期限を計算しています。",
+                "The report's arrival time is unknown: deadlines count from awareness.",
+            )
+        )
+    return tuple(notes)

@@ -1,0 +1,150 @@
+"""The personal-data item vocabulary (``playbooks/vocabulary.yaml``): labels, 要配慮, JNSA levels.
+
+Other packages (the intake questionnaire, case data sets, documents) use :func:`load_vocabulary`
+to list the items a person may tick and to label them in Japanese or English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from csirt.triage._schema import Reader, join
+from csirt.yamlfile import load_yaml, playbooks_dir
+
+IDENTITY_ROLES: frozenset[str] = frozenset({"name", "address", "phone"})
+"""Roles an item can play in the JNSA identifiability rule (本人特定容易度)."""
+
+JNSA_LEVELS = (1, 2, 3)
+
+Lang = Literal["ja", "en"]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One kind of personal data, e.g. ``name`` or ``medical_history``."""
+
+    key: str
+    label_ja: str
+    label_en: str
+    sensitive: bool
+    jnsa_x: int
+    jnsa_y: int
+    identifies: str | None
+    financial: bool
+    note: str | None = None
+
+    def label(self, lang: Lang = "ja") -> str:
+        """The item's label in ``lang``."""
+        return self.label_ja if lang == "ja" else self.label_en
+
+
+class Vocabulary(Mapping[str, Item]):
+    """Read-only mapping from item key to :class:`Item`, in the file's order."""
+
+    def __init__(self, items: Mapping[str, Item], *, checked: dt.date, source: Path) -> None:
+        self._items = dict(items)
+        self.checked = checked
+        self.source = source
+
+    def __getitem__(self, key: str) -> Item:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({len(self)} items from {self.source})"
+
+    def label(self, key: str, lang: Lang = "ja") -> str:
+        """The label of ``key`` in ``lang``; the key itself when it is unknown."""
+        item = self._items.get(key)
+        return item.label(lang) if item is not None else key
+
+    def sensitive_keys(self) -> frozenset[str]:
+        """Keys of the 要配慮個人情報 items."""
+        return frozenset(k for k, item in self._items.items() if item.sensitive)
+
+    def financial_keys(self) -> frozenset[str]:
+        """Keys of the items whose leak risks financial damage."""
+        return frozenset(k for k, item in self._items.items() if item.financial)
+
+
+def default_vocabulary_path() -> Path:
+    """``playbooks/vocabulary.yaml``."""
+    return playbooks_dir() / "vocabulary.yaml"
+
+
+def load_vocabulary(path: Path | str | None = None) -> Vocabulary:
+    """Load and validate the vocabulary; cached until the file changes."""
+    resolved = Path(path) if path is not None else default_vocabulary_path()
+    try:
+        stamp = resolved.stat().st_mtime_ns
+    except OSError:
+        stamp = -1  # let load_yaml report the unreadable file with its path
+    return _load_cached(resolved.resolve(), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: Path, stamp: int) -> Vocabulary:
+    return parse_vocabulary(load_yaml(path), path)
+
+
+def parse_vocabulary(data: object, path: Path) -> Vocabulary:
+    """Validate already-loaded YAML as a vocabulary."""
+    reader = Reader(path)
+    root = reader.root(data)
+    reader.check_keys(root, "", required=("checked", "items"))
+    checked = reader.date(root, "checked", "")
+    items_node = reader.mapping(root, "items", "")
+    if not items_node:
+        raise reader.error(root, "items", "items", "must list at least one item")
+    items: dict[str, Item] = {}
+    for key in items_node:
+        field = join("items", key)
+        if not key.isidentifier() or key != key.lower():
+            raise reader.error(items_node, key, field, "keys must be lower_snake_case")
+        node = reader.mapping(items_node, key, "items")
+        reader.check_keys(
+            node,
+            field,
+            required=("label", "sensitive", "jnsa", "identifies", "financial"),
+            optional=("note",),
+        )
+        label_ja, label_en = reader.text(node, "label", field)
+        jnsa = reader.mapping(node, "jnsa", field)
+        jnsa_field = join(field, "jnsa")
+        reader.check_keys(jnsa, jnsa_field, required=("x", "y"))
+        x = reader.integer(jnsa, "x", jnsa_field, minimum=1)
+        y = reader.integer(jnsa, "y", jnsa_field, minimum=1)
+        for axis, level in (("x", x), ("y", y)):
+            if level not in JNSA_LEVELS:
+                raise reader.error(jnsa, axis, join(jnsa_field, axis), "must be 1, 2 or 3")
+        identifies = node["identifies"]
+        if identifies is not None and identifies not in IDENTITY_ROLES:
+            raise reader.error(
+                node,
+                "identifies",
+                join(field, "identifies"),
+                f"must be null or one of {', '.join(sorted(IDENTITY_ROLES))}",
+            )
+        note = reader.string(node, "note", field) if "note" in node else None
+        items[key] = Item(
+            key=key,
+            label_ja=label_ja,
+            label_en=label_en,
+            sensitive=reader.boolean(node, "sensitive", field),
+            jnsa_x=x,
+            jnsa_y=y,
+            identifies=identifies,
+            financial=reader.boolean(node, "financial", field),
+            note=note,
+        )
+    return Vocabulary(items, checked=checked, source=path)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from csirt.triage import Rules, load_rules
+
+
+@pytest.fixture(scope="session")
+def rules() -> Rules:
+    return load_rules()
+
+
+@pytest.fixture(scope="session")
+def tokyo() -> ZoneInfo:
+    return ZoneInfo("Asia/Tokyo")

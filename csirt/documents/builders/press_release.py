@@ -1,0 +1,136 @@
+"""報道提供資料: the press release municipalities issue on a personal-data incident."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from docx.document import Document
+
+from csirt.documents import blocks
+from csirt.documents.builders._common import (
+    bullets,
+    check_lang,
+    contact_text,
+    measures_text,
+    resolve_sections,
+    start,
+    t,
+)
+from csirt.documents.facts import CaseFacts
+
+KIND = "press_release"
+SECTION_KEYS = (
+    "lead",
+    "overview",
+    "staff",
+    "timeline",
+    "data",
+    "cause",
+    "response",
+    "secondary_damage",
+    "prevention",
+    "contact",
+)
+HEADINGS: dict[str, tuple[str, str]] = {
+    "overview": ("概要", "Overview"),
+    "staff": ("職員の所属・役職等", "Staff member's department and post"),
+    "timeline": ("経過", "Course of events"),
+    "data": ("流出した（おそれのある）情報", "Information leaked or possibly leaked"),
+    "cause": ("原因", "Cause"),
+    "response": ("対応", "Response"),
+    "secondary_damage": ("二次被害の有無", "Secondary damage"),
+    "prevention": ("再発防止策", "Prevention of recurrence"),
+    "contact": ("問い合わせ先", "Contact"),
+}
+
+
+def headings(facts: CaseFacts, lang: str) -> list[str]:
+    """The level-1 headings in order, without numbers (staff only for misconduct)."""
+    keys = [k for k in SECTION_KEYS if k in HEADINGS and (k != "staff" or facts.staff)]
+    return [HEADINGS[k][0 if lang == "ja" else 1] for k in keys]
+
+
+def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
+    """The editable texts pre-filled from the facts."""
+    staff = ""
+    if facts.staff is not None:
+        age = facts.staff.age
+        staff = t(
+            lang,
+            f"{facts.staff.department} {facts.staff.post}職員" + (f"（{age}歳）" if age else ""),
+            f"{facts.staff.post}, {facts.staff.department}" + (f" (aged {age})" if age else ""),
+        )
+    responses = facts.responses
+    response_lines = [
+        t(lang, f"本人への対応：{text}", f"Persons concerned: {text}")
+        for text in (responses.notice_to_individuals,)
+        if text
+    ]
+    if responses.takedown:
+        response_lines.append(
+            t(lang, f"削除要請：{responses.takedown}", f"Takedown: {responses.takedown}")
+        )
+    if responses.police:
+        response_lines.append(t(lang, f"警察：{responses.police}", f"Police: {responses.police}"))
+    exposures = sorted({ds.exposure for ds in facts.data_sets if ds.exposure})
+    return {
+        "lead": t(
+            lang,
+            "下記のとおり、個人情報の流出に係る事案が発生しましたのでお知らせいたします。"
+            "関係者の皆様には多大なご迷惑とご心配をおかけしましたことを深くお詫び申し上げます。"
+            "引き続き全容の解明と再発の防止に全力で取り組んでまいります。",
+            "We announce the incident described below, in which personal data was leaked. "
+            "We sincerely apologise to everyone affected for the trouble and concern caused, "
+            "and will continue to investigate fully and to prevent any recurrence.",
+        ),
+        "overview": facts.summary,
+        "staff": staff,
+        "timeline": "",
+        "data": "\n".join(exposures),
+        "cause": bullets(facts.causes, lang) if facts.causes else "",
+        "response": "\n".join(f"({n}) {line}" for n, line in enumerate(response_lines, 1)),
+        "secondary_damage": facts.secondary_damage,
+        "prevention": measures_text(facts.measures, lang) if facts.measures else "",
+        "contact": contact_text(facts, lang),
+    }
+
+
+def build(
+    facts: CaseFacts,
+    *,
+    lang: str = "ja",
+    draft: bool,
+    template: bytes | None = None,
+    sections: Mapping[str, str] | None = None,
+) -> Document:
+    """The press release: lead, numbered sections, dated timeline and data-item tables."""
+    check_lang(lang)
+    text = resolve_sections(KIND, SECTION_KEYS, default_sections(facts, lang), sections)
+    document = start(facts, lang, draft=draft, template=template)
+    contact = facts.organisation.contact
+    blocks.right_lines(
+        document,
+        (
+            t(lang, "報道提供資料", "Press release"),
+            blocks.format_date(facts.document_date, lang),
+            f"{facts.organisation.name} {facts.organisation.department}",
+            t(lang, f"電話 {contact.phone}", f"Phone {contact.phone}"),
+        ),
+    )
+    blocks.title_block(document, facts.title, draft=draft, lang=lang)
+    blocks.paragraphs(document, text["lead"], indent=False)
+    if lang == "ja":
+        blocks.centred(document, "記")
+    numbering = blocks.Sections(document)
+    for key in SECTION_KEYS:
+        if key not in HEADINGS or (key == "staff" and facts.staff is None):
+            continue
+        numbering.heading(HEADINGS[key][0 if lang == "ja" else 1])
+        blocks.paragraphs(document, text[key])
+        if key == "timeline":
+            blocks.timeline_table(document, facts.timeline, lang, facts.zone)
+        elif key == "data":
+            blocks.data_table(document, facts.data_sets, lang)
+    if lang == "ja":
+        blocks.right_lines(document, ("以上",))
+    return document

@@ -25,8 +25,8 @@ catalogs: $(VENV)/.installed
 
 # After changing UI strings: extract, merge, then translate the new entries in ja/messages.po.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header --sort-output -o csirt/translations/messages.pot .
-	$(BIN)/pybabel update -q -i csirt/translations/messages.pot -d csirt/translations --no-location --omit-header --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header --sort-output -o csirt/translations/messages.pot . >/dev/null 2>&1
+	$(BIN)/pybabel update -i csirt/translations/messages.pot -d csirt/translations --omit-header --no-fuzzy-matching >/dev/null 2>&1
 
 run: install
 	@mkdir -p instance

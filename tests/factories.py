@@ -23,6 +23,7 @@ class CreatedUser:
     user: User
     password: str
     totp_seed: str | None
+    recovery_key: str | None = None
 
 
 class UserFactory:
@@ -39,6 +40,8 @@ class UserFactory:
         totp: bool = False,
         department: str | None = None,
         active: bool = True,
+        keypair: bool = False,
+        display_name: str = "",
     ) -> CreatedUser:
         name = username or f"user{next(_counter)}"
         user = service.create_user(
@@ -49,8 +52,14 @@ class UserFactory:
             [Role(r) for r in (roles or ["responder"])],
             actor=FACTORY,
             department=department,
+            display_name=display_name,
         )
         user.active = active
+        recovery_key = None
+        if keypair:  # an intake vault key pair, wrapped under the password (cheap test KDF)
+            from csirt.intake.staff_keys import enrol
+
+            recovery_key = enrol(user, password, testing=True)
         seed = None
         if totp:
             seed = pyotp.random_base32()
@@ -58,4 +67,4 @@ class UserFactory:
             # Let the test's own login use the current code again.
             user.totp_last_step = None
         self.session.flush()
-        return CreatedUser(user, password, seed)
+        return CreatedUser(user, password, seed, recovery_key)

@@ -33,6 +33,11 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # Intake vault (csirt.intake.staff_keys): an X25519 key pair whose private half is stored
+    # only wrapped under the password (Argon2id) and under a one-time recovery key.
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wrapped_private_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    recovery_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -34,6 +34,7 @@ from csirt.auth.forms import (
 from csirt.auth.models import ApiToken, User
 from csirt.auth.permissions import Permission
 from csirt.db import get_session, utcnow
+from csirt.intake import staff_keys
 from csirt.ratelimit import RateLimiter
 
 bp = Blueprint("auth", __name__, url_prefix="/console")
@@ -81,8 +82,10 @@ def _start_session(user: User, method: str) -> ResponseReturnValue:
     must_enrol = service.totp_required(db_session, user) and not user.totp_enabled
     db_session.commit()
     target = _safe_next(session.pop("pending_next", None))
+    vault_entries = staff_keys.carry(session)
     _clear_session()  # a fresh session on every sign-in: no fixation
     login_user(user)
+    staff_keys.restore(session, vault_entries)
     now = utcnow().isoformat()
     session["auth_at"] = now
     session["seen_at"] = now
@@ -128,14 +131,21 @@ def login() -> ResponseReturnValue:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
         db_session.commit()
+        # Unwrap (or, the first time, create) the intake key while the password is at hand.
+        unlocked = staff_keys.unlock_at_login(
+            db_session, user, form.password.data, testing=config.testing
+        )
+        db_session.commit()
         next_target = request.args.get("next")
         if user.totp_enabled:
             _clear_session()
+            staff_keys.store_in_cookie(session, unlocked)
             session["pending_user"] = user.id
             session["pending_at"] = utcnow().isoformat()
             session["pending_next"] = next_target
             return redirect(url_for("auth.login_totp"))
         session["pending_next"] = next_target
+        staff_keys.store_in_cookie(session, unlocked)
         return _start_session(user, "password")
     return render_template("auth/login.html", form=form)
 
@@ -178,6 +188,9 @@ def login_totp() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
+        db_session = get_session()
+        staff_keys.end_session(db_session, session)
+        db_session.commit()
         logout_user()
         _clear_session()
         flash(_("You have signed out."), "info")
@@ -224,6 +237,12 @@ def change_password() -> ResponseReturnValue:
             except service.PasswordPolicyError as exc:
                 form.new.errors.extend(_password_reasons(exc))
             else:
+                staff_keys.rewrap_for_new_password(
+                    current_user,
+                    form.current.data,
+                    form.new.data,
+                    testing=current_app.config["CSIRT"].testing,
+                )
                 db_session.commit()
                 login_user(current_user._get_current_object())  # new session id
                 flash(_("Your password was changed. Other sessions were signed out."), "success")

@@ -1,0 +1,469 @@
+"""The intake inbox in the console: open, reply, promote, grant, identity requests, keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from csirt import vault
+from csirt.auth.access import requires
+from csirt.auth.models import User
+from csirt.auth.permissions import Permission
+from csirt.db import get_session, utcnow
+from csirt.intake import cli, service, staff_keys, web
+from csirt.intake.forms import (
+    AttachForm,
+    ConfirmForm,
+    DecisionForm,
+    GrantForm,
+    IdentityRequestForm,
+    PromoteForm,
+    ReplyForm,
+    RestoreForm,
+)
+from csirt.intake.models import IdentityRequest, Submission
+from csirt.intake.service import (
+    AnswersInvalidError,
+    IdentityError,
+    IntakeError,
+    NoKeyError,
+    NotVisibleError,
+)
+
+bp = Blueprint("intake_console", __name__, url_prefix="/console/intake")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def init_app(app: Flask) -> None:
+    cli.register(app)
+
+
+def _user() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _private_key() -> bytes | None:
+    try:
+        return staff_keys.current_private_key(get_session(), session, _user())
+    except staff_keys.VaultLockedError:
+        return None
+
+
+def _locked() -> ResponseReturnValue:
+    flash(
+        _("Your intake key is not unlocked in this session. Sign in again or restore it below."),
+        "warning",
+    )
+    return redirect(url_for("intake_console.key"))
+
+
+@bp.get("/")
+@requires(Permission.INTAKE_READ)
+def inbox() -> ResponseReturnValue:
+    db_session = get_session()
+    if staff_keys.has_pending_recovery(db_session, session, _user()):
+        return redirect(url_for("intake_console.key"))  # show the one-time recovery key first
+    settings = web.settings(db_session)
+    rows = service.inbox(db_session, _user(), settings, include_closed="all" in request.args)
+    return render_template(
+        "intake/console_inbox.html",
+        rows=rows,
+        show_all="all" in request.args,
+        unlocked=_private_key() is not None,
+        confirm_form=ConfirmForm(),
+        officers=[u for u in service.officers(db_session) if u.id != current_user.id],
+        grant_form=GrantForm(),
+        now=utcnow(),
+    )
+
+
+def _open_page(submission_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
+    db_session = get_session()
+    private = _private_key()
+    if private is None:
+        return _locked()
+    try:
+        opened = service.open_submission(db_session, _user(), private, submission_id)
+    except NotVisibleError:
+        db_session.commit()  # keep the audited denial
+        abort(404)
+    except NoKeyError:
+        flash(
+            _("You hold no key for this report yet. Ask another intake officer to grant it."),
+            "warning",
+        )
+        return redirect(url_for("intake_console.inbox"))
+    questionnaire = web.settings(db_session).questionnaire
+    labels = {f.key: f.label for f in questionnaire.fields}
+    language = web.lang()
+    db_session.commit()
+    requests = opened.submission.identity_requests
+    return render_template(
+        "intake/console_open.html",
+        opened=opened,
+        submission=opened.submission,
+        answers=[
+            (labels[key].get(language) if key in labels else key, _answer_text(key, value))
+            for key, value in opened.answers.items()
+        ],
+        reply_form=forms.get("reply_form") or ReplyForm(),
+        promote_form=forms.get("promote_form") or PromoteForm(),
+        attach_form=forms.get("attach_form") or AttachForm(),
+        identity_form=forms.get("identity_form") or IdentityRequestForm(),
+        grant_form=GrantForm(),
+        confirm_form=ConfirmForm(),
+        grantees=service.officers_without_key(db_session, opened.submission),
+        my_requests=[r for r in requests if r.requester_id == current_user.id],
+    ), status
+
+
+def _answer_text(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, list):
+        if key == "data_items":
+            from csirt.triage import load_vocabulary
+
+            vocabulary = load_vocabulary()
+            if web.lang() == "en":
+                return ", ".join(vocabulary.label(v, "en") for v in value)
+            return ", ".join(vocabulary.label(v, "ja") for v in value)
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+@bp.get("/<int:submission_id>")
+@requires(Permission.INTAKE_READ)
+def open_report(submission_id: int) -> ResponseReturnValue:
+    return _open_page(submission_id)
+
+
+@bp.post("/<int:submission_id>/reply")
+@requires(Permission.INTAKE_READ)
+def reply(submission_id: int) -> ResponseReturnValue:
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _open_page(submission_id, 400, reply_form=form)
+    private = _private_key()
+    if private is None:
+        return _locked()
+    db_session = get_session()
+    try:
+        service.officer_reply(db_session, _user(), private, submission_id, form.body.data or "")
+    except NotVisibleError:
+        db_session.commit()
+        abort(404)
+    except NoKeyError:
+        abort(404)
+    db_session.commit()
+    flash(_("Your reply is in the reporter's mailbox."), "success")
+    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+
+
+@bp.post("/<int:submission_id>/promote")
+@requires(Permission.CASE_CREATE)
+def promote(submission_id: int) -> ResponseReturnValue:
+    form = PromoteForm()
+    if not form.validate_on_submit():
+        return _open_page(submission_id, 400, promote_form=form)
+    private = _private_key()
+    if private is None:
+        return _locked()
+    db_session = get_session()
+    try:
+        case_id = service.promote(
+            db_session, _user(), private, submission_id, form.title.data or ""
+        )
+    except NotVisibleError:
+        db_session.commit()
+        abort(404)
+    except NoKeyError:
+        abort(404)
+    except IntakeError:
+        db_session.rollback()
+        flash(_("This report is already linked to a case."), "error")
+        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    db_session.commit()
+    flash(_("A case was opened with the report's structured facts only."), "success")
+    if _has_endpoint("cases.detail"):
+        return redirect(url_for("cases.detail", case_id=case_id))
+    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+
+
+def _has_endpoint(name: str) -> bool:
+    from flask import current_app
+
+    return name in current_app.view_functions
+
+
+@bp.post("/<int:submission_id>/attach")
+@requires(Permission.INTAKE_READ)
+def attach(submission_id: int) -> ResponseReturnValue:
+    form = AttachForm()
+    if not form.validate_on_submit():
+        return _open_page(submission_id, 400, attach_form=form)
+    db_session = get_session()
+    try:
+        service.attach_to_case(db_session, _user(), submission_id, int(form.case_id.data or 0))
+    except NotVisibleError:
+        db_session.commit()
+        abort(404)
+    except AnswersInvalidError:
+        db_session.rollback()
+        form.case_id.errors = [_("No case with this number that you can see.")]
+        return _open_page(submission_id, 400, attach_form=form)
+    except IntakeError:
+        db_session.rollback()
+        flash(_("This report is already linked to a case."), "error")
+        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    db_session.commit()
+    flash(_("The report is linked to the case; its content stays sealed here."), "success")
+    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+
+
+@bp.get("/<int:submission_id>/files/<int:attachment_id>")
+@requires(Permission.INTAKE_READ)
+def download(submission_id: int, attachment_id: int) -> ResponseReturnValue:
+    private = _private_key()
+    if private is None:
+        return _locked()
+    db_session = get_session()
+    original = request.args.get("original") == "1"
+    try:
+        info, data = service.download_attachment(
+            db_session, _user(), private, submission_id, attachment_id, original=original
+        )
+    except (NotVisibleError, NoKeyError):
+        db_session.commit()
+        abort(404)
+    db_session.commit()
+    from flask import Response
+
+    name = info.filename if original else f"stripped-{info.filename}"
+    response = Response(data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = _attachment_header(name)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _attachment_header(name: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"download\"; filename*=UTF-8''{quote(name)}"
+
+
+@bp.post("/<int:submission_id>/grant")
+@requires(Permission.INTAKE_GRANT)
+def grant(submission_id: int) -> ResponseReturnValue:
+    form = GrantForm()
+    private = _private_key()
+    if private is None:
+        return _locked()
+    db_session = get_session()
+    grantee = db_session.get(User, form.user_id.data) if form.validate_on_submit() else None
+    if grantee is None:
+        flash(_("Choose an officer."), "error")
+        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    try:
+        service.grant(db_session, _user(), private, submission_id, grantee)
+    except (NotVisibleError, NoKeyError):
+        db_session.rollback()
+        flash(_("This officer cannot be given this report."), "error")
+        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    db_session.commit()
+    flash(_("Access granted to %(name)s.", name=grantee.display_name), "success")
+    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+
+
+@bp.post("/grant-all")
+@requires(Permission.INTAKE_GRANT)
+def grant_all() -> ResponseReturnValue:
+    form = GrantForm()
+    private = _private_key()
+    if private is None:
+        return _locked()
+    db_session = get_session()
+    grantee = db_session.get(User, form.user_id.data) if form.validate_on_submit() else None
+    if grantee is None or grantee.public_key is None or not grantee.can(Permission.INTAKE_READ):
+        flash(
+            _("This officer cannot be given reports (no key yet: they must sign in once)."), "error"
+        )
+        return redirect(url_for("intake_console.inbox"))
+    count = service.grant_all(db_session, _user(), private, grantee)
+    db_session.commit()
+    flash(_("%(n)d reports granted to %(name)s.", n=count, name=grantee.display_name), "success")
+    return redirect(url_for("intake_console.inbox"))
+
+
+@bp.post("/<int:submission_id>/identity/request")
+@requires(Permission.IDENTITY_REQUEST)
+def identity_request(submission_id: int) -> ResponseReturnValue:
+    form = IdentityRequestForm()
+    if not form.validate_on_submit():
+        return _open_page(submission_id, 400, identity_form=form)
+    db_session = get_session()
+    try:
+        service.request_identity(db_session, _user(), submission_id, form.reason.data or "")
+    except NotVisibleError:
+        db_session.commit()
+        abort(404)
+    except (IdentityError, AnswersInvalidError):
+        db_session.rollback()
+        flash(_("This report has no identity to request."), "error")
+        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    db_session.commit()
+    flash(_("Your request was sent to the custodians."), "success")
+    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+
+
+@bp.post("/<int:submission_id>/identity")
+@requires(Permission.INTAKE_READ)
+def identity_view(submission_id: int) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    private = _private_key()
+    if private is None:
+        return _locked()
+    db_session = get_session()
+    try:
+        identity = service.view_identity(db_session, _user(), private, submission_id)
+    except NotVisibleError:
+        db_session.commit()
+        abort(404)
+    except IdentityError:
+        abort(403)
+    db_session.commit()
+    return render_template(
+        "intake/console_identity.html", identity=identity, submission_id=submission_id
+    )
+
+
+@bp.get("/identity-requests")
+@requires(Permission.IDENTITY_DECIDE)
+def identity_requests() -> ResponseReturnValue:
+    db_session = get_session()
+    pending = service.pending_identity_requests(db_session)
+    decided = db_session.scalars(
+        select(IdentityRequest)
+        .where(IdentityRequest.status != "pending")
+        .order_by(IdentityRequest.decided_at.desc())
+        .limit(50)
+    ).all()
+    users = {u.id: u for u in db_session.scalars(select(User))}
+    return render_template(
+        "intake/console_requests.html",
+        pending=pending,
+        decided=decided,
+        users=users,
+        form=DecisionForm(),
+        unlocked=_private_key() is not None,
+    )
+
+
+@bp.post("/identity-requests/<int:request_id>")
+@requires(Permission.IDENTITY_DECIDE)
+def decide(request_id: int) -> ResponseReturnValue:
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(_("Choose approve or deny."), "error")
+        return redirect(url_for("intake_console.identity_requests"))
+    private = _private_key()
+    if private is None:
+        return _locked()
+    db_session = get_session()
+    try:
+        service.decide_identity(
+            db_session,
+            _user(),
+            private,
+            request_id,
+            approve=form.decision.data == "approve",
+            note=form.note.data or "",
+        )
+    except IdentityError as exc:
+        db_session.rollback()
+        messages = {
+            "a custodian cannot decide their own request": _("You cannot decide your own request."),
+        }
+        flash(messages.get(str(exc), _("This request cannot be decided.")), "error")
+        return redirect(url_for("intake_console.identity_requests"))
+    db_session.commit()
+    flash(_("Your decision was recorded."), "success")
+    return redirect(url_for("intake_console.identity_requests"))
+
+
+@bp.route("/key", methods=["GET", "POST"])
+@requires(Permission.ACCOUNT)
+def key() -> ResponseReturnValue:
+    db_session = get_session()
+    user = _user()
+    recovery = staff_keys.pop_pending_recovery(db_session, session, user)
+    form = RestoreForm()
+    new_recovery = None
+    status = 200
+    if form.validate_on_submit():
+        hashing = _hashing()
+        try:
+            hashing.hasher.verify(user.password_hash, form.password.data or "")
+        except Exception:  # argon2 raises several kinds; all mean "wrong"
+            form.password.errors = [_("The password is wrong.")]
+            status = 400
+        else:
+            try:
+                new_recovery = staff_keys.restore_with_recovery_key(
+                    db_session,
+                    session,
+                    user,
+                    form.recovery_key.data or "",
+                    form.password.data or "",
+                    testing=_testing(),
+                )
+            except (vault.WrongPasswordError, vault.TamperedError, vault.ReceiptFormatError):
+                form.recovery_key.errors = [_("This recovery key does not open your key.")]
+                status = 400
+    elif form.is_submitted():
+        status = 400
+    db_session.commit()
+    return render_template(
+        "intake/console_key.html",
+        recovery=new_recovery or recovery,
+        has_key=user.public_key is not None,
+        unlocked=_private_key() is not None,
+        needs_key=staff_keys.needs_keypair(user),
+        form=form,
+    ), status
+
+
+def _hashing() -> Any:
+    from flask import current_app
+
+    return current_app.extensions["csirt.hashing"]
+
+
+def _testing() -> bool:
+    from flask import current_app
+
+    return bool(current_app.config["CSIRT"].testing)
+
+
+def submission_case(session: Any, submission_id: int) -> int | None:
+    """The case a submission is linked to, if any (for other modules' pages)."""
+    row = session.get(Submission, submission_id)
+    return row.case_id if row is not None else None

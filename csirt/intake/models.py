@@ -1,0 +1,177 @@
+"""Intake tables: sealed submissions, their key wraps, messages, attachments, identity requests.
+
+Nothing here holds a client address, a user agent, a receipt or plaintext tip content: every
+column of reporter content is a sealed blob (see csirt.vault). The receipt is represented only by
+``lookup``, a hash of one half of its Argon2id output.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+import csirt.cases.models  # noqa: F401  (registers ``cases``, the target of submissions.case_id)
+from csirt.db import Base, utcnow
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    receipt_wrap: Mapped[bytes] = mapped_column(LargeBinary)
+    answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    questionnaire: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    # Non-identifying structured facts, needed before anything is opened (conflicts, clocks).
+    whistleblower: Mapped[bool] = mapped_column(default=False)
+    involved: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Rounded to the hour so that the row cannot be matched to a network log by its timestamp.
+    received_at: Mapped[datetime] = mapped_column()
+    ack_due: Mapped[datetime] = mapped_column()
+    answer_due: Mapped[datetime] = mapped_column()
+    feedback_due: Mapped[datetime | None] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    expiry_warned_at: Mapped[datetime | None] = mapped_column()
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    identity_disclosed_at: Mapped[datetime | None] = mapped_column()
+
+    key_wraps: Mapped[list[SubmissionKeyWrap]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", passive_deletes=True
+    )
+    identity_wraps: Mapped[list[IdentityKeyWrap]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", passive_deletes=True
+    )
+    messages: Mapped[list[SubmissionMessage]] = relationship(
+        back_populates="submission",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SubmissionMessage.id",
+    )
+    attachments: Mapped[list[SubmissionAttachment]] = relationship(
+        back_populates="submission",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SubmissionAttachment.id",
+    )
+    identity_requests: Mapped[list[IdentityRequest]] = relationship(
+        back_populates="submission",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="IdentityRequest.id",
+    )
+
+
+class SubmissionKeyWrap(Base):
+    """The submission key sealed to one intake officer's public key."""
+
+    __tablename__ = "submission_key_wraps"
+    __table_args__ = (UniqueConstraint("submission_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="key_wraps")
+
+
+class IdentityKeyWrap(Base):
+    """The identity key sealed to a custodian, or to an officer after an approved request."""
+
+    __tablename__ = "identity_key_wraps"
+    __table_args__ = (UniqueConstraint("submission_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identity_requests.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="identity_wraps")
+
+
+class SubmissionMessage(Base):
+    """A sealed message in the mailbox, from the reporter or from an officer."""
+
+    __tablename__ = "submission_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    from_reporter: Mapped[bool] = mapped_column(default=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="messages")
+
+
+class SubmissionAttachment(Base):
+    """A sealed original and its sealed metadata-stripped copy; name and type sealed too."""
+
+    __tablename__ = "submission_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission_messages.id", ondelete="CASCADE")
+    )
+    meta_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    original_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    stripped_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="attachments")
+
+
+class IdentityRequest(Base):
+    """An intake officer's reasoned request to see a reporter's identity, and its decision."""
+
+    __tablename__ = "identity_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+    submission: Mapped[Submission] = relationship(back_populates="identity_requests")
+
+
+class StaffKeySession(Base):
+    """A staff member's unwrapped private key, encrypted under a secret held in their cookie."""
+
+    __tablename__ = "staff_key_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    protected_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # A freshly enrolled recovery key, sealed the same way, until it has been shown once.
+    pending_recovery: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

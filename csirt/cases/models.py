@@ -42,6 +42,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_phase_id", "phase", "id"),
         Index("ix_cases_priority_id", "priority", "id"),
+        # The dashboard counts open cases per priority from this index alone.
+        Index("ix_cases_phase_priority", "phase", "priority"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -350,3 +352,32 @@ class Inquiry(Base):
     answered: Mapped[bool] = mapped_column(default=False)
     answered_at: Mapped[datetime | None] = mapped_column()
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CaseSearchTerm(Base):
+    """One character bigram of a case's title, summary or notes: the full-text search index.
+
+    Bigrams work for Japanese (no word spaces) and for substrings of Latin text alike, and a
+    plain B-tree over ``(term, case_id)`` serves them on SQLite and PostgreSQL the same way.
+    The case service keeps these rows in step with the texts.
+    """
+
+    __tablename__ = "case_search_terms"
+
+    term: Mapped[str] = mapped_column(String(8), primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ChecklistTick(Base):
+    """A manual closing-checklist item confirmed by a person (``playbook_id:item_key``)."""
+
+    __tablename__ = "checklist_ticks"
+    __table_args__ = (UniqueConstraint("case_id", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(140))
+    ticked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ticked_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,38 +1,650 @@
-"""Case pages of the console."""
+"""Case pages of the console: list, create, overview, tasks, timeline."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from datetime import datetime, tzinfo
+from typing import Any
 
-from csirt.auth.access import requires
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from csirt.audit import service as audit
+from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
-from csirt.cases import service
-from csirt.cases.models import Phase, Priority
-from csirt.db import get_session
+from csirt.cases import closing, forms, registry, service, timeline_csv
+from csirt.cases.models import Case, Phase, Priority, Visibility
+from csirt.db import get_session, utcnow
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
+EVENTS_PER_PAGE = 200
+
+
+def init_app(app: Flask) -> None:
+    """Load the playbooks once at start-up (a broken playbook stops the app here)."""
+    registry.load(app)
+
+
+def _zone() -> tzinfo:
+    return current_app.config["CSIRT"].tz  # type: ignore[no-any-return]
+
+
+def _lang() -> str:
+    return "ja" if str(get_locale()).startswith("ja") else "en"
+
+
+def _case(case_id: int) -> Case:
+    try:
+        return service.get_case_for(get_session(), current_user, case_id)
+    except service.CaseNotFoundError:
+        abort(404)
+
+
+def _flash_errors(errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        flash(f"{name}: {message}", "error")
+
+
+def _playbook_choices(exclude: set[str] | None = None) -> list[SelectChoice]:
+    lang = _lang()
+    return forms.choices(
+        (pid, playbook.title.get(lang))
+        for pid, playbook in registry.playbooks().items()
+        if pid not in (exclude or set())
+    )
+
+
+# --- list and creation -------------------------------------------------------------------------
+
+
+def _filters_from_args() -> tuple[service.CaseFilters, dict[str, Any]]:
+    args = request.args
+    phase = args.get("phase") or None
+    priority = args.get("priority") or None
+    if phase not in {p.value for p in Phase}:
+        phase = None
+    if priority not in {p.value for p in Priority}:
+        priority = None
+    assignee = args.get("assignee", type=int)
+    if args.get("assignee") == "me":
+        assignee = current_user.id
+    q = (args.get("q") or "").strip()[:200] or None
+    tag = (args.get("tag") or "").strip()[:64] or None
+    overdue = args.get("overdue") == "1"
+    filters = service.CaseFilters(
+        phase=phase, priority=priority, q=q, tag=tag, assignee_id=assignee, overdue=overdue
+    )
+    query = {
+        "phase": phase,
+        "priority": priority,
+        "q": q,
+        "tag": tag,
+        "assignee": args.get("assignee") if assignee is not None else None,
+        "overdue": "1" if overdue else None,
+    }
+    return filters, {k: v for k, v in query.items() if v}
 
 
 @bp.get("/")
 @requires(Permission.CASE_VIEW)
 def index() -> ResponseReturnValue:
-    phase = request.args.get("phase") or None
-    priority = request.args.get("priority") or None
-    if phase not in {p.value for p in Phase}:
-        phase = None
-    if priority not in {p.value for p in Priority}:
-        priority = None
+    session = get_session()
+    filters, query = _filters_from_args()
     cursor = request.args.get("cursor", type=int)
-    page = service.list_cases(
-        get_session(), current_user, phase=phase, priority=priority, cursor=cursor
-    )
+    now = utcnow()
+    page = service.list_cases(session, current_user, filters=filters, cursor=cursor, now=now)
+    ids = [c.id for c in page.items]
     return render_template(
         "cases/list.html",
         page=page,
-        phase=phase,
-        priority=priority,
+        filters=filters,
+        query=query,
         phases=list(Phase),
         priorities=list(Priority),
+        overdue=service.overdue_counts(session, ids, now),
+        tags=service.tags_for(session, ids),
     )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Permission.CASE_CREATE)
+def new() -> ResponseReturnValue:
+    form = forms.CaseForm()
+    form.playbook.choices = [SelectChoice("", _("None")), *_playbook_choices()]
+    status = 200
+    if form.validate_on_submit():
+        chosen = registry.playbooks().get(form.playbook.data or "")
+        session = get_session()
+        try:
+            case = service.create_case(
+                session,
+                title=form.title.data,
+                summary=form.summary.data or "",
+                actor=current_user,
+                priority=Priority(form.priority.data),
+                tlp=form.tlp.data,
+                aware_at=forms.local_to_utc(form.aware_at.data, _zone()),
+                insider=form.insider.data,
+                wrongful_intent=form.wrongful_intent.data,
+                ongoing=form.ongoing.data,
+                involved=forms.split_lines(form.involved.data),
+                tags=forms.split_lines(form.tags.data),
+                playbooks=[chosen] if chosen else [],
+                lang=_lang(),
+            )
+        except service.CaseValidationError as exc:
+            for name, message in exc.errors.items():
+                getattr(form, name, form.title).errors.append(message)
+            session.rollback()
+        else:
+            session.commit()
+            flash(_("Case %(ref)s created.", ref=case.reference), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    if form.is_submitted():
+        status = 400
+    return render_template("cases/new.html", form=form), status
+
+
+# --- overview ------------------------------------------------------------------------------------
+
+
+def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
+    session = get_session()
+    applied = service.applied_playbook_ids(session, case)
+    playbooks = service.case_playbooks(session, case, registry.playbooks())
+    tasks = service.list_tasks(session, case)
+    now = utcnow()
+    phase_form = forms_given.get("phase_form") or forms.PhaseForm(phase=case.phase)
+    phase_form.phase.choices = forms.phase_choices()
+    playbook_form = forms.PlaybookForm()
+    playbook_form.playbook.choices = _playbook_choices(set(applied))
+    return {
+        "case": case,
+        "active": "cases.detail",
+        "tags": service.case_tags(session, case),
+        "members": service.members(session, case),
+        "related": service.related_cases(session, current_user, case),
+        "playbooks": playbooks,
+        "tasks_open": sum(1 for t in tasks if t.status in service.OPEN_TASK_STATUSES),
+        "tasks_overdue": [t for t in tasks if service.is_overdue(t, now)],
+        "checklist": closing.checklist_lines(session, case, playbooks),
+        "missing": forms_given.get("missing"),
+        "lang": _lang(),
+        "phase_form": phase_form,
+        "priority_form": forms.PriorityForm(priority=case.priority),
+        "close_form": forms_given.get("close_form") or forms.CloseForm(),
+        "playbook_form": playbook_form,
+        "link_form": forms.LinkForm(),
+        "button_form": forms.ButtonForm(),
+        "tlp_labels": {t.value: label for t, label in forms.TLP_LABELS.items()},
+        "outcome_labels": forms.OUTCOME_LABELS,
+    }
+
+
+@bp.get("/<int:case_id>")
+@requires(Permission.CASE_VIEW)
+def detail(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    return render_template("cases/detail.html", **_overview(case))
+
+
+@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
+@requires(Permission.CASE_EDIT)
+def edit(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    session = get_session()
+    form = forms.CaseForm(obj=case if request.method == "GET" else None)
+    del form.playbook
+    del form.priority
+    if request.method == "GET":
+        form.aware_at.data = (
+            case.aware_at.astimezone(_zone()).replace(tzinfo=None) if case.aware_at else None
+        )
+        form.involved.data = "\n".join(case.involved or [])
+        form.tags.data = ", ".join(service.case_tags(session, case))
+    if form.validate_on_submit():
+        try:
+            service.update_case(
+                session,
+                case,
+                current_user,
+                {
+                    "title": form.title.data,
+                    "summary": form.summary.data or "",
+                    "tlp": form.tlp.data,
+                    "aware_at": forms.local_to_utc(form.aware_at.data, _zone()),
+                    "insider": form.insider.data,
+                    "wrongful_intent": form.wrongful_intent.data,
+                    "ongoing": form.ongoing.data,
+                    "involved": forms.split_lines(form.involved.data),
+                },
+            )
+            service.set_tags(session, case, forms.split_lines(form.tags.data), current_user)
+        except service.CaseValidationError as exc:
+            session.rollback()
+            for name, message in exc.errors.items():
+                getattr(form, name, form.title).errors.append(message)
+        else:
+            session.commit()
+            flash(_("Case updated."), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("cases/edit.html", form=form, case=case, active="cases.detail"), status
+
+
+def _back(case: Case, anchor: str = "") -> ResponseReturnValue:
+    return redirect(url_for("cases.detail", case_id=case.id) + anchor)
+
+
+@bp.post("/<int:case_id>/phase")
+@requires(Permission.CASE_EDIT)
+def phase(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.PhaseForm()
+    form.phase.choices = forms.phase_choices()
+    if not form.validate_on_submit():
+        return render_template("cases/detail.html", **_overview(case, phase_form=form)), 400
+    session = get_session()
+    try:
+        service.change_phase(session, case, form.phase.data, current_user, form.reason.data or "")
+    except service.TeamTooSmallError:
+        session.rollback()
+        flash(
+            _("A P1 case needs a lead and at least one more member before it leaves Detect."),
+            "error",
+        )
+        return render_template("cases/detail.html", **_overview(case, phase_form=form)), 409
+    session.commit()
+    return _back(case)
+
+
+@bp.post("/<int:case_id>/priority")
+@requires(Permission.CASE_EDIT)
+def priority(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.PriorityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = get_session()
+    service.change_priority(session, case, form.priority.data, current_user, form.reason.data or "")
+    session.commit()
+    return _back(case)
+
+
+@bp.post("/<int:case_id>/close")
+@requires(Permission.CASE_CLOSE)
+def close(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.CloseForm()
+    session = get_session()
+    if not form.validate_on_submit():
+        return render_template("cases/detail.html", **_overview(case, close_form=form)), 400
+    playbooks = service.case_playbooks(session, case, registry.playbooks())
+    try:
+        service.close_case(
+            session, case, current_user, form.outcome.data, playbooks, form.reason.data or ""
+        )
+    except service.ClosingRefusedError as exc:
+        session.rollback()
+        return (
+            render_template(
+                "cases/detail.html", **_overview(case, close_form=form, missing=exc.missing)
+            ),
+            409,
+        )
+    except (service.TeamTooSmallError, service.CaseValidationError) as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return render_template("cases/detail.html", **_overview(case, close_form=form)), 409
+    session.commit()
+    flash(_("Case closed."), "success")
+    return _back(case)
+
+
+@bp.post("/<int:case_id>/checklist")
+@requires(Permission.CASE_EDIT)
+def tick(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.ButtonForm()
+    item = request.form.get("item", "")
+    known = {
+        line.item
+        for line in closing.checklist_lines(
+            get_session(), case, service.case_playbooks(get_session(), case, registry.playbooks())
+        )
+        if line.kind == "manual"
+    }
+    if not form.validate_on_submit() or item not in known:
+        abort(400)
+    session = get_session()
+    service.tick_checklist_item(
+        session, case, item, current_user, ticked=request.form.get("ticked") == "1"
+    )
+    session.commit()
+    return _back(case, "#checklist")
+
+
+@bp.post("/<int:case_id>/playbooks")
+@requires(Permission.CASE_EDIT)
+def add_playbook(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.PlaybookForm()
+    form.playbook.choices = _playbook_choices()
+    if not form.validate_on_submit():
+        abort(400)
+    session = get_session()
+    created = service.apply_playbook(
+        session, case, registry.playbooks()[form.playbook.data], current_user, _lang()
+    )
+    session.commit()
+    flash(_("%(n)d tasks added from the playbook.", n=len(created)), "success")
+    return _back(case)
+
+
+@bp.post("/<int:case_id>/links")
+@requires(Permission.CASE_EDIT)
+def link(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.LinkForm()
+    session = get_session()
+    if form.validate_on_submit():
+        try:
+            other = service.find_case_by_reference(session, current_user, form.reference.data)
+            service.link_cases(session, case, other, current_user, form.note.data or "")
+        except service.CaseNotFoundError:
+            flash(_("No such case."), "error")
+        except service.CaseValidationError:
+            session.rollback()
+            flash(_("A case cannot be related to itself."), "error")
+        else:
+            session.commit()
+    return _back(case, "#related")
+
+
+@bp.post("/<int:case_id>/links/<int:other_id>/delete")
+@requires(Permission.CASE_EDIT)
+def unlink(case_id: int, other_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    if not forms.ButtonForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    service.unlink_cases(session, case, other_id, current_user)
+    session.commit()
+    return _back(case, "#related")
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+def _member_choices(case: Case) -> list[SelectChoice]:
+    seen: dict[int, str] = {}
+    for user, _role in service.members(get_session(), case):
+        seen.setdefault(user.id, user.display_name or user.username)
+    return forms.choices(seen.items())
+
+
+def _tasks_page(case: Case, task_form: forms.TaskForm | None = None) -> str:
+    session = get_session()
+    choices = _member_choices(case)
+    if task_form is None:
+        task_form = forms.TaskForm()
+    task_form.phase.choices = forms.phase_choices()
+    task_form.assignees.choices = choices
+    tasks = service.list_tasks(session, case)
+    update_forms = {}
+    for task in tasks:
+        update_form = forms.TaskUpdateForm(
+            prefix=f"t{task.id}",
+            status=task.status,
+            due_at=task.due_at.astimezone(_zone()).replace(tzinfo=None) if task.due_at else None,
+            assignees=[a.user_id for a in task.assignees],
+            formdata=None,
+        )
+        update_form.assignees.choices = choices
+        update_forms[task.id] = update_form
+    return render_template(
+        "cases/tasks.html",
+        case=case,
+        active="cases.tasks",
+        tasks=tasks,
+        now=utcnow(),
+        is_overdue=service.is_overdue,
+        names={c.value: c.label for c in choices},
+        task_form=task_form,
+        update_forms=update_forms,
+        comment_form=forms.CommentForm(),
+        status_labels=forms.STATUS_LABELS,
+    )
+
+
+@bp.get("/<int:case_id>/tasks")
+@requires(Permission.CASE_VIEW)
+def tasks(case_id: int) -> ResponseReturnValue:
+    return _tasks_page(_case(case_id))
+
+
+@bp.post("/<int:case_id>/tasks")
+@requires(Permission.CASE_EDIT)
+def task_add(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.TaskForm()
+    form.phase.choices = forms.phase_choices()
+    form.assignees.choices = _member_choices(case)
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            service.add_task(
+                session,
+                case,
+                current_user,
+                title=form.title.data,
+                description=form.description.data or "",
+                phase=form.phase.data,
+                due_at=forms.local_to_utc(form.due_at.data, _zone()),
+                required=form.required.data,
+                assignee_ids=form.assignees.data or [],
+            )
+        except service.CaseValidationError as exc:
+            session.rollback()
+            for name, message in exc.errors.items():
+                getattr(form, name, form.title).errors.append(message)
+        else:
+            session.commit()
+            return redirect(url_for("cases.tasks", case_id=case.id))
+    return _tasks_page(case, form), 400
+
+
+@bp.post("/<int:case_id>/tasks/<int:task_id>")
+@requires(Permission.CASE_EDIT)
+def task_update(case_id: int, task_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    session = get_session()
+    try:
+        task = service.get_task(session, case, task_id)
+    except service.TaskNotFoundError:
+        abort(404)
+    form = forms.TaskUpdateForm(prefix=f"t{task.id}")
+    form.assignees.choices = _member_choices(case)
+    if not form.validate_on_submit():
+        flash(_("The task could not be updated."), "error")
+        return _tasks_page(case), 400
+    try:
+        service.update_task(
+            session,
+            case,
+            task,
+            current_user,
+            status=form.status.data,
+            due_at=forms.local_to_utc(form.due_at.data, _zone()),
+            assignee_ids=form.assignees.data or [],
+        )
+    except service.CaseValidationError as exc:
+        session.rollback()
+        _flash_errors(exc.errors)
+        return _tasks_page(case), 400
+    session.commit()
+    return redirect(url_for("cases.tasks", case_id=case.id) + f"#task-{task.id}")
+
+
+@bp.post("/<int:case_id>/tasks/<int:task_id>/comments")
+@requires(Permission.CASE_EDIT)
+def task_comment(case_id: int, task_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    session = get_session()
+    try:
+        task = service.get_task(session, case, task_id)
+    except service.TaskNotFoundError:
+        abort(404)
+    form = forms.CommentForm()
+    if not form.validate_on_submit():
+        flash(_("A comment cannot be empty."), "error")
+        return _tasks_page(case), 400
+    service.add_task_comment(session, case, task, current_user, form.body.data)
+    session.commit()
+    return redirect(url_for("cases.tasks", case_id=case.id) + f"#task-{task.id}")
+
+
+# --- timeline ----------------------------------------------------------------------------------
+
+
+def _timeline_filters() -> service.TimelineFilters:
+    category = request.args.get("category") or None
+    visibility = request.args.get("visibility") or None
+    if category not in service.CATEGORIES:
+        category = None
+    if visibility not in {v.value for v in Visibility}:
+        visibility = None
+    text = (request.args.get("text") or "").strip()[:200] or None
+    return service.TimelineFilters(category=category, visibility=visibility, text=text)
+
+
+def _timeline_page(
+    case: Case,
+    event_form: forms.EventForm | None = None,
+    import_errors: dict[str, str] | None = None,
+) -> str:
+    session = get_session()
+    filters = _timeline_filters()
+    cursor = request.args.get("cursor") or None
+    page = service.list_events(session, case, filters, limit=EVENTS_PER_PAGE, cursor=cursor)
+    query = {
+        k: v
+        for k, v in {
+            "category": filters.category,
+            "visibility": filters.visibility,
+            "text": filters.text,
+        }.items()
+        if v
+    }
+    return render_template(
+        "cases/timeline.html",
+        case=case,
+        active="cases.timeline",
+        page=page,
+        filters=filters,
+        query=query,
+        total=service.count_events(session, case),
+        event_form=event_form or forms.EventForm(),
+        import_form=forms.ImportForm(),
+        import_errors=import_errors,
+        zone=_zone(),
+        categories=forms.CATEGORY_LABELS,
+        visibilities=forms.VISIBILITY_LABELS,
+        when=timeline_csv.format_when,
+    )
+
+
+@bp.get("/<int:case_id>/timeline")
+@requires(Permission.CASE_VIEW)
+def timeline(case_id: int) -> ResponseReturnValue:
+    return _timeline_page(_case(case_id))
+
+
+@bp.post("/<int:case_id>/timeline")
+@requires(Permission.CASE_EDIT)
+def event_add(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.EventForm()
+    session = get_session()
+    if form.validate_on_submit():
+        try:
+            item = service.validate_event(
+                {name: getattr(form, name).data for name in timeline_csv.COLUMNS[:-1]},
+                _zone(),
+            )
+        except service.CaseValidationError as exc:
+            for name, message in exc.errors.items():
+                getattr(form, name).errors.append(message)
+        else:
+            service.add_event(session, case, current_user, item)
+            session.commit()
+            flash(_("Event added."), "success")
+            return redirect(url_for("cases.timeline", case_id=case.id))
+    return _timeline_page(case, event_form=form), 400
+
+
+@bp.get("/<int:case_id>/timeline.csv")
+@requires(Permission.CASE_VIEW)
+def timeline_export(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    return export_response(case)
+
+
+def export_response(case: Case) -> Response:
+    """The case's timeline as a streamed CSV download (audited)."""
+    session = get_session()
+    audit.record(
+        session,
+        "timeline.export",
+        actor=current_actor(),
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+    )
+    session.commit()
+    events = service.list_events(session, case, limit=None).items
+    body = timeline_csv.export_text(events, current_app.config["CSIRT"].tz)
+    stamp = datetime.now(current_app.config["CSIRT"].tz).strftime("%Y%m%d")
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{case.reference}-timeline-{stamp}.csv"'
+        },
+    )
+
+
+@bp.post("/<int:case_id>/timeline/import")
+@requires(Permission.CASE_EDIT)
+def timeline_import(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.ImportForm()
+    if not form.validate_on_submit():
+        return _timeline_page(case, import_errors={"file": _("Choose a CSV file.")}), 400
+    session = get_session()
+    try:
+        items = timeline_csv.parse(
+            form.file.data.read(),
+            _zone(),
+            evidence_ids_allowed=service.case_evidence_ids(session, case),
+        )
+    except timeline_csv.CsvImportError as exc:
+        return _timeline_page(case, import_errors=exc.errors), 400
+    count = service.add_events(session, case, current_user, items)
+    session.commit()
+    flash(_("%(n)d events imported.", n=count), "success")
+    return redirect(url_for("cases.timeline", case_id=case.id))

@@ -1,0 +1,630 @@
+"""Case records: data sets, evidence and custody, takedowns, notes, liaison, public inquiries.
+
+Every function takes the session explicitly and the case already loaded through
+``csirt.cases.service.get_case_for`` (the need-to-know check); callers commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import IO, TypeVar
+
+from sqlalchemy import Integer, func, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session
+
+from csirt.audit import service as audit
+from csirt.auth.models import User
+from csirt.cases.models import (
+    AffectedDataset,
+    Case,
+    CustodyEntry,
+    Evidence,
+    Inquiry,
+    LiaisonEntry,
+    Note,
+    TakedownRequest,
+)
+from csirt.cases.signals import facts_changed
+from csirt.db import Base, utcnow
+from csirt.records.storage import EvidenceStore, StoredBlob
+from csirt.records.validation import (
+    CustodyInput,
+    DatasetInput,
+    EvidenceInput,
+    InquiryInput,
+    LiaisonInput,
+    RecordValidationError,
+    TakedownAnswer,
+    TakedownInput,
+)
+
+# Content types the server recognises from the bytes themselves; the client's claim is ignored.
+SNIFF_LEN = 512
+CAPTURE_TYPES = frozenset({"text/html", "image/png", "image/jpeg", "application/pdf"})
+MAX_CHART_SPAN_DAYS = 400
+
+M = TypeVar("M", bound=Base)
+
+
+class RecordError(Exception):
+    """Base of record errors shown to the user."""
+
+
+class RecordNotFoundError(RecordError):
+    """No such record in this case."""
+
+
+class NotAuthorError(RecordError):
+    """Only a note's author may edit it."""
+
+
+def _actor(user: User) -> audit.Actor:
+    return audit.Actor(user.id, user.username)
+
+
+def get_record(session: Session, model: type[M], case: Case, record_id: int) -> M:
+    """A record of ``model`` that belongs to ``case`` (else RecordNotFoundError)."""
+    row = session.get(model, record_id)
+    if row is None or getattr(row, "case_id", None) != case.id:
+        raise RecordNotFoundError(record_id)
+    return row
+
+
+def page_of(
+    session: Session, model: type[M], case: Case, *, limit: int, cursor: int | None
+) -> tuple[list[M], int | None]:
+    """Rows of a case's collection, newest first, keyset-paginated on the id."""
+    column = model.id  # type: ignore[attr-defined]
+    query = select(model).where(model.case_id == case.id)  # type: ignore[attr-defined]
+    if cursor is not None:
+        query = query.where(column < cursor)
+    rows = list(session.scalars(query.order_by(column.desc()).limit(limit + 1)))
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None  # type: ignore[attr-defined]
+    return rows[:limit], next_cursor
+
+
+def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """Display names of the given users (one query)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(wanted))
+    )
+    return {uid: display or username for uid, display, username in rows}
+
+
+# --- affected data sets -------------------------------------------------------------------
+
+
+def _apply_dataset(row: AffectedDataset, data: DatasetInput) -> None:
+    row.name = data.name
+    row.holder = data.holder
+    row.items = list(data.items)
+    row.persons = data.persons
+    row.persons_estimated = data.persons_estimated
+    row.exposure = data.exposure
+    row.exposed_from = data.exposed_from
+    row.exposed_until = data.exposed_until
+    row.encrypted = data.encrypted
+    row.secondary_damage = data.secondary_damage
+
+
+def _audit_dataset(
+    session: Session, case: Case, actor: User, action: str, row: AffectedDataset
+) -> None:
+    session.flush()
+    audit.record(
+        session,
+        action,
+        actor=_actor(actor),
+        object_type="dataset",
+        object_id=row.id,
+        case_id=case.id,
+        details={
+            "name": row.name,
+            "items": list(row.items),
+            "persons": row.persons,
+            "exposure": row.exposure,
+        },
+    )
+
+
+def _tell_triage(session: Session, case: Case, actor: User) -> None:
+    # Triage reads the data sets: let it re-run in this same transaction.
+    facts_changed.send(case, session=session, actor=actor, reason="datasets")
+
+
+def list_datasets(session: Session, case: Case) -> list[AffectedDataset]:
+    """The case's data sets in the order they were added."""
+    query = select(AffectedDataset).where(AffectedDataset.case_id == case.id)
+    return list(session.scalars(query.order_by(AffectedDataset.id)))
+
+
+def add_dataset(session: Session, case: Case, actor: User, data: DatasetInput) -> AffectedDataset:
+    """Record an affected data set; audited, and triage is told."""
+    row = AffectedDataset(case_id=case.id)
+    _apply_dataset(row, data)
+    session.add(row)
+    _audit_dataset(session, case, actor, "dataset.create", row)
+    _tell_triage(session, case, actor)
+    return row
+
+
+def update_dataset(
+    session: Session, case: Case, actor: User, dataset_id: int, data: DatasetInput
+) -> AffectedDataset:
+    """Change a data set; audited, and triage is told."""
+    row = get_record(session, AffectedDataset, case, dataset_id)
+    _apply_dataset(row, data)
+    _audit_dataset(session, case, actor, "dataset.update", row)
+    _tell_triage(session, case, actor)
+    return row
+
+
+def delete_dataset(session: Session, case: Case, actor: User, dataset_id: int) -> None:
+    """Remove a data set; audited, and triage is told."""
+    row = get_record(session, AffectedDataset, case, dataset_id)
+    _audit_dataset(session, case, actor, "dataset.delete", row)
+    session.delete(row)
+    session.flush()
+    _tell_triage(session, case, actor)
+
+
+@dataclass(frozen=True)
+class DatasetTotals:
+    datasets: int
+    persons: int
+    any_estimated: bool
+    items: tuple[str, ...]  # distinct item keys, in first-seen order
+    sensitive_items: tuple[str, ...]
+
+
+def dataset_totals(rows: Sequence[AffectedDataset], sensitive: frozenset[str]) -> DatasetTotals:
+    """Persons summed over the data sets (people may appear in several) and distinct items."""
+    items: list[str] = []
+    for row in rows:
+        items += [key for key in row.items if key not in items]
+    return DatasetTotals(
+        datasets=len(rows),
+        persons=sum(row.persons for row in rows),
+        any_estimated=any(row.persons_estimated for row in rows),
+        items=tuple(items),
+        sensitive_items=tuple(key for key in items if key in sensitive),
+    )
+
+
+# --- evidence and custody ----------------------------------------------------------------
+
+
+def sniff_content_type(head: bytes) -> str:
+    """The content type of a file from its first bytes (never from the client's claim)."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta")):
+        return "text/html"
+    return "application/octet-stream"
+
+
+def clean_filename(name: str | None) -> str:
+    """A display name only (never a path): last path segment, no control characters."""
+    if not name:
+        return ""
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in last if ch.isprintable()).strip().lstrip(".")
+    return cleaned[:255]
+
+
+def add_evidence(
+    session: Session,
+    store: EvidenceStore,
+    case: Case,
+    actor: User,
+    data: EvidenceInput,
+    stream: IO[bytes],
+    filename: str | None,
+    *,
+    via: str = "console",
+) -> tuple[Evidence, StoredBlob]:
+    """Store an uploaded file (content-addressed) and record it with a ``collected`` entry.
+
+    The caller commits; if that fails it must call :func:`discard_blob` so no orphan file stays.
+    """
+    head = stream.read(SNIFF_LEN)
+    stream.seek(0)
+    if not head:
+        raise RecordValidationError({"file": "the file is empty"})
+    content_type = sniff_content_type(head)
+    if data.kind == "web_capture" and content_type not in CAPTURE_TYPES:
+        raise RecordValidationError({"file": "a capture must be HTML, PNG, JPEG or PDF"})
+    blob = store.put(stream)
+    try:
+        evidence = Evidence(
+            case_id=case.id,
+            kind=data.kind,
+            title=data.title or clean_filename(filename) or blob.sha256[:12],
+            filename=clean_filename(filename),
+            content_type=content_type,
+            size=blob.size,
+            sha256=blob.sha256,
+            storage_key=blob.key,
+            url=data.url,
+            captured_at=data.captured_at,
+            description=data.description,
+            added_by_id=actor.id,
+        )
+        session.add(evidence)
+        session.flush()
+        session.add(
+            CustodyEntry(
+                evidence_id=evidence.id,
+                actor_id=actor.id,
+                action="collected",
+                note=f"uploaded via {via}; sha256 {blob.sha256}",
+            )
+        )
+        audit.record(
+            session,
+            "evidence.add",
+            actor=_actor(actor),
+            object_type="evidence",
+            object_id=evidence.id,
+            case_id=case.id,
+            details={"sha256": blob.sha256, "size": blob.size, "kind": data.kind},
+        )
+        session.flush()
+    except BaseException:
+        discard_blob(session, store, blob)
+        raise
+    return evidence, blob
+
+
+def discard_blob(session: Session, store: EvidenceStore, blob: StoredBlob) -> None:
+    """Remove a just-created file whose row was not saved (a rollback must precede this)."""
+    if not blob.created:
+        return
+    session.rollback()
+    still_used = session.scalar(
+        select(func.count()).select_from(Evidence).where(Evidence.storage_key == blob.key)
+    )
+    if not still_used:
+        store.discard(blob)
+
+
+def list_evidence(session: Session, case: Case) -> list[Evidence]:
+    """The case's evidence, oldest first."""
+    query = select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)
+    return list(session.scalars(query))
+
+
+def custody_of(session: Session, evidence: Evidence) -> list[tuple[CustodyEntry, User | None]]:
+    """The chain of custody with each entry's actor."""
+    query = (
+        select(CustodyEntry, User)
+        .outerjoin(User, User.id == CustodyEntry.actor_id)
+        .where(CustodyEntry.evidence_id == evidence.id)
+        .order_by(CustodyEntry.id)
+    )
+    return [(entry, user) for entry, user in session.execute(query)]
+
+
+def add_custody(
+    session: Session, case: Case, actor: User, evidence_id: int, data: CustodyInput
+) -> CustodyEntry:
+    """A hand-made custody entry (a transfer or something else), audited."""
+    evidence = get_record(session, Evidence, case, evidence_id)
+    entry = CustodyEntry(
+        evidence_id=evidence.id, actor_id=actor.id, action=data.action, note=data.note
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(
+        session,
+        "evidence.custody",
+        actor=_actor(actor),
+        object_type="evidence",
+        object_id=evidence.id,
+        case_id=case.id,
+        details={"action": data.action},
+    )
+    return entry
+
+
+def open_for_download(
+    session: Session, case: Case, actor: User, evidence_id: int, *, via: str = "console"
+) -> Evidence:
+    """Log a download in the chain of custody and the audit log; return the evidence."""
+    evidence = get_record(session, Evidence, case, evidence_id)
+    session.add(
+        CustodyEntry(
+            evidence_id=evidence.id, actor_id=actor.id, action="downloaded", note=f"via {via}"
+        )
+    )
+    audit.record(
+        session,
+        "evidence.download",
+        actor=_actor(actor),
+        object_type="evidence",
+        object_id=evidence.id,
+        case_id=case.id,
+        details={"sha256": evidence.sha256},
+    )
+    session.flush()
+    return evidence
+
+
+# --- takedown and search-cache removal requests -------------------------------------------
+
+
+def list_takedowns(session: Session, case: Case) -> list[TakedownRequest]:
+    """The case's takedown and cache-removal requests, oldest first."""
+    query = select(TakedownRequest).where(TakedownRequest.case_id == case.id)
+    return list(session.scalars(query.order_by(TakedownRequest.id)))
+
+
+def add_takedown(session: Session, case: Case, actor: User, data: TakedownInput) -> TakedownRequest:
+    """Record a request sent to a site operator or search engine."""
+    if data.evidence_id is not None:
+        try:
+            get_record(session, Evidence, case, data.evidence_id)
+        except RecordNotFoundError:
+            raise RecordValidationError({"evidence_id": "no such evidence in this case"}) from None
+    row = TakedownRequest(
+        case_id=case.id,
+        kind=data.kind,
+        recipient=data.recipient,
+        url=data.url,
+        requested_at=data.requested_at or utcnow(),
+        status=data.status,
+        answer=data.answer,
+        answered_at=data.answered_at,
+        evidence_id=data.evidence_id,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        "takedown.create",
+        actor=_actor(actor),
+        object_type="takedown",
+        object_id=row.id,
+        case_id=case.id,
+        details={"kind": row.kind, "status": row.status},
+    )
+    return row
+
+
+def answer_takedown(
+    session: Session, case: Case, actor: User, takedown_id: int, data: TakedownAnswer
+) -> TakedownRequest:
+    """Record the status and answer of a request."""
+    row = get_record(session, TakedownRequest, case, takedown_id)
+    answered_at = data.answered_at
+    if answered_at is None and data.status != "requested":
+        answered_at = utcnow()
+    if answered_at is not None and answered_at < row.requested_at:
+        raise RecordValidationError({"answered_at": "must not be before the request"})
+    row.status = data.status
+    row.answer = data.answer
+    row.answered_at = answered_at
+    session.flush()
+    audit.record(
+        session,
+        "takedown.update",
+        actor=_actor(actor),
+        object_type="takedown",
+        object_id=row.id,
+        case_id=case.id,
+        details={"status": row.status},
+    )
+    return row
+
+
+# --- notes --------------------------------------------------------------------------------
+
+
+def list_notes(session: Session, case: Case) -> list[Note]:
+    """The case's notes, oldest first."""
+    query = select(Note).where(Note.case_id == case.id).order_by(Note.id)
+    return list(session.scalars(query))
+
+
+def add_note(session: Session, case: Case, actor: User, body: str) -> Note:
+    """Add a Markdown note."""
+    note = Note(case_id=case.id, author_id=actor.id, body=body)
+    session.add(note)
+    session.flush()
+    audit.record(
+        session,
+        "note.create",
+        actor=_actor(actor),
+        object_type="note",
+        object_id=note.id,
+        case_id=case.id,
+    )
+    return note
+
+
+def edit_note(session: Session, case: Case, actor: User, note_id: int, body: str) -> Note:
+    """Change one's own note (NotAuthorError for anyone else's)."""
+    note = get_record(session, Note, case, note_id)
+    if note.author_id != actor.id:
+        raise NotAuthorError(note_id)
+    note.body = body
+    session.flush()
+    audit.record(
+        session,
+        "note.update",
+        actor=_actor(actor),
+        object_type="note",
+        object_id=note.id,
+        case_id=case.id,
+    )
+    return note
+
+
+# --- liaison ------------------------------------------------------------------------------
+
+
+def list_liaison(session: Session, case: Case) -> list[LiaisonEntry]:
+    """Contacts with outside parties, most recent contact first."""
+    query = select(LiaisonEntry).where(LiaisonEntry.case_id == case.id)
+    return list(session.scalars(query.order_by(LiaisonEntry.contact_at.desc(), LiaisonEntry.id)))
+
+
+def add_liaison(session: Session, case: Case, actor: User, data: LiaisonInput) -> LiaisonEntry:
+    """Record a contact with police, the regulator, JPCERT/CC, a vendor, a lawyer..."""
+    row = LiaisonEntry(
+        case_id=case.id,
+        party_kind=data.party_kind,
+        party=data.party,
+        contact_at=data.contact_at,
+        direction=data.direction,
+        summary=data.summary,
+        recorded_by_id=actor.id,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        "liaison.create",
+        actor=_actor(actor),
+        object_type="liaison",
+        object_id=row.id,
+        case_id=case.id,
+        details={"party_kind": row.party_kind},
+    )
+    return row
+
+
+# --- public inquiries ---------------------------------------------------------------------
+
+
+def add_inquiry(session: Session, case: Case, actor: User, data: InquiryInput) -> Inquiry:
+    """Record a public inquiry."""
+    row = Inquiry(
+        case_id=case.id,
+        channel=data.channel,
+        received_on=data.received_on,
+        topic=data.topic,
+        answered=data.answered,
+        answered_at=utcnow() if data.answered else None,
+        recorded_by_id=actor.id,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        "inquiry.create",
+        actor=_actor(actor),
+        object_type="inquiry",
+        object_id=row.id,
+        case_id=case.id,
+        details={"channel": row.channel},
+    )
+    return row
+
+
+def mark_answered(session: Session, case: Case, actor: User, inquiry_id: int) -> Inquiry:
+    """Mark an inquiry answered (idempotent)."""
+    row = get_record(session, Inquiry, case, inquiry_id)
+    if not row.answered:
+        row.answered = True
+        row.answered_at = utcnow()
+        session.flush()
+        audit.record(
+            session,
+            "inquiry.update",
+            actor=_actor(actor),
+            object_type="inquiry",
+            object_id=row.id,
+            case_id=case.id,
+            details={"answered": True},
+        )
+    return row
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    total: int
+    answered: int
+
+
+def inquiry_counts(session: Session, case: Case) -> list[DayCount]:
+    """Inquiries per day received (only days with any), from the (case_id, received_on) index."""
+    answered = func.sum(sql_case((Inquiry.answered.is_(True), 1), else_=0)).cast(Integer)
+    query = (
+        select(Inquiry.received_on, func.count(), answered)
+        .where(Inquiry.case_id == case.id)
+        .group_by(Inquiry.received_on)
+        .order_by(Inquiry.received_on)
+    )
+    return [
+        DayCount(day, int(total), int(done or 0)) for day, total, done in session.execute(query)
+    ]
+
+
+def fill_days(counts: Sequence[DayCount]) -> list[DayCount]:
+    """Every day from the first to the last (zeros in between), so gaps show on the chart.
+
+    Over a very long span only the days with inquiries are kept, to bound the chart.
+    """
+    if not counts:
+        return []
+    first, last = counts[0].day, counts[-1].day
+    if (last - first).days > MAX_CHART_SPAN_DAYS:
+        return list(counts)
+    by_day = {c.day: c for c in counts}
+    return [
+        by_day.get(first + timedelta(days=n), DayCount(first + timedelta(days=n), 0, 0))
+        for n in range((last - first).days + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    day: date
+    total: int
+    answered: int
+    y: int
+    total_width: int
+    answered_width: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    bars: list[ChartBar]
+    height: int
+    bar_x: int
+    bar_height: int
+    max_width: int
+    peak: int
+
+
+def inquiry_chart(
+    counts: Sequence[DayCount], *, max_width: int = 520, row: int = 22, bar_x: int = 120
+) -> Chart:
+    """Geometry of a horizontal bar chart (one bar per day) for an inline SVG."""
+    days = fill_days(counts)
+    peak = max((d.total for d in days), default=0)
+    bars = [
+        ChartBar(
+            day=d.day,
+            total=d.total,
+            answered=d.answered,
+            y=i * row,
+            total_width=round(d.total * max_width / peak) if peak else 0,
+            answered_width=round(d.answered * max_width / peak) if peak else 0,
+        )
+        for i, d in enumerate(days)
+    ]
+    return Chart(bars, len(bars) * row, bar_x, row - 6, max_width, peak)

@@ -1,0 +1,629 @@
+"""Case record pages: data sets, evidence, notes, liaison, public inquiries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal, NoReturn, TypeVar
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import SelectChoice
+
+from csirt.auth.access import requires
+from csirt.auth.permissions import Permission
+from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry, Note
+from csirt.cases.service import CaseNotFoundError, get_case_for
+from csirt.db import get_session
+from csirt.records import forms, service, validation
+from csirt.records.markdown import render_markdown
+from csirt.records.storage import FileEvidenceStore
+from csirt.triage import load_vocabulary
+
+bp = Blueprint("records", __name__, url_prefix="/console/cases/<int:case_id>")
+
+T = TypeVar("T")
+INQUIRY_PAGE = 100
+
+# Content types a browser may be handed as they are (always as an attachment); anything else,
+# notably captured HTML, is served as opaque bytes.
+SAFE_DOWNLOAD_TYPES = frozenset({"image/png", "image/jpeg", "application/pdf"})
+
+# Messages of the shared readers that a form can still reach after its own validators.
+MESSAGES = {
+    "is required": _l("This field is required."),
+    "must be an http(s) URL": _l("Enter an http or https URL."),
+    "must be an ISO 8601 date-time": _l("Enter a date and time."),
+    "must be a date (YYYY-MM-DD)": _l("Enter a date."),
+    "must not be before exposed_from": _l("The end must not be before the start."),
+    "must not be before requested_at": _l("The answer must not be before the request."),
+    "must not be before the request": _l("The answer must not be before the request."),
+    "unknown data item": _l("Unknown data item."),
+    "the file is empty": _l("The file is empty."),
+    "a capture must be HTML, PNG, JPEG or PDF": _l("A capture must be HTML, PNG, JPEG or PDF."),
+    "no such evidence in this case": _l("No such evidence in this case."),
+}
+
+
+def evidence_store() -> FileEvidenceStore:
+    """The evidence folder of this deployment (``<instance>/evidence``)."""
+    return FileEvidenceStore(Path(current_app.config["CSIRT"].instance_path) / "evidence")
+
+
+def tz() -> Any:
+    return current_app.config["CSIRT"].tz
+
+
+def load_case(case_id: int) -> Case:
+    """The case if the signed-in user may see it, else 404 (need-to-know)."""
+    try:
+        return get_case_for(get_session(), current_user, case_id)
+    except CaseNotFoundError:
+        abort(404)
+
+
+def not_found() -> NoReturn:
+    abort(404)
+
+
+def _payload(form: FlaskForm) -> dict[str, Any]:
+    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+
+
+def read_form(form: FlaskForm, reader: Callable[[Mapping[str, Any]], T]) -> T | None:
+    """The form's values read by the shared reader, or None with the errors on the form."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return reader(_payload(form))
+    except validation.RecordValidationError as error:
+        show_errors(form, error.errors)
+        return None
+
+
+def show_errors(form: FlaskForm, errors: Mapping[str, str]) -> None:
+    for key, message in errors.items():
+        text = str(MESSAGES.get(message, message))
+        field = form._fields.get(key.split(".")[0])
+        if field is None:
+            flash(text, "error")
+        else:
+            field.errors = [*field.errors, text]
+
+
+def _back(endpoint: str, case: Case, **values: Any) -> ResponseReturnValue:
+    return redirect(url_for(endpoint, case_id=case.id, **values))
+
+
+def _exposure_labels() -> dict[str, str]:
+    return {k: str(v) for k, v in forms.EXPOSURE_LABELS.items()}
+
+
+# --- affected data sets -------------------------------------------------------------------
+
+
+def _dataset_form(**kwargs: Any) -> forms.DatasetForm:
+    form = forms.DatasetForm(**kwargs)
+    vocabulary = load_vocabulary()
+    lang = _lang()
+    form.items.choices = [
+        SelectChoice(key, item.label(lang) + (" (要配慮)" if item.sensitive else ""))
+        for key, item in vocabulary.items()
+    ]
+    return form
+
+
+def _lang() -> Literal["ja", "en"]:
+    locale = get_locale()
+    return "ja" if locale is not None and locale.language == "ja" else "en"
+
+
+def _render_datasets(
+    case: Case, form: forms.DatasetForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    session = get_session()
+    rows = service.list_datasets(session, case)
+    vocabulary = load_vocabulary()
+    totals = service.dataset_totals(rows, vocabulary.sensitive_keys())
+    return (
+        render_template(
+            "records/datasets.html",
+            case=case,
+            active="records.datasets",
+            rows=rows,
+            totals=totals,
+            vocabulary=vocabulary,
+            lang=_lang(),
+            sensitive=vocabulary.sensitive_keys(),
+            exposure_labels=_exposure_labels(),
+            form=form or _dataset_form(),
+            delete_form=forms.ActionForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/datasets")
+@requires(Permission.CASE_VIEW)
+def datasets(case_id: int) -> ResponseReturnValue:
+    return _render_datasets(load_case(case_id))
+
+
+def _read_dataset(payload: Mapping[str, Any]) -> validation.DatasetInput:
+    return validation.read_dataset(payload, load_vocabulary(), tz())
+
+
+@bp.post("/datasets")
+@requires(Permission.CASE_EDIT)
+def add_dataset(case_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    form = _dataset_form()
+    data = read_form(form, _read_dataset)
+    if data is None:
+        return _render_datasets(case, form, 400)
+    session = get_session()
+    service.add_dataset(session, case, current_user, data)
+    session.commit()
+    flash(_("Data set added."), "success")
+    return _back("records.datasets", case)
+
+
+def _local_input(value: Any) -> str:
+    return value.astimezone(tz()).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+@bp.route("/datasets/<int:dataset_id>/edit", methods=["GET", "POST"])
+@requires(Permission.CASE_EDIT)
+def edit_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    session = get_session()
+    try:
+        row = service.get_record(session, AffectedDataset, case, dataset_id)
+    except service.RecordNotFoundError:
+        not_found()
+    if request.method == "GET":
+        form = _dataset_form(obj=row)
+        form.exposed_from.data = _local_input(row.exposed_from)
+        form.exposed_until.data = _local_input(row.exposed_until)
+        return render_template(
+            "records/dataset_edit.html", case=case, active="records.datasets", form=form, row=row
+        )
+    form = _dataset_form()
+    data = read_form(form, _read_dataset)
+    if data is None:
+        return (
+            render_template(
+                "records/dataset_edit.html",
+                case=case,
+                active="records.datasets",
+                form=form,
+                row=row,
+            ),
+            400,
+        )
+    service.update_dataset(session, case, current_user, dataset_id, data)
+    session.commit()
+    flash(_("Data set saved."), "success")
+    return _back("records.datasets", case)
+
+
+@bp.post("/datasets/<int:dataset_id>/delete")
+@requires(Permission.CASE_EDIT)
+def delete_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    try:
+        service.delete_dataset(session, case, current_user, dataset_id)
+    except service.RecordNotFoundError:
+        not_found()
+    session.commit()
+    flash(_("Data set deleted."), "success")
+    return _back("records.datasets", case)
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+
+def _takedown_form(case: Case, session: Session, **kwargs: Any) -> forms.TakedownForm:
+    # Prefixed: the page also holds the evidence form, whose field ids must not repeat.
+    form = forms.TakedownForm(prefix="td", **kwargs)
+    form.evidence_id.choices = [SelectChoice("", _("(none)"))] + [
+        SelectChoice(str(e.id), f"#{e.id} {e.title}") for e in service.list_evidence(session, case)
+    ]
+    return form
+
+
+def _render_evidence(
+    case: Case,
+    *,
+    form: forms.EvidenceForm | None = None,
+    takedown_form: forms.TakedownForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    session = get_session()
+    rows = service.list_evidence(session, case)
+    takedowns = service.list_takedowns(session, case)
+    return (
+        render_template(
+            "records/evidence.html",
+            case=case,
+            active="records.evidence",
+            rows=rows,
+            names=service.user_names(session, {r.added_by_id for r in rows}),
+            takedowns=takedowns,
+            kind_labels=forms.KIND_LABELS,
+            takedown_kind_labels=forms.TAKEDOWN_KIND_LABELS,
+            status_labels=forms.TAKEDOWN_STATUS_LABELS,
+            form=form or forms.EvidenceForm(),
+            takedown_form=takedown_form or _takedown_form(case, session),
+            answer_form=forms.TakedownAnswerForm,
+        ),
+        status,
+    )
+
+
+@bp.get("/evidence")
+@requires(Permission.CASE_VIEW)
+def evidence(case_id: int) -> ResponseReturnValue:
+    return _render_evidence(load_case(case_id))
+
+
+@bp.post("/evidence")
+@requires(Permission.CASE_EDIT)
+def add_evidence(case_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    form = forms.EvidenceForm()
+    upload = request.files.get("file")
+    has_file = upload is not None and bool(upload.filename)
+    data = read_form(
+        form, lambda payload: validation.read_evidence(payload, tz(), has_file=has_file)
+    )
+    if data is None or upload is None:
+        return _render_evidence(case, form=form, status=400)
+    session = get_session()
+    store = evidence_store()
+    try:
+        row, blob = service.add_evidence(
+            session, store, case, current_user, data, upload.stream, upload.filename
+        )
+    except validation.RecordValidationError as error:
+        show_errors(form, error.errors)
+        return _render_evidence(case, form=form, status=400)
+    try:
+        session.commit()
+    except BaseException:
+        service.discard_blob(session, store, blob)
+        raise
+    flash(_("Evidence added. SHA-256: %(sha)s", sha=row.sha256), "success")
+    return _back("records.evidence_detail", case, evidence_id=row.id)
+
+
+def _render_evidence_detail(
+    case: Case, row: Evidence, form: forms.CustodyForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    session = get_session()
+    custody = service.custody_of(session, row)
+    names = service.user_names(session, {row.added_by_id})
+    return (
+        render_template(
+            "records/evidence_detail.html",
+            case=case,
+            active="records.evidence",
+            row=row,
+            added_by=names.get(row.added_by_id or 0, ""),
+            custody=custody,
+            kind_labels=forms.KIND_LABELS,
+            custody_labels=forms.CUSTODY_LABELS,
+            form=form or forms.CustodyForm(),
+        ),
+        status,
+    )
+
+
+def _evidence_row(case: Case, evidence_id: int) -> Evidence:
+    try:
+        return service.get_record(get_session(), Evidence, case, evidence_id)
+    except service.RecordNotFoundError:
+        not_found()
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@requires(Permission.CASE_VIEW)
+def evidence_detail(case_id: int, evidence_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    return _render_evidence_detail(case, _evidence_row(case, evidence_id))
+
+
+@bp.post("/evidence/<int:evidence_id>/custody")
+@requires(Permission.CASE_EDIT)
+def add_custody(case_id: int, evidence_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    row = _evidence_row(case, evidence_id)
+    form = forms.CustodyForm()
+    data = read_form(form, lambda payload: validation.read_custody(payload, tz()))
+    if data is None:
+        return _render_evidence_detail(case, row, form, 400)
+    session = get_session()
+    service.add_custody(session, case, current_user, row.id, data)
+    session.commit()
+    flash(_("Custody entry added."), "success")
+    return _back("records.evidence_detail", case, evidence_id=row.id)
+
+
+def evidence_response(row: Evidence) -> Response:
+    """The stored bytes as an attachment that no browser renders inline."""
+    path = evidence_store().path(row.storage_key)
+    if not path.is_file():
+        abort(410)
+    mimetype = row.content_type if row.content_type in SAFE_DOWNLOAD_TYPES else None
+    response = send_file(
+        path,
+        mimetype=mimetype or "application/octet-stream",
+        as_attachment=True,
+        download_name=row.filename or f"evidence-{row.id}-{row.sha256[:12]}.bin",
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["X-Evidence-SHA256"] = row.sha256
+    return response
+
+
+@bp.get("/evidence/<int:evidence_id>/download")
+@requires(Permission.CASE_VIEW)
+def download_evidence(case_id: int, evidence_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    session = get_session()
+    try:
+        row = service.open_for_download(session, case, current_user, evidence_id)
+    except service.RecordNotFoundError:
+        not_found()
+    response = evidence_response(row)
+    session.commit()  # the custody entry and audit event are kept only if the file is there
+    return response
+
+
+@bp.post("/takedowns")
+@requires(Permission.CASE_EDIT)
+def add_takedown(case_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    session = get_session()
+    form = _takedown_form(case, session)
+    data = read_form(form, lambda payload: validation.read_takedown(payload, tz()))
+    if data is not None:
+        try:
+            service.add_takedown(session, case, current_user, data)
+        except validation.RecordValidationError as error:
+            show_errors(form, error.errors)
+            data = None
+    if data is None:
+        return _render_evidence(case, takedown_form=form, status=400)
+    session.commit()
+    flash(_("Request recorded."), "success")
+    return _back("records.evidence", case, _anchor="takedowns")
+
+
+@bp.post("/takedowns/<int:takedown_id>")
+@requires(Permission.CASE_EDIT)
+def answer_takedown(case_id: int, takedown_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    session = get_session()
+    form = forms.TakedownAnswerForm(prefix=f"t{takedown_id}")
+    data = read_form(form, lambda payload: validation.read_takedown_answer(payload, tz()))
+    if data is not None:
+        try:
+            service.answer_takedown(session, case, current_user, takedown_id, data)
+        except service.RecordNotFoundError:
+            not_found()
+        except validation.RecordValidationError as error:
+            show_errors(form, error.errors)
+            data = None
+    if data is None:
+        for field in form:
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}", "error")
+        return _render_evidence(case, status=400)
+    session.commit()
+    flash(_("Request updated."), "success")
+    return _back("records.evidence", case, _anchor="takedowns")
+
+
+# --- notes --------------------------------------------------------------------------------
+
+
+def _render_notes(
+    case: Case, form: forms.NoteForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    session = get_session()
+    rows = service.list_notes(session, case)
+    return (
+        render_template(
+            "records/notes.html",
+            case=case,
+            active="records.notes",
+            rows=rows,
+            names=service.user_names(session, {r.author_id for r in rows}),
+            rendered={r.id: render_markdown(r.body) for r in rows},
+            form=form or forms.NoteForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/notes")
+@requires(Permission.CASE_VIEW)
+def notes(case_id: int) -> ResponseReturnValue:
+    return _render_notes(load_case(case_id))
+
+
+@bp.post("/notes")
+@requires(Permission.CASE_EDIT)
+def add_note(case_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    form = forms.NoteForm()
+    body = read_form(form, lambda payload: validation.read_note(payload, tz()))
+    if body is None:
+        return _render_notes(case, form, 400)
+    session = get_session()
+    note = service.add_note(session, case, current_user, body)
+    session.commit()
+    flash(_("Note added."), "success")
+    return _back("records.notes", case, _anchor=f"note-{note.id}")
+
+
+@bp.route("/notes/<int:note_id>/edit", methods=["GET", "POST"])
+@requires(Permission.CASE_EDIT)
+def edit_note(case_id: int, note_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    session = get_session()
+    try:
+        note = service.get_record(session, Note, case, note_id)
+    except service.RecordNotFoundError:
+        not_found()
+    if note.author_id != current_user.id:
+        abort(403)
+    form = forms.NoteForm(obj=note) if request.method == "GET" else forms.NoteForm()
+    if request.method == "POST":
+        body = read_form(form, lambda payload: validation.read_note(payload, tz()))
+        if body is not None:
+            service.edit_note(session, case, current_user, note_id, body)
+            session.commit()
+            flash(_("Note saved."), "success")
+            return _back("records.notes", case, _anchor=f"note-{note.id}")
+    status = 400 if request.method == "POST" else 200
+    return (
+        render_template(
+            "records/note_edit.html", case=case, active="records.notes", form=form, note=note
+        ),
+        status,
+    )
+
+
+# --- liaison ------------------------------------------------------------------------------
+
+
+def _render_liaison(
+    case: Case, form: forms.LiaisonForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    session = get_session()
+    rows = service.list_liaison(session, case)
+    return (
+        render_template(
+            "records/liaison.html",
+            case=case,
+            active="records.liaison",
+            rows=rows,
+            names=service.user_names(session, {r.recorded_by_id for r in rows}),
+            party_labels=forms.PARTY_LABELS,
+            direction_labels=forms.DIRECTION_LABELS,
+            form=form or forms.LiaisonForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/liaison")
+@requires(Permission.CASE_VIEW)
+def liaison(case_id: int) -> ResponseReturnValue:
+    return _render_liaison(load_case(case_id))
+
+
+@bp.post("/liaison")
+@requires(Permission.CASE_EDIT)
+def add_liaison(case_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    form = forms.LiaisonForm()
+    data = read_form(form, lambda payload: validation.read_liaison(payload, tz()))
+    if data is None:
+        return _render_liaison(case, form, 400)
+    session = get_session()
+    service.add_liaison(session, case, current_user, data)
+    session.commit()
+    flash(_("Contact recorded."), "success")
+    return _back("records.liaison", case)
+
+
+# --- public inquiries ---------------------------------------------------------------------
+
+
+def _render_inquiries(
+    case: Case, form: forms.InquiryForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    session = get_session()
+    counts = service.inquiry_counts(session, case)
+    cursor = request.args.get("cursor", type=int)
+    rows, next_cursor = service.page_of(session, Inquiry, case, limit=INQUIRY_PAGE, cursor=cursor)
+    return (
+        render_template(
+            "records/inquiries.html",
+            case=case,
+            active="records.inquiries",
+            counts=counts,
+            total=sum(c.total for c in counts),
+            answered=sum(c.answered for c in counts),
+            chart=service.inquiry_chart(counts),
+            rows=rows,
+            next_cursor=next_cursor,
+            channel_labels=forms.CHANNEL_LABELS,
+            form=form or forms.InquiryForm(),
+            answer_form=forms.ActionForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/inquiries")
+@requires(Permission.CASE_VIEW)
+def inquiries(case_id: int) -> ResponseReturnValue:
+    return _render_inquiries(load_case(case_id))
+
+
+@bp.post("/inquiries")
+@requires(Permission.CASE_EDIT)
+def add_inquiry(case_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    form = forms.InquiryForm()
+    data = read_form(form, lambda payload: validation.read_inquiry(payload, tz()))
+    if data is None:
+        return _render_inquiries(case, form, 400)
+    session = get_session()
+    service.add_inquiry(session, case, current_user, data)
+    session.commit()
+    flash(_("Inquiry recorded."), "success")
+    return _back("records.inquiries", case)
+
+
+@bp.post("/inquiries/<int:inquiry_id>/answered")
+@requires(Permission.CASE_EDIT)
+def answer_inquiry(case_id: int, inquiry_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    try:
+        service.mark_answered(session, case, current_user, inquiry_id)
+    except service.RecordNotFoundError:
+        not_found()
+    session.commit()
+    return _back("records.inquiries", case, _anchor=f"inquiry-{inquiry_id}")

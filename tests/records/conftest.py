@@ -1,0 +1,65 @@
+"""Fixtures for the case records: a case the signed-in responder works on, an API token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from csirt.auth import service as auth_service
+from csirt.cases import service as case_service
+from csirt.cases.models import Case, CaseMember
+from tests.factories import FACTORY, UserFactory
+
+
+@pytest.fixture
+def responder(login_as: Any) -> Any:
+    """A signed-in responder (CASE_VIEW + CASE_EDIT, member of ``case`` only)."""
+    return login_as("responder")
+
+
+@pytest.fixture
+def case(db_session: Session, responder: Any) -> Case:
+    made = case_service.create_case(db_session, title="名簿の流出", actor=responder)
+    db_session.commit()
+    return made
+
+
+@pytest.fixture
+def other_case(db_session: Session, users: UserFactory) -> Case:
+    """A case the responder is not a member of."""
+    lead = users.create(roles=["lead"]).user
+    made = case_service.create_case(db_session, title="Other", actor=lead)
+    db_session.commit()
+    return made
+
+
+class Api:
+    """A bearer-token client for one user."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.client.post(path, headers=self.headers, **kwargs)
+
+
+@pytest.fixture
+def api(app: Any, db_session: Session, users: UserFactory, case: Case) -> Api:
+    """A responder with a token who is a member of ``case`` (own client, no cookies)."""
+    user = users.create(roles=["responder"]).user
+    db_session.add(CaseMember(case_id=case.id, user_id=user.id, role="investigator"))
+    _token, plain = auth_service.create_token(db_session, user, actor=FACTORY)
+    db_session.commit()
+    return Api(app.test_client(), plain)
+
+
+@pytest.fixture
+def evidence_dir(app: Any) -> Any:
+    return app.config["CSIRT"].instance_path / "evidence"

@@ -1,0 +1,317 @@
+"""Triage API (bearer token): evaluate facts without a case; a case's triage and obligations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from csirt.api.openapi import operation
+from csirt.api.problems import problem, validation_problem
+from csirt.auth.access import requires
+from csirt.auth.permissions import Permission
+from csirt.cases.models import Case
+from csirt.cases.service import CaseNotFoundError, get_case_for
+from csirt.db import get_session
+from csirt.triage import service
+from csirt.triage.engine import evaluate
+from csirt.triage.facts import EXPOSURES, ORG_KINDS, FactsError, OrgKind, parse_facts
+from csirt.triage.models import CaseTriage, Obligation
+
+bp = Blueprint("api_triage", __name__, url_prefix="/api/v1")
+
+_LANG_PARAM: dict[str, Any] = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "description": "Language of reasons and bases (default: the user's, else the server's)",
+    "schema": {"type": "string", "enum": ["ja", "en"]},
+}
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+FACTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "aware_at",
+        "datasets",
+        "exposure",
+        "insider",
+        "wrongful_intent",
+        "ongoing",
+        "whistleblower_report",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "organization": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "kind": {"type": "string", "enum": list(ORG_KINDS)},
+                "jurisdictions": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "example": "JP"},
+                },
+                "social_responsibility": {"type": "string", "enum": ["average", "high"]},
+            },
+        },
+        "aware_at": {**_TIMESTAMP, "example": "2026-11-20T10:00:00+09:00"},
+        "datasets": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["items", "persons"],
+                "additionalProperties": False,
+                "properties": {
+                    "items": {
+                        "type": "array",
+                        "items": {"type": "string", "description": "vocabulary.yaml key"},
+                    },
+                    "persons": {"type": "integer", "minimum": 0},
+                    "persons_estimated": {"type": "boolean", "default": False},
+                    "encrypted": {"type": "boolean", "default": False},
+                    "exposure": {"type": "string", "enum": list(EXPOSURES), "nullable": True},
+                },
+            },
+        },
+        "exposure": {"type": "string", "enum": list(EXPOSURES)},
+        "insider": {"type": "boolean"},
+        "wrongful_intent": {"type": "boolean"},
+        "ongoing": {"type": "boolean"},
+        "whistleblower_report": {"type": "boolean"},
+        "reported_at": {**_TIMESTAMP, "nullable": True},
+        "response": {"type": "string", "enum": ["appropriate", "inappropriate", "unknown"]},
+    },
+}
+_OBLIGATION_PROPS: dict[str, Any] = {
+    "regime": {"type": "string"},
+    "kind": {"type": "string"},
+    "basis": {"type": "string"},
+    "article": {"type": "string"},
+    "due_at": _TIMESTAMP,
+    "status": {"type": "string", "enum": ["pending", "done", "not_applicable"]},
+}
+RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["score", "priority", "factors", "damage_estimate", "obligations"],
+    "properties": {
+        "score": {"type": "integer", "minimum": 0, "maximum": 100},
+        "priority": {"type": "string", "enum": ["P1", "P2", "P3", "P4"]},
+        "priority_label": {"type": "string"},
+        "response_targets": {
+            "type": "object",
+            "properties": {
+                "acknowledge_within_hours": {"type": "integer"},
+                "contain_within_hours": {"type": "integer"},
+            },
+        },
+        "factors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "points", "reason"],
+                "properties": {
+                    "key": {"type": "string"},
+                    "points": {"type": "integer"},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+        "damage_estimate": {
+            "type": "object",
+            "required": ["per_person_jpy", "total_jpy", "coefficients"],
+            "properties": {
+                "per_person_jpy": {"type": "integer"},
+                "total_jpy": {"type": "integer"},
+                "persons": {"type": "integer"},
+                "formula": {"type": "string"},
+                "coefficients": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "object",
+                        "properties": {
+                            "value": {"type": "integer"},
+                            "explanation": {"type": "string"},
+                        },
+                    },
+                },
+                "datasets": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "obligations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["regime", "kind", "basis", "due_at"],
+                "properties": {
+                    **_OBLIGATION_PROPS,
+                    "reason": {"type": "string"},
+                    "checked": {"type": "string", "format": "date"},
+                },
+            },
+        },
+        "reportable": {"type": "boolean"},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+}
+CASE_RESULT_SCHEMA: dict[str, Any] = {
+    **RESULT_SCHEMA,
+    "properties": {
+        **RESULT_SCHEMA["properties"],
+        "case": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "reference": {"type": "string"},
+                "priority": {"type": "string", "description": "effective (override or computed)"},
+                "override": {
+                    "type": "object",
+                    "nullable": True,
+                    "properties": {
+                        "priority": {"type": "string"},
+                        "reason": {"type": "string"},
+                        "at": _TIMESTAMP,
+                    },
+                },
+            },
+        },
+    },
+}
+OBLIGATIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "obligations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    **_OBLIGATION_PROPS,
+                    "done_at": {**_TIMESTAMP, "nullable": True},
+                    "done_by": {"type": "string", "nullable": True},
+                    "evidence": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _lang() -> service.Lang:
+    chosen = (
+        request.args.get("lang") or current_user.lang or current_app.config["CSIRT"].default_lang
+    )
+    return "en" if chosen == "en" else "ja"
+
+
+def _case(case_id: int) -> Case | None:
+    try:
+        return get_case_for(get_session(), current_user, case_id)
+    except CaseNotFoundError:
+        return None
+
+
+def _not_found() -> ResponseReturnValue:
+    return problem(404, "Not Found", "no such case")
+
+
+@bp.post("/triage/evaluate")
+@requires(Permission.TRIAGE_EVALUATE)
+@operation(
+    "Evaluate facts without a case: score, priority, factors, JNSA damage, obligations",
+    tags=["triage"],
+    parameters=[_LANG_PARAM],
+    request_body=FACTS_SCHEMA,
+    responses={
+        "200": _json(RESULT_SCHEMA, "The explained result"),
+        "422": {"description": "Missing or invalid facts; `errors` names each field"},
+    },
+)
+def evaluate_facts() -> ResponseReturnValue:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return validation_problem({"body": "must be a JSON object"})
+    config = current_app.config["CSIRT"]
+    rules = service.rules_for(config)
+    default_kind: OrgKind = "business" if config.org_kind == "business" else "local_government"
+    try:
+        facts = parse_facts(
+            payload,
+            default_org_kind=default_kind,
+            default_jurisdictions=config.jurisdictions,
+            vocabulary=rules.vocabulary,
+        )
+    except FactsError as error:
+        return validation_problem(error.errors)
+    return jsonify(evaluate(facts, rules, config.tz).to_json(_lang()))
+
+
+@bp.get("/cases/<int:case_id>/triage")
+@requires(Permission.CASE_VIEW)
+@operation(
+    "The triage of a case's current facts (same shape as /triage/evaluate, plus `case`)",
+    tags=["triage"],
+    parameters=[_LANG_PARAM],
+    responses={"200": _json(CASE_RESULT_SCHEMA, "The explained result")},
+)
+def case_triage(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    if case is None:
+        return _not_found()
+    session = get_session()
+    _facts, result = service.evaluate_case(session, case, current_app.config["CSIRT"])
+    body = result.to_json(_lang())
+    state = session.get(CaseTriage, case.id)
+    override = None
+    if state is not None and state.override_priority is not None:
+        override = {
+            "priority": state.override_priority,
+            "reason": state.override_reason,
+            "at": state.override_at.isoformat() if state.override_at else None,
+        }
+    body["case"] = {
+        "id": case.id,
+        "reference": case.reference,
+        "priority": case.priority,
+        "override": override,
+    }
+    return jsonify(body)
+
+
+def _obligation_json(row: Obligation, lang: service.Lang, tz: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "regime": row.regime,
+        "kind": row.kind,
+        "basis": row.basis(lang),
+        "article": row.article,
+        "due_at": row.due_at.astimezone(tz).isoformat(),
+        "status": row.status,
+        "done_at": row.done_at.astimezone(tz).isoformat() if row.done_at else None,
+        "done_by": row.done_by.username if row.done_by else None,
+        "evidence": row.evidence,
+    }
+
+
+@bp.get("/cases/<int:case_id>/obligations")
+@requires(Permission.CASE_VIEW)
+@operation(
+    "The tracked obligations of a case, soonest due first",
+    tags=["triage"],
+    parameters=[_LANG_PARAM],
+    responses={"200": _json(OBLIGATIONS_SCHEMA, "The obligations")},
+)
+def case_obligations(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    if case is None:
+        return _not_found()
+    lang = _lang()
+    tz = current_app.config["CSIRT"].tz
+    rows = service.obligations_of(get_session(), case)
+    return jsonify(obligations=[_obligation_json(row, lang, tz) for row in rows])

@@ -1,0 +1,38 @@
+"""Forms of the triage panel and the deadlines board."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+PRIORITY_CHOICES = [SelectChoice(p, p) for p in ("P1", "P2", "P3", "P4")]
+
+
+class OverrideForm(FlaskForm):  # type: ignore[misc]
+    priority = SelectField(_l("Priority"), choices=PRIORITY_CHOICES)
+    reason = TextAreaField(
+        _l("Reason for the override"),
+        validators=[DataRequired(message=_l("Give a reason.")), Length(max=1000)],
+    )
+    submit = SubmitField(_l("Override priority"))
+
+
+class DoneForm(FlaskForm):  # type: ignore[misc]
+    done_at = DateTimeLocalField(
+        _l("Done at"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(message=_l("Give the date and time it was done."))],
+    )
+    evidence = TextAreaField(
+        _l("Evidence (what was sent, to whom, receipt number)"),
+        validators=[DataRequired(message=_l("Describe the evidence.")), Length(max=4000)],
+    )
+    submit = SubmitField(_l("Mark done"))
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """Only the CSRF token: buttons that change something."""
+
+    submit = SubmitField(_l("Confirm"))

@@ -1,0 +1,680 @@
+"""Triage on cases: facts from the database, stored runs, priority overrides, obligations, feeds.
+
+The engine (``csirt.triage.engine``) stays pure; this module reads a case's facts, runs the
+engine, keeps each result, applies the priority (unless a lead has overridden it), turns the
+obligations into tracked rows and answers the deadlines board and the iCalendar feed.
+Every function takes the session explicitly; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from config import Config
+from csirt.audit import service as audit
+from csirt.auth.models import User
+from csirt.auth.permissions import Permission
+from csirt.cases.models import AffectedDataset, Case, CaseMember, Priority
+from csirt.cases.service import change_priority
+from csirt.db import utcnow
+from csirt.triage.engine import TriageResult, evaluate
+from csirt.triage.facts import DatasetFacts, Facts, OrgKind
+from csirt.triage.models import (
+    CaseTriage,
+    DeadlineFeedToken,
+    Obligation,
+    ObligationStatus,
+    TriageRun,
+)
+from csirt.triage.rules import Rules, load_rules
+
+Lang = Literal["ja", "en"]
+PRIORITY_ORDER = (Priority.P1.value, Priority.P2.value, Priority.P3.value, Priority.P4.value)
+FEED_TOKEN_BYTES = 32
+
+
+class TriageError(Exception):
+    """Base of triage errors shown to the user."""
+
+
+class OverrideError(TriageError):
+    """A priority override is missing its priority or its reason."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class ObligationError(TriageError):
+    """An obligation cannot be marked done as asked."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class ObligationNotFoundError(TriageError):
+    """No such obligation on this case."""
+
+
+# --- facts -----------------------------------------------------------------------------------
+
+
+def _actor(user: User | None) -> audit.Actor:
+    return audit.Actor(user.id, user.username) if user is not None else audit.SYSTEM
+
+
+def _submission_model() -> Any | None:
+    """The intake's Submission model, if the intake package provides one with the needed fields."""
+    try:
+        module = importlib.import_module("csirt.intake.models")
+    except ImportError:  # pragma: no cover - the intake package ships with csirt
+        return None
+    model = getattr(module, "Submission", None)
+    if model is None or not all(
+        hasattr(model, name) for name in ("whistleblower", "case_id", "received_at")
+    ):
+        return None  # pragma: no cover - older intake without these columns
+    return model
+
+
+def whistleblower_report_of(session: Session, case: Case) -> dt.datetime | None:
+    """When the earliest whistleblower report linked to the case arrived, or None."""
+    model = _submission_model()
+    if model is None:  # pragma: no cover
+        return None
+    received: dt.datetime | None = session.scalar(
+        select(model.received_at)
+        .where(model.case_id == case.id, model.whistleblower.is_(True))
+        .order_by(model.received_at)
+        .limit(1)
+    )
+    return received
+
+
+def case_facts(
+    session: Session,
+    case: Case,
+    config: Config,
+    *,
+    whistleblower_report: bool | None = None,
+    reported_at: dt.datetime | None = None,
+) -> Facts:
+    """The engine's facts for ``case``: its flags, its data sets and the organisation's config.
+
+    ``whistleblower_report`` defaults to whether a whistleblower submission of the intake is
+    linked to the case (then ``reported_at`` is when it arrived).
+    """
+    if whistleblower_report is None:
+        received = whistleblower_report_of(session, case)
+        whistleblower_report = received is not None
+        reported_at = reported_at or received
+    rows = session.scalars(
+        select(AffectedDataset)
+        .where(AffectedDataset.case_id == case.id)
+        .order_by(AffectedDataset.id)
+    ).all()
+    datasets = tuple(
+        DatasetFacts(
+            items=tuple(row.items or ()),
+            persons=max(0, row.persons),
+            persons_estimated=row.persons_estimated,
+            encrypted=row.encrypted,
+            exposure=row.exposure,
+        )
+        for row in rows
+    )
+    org_kind: OrgKind = "business" if config.org_kind == "business" else "local_government"
+    social = config.extra.get("CSIRT_SOCIAL_RESPONSIBILITY", "average")
+    return Facts(
+        org_kind=org_kind,
+        jurisdictions=frozenset(config.jurisdictions),
+        aware_at=case.aware_at or case.created_at,
+        datasets=datasets,
+        # Exposure is recorded per data set; the engine takes the most severe one.
+        exposure="internal",
+        # Departments or staff named as involved are, by definition, insiders.
+        insider=case.insider or bool(case.involved),
+        wrongful_intent=case.wrongful_intent,
+        ongoing=case.ongoing,
+        whistleblower_report=whistleblower_report,
+        reported_at=reported_at if whistleblower_report else None,
+        social_responsibility="high" if social == "high" else "average",
+    )
+
+
+def facts_to_json(facts: Facts) -> dict[str, Any]:
+    """The facts as stored with a run (the API payload's shape)."""
+    return {
+        "organization": {
+            "kind": facts.org_kind,
+            "jurisdictions": sorted(facts.jurisdictions),
+            "social_responsibility": facts.social_responsibility,
+        },
+        "aware_at": facts.aware_at.isoformat(),
+        "datasets": [
+            {
+                "items": list(d.items),
+                "persons": d.persons,
+                "persons_estimated": d.persons_estimated,
+                "encrypted": d.encrypted,
+                "exposure": d.exposure,
+            }
+            for d in facts.datasets
+        ],
+        "exposure": facts.effective_exposure,
+        "insider": facts.insider,
+        "wrongful_intent": facts.wrongful_intent,
+        "ongoing": facts.ongoing,
+        "whistleblower_report": facts.whistleblower_report,
+        "reported_at": facts.reported_at.isoformat() if facts.reported_at else None,
+    }
+
+
+def rules_for(config: Config) -> Rules:
+    """The validated triage rules of this deployment's playbooks folder (cached)."""
+    return load_rules(config.playbooks_path)
+
+
+def evaluate_case(
+    session: Session, case: Case, config: Config, *, whistleblower_report: bool | None = None
+) -> tuple[Facts, TriageResult]:
+    """Evaluate the case's current facts without storing anything."""
+    facts = case_facts(session, case, config, whistleblower_report=whistleblower_report)
+    return facts, evaluate(facts, rules_for(config), config.tz)
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+def triage_state(session: Session, case: Case) -> CaseTriage:
+    """The case's triage row, created on first use."""
+    state = session.get(CaseTriage, case.id)
+    if state is None:
+        state = CaseTriage(case_id=case.id, override_reason="")
+        session.add(state)
+        session.flush()
+    return state
+
+
+def latest_run(session: Session, case: Case) -> TriageRun | None:
+    """The most recent triage run of the case."""
+    return session.scalars(
+        select(TriageRun).where(TriageRun.case_id == case.id).order_by(TriageRun.id.desc()).limit(1)
+    ).first()
+
+
+def runs_of(session: Session, case: Case, limit: int = 50) -> list[TriageRun]:
+    """The case's runs, newest first."""
+    return list(
+        session.scalars(
+            select(TriageRun)
+            .where(TriageRun.case_id == case.id)
+            .order_by(TriageRun.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _changes(
+    previous: TriageRun | None, facts: dict[str, Any], result: TriageResult
+) -> list[dict[str, Any]]:
+    """What differs from the previous run: score, priority, obligations and the facts."""
+    if previous is None:
+        return [{"field": "first_run", "from": None, "to": result.priority}]
+    changes: list[dict[str, Any]] = []
+    old = previous.result.get("en", {})
+    if previous.score != result.score:
+        changes.append({"field": "score", "from": previous.score, "to": result.score})
+    if previous.priority != result.priority:
+        changes.append({"field": "priority", "from": previous.priority, "to": result.priority})
+    old_kinds = {o["kind"] for o in old.get("obligations", [])}
+    new_kinds = {o.kind for o in result.obligations}
+    for kind in sorted(new_kinds - old_kinds):
+        changes.append({"field": "obligation", "from": None, "to": kind})
+    for kind in sorted(old_kinds - new_kinds):
+        changes.append({"field": "obligation", "from": kind, "to": None})
+    old_facts = previous.facts
+    for key in sorted(facts):
+        if key != "datasets" and old_facts.get(key) != facts[key]:
+            changes.append({"field": f"facts.{key}", "from": old_facts.get(key), "to": facts[key]})
+    old_sets, new_sets = old_facts.get("datasets", []), facts["datasets"]
+    if old_sets != new_sets:
+        changes.append(
+            {
+                "field": "facts.datasets",
+                "from": _dataset_summary(old_sets),
+                "to": _dataset_summary(new_sets),
+            }
+        )
+    return changes
+
+
+def _dataset_summary(datasets: Iterable[dict[str, Any]]) -> str:
+    sets = list(datasets)
+    persons = sum(int(d.get("persons", 0)) for d in sets)
+    return f"{len(sets)} / {persons:,}"
+
+
+def run_triage(
+    session: Session,
+    case: Case,
+    *,
+    config: Config,
+    actor: User | None,
+    reason: str = "",
+    whistleblower_report: bool | None = None,
+) -> TriageRun:
+    """Evaluate the case, store the run, update its obligations and (unless overridden) priority."""
+    facts, result = evaluate_case(session, case, config, whistleblower_report=whistleblower_report)
+    previous = latest_run(session, case)
+    stored_facts = facts_to_json(facts)
+    run = TriageRun(
+        case_id=case.id,
+        at=utcnow(),
+        actor_id=actor.id if actor else None,
+        actor=actor.username if actor else "system",
+        reason=reason[:200],
+        changes=_changes(previous, stored_facts, result),
+        score=result.score,
+        priority=result.priority,
+        facts=stored_facts,
+        result={"ja": result.to_json("ja"), "en": result.to_json("en")},
+    )
+    session.add(run)
+    state = triage_state(session, case)
+    state.computed_priority = result.priority
+    state.computed_score = result.score
+    sync_obligations(session, case, result)
+    session.flush()
+    audit.record(
+        session,
+        "triage.run",
+        actor=_actor(actor),
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        details={
+            "run": run.id,
+            "score": result.score,
+            "priority": result.priority,
+            "reason": reason[:200],
+        },
+    )
+    if state.override_priority is None:
+        _set_priority(session, case, result.priority, actor=actor, why="triage")
+    return run
+
+
+def effective_priority(state: CaseTriage) -> str | None:
+    """The override if one is active, else the computed priority."""
+    return state.override_priority or state.computed_priority
+
+
+def _set_priority(
+    session: Session, case: Case, priority: str, *, actor: User | None, why: str
+) -> None:
+    """Set the case's priority through the cases service (timeline, audit, priority_raised)."""
+    change_priority(session, case, priority, actor, reason=why)
+
+
+def override_priority(
+    session: Session, case: Case, *, priority: str, reason: str, actor: User
+) -> CaseTriage:
+    """A lead sets the priority by hand, with a reason; triage no longer changes it."""
+    errors: dict[str, str] = {}
+    if priority not in PRIORITY_ORDER:
+        errors["priority"] = "must be one of P1, P2, P3, P4"
+    reason = reason.strip()
+    if not reason:
+        errors["reason"] = "is required"
+    elif len(reason) > 1000:
+        errors["reason"] = "must be at most 1000 characters"
+    if errors:
+        raise OverrideError(errors)
+    state = triage_state(session, case)
+    previous = state.override_priority
+    state.override_priority = priority
+    state.override_reason = reason
+    state.override_by_id = actor.id
+    state.override_at = utcnow()
+    audit.record(
+        session,
+        "triage.priority_override",
+        actor=_actor(actor),
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        details={
+            "priority": priority,
+            "previous_override": previous,
+            "computed": state.computed_priority,
+            "case_priority": case.priority,
+            "reason": reason,
+        },
+    )
+    _set_priority(session, case, priority, actor=actor, why="override")
+    return state
+
+
+def clear_override(session: Session, case: Case, *, actor: User) -> CaseTriage:
+    """Drop the override: the case returns to its computed priority."""
+    state = triage_state(session, case)
+    if state.override_priority is None:
+        return state
+    audit.record(
+        session,
+        "triage.priority_override_cleared",
+        actor=_actor(actor),
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        details={"override": state.override_priority, "computed": state.computed_priority},
+    )
+    state.override_priority = None
+    state.override_reason = ""
+    state.override_by_id = None
+    state.override_at = None
+    if state.computed_priority is not None:
+        _set_priority(session, case, state.computed_priority, actor=actor, why="triage")
+    return state
+
+
+# --- obligations -----------------------------------------------------------------------------
+
+
+def obligations_of(session: Session, case: Case) -> list[Obligation]:
+    """Every tracked obligation of the case, soonest due first."""
+    return list(
+        session.scalars(
+            select(Obligation)
+            .where(Obligation.case_id == case.id)
+            .order_by(Obligation.due_at, Obligation.id)
+        )
+    )
+
+
+def open_obligations(session: Session, case: Case) -> list[Obligation]:
+    """The case's obligations still pending (what stops it from closing)."""
+    return [o for o in obligations_of(session, case) if o.status == ObligationStatus.PENDING]
+
+
+def sync_obligations(session: Session, case: Case, result: TriageResult) -> None:
+    """Make the tracked obligations follow the result; done ones are never changed or removed."""
+    existing = {o.kind: o for o in obligations_of(session, case)}
+    current = {o.kind: o for o in result.obligations}
+    for kind, found in current.items():
+        row = existing.get(kind)
+        if row is None:
+            row = Obligation(case_id=case.id, kind=kind, evidence="")
+            session.add(row)
+        elif row.status == ObligationStatus.DONE:
+            continue
+        row.regime = found.regime
+        row.article = found.article
+        row.basis_ja = found.basis_ja
+        row.basis_en = found.basis_en
+        row.reason_ja = found.reason_ja
+        row.reason_en = found.reason_en
+        row.checked = found.checked
+        row.due_at = found.due_at
+        row.status = ObligationStatus.PENDING.value
+    for kind, row in existing.items():
+        if kind not in current and row.status == ObligationStatus.PENDING:
+            row.status = ObligationStatus.NOT_APPLICABLE.value
+
+
+def get_obligation(session: Session, case: Case, obligation_id: int) -> Obligation:
+    """The obligation of this case with ``obligation_id``."""
+    row = session.get(Obligation, obligation_id)
+    if row is None or row.case_id != case.id:
+        raise ObligationNotFoundError(obligation_id)
+    return row
+
+
+def mark_done(
+    session: Session,
+    obligation: Obligation,
+    *,
+    done_at: dt.datetime,
+    evidence: str,
+    actor: User,
+) -> Obligation:
+    """Record that the obligation was fulfilled, when, and the evidence (e.g. the PPC receipt)."""
+    errors: dict[str, str] = {}
+    evidence = evidence.strip()
+    if not evidence:
+        errors["evidence"] = "is required"
+    elif len(evidence) > 4000:
+        errors["evidence"] = "must be at most 4000 characters"
+    if done_at.tzinfo is None:
+        errors["done_at"] = "must be time-zone aware"
+    elif done_at > utcnow() + dt.timedelta(minutes=5):
+        errors["done_at"] = "must not be in the future"
+    if obligation.status == ObligationStatus.DONE:
+        errors["status"] = "is already done"
+    if errors:
+        raise ObligationError(errors)
+    obligation.status = ObligationStatus.DONE.value
+    obligation.done_at = done_at
+    obligation.evidence = evidence
+    obligation.done_by_id = actor.id
+    audit.record(
+        session,
+        "triage.obligation_done",
+        actor=_actor(actor),
+        object_type="obligation",
+        object_id=obligation.id,
+        case_id=obligation.case_id,
+        details={
+            "kind": obligation.kind,
+            "done_at": done_at.isoformat(),
+            "due_at": obligation.due_at.isoformat(),
+            "late": done_at > obligation.due_at,
+        },
+    )
+    return obligation
+
+
+# --- deadlines board -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A pending obligation with its case, for the board and the feed."""
+
+    obligation: Obligation
+    case: Case
+
+
+@dataclass(frozen=True)
+class DeadlineBoard:
+    overdue: list[Deadline]
+    this_week: list[Deadline]
+    later: list[Deadline]
+
+    @property
+    def empty(self) -> bool:
+        """No pending obligation at all."""
+        return not (self.overdue or self.this_week or self.later)
+
+
+def pending_deadlines(session: Session, user: User, *, limit: int = 500) -> list[Deadline]:
+    """Pending obligations of the cases ``user`` may see (the need-to-know rule of list_cases)."""
+    query = (
+        select(Obligation, Case)
+        .join(Case, Case.id == Obligation.case_id)
+        .where(Obligation.status == ObligationStatus.PENDING.value)
+        .order_by(Obligation.due_at, Obligation.id)
+        .limit(limit)
+    )
+    if not user.can(Permission.CASE_VIEW_ALL):
+        query = query.where(
+            exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id)
+        )
+    return [Deadline(obligation, case) for obligation, case in session.execute(query).tuples()]
+
+
+def deadline_board(
+    session: Session, user: User, *, now: dt.datetime | None = None, week_days: int = 7
+) -> DeadlineBoard:
+    """The user's pending deadlines: overdue, due within ``week_days``, later."""
+    now = now or utcnow()
+    horizon = now + dt.timedelta(days=week_days)
+    overdue: list[Deadline] = []
+    this_week: list[Deadline] = []
+    later: list[Deadline] = []
+    for deadline in pending_deadlines(session, user):
+        due = deadline.obligation.due_at
+        (overdue if due < now else this_week if due <= horizon else later).append(deadline)
+    return DeadlineBoard(overdue, this_week, later)
+
+
+# --- iCalendar feed --------------------------------------------------------------------------
+
+
+def _feed_hash(token: str) -> str:
+    # The token is 256 random bits: a plain SHA-256 cannot be reversed or guessed.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def feed_token_of(session: Session, user: User) -> DeadlineFeedToken | None:
+    """The user's current feed token row (its hash only), if any."""
+    return session.get(DeadlineFeedToken, user.id)
+
+
+def issue_feed_token(session: Session, user: User) -> str:
+    """A new secret for the user's feed URL (the old one stops working); shown once."""
+    token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
+    row = session.get(DeadlineFeedToken, user.id)
+    if row is None:
+        row = DeadlineFeedToken(user_id=user.id, token_hash=_feed_hash(token))
+        session.add(row)
+    else:
+        row.token_hash = _feed_hash(token)
+        row.created_at = utcnow()
+    audit.record(
+        session,
+        "triage.feed_token_issued",
+        actor=_actor(user),
+        object_type="user",
+        object_id=user.id,
+    )
+    return token
+
+
+def revoke_feed_token(session: Session, user: User) -> bool:
+    """Stop the user's feed URL from working; True if there was one."""
+    row = session.get(DeadlineFeedToken, user.id)
+    if row is None:
+        return False
+    session.delete(row)
+    audit.record(
+        session,
+        "triage.feed_token_revoked",
+        actor=_actor(user),
+        object_type="user",
+        object_id=user.id,
+    )
+    return True
+
+
+def user_for_feed_token(session: Session, token: str) -> User | None:
+    """The active user whose feed token this is, if they may still see cases."""
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(
+        select(DeadlineFeedToken).where(DeadlineFeedToken.token_hash == _feed_hash(token))
+    )
+    if row is None or not row.user.active or not row.user.can(Permission.CASE_VIEW):
+        return None
+    return row.user
+
+
+def _ical_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str) -> list[str]:
+    """RFC 5545 3.1: lines longer than 75 octets continue on lines starting with a space."""
+    out: list[str] = []
+    current = ""
+    for char in line:
+        limit = 75 if not out else 74
+        if len((current + char).encode()) > limit:
+            out.append(current)
+            current = char
+        else:
+            current += char
+    out.append(current)
+    return [out[0], *(" " + part for part in out[1:])]
+
+
+def ical_feed(
+    deadlines: Sequence[Deadline], *, tz: ZoneInfo, host: str, now: dt.datetime | None = None
+) -> str:
+    """An iCalendar document: one all-day VEVENT per pending obligation on its local due date.
+
+    Only the case reference and the obligation kind leave the server: no titles, no personal
+    data, since calendar services store the feed outside the organisation.
+    """
+    stamp = (now or utcnow()).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//csirt//deadlines//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "X-WR-CALNAME:csirt deadlines",
+    ]
+    for deadline in deadlines:
+        obligation, case = deadline.obligation, deadline.case
+        day = obligation.due_at.astimezone(tz).date()
+        summary = f"{case.reference} {obligation.kind}"
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:obligation-{obligation.id}@{host}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
+            f"SUMMARY:{_ical_escape(summary)}",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(folded + "\r\n" for line in lines for folded in _fold(line))
+
+
+# --- signal receiver -------------------------------------------------------------------------
+
+
+_fallback_config: list[Config] = []
+
+
+def remember_config(config: Config) -> None:
+    """Keep the app's config for receivers that run outside an app context (CLI jobs)."""
+    _fallback_config[:] = [config]
+
+
+def on_facts_changed(
+    sender: Case, *, session: Session, actor: User | None = None, reason: str = "", **_: Any
+) -> None:
+    """Receiver of ``csirt.cases.signals.facts_changed``: re-run triage in the sender's session."""
+    if has_app_context():
+        config: Config = current_app.config["CSIRT"]
+    elif _fallback_config:
+        config = _fallback_config[0]
+    else:  # pragma: no cover - init_app always runs first
+        return
+    run_triage(session, sender, config=config, actor=actor, reason=reason)

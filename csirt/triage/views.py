@@ -1,0 +1,319 @@
+"""Console pages of triage: the case's triage panel, the deadlines board and its iCalendar feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request
+from flask import url_for as flask_url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from csirt.auth.access import requires
+from csirt.auth.permissions import Permission
+from csirt.cases import signals
+from csirt.cases.models import Case
+from csirt.cases.service import CaseNotFoundError, get_case_for
+from csirt.db import get_session, utcnow
+from csirt.triage import service
+from csirt.triage.forms import ActionForm, DoneForm, OverrideForm
+from csirt.triage.models import CaseTriage, Obligation, ObligationStatus
+
+bp = Blueprint("triage", __name__)
+
+OBLIGATION_LABELS = {
+    "ppc_preliminary": _l("Preliminary report to the PPC (速報)"),
+    "ppc_final": _l("Final report to the PPC (確報)"),
+    "notify_individuals": _l("Notice to the affected persons"),
+    "wb_investigation_notice": _l("Tell the whistleblower whether an investigation is done"),
+    "wb_outcome_notice": _l("Tell the whistleblower the outcome"),
+    "wb_acknowledge": _l("Acknowledge the report (EU)"),
+    "wb_feedback": _l("Feedback to the reporter (EU)"),
+    "gdpr_authority": _l("Notify the supervisory authority (GDPR)"),
+    "gdpr_individuals": _l("Tell the data subjects (GDPR)"),
+}
+STATUS_LABELS = {
+    ObligationStatus.PENDING.value: _l("Pending"),
+    ObligationStatus.DONE.value: _l("Done"),
+    ObligationStatus.NOT_APPLICABLE.value: _l("No longer applies"),
+}
+FACTOR_LABELS = {
+    "persons": _l("Persons affected"),
+    "sensitive_items": _l("Sensitive personal data"),
+    "financial_items": _l("Risk of financial damage"),
+    "jnsa_sensitivity": _l("JNSA sensitivity"),
+    "identifiability": _l("Identifiability"),
+    "exposure": _l("Exposure"),
+    "insider": _l("Insider"),
+    "wrongful_intent": _l("Wrongful intent"),
+    "ongoing": _l("Ongoing"),
+    "reportable": _l("Reportable to the PPC"),
+}
+CHANGE_LABELS = {
+    "first_run": _l("First triage"),
+    "score": _l("Score"),
+    "priority": _l("Priority"),
+    "obligation": _l("Obligation"),
+    "facts.datasets": _l("Data sets (count / persons)"),
+    "facts.exposure": _l("Exposure"),
+    "facts.insider": _l("Insider"),
+    "facts.wrongful_intent": _l("Wrongful intent"),
+    "facts.ongoing": _l("Ongoing"),
+    "facts.aware_at": _l("Aware at"),
+    "facts.whistleblower_report": _l("Whistleblower report"),
+    "facts.reported_at": _l("Reported at"),
+    "facts.organization": _l("Organisation"),
+}
+
+
+def obligation_label(kind: str) -> str:
+    """The obligation kind in the UI language."""
+    return str(OBLIGATION_LABELS.get(kind, kind))
+
+
+def init_app(app: Flask) -> None:
+    """Re-run triage whenever a case's facts change; expose labels to templates."""
+    service.remember_config(app.config["CSIRT"])
+    signals.facts_changed.connect(service.on_facts_changed)
+    app.jinja_env.globals["obligation_label"] = obligation_label
+
+
+def _lang() -> service.Lang:
+    return "ja" if str(get_locale() or "") == "ja" else "en"
+
+
+def _load_case(case_id: int) -> Case:
+    try:
+        return get_case_for(get_session(), current_user, case_id)
+    except CaseNotFoundError:
+        abort(404)
+
+
+def _done_form(obligation: Obligation, formdata: Any = None) -> DoneForm:
+    form = DoneForm(formdata=formdata, prefix=f"ob{obligation.id}")
+    if formdata is None:
+        tz = current_app.config["CSIRT"].tz
+        form.done_at.data = utcnow().astimezone(tz).replace(tzinfo=None, second=0)
+    return form
+
+
+def _panel(
+    case: Case,
+    *,
+    override_form: OverrideForm | None = None,
+    done_forms: dict[int, DoneForm] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    session = get_session()
+    config = current_app.config["CSIRT"]
+    lang = _lang()
+    state = session.get(CaseTriage, case.id)
+    run = service.latest_run(session, case)
+    if run is not None:
+        result = run.result[lang]
+    else:
+        _facts, live = service.evaluate_case(session, case, config)
+        result = live.to_json(lang)
+    rules = service.rules_for(config)
+    obligations = service.obligations_of(session, case)
+    forms = {o.id: _done_form(o) for o in obligations if o.status != ObligationStatus.DONE}
+    forms.update(done_forms or {})
+    if override_form is None:
+        override_form = OverrideForm(
+            priority=(state.override_priority if state else None) or case.priority
+        )
+    return (
+        render_template(
+            "triage/panel.html",
+            case=case,
+            active="triage.panel",
+            state=state,
+            run=run,
+            result=result,
+            damage=result["damage_estimate"],
+            obligations=obligations,
+            done_forms=forms,
+            override_form=override_form,
+            action_form=ActionForm(),
+            runs=service.runs_of(session, case),
+            regimes={key: regime.label.get(lang) for key, regime in rules.regimes.items()},
+            vocabulary=rules.vocabulary,
+            lang=lang,
+            factor_labels=FACTOR_LABELS,
+            status_labels=STATUS_LABELS,
+            change_labels=CHANGE_LABELS,
+            max_score=rules.scoring.max_score,
+        ),
+        status,
+    )
+
+
+@bp.get("/console/cases/<int:case_id>/triage")
+@requires(Permission.CASE_VIEW)
+def panel(case_id: int) -> ResponseReturnValue:
+    return _panel(_load_case(case_id))
+
+
+@bp.post("/console/cases/<int:case_id>/triage/run")
+@requires(Permission.TRIAGE_EVALUATE)
+def rerun(case_id: int) -> ResponseReturnValue:
+    case = _load_case(case_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    service.run_triage(
+        session,
+        case,
+        config=current_app.config["CSIRT"],
+        actor=current_user,
+        reason="manual re-run",
+    )
+    session.commit()
+    flash(_("Triage was run again."), "success")
+    return redirect(flask_url_for("triage.panel", case_id=case.id))
+
+
+@bp.post("/console/cases/<int:case_id>/triage/override")
+@requires(Permission.PRIORITY_OVERRIDE)
+def override(case_id: int) -> ResponseReturnValue:
+    case = _load_case(case_id)
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        return _panel(case, override_form=form, status=400)
+    session = get_session()
+    try:
+        service.override_priority(
+            session, case, priority=form.priority.data, reason=form.reason.data, actor=current_user
+        )
+    except service.OverrideError as error:  # pragma: no cover - the form checks the same
+        form.reason.errors = [*form.reason.errors, str(error)]
+        return _panel(case, override_form=form, status=400)
+    session.commit()
+    flash(_("The priority was overridden."), "success")
+    return redirect(flask_url_for("triage.panel", case_id=case.id))
+
+
+@bp.post("/console/cases/<int:case_id>/triage/override/clear")
+@requires(Permission.PRIORITY_OVERRIDE)
+def clear_override(case_id: int) -> ResponseReturnValue:
+    case = _load_case(case_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    service.clear_override(session, case, actor=current_user)
+    session.commit()
+    flash(_("The override was cleared: the computed priority applies again."), "success")
+    return redirect(flask_url_for("triage.panel", case_id=case.id))
+
+
+@bp.post("/console/cases/<int:case_id>/obligations/<int:obligation_id>/done")
+@requires(Permission.CASE_EDIT)
+def mark_done(case_id: int, obligation_id: int) -> ResponseReturnValue:
+    case = _load_case(case_id)
+    session = get_session()
+    try:
+        obligation = service.get_obligation(session, case, obligation_id)
+    except service.ObligationNotFoundError:
+        abort(404)
+    form = _done_form(obligation, formdata=MultiDict(request.form))
+    if form.validate_on_submit():
+        tz = current_app.config["CSIRT"].tz
+        done_at = form.done_at.data.replace(tzinfo=tz)
+        try:
+            service.mark_done(
+                session,
+                obligation,
+                done_at=done_at,
+                evidence=form.evidence.data,
+                actor=current_user,
+            )
+        except service.ObligationError as error:
+            if "status" in error.errors:
+                flash(_("This obligation is already done."), "error")
+            if "done_at" in error.errors:
+                form.done_at.errors = [_("The date must not be in the future.")]
+            if "evidence" in error.errors:  # pragma: no cover - the form checks the same first
+                form.evidence.errors = [_("Describe the evidence.")]
+        else:
+            session.commit()
+            flash(_("The obligation was marked done."), "success")
+            return redirect(flask_url_for("triage.panel", case_id=case.id))
+    return _panel(case, done_forms={obligation.id: form}, status=400)
+
+
+# --- deadlines -------------------------------------------------------------------------------
+
+
+def _deadlines_page(feed_url: str | None = None) -> ResponseReturnValue:
+    session = get_session()
+    now = utcnow()
+    board = service.deadline_board(session, current_user, now=now)
+    return render_template(
+        "triage/deadlines.html",
+        board=board,
+        now=now,
+        tz=current_app.config["CSIRT"].tz,
+        feed=service.feed_token_of(session, current_user),
+        feed_url=feed_url,
+        action_form=ActionForm(),
+        status_labels=STATUS_LABELS,
+        days_left=days_left,
+    )
+
+
+@bp.get("/console/deadlines")
+@requires(Permission.CASE_VIEW)
+def deadlines() -> ResponseReturnValue:
+    return _deadlines_page()
+
+
+@bp.post("/console/deadlines/feed")
+@requires(Permission.CASE_VIEW)
+def issue_feed() -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    token = service.issue_feed_token(session, current_user)
+    session.commit()
+    base = current_app.config["CSIRT"].base_url
+    # Shown once: only the hash is kept.
+    return _deadlines_page(feed_url=f"{base}{flask_url_for('triage.feed', token=token)}")
+
+
+@bp.post("/console/deadlines/feed/revoke")
+@requires(Permission.CASE_VIEW)
+def revoke_feed() -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    service.revoke_feed_token(session, current_user)
+    session.commit()
+    flash(_("The calendar feed URL no longer works."), "success")
+    return redirect(flask_url_for("triage.deadlines"))
+
+
+@bp.get("/console/deadlines.ics")
+def feed() -> ResponseReturnValue:
+    """Public endpoint (calendar apps cannot sign in): the secret token in the URL decides."""
+    session = get_session()
+    user = service.user_for_feed_token(session, request.args.get("token", ""))
+    if user is None:
+        abort(404)
+    config = current_app.config["CSIRT"]
+    host = config.base_url.split("://", 1)[-1].split("/", 1)[0] or "csirt"
+    body = service.ical_feed(service.pending_deadlines(session, user), tz=config.tz, host=host)
+    return current_app.response_class(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'inline; filename="deadlines.ics"'},
+    )
+
+
+def days_left(due: dt.datetime, now: dt.datetime) -> int:
+    """Whole days from ``now`` to ``due`` (negative when overdue)."""
+    return (due - now) // dt.timedelta(days=1)

@@ -1,0 +1,59 @@
+"""``csirt reminders send`` (cron, every minute) and ``csirt reminders digest`` (daily)."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from csirt.db import get_db
+from csirt.notify import reminders
+from csirt.notify.service import channel_for
+
+DEFAULT_ESCALATION_MINUTES = 15
+
+
+def escalation_minutes(extra: dict[str, str] | object) -> int:
+    """CSIRT_ESCALATION_MINUTES (default 15); ClickException when it is not a positive number."""
+    raw = str(getattr(extra, "get", lambda *_: None)("CSIRT_ESCALATION_MINUTES") or "").strip()
+    if not raw:
+        return DEFAULT_ESCALATION_MINUTES
+    if not raw.isdigit() or int(raw) <= 0:
+        raise click.ClickException(
+            f"CSIRT_ESCALATION_MINUTES: must be a whole number of minutes, not {raw!r}"
+        )
+    return int(raw)
+
+
+@click.group("reminders")
+def reminders_group() -> None:
+    """Pages, escalations, deadline reminders and the daily digest."""
+
+
+@reminders_group.command("send")
+@with_appcontext
+def send() -> None:
+    """Page unpaged P1s, escalate unacknowledged pages, remind of due tasks and deadlines."""
+    from csirt.teams import service as teams
+
+    config = current_app.config["CSIRT"]
+    minutes = escalation_minutes(config.extra)
+    channel = channel_for(current_app)
+    with get_db().session() as session:
+        paged = teams.page_unpaged_p1(session, channel, config.tz)
+        escalated = teams.escalate_due(session, channel, config.tz, minutes=minutes)
+        sent = reminders.send_due(session, channel)
+    click.echo(
+        f"paged {len(paged)}, escalated {len(escalated)}, "
+        f"task reminders {sent.tasks}, deadline reminders {sent.deadlines}"
+    )
+
+
+@reminders_group.command("digest")
+@with_appcontext
+def digest() -> None:
+    """Send today's digest to everyone with something due (once a day)."""
+    channel = channel_for(current_app)
+    with get_db().session() as session:
+        count = reminders.send_digest(session, channel)
+    click.echo(f"digests sent: {count}")

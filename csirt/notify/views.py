@@ -1,0 +1,109 @@
+"""Console pages: my notifications and my email preferences."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from csirt.auth.access import requires
+from csirt.auth.permissions import Permission
+from csirt.db import get_session
+from csirt.notify import service
+from csirt.notify.cli import reminders_group
+from csirt.notify.messages import KINDS
+
+bp = Blueprint("notify", __name__, url_prefix="/console/notifications")
+
+KIND_LABELS = {
+    "page": _l("P1 page (on call)"),
+    "escalation": _l("Escalated P1 page"),
+    "assignment": _l("Assigned to a case"),
+    "task_due": _l("Task due"),
+    "deadline_due": _l("Legal deadline due"),
+    "digest": _l("Daily digest"),
+}
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """A button that only needs the CSRF token."""
+
+
+def init_app(app: Flask) -> None:
+    """Install the mailer, the unread counter for the nav and the reminders commands."""
+    service.install(app)
+    app.cli.add_command(reminders_group)
+
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return service.unread_count(get_session(), current_user.id)
+
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
+
+
+def _local_path(target: str) -> str:
+    return (
+        target
+        if target.startswith("/") and not target.startswith("//")
+        else url_for("notify.index")
+    )
+
+
+@bp.get("/")
+@requires(Permission.ACCOUNT)
+def index() -> ResponseReturnValue:
+    rows = service.recent(get_session(), current_user.id)
+    return render_template("notify/index.html", rows=rows, form=ActionForm(), labels=KIND_LABELS)
+
+
+@bp.post("/<int:notification_id>/open")
+@requires(Permission.ACCOUNT)
+def open_one(notification_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    try:
+        row = service.mark_read(session, current_user.id, notification_id)
+    except service.NotificationNotFoundError:
+        abort(404)
+    session.commit()
+    assert row is not None
+    return redirect(_local_path(row.link))
+
+
+@bp.post("/read")
+@requires(Permission.ACCOUNT)
+def read_all() -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    service.mark_read(session, current_user.id, None)
+    session.commit()
+    flash(_("All notifications marked as read."), "success")
+    return redirect(url_for("notify.index"))
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@requires(Permission.ACCOUNT)
+def preferences() -> ResponseReturnValue:
+    session = get_session()
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        chosen = set(request.form.getlist("email"))
+        service.set_preferences(session, current_user.id, {k: k in chosen for k in KINDS})
+        session.commit()
+        flash(_("Your notification preferences were saved."), "success")
+        return redirect(url_for("notify.preferences"))
+    return render_template(
+        "notify/preferences.html",
+        form=form,
+        prefs=service.preferences(session, current_user.id),
+        labels=KIND_LABELS,
+        has_email=bool(current_user.email),
+    )

@@ -89,7 +89,9 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
         "data": "\n".join(exposures),
         "cause": bullets(facts.causes, lang) if facts.causes else "",
         "response": "\n".join(f"({n}) {line}" for n, line in enumerate(response_lines, 1)),
-        "secondary_damage": facts.secondary_damage,
+        # Left blank, the heading would stand empty in the release: say it is being checked.
+        "secondary_damage": facts.secondary_damage
+        or t(lang, "現在確認中です。", "This is being investigated."),
         "prevention": measures_text(facts.measures, lang) if facts.measures else "",
         "contact": contact_text(facts, lang),
     }

@@ -1,0 +1,267 @@
+"""Documents API (bearer token): create a draft, read it, edit sections, approve, get the .docx."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, send_file
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from csirt.api.openapi import operation
+from csirt.api.problems import problem, validation_problem
+from csirt.auth.access import requires
+from csirt.auth.permissions import Permission
+from csirt.cases.service import CaseNotFoundError
+from csirt.db import get_session
+from csirt.documents import service
+from csirt.documents.builders import KINDS, SECTIONS
+from csirt.documents.facts import LANGS
+from csirt.documents.guard import PublicTextRefusedError
+from csirt.documents.models import Document
+
+bp = Blueprint("api_documents", __name__, url_prefix="/api/v1")
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+TAGS = ["documents"]
+
+DOCUMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "case_id": {"type": "integer"},
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "lang": {"type": "string", "enum": list(LANGS)},
+        "status": {"type": "string", "enum": ["draft", "approved"]},
+        "version": {"type": "integer"},
+        "approved_version": {"type": "integer", "nullable": True},
+        "approved_at": {"type": "string", "format": "date-time", "nullable": True},
+        "last_editor": {"type": "string", "nullable": True},
+        "sections": {"type": "object", "additionalProperties": {"type": "string"}},
+        "section_keys": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_DOCUMENT_RESPONSE = {"content": {"application/json": {"schema": DOCUMENT_SCHEMA}}}
+
+
+def _env() -> service.Environment:
+    config = current_app.config["CSIRT"]
+    return service.Environment(config.org_name, config.timezone, config.instance_path)
+
+
+def _json(session: Session, document: Document) -> dict[str, Any]:
+    current = service.version(session, document)
+    return {
+        "id": document.id,
+        "case_id": document.case_id,
+        "kind": document.kind,
+        "lang": document.lang,
+        "status": document.status.value,
+        "version": document.current_version,
+        "approved_version": document.approved_version,
+        "approved_at": document.approved_at.isoformat() if document.approved_at else None,
+        "last_editor": current.author.username if current.author else None,
+        "sections": current.sections,
+        "section_keys": list(SECTIONS[document.kind]),
+    }
+
+
+def _not_found() -> ResponseReturnValue:
+    return problem(404, "Not Found", "no such document")
+
+
+def _body() -> dict[str, Any] | None:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
+def _refused(error: PublicTextRefusedError) -> ResponseReturnValue:
+    errors = {
+        section: f"contains forbidden content: {kinds}"
+        for section, kinds in service.describe_findings(error.findings).items()
+    }
+    return problem(
+        422,
+        "Public text refused",
+        "the public-text guard found content that must not be published",
+        kind="public-text-refused",
+        errors=errors,
+    )
+
+
+@bp.post("/cases/<int:case_id>/documents")
+@requires(Permission.DOCUMENT_EDIT)
+@operation(
+    "Create a draft document of a kind for a case, pre-filled from its public facts",
+    tags=TAGS,
+    request_body={
+        "type": "object",
+        "required": ["kind"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(KINDS)},
+            "lang": {"type": "string", "enum": list(LANGS), "default": "ja"},
+        },
+    },
+    responses={"201": {"description": "The new draft", **_DOCUMENT_RESPONSE}},
+)
+def create(case_id: int) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        access = service.get_case_for_documents(session, current_user, case_id)
+    except CaseNotFoundError:
+        return problem(404, "Not Found", "no such case")
+    body = _body()
+    if body is None:
+        return validation_problem({"body": "must be a JSON object"})
+    kind, lang = body.get("kind"), body.get("lang", "ja")
+    errors = {}
+    if not isinstance(kind, str) or kind not in KINDS:
+        errors["kind"] = f"must be one of {', '.join(KINDS)}"
+    if not isinstance(lang, str) or lang not in LANGS:
+        errors["lang"] = f"must be one of {', '.join(LANGS)}"
+    if errors:
+        return validation_problem(errors)
+    assert isinstance(kind, str)
+    assert isinstance(lang, str)
+    try:
+        document = service.create_document(session, current_user, access, kind, lang, _env())
+    except service.KindNotAllowedError:
+        return problem(403, "Forbidden", "you may not create documents of this kind")
+    session.commit()
+    response = jsonify(_json(session, document))
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    return response
+
+
+@bp.get("/documents/<int:document_id>")
+@requires(Permission.DOCUMENT_VIEW)
+@operation(
+    "A document: status, versions and the newest version's sections",
+    tags=TAGS,
+    responses={"200": {"description": "The document", **_DOCUMENT_RESPONSE}},
+)
+def get(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        document, _access = service.get_document_for(session, current_user, document_id)
+    except service.DocumentNotFoundError:
+        return _not_found()
+    return jsonify(_json(session, document))
+
+
+@bp.patch("/documents/<int:document_id>/sections")
+@requires(Permission.DOCUMENT_EDIT)
+@operation(
+    "Edit sections: saves a new version (unchanged text saves nothing)",
+    tags=TAGS,
+    request_body={
+        "type": "object",
+        "required": ["sections"],
+        "properties": {
+            "sections": {"type": "object", "additionalProperties": {"type": "string"}},
+            "base_version": {
+                "type": "integer",
+                "description": "the version the edit started from (409 if newer exists)",
+            },
+            "note": {"type": "string", "maxLength": 200},
+        },
+    },
+    responses={"200": {"description": "The document after the edit", **_DOCUMENT_RESPONSE}},
+)
+def edit_sections(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        document, _access = service.get_document_for(session, current_user, document_id)
+    except service.DocumentNotFoundError:
+        return _not_found()
+    body = _body()
+    if body is None:
+        return validation_problem({"body": "must be a JSON object"})
+    sections = body.get("sections")
+    base = body.get("base_version")
+    note = body.get("note", "")
+    errors = {}
+    if not isinstance(sections, dict) or not sections:
+        errors["sections"] = "must be a non-empty object of section key to text"
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
+        errors["base_version"] = "must be an integer"
+    if not isinstance(note, str) or len(note) > 200:
+        errors["note"] = "must be a string of at most 200 characters"
+    if errors:
+        return validation_problem(errors)
+    assert isinstance(sections, dict)
+    try:
+        service.save_sections(
+            session, current_user, document, sections, base_version=base, note=str(note)
+        )
+    except service.DocumentValidationError as error:
+        return validation_problem(error.errors)
+    except service.StaleVersionError:
+        return problem(
+            409,
+            "Conflict",
+            f"a newer version ({document.current_version}) exists",
+            kind="stale-version",
+        )
+    session.commit()
+    return jsonify(_json(session, document))
+
+
+@bp.post("/documents/<int:document_id>/approve")
+@requires(Permission.DOCUMENT_APPROVE)
+@operation(
+    "Approve the newest version (a lead who is not its last editor; the guard must pass)",
+    tags=TAGS,
+    responses={"200": {"description": "The approved document", **_DOCUMENT_RESPONSE}},
+)
+def approve(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        document, _access = service.get_document_for(session, current_user, document_id)
+    except service.DocumentNotFoundError:
+        return _not_found()
+    try:
+        service.approve(session, current_user, document, _env())
+    except service.SelfApprovalError:
+        return problem(
+            409,
+            "Conflict",
+            "the last editor of a version may not approve it",
+            kind="self-approval",
+        )
+    except service.AlreadyApprovedError:
+        return problem(409, "Conflict", "the newest version is already approved", kind="approved")
+    except PublicTextRefusedError as error:
+        return _refused(error)
+    session.commit()
+    return jsonify(_json(session, document))
+
+
+@bp.get("/documents/<int:document_id>/docx")
+@requires(Permission.DOCUMENT_EXPORT)
+@operation(
+    "The .docx of the newest version: final if approved, otherwise watermarked DRAFT",
+    tags=TAGS,
+    responses={"200": {"description": "The document", "content": {DOCX: {}}}},
+)
+def docx(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        document, _access = service.get_document_for(session, current_user, document_id)
+    except service.DocumentNotFoundError:
+        return _not_found()
+    try:
+        result = service.export_document(session, current_user, document, _env())
+    except PublicTextRefusedError as error:
+        session.commit()  # keep the audit record of the refusal
+        return _refused(error)
+    session.commit()
+    response = send_file(
+        io.BytesIO(result.data), mimetype=DOCX, as_attachment=True, download_name=result.filename
+    )
+    response.headers["X-Document-Final"] = "true" if result.final else "false"
+    response.headers["X-Document-Version"] = str(result.version)
+    return response

@@ -1,0 +1,227 @@
+"""Forms of the document pages: create, edit sections, comment, context, measures, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from csirt.documents.builders import KINDS
+from csirt.documents.models import MeasureStatus
+
+KIND_LABELS = {
+    "press_release": _l("Press release"),
+    "committee_report": _l("Committee report"),
+    "ppc_report": _l("Report to the PPC"),
+    "individual_notice": _l("Notice to individuals"),
+    "prevention_progress": _l("Prevention progress report"),
+}
+LANG_LABELS = {"ja": _l("Japanese"), "en": _l("English")}
+STATUS_LABELS = {"draft": _l("Draft"), "approved": _l("Approved")}
+MEASURE_STATUS_LABELS = {
+    MeasureStatus.PLANNED.value: _l("Planned"),
+    MeasureStatus.IN_PROGRESS.value: _l("In progress"),
+    MeasureStatus.DONE.value: _l("Done"),
+}
+SECTION_LABELS = {
+    "lead": _l("Lead paragraph (apology)"),
+    "overview": _l("Overview"),
+    "staff": _l("Staff member's department and post"),
+    "timeline": _l("Course of events"),
+    "data": _l("Information leaked"),
+    "cause": _l("Cause"),
+    "response": _l("Response"),
+    "secondary_damage": _l("Secondary damage"),
+    "prevention": _l("Prevention of recurrence"),
+    "contact": _l("Contact"),
+    "mandate": _l("Mandate"),
+    "independence": _l("Independence"),
+    "scope": _l("Scope"),
+    "method": _l("Method"),
+    "period": _l("Period"),
+    "facts": _l("Course of events"),
+    "findings": _l("Facts found"),
+    "causes": _l("Causes"),
+    "evaluation": _l("Evaluation of the response"),
+    "recommendations": _l("Recommendations"),
+    "conclusion": _l("Conclusion"),
+    "summary": _l("Summary"),
+    "items": _l("Personal data items"),
+    "persons": _l("Number of persons"),
+    "individual_response": _l("Action towards the persons concerned"),
+    "publication": _l("Public announcement"),
+    "other": _l("Other matters"),
+    "addressee": _l("Addressee"),
+    "greeting": _l("Greeting"),
+    "next_steps": _l("Next steps"),
+}
+FACT_SECTION_LABELS = {
+    "facts.title": _l("Title and summary of the case"),
+    "facts.timeline": _l("Public timeline"),
+    "facts.data_sets": _l("Data sets"),
+    "facts.measures": _l("Measures"),
+    "facts.recommendations": _l("Recommendations"),
+    "facts.committee": _l("Committee"),
+}
+FINDING_LABELS = {
+    "reporter_identity": _l("the reporter's identity"),
+    "sealed_data": _l("a name or contact from the case's internal data"),
+    "receipt": _l("a receipt code"),
+    "phone": _l("a phone number"),
+    "email": _l("an e-mail address"),
+    "my_number": _l("an individual number (My Number)"),
+}
+
+
+def section_label(key: str) -> str:
+    """The translated label of a section key (or of a facts text the guard checked)."""
+    label = SECTION_LABELS.get(key) or FACT_SECTION_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def kind_label(kind: str) -> str:
+    """The translated name of a document kind."""
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind
+
+
+class CreateDocumentForm(FlaskForm):  # type: ignore[misc]
+    kind = SelectField(_l("Kind of document"), validators=[DataRequired()])
+    lang = SelectField(_l("Language of the document"), validators=[DataRequired()])
+    submit = SubmitField(_l("Create draft"))
+
+    def set_choices(self, kinds: Iterable[str]) -> None:
+        """Offer only the kinds this user may create."""
+        allowed = set(kinds)
+        self.kind.choices = [SelectChoice(k, str(KIND_LABELS[k])) for k in KINDS if k in allowed]
+        self.lang.choices = [SelectChoice(k, str(v)) for k, v in LANG_LABELS.items()]
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """A button that only needs the CSRF token (approve, export, delete)."""
+
+
+def sections_form(keys: Iterable[str], values: Mapping[str, str], data: object = None) -> FlaskForm:
+    """A form with one textarea per section key, labelled in the UI language."""
+
+    class SectionsForm(FlaskForm):  # type: ignore[misc]
+        base_version = IntegerField(validators=[DataRequired()])
+        note = StringField(_l("What changed (optional)"), validators=[Optional(), Length(max=200)])
+        submit = SubmitField(_l("Save as new version"))
+
+    names = []
+    for key in keys:
+        field = TextAreaField(
+            section_label(key),
+            validators=[Length(max=20_000)],
+            default=values.get(key, ""),
+            render_kw={"rows": 6},
+        )
+        setattr(SectionsForm, f"s_{key}", field)
+        names.append(key)
+    form = SectionsForm(formdata=data) if data is not None else SectionsForm()
+    form.section_keys = names
+    return form
+
+
+class CommentForm(FlaskForm):  # type: ignore[misc]
+    section = SelectField(_l("About section"), validators=[Optional()])
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=4000)])
+    submit = SubmitField(_l("Add comment"))
+
+
+class ContextForm(FlaskForm):  # type: ignore[misc]
+    public_title = StringField(
+        _l("Public title (defaults to the case title)"), validators=[Optional(), Length(max=200)]
+    )
+    public_summary = TextAreaField(
+        _l("Public summary (defaults to the case summary)"), validators=[Optional()]
+    )
+    causes = TextAreaField(_l("Causes (one per line)"), validators=[Optional()])
+    findings = TextAreaField(_l("Facts found (one per line)"), validators=[Optional()])
+    notice_to_individuals = TextAreaField(_l("Notice to individuals"), validators=[Optional()])
+    takedown = TextAreaField(_l("Takedown and search-cache removal"), validators=[Optional()])
+    police = TextAreaField(_l("Police"), validators=[Optional()])
+    secondary_damage = TextAreaField(_l("Secondary damage"), validators=[Optional()])
+    publication = TextAreaField(_l("Public announcements so far"), validators=[Optional()])
+    other_notes = TextAreaField(_l("Other notes"), validators=[Optional()])
+    staff_department = StringField(
+        _l("Staff member's department (misconduct only)"), validators=[Optional(), Length(max=200)]
+    )
+    staff_post = StringField(_l("Staff member's post"), validators=[Optional(), Length(max=200)])
+    staff_age = IntegerField(
+        _l("Staff member's age"), validators=[Optional(), NumberRange(min=15, max=100)]
+    )
+    ppc_stage = SelectField(
+        _l("Stage of the PPC report"),
+        choices=[
+            SelectChoice("preliminary", _l("Preliminary (速報)")),
+            SelectChoice("final", _l("Final (確報)")),
+        ],
+    )
+    first_report_at = DateTimeLocalField(
+        _l("First report received (if not from the intake)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+    )
+    first_contact_at = DateTimeLocalField(
+        _l("First contact with the reporter"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    committee_name = StringField(_l("Committee name"), validators=[Optional(), Length(max=200)])
+    committee_mandate = TextAreaField(_l("Mandate"), validators=[Optional()])
+    committee_independence = TextAreaField(_l("Independence"), validators=[Optional()])
+    committee_scope = TextAreaField(_l("Scope"), validators=[Optional()])
+    committee_method = TextAreaField(_l("Method"), validators=[Optional()])
+    committee_period_start = DateField(_l("Period from"), validators=[Optional()])
+    committee_period_end = DateField(_l("Period to"), validators=[Optional()])
+    committee_members = TextAreaField(
+        _l("Members (one per line: name | affiliation | role)"), validators=[Optional()]
+    )
+    recommendations = TextAreaField(
+        _l("Recommendations (one per line: title | text | owner)"), validators=[Optional()]
+    )
+    submit = SubmitField(_l("Save facts"))
+
+
+class MeasureForm(FlaskForm):  # type: ignore[misc]
+    title = StringField(_l("Measure"), validators=[DataRequired(), Length(max=300)])
+    owner = StringField(_l("Owner"), validators=[Optional(), Length(max=200)])
+    due = DateField(_l("Due date"), validators=[Optional()])
+    status = SelectField(
+        _l("Status"), choices=[SelectChoice(k, v) for k, v in MEASURE_STATUS_LABELS.items()]
+    )
+    evidence = TextAreaField(_l("Evidence of effect"), validators=[Optional(), Length(max=10_000)])
+    case_id = SelectField(_l("Case"), validators=[Optional()])
+    submit = SubmitField(_l("Save measure"))
+
+
+class SettingsForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=200)])
+    department = StringField(_l("Publishing department"), validators=[Optional(), Length(max=200)])
+    contact_department = StringField(
+        _l("Contact point (department)"), validators=[Optional(), Length(max=200)]
+    )
+    phone = StringField(_l("Public phone number"), validators=[Optional(), Length(max=40)])
+    email = EmailField(_l("Public e-mail address"), validators=[Optional(), Length(max=254)])
+    public_body = BooleanField(_l("Public body (保有個人情報)"))
+    submit = SubmitField(_l("Save settings"))
+
+
+class TemplateForm(FlaskForm):  # type: ignore[misc]
+    template = FileField(_l("Organisation template (.docx)"), validators=[FileRequired()])
+    upload = SubmitField(_l("Upload template"))

@@ -1,0 +1,419 @@
+"""The ONE place that turns a case in the database into `CaseFacts` for the builders.
+
+Only what may be public goes in: timeline events marked public, the data sets with their item
+labels and counts, the case's document context (causes, findings, responses, committee), its
+measures and the triage obligations. Internal events, notes, members and the reporter never do.
+The same module collects what the public-text guard must refuse for the case.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from csirt.auth.models import Setting, User
+from csirt.cases.models import AffectedDataset, Case, CaseMember, TimelineEvent, Visibility
+from csirt.db import utcnow
+from csirt.documents import facts as f
+from csirt.documents.builders._common import OBLIGATION_LABELS
+from csirt.documents.guard import ForbiddenTerms, forbidden_for_case
+from csirt.documents.models import DocumentContext, PreventionMeasure
+from csirt.triage import load_vocabulary
+
+ORGANISATION_SETTING = "documents.organisation"
+
+EXPOSURE_LABELS: dict[str, tuple[str, str]] = {
+    "internal": ("組織内に限られる", "Within the organisation"),
+    "lost": ("紛失・所在不明", "Lost"),
+    "public_internet": ("インターネット上で閲覧可能な状態にあった", "Readable on the internet"),
+    "search_cache": ("検索サイトのキャッシュに残存", "Kept in search-engine caches"),
+    "misuse_confirmed": ("不正利用が確認された", "Misuse confirmed"),
+}
+
+
+@dataclass(frozen=True)
+class OrganisationSettings:
+    """The organisation's public details as an admin set them (Documents -> Settings)."""
+
+    name: str
+    department: str
+    contact_department: str
+    phone: str
+    email: str
+    public_body: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the settings row."""
+        return {
+            "name": self.name,
+            "department": self.department,
+            "contact_department": self.contact_department,
+            "phone": self.phone,
+            "email": self.email,
+            "public_body": self.public_body,
+        }
+
+
+def organisation_settings(session: Session, default_name: str) -> OrganisationSettings:
+    """The saved organisation details, or defaults named after the deployment."""
+    row = session.get(Setting, ORGANISATION_SETTING)
+    value: dict[str, Any] = row.value if row is not None and isinstance(row.value, dict) else {}
+    return OrganisationSettings(
+        name=str(value.get("name") or default_name),
+        department=str(value.get("department", "")),
+        contact_department=str(value.get("contact_department", "")),
+        phone=str(value.get("phone", "")),
+        email=str(value.get("email", "")),
+        public_body=bool(value.get("public_body", True)),
+    )
+
+
+def save_organisation_settings(session: Session, settings: OrganisationSettings) -> None:
+    """Store the organisation details."""
+    row = session.get(Setting, ORGANISATION_SETTING)
+    if row is None:
+        session.add(Setting(key=ORGANISATION_SETTING, value=settings.as_dict()))
+    else:
+        row.value = settings.as_dict()
+
+
+def get_context(session: Session, case_id: int) -> DocumentContext:
+    """The case's document context (a new, unsaved, empty one if none was written yet)."""
+    context = session.get(DocumentContext, case_id)
+    if context is None:
+        context = DocumentContext(
+            case_id=case_id,
+            public_title="",
+            public_summary="",
+            causes=[],
+            findings=[],
+            notice_to_individuals="",
+            takedown="",
+            police="",
+            secondary_damage="",
+            publication="",
+            other_notes="",
+            staff_department="",
+            staff_post="",
+            ppc_stage=f.PpcStage.PRELIMINARY.value,
+            recommendations=[],
+        )
+    return context
+
+
+def _organisation(settings: OrganisationSettings) -> f.Organisation:
+    return f.Organisation(
+        name=settings.name,
+        department=settings.department,
+        contact=f.ContactPoint(
+            department=settings.contact_department or settings.department,
+            phone=settings.phone,
+            email=settings.email,
+        ),
+        public_body=settings.public_body,
+    )
+
+
+def public_events(session: Session, case_id: int) -> list[TimelineEvent]:
+    """The case's timeline events marked public, in time order."""
+    return list(
+        session.scalars(
+            select(TimelineEvent)
+            .where(
+                TimelineEvent.case_id == case_id,
+                TimelineEvent.visibility == Visibility.PUBLIC.value,
+            )
+            .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+        )
+    )
+
+
+def _event(row: TimelineEvent) -> f.PublicEvent:
+    precision = f.Precision.DAY if row.precision == "day" else f.Precision.MINUTE
+    return f.PublicEvent(row.occurred_at, precision, row.title, row.description or "")
+
+
+def _exposure(row: AffectedDataset, lang: str, zone: ZoneInfo) -> str:
+    from csirt.documents.blocks import format_date
+
+    label = EXPOSURE_LABELS.get(row.exposure)
+    text = (label[0] if lang == "ja" else label[1]) if label else row.exposure
+    if row.exposed_from is None:
+        return text
+    start = format_date(row.exposed_from.astimezone(zone).date(), lang)
+    end = format_date(row.exposed_until.astimezone(zone).date(), lang) if row.exposed_until else ""
+    span = f"{start}〜{end}" if lang == "ja" else f"{start} – {end}".rstrip(" –")
+    return f"{text}（{span}）" if lang == "ja" else f"{text} ({span})"
+
+
+def public_datasets(session: Session, case_id: int) -> list[AffectedDataset]:
+    """The case's affected data sets (their names, items and counts are public facts)."""
+    return list(
+        session.scalars(
+            select(AffectedDataset)
+            .where(AffectedDataset.case_id == case_id)
+            .order_by(AffectedDataset.id)
+        )
+    )
+
+
+def _data_set(row: AffectedDataset, lang: str, zone: ZoneInfo) -> f.DataSet:
+    vocabulary = load_vocabulary()
+    items = tuple(
+        f.DataItem(key, vocabulary.label(key, "ja"), vocabulary.label(key, "en"))
+        for key in row.items or []
+    )
+    return f.DataSet(
+        name=row.name,
+        holder_department=row.holder or "",
+        items=items,
+        persons=row.persons,
+        persons_estimated=row.persons_estimated,
+        exposure=_exposure(row, lang, zone),
+    )
+
+
+def case_measures(session: Session, case_id: int) -> list[PreventionMeasure]:
+    """The case's own measures and the organisation-wide ones, oldest first."""
+    return list(
+        session.scalars(
+            select(PreventionMeasure)
+            .where(or_(PreventionMeasure.case_id == case_id, PreventionMeasure.case_id.is_(None)))
+            .order_by(PreventionMeasure.id)
+        )
+    )
+
+
+def _measure(row: PreventionMeasure) -> f.Measure:
+    return f.Measure(
+        title=row.title,
+        owner=row.owner,
+        due=row.due,
+        status=f.MeasureStatus(row.status),
+        evidence=row.evidence,
+    )
+
+
+def _committee(data: dict[str, Any] | None) -> f.Committee | None:
+    if not data or not data.get("name"):
+        return None
+    members = tuple(
+        f.CommitteeMember(
+            str(m.get("name", "")), str(m.get("affiliation", "")), str(m.get("role", ""))
+        )
+        for m in data.get("members", [])
+    )
+    today = utcnow().date()
+    return f.Committee(
+        name=str(data["name"]),
+        mandate=str(data.get("mandate", "")),
+        members=members,
+        independence=str(data.get("independence", "")),
+        scope=str(data.get("scope", "")),
+        method=str(data.get("method", "")),
+        period_start=parse_date(data.get("period_start")) or today,
+        period_end=parse_date(data.get("period_end")) or today,
+    )
+
+
+def parse_date(value: object) -> date | None:
+    """An ISO date from JSON, or None."""
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _recommendations(rows: Iterable[dict[str, Any]]) -> tuple[f.Recommendation, ...]:
+    return tuple(
+        f.Recommendation(
+            number=int(r.get("number", i)),
+            text=str(r.get("text", "")),
+            owner=str(r.get("owner", "")),
+            title=str(r.get("title", "")),
+        )
+        for i, r in enumerate(rows, start=1)
+    )
+
+
+def _optional_model(module: str, name: str) -> Any | None:
+    """A model of a package that may not be installed (triage, intake)."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:  # pragma: no cover - both packages exist in this tree
+        return None
+
+
+def _triage(session: Session, case: Case) -> f.TriageSummary | None:
+    obligation = _optional_model("csirt.triage.models", "Obligation")
+    if obligation is None:  # pragma: no cover
+        return None
+    rows = session.scalars(
+        select(obligation).where(obligation.case_id == case.id).order_by(obligation.due_at)
+    ).all()
+    obligations = tuple(
+        f.Obligation(
+            kind=row.kind,
+            due=row.due_at,
+            done_at=row.done_at,
+            label="" if row.kind in OBLIGATION_LABELS else (row.article or row.kind),
+        )
+        for row in rows
+        if row.status != "not_applicable"
+    )
+    return f.TriageSummary(case.priority, obligations)
+
+
+def _intake_dates(session: Session, case_id: int) -> tuple[datetime | None, datetime | None]:
+    """When the first report about the case arrived, and when staff first wrote back."""
+    submission = _optional_model("csirt.intake.models", "Submission")
+    if submission is None:  # pragma: no cover
+        return None, None
+    rows = session.scalars(select(submission).where(submission.case_id == case_id)).all()
+    received = [row.received_at for row in rows if row.received_at is not None]
+    contacts: list[datetime] = []
+    message = _optional_model("csirt.intake.models", "SubmissionMessage")
+    if rows and message is not None:
+        ids = [row.id for row in rows]
+        contacts = list(
+            session.scalars(
+                select(message.created_at).where(
+                    message.submission_id.in_(ids), message.from_reporter.is_(False)
+                )
+            )
+        )
+    return (min(received) if received else None), (min(contacts) if contacts else None)
+
+
+def build_case_facts(
+    session: Session,
+    case: Case,
+    *,
+    lang: str,
+    org_name: str,
+    timezone: str = "Asia/Tokyo",
+    today: date | None = None,
+) -> f.CaseFacts:
+    """Everything about the case that may appear in a public document, and nothing else."""
+    zone = ZoneInfo(timezone)
+    context = get_context(session, case.id)
+    settings = organisation_settings(session, org_name)
+    datasets = public_datasets(session, case.id)
+    intake_first, intake_contact = _intake_dates(session, case.id)
+    first_report = context.first_report_at or intake_first
+    staff = None
+    if context.staff_department or context.staff_post:
+        staff = f.StaffMisconduct(context.staff_department, context.staff_post, context.staff_age)
+    secondary = context.secondary_damage or "\n".join(
+        d.secondary_damage for d in datasets if d.secondary_damage
+    )
+    return f.CaseFacts(
+        organisation=_organisation(settings),
+        case_reference=case.reference,
+        title=context.public_title or case.title,
+        summary=context.public_summary or case.summary,
+        aware_at=case.aware_at or case.created_at,
+        first_report_at=first_report,
+        document_date=today or utcnow().astimezone(zone).date(),
+        lang=lang,
+        timezone=timezone,
+        first_contact_with_reporter_at=context.first_contact_at or intake_contact,
+        staff=staff,
+        events=tuple(_event(e) for e in public_events(session, case.id)),
+        data_sets=tuple(_data_set(d, lang, zone) for d in datasets),
+        causes=tuple(context.causes or ()),
+        responses=f.Responses(
+            notice_to_individuals=context.notice_to_individuals,
+            takedown=context.takedown,
+            police=context.police,
+        ),
+        secondary_damage=secondary,
+        measures=tuple(_measure(m) for m in case_measures(session, case.id)),
+        findings=tuple(context.findings or ()),
+        recommendations=_recommendations(context.recommendations or []),
+        committee=_committee(context.committee),
+        triage=_triage(session, case),
+        ppc_stage=f.PpcStage(context.ppc_stage or f.PpcStage.PRELIMINARY.value),
+        publication=context.publication,
+        other_notes=context.other_notes,
+    )
+
+
+def _user_terms(user: User) -> list[str]:
+    return [t for t in (user.username, user.display_name, user.email or "") if t]
+
+
+def sealed_terms(session: Session, case: Case) -> list[str]:
+    """Names and contacts from the case's internal data, which no public text may contain.
+
+    Members' usernames, display names and e-mail addresses; people named as involved (users by
+    username, plus the names the intake recorded as involved); the actors of internal events.
+    Department names in `Case.involved` are not names of people and stay allowed.
+    """
+    terms: list[str] = []
+    members = session.scalars(
+        select(User)
+        .join(CaseMember, CaseMember.user_id == User.id)
+        .where(CaseMember.case_id == case.id)
+    ).all()
+    for user in members:
+        terms += _user_terms(user)
+    involved = [name for name in case.involved or [] if name]
+    if involved:
+        for user in session.scalars(select(User).where(User.username.in_(involved))):
+            terms += _user_terms(user)
+    submission = _optional_model("csirt.intake.models", "Submission")
+    if submission is not None:
+        for names in session.scalars(
+            select(submission.involved).where(submission.case_id == case.id)
+        ):
+            terms += [str(n) for n in names or [] if n]
+    actors = session.scalars(
+        select(TimelineEvent.actor).where(
+            TimelineEvent.case_id == case.id,
+            TimelineEvent.visibility != Visibility.PUBLIC.value,
+            TimelineEvent.actor != "",
+        )
+    )
+    terms += list(actors)
+    return sorted(set(terms))
+
+
+def forbidden_terms(session: Session, case: Case, facts: f.CaseFacts) -> ForbiddenTerms:
+    """What the guard must refuse in this case's public texts (its own contact is allowed)."""
+    allowed = {facts.organisation.contact.phone, facts.organisation.contact.email}
+    terms = [t for t in sealed_terms(session, case) if t not in allowed]
+    return forbidden_for_case(
+        sealed_terms=terms,
+        public_phone=facts.organisation.contact.phone,
+        public_email=facts.organisation.contact.email,
+    )
+
+
+def fact_texts(facts: f.CaseFacts) -> dict[str, str]:
+    """The texts the builders take straight from the facts (tables, title), for the guard."""
+    return {
+        "title": "\n".join((facts.title, facts.summary)),
+        "timeline": "\n".join(f"{e.title}\n{e.description}" for e in facts.events),
+        "data_sets": "\n".join(
+            f"{d.name}\n{d.holder_department}\n{d.exposure}" for d in facts.data_sets
+        ),
+        "measures": "\n".join(f"{m.title}\n{m.owner}\n{m.evidence}" for m in facts.measures),
+        "recommendations": "\n".join(
+            f"{r.title}\n{r.text}\n{r.owner}" for r in facts.recommendations
+        ),
+        "committee": ""
+        if facts.committee is None
+        else "\n".join(
+            [facts.committee.name, *(f"{m.name} {m.affiliation}" for m in facts.committee.members)]
+        ),
+    }

@@ -1,0 +1,675 @@
+"""Console pages for documents: the case's documents, editing, review, approval, diff, export,
+the case's public context, recurrence-prevention measures and the organisation settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import Session
+from wtforms import SelectChoice
+
+from csirt.auth.access import requires
+from csirt.auth.permissions import Permission
+from csirt.cases.service import CaseNotFoundError
+from csirt.db import get_session
+from csirt.documents import forms, service, snapshot
+from csirt.documents.builders import SECTIONS
+from csirt.documents.guard import GuardFinding, PublicTextRefusedError
+from csirt.documents.models import Document
+
+bp = Blueprint("documents", __name__)
+
+
+def env() -> service.Environment:
+    """The deployment settings the document service needs."""
+    config = current_app.config["CSIRT"]
+    return service.Environment(config.org_name, config.timezone, config.instance_path)
+
+
+def _access(session: Session, case_id: int) -> service.CaseAccess:
+    try:
+        return service.get_case_for_documents(session, current_user, case_id)
+    except CaseNotFoundError:
+        abort(404)
+
+
+def _document(session: Session, document_id: int) -> tuple[Document, service.CaseAccess]:
+    try:
+        return service.get_document_for(session, current_user, document_id)
+    except service.DocumentNotFoundError:
+        abort(404)
+
+
+def _finding_messages(findings: list[GuardFinding]) -> list[str]:
+    messages = []
+    for section, kinds in service.describe_findings(findings).items():
+        what = ", ".join(str(forms.FINDING_LABELS.get(k, k)) for k in kinds.split(", "))
+        messages.append(
+            _(
+                "Section “%(section)s” contains %(what)s.",
+                section=forms.section_label(section),
+                what=what,
+            )
+        )
+    return messages
+
+
+def event_when(event: Any) -> str:
+    """A public event's time as people read it: the day only for day-precision events."""
+    if event.precision == "day":
+        zone = current_app.config["CSIRT"].tz
+        return str(format_date(event.occurred_at.astimezone(zone).date(), "medium"))
+    return str(format_datetime(event.occurred_at, "medium"))
+
+
+def _public_facts(session: Session, access: service.CaseAccess) -> dict[str, Any]:
+    return {
+        "events": snapshot.public_events(session, access.case.id),
+        "datasets": snapshot.public_datasets(session, access.case.id),
+        "measures": snapshot.case_measures(session, access.case.id),
+    }
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+@bp.get("/console/documents/")
+@requires(Permission.DOCUMENT_VIEW)
+def index() -> ResponseReturnValue:
+    session = get_session()
+    return render_template(
+        "documents/index.html",
+        documents=service.documents_for(session, current_user),
+        cases=service.reachable_cases(session, current_user, limit=50),
+        kind_label=forms.kind_label,
+        status_labels=forms.STATUS_LABELS,
+        lang_labels=forms.LANG_LABELS,
+    )
+
+
+@bp.get("/console/cases/<int:case_id>/documents")
+@requires(Permission.DOCUMENT_VIEW)
+def case_documents(case_id: int) -> ResponseReturnValue:
+    session = get_session()
+    access = _access(session, case_id)
+    return _render_case_page(session, access)
+
+
+def _render_case_page(
+    session: Session, access: service.CaseAccess, form: Any = None, status: int = 200
+) -> ResponseReturnValue:
+    if form is None:
+        form = forms.CreateDocumentForm()
+    form.set_choices(access.kinds)
+    return (
+        render_template(
+            "documents/case.html",
+            case=access.case,
+            access=access,
+            documents=service.case_documents(session, access.case.id, access.kinds),
+            form=form,
+            action=forms.ActionForm(),
+            facts=_public_facts(session, access),
+            event_when=event_when,
+            kind_label=forms.kind_label,
+            status_labels=forms.STATUS_LABELS,
+            lang_labels=forms.LANG_LABELS,
+            measure_labels=forms.MEASURE_STATUS_LABELS,
+            has_recommendations=bool(snapshot.get_context(session, access.case.id).recommendations),
+        ),
+        status,
+    )
+
+
+@bp.post("/console/cases/<int:case_id>/documents")
+@requires(Permission.DOCUMENT_EDIT)
+def create(case_id: int) -> ResponseReturnValue:
+    session = get_session()
+    access = _access(session, case_id)
+    form = forms.CreateDocumentForm()
+    form.set_choices(access.kinds)
+    if not form.validate_on_submit():
+        return _render_case_page(session, access, form, 400)
+    document = service.create_document(
+        session, current_user, access, form.kind.data, form.lang.data, env()
+    )
+    session.commit()
+    flash(_("Draft created from the case facts."), "success")
+    return redirect(url_for("documents.detail", document_id=document.id))
+
+
+# --- one document -----------------------------------------------------------------------------
+
+
+def _render_detail(
+    session: Session,
+    document: Document,
+    access: service.CaseAccess,
+    *,
+    errors: list[str] | None = None,
+    comment_form: Any = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    current = service.version(session, document)
+    if comment_form is None:
+        comment_form = forms.CommentForm()
+    keys = SECTIONS[document.kind]
+    comment_form.section.choices = [SelectChoice("", _("Whole document"))] + [
+        SelectChoice(k, forms.section_label(k)) for k in keys
+    ]
+    last_editor_is_me = current.author_id == current_user.id
+    return (
+        render_template(
+            "documents/detail.html",
+            case=access.case,
+            access=access,
+            document=document,
+            current=current,
+            keys=keys,
+            section_label=forms.section_label,
+            kind_label=forms.kind_label,
+            status_labels=forms.STATUS_LABELS,
+            lang_labels=forms.LANG_LABELS,
+            comment_form=comment_form,
+            action=forms.ActionForm(),
+            errors=errors or [],
+            last_editor_is_me=last_editor_is_me,
+        ),
+        status,
+    )
+
+
+@bp.get("/console/documents/<int:document_id>")
+@requires(Permission.DOCUMENT_VIEW)
+def detail(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    document, access = _document(session, document_id)
+    return _render_detail(session, document, access)
+
+
+@bp.route("/console/documents/<int:document_id>/edit", methods=["GET", "POST"])
+@requires(Permission.DOCUMENT_EDIT)
+def edit(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    document, access = _document(session, document_id)
+    current = service.version(session, document)
+    keys = SECTIONS[document.kind]
+    form = forms.sections_form(
+        keys, current.sections, request.form if request.method == "POST" else None
+    )
+    errors: list[str] = []
+    status = 200
+    if request.method == "GET":
+        form.base_version.data = document.current_version
+    elif form.validate_on_submit():
+        sections = {key: getattr(form, f"s_{key}").data or "" for key in keys}
+        try:
+            saved = service.save_sections(
+                session,
+                current_user,
+                document,
+                sections,
+                base_version=form.base_version.data,
+                note=form.note.data or "",
+            )
+        except service.StaleVersionError:
+            errors.append(
+                _("Someone saved a newer version meanwhile. Reload the page and edit that one.")
+            )
+            status = 409
+        else:
+            session.commit()
+            if saved is None:
+                flash(_("Nothing changed: no new version was saved."), "info")
+            else:
+                flash(_("Saved as version %(n)d.", n=saved.number), "success")
+            return redirect(url_for("documents.detail", document_id=document.id))
+    else:
+        status = 400
+    return (
+        render_template(
+            "documents/edit.html",
+            case=access.case,
+            access=access,
+            document=document,
+            form=form,
+            keys=keys,
+            kind_label=forms.kind_label,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.post("/console/documents/<int:document_id>/comments")
+@requires(Permission.DOCUMENT_VIEW)
+def comment(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    document, access = _document(session, document_id)
+    form = forms.CommentForm()
+    form.section.choices = [SelectChoice("", "")] + [
+        SelectChoice(k, k) for k in SECTIONS[document.kind]
+    ]
+    if not form.validate_on_submit():
+        return _render_detail(session, document, access, comment_form=form, status=400)
+    service.add_comment(session, current_user, document, form.body.data, form.section.data or "")
+    session.commit()
+    flash(_("Comment added."), "success")
+    return redirect(url_for("documents.detail", document_id=document.id) + "#comments")
+
+
+@bp.post("/console/documents/<int:document_id>/approve")
+@requires(Permission.DOCUMENT_APPROVE)
+def approve(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    document, access = _document(session, document_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        service.approve(session, current_user, document, env())
+    except service.SelfApprovalError:
+        message = _("You wrote the newest version: another lead must approve it.")
+        return _render_detail(session, document, access, errors=[message], status=400)
+    except service.AlreadyApprovedError:
+        flash(_("This version is already approved."), "info")
+        return redirect(url_for("documents.detail", document_id=document.id))
+    except PublicTextRefusedError as refused:
+        return _render_detail(
+            session, document, access, errors=_finding_messages(refused.findings), status=400
+        )
+    session.commit()
+    flash(_("Version %(n)d approved.", n=document.current_version), "success")
+    return redirect(url_for("documents.detail", document_id=document.id))
+
+
+@bp.post("/console/documents/<int:document_id>/export")
+@requires(Permission.DOCUMENT_EXPORT)
+def export(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    document, access = _document(session, document_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    number = request.form.get("version", type=int)
+    try:
+        result = service.export_document(session, current_user, document, env(), number=number)
+    except PublicTextRefusedError as refused:
+        session.commit()  # keep the audit record of the refusal
+        return _render_detail(
+            session, document, access, errors=_finding_messages(refused.findings), status=400
+        )
+    except service.DocumentValidationError:
+        abort(404)
+    session.commit()
+    return send_file(
+        _bytes(result.data),
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        as_attachment=True,
+        download_name=result.filename,
+    )
+
+
+def _bytes(data: bytes) -> Any:
+    import io
+
+    return io.BytesIO(data)
+
+
+@bp.get("/console/documents/<int:document_id>/diff")
+@requires(Permission.DOCUMENT_VIEW)
+def diff(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    document, access = _document(session, document_id)
+    new = request.args.get("to", type=int) or document.current_version
+    old = request.args.get("from", type=int) or max(1, new - 1)
+    if not (1 <= old <= document.current_version and 1 <= new <= document.current_version):
+        abort(404)
+    return render_template(
+        "documents/diff.html",
+        case=access.case,
+        access=access,
+        document=document,
+        old=old,
+        new=new,
+        sections=service.diff_document(session, document, old, new),
+        section_label=forms.section_label,
+        kind_label=forms.kind_label,
+    )
+
+
+# --- the case's public context ------------------------------------------------------------------
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _pipe_rows(text: str | None, names: tuple[str, ...]) -> list[dict[str, str]]:
+    rows = []
+    for line in _lines(text):
+        parts = [p.strip() for p in line.split("|")]
+        rows.append({name: (parts[i] if i < len(parts) else "") for i, name in enumerate(names)})
+    return rows
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=current_app.config["CSIRT"].tz)
+
+
+def _local(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(current_app.config["CSIRT"].tz).replace(tzinfo=None)
+
+
+@bp.route("/console/cases/<int:case_id>/documents/facts", methods=["GET", "POST"])
+@requires(Permission.DOCUMENT_EDIT)
+def case_facts(case_id: int) -> ResponseReturnValue:
+    session = get_session()
+    access = _access(session, case_id)
+    context = snapshot.get_context(session, case_id)
+    form = forms.ContextForm()
+    if request.method == "GET":
+        _fill_context_form(form, context)
+    elif form.validate_on_submit():
+        committee = None
+        if form.committee_name.data:
+            committee = {
+                "name": form.committee_name.data,
+                "mandate": form.committee_mandate.data or "",
+                "independence": form.committee_independence.data or "",
+                "scope": form.committee_scope.data or "",
+                "method": form.committee_method.data or "",
+                "period_start": form.committee_period_start.data.isoformat()
+                if form.committee_period_start.data
+                else "",
+                "period_end": form.committee_period_end.data.isoformat()
+                if form.committee_period_end.data
+                else "",
+                "members": _pipe_rows(form.committee_members.data, ("name", "affiliation", "role")),
+            }
+        recommendations = [
+            {"number": i, **row}
+            for i, row in enumerate(
+                _pipe_rows(form.recommendations.data, ("title", "text", "owner")), start=1
+            )
+        ]
+        service.save_context(
+            session,
+            current_user,
+            access.case,
+            {
+                "public_title": form.public_title.data or "",
+                "public_summary": form.public_summary.data or "",
+                "causes": _lines(form.causes.data),
+                "findings": _lines(form.findings.data),
+                "notice_to_individuals": form.notice_to_individuals.data or "",
+                "takedown": form.takedown.data or "",
+                "police": form.police.data or "",
+                "secondary_damage": form.secondary_damage.data or "",
+                "publication": form.publication.data or "",
+                "other_notes": form.other_notes.data or "",
+                "staff_department": form.staff_department.data or "",
+                "staff_post": form.staff_post.data or "",
+                "staff_age": form.staff_age.data,
+                "ppc_stage": form.ppc_stage.data,
+                "first_report_at": _aware(form.first_report_at.data),
+                "first_contact_at": _aware(form.first_contact_at.data),
+                "committee": committee,
+                "recommendations": recommendations,
+            },
+        )
+        session.commit()
+        flash(_("Facts for documents saved. New drafts use them."), "success")
+        return redirect(url_for("documents.case_documents", case_id=case_id))
+    status = 400 if request.method == "POST" else 200
+    return (
+        render_template("documents/facts.html", case=access.case, access=access, form=form),
+        status,
+    )
+
+
+def _fill_context_form(form: Any, context: Any) -> None:
+    form.public_title.data = context.public_title
+    form.public_summary.data = context.public_summary
+    form.causes.data = "\n".join(context.causes or [])
+    form.findings.data = "\n".join(context.findings or [])
+    for name in (
+        "notice_to_individuals",
+        "takedown",
+        "police",
+        "secondary_damage",
+        "publication",
+        "other_notes",
+        "staff_department",
+        "staff_post",
+        "staff_age",
+        "ppc_stage",
+    ):
+        getattr(form, name).data = getattr(context, name)
+    form.first_report_at.data = _local(context.first_report_at)
+    form.first_contact_at.data = _local(context.first_contact_at)
+    committee = context.committee or {}
+    for name in ("name", "mandate", "independence", "scope", "method"):
+        getattr(form, f"committee_{name}").data = committee.get(name, "")
+    form.committee_period_start.data = snapshot.parse_date(committee.get("period_start"))
+    form.committee_period_end.data = snapshot.parse_date(committee.get("period_end"))
+    form.committee_members.data = "\n".join(
+        " | ".join((m.get("name", ""), m.get("affiliation", ""), m.get("role", "")))
+        for m in committee.get("members", [])
+    )
+    form.recommendations.data = "\n".join(
+        " | ".join((r.get("title", ""), r.get("text", ""), r.get("owner", "")))
+        for r in context.recommendations or []
+    )
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+
+@bp.get("/console/measures")
+@requires(Permission.DOCUMENT_VIEW)
+def measures() -> ResponseReturnValue:
+    session = get_session()
+    rows = service.measures_for(session, current_user)
+    cases = {c.id: c for c in service.reachable_cases(session, current_user, limit=10_000)}
+    return render_template(
+        "documents/measures.html",
+        measures=rows,
+        cases=cases,
+        status_labels=forms.MEASURE_STATUS_LABELS,
+        today=datetime.now(current_app.config["CSIRT"].tz).date(),
+    )
+
+
+def _measure_form(session: Session, data: Any = None) -> Any:
+    form = forms.MeasureForm(formdata=data) if data is not None else forms.MeasureForm()
+    cases = service.reachable_cases(session, current_user, limit=500)
+    form.case_id.choices = [SelectChoice("", _("Organisation-wide"))] + [
+        SelectChoice(str(c.id), f"{c.reference} {c.title}") for c in cases
+    ]
+    return form
+
+
+def _measure_values(form: Any) -> service.MeasureInput:
+    return service.validate_measure(
+        {
+            "title": form.title.data,
+            "owner": form.owner.data,
+            "due": form.due.data,
+            "status": form.status.data,
+            "evidence": form.evidence.data,
+        }
+    )
+
+
+@bp.route("/console/measures/new", methods=["GET", "POST"])
+@requires(Permission.MEASURE_MANAGE)
+def measure_new() -> ResponseReturnValue:
+    session = get_session()
+    form = _measure_form(session)
+    if request.method == "GET":
+        form.case_id.data = request.args.get("case_id", "")
+    elif form.validate_on_submit():
+        case = None
+        if form.case_id.data:
+            case = _access(session, int(form.case_id.data)).case
+        service.save_measure(session, current_user, _measure_values(form), case=case)
+        session.commit()
+        flash(_("Measure saved."), "success")
+        return redirect(url_for("documents.measures"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("documents/measure_form.html", form=form, measure=None), status
+
+
+@bp.route("/console/measures/<int:measure_id>", methods=["GET", "POST"])
+@requires(Permission.MEASURE_MANAGE)
+def measure_edit(measure_id: int) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        measure = service.get_measure_for(session, current_user, measure_id)
+    except service.DocumentNotFoundError:
+        abort(404)
+    form = _measure_form(session)
+    del form.case_id  # a measure stays with its case
+    if request.method == "GET":
+        form.title.data = measure.title
+        form.owner.data = measure.owner
+        form.due.data = measure.due
+        form.status.data = measure.status
+        form.evidence.data = measure.evidence
+    elif form.validate_on_submit():
+        service.save_measure(session, current_user, _measure_values(form), measure=measure)
+        session.commit()
+        flash(_("Measure saved."), "success")
+        return redirect(url_for("documents.measures"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("documents/measure_form.html", form=form, measure=measure), status
+
+
+@bp.post("/console/cases/<int:case_id>/documents/adopt-recommendations")
+@requires(Permission.MEASURE_MANAGE)
+def adopt_recommendations(case_id: int) -> ResponseReturnValue:
+    session = get_session()
+    access = _access(session, case_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    created = service.adopt_recommendations(session, current_user, access.case)
+    session.commit()
+    flash(_("%(n)d recommendations became measures.", n=len(created)), "success")
+    return redirect(url_for("documents.measures"))
+
+
+# --- organisation settings and template ---------------------------------------------------------
+
+
+def _render_settings(
+    settings_form: Any = None, template_form: Any = None, status: int = 200
+) -> ResponseReturnValue:
+    session = get_session()
+    current = snapshot.organisation_settings(session, env().org_name)
+    if settings_form is None:
+        settings_form = forms.SettingsForm(data=current.as_dict())
+    path = service.template_path(env().instance_path)
+    return (
+        render_template(
+            "documents/settings.html",
+            form=settings_form,
+            template_form=template_form or forms.TemplateForm(),
+            action=forms.ActionForm(),
+            template_size=path.stat().st_size if path.is_file() else None,
+            max_mb=service.MAX_TEMPLATE_BYTES // 1024 // 1024,
+        ),
+        status,
+    )
+
+
+@bp.route("/console/documents/settings", methods=["GET", "POST"])
+@requires(Permission.SETTINGS_MANAGE)
+def settings() -> ResponseReturnValue:
+    if request.method == "GET":
+        return _render_settings()
+    form = forms.SettingsForm()
+    if not form.validate_on_submit():
+        return _render_settings(settings_form=form, status=400)
+    session = get_session()
+    snapshot.save_organisation_settings(
+        session,
+        snapshot.OrganisationSettings(
+            name=form.name.data.strip(),
+            department=(form.department.data or "").strip(),
+            contact_department=(form.contact_department.data or "").strip(),
+            phone=(form.phone.data or "").strip(),
+            email=(form.email.data or "").strip(),
+            public_body=bool(form.public_body.data),
+        ),
+    )
+    from csirt.audit import service as audit
+    from csirt.auth.access import current_actor
+
+    audit.record(
+        session,
+        "settings.change",
+        actor=current_actor(),
+        object_type="settings",
+        object_id=snapshot.ORGANISATION_SETTING,
+    )
+    session.commit()
+    flash(_("Settings saved."), "success")
+    return redirect(url_for("documents.settings"))
+
+
+@bp.post("/console/documents/settings/template")
+@requires(Permission.SETTINGS_MANAGE)
+def template_upload() -> ResponseReturnValue:
+    form = forms.TemplateForm()
+    if not form.validate_on_submit():
+        return _render_settings(template_form=form, status=400)
+    session = get_session()
+    data = form.template.data.read(service.MAX_TEMPLATE_BYTES + 1)
+    try:
+        service.save_template(session, current_user, data, env().instance_path)
+    except service.TemplateInvalidError as error:
+        form.template.errors = [_("The template was refused: %(reason)s", reason=str(error))]
+        return _render_settings(template_form=form, status=400)
+    session.commit()
+    flash(_("Template uploaded: every export uses it now."), "success")
+    return redirect(url_for("documents.settings"))
+
+
+@bp.post("/console/documents/settings/template/delete")
+@requires(Permission.SETTINGS_MANAGE)
+def template_delete() -> ResponseReturnValue:
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    if service.delete_template(session, current_user, env().instance_path):
+        session.commit()
+        flash(_("Template removed: exports use the built-in style."), "success")
+    return redirect(url_for("documents.settings"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the documents' closing check and checklist resolver with the cases package."""
+    from csirt.cases import closing
+
+    closing.register_closing_check(service.unapproved_documents_check)
+    closing.register_checklist_resolver("document", service.document_checklist_resolver)

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -85,7 +85,8 @@ def record(
     event = AuditEvent(
         seq=seq,
         # Microsecond precision survives every backend, so the hash can be recomputed.
-        at=(at or utcnow()),
+        # Normalised to UTC: the hash covers the ISO text, which must survive a reload.
+        at=(at or utcnow()).astimezone(UTC),
         actor_id=actor.id,
         actor=actor.name,
         action=action,

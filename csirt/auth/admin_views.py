@@ -12,6 +12,7 @@ from csirt.auth.access import current_actor, requires
 from csirt.auth.forms import ConfirmForm, SecurityForm, UserCreateForm, UserEditForm
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
+from csirt.auth.reauth import reauth_required
 from csirt.db import get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
@@ -31,6 +32,7 @@ def users() -> ResponseReturnValue:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @requires(Permission.USER_MANAGE)
+@reauth_required
 def user_new() -> ResponseReturnValue:
     form = UserCreateForm()
     if form.validate_on_submit():
@@ -63,6 +65,7 @@ def user_new() -> ResponseReturnValue:
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @requires(Permission.USER_MANAGE)
+@reauth_required
 def user_edit(user_id: int) -> ResponseReturnValue:
     db_session = get_session()
     user = db_session.get(User, user_id)
@@ -113,6 +116,7 @@ def user_unlock(user_id: int) -> ResponseReturnValue:
 
 @bp.route("/security", methods=["GET", "POST"])
 @requires(Permission.SETTINGS_MANAGE)
+@reauth_required
 def security() -> ResponseReturnValue:
     db_session = get_session()
     form = SecurityForm()

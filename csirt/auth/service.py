@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
 from csirt.auth.models import ApiToken, RecoveryCode, Setting, User, UserRole
+from csirt.auth.passwords import is_common_password
 from csirt.auth.permissions import DEFAULT_TOTP_ROLES, Role
 from csirt.db import utcnow
 
@@ -140,7 +141,11 @@ def check_password_policy(password: str, username: str) -> None:
         reasons.append(f"at least {MIN_PASSWORD_LENGTH} characters")
     if len(username) >= 3 and username.lower() in password.lower():
         reasons.append("must not contain the username")
-    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+    if (
+        password.lower() in COMMON_PASSWORDS
+        or is_common_password(password)
+        or len(set(password)) < 4
+    ):
         reasons.append("too common or too simple")
     if reasons:
         raise PasswordPolicyError(reasons)

@@ -1,0 +1,675 @@
+"""Read the audit log for review: filtered browsing, signals of misuse, the half-year report.
+
+Nothing here writes to ``audit_events`` except through :func:`csirt.audit.service.record`, so
+the chain stays verifiable. Queries are bounded: browsing is keyset-paginated on ``seq``, the
+signal scan reads one day of view and export events, and the report aggregates in SQL.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from csirt.audit import service as audit
+from csirt.audit.models import AuditEvent
+from csirt.audit_review.models import ReviewSignal, SignalKind, SignalStatus
+from csirt.db import utcnow
+
+# Action names other areas write (see hardening-README.md): what counts as a view, per category.
+CASE_VIEW_ACTIONS = frozenset({"case.view"})
+SEALED_VIEW_ACTIONS = frozenset(
+    {
+        "submission.view",
+        "submission.open",
+        "identity.view",
+        "identity.open",
+        "evidence.view",
+        "evidence.download",
+    }
+)
+VIEW_CATEGORIES: dict[str, frozenset[str]] = {
+    "case": CASE_VIEW_ACTIONS,
+    "sealed": SEALED_VIEW_ACTIONS,
+}
+EXPORT_SUFFIX = ".export"
+IDENTITY_PREFIX = "identity."
+MAX_PAGE = 200
+
+
+class ReviewError(Exception):
+    """Base of audit-review errors shown to the user."""
+
+
+class SignalNotFoundError(ReviewError):
+    """No such signal."""
+
+
+class SignalClosedError(ReviewError):
+    """The signal was already closed."""
+
+
+class EmptyNoteError(ReviewError):
+    """A signal is closed only with a note saying why."""
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignalSettings:
+    """Thresholds of the misuse signals (``CSIRT_AUDIT_*`` variables override the defaults)."""
+
+    window_minutes: int = 60
+    peer_factor: float = 3.0
+    peer_minimum: int = 10
+    baseline_days: int = 28
+    baseline_factor: float = 3.0
+    baseline_minimum: int = 20
+    work_start: time = time(8, 0)
+    work_end: time = time(19, 0)
+    work_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
+    off_hours_minimum: int = 3
+    bulk_export_minimum: int = 10
+    timezone: str = "Asia/Tokyo"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.window_minutes)
+
+    @classmethod
+    def from_env(cls, extra: dict[str, Any] | Any, timezone: str) -> SignalSettings:
+        """Read ``CSIRT_AUDIT_WORK_HOURS=08:00-19:00``, ``CSIRT_AUDIT_WORK_DAYS=0-4`` and more."""
+
+        def number(name: str, default: float) -> float:
+            raw = str(extra.get(name, "")).strip()
+            try:
+                value = float(raw) if raw else default
+            except ValueError:
+                return default
+            return value if value > 0 else default
+
+        start, end = cls.work_start, cls.work_end
+        hours = str(extra.get("CSIRT_AUDIT_WORK_HOURS", "")).strip()
+        if "-" in hours:
+            try:
+                first, last = (time.fromisoformat(part.strip()) for part in hours.split("-", 1))
+            except ValueError:
+                pass
+            else:
+                if first < last:
+                    start, end = first, last
+        days = cls.work_days
+        raw_days = str(extra.get("CSIRT_AUDIT_WORK_DAYS", "")).strip()
+        if raw_days:
+            lo, _sep, hi = raw_days.partition("-")
+            if lo.isdigit() and (hi or lo).isdigit() and int(lo) <= int(hi or lo) <= 6:
+                days = frozenset(range(int(lo), int(hi or lo) + 1))
+        return cls(
+            window_minutes=int(number("CSIRT_AUDIT_WINDOW_MINUTES", 60)),
+            peer_factor=number("CSIRT_AUDIT_PEER_FACTOR", 3.0),
+            peer_minimum=int(number("CSIRT_AUDIT_PEER_MINIMUM", 10)),
+            baseline_days=int(number("CSIRT_AUDIT_BASELINE_DAYS", 28)),
+            baseline_factor=number("CSIRT_AUDIT_BASELINE_FACTOR", 3.0),
+            baseline_minimum=int(number("CSIRT_AUDIT_BASELINE_MINIMUM", 20)),
+            work_start=start,
+            work_end=end,
+            work_days=days,
+            off_hours_minimum=int(number("CSIRT_AUDIT_OFF_HOURS_MINIMUM", 3)),
+            bulk_export_minimum=int(number("CSIRT_AUDIT_BULK_EXPORT_MINIMUM", 10)),
+            timezone=timezone,
+        )
+
+    def is_working_time(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.tz)
+        return local.weekday() in self.work_days and self.work_start <= local.time() < self.work_end
+
+
+# --- browsing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """A filter over the audit log; every field is optional."""
+
+    actor: str | None = None
+    action: str | None = None  # a prefix: "identity." matches identity.request, .approve, ...
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    case_id: int | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.actor:
+            where.append(AuditEvent.actor == self.actor)
+        if self.action:
+            where.append(_starts_with(AuditEvent.action, self.action))
+        if self.since is not None:
+            where.append(AuditEvent.at >= self.since)
+        if self.until is not None:
+            where.append(AuditEvent.at < self.until)
+        if self.case_id is not None:
+            where.append(AuditEvent.case_id == self.case_id)
+        if self.object_type:
+            where.append(AuditEvent.object_type == self.object_type)
+        if self.object_id:
+            where.append(AuditEvent.object_id == self.object_id)
+        return where
+
+
+def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    condition: ColumnElement[bool] = column.like(escaped + "%", escape="\\")
+    return condition
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[AuditEvent]
+    next_before: int | None  # pass as ``before`` for the next (older) page
+
+
+def browse(
+    session: Session, query: AuditQuery, *, limit: int = 50, before: int | None = None
+) -> AuditPage:
+    """Newest first, keyset-paginated on ``seq``: one bounded query per page, no OFFSET."""
+    limit = max(1, min(limit, MAX_PAGE))
+    statement = select(AuditEvent).where(*query.conditions())
+    if before is not None:
+        statement = statement.where(AuditEvent.seq < before)
+    rows = list(session.scalars(statement.order_by(AuditEvent.seq.desc()).limit(limit + 1)))
+    next_before = rows[limit - 1].seq if len(rows) > limit else None
+    return AuditPage(rows[:limit], next_before)
+
+
+# --- signals -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One signal as detected (before it is stored)."""
+
+    kind: SignalKind
+    subject_id: int | None
+    subject_name: str
+    period_start: datetime
+    period_end: datetime
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        category = self.facts.get("category", "-")
+        day = self.period_start.isoformat()
+        return f"{self.kind.value}:{category}:{self.subject_id}:{self.subject_name}:{day}"
+
+
+@dataclass(frozen=True)
+class _Event:
+    at: datetime
+    action: str
+    target: str
+
+
+@dataclass(frozen=True)
+class _Peak:
+    count: int
+    start: datetime
+    end: datetime
+
+
+def _peak(events: Sequence[_Event], window: timedelta, *, distinct: bool) -> _Peak:
+    """The largest number of (distinct) targets within any ``window`` (events sorted by time)."""
+    best = _Peak(0, events[0].at, events[0].at)
+    inside: deque[_Event] = deque()
+    targets: Counter[str] = Counter()
+    for event in events:
+        inside.append(event)
+        targets[event.target] += 1
+        while event.at - inside[0].at >= window:
+            old = inside.popleft()
+            targets[old.target] -= 1
+            if targets[old.target] == 0:
+                del targets[old.target]
+        count = len(targets) if distinct else len(inside)
+        if count > best.count:
+            best = _Peak(count, inside[0].at, event.at)
+    return best
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The start and end (exclusive) of a local day, in UTC."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def detect(
+    session: Session, *, start: datetime, end: datetime, settings: SignalSettings
+) -> list[Finding]:
+    """Every signal in [start, end): peers, own baseline, off hours, bulk exports."""
+    view_actions = frozenset().union(*VIEW_CATEGORIES.values())
+    statement = (
+        select(
+            AuditEvent.actor_id,
+            AuditEvent.actor,
+            AuditEvent.action,
+            AuditEvent.at,
+            AuditEvent.object_type,
+            AuditEvent.object_id,
+        )
+        .where(AuditEvent.at >= start, AuditEvent.at < end, AuditEvent.actor_id.is_not(None))
+        .where(
+            or_(AuditEvent.action.in_(view_actions), _ends_with(AuditEvent.action, EXPORT_SUFFIX))
+        )
+        .order_by(AuditEvent.at, AuditEvent.seq)
+        .execution_options(yield_per=2000)
+    )
+    views: dict[tuple[str, int, str], list[_Event]] = defaultdict(list)
+    exports: dict[tuple[int, str], list[_Event]] = defaultdict(list)
+    off_hours: dict[tuple[int, str], list[_Event]] = defaultdict(list)
+    for actor_id, actor, action, at, object_type, object_id in session.execute(statement):
+        event = _Event(at, action, f"{object_type}:{object_id}")
+        for category, actions in VIEW_CATEGORIES.items():
+            if action in actions:
+                views[(category, actor_id, actor)].append(event)
+        if action.endswith(EXPORT_SUFFIX):
+            exports[(actor_id, actor)].append(event)
+        if not settings.is_working_time(at):
+            off_hours[(actor_id, actor)].append(event)
+    findings: list[Finding] = []
+    findings += _peer_findings(views, start, end, settings)
+    findings += _baseline_findings(session, views, start, end, settings)
+    findings += _off_hours_findings(off_hours, start, end, settings)
+    findings += _bulk_export_findings(exports, start, end, settings)
+    return findings
+
+
+def _ends_with(column: Any, suffix: str) -> ColumnElement[bool]:
+    escaped = suffix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    condition: ColumnElement[bool] = column.like("%" + escaped, escape="\\")
+    return condition
+
+
+def _peer_findings(
+    views: dict[tuple[str, int, str], list[_Event]],
+    start: datetime,
+    end: datetime,
+    settings: SignalSettings,
+) -> list[Finding]:
+    findings = []
+    for category in VIEW_CATEGORIES:
+        peaks = {
+            (actor_id, actor): _peak(events, settings.window, distinct=True)
+            for (cat, actor_id, actor), events in views.items()
+            if cat == category
+        }
+        for (actor_id, actor), peak in peaks.items():
+            others = [p.count for key, p in peaks.items() if key != (actor_id, actor)]
+            if not others:
+                continue  # nobody to compare with
+            median = statistics.median(others)
+            if peak.count >= settings.peer_minimum and peak.count > settings.peer_factor * median:
+                findings.append(
+                    Finding(
+                        SignalKind.PEER_VOLUME,
+                        actor_id,
+                        actor,
+                        start,
+                        end,
+                        {
+                            "category": category,
+                            "count": peak.count,
+                            "window_minutes": settings.window_minutes,
+                            "peer_median": median,
+                            "peers": len(others),
+                            "factor": settings.peer_factor,
+                            "minimum": settings.peer_minimum,
+                            "first": peak.start.isoformat(),
+                            "last": peak.end.isoformat(),
+                        },
+                    )
+                )
+    return findings
+
+
+def _baseline_findings(
+    session: Session,
+    views: dict[tuple[str, int, str], list[_Event]],
+    start: datetime,
+    end: datetime,
+    settings: SignalSettings,
+) -> list[Finding]:
+    findings = []
+    history_start = start - timedelta(days=settings.baseline_days)
+    periods = (start - history_start) / (end - start)
+    for category, actions in VIEW_CATEGORIES.items():
+        rows = session.execute(
+            select(AuditEvent.actor_id, func.count())
+            .where(
+                AuditEvent.action.in_(actions),
+                AuditEvent.at >= history_start,
+                AuditEvent.at < start,
+                AuditEvent.actor_id.is_not(None),
+            )
+            .group_by(AuditEvent.actor_id)
+        ).tuples()
+        history: dict[int | None, int] = dict(rows.all())  # a list: Result has .keys()
+        for (cat, actor_id, actor), events in views.items():
+            past = history.get(actor_id, 0)
+            if cat != category or past == 0:
+                continue  # no history: the peer signal covers newcomers
+            usual = past / periods
+            count = len(events)
+            if count >= settings.baseline_minimum and count > settings.baseline_factor * usual:
+                findings.append(
+                    Finding(
+                        SignalKind.BASELINE_VOLUME,
+                        actor_id,
+                        actor,
+                        start,
+                        end,
+                        {
+                            "category": category,
+                            "count": count,
+                            "usual": round(usual, 1),
+                            "baseline_days": settings.baseline_days,
+                            "factor": settings.baseline_factor,
+                            "minimum": settings.baseline_minimum,
+                        },
+                    )
+                )
+    return findings
+
+
+def _off_hours_findings(
+    off_hours: dict[tuple[int, str], list[_Event]],
+    start: datetime,
+    end: datetime,
+    settings: SignalSettings,
+) -> list[Finding]:
+    findings = []
+    for (actor_id, actor), events in off_hours.items():
+        if len(events) >= settings.off_hours_minimum:
+            findings.append(
+                Finding(
+                    SignalKind.OFF_HOURS,
+                    actor_id,
+                    actor,
+                    start,
+                    end,
+                    {
+                        "count": len(events),
+                        "work_start": settings.work_start.strftime("%H:%M"),
+                        "work_end": settings.work_end.strftime("%H:%M"),
+                        "work_days": sorted(settings.work_days),
+                        "timezone": settings.timezone,
+                        "first": events[0].at.isoformat(),
+                        "last": events[-1].at.isoformat(),
+                        "minimum": settings.off_hours_minimum,
+                    },
+                )
+            )
+    return findings
+
+
+def _bulk_export_findings(
+    exports: dict[tuple[int, str], list[_Event]],
+    start: datetime,
+    end: datetime,
+    settings: SignalSettings,
+) -> list[Finding]:
+    findings = []
+    for (actor_id, actor), events in exports.items():
+        peak = _peak(events, settings.window, distinct=False)
+        if peak.count >= settings.bulk_export_minimum:
+            findings.append(
+                Finding(
+                    SignalKind.BULK_EXPORT,
+                    actor_id,
+                    actor,
+                    start,
+                    end,
+                    {
+                        "count": peak.count,
+                        "window_minutes": settings.window_minutes,
+                        "minimum": settings.bulk_export_minimum,
+                        "first": peak.start.isoformat(),
+                        "last": peak.end.isoformat(),
+                    },
+                )
+            )
+    return findings
+
+
+def scan(
+    session: Session,
+    *,
+    settings: SignalSettings,
+    actor: audit.Actor,
+    days: Iterable[date] | None = None,
+    now: datetime | None = None,
+) -> list[ReviewSignal]:
+    """Detect signals for the given local days (default: yesterday and today); store new ones.
+
+    A finding already stored is updated while open (its numbers may grow during the day) and
+    left alone once closed. Each new signal is audited. The caller commits.
+    """
+    now = now or utcnow()
+    if days is None:
+        today = now.astimezone(settings.tz).date()
+        days = (today - timedelta(days=1), today)
+    raised = []
+    for day in days:
+        start, end = day_bounds(day, settings.tz)
+        for finding in detect(session, start=start, end=end, settings=settings):
+            existing = session.scalar(
+                select(ReviewSignal).where(ReviewSignal.fingerprint == finding.fingerprint)
+            )
+            if existing is not None:
+                if existing.status == SignalStatus.OPEN.value:
+                    existing.facts = finding.facts
+                continue
+            signal = ReviewSignal(
+                fingerprint=finding.fingerprint,
+                kind=finding.kind.value,
+                subject_id=finding.subject_id,
+                subject_name=finding.subject_name,
+                period_start=finding.period_start,
+                period_end=finding.period_end,
+                facts=finding.facts,
+                status=SignalStatus.OPEN.value,
+                close_note="",
+            )
+            session.add(signal)
+            session.flush()
+            audit.record(
+                session,
+                "audit_review.signal_raise",
+                actor=actor,
+                object_type="review_signal",
+                object_id=signal.id,
+                details={"kind": signal.kind, "subject": signal.subject_name},
+            )
+            raised.append(signal)
+    return raised
+
+
+def list_signals(
+    session: Session, *, status: str | None = SignalStatus.OPEN.value, limit: int = 200
+) -> list[ReviewSignal]:
+    """Signals, newest first (open ones by default)."""
+    statement = select(ReviewSignal).order_by(ReviewSignal.id.desc()).limit(limit)
+    if status:
+        statement = statement.where(ReviewSignal.status == status)
+    return list(session.scalars(statement))
+
+
+def get_signal(session: Session, signal_id: int) -> ReviewSignal:
+    signal = session.get(ReviewSignal, signal_id)
+    if signal is None:
+        raise SignalNotFoundError(signal_id)
+    return signal
+
+
+def close_signal(
+    session: Session, signal_id: int, note: str, *, actor: audit.Actor
+) -> ReviewSignal:
+    """Close a signal with the reviewer's note; the note goes into the audit log too."""
+    signal = get_signal(session, signal_id)
+    if signal.status != SignalStatus.OPEN.value:
+        raise SignalClosedError(signal_id)
+    note = note.strip()
+    if not note:
+        raise EmptyNoteError(signal_id)
+    signal.status = SignalStatus.CLOSED.value
+    signal.closed_at = utcnow()
+    signal.closed_by_id = actor.id
+    signal.close_note = note
+    audit.record(
+        session,
+        "audit_review.signal_close",
+        actor=actor,
+        object_type="review_signal",
+        object_id=signal.id,
+        details={"kind": signal.kind, "subject": signal.subject_name, "note": note},
+    )
+    return signal
+
+
+# --- the half-year review report ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserActivity:
+    user: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class EventLine:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    case_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class SignalLine:
+    id: int
+    kind: str
+    subject: str
+    period_start: datetime
+    facts: dict[str, Any]
+    status: str
+    close_note: str
+
+
+@dataclass(frozen=True)
+class ReviewReport:
+    year: int
+    half: int
+    start: datetime
+    end: datetime
+    timezone: str
+    actions: list[str]
+    users: list[UserActivity]
+    identity_events: list[EventLine]
+    exports: list[EventLine]
+    signals: list[SignalLine]
+
+
+def half_year_bounds(year: int, half: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """January-June (half 1) or July-December (half 2) of ``year`` in ``tz``, as UTC."""
+    if half not in (1, 2) or not 2000 <= year <= 2999:
+        raise ReviewError("half must be 1 or 2 and year between 2000 and 2999")
+    start = datetime(year, 1 if half == 1 else 7, 1, tzinfo=tz)
+    end = datetime(year, 7, 1, tzinfo=tz) if half == 1 else datetime(year + 1, 1, 1, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _line(event: AuditEvent) -> EventLine:
+    details = event.details or {}
+    reason = details.get("reason") or details.get("note") or ""
+    return EventLine(
+        event.seq,
+        event.at,
+        event.actor,
+        event.action,
+        event.object_type or "",
+        event.object_id or "",
+        event.case_id,
+        str(reason),
+    )
+
+
+def build_report(session: Session, year: int, half: int, tz: ZoneInfo) -> ReviewReport:
+    """Views and exports per user, identity requests and decisions, exports, and signals."""
+    start, end = half_year_bounds(year, half, tz)
+    in_period = (AuditEvent.at >= start, AuditEvent.at < end)
+    reviewed = or_(
+        _ends_with(AuditEvent.action, ".view"),
+        _ends_with(AuditEvent.action, ".open"),
+        _ends_with(AuditEvent.action, ".download"),
+        _ends_with(AuditEvent.action, EXPORT_SUFFIX),
+        _starts_with(AuditEvent.action, IDENTITY_PREFIX),
+    )
+    per_user: dict[str, dict[str, int]] = defaultdict(dict)
+    actions: set[str] = set()
+    for actor, action, count in session.execute(
+        select(AuditEvent.actor, AuditEvent.action, func.count())
+        .where(*in_period, reviewed)
+        .group_by(AuditEvent.actor, AuditEvent.action)
+    ):
+        per_user[actor][action] = count
+        actions.add(action)
+    users = [UserActivity(name, counts) for name, counts in sorted(per_user.items())]
+    identity = [
+        _line(e)
+        for e in session.scalars(
+            select(AuditEvent)
+            .where(*in_period, _starts_with(AuditEvent.action, IDENTITY_PREFIX))
+            .order_by(AuditEvent.seq)
+        )
+    ]
+    exports = [
+        _line(e)
+        for e in session.scalars(
+            select(AuditEvent)
+            .where(*in_period, _ends_with(AuditEvent.action, EXPORT_SUFFIX))
+            .order_by(AuditEvent.seq)
+        )
+    ]
+    signals = [
+        SignalLine(
+            s.id, s.kind, s.subject_name, s.period_start, dict(s.facts), s.status, s.close_note
+        )
+        for s in session.scalars(
+            select(ReviewSignal)
+            .where(ReviewSignal.period_start >= start, ReviewSignal.period_start < end)
+            .order_by(ReviewSignal.id)
+        )
+    ]
+    return ReviewReport(
+        year, half, start, end, tz.key, sorted(actions), users, identity, exports, signals
+    )

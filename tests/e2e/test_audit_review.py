@@ -1,0 +1,73 @@
+"""An auditor reviews a misuse signal and closes it with a note, in Chromium (English UI)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from csirt.audit import service as audit
+from csirt.audit_review import service
+from csirt.db import utcnow
+
+pytestmark = pytest.mark.browser
+
+
+def test_auditor_reviews_and_closes_a_signal(
+    browser: Any, live_server: str, live_users: Any, shots: Any
+) -> None:
+    session = live_users.session
+    snoop = live_users.create(roles=["responder"], username="e2e-snoop").user
+    peers = [live_users.create(roles=["responder"]).user for _ in range(3)]
+    start = utcnow() - timedelta(minutes=50)
+    for i in range(30):
+        audit.record(
+            session,
+            "case.view",
+            actor=audit.Actor(snoop.id, snoop.username),
+            object_type="case",
+            object_id=1000 + i,
+            at=start + timedelta(minutes=i),
+        )
+    for peer in peers:
+        for i in range(3):
+            audit.record(
+                session,
+                "case.view",
+                actor=audit.Actor(peer.id, peer.username),
+                object_type="case",
+                object_id=2000 + i,
+                at=start + timedelta(minutes=i),
+            )
+    auditor = live_users.create(roles=["auditor"], username="e2e-auditor")
+    session.commit()
+    service.scan(session, settings=service.SignalSettings(), actor=audit.SYSTEM)
+    session.commit()
+
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.goto(f"{live_server}/console/login")
+    page.get_by_role("button", name="English").click()
+    page.get_by_label("Username").fill(auditor.user.username)
+    page.get_by_label("Password").fill(auditor.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/console/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit").click()
+    page.wait_for_url("**/console/audit/")
+    page.get_by_label("Who (username)").fill("e2e-snoop")
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("table.audit-log tbody tr").count() == 30
+    shots(page, "audit-log")
+    page.get_by_role("link", name="Signals").click()
+    assert page.get_by_text("e2e-snoop viewed 30 different cases").first.is_visible()
+    shots(page, "signals")
+    page.get_by_role("link", name="Far more views than peers — e2e-snoop").click()
+    page.get_by_label("Review note").fill("Checked with the lead: not assigned. Escalated.")
+    shots(page, "signal-close")
+    page.get_by_role("button", name="Close the signal").click()
+    page.wait_for_url("**/console/audit/signals")
+    assert page.get_by_text("The signal was closed.").is_visible()
+    page.get_by_role("link", name="Half-year report").click()
+    shots(page, "report")
+    context.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -59,11 +59,40 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
+POOL_SIZE_ENV = "CSIRT_DB_POOL_SIZE"
+MAX_OVERFLOW_ENV = "CSIRT_DB_MAX_OVERFLOW"
+
+
+def pool_options(env: Mapping[str, Any]) -> dict[str, int]:
+    """Pool sizes from ``CSIRT_DB_POOL_SIZE`` / ``CSIRT_DB_MAX_OVERFLOW`` (unset: SQLAlchemy's)."""
+    from config import ConfigError
+
+    options: dict[str, int] = {}
+    for variable, option, minimum in (
+        (POOL_SIZE_ENV, "pool_size", 1),
+        (MAX_OVERFLOW_ENV, "max_overflow", 0),
+    ):
+        raw = str(env.get(variable, "")).strip()
+        if not raw:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(variable, f"must be a whole number, not {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(variable, f"must be at least {minimum}")
+        options[option] = value
+    return options
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings csirt relies on (SQLite: WAL, FKs, secure_delete)."""
     if url.startswith("sqlite"):
         if url in {"sqlite://", "sqlite:///:memory:"}:
             kwargs.setdefault("poolclass", StaticPool)
+            # One shared connection: pool sizes do not apply.
+            kwargs.pop("pool_size", None)
+            kwargs.pop("max_overflow", None)
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
 
@@ -123,7 +152,7 @@ class Database:
 
 
 def init_app(app: Flask, url: str) -> Database:
-    database = Database(make_engine(url))
+    database = Database(make_engine(url, **pool_options(app.config["CSIRT"].extra)))
     app.extensions["csirt.db"] = database
     app.teardown_appcontext(_close_session)
     return database

@@ -7,15 +7,37 @@ PORT ?= 5000
 PYTHON ?= python3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install catalogs translations lint typecheck pytest pytest-pg check-apt bench bench-quick clean
+.PHONY: run test install lock audit-deps catalogs translations lint typecheck pytest pytest-pg check-apt bench bench-quick smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install -q -e '.[test]'
+# Dependencies come only from requirements.lock, every file checked against its pinned hash;
+# csirt itself is then installed without resolving anything (`make lock` after changing setup.cfg).
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml requirements.lock
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
+
+# Re-resolve the pinned set (with hashes) from setup.cfg and requirements-tools.in.
+lock: $(BIN)/python
+	$(BIN)/pip install -q pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links --strip-extras --extra test -o requirements.lock setup.cfg requirements-tools.in
+
+# Known vulnerabilities in the locked set. pip-audit asks PyPI's JSON API (or OSV); where neither
+# is reachable it cannot audit, says so loudly, and passes unless CSIRT_REQUIRE_AUDIT=1.
+audit-deps: install
+	$(BIN)/pip check
+	@out=$$($(BIN)/pip-audit --strict --progress-spinner off --disable-pip --require-hashes \
+	  -r requirements.lock 2>&1); rc=$$?; echo "$$out" | grep -v "could not be audited" | tail -n 20; \
+	if [ $$rc -eq 0 ]; then exit 0; fi; \
+	if echo "$$out" | grep -q "known vulnerabilit"; then exit 1; fi; \
+	if echo "$$out" | grep -q "could not be audited"; then \
+	  echo "WARNING: the vulnerability service is unreachable: dependencies were NOT audited"; \
+	  [ "$${CSIRT_REQUIRE_AUDIT:-0}" != 1 ]; exit $$?; fi; \
+	exit $$rc
 
 install: $(VENV)/.installed catalogs
 
@@ -52,13 +74,17 @@ pytest: install
 pytest-pg: install
 	CSIRT_TEST_BACKEND=postgres $(BIN)/pytest -q -p no:cacheprovider -m "not browser"
 
-test: lint typecheck pytest pytest-pg
+test: lint typecheck audit-deps pytest pytest-pg
 
 bench: install
 	$(PY) -m bench.run
 
 bench-quick: install
 	$(PY) -m bench.run --quick
+
+# The production recipe (deploy/gunicorn.conf.py) under a short smoke load on 127.0.0.1.
+smoke: install
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_deploy.py
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache test-output build *.egg-info

@@ -28,13 +28,26 @@ csrf = CSRFProtect()
 # define ``init_app(app)``, e.g. to connect signal receivers). Blueprints named ``api*`` are
 # CSRF-exempt: they authenticate by bearer token only.
 SHARED_MODULES: tuple[str, ...] = ("csirt.api.views",)
-INTAKE_MODULES: tuple[str, ...] = ("csirt.intake.views",)
+INTAKE_MODULES: tuple[str, ...] = ("csirt.intake.views", "csirt.intake.api")
 CONSOLE_MODULES: tuple[str, ...] = (
     "csirt.auth.views",
     "csirt.auth.admin_views",
     "csirt.console.views",
     "csirt.cases.views",
+    "csirt.cases.api",
     "csirt.api.console",
+    "csirt.auth.reauth",
+    "csirt.audit_review.views",
+    "csirt.triage.views",
+    "csirt.triage.api",
+    "csirt.records.views",
+    "csirt.records.api",
+    "csirt.documents.views",
+    "csirt.documents.api",
+    "csirt.teams.views",
+    "csirt.teams.api",
+    "csirt.notify.views",
+    "csirt.intake.console",
 )
 
 

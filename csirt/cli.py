@@ -21,6 +21,10 @@ from csirt.db import get_db
 def init_app(app: Flask) -> None:
     for command in (db_group, user_group, token_group, demo_group, audit_group):
         app.cli.add_command(command)
+    from csirt import backup
+
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
 
 
 def _create_app() -> Flask:
@@ -159,8 +163,18 @@ def demo_group() -> None:
 
 
 @demo_group.command("seed")
+@click.option(
+    "--cases",
+    "bulk_cases",
+    default=0,
+    type=click.IntRange(0),
+    help="Also bulk-insert N cases (benchmarks).",
+)
+@click.option(
+    "--events-per-case", default=0, type=click.IntRange(0), help="Timeline events per bulk case."
+)
 @with_appcontext
-def demo_seed() -> None:
+def demo_seed(bulk_cases: int, events_per_case: int) -> None:
     """Create one user per role (passwords printed) and the founding demo case."""
     from csirt import demo
 
@@ -168,6 +182,10 @@ def demo_seed() -> None:
     with get_db().session() as session:
         logins = demo.seed(session, current_app.extensions["csirt.hashing"], config)
     click.echo(demo.format_logins(logins, config))
+    if bulk_cases:
+        with get_db().session() as session:
+            took = demo.bulk_seed(session, bulk_cases, events_per_case)
+        click.echo(f"bulk: {bulk_cases} cases, {events_per_case} events each, {took:.1f} s")
 
 
 # --- audit -------------------------------------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import random
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from config import Config
@@ -18,7 +20,18 @@ from csirt.auth import service as auth_service
 from csirt.auth.models import User
 from csirt.auth.permissions import Role
 from csirt.cases import service as case_service
-from csirt.cases.models import Case, Priority
+from csirt.cases.models import (
+    Case,
+    CaseCounter,
+    CaseMember,
+    CaseSearchTerm,
+    Priority,
+    Task,
+    TimelineEvent,
+)
+from csirt.cases.search import terms_of
+from csirt.catalog import load_playbooks
+from csirt.db import utcnow
 
 LOGINS_FILE = "demo-logins.txt"
 DEMO_CASE_TITLE = "インターネット上の不審な情報（匿名通報）— 選挙人名簿等の流出の疑い"
@@ -40,6 +53,257 @@ DEMO_SUMMARY = (
     "職員による選挙システム・有権者データ（約68万人分：氏名、住所、生年月日、性別）の持ち出しと、"
     "個人契約のレンタルサーバー上での公開の疑い。まず個人情報の漏えいを疑い、証拠保全と通報者への連絡を急ぐ。"
 )
+
+
+# The founding case's dated record, from the city's releases and press reports (2015-2016):
+# (local date or date-time, precision, category, visibility, source, title, description).
+SAKAI_TIMELINE: tuple[tuple[str, str, str, str, str, str, str], ...] = (
+    (
+        "2015-04-01",
+        "day",
+        "event",
+        "internal",
+        "調査結果",
+        "職員が個人契約のレンタルサーバーにデータを保存（4月〜6月 閲覧可能）",
+        "会計室の課長補佐級職員が自作の選挙システムと有権者データをレンタルサーバーに保存。4〜6月の間インターネット上で閲覧可能な状態にあった。",
+    ),
+    (
+        "2015-06-24T20:00",
+        "minute",
+        "detection",
+        "public",
+        "通報フォーム",
+        "匿名の通報「インターネット上に不審な情報がある」",
+        "市政情報課ホームページに匿名の通報（メール）。職員が作成したと思われるメール文書や事務マニュアルが検索サイトのキャッシュに残っていた。",
+    ),
+    (
+        "2015-06-25",
+        "day",
+        "action",
+        "public",
+        "市",
+        "検索サイトへのキャッシュ削除依頼",
+        "翌25日以降、インターネット検索サイトへキャッシュの削除を依頼。メール文書を分析し、当該職員への聞取り調査を開始。",
+    ),
+    (
+        "2015-08-22",
+        "day",
+        "detection",
+        "public",
+        "ブログサイト",
+        "ブログに「選挙システムや有権者の個人情報が流出」との書き込み",
+        "個人情報の流出の疑いについても調査を進める。",
+    ),
+    (
+        "2015-09-05",
+        "day",
+        "detection",
+        "public",
+        "インターネットサイト",
+        "別サイトに市職員・関係者の個人情報一覧（マスキング）とメール文書の画像",
+        "",
+    ),
+    (
+        "2015-09-07",
+        "day",
+        "publication",
+        "public",
+        "広報",
+        "報道提供「職員の不祥事案の発生について」",
+        "市職員による個人情報の流出を公表。",
+    ),
+    (
+        "2015-09-12",
+        "day",
+        "detection",
+        "public",
+        "インターネットサイト",
+        "「続報・堺市の個人情報流出」として新たな一覧の画像が掲載",
+        "",
+    ),
+    (
+        "2015-09-13",
+        "day",
+        "publication",
+        "public",
+        "広報",
+        "報道提供「堺市個人情報漏えい」（続報）",
+        "投開票所の施設管理者・鍵保管者、郵便等による不在者投票対象者（北区）の個人情報と判明。",
+    ),
+    (
+        "2015-09-14",
+        "day",
+        "communication",
+        "internal",
+        "CSIRT",
+        "通報者への連絡が約3か月なかったことを確認",
+        "検証委員会が後に批判した点。通報者にはメールボックスで連絡する。",
+    ),
+    (
+        "2016-01-01",
+        "day",
+        "publication",
+        "public",
+        "広報さかい",
+        "広報誌1月号に市長名の謝罪記事（全戸配布）",
+        "問い合わせは電話521件、手紙40件に及んだ。",
+    ),
+    (
+        "2016-03-02",
+        "day",
+        "legal",
+        "public",
+        "市",
+        "元職員に対する告訴状を大阪府警堺署に提出",
+        "市個人情報保護条例違反（不正盗用）と地方公務員法違反（守秘義務違反）。",
+    ),
+)
+
+
+def _enrich_demo_case(session: Session, case: Case, lead: User, config: Config) -> None:
+    """Timeline, tags and the internet-leak playbook's tasks for the founding case."""
+    zone = config.tz
+    for when, precision, category, visibility, source, title, description in SAKAI_TIMELINE:
+        local = datetime.fromisoformat(when)
+        session.add(
+            TimelineEvent(
+                case_id=case.id,
+                occurred_at=local.replace(tzinfo=zone).astimezone(UTC),
+                precision=precision,
+                source=source,
+                actor="",
+                title=title,
+                description=description,
+                category=category,
+                visibility=visibility,
+                automatic=False,
+                created_by_id=lead.id,
+                evidence_ids=[],
+            )
+        )
+    case_service.set_tags(session, case, ["選挙人名簿", "内部不正", "インターネット掲載"], lead)
+    registry = load_playbooks(config.playbooks_path / "incidents")
+    if "internet_leak" in registry:
+        case_service.apply_playbook(session, case, registry["internet_leak"], lead, "ja")
+    session.flush()
+
+
+BULK_WORDS = ("不正アクセス", "誤送信", "紛失", "ランサムウェア", "流出", "phishing", "USB", "名簿")
+
+
+def bulk_seed(session: Session, cases: int, events_per_case: int, batch: int = 2000) -> float:
+    """Insert many synthetic cases (with search terms, a task each and events) for benchmarks.
+
+    Multi-row INSERTs in batches, explicit ids, no ORM objects: 100,000 cases take seconds.
+    Returns the seconds taken.
+    """
+    started = time.perf_counter()
+    rng = random.Random(20150624)  # noqa: S311 - synthetic benchmark data, not security
+    now = utcnow()
+    year = now.year
+    first_id = int(session.scalar(select(func.max(Case.id))) or 0) + 1
+    counter = session.get(CaseCounter, year)
+    if counter is None:
+        counter = CaseCounter(year=year, last=0)
+        session.add(counter)
+        session.flush()
+    first_number = counter.last + 1
+    session.execute(
+        update(CaseCounter).where(CaseCounter.year == year).values(last=CaseCounter.last + cases)
+    )
+    lead_id = session.scalar(select(User.id).where(User.username == "lead"))
+    next_event_id = int(session.scalar(select(func.max(TimelineEvent.id))) or 0) + 1
+    next_task_id = int(session.scalar(select(func.max(Task.id))) or 0) + 1
+    phases = ("detect", "analyse", "contain", "eradicate", "recover", "post_incident", "closed")
+    for start in range(0, cases, batch):
+        case_rows, term_rows, member_rows, task_rows, event_rows = [], [], [], [], []
+        for offset in range(start, min(start + batch, cases)):
+            case_id = first_id + offset
+            created = now - timedelta(minutes=(cases - offset) * 5)
+            phase = phases[rng.randrange(len(phases))]
+            title = f"事案{offset + 1} {rng.choice(BULK_WORDS)}"
+            case_rows.append(
+                {
+                    "id": case_id,
+                    "reference": f"CSIRT-{year}-{first_number + offset:04d}",
+                    "title": title,
+                    "summary": "",
+                    "phase": phase,
+                    "outcome": "resolved" if phase == "closed" else None,
+                    "priority": rng.choice(("P1", "P2", "P3", "P3", "P4", "P4")),
+                    "tlp": "amber",
+                    "aware_at": created,
+                    "insider": False,
+                    "wrongful_intent": False,
+                    "ongoing": False,
+                    "involved": [],
+                    "created_by_id": lead_id,
+                    "created_at": created,
+                    "updated_at": created,
+                    "acknowledged_at": created + timedelta(hours=rng.randint(1, 48))
+                    if phase != "detect"
+                    else None,
+                    "closed_at": created + timedelta(days=rng.randint(1, 60))
+                    if phase == "closed"
+                    else None,
+                }
+            )
+            term_rows += [{"term": t, "case_id": case_id} for t in terms_of([title])]
+            if lead_id is not None:
+                member_rows.append(
+                    {"case_id": case_id, "user_id": lead_id, "role": "lead", "added_at": created}
+                )
+            task_rows.append(
+                {
+                    "id": next_task_id + offset,
+                    "case_id": case_id,
+                    "title": "初動対応",
+                    "description": "",
+                    "phase": "detect",
+                    "required": True,
+                    "status": "done" if phase != "detect" else "open",
+                    "due_at": created + timedelta(hours=4),
+                    "created_at": created,
+                }
+            )
+            for n in range(events_per_case):
+                event_rows.append(
+                    {
+                        "id": next_event_id + offset * events_per_case + n,
+                        "case_id": case_id,
+                        "occurred_at": created + timedelta(minutes=n),
+                        "precision": "minute",
+                        "recorded_at": created,
+                        "source": "bench",
+                        "actor": "",
+                        "title": f"事象 {n + 1}",
+                        "description": "",
+                        "category": "event",
+                        "visibility": "internal",
+                        "automatic": False,
+                        "created_by_id": None,
+                        "evidence_ids": [],
+                    }
+                )
+        # Core executemany on the connection: no ORM bookkeeping per row.
+        connection = session.connection()
+        connection.execute(insert(Case), case_rows)
+        connection.execute(insert(CaseSearchTerm), term_rows)
+        if member_rows:
+            connection.execute(insert(CaseMember), member_rows)
+        connection.execute(insert(Task), task_rows)
+        for chunk in range(0, len(event_rows), 10000):
+            connection.execute(insert(TimelineEvent), event_rows[chunk : chunk + 10000])
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("cases", "tasks", "timeline_events"):
+            session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
+    session.flush()
+    return time.perf_counter() - started
 
 
 @dataclass(frozen=True)
@@ -101,6 +365,11 @@ def seed(session: Session, hashing: auth_service.Hashing, config: Config) -> lis
     from csirt.cases.models import CaseMember
 
     session.add(CaseMember(case_id=case.id, user_id=users[Role.RESPONDER].id, role="investigator"))
+    # --- teams (csirt.teams) -------------------------------------------------------------
+    from csirt.teams.demo import seed_teams
+
+    seed_teams(session, {u.username: u for u in users.values()}, datetime.now(tokyo).date())
+    # --- end teams -----------------------------------------------------------------------
     _write_logins(logins_path, logins)
     return logins
 

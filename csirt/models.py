@@ -4,6 +4,7 @@ Alembic's env.py and the tests import this; add a line here for each new models 
 """
 
 from csirt.audit.models import AuditEvent, AuditHead
+from csirt.audit_review.models import ReviewSignal
 from csirt.auth.models import ApiToken, RecoveryCode, Setting, User, UserRole
 from csirt.cases.models import (
     AffectedDataset,
@@ -12,7 +13,9 @@ from csirt.cases.models import (
     CaseLink,
     CaseMember,
     CasePlaybook,
+    CaseSearchTerm,
     CaseTag,
+    ChecklistTick,
     CustodyEntry,
     Evidence,
     Inquiry,
@@ -25,8 +28,35 @@ from csirt.cases.models import (
     TimelineEvent,
 )
 from csirt.db import Base
+from csirt.documents.models import (
+    Document,
+    DocumentComment,
+    DocumentContext,
+    DocumentVersion,
+    PreventionMeasure,
+)
+from csirt.intake.models import (
+    IdentityKeyWrap,
+    IdentityRequest,
+    StaffKeySession,
+    Submission,
+    SubmissionAttachment,
+    SubmissionKeyWrap,
+    SubmissionMessage,
+)
+from csirt.notify.models import Notification, NotificationPreference, SentReminder
+from csirt.teams.models import (
+    Acknowledgement,
+    Leave,
+    OnCallOverride,
+    StaffProfile,
+    Team,
+    TeamMember,
+)
+from csirt.triage.models import CaseTriage, DeadlineFeedToken, Obligation, TriageRun
 
 __all__ = [
+    "Acknowledgement",
     "AffectedDataset",
     "ApiToken",
     "AuditEvent",
@@ -37,19 +67,46 @@ __all__ = [
     "CaseLink",
     "CaseMember",
     "CasePlaybook",
+    "CaseSearchTerm",
     "CaseTag",
+    "CaseTriage",
+    "ChecklistTick",
     "CustodyEntry",
+    "DeadlineFeedToken",
+    "Document",
+    "DocumentComment",
+    "DocumentContext",
+    "DocumentVersion",
     "Evidence",
+    "IdentityKeyWrap",
+    "IdentityRequest",
     "Inquiry",
+    "Leave",
     "LiaisonEntry",
     "Note",
+    "Notification",
+    "NotificationPreference",
+    "Obligation",
+    "OnCallOverride",
+    "PreventionMeasure",
     "RecoveryCode",
+    "ReviewSignal",
+    "SentReminder",
     "Setting",
+    "StaffKeySession",
+    "StaffProfile",
+    "Submission",
+    "SubmissionAttachment",
+    "SubmissionKeyWrap",
+    "SubmissionMessage",
     "TakedownRequest",
     "Task",
     "TaskAssignee",
     "TaskComment",
+    "Team",
+    "TeamMember",
     "TimelineEvent",
+    "TriageRun",
     "User",
     "UserRole",
 ]

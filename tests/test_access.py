@@ -12,6 +12,7 @@ from csirt.auth.permissions import ROLE_PERMISSIONS, Role
 from tests.conftest import login
 from tests.factories import UserFactory
 
+RECEIPT_ENDPOINTS = {"api_intake.read_mailbox", "api_intake.reply_mailbox"}
 OK_WHEN_ALLOWED = {200, 201, 204, 302, 400, 404, 405, 409, 422}
 
 
@@ -46,7 +47,11 @@ def test_anonymous_reaches_only_public_endpoints(app: Flask):
     for rule in _rules(app):
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             response = client.open(_url(rule), method=method)
-            if rule.endpoint in PUBLIC_ENDPOINTS:
+            if rule.endpoint in RECEIPT_ENDPOINTS:
+                # Public, but the reporter authenticates with a receipt: none given -> 401.
+                assert response.status_code == 401, rule.rule
+                assert response.mimetype == "application/problem+json"
+            elif rule.endpoint in PUBLIC_ENDPOINTS:
                 assert response.status_code not in {401, 403}, rule.rule
             elif rule.rule.startswith("/api/"):
                 assert response.status_code == 401, (rule.rule, method)

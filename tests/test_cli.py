@@ -80,3 +80,26 @@ def test_help_lists_the_contract(runner):
     result = runner.invoke(args=["--help"])
     for command in ("db", "user", "token", "demo", "audit"):
         assert command in result.output
+
+
+def test_bulk_demo_seed_fills_cases_events_and_search(runner, db_session: Session, client):
+    from sqlalchemy import func
+
+    from csirt.cases.models import Task, TimelineEvent
+
+    before = db_session.scalar(select(func.count()).select_from(Case)) or 0
+    result = runner.invoke(args=["demo", "seed", "--cases", "30", "--events-per-case", "3"])
+    assert result.exit_code == 0, result.output
+    assert "30 cases" in result.output
+    assert db_session.scalar(select(func.count()).select_from(Case)) == before + 31  # + founding
+    bulk = db_session.scalars(select(Case).order_by(Case.id.desc()).limit(30)).all()
+    ids = [c.id for c in bulk]
+    events = db_session.scalar(
+        select(func.count()).select_from(TimelineEvent).where(TimelineEvent.case_id.in_(ids))
+    )
+    assert events == 90
+    assert db_session.scalar(
+        select(func.count()).select_from(Task).where(Task.case_id.in_(ids))
+    ) == 30
+    references = {c.reference for c in bulk}
+    assert len(references) == 30  # dense, unique references

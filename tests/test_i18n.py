@@ -57,8 +57,12 @@ def test_users_setting_wins_over_accept_language(client, login_as, db_session: S
 
 def test_intake_follows_accept_language(make_app):
     intake = make_app("intake").test_client()
-    assert "Report an incident" in intake.get("/report/", headers={"Accept-Language": "en"}).text
-    assert "通報" in intake.get("/report/", headers={"Accept-Language": "ja"}).text
+    english = intake.get("/report/", headers={"Accept-Language": "en"}).text
+    japanese = intake.get("/report/", headers={"Accept-Language": "ja"}).text
+    assert "Report a concern" in english
+    assert '<html lang="en">' in english
+    assert "情報提供・公益通報窓口" in japanese
+    assert '<html lang="ja">' in japanese
 
 
 def test_japanese_catalog_is_complete():

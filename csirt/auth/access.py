@@ -36,6 +36,14 @@ PUBLIC_ENDPOINTS = frozenset(
         "api.health",
         "api.openapi",
         "intake.index",
+        "intake.mailbox",
+        "api_intake.create_report",
+        "api_intake.read_mailbox",
+        "api_intake.reply_mailbox",
+        # Calendar apps cannot sign in: a per-user secret token in the URL authenticates.
+        "triage.feed",
+        # The on-call feed: a per-user token, or a staff session checked in the view itself.
+        "teams.oncall_ics",
     }
 )
 

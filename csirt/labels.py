@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 
 from csirt.auth.forms import ROLE_LABELS
@@ -26,4 +27,8 @@ def role_label(role: str) -> str:
 
 
 def phase_label(phase: str) -> str:
-    return str(PHASE_LABELS.get(phase, phase))
+    # Translated once per request: lists call this for every row.
+    cache: dict[str, str] = g.setdefault("_csirt_phase_labels", {})
+    if phase not in cache:
+        cache[phase] = str(PHASE_LABELS.get(phase, phase))
+    return cache[phase]

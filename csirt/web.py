@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
@@ -63,6 +63,12 @@ def handle_unexpected(error: Exception) -> Any:
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
+    if fmt == "short":
+        # Dense tables: one unambiguous form in every language, without Babel's per-call cost.
+        tz = g.get("_csirt_tz")
+        if tz is None:
+            tz = g._csirt_tz = current_app.config["CSIRT"].tz
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     return str(format_datetime(value, fmt))
 
 

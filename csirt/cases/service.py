@@ -1165,11 +1165,23 @@ def _obligation_deadlines(
     ]
 
 
-def dashboard(session: Session, user: User, now: datetime | None = None) -> Dashboard:
-    """Open cases per priority, deadlines up to a week ahead, overdue count and mean times."""
-    now = now or utcnow()
-    until = now + timedelta(days=7)
-    visible = _visible(user)
+# Open-case counts over every case are reused until a case is added or any case changes phase or
+# priority (each change writes an automatic timeline event), so the dashboard does not count a
+# million rows on every visit. The generation check is two primary-key lookups.
+_counts_cache: dict[str, tuple[tuple[int, int], dict[str, int]]] = {}
+
+
+def _open_by_priority(session: Session, user: User, visible: Any) -> dict[str, int]:
+    generation: tuple[int, int] | None = None
+    key = str(session.get_bind().engine.url)
+    if visible is None:
+        generation = (
+            int(session.scalar(select(func.max(Case.id))) or 0),
+            int(session.scalar(select(func.max(TimelineEvent.id))) or 0),
+        )
+        hit = _counts_cache.get(key)
+        if hit is not None and hit[0] == generation:
+            return dict(hit[1])
     counts_query = (
         select(Case.priority, func.count())
         .where(Case.phase != Phase.CLOSED.value)
@@ -1180,6 +1192,17 @@ def dashboard(session: Session, user: User, now: datetime | None = None) -> Dash
     by_priority = {p.value: 0 for p in Priority}
     for priority, count in session.execute(counts_query):
         by_priority[priority] = count
+    if generation is not None:
+        _counts_cache[key] = (generation, dict(by_priority))
+    return by_priority
+
+
+def dashboard(session: Session, user: User, now: datetime | None = None) -> Dashboard:
+    """Open cases per priority, deadlines up to a week ahead, overdue count and mean times."""
+    now = now or utcnow()
+    until = now + timedelta(days=7)
+    visible = _visible(user)
+    by_priority = _open_by_priority(session, user, visible)
     deadline_query = (
         select(Task.title, Task.due_at, Case.id, Case.reference)
         .join(Case, Case.id == Task.case_id)

@@ -98,8 +98,8 @@ def test_bulk_demo_seed_fills_cases_events_and_search(runner, db_session: Sessio
         select(func.count()).select_from(TimelineEvent).where(TimelineEvent.case_id.in_(ids))
     )
     assert events == 90
-    assert db_session.scalar(
-        select(func.count()).select_from(Task).where(Task.case_id.in_(ids))
-    ) == 30
+    assert (
+        db_session.scalar(select(func.count()).select_from(Task).where(Task.case_id.in_(ids))) == 30
+    )
     references = {c.reference for c in bulk}
     assert len(references) == 30  # dense, unique references

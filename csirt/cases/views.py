@@ -27,6 +27,7 @@ from csirt.audit import service as audit
 from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
 from csirt.cases import closing, forms, registry, service, timeline_csv
+from csirt.cases.access import case_or_404
 from csirt.cases.models import Case, Phase, Priority, Visibility
 from csirt.db import get_session, utcnow
 
@@ -47,11 +48,7 @@ def _lang() -> str:
     return "ja" if str(get_locale()).startswith("ja") else "en"
 
 
-def _case(case_id: int) -> Case:
-    try:
-        return service.get_case_for(get_session(), current_user, case_id)
-    except service.CaseNotFoundError:
-        abort(404)
+_case = case_or_404
 
 
 def _flash_errors(errors: dict[str, str]) -> None:

@@ -29,8 +29,8 @@ from wtforms import SelectChoice
 
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
+from csirt.cases.access import case_or_404
 from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry, Note
-from csirt.cases.service import CaseNotFoundError, get_case_for
 from csirt.db import get_session
 from csirt.records import forms, service, validation
 from csirt.records.markdown import render_markdown
@@ -71,12 +71,7 @@ def tz() -> Any:
     return current_app.config["CSIRT"].tz
 
 
-def load_case(case_id: int) -> Case:
-    """The case if the signed-in user may see it, else 404 (need-to-know)."""
-    try:
-        return get_case_for(get_session(), current_user, case_id)
-    except CaseNotFoundError:
-        abort(404)
+load_case = case_or_404
 
 
 def not_found() -> NoReturn:

@@ -17,8 +17,8 @@ from werkzeug.datastructures import MultiDict
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases import signals
+from csirt.cases.access import case_or_404
 from csirt.cases.models import Case
-from csirt.cases.service import CaseNotFoundError, get_case_for
 from csirt.db import get_session, utcnow
 from csirt.triage import service
 from csirt.triage.forms import ActionForm, DoneForm, OverrideForm
@@ -87,11 +87,7 @@ def _lang() -> service.Lang:
     return "ja" if str(get_locale() or "") == "ja" else "en"
 
 
-def _load_case(case_id: int) -> Case:
-    try:
-        return get_case_for(get_session(), current_user, case_id)
-    except CaseNotFoundError:
-        abort(404)
+_load_case = case_or_404
 
 
 def _done_form(obligation: Obligation, formdata: Any = None) -> DoneForm:

@@ -326,7 +326,8 @@ def list_cases() -> ResponseReturnValue:
     cursor_text = args.get("cursor")
     cursor = None
     if cursor_text:
-        if not cursor_text.isdigit():
+        # ASCII digits only ("²".isdigit() is true), and within a 32-bit id column.
+        if not (cursor_text.isascii() and cursor_text.isdigit() and len(cursor_text) <= 9):
             errors["cursor"] = "the next_cursor of a previous page"
         else:
             cursor = int(cursor_text)

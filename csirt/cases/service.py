@@ -578,7 +578,10 @@ def case_tags(session: Session, case: Case) -> list[str]:
 def find_case_by_reference(session: Session, user: User, reference: str) -> Case:
     """A visible case by its reference (or numeric id)."""
     reference = reference.strip()
-    if reference.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and within a 32-bit id column.
+    if reference.isascii() and reference.isdigit():
+        if len(reference) > 9:
+            raise CaseNotFoundError(reference)
         return get_case_for(session, user, int(reference))
     case_id = session.scalar(select(Case.id).where(Case.reference == reference.upper()))
     if case_id is None:
@@ -896,7 +899,7 @@ def validate_event(
         except ValueError:
             errors["occurred_at"] = "required: YYYY-MM-DD or an ISO 8601 date and time"
     raw_precision = data.get("precision") or precision or "minute"
-    if raw_precision not in {p.value for p in Precision}:
+    if not isinstance(raw_precision, str) or raw_precision not in {p.value for p in Precision}:
         errors["precision"] = "day or minute"
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -915,10 +918,10 @@ def validate_event(
         else:
             texts[name] = value
     category = data.get("category") or "event"
-    if category not in CATEGORIES:
+    if not isinstance(category, str) or category not in CATEGORIES:
         errors["category"] = "one of " + ", ".join(CATEGORIES)
     visibility = data.get("visibility") or Visibility.INTERNAL.value
-    if visibility not in {v.value for v in Visibility}:
+    if not isinstance(visibility, str) or visibility not in {v.value for v in Visibility}:
         errors["visibility"] = "internal or public"
     evidence: list[int] = []
     raw_evidence = data.get("evidence_ids") or []

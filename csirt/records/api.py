@@ -82,13 +82,14 @@ def _page_params() -> tuple[int, int | None]:
     cursor = None
     raw_limit = request.args.get("limit")
     if raw_limit is not None:
-        if raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_LIMIT:
+        if raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_LIMIT:
             limit = int(raw_limit)
         else:
             errors["limit"] = f"must be a whole number from 1 to {MAX_LIMIT}"
     raw_cursor = request.args.get("cursor")
     if raw_cursor is not None:
-        if raw_cursor.isdigit():
+        # ASCII digits only ("²".isdigit() is true), and within a 32-bit id column.
+        if raw_cursor.isascii() and raw_cursor.isdigit() and len(raw_cursor) <= 9:
             cursor = int(raw_cursor)
         else:
             errors["cursor"] = "must be a cursor from a previous page"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Flask, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter, Map
 
 from config import Config
 from csirt import cli, db, i18n, web
@@ -23,6 +24,16 @@ Interface = Literal["all", "intake", "console"]
 INTERFACES: tuple[Interface, ...] = ("all", "intake", "console")
 
 csrf = CSRFProtect()
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` limited to 1 .. 2**31 - 1, the range of an id column on every backend."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
 
 # Explicit registries of the modules whose ``bp`` each interface serves (a module may also
 # define ``init_app(app)``, e.g. to connect signal receivers). Blueprints named ``api*`` are
@@ -78,6 +89,8 @@ def create_app(config: Config | None = None, interface: Interface = "all") -> Fl
         BABEL_TRANSLATION_DIRECTORIES="translations",
         JSON_SORT_KEYS=False,
     )
+    # Ids in URLs must fit every backend's integer column (PostgreSQL: 32 bits); larger -> 404.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.extensions["csirt.hashing"] = Hashing.create(config.secret_key, fast=config.testing)
 
     db.init_app(app, config.database_url)

@@ -7,6 +7,7 @@ that declares nothing is refused to everyone, so a forgotten decorator fails clo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -15,13 +16,15 @@ from flask import Flask, abort, current_app, flash, g, redirect, request, sessio
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
 from csirt.auth import service
-from csirt.auth.models import User
+from csirt.auth.models import ApiToken, User
 from csirt.auth.permissions import Permission
-from csirt.db import get_session, utcnow
+from csirt.db import get_db, get_session, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,9 +116,22 @@ def init_app(app: Flask, *, with_login: bool) -> None:
             return None
         db_session = get_session()
         user = service.user_for_token(db_session, plain.strip())
-        if user is not None and db_session.dirty:
-            db_session.commit()
+        if user is not None:
+            _record_token_use(db_session, plain.strip())
         return user
+
+
+def _record_token_use(db_session: Session, plain: str) -> None:
+    """Note when a token was last used, in its own short transaction and at most hourly.
+
+    Never in the request's own transaction: an API read would otherwise have to upgrade its
+    read lock, which SQLite refuses while others write. Losing this bookkeeping is harmless.
+    """
+    token_id = service.token_use_to_record(db_session, plain)
+    if token_id is None:
+        return
+    with contextlib.suppress(SQLAlchemyError), get_db().session() as touch:
+        touch.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def _deny(status: int, reason: str) -> ResponseReturnValue:

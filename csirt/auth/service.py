@@ -499,7 +499,14 @@ def user_for_token(session: Session, plain: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    # Only write when it matters, so that API reads stay reads.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
-        token.last_used_at = now
     return token.user
+
+
+def token_use_to_record(session: Session, plain: str) -> int | None:
+    """The id of the token if its ``last_used_at`` is over an hour old (written elsewhere)."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plain)))
+    if token is None:
+        return None
+    if token.last_used_at is None or utcnow() - token.last_used_at > timedelta(hours=1):
+        return token.id
+    return None

@@ -7,9 +7,11 @@ rendered from the facts.
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import re
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from docx.document import Document
 
@@ -98,8 +100,33 @@ def build_document(
     template: bytes | None = None,
     sections: Mapping[str, str] | None = None,
 ) -> Document:
-    """Build a document of the given kind."""
-    return get_builder(kind)(facts, lang=lang, draft=draft, template=template, sections=sections)
+    """Build a document of the given kind (text unusable in XML is dropped first)."""
+    clean_sections = None if sections is None else {k: xml_safe(v) for k, v in sections.items()}
+    return get_builder(kind)(
+        xml_safe(facts), lang=lang, draft=draft, template=template, sections=clean_sections
+    )
+
+
+# Characters XML 1.0 cannot hold (C0 controls but tab, newline and carriage return; U+FFFE/F;
+# lone surrogates). Stored case text may contain them; a .docx must not.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+T = TypeVar("T")
+
+
+def xml_safe(value: T) -> T:
+    """``value`` with every string inside it (dataclasses, tuples, lists, dicts) made XML-safe."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: xml_safe(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, tuple):
+        return type(value)(xml_safe(v) for v in value)
+    if isinstance(value, list):
+        return [xml_safe(v) for v in value]  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {k: xml_safe(v) for k, v in value.items()}  # type: ignore[return-value]
+    return value
 
 
 def to_bytes(document: Document) -> bytes:

@@ -8,6 +8,7 @@ rendered from the facts.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import io
 import re
 from collections.abc import Mapping
@@ -115,11 +116,13 @@ T = TypeVar("T")
 
 def xml_safe(value: T) -> T:
     """``value`` with every string inside it (dataclasses, tuples, lists, dicts) made XML-safe."""
-    if isinstance(value, str):
+    if isinstance(value, str) and not isinstance(value, enum.Enum):  # StrEnum members stay
         return _NOT_XML.sub("", value)  # type: ignore[return-value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {f.name: xml_safe(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return dataclasses.replace(value, **changes)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # NamedTuple
+        return type(value)(*(xml_safe(v) for v in value))
     if isinstance(value, tuple):
         return type(value)(xml_safe(v) for v in value)
     if isinstance(value, list):

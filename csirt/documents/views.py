@@ -27,6 +27,7 @@ from wtforms import SelectChoice
 
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
+from csirt.auth.reauth import reauth_required
 from csirt.cases.service import CaseNotFoundError
 from csirt.db import get_session
 from csirt.documents import forms, service, snapshot
@@ -301,6 +302,7 @@ def approve(document_id: int) -> ResponseReturnValue:
 
 @bp.post("/console/documents/<int:document_id>/export")
 @requires(Permission.DOCUMENT_EXPORT)
+@reauth_required
 def export(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document, access = _document(session, document_id)

@@ -25,6 +25,7 @@ from csirt import vault
 from csirt.auth.access import requires
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
+from csirt.auth.reauth import reauth_required
 from csirt.db import get_session, utcnow
 from csirt.intake import cli, service, staff_keys, web
 from csirt.intake.forms import (
@@ -314,6 +315,7 @@ def grant_all() -> ResponseReturnValue:
 
 @bp.post("/<int:submission_id>/identity/request")
 @requires(Permission.IDENTITY_REQUEST)
+@reauth_required
 def identity_request(submission_id: int) -> ResponseReturnValue:
     form = IdentityRequestForm()
     if not form.validate_on_submit():
@@ -335,6 +337,7 @@ def identity_request(submission_id: int) -> ResponseReturnValue:
 
 @bp.post("/<int:submission_id>/identity")
 @requires(Permission.INTAKE_READ)
+@reauth_required
 def identity_view(submission_id: int) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -379,6 +382,7 @@ def identity_requests() -> ResponseReturnValue:
 
 @bp.post("/identity-requests/<int:request_id>")
 @requires(Permission.IDENTITY_DECIDE)
+@reauth_required
 def decide(request_id: int) -> ResponseReturnValue:
     form = DecisionForm()
     if not form.validate_on_submit():

@@ -260,3 +260,28 @@ def test_the_list_is_bundled_and_loaded_once():
     assert not passwords.is_common_password("correct horse battery staple")
     assert not passwords.is_common_password("sky1234")  # a short stem is not a listed word
     service.check_password_policy("a long unlisted passphrase 7", "someone")
+
+
+def test_sensitive_intake_and_export_actions_ask_again_after_the_window(
+    client: FlaskClient, login_as
+):
+    from datetime import timedelta as _td
+
+    from csirt.db import utcnow
+
+    login_as("intake_officer", "custodian", "pr", totp=True)
+    with client.session_transaction() as sess:
+        old = (utcnow() - _td(hours=1)).isoformat()
+        sess["auth_at"] = old
+        sess.pop("reauth_at", None)
+    page = client.get("/console/account")
+    token = csrf_from(page.text)
+    for url in (
+        "/console/intake/1/identity/request",
+        "/console/intake/1/identity",
+        "/console/intake/identity-requests/1",
+        "/console/documents/1/export",
+    ):
+        response = client.post(url, data={"csrf_token": token})
+        assert response.status_code == 302, url
+        assert "/console/reauth" in response.headers["Location"], url

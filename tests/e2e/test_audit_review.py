@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -15,12 +15,18 @@ pytestmark = pytest.mark.browser
 
 
 def test_auditor_reviews_and_closes_a_signal(
-    browser: Any, live_server: str, live_users: Any, shots: Any
+    browser: Any, live_server: str, live_users: Any, shots: Any, live_app: Any
 ) -> None:
     session = live_users.session
     snoop = live_users.create(roles=["responder"], username="e2e-snoop").user
     peers = [live_users.create(roles=["responder"]).user for _ in range(3)]
-    start = utcnow() - timedelta(minutes=50)
+    # Yesterday 10:00 local time: inside the scan's range and the working day, whatever the hour
+    # the suite runs (a burst that crosses local midnight is split between two days' peers).
+    tz = live_app.config["CSIRT"].tz
+    local_start = (utcnow().astimezone(tz) - timedelta(days=1)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    start = local_start.astimezone(UTC)
     for i in range(30):
         audit.record(
             session,

@@ -16,7 +16,7 @@ from flask import Flask, abort, current_app, flash, g, redirect, request, sessio
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -201,14 +201,3 @@ def _enforce() -> ResponseReturnValue | None:
         return _deny(403, "you do not have permission for this action")
     g.permission = permission
     return None
-
-
-def permission_required_users(permission: Permission) -> list[User]:
-    """Active users holding a permission (e.g. every intake officer to seal a tip to)."""
-    users = get_session().scalars(select(User).where(User.active.is_(True))).all()
-    return [u for u in users if u.can(permission)]
-
-
-def login_required_view(view: F) -> F:
-    """Mark a view as needing only a signed-in user (their own account pages)."""
-    return requires(Permission.ACCOUNT)(view)

@@ -7,7 +7,16 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from csirt.auth.models import User
@@ -73,6 +82,14 @@ class DocumentVersion(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when this version is approved: what its final export is built from, ever after.
+    # The serialised CaseFacts (tables, timeline, data sets, document date; see
+    # csirt.documents.frozen), the organisation template then in use, and the SHA-256 of the
+    # facts and of the approved .docx. A draft has none of them and is built from today's facts.
+    frozen_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    frozen_facts_sha256: Mapped[str | None] = mapped_column(String(64))
+    frozen_template: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    frozen_docx_sha256: Mapped[str | None] = mapped_column(String(64))
 
     document: Mapped[Document] = relationship(back_populates="versions")
     author: Mapped[User | None] = relationship()

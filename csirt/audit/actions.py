@@ -1,0 +1,141 @@
+"""Every action the audit log records, as one enum.
+
+:func:`csirt.audit.service.record` takes only these members, so a writer cannot invent a name
+that the audit review does not know, and the review (``csirt.audit_review.service``) watches
+members, not strings. The values are the strings stored in ``audit_events.action`` and covered by
+the hash chain: never change a value; add a member instead.
+
+The naming rule: ``<object>.<verb>``. Views of protected data end in ``.view``, ``.open`` or
+``.download`` and exports in ``.export``: the half-year review report counts them by suffix.
+"""
+
+# Names such as TOKEN_CREATE are action names, not secrets.
+# ruff: noqa: S105
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    # --- Access control: a request refused by the deny-by-default hook. ------------------------
+    ACCESS_DENIED = "access.denied"
+
+    # --- Staff accounts, sign-in, second factor, re-authentication, API tokens. ----------------
+    USER_CREATE = "user.create"
+    USER_ROLES = "user.roles"
+    USER_PASSWORD = "user.password"
+    USER_UNLOCK = "user.unlock"
+    USER_ACTIVE = "user.active"
+    LOGIN_SUCCESS = "login.success"
+    LOGIN_FAILURE = "login.failure"
+    LOGIN_LOCKED = "login.locked"
+    LOGIN_RECOVERY_CODE = "login.recovery_code"
+    TOTP_ENABLE = "totp.enable"
+    TOTP_DISABLE = "totp.disable"
+    REAUTH_SUCCESS = "reauth.success"
+    REAUTH_FAILURE = "reauth.failure"
+    TOKEN_CREATE = "token.create"
+    TOKEN_REVOKE = "token.revoke"
+    SETTINGS_CHANGE = "settings.change"
+    SETTINGS_TOTP_ROLES = "settings.totp_roles"
+
+    # --- Staff keys of the vault (an officer's key pair, its recovery). ------------------------
+    VAULT_ENROL = "vault.enrol"
+    VAULT_RESTORE = "vault.restore"
+
+    # --- Intake: sealed reports opened, answered, shared, promoted, purged. --------------------
+    INTAKE_OPEN = "intake.open"  # an officer decrypted a report (a view of sealed data)
+    INTAKE_ATTACHMENT_STRIPPED = "intake.attachment.stripped"  # metadata-free copy downloaded
+    INTAKE_ATTACHMENT_ORIGINAL = "intake.attachment.original"  # sealed original downloaded
+    INTAKE_DENIED = "intake.denied"  # no permission, or a conflict of interest
+    INTAKE_REPLY = "intake.reply"
+    INTAKE_GRANT = "intake.grant"
+    INTAKE_PROMOTE = "intake.promote"
+    INTAKE_ATTACH = "intake.attach"
+    INTAKE_EXPIRY_WARNING = "intake.expiry_warning"
+    INTAKE_PURGE = "intake.purge"
+
+    # --- The reporter's identity: request, custodian's decision, view. -------------------------
+    IDENTITY_REQUEST = "identity.request"
+    IDENTITY_APPROVE = "identity.approve"
+    IDENTITY_DENY = "identity.deny"
+    IDENTITY_VIEW = "identity.view"
+
+    # --- Cases: every page or API read of a case, and every change of it. ----------------------
+    CASE_VIEW = "case.view"  # one per request of a case page, tab or API resource
+    CASE_CREATE = "case.create"
+    CASE_UPDATE = "case.update"
+    CASE_PRIORITY = "case.priority"
+    CASE_PHASE = "case.phase"
+    CASE_CLOSE = "case.close"
+    CASE_CHECKLIST = "case.checklist"
+    CASE_TAGS = "case.tags"
+    CASE_LINK = "case.link"
+    CASE_UNLINK = "case.unlink"
+    CASE_PLAYBOOK = "case.playbook"
+    CASE_MEMBER_ADD = "case.member.add"
+    CASE_MEMBER_REFUSED = "case.member.refused"  # a conflicted person was not added
+    CASE_ACKNOWLEDGE = "case.acknowledge"
+    CASE_PAGE = "case.page"  # the on-call lead was paged
+    CASE_PAGE_ESCALATE = "case.page.escalate"
+    CASE_PAGE_EXHAUSTED = "case.page.exhausted"
+    TASK_CREATE = "task.create"
+    TASK_UPDATE = "task.update"
+    TASK_COMMENT = "task.comment"
+    TIMELINE_ADD = "timeline.add"
+    TIMELINE_IMPORT = "timeline.import"
+    TIMELINE_EXPORT = "timeline.export"
+
+    # --- Case records: data sets, evidence, takedowns, notes, liaison, inquiries. --------------
+    DATASET_CREATE = "dataset.create"
+    DATASET_UPDATE = "dataset.update"
+    DATASET_DELETE = "dataset.delete"
+    EVIDENCE_ADD = "evidence.add"
+    EVIDENCE_CUSTODY = "evidence.custody"
+    EVIDENCE_DOWNLOAD = "evidence.download"  # the stored bytes left the server
+    TAKEDOWN_CREATE = "takedown.create"
+    TAKEDOWN_UPDATE = "takedown.update"
+    NOTE_CREATE = "note.create"
+    NOTE_UPDATE = "note.update"
+    LIAISON_CREATE = "liaison.create"
+    INQUIRY_CREATE = "inquiry.create"
+    INQUIRY_UPDATE = "inquiry.update"
+
+    # --- Triage: runs, lead overrides, obligations, deadline feed tokens. ----------------------
+    TRIAGE_RUN = "triage.run"
+    TRIAGE_PRIORITY_OVERRIDE = "triage.priority_override"
+    TRIAGE_PRIORITY_OVERRIDE_CLEARED = "triage.priority_override_cleared"
+    TRIAGE_OBLIGATION_DONE = "triage.obligation_done"
+    TRIAGE_FEED_TOKEN_ISSUED = "triage.feed_token_issued"
+    TRIAGE_FEED_TOKEN_REVOKED = "triage.feed_token_revoked"
+
+    # --- Teams and staff: teams, rotations, on-call, leave, profiles, feed tokens. -------------
+    TEAM_CREATE = "team.create"
+    TEAM_MEMBER_ADD = "team.member.add"
+    TEAM_MEMBER_REMOVE = "team.member.remove"
+    TEAM_ROTATION = "team.rotation"
+    TEAM_ONCALL_OVERRIDE = "team.oncall.override"
+    STAFF_PROFILE = "staff.profile"
+    STAFF_LEAVE = "staff.leave"
+    STAFF_LEAVE_DELETE = "staff.leave.delete"
+    STAFF_FEED_TOKEN = "staff.feed_token"
+
+    # --- Documents and measures: drafts, review, approval, exports, templates. -----------------
+    DOCUMENT_CREATE = "document.create"
+    DOCUMENT_EDIT = "document.edit"
+    DOCUMENT_CONTEXT_EDIT = "document.context_edit"
+    DOCUMENT_COMMENT = "document.comment"
+    DOCUMENT_APPROVE = "document.approve"
+    DOCUMENT_EXPORT = "document.export"
+    DOCUMENT_EXPORT_REFUSED = "document.export_refused"  # the public-text guard refused
+    DOCUMENT_TEMPLATE_UPLOAD = "document.template_upload"
+    DOCUMENT_TEMPLATE_DELETE = "document.template_delete"
+    MEASURE_SAVE = "measure.save"
+    MEASURE_ADOPT_RECOMMENDATIONS = "measure.adopt_recommendations"
+
+    # --- The audit review itself: browsing the log, its report, signals. -----------------------
+    AUDIT_REVIEW_BROWSE = "audit_review.browse"
+    AUDIT_REVIEW_EXPORT = "audit_review.export"
+    AUDIT_REVIEW_SIGNAL_RAISE = "audit_review.signal_raise"
+    AUDIT_REVIEW_SIGNAL_CLOSE = "audit_review.signal_close"

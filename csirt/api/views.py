@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from csirt.api import limits
 from csirt.api.openapi import build_document, operation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -35,3 +36,8 @@ def health() -> ResponseReturnValue:
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     return jsonify(build_document(current_app))
+
+
+def init_app(app: Flask) -> None:
+    """Every interface serves the API: its body limits apply to all of it."""
+    limits.init_app(app)

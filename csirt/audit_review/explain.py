@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 from typing import Any
@@ -10,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale, format_datetime, gettext
 
+from csirt import csvsafe
 from csirt.audit_review.models import SignalKind
 from csirt.audit_review.service import ReviewReport
 
@@ -113,13 +113,10 @@ def kind_label(kind: str) -> str:
 
 # --- files -------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def _cell(value: object) -> str:
-    """Text for a spreadsheet cell; a leading formula character is neutralised."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Text for a spreadsheet cell (the writer neutralises a leading formula character)."""
+    return "" if value is None else str(value)
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> str:
@@ -130,7 +127,7 @@ def report_csv(report: ReviewReport, lang: str) -> str:
     """The report as CSV: one section per table, separated by a blank line."""
     tz = ZoneInfo(report.timezone)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csvsafe.writer(out)
     with force_locale(lang):
         writer.writerow([_("Audit review"), f"{report.year} H{report.half}", report.timezone])
         writer.writerow([])

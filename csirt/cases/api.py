@@ -16,6 +16,7 @@ from csirt.auth.permissions import Permission
 from csirt.cases import registry, service
 from csirt.cases.models import Case, Phase, Priority, Task, TimelineEvent
 from csirt.cases.views import export_response
+from csirt.dates import parse_instant
 from csirt.db import get_session
 
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1")
@@ -212,10 +213,7 @@ def _body() -> dict[str, Any] | None:
 def _parse_datetime(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError(value)
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(value)
-    return parsed
+    return parse_instant(value, need_offset=True)  # out of range: ValueError too
 
 
 def _strings(value: Any) -> list[str]:

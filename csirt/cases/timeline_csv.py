@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import tzinfo
 from typing import Any
 
+from csirt import csvsafe
 from csirt.cases.models import TimelineEvent
 from csirt.cases.service import CaseValidationError, EventInput, validate_event
 
@@ -65,17 +66,17 @@ def _row(event_row: TimelineEvent, zone: tzinfo) -> list[str]:
 def export_lines(events: Iterable[TimelineEvent], zone: tzinfo) -> Iterator[str]:
     """The CSV in chunks of 500 rows (BOM and header first), for a streamed response."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvsafe.writer(buffer)
     writer.writerow(COLUMNS)
     yield BOM + buffer.getvalue()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvsafe.writer(buffer)
     for index, event_row in enumerate(events, 1):
         writer.writerow(_row(event_row, zone))
         if index % 500 == 0:
             yield buffer.getvalue()
             buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer = csvsafe.writer(buffer)
     if buffer.tell():
         yield buffer.getvalue()
 
@@ -83,7 +84,7 @@ def export_lines(events: Iterable[TimelineEvent], zone: tzinfo) -> Iterator[str]
 def export_text(events: Iterable[TimelineEvent], zone: tzinfo) -> str:
     """The whole CSV as one string."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvsafe.writer(buffer)
     writer.writerow(COLUMNS)
     for event_row in events:
         writer.writerow(_row(event_row, zone))
@@ -117,6 +118,9 @@ def parse(
         if None in record:
             errors[f"row {number}"] = "more cells than columns"
             continue
+        record = {
+            k: csvsafe.restore_cell(v) if isinstance(v, str) else v for k, v in record.items()
+        }
         try:
             items.append(validate_event(record, zone, evidence_ids_allowed=evidence_ids_allowed))
         except CaseValidationError as exc:

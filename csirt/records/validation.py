@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from csirt.cases.models import Exposure
+from csirt.dates import OUT_OF_RANGE, DateRangeError, parse_day, parse_instant
 from csirt.triage import Vocabulary
 
 MAX_PERSONS = 2_000_000_000  # fits a 32-bit INTEGER column on every backend
@@ -122,13 +123,13 @@ class Reader:
             self.fail(key, "must be an ISO 8601 date-time")
             return None
         try:
-            parsed = datetime.fromisoformat(value)
+            return parse_instant(value, self.tz)
+        except DateRangeError:
+            self.fail(key, OUT_OF_RANGE)
+            return None
         except ValueError:
             self.fail(key, "must be an ISO 8601 date-time")
             return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=self.tz)
-        return parsed
 
     def day(self, key: str, *, required: bool = False) -> date | None:
         value = self._raw(key)
@@ -138,7 +139,10 @@ class Reader:
             return None
         try:
             if isinstance(value, str):
-                return date.fromisoformat(value)
+                return parse_day(value)
+        except DateRangeError:
+            self.fail(key, OUT_OF_RANGE)
+            return None
         except ValueError:
             pass
         self.fail(key, "must be a date (YYYY-MM-DD)")

@@ -61,6 +61,7 @@ class AuditAction(StrEnum):
     IDENTITY_APPROVE = "identity.approve"
     IDENTITY_DENY = "identity.deny"
     IDENTITY_VIEW = "identity.view"
+    IDENTITY_CUSTODIAN_WRAP = "identity.custodian_wrap"  # a custodian given access to a key
 
     # --- Cases: every page or API read of a case, and every change of it. ----------------------
     CASE_VIEW = "case.view"  # one per request of a case page, tab or API resource

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from csirt.audit.actions import AuditAction
 from csirt.audit.models import AuditEvent, AuditHead
 from csirt.db import utcnow
 
@@ -63,7 +64,7 @@ def compute_hash(event: AuditEvent) -> str:
 
 def record(
     session: Session,
-    action: str,
+    action: AuditAction,
     *,
     actor: Actor,
     object_type: str | None = None,
@@ -72,7 +73,10 @@ def record(
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (it is kept only if the caller commits)."""
+    """Append one event in the caller's transaction (it is kept only if the caller commits).
+
+    ``action`` is an :class:`AuditAction` member: the one list of what the log records.
+    """
     row = session.execute(
         update(AuditHead)
         .where(AuditHead.id == HEAD_ID)
@@ -89,7 +93,7 @@ def record(
         at=(at or utcnow()).astimezone(UTC),
         actor_id=actor.id,
         actor=actor.name,
-        action=action,
+        action=str(action),
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         case_id=case_id,

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.audit.models import AuditEvent
 from csirt.audit_review.models import ReviewSignal, SignalKind, SignalStatus
 from csirt.db import utcnow
@@ -497,7 +498,7 @@ def scan(
             session.flush()
             audit.record(
                 session,
-                "audit_review.signal_raise",
+                AuditAction.AUDIT_REVIEW_SIGNAL_RAISE,
                 actor=actor,
                 object_type="review_signal",
                 object_id=signal.id,
@@ -540,7 +541,7 @@ def close_signal(
     signal.close_note = note
     audit.record(
         session,
-        "audit_review.signal_close",
+        AuditAction.AUDIT_REVIEW_SIGNAL_CLOSE,
         actor=actor,
         object_type="review_signal",
         object_id=signal.id,

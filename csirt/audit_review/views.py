@@ -27,6 +27,7 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.audit_review import service
 from csirt.audit_review.explain import explain, kind_label, report_csv, report_docx
 from csirt.auth.access import current_actor, requires
@@ -108,7 +109,7 @@ def index() -> ResponseReturnValue:
         page = service.browse(db_session, query, before=before)
         audit.record(
             db_session,
-            "audit_review.browse",
+            AuditAction.AUDIT_REVIEW_BROWSE,
             actor=current_actor(),
             details={k: v for k, v in request.args.items() if k != "before" and v},
         )
@@ -216,7 +217,7 @@ def _export(fmt: str) -> ResponseReturnValue:
     lang = lang if lang in ("ja", "en") else config.default_lang
     audit.record(
         db_session,
-        "audit_review.export",
+        AuditAction.AUDIT_REVIEW_EXPORT,
         actor=current_actor(),
         object_type="review_report",
         object_id=f"{year}-H{half}",

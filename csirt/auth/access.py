@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth import service
 from csirt.auth.models import ApiToken, User
 from csirt.auth.permissions import Permission
@@ -151,7 +152,7 @@ def _record_denial(permission: Permission | None) -> None:
     db_session = get_session()
     audit.record(
         db_session,
-        "access.denied",
+        AuditAction.ACCESS_DENIED,
         actor=current_actor(),
         details={
             "endpoint": request.endpoint,

@@ -82,10 +82,11 @@ def user_edit(user_id: int) -> ResponseReturnValue:
         if user.active != form.active.data:
             user.active = bool(form.active.data)
             from csirt.audit import service as audit
+            from csirt.audit.actions import AuditAction
 
             audit.record(
                 db_session,
-                "user.active",
+                AuditAction.USER_ACTIVE,
                 actor=current_actor(),
                 object_type="user",
                 object_id=user.id,

@@ -33,6 +33,7 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth import service
 from csirt.auth.access import current_actor, is_api_request, requires
 from csirt.auth.permissions import Permission
@@ -135,7 +136,11 @@ def confirm() -> ResponseReturnValue:
     session[REAUTH_AT] = utcnow().isoformat()
     session.pop(REAUTH_FAILURES, None)
     audit.record(
-        db_session, "reauth.success", actor=current_actor(), object_type="user", object_id=user.id
+        db_session,
+        AuditAction.REAUTH_SUCCESS,
+        actor=current_actor(),
+        object_type="user",
+        object_id=user.id,
     )
     db_session.commit()
     return redirect(_safe_next(form.next.data))
@@ -147,7 +152,7 @@ def _failed(form: ReauthForm) -> ResponseReturnValue:
     session[REAUTH_FAILURES] = failures
     audit.record(
         db_session,
-        "reauth.failure",
+        AuditAction.REAUTH_FAILURE,
         actor=current_actor(),
         object_type="user",
         object_id=current_user.id,

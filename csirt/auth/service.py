@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import ApiToken, RecoveryCode, Setting, User, UserRole
 from csirt.auth.passwords import is_common_password
 from csirt.auth.permissions import DEFAULT_TOTP_ROLES, Role
@@ -193,7 +194,7 @@ def create_user(
     session.flush()
     audit.record(
         session,
-        "user.create",
+        AuditAction.USER_CREATE,
         actor=actor,
         object_type="user",
         object_id=user.id,
@@ -213,7 +214,7 @@ def set_roles(session: Session, user: User, roles: list[Role], *, actor: audit.A
     if before != after:
         audit.record(
             session,
-            "user.roles",
+            AuditAction.USER_ROLES,
             actor=actor,
             object_type="user",
             object_id=user.id,
@@ -228,7 +229,9 @@ def set_password(
     user.password_hash = hashing.hasher.hash(password)
     user.password_changed_at = utcnow()
     user.session_token = secrets.token_hex(16)  # every other session ends
-    audit.record(session, "user.password", actor=actor, object_type="user", object_id=user.id)
+    audit.record(
+        session, AuditAction.USER_PASSWORD, actor=actor, object_type="user", object_id=user.id
+    )
 
 
 def authenticate(
@@ -251,14 +254,16 @@ def authenticate(
         hashing.spend_time(password)
         audit.record(
             session,
-            "login.failure",
+            AuditAction.LOGIN_FAILURE,
             actor=audit.Actor(None, "anonymous"),
             details={"reason": "unknown_user"},
         )
         raise InvalidCredentialsError()
     actor = audit.Actor(user.id, user.username)
     if user.locked_until is not None and user.locked_until > now:
-        audit.record(session, "login.locked", actor=actor, object_type="user", object_id=user.id)
+        audit.record(
+            session, AuditAction.LOGIN_LOCKED, actor=actor, object_type="user", object_id=user.id
+        )
         raise AccountLockedError(user.locked_until)
     try:
         hashing.hasher.verify(user.password_hash, password)
@@ -271,7 +276,7 @@ def authenticate(
             details["locked_until"] = user.locked_until.isoformat()
         audit.record(
             session,
-            "login.failure",
+            AuditAction.LOGIN_FAILURE,
             actor=actor,
             object_type="user",
             object_id=user.id,
@@ -281,7 +286,7 @@ def authenticate(
     if not user.active:
         audit.record(
             session,
-            "login.failure",
+            AuditAction.LOGIN_FAILURE,
             actor=actor,
             object_type="user",
             object_id=user.id,
@@ -299,7 +304,7 @@ def complete_login(session: Session, user: User, *, method: str) -> None:
     user.last_login_at = utcnow()
     audit.record(
         session,
-        "login.success",
+        AuditAction.LOGIN_SUCCESS,
         actor=audit.Actor(user.id, user.username),
         object_type="user",
         object_id=user.id,
@@ -310,7 +315,9 @@ def complete_login(session: Session, user: User, *, method: str) -> None:
 def unlock(session: Session, user: User, *, actor: audit.Actor) -> None:
     user.locked_until = None
     user.failed_logins = 0
-    audit.record(session, "user.unlock", actor=actor, object_type="user", object_id=user.id)
+    audit.record(
+        session, AuditAction.USER_UNLOCK, actor=actor, object_type="user", object_id=user.id
+    )
 
 
 # --- second factor ---------------------------------------------------------------------------
@@ -330,7 +337,7 @@ def set_totp_required_roles(session: Session, roles: list[Role], *, actor: audit
         session.add(Setting(key=TOTP_ROLES_KEY, value=values))
     else:
         setting.value = values
-    audit.record(session, "settings.totp_roles", actor=actor, details={"roles": values})
+    audit.record(session, AuditAction.SETTINGS_TOTP_ROLES, actor=actor, details={"roles": values})
 
 
 def totp_required(session: Session, user: User) -> bool:
@@ -366,7 +373,7 @@ def enable_totp(session: Session, hashing: Hashing, user: User, seed: str, code:
     codes = _new_recovery_codes(user)
     audit.record(
         session,
-        "totp.enable",
+        AuditAction.TOTP_ENABLE,
         actor=audit.Actor(user.id, user.username),
         object_type="user",
         object_id=user.id,
@@ -379,7 +386,9 @@ def disable_totp(session: Session, user: User, *, actor: audit.Actor) -> None:
     user.totp_secret = None
     user.totp_last_step = None
     user.recovery_codes = []
-    audit.record(session, "totp.disable", actor=actor, object_type="user", object_id=user.id)
+    audit.record(
+        session, AuditAction.TOTP_DISABLE, actor=actor, object_type="user", object_id=user.id
+    )
 
 
 def _hash_code(code: str) -> str:
@@ -411,7 +420,7 @@ def verify_second_factor(session: Session, hashing: Hashing, user: User, code: s
         except InvalidCodeError:
             audit.record(
                 session,
-                "login.failure",
+                AuditAction.LOGIN_FAILURE,
                 actor=actor,
                 object_type="user",
                 object_id=user.id,
@@ -423,12 +432,16 @@ def verify_second_factor(session: Session, hashing: Hashing, user: User, code: s
         if recovery.used_at is None and secrets.compare_digest(recovery.code_hash, wanted):
             recovery.used_at = utcnow()
             audit.record(
-                session, "login.recovery_code", actor=actor, object_type="user", object_id=user.id
+                session,
+                AuditAction.LOGIN_RECOVERY_CODE,
+                actor=actor,
+                object_type="user",
+                object_id=user.id,
             )
             return "recovery_code"
     audit.record(
         session,
-        "login.failure",
+        AuditAction.LOGIN_FAILURE,
         actor=actor,
         object_type="user",
         object_id=user.id,
@@ -466,7 +479,7 @@ def create_token(
     session.flush()
     audit.record(
         session,
-        "token.create",
+        AuditAction.TOKEN_CREATE,
         actor=actor,
         object_type="api_token",
         object_id=token.id,
@@ -479,7 +492,7 @@ def revoke_token(session: Session, token: ApiToken, *, actor: audit.Actor) -> No
     token.revoked_at = utcnow()
     audit.record(
         session,
-        "token.revoke",
+        AuditAction.TOKEN_REVOKE,
         actor=actor,
         object_type="api_token",
         object_id=token.id,

@@ -15,6 +15,7 @@ from sqlalchemy import and_, event, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases import closing, search, signals
@@ -97,7 +98,9 @@ def _actor(user: User | None) -> audit.Actor:
     return audit.Actor(user.id, user.username) if user is not None else audit.SYSTEM
 
 
-def _record(session: Session, action: str, case: Case, user: User | None, **details: Any) -> None:
+def _record(
+    session: Session, action: AuditAction, case: Case, user: User | None, **details: Any
+) -> None:
     audit.record(
         session,
         action,
@@ -207,7 +210,7 @@ def create_case(
         session.add(CaseTag(case_id=case.id, tag=tag))
     audit.record(
         session,
-        "case.create",
+        AuditAction.CASE_CREATE,
         actor=_actor(actor),
         object_type="case",
         object_id=case.id,
@@ -398,7 +401,7 @@ def update_case(
         setattr(case, name, clean[name])
     if not changed:
         return []
-    _record(session, "case.update", case, actor, fields=changed)
+    _record(session, AuditAction.CASE_UPDATE, case, actor, fields=changed)
     session.flush()
     facts = [name for name in changed if name in FACT_FIELDS]
     if facts:
@@ -442,7 +445,7 @@ def change_priority(
         return False
     case.priority = new
     _auto_event(session, case, actor, "priority", f"Priority {old} → {new}", reason)
-    _record(session, "case.priority", case, actor, old=old, new=new, reason=reason)
+    _record(session, AuditAction.CASE_PRIORITY, case, actor, old=old, new=new, reason=reason)
     session.flush()
     if new in (Priority.P1.value, Priority.P2.value) and new < old:
         signals.priority_raised.send(case, session=session, actor=actor, reason=reason)
@@ -496,7 +499,7 @@ def change_phase(
     if case.acknowledged_at is None and old == Phase.DETECT.value:
         case.acknowledged_at = utcnow()
     _auto_event(session, case, actor, "phase", f"Phase {old} → {new}", reason)
-    _record(session, "case.phase", case, actor, old=old, new=new, reason=reason)
+    _record(session, AuditAction.CASE_PHASE, case, actor, old=old, new=new, reason=reason)
     session.flush()
     signals.phase_changed.send(case, session=session, actor=actor, reason=reason, old=old)
     return True
@@ -527,7 +530,7 @@ def close_case(
     if case.acknowledged_at is None:
         case.acknowledged_at = now
     _auto_event(session, case, actor, "phase", f"Phase {old} → closed ({outcome})", reason)
-    _record(session, "case.close", case, actor, old=old, outcome=outcome)
+    _record(session, AuditAction.CASE_CLOSE, case, actor, old=old, outcome=outcome)
     session.flush()
     signals.phase_changed.send(case, session=session, actor=actor, reason=reason, old=old)
 
@@ -547,7 +550,7 @@ def tick_checklist_item(
         session.delete(row)
     else:
         return
-    _record(session, "case.checklist", case, actor, item=item, ticked=ticked)
+    _record(session, AuditAction.CASE_CHECKLIST, case, actor, item=item, ticked=ticked)
     session.flush()
 
 
@@ -563,7 +566,7 @@ def set_tags(session: Session, case: Case, tags: Iterable[str], actor: User | No
         if tag not in have:
             session.add(CaseTag(case_id=case.id, tag=tag))
     if set(wanted) != set(have):
-        _record(session, "case.tags", case, actor, tags=wanted)
+        _record(session, AuditAction.CASE_TAGS, case, actor, tags=wanted)
     session.flush()
     return wanted
 
@@ -603,7 +606,7 @@ def link_cases(
             is None
         ):
             session.add(CaseLink(case_id=a, other_case_id=b, note=note[:200]))
-    _record(session, "case.link", case, actor, other=other.reference)
+    _record(session, AuditAction.CASE_LINK, case, actor, other=other.reference)
     session.flush()
 
 
@@ -618,7 +621,7 @@ def unlink_cases(session: Session, case: Case, other_id: int, actor: User | None
         )
     ):
         session.delete(row)
-    _record(session, "case.unlink", case, actor, other_id=other_id)
+    _record(session, AuditAction.CASE_UNLINK, case, actor, other_id=other_id)
     session.flush()
 
 
@@ -703,7 +706,9 @@ def apply_playbook(
             case_id=case.id, playbook_id=playbook.id, applied_by_id=actor.id if actor else None
         )
     )
-    _record(session, "case.playbook", case, actor, playbook=playbook.id, tasks=len(created))
+    _record(
+        session, AuditAction.CASE_PLAYBOOK, case, actor, playbook=playbook.id, tasks=len(created)
+    )
     session.flush()
     return created
 
@@ -778,7 +783,7 @@ def add_task(
     session.flush()
     for user_id in ids:
         task.assignees.append(TaskAssignee(user_id=user_id))
-    _record(session, "task.create", case, actor, task=task.id)
+    _record(session, AuditAction.TASK_CREATE, case, actor, task=task.id)
     session.flush()
     return task
 
@@ -821,7 +826,7 @@ def update_task(
         if set(ids) != set(have):
             changed["assignees"] = ids
     if changed:
-        _record(session, "task.update", case, actor, task=task.id, **changed)
+        _record(session, AuditAction.TASK_UPDATE, case, actor, task=task.id, **changed)
         session.flush()
 
 
@@ -834,7 +839,7 @@ def add_task_comment(
         raise CaseValidationError({"body": "required"})
     comment = TaskComment(task_id=task.id, author_id=actor.id if actor else None, body=body)
     session.add(comment)
-    _record(session, "task.comment", case, actor, task=task.id)
+    _record(session, AuditAction.TASK_COMMENT, case, actor, task=task.id)
     session.flush()
     return comment
 
@@ -980,7 +985,7 @@ def add_event(session: Session, case: Case, actor: User | None, item: EventInput
     row = TimelineEvent(**_event_row(case, actor, item))
     session.add(row)
     session.flush()
-    _record(session, "timeline.add", case, actor, event=row.id)
+    _record(session, AuditAction.TIMELINE_ADD, case, actor, event=row.id)
     return row
 
 
@@ -991,7 +996,7 @@ def add_events(
     rows = [_event_row(case, actor, item) for item in items]
     for start in range(0, len(rows), 1000):
         session.execute(insert(TimelineEvent), rows[start : start + 1000])
-    _record(session, "timeline.import", case, actor, events=len(rows))
+    _record(session, AuditAction.TIMELINE_IMPORT, case, actor, events=len(rows))
     session.flush()
     return len(rows)
 

@@ -24,6 +24,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
 from csirt.cases import closing, forms, registry, service, timeline_csv
@@ -606,7 +607,7 @@ def export_response(case: Case) -> Response:
     session = get_session()
     audit.record(
         session,
-        "timeline.export",
+        AuditAction.TIMELINE_EXPORT,
         actor=current_actor(),
         object_type="case",
         object_id=case.id,

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.cases.closing import MissingItem
@@ -246,7 +247,7 @@ def create_document(
     )
     audit.record(
         session,
-        "document.create",
+        AuditAction.DOCUMENT_CREATE,
         actor=_actor(user),
         object_type="document",
         object_id=document.id,
@@ -324,7 +325,7 @@ def save_sections(
     changed = sorted(k for k in merged if merged.get(k) != current.sections.get(k))
     audit.record(
         session,
-        "document.edit",
+        AuditAction.DOCUMENT_EDIT,
         actor=_actor(user),
         object_type="document",
         object_id=document.id,
@@ -359,7 +360,7 @@ def add_comment(
     session.add(comment)
     audit.record(
         session,
-        "document.comment",
+        AuditAction.DOCUMENT_COMMENT,
         actor=_actor(user),
         object_type="document",
         object_id=document.id,
@@ -404,7 +405,7 @@ def approve(session: Session, user: User, document: Document, env: Environment) 
     document.approved_at = utcnow()
     audit.record(
         session,
-        "document.approve",
+        AuditAction.DOCUMENT_APPROVE,
         actor=_actor(user),
         object_type="document",
         object_id=document.id,
@@ -537,7 +538,7 @@ def export_document(
     if findings:
         audit.record(
             session,
-            "document.export_refused",
+            AuditAction.DOCUMENT_EXPORT_REFUSED,
             actor=_actor(user),
             object_type="document",
             object_id=document.id,
@@ -560,7 +561,7 @@ def export_document(
     data = to_bytes(built)
     audit.record(
         session,
-        "document.export",
+        AuditAction.DOCUMENT_EXPORT,
         actor=_actor(user),
         object_type="document",
         object_id=document.id,
@@ -620,7 +621,7 @@ def save_template(session: Session, user: User, data: bytes, instance_path: Path
     temporary.replace(path)
     audit.record(
         session,
-        "document.template_upload",
+        AuditAction.DOCUMENT_TEMPLATE_UPLOAD,
         actor=_actor(user),
         object_type="settings",
         object_id="documents.template",
@@ -636,7 +637,7 @@ def delete_template(session: Session, user: User, instance_path: Path) -> bool:
     path.unlink()
     audit.record(
         session,
-        "document.template_delete",
+        AuditAction.DOCUMENT_TEMPLATE_DELETE,
         actor=_actor(user),
         object_type="settings",
         object_id="documents.template",
@@ -661,7 +662,7 @@ def save_context(
     context.updated_at = utcnow()
     audit.record(
         session,
-        "document.context_edit",
+        AuditAction.DOCUMENT_CONTEXT_EDIT,
         actor=_actor(user),
         object_type="case",
         object_id=case.id,
@@ -764,7 +765,7 @@ def save_measure(
     session.flush()
     audit.record(
         session,
-        "measure.save",
+        AuditAction.MEASURE_SAVE,
         actor=_actor(user),
         object_type="measure",
         object_id=measure.id,
@@ -808,7 +809,7 @@ def adopt_recommendations(session: Session, user: User, case: Case) -> list[Prev
     if created:
         audit.record(
             session,
-            "measure.adopt_recommendations",
+            AuditAction.MEASURE_ADOPT_RECOMMENDATIONS,
             actor=_actor(user),
             object_type="case",
             object_id=case.id,

@@ -625,11 +625,12 @@ def settings() -> ResponseReturnValue:
         ),
     )
     from csirt.audit import service as audit
+    from csirt.audit.actions import AuditAction
     from csirt.auth.access import current_actor
 
     audit.record(
         session,
-        "settings.change",
+        AuditAction.SETTINGS_CHANGE,
         actor=current_actor(),
         object_type="settings",
         object_id=snapshot.ORGANISATION_SETTING,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from csirt import vault
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.catalog import FileField, Questionnaire
@@ -488,7 +489,7 @@ def _load_visible(session: Session, user: User, submission_id: int) -> Submissio
     if not user.can(Permission.INTAKE_READ) or is_conflicted(user, submission.involved):
         audit.record(
             session,
-            "intake.denied",
+            AuditAction.INTAKE_DENIED,
             actor=_actor(user),
             object_type="submission",
             object_id=submission.id,
@@ -545,7 +546,7 @@ def open_submission(session: Session, user: User, private: bytes, submission_id:
     answers = _load(envelope.open_field("answers", submission.answers_sealed))
     audit.record(
         session,
-        "intake.open",
+        AuditAction.INTAKE_OPEN,
         actor=_actor(user),
         object_type="submission",
         object_id=submission.id,
@@ -578,7 +579,7 @@ def officer_reply(
         submission.status = "answered"
     audit.record(
         session,
-        "intake.reply",
+        AuditAction.INTAKE_REPLY,
         actor=_actor(user),
         object_type="submission",
         object_id=submission.id,
@@ -608,7 +609,9 @@ def download_attachment(
     data = envelope.open_field(f"attachment:{row.id}:{kind}", blob)
     audit.record(
         session,
-        "intake.attachment." + kind,
+        AuditAction.INTAKE_ATTACHMENT_ORIGINAL
+        if original
+        else AuditAction.INTAKE_ATTACHMENT_STRIPPED,
         actor=_actor(user),
         object_type="submission",
         object_id=submission.id,
@@ -652,7 +655,7 @@ def grant(
         )
     audit.record(
         session,
-        "intake.grant",
+        AuditAction.INTAKE_GRANT,
         actor=_actor(granter),
         object_type="submission",
         object_id=submission.id,
@@ -728,7 +731,7 @@ def promote(session: Session, user: User, private: bytes, submission_id: int, ti
     submission.status = "promoted"
     audit.record(
         session,
-        "intake.promote",
+        AuditAction.INTAKE_PROMOTE,
         actor=_actor(user),
         object_type="submission",
         object_id=submission.id,
@@ -752,7 +755,7 @@ def attach_to_case(session: Session, user: User, submission_id: int, case_id: in
     submission.status = "attached"
     audit.record(
         session,
-        "intake.attach",
+        AuditAction.INTAKE_ATTACH,
         actor=_actor(user),
         object_type="submission",
         object_id=submission.id,
@@ -780,7 +783,7 @@ def request_identity(
     session.flush()
     audit.record(
         session,
-        "identity.request",
+        AuditAction.IDENTITY_REQUEST,
         actor=_actor(user),
         object_type="submission",
         object_id=submission.id,
@@ -850,7 +853,7 @@ def decide_identity(
     request.decision_note = " ".join((note or "").split())[:2000]
     audit.record(
         session,
-        "identity.approve" if approve else "identity.deny",
+        AuditAction.IDENTITY_APPROVE if approve else AuditAction.IDENTITY_DENY,
         actor=_actor(custodian),
         object_type="submission",
         object_id=submission.id,
@@ -877,7 +880,7 @@ def view_identity(
     )
     audit.record(
         session,
-        "identity.view",
+        AuditAction.IDENTITY_VIEW,
         actor=_actor(user),
         object_type="submission",
         object_id=submission.id,
@@ -902,7 +905,7 @@ def warn_expiring(session: Session, settings: IntakeSettings) -> list[int]:
         row.expiry_warned_at = utcnow()
         audit.record(
             session,
-            "intake.expiry_warning",
+            AuditAction.INTAKE_EXPIRY_WARNING,
             actor=audit.SYSTEM,
             object_type="submission",
             object_id=row.id,
@@ -929,7 +932,7 @@ def purge_expired(session: Session) -> int:
         session.execute(delete(Submission).where(Submission.id == submission_id))
         audit.record(
             session,
-            "intake.purge",
+            AuditAction.INTAKE_PURGE,
             actor=audit.SYSTEM,
             object_type="submission",
             object_id=submission_id,

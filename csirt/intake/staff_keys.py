@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from csirt import vault
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.db import utcnow
@@ -103,7 +104,7 @@ def unlock_at_login(
         enrolled_key = enrol(user, password, testing=testing)
         audit.record(
             db_session,
-            "vault.enrol",
+            AuditAction.VAULT_ENROL,
             actor=audit.Actor(user.id, user.username),
             object_type="user",
             object_id=user.id,
@@ -254,7 +255,7 @@ def restore_with_recovery_key(
     store_in_cookie(flask_session, UnlockedSession(session_id, _encode(secret), False))
     audit.record(
         db_session,
-        "vault.restore",
+        AuditAction.VAULT_RESTORE,
         actor=audit.Actor(user.id, user.username),
         object_type="user",
         object_id=user.id,

@@ -16,6 +16,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import (
     AffectedDataset,
@@ -114,7 +115,7 @@ def _apply_dataset(row: AffectedDataset, data: DatasetInput) -> None:
 
 
 def _audit_dataset(
-    session: Session, case: Case, actor: User, action: str, row: AffectedDataset
+    session: Session, case: Case, actor: User, action: AuditAction, row: AffectedDataset
 ) -> None:
     session.flush()
     audit.record(
@@ -149,7 +150,7 @@ def add_dataset(session: Session, case: Case, actor: User, data: DatasetInput) -
     row = AffectedDataset(case_id=case.id)
     _apply_dataset(row, data)
     session.add(row)
-    _audit_dataset(session, case, actor, "dataset.create", row)
+    _audit_dataset(session, case, actor, AuditAction.DATASET_CREATE, row)
     _tell_triage(session, case, actor)
     return row
 
@@ -160,7 +161,7 @@ def update_dataset(
     """Change a data set; audited, and triage is told."""
     row = get_record(session, AffectedDataset, case, dataset_id)
     _apply_dataset(row, data)
-    _audit_dataset(session, case, actor, "dataset.update", row)
+    _audit_dataset(session, case, actor, AuditAction.DATASET_UPDATE, row)
     _tell_triage(session, case, actor)
     return row
 
@@ -168,7 +169,7 @@ def update_dataset(
 def delete_dataset(session: Session, case: Case, actor: User, dataset_id: int) -> None:
     """Remove a data set; audited, and triage is told."""
     row = get_record(session, AffectedDataset, case, dataset_id)
-    _audit_dataset(session, case, actor, "dataset.delete", row)
+    _audit_dataset(session, case, actor, AuditAction.DATASET_DELETE, row)
     session.delete(row)
     session.flush()
     _tell_triage(session, case, actor)
@@ -273,7 +274,7 @@ def add_evidence(
         )
         audit.record(
             session,
-            "evidence.add",
+            AuditAction.EVIDENCE_ADD,
             actor=_actor(actor),
             object_type="evidence",
             object_id=evidence.id,
@@ -328,7 +329,7 @@ def add_custody(
     session.flush()
     audit.record(
         session,
-        "evidence.custody",
+        AuditAction.EVIDENCE_CUSTODY,
         actor=_actor(actor),
         object_type="evidence",
         object_id=evidence.id,
@@ -350,7 +351,7 @@ def open_for_download(
     )
     audit.record(
         session,
-        "evidence.download",
+        AuditAction.EVIDENCE_DOWNLOAD,
         actor=_actor(actor),
         object_type="evidence",
         object_id=evidence.id,
@@ -392,7 +393,7 @@ def add_takedown(session: Session, case: Case, actor: User, data: TakedownInput)
     session.flush()
     audit.record(
         session,
-        "takedown.create",
+        AuditAction.TAKEDOWN_CREATE,
         actor=_actor(actor),
         object_type="takedown",
         object_id=row.id,
@@ -418,7 +419,7 @@ def answer_takedown(
     session.flush()
     audit.record(
         session,
-        "takedown.update",
+        AuditAction.TAKEDOWN_UPDATE,
         actor=_actor(actor),
         object_type="takedown",
         object_id=row.id,
@@ -444,7 +445,7 @@ def add_note(session: Session, case: Case, actor: User, body: str) -> Note:
     session.flush()
     audit.record(
         session,
-        "note.create",
+        AuditAction.NOTE_CREATE,
         actor=_actor(actor),
         object_type="note",
         object_id=note.id,
@@ -462,7 +463,7 @@ def edit_note(session: Session, case: Case, actor: User, note_id: int, body: str
     session.flush()
     audit.record(
         session,
-        "note.update",
+        AuditAction.NOTE_UPDATE,
         actor=_actor(actor),
         object_type="note",
         object_id=note.id,
@@ -495,7 +496,7 @@ def add_liaison(session: Session, case: Case, actor: User, data: LiaisonInput) -
     session.flush()
     audit.record(
         session,
-        "liaison.create",
+        AuditAction.LIAISON_CREATE,
         actor=_actor(actor),
         object_type="liaison",
         object_id=row.id,
@@ -523,7 +524,7 @@ def add_inquiry(session: Session, case: Case, actor: User, data: InquiryInput) -
     session.flush()
     audit.record(
         session,
-        "inquiry.create",
+        AuditAction.INQUIRY_CREATE,
         actor=_actor(actor),
         object_type="inquiry",
         object_id=row.id,
@@ -542,7 +543,7 @@ def mark_answered(session: Session, case: Case, actor: User, inquiry_id: int) ->
         session.flush()
         audit.record(
             session,
-            "inquiry.update",
+            AuditAction.INQUIRY_UPDATE,
             actor=_actor(actor),
             object_type="inquiry",
             object_id=row.id,

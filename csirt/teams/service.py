@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import Case, CaseMember, CasePlaybook, Phase, Priority, Task, TaskAssignee
 from csirt.catalog import ROLES, SKILLS, LocalText, Playbook, load_playbooks
@@ -94,7 +95,7 @@ def record_refusal(
     """Audit a refused assignment (the reason kind, not the involved entry)."""
     audit.record(
         session,
-        "case.member.refused",
+        AuditAction.CASE_MEMBER_REFUSED,
         actor=actor,
         object_type="case",
         object_id=case_id,
@@ -161,7 +162,7 @@ def create_team(
     session.flush()
     audit.record(
         session,
-        "team.create",
+        AuditAction.TEAM_CREATE,
         actor=_actor(actor),
         object_type="team",
         object_id=team.id,
@@ -225,7 +226,7 @@ def set_profile(
     session.flush()
     audit.record(
         session,
-        "staff.profile",
+        AuditAction.STAFF_PROFILE,
         actor=_actor(actor),
         object_type="user",
         object_id=user.id,
@@ -262,7 +263,7 @@ def add_member(
     session.refresh(team)
     audit.record(
         session,
-        "team.member.add",
+        AuditAction.TEAM_MEMBER_ADD,
         actor=_actor(actor),
         object_type="team",
         object_id=team.id,
@@ -282,7 +283,7 @@ def remove_member(session: Session, team: Team, member_id: int, *, actor: User |
     session.refresh(team)
     audit.record(
         session,
-        "team.member.remove",
+        AuditAction.TEAM_MEMBER_REMOVE,
         actor=_actor(actor),
         object_type="team",
         object_id=team.id,
@@ -311,7 +312,7 @@ def set_rotation(
     session.refresh(team)
     audit.record(
         session,
-        "team.rotation",
+        AuditAction.TEAM_ROTATION,
         actor=_actor(actor),
         object_type="team",
         object_id=team.id,
@@ -336,7 +337,7 @@ def add_leave(
     session.flush()
     audit.record(
         session,
-        "staff.leave",
+        AuditAction.STAFF_LEAVE,
         actor=_actor(actor),
         object_type="user",
         object_id=user.id,
@@ -363,7 +364,7 @@ def delete_leave(session: Session, leave_id: int, *, actor: User | None) -> None
     session.flush()
     audit.record(
         session,
-        "staff.leave.delete",
+        AuditAction.STAFF_LEAVE_DELETE,
         actor=_actor(actor),
         object_type="user",
         object_id=leave.user_id,
@@ -447,7 +448,7 @@ def add_override(
     session.flush()
     audit.record(
         session,
-        "team.oncall.override",
+        AuditAction.TEAM_ONCALL_OVERRIDE,
         actor=_actor(actor),
         object_type="team",
         object_id=team.id,
@@ -541,7 +542,11 @@ def new_feed_token(session: Session, user: User) -> str:
     profile_for(session, user).feed_token_hash = _token_hash(token)
     session.flush()
     audit.record(
-        session, "staff.feed_token", actor=_actor(user), object_type="user", object_id=user.id
+        session,
+        AuditAction.STAFF_FEED_TOKEN,
+        actor=_actor(user),
+        object_type="user",
+        object_id=user.id,
     )
     return token
 
@@ -718,7 +723,7 @@ def assign(
     session.flush()
     audit.record(
         session,
-        "case.member.add",
+        AuditAction.CASE_MEMBER_ADD,
         actor=_actor(actor),
         object_type="case",
         object_id=case.id,
@@ -818,7 +823,7 @@ def acknowledge(session: Session, case: Case, user: User, *, now: Clock = utcnow
     notify.mark_case_read(session, user.id, case.id, moment)
     audit.record(
         session,
-        "case.acknowledge",
+        AuditAction.CASE_ACKNOWLEDGE,
         actor=_actor(user),
         object_type="case",
         object_id=case.id,
@@ -890,7 +895,7 @@ def _page(
     )
     audit.record(
         session,
-        "case.page" if step == 0 else "case.page.escalate",
+        AuditAction.CASE_PAGE if step == 0 else AuditAction.CASE_PAGE_ESCALATE,
         actor=audit.SYSTEM,
         object_type="case",
         object_id=case.id,
@@ -975,7 +980,7 @@ def escalate_due(
         if user is None:
             audit.record(
                 session,
-                "case.page.exhausted",
+                AuditAction.CASE_PAGE_EXHAUSTED,
                 actor=audit.SYSTEM,
                 object_type="case",
                 object_id=case.id,

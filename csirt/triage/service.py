@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from config import Config
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.models import AffectedDataset, Case, CaseMember, Priority
@@ -300,7 +301,7 @@ def run_triage(
     session.flush()
     audit.record(
         session,
-        "triage.run",
+        AuditAction.TRIAGE_RUN,
         actor=_actor(actor),
         object_type="case",
         object_id=case.id,
@@ -351,7 +352,7 @@ def override_priority(
     state.override_at = utcnow()
     audit.record(
         session,
-        "triage.priority_override",
+        AuditAction.TRIAGE_PRIORITY_OVERRIDE,
         actor=_actor(actor),
         object_type="case",
         object_id=case.id,
@@ -375,7 +376,7 @@ def clear_override(session: Session, case: Case, *, actor: User) -> CaseTriage:
         return state
     audit.record(
         session,
-        "triage.priority_override_cleared",
+        AuditAction.TRIAGE_PRIORITY_OVERRIDE_CLEARED,
         actor=_actor(actor),
         object_type="case",
         object_id=case.id,
@@ -472,7 +473,7 @@ def mark_done(
     obligation.done_by_id = actor.id
     audit.record(
         session,
-        "triage.obligation_done",
+        AuditAction.TRIAGE_OBLIGATION_DONE,
         actor=_actor(actor),
         object_type="obligation",
         object_id=obligation.id,
@@ -566,7 +567,7 @@ def issue_feed_token(session: Session, user: User) -> str:
         row.created_at = utcnow()
     audit.record(
         session,
-        "triage.feed_token_issued",
+        AuditAction.TRIAGE_FEED_TOKEN_ISSUED,
         actor=_actor(user),
         object_type="user",
         object_id=user.id,
@@ -582,7 +583,7 @@ def revoke_feed_token(session: Session, user: User) -> bool:
     session.delete(row)
     audit.record(
         session,
-        "triage.feed_token_revoked",
+        AuditAction.TRIAGE_FEED_TOKEN_REVOKED,
         actor=_actor(user),
         object_type="user",
         object_id=user.id,

@@ -41,6 +41,27 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
         "last_editor": {"type": "string", "nullable": True},
         "sections": {"type": "object", "additionalProperties": {"type": "string"}},
         "section_keys": {"type": "array", "items": {"type": "string"}},
+        "facts_sha256": {
+            "type": "string",
+            "description": "digest of the case's facts now; pass it to approve what you reviewed",
+        },
+        "approved_facts_sha256": {
+            "type": "string",
+            "nullable": True,
+            "description": "digest of the facts frozen with the approved version",
+        },
+        "approved_document_date": {"type": "string", "format": "date", "nullable": True},
+        "approved_sha256": {
+            "type": "string",
+            "nullable": True,
+            "description": "SHA-256 of the approved version's final .docx",
+        },
+        "facts_changed_since_approval": {
+            "type": "boolean",
+            "nullable": True,
+            "description": "true when the case's facts changed after the approved version was "
+            "approved: its final export keeps the old facts; create a new version to use them",
+        },
     },
 }
 _DOCUMENT_RESPONSE = {"content": {"application/json": {"schema": DOCUMENT_SCHEMA}}}
@@ -53,7 +74,7 @@ def _env() -> service.Environment:
 
 def _json(session: Session, document: Document) -> dict[str, Any]:
     current = service.version(session, document)
-    return {
+    data: dict[str, Any] = {
         "id": document.id,
         "case_id": document.case_id,
         "kind": document.kind,
@@ -65,7 +86,20 @@ def _json(session: Session, document: Document) -> dict[str, Any]:
         "last_editor": current.author.username if current.author else None,
         "sections": current.sections,
         "section_keys": list(SECTIONS[document.kind]),
+        "facts_sha256": service.current_facts_digest(session, document, _env()),
+        "approved_facts_sha256": None,
+        "approved_document_date": None,
+        "approved_sha256": None,
+        "facts_changed_since_approval": None,
     }
+    freshness = service.approval_freshness(session, document, _env())
+    if freshness is not None:
+        approved = service.version(session, document, freshness.approved_version)
+        data["approved_facts_sha256"] = approved.frozen_facts_sha256
+        data["approved_document_date"] = freshness.document_date.isoformat()
+        data["approved_sha256"] = approved.frozen_docx_sha256
+        data["facts_changed_since_approval"] = freshness.facts_changed
+    return data
 
 
 def _not_found() -> ResponseReturnValue:
@@ -213,8 +247,20 @@ def edit_sections(document_id: int) -> ResponseReturnValue:
 @bp.post("/documents/<int:document_id>/approve")
 @requires(Permission.DOCUMENT_APPROVE)
 @operation(
-    "Approve the newest version (a lead who is not its last editor; the guard must pass)",
+    "Approve the newest version (a lead who is not its last editor; the guard must pass). "
+    "Approval freezes the case's facts and the date with the version: every final export of "
+    "it is the same file",
     tags=TAGS,
+    request_body={
+        "type": "object",
+        "properties": {
+            "facts_sha256": {
+                "type": "string",
+                "description": "the document's facts_sha256 when you reviewed it: 409 "
+                "facts-changed if the case's facts changed since",
+            }
+        },
+    },
     responses={"200": {"description": "The approved document", **_DOCUMENT_RESPONSE}},
 )
 def approve(document_id: int) -> ResponseReturnValue:
@@ -223,8 +269,21 @@ def approve(document_id: int) -> ResponseReturnValue:
         document, _access = service.get_document_for(session, current_user, document_id)
     except service.DocumentNotFoundError:
         return _not_found()
+    body = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(body, dict):
+        return validation_problem({"body": "must be a JSON object"})
+    expected = body.get("facts_sha256")
+    if expected is not None and not isinstance(expected, str):
+        return validation_problem({"facts_sha256": "must be a string"})
     try:
-        service.approve(session, current_user, document, _env())
+        service.approve(session, current_user, document, _env(), facts_sha256=expected)
+    except service.FactsChangedError:
+        return problem(
+            409,
+            "Conflict",
+            "the case's facts changed since you reviewed the document: review it again",
+            kind="facts-changed",
+        )
     except service.SelfApprovalError:
         return problem(
             409,
@@ -264,4 +323,28 @@ def docx(document_id: int) -> ResponseReturnValue:
     )
     response.headers["X-Document-Final"] = "true" if result.final else "false"
     response.headers["X-Document-Version"] = str(result.version)
+    response.headers["X-Document-SHA256"] = result.sha256
+    if result.document_date is not None:
+        response.headers["X-Document-Date"] = result.document_date.isoformat()
+    return response
+
+
+@bp.post("/documents/<int:document_id>/new-version")
+@requires(Permission.DOCUMENT_EDIT)
+@operation(
+    "A new version with the newest text, built from the case's current facts: a draft until "
+    "approved again (use it when facts_changed_since_approval is true)",
+    tags=TAGS,
+    responses={"201": {"description": "The document with its new version", **_DOCUMENT_RESPONSE}},
+)
+def new_version(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        document, _access = service.get_document_for(session, current_user, document_id)
+    except service.DocumentNotFoundError:
+        return _not_found()
+    service.new_version_from_current_facts(session, current_user, document)
+    session.commit()
+    response = jsonify(_json(session, document))
+    response.status_code = 201
     return response

@@ -7,6 +7,7 @@ may reach a case's documents.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from csirt.cases.closing import MissingItem
 from csirt.cases.models import Case, CaseMember
 from csirt.cases.service import CaseNotFoundError, can_see
 from csirt.db import utcnow
-from csirt.documents import snapshot
+from csirt.documents import frozen, snapshot
 from csirt.documents.builders import KINDS, SECTIONS, build_document, default_sections, to_bytes
 from csirt.documents.facts import LANGS, CaseFacts
 from csirt.documents.guard import GuardFinding, PublicTextRefusedError, check_public_text
@@ -40,6 +41,7 @@ from csirt.documents.models import (
 )
 
 MAX_SECTION_CHARS = 20_000
+NEW_FACTS_NOTE = "new version from current facts"
 MAX_COMMENT_CHARS = 4_000
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 TEMPLATE_FILENAME = "organisation-template.docx"
@@ -83,6 +85,10 @@ class AlreadyApprovedError(DocumentError):
 
 class StaleVersionError(DocumentError):
     """Someone saved a newer version since the editor opened the document."""
+
+
+class FactsChangedError(DocumentError):
+    """The case's facts changed since the approver loaded the draft: review it again."""
 
 
 class TemplateInvalidError(DocumentError):
@@ -387,8 +393,28 @@ def guard_findings(
     return check_public_text(public_texts(sections, facts), forbidden)
 
 
-def approve(session: Session, user: User, document: Document, env: Environment) -> None:
-    """Approve the newest version: a lead who did not write it, and the guard must pass."""
+def current_facts_digest(session: Session, document: Document, env: Environment) -> str:
+    """The digest of the case's facts as they are now (the document date left out): what an
+    approver saw; `approve` refuses if the facts changed after they loaded the page."""
+    facts = facts_for(session, document.case, document.lang, env)
+    return frozen.facts_digest(facts, ignore_date=True)
+
+
+def approve(
+    session: Session,
+    user: User,
+    document: Document,
+    env: Environment,
+    *,
+    facts_sha256: str | None = None,
+) -> None:
+    """Approve the newest version: a lead who did not write it, and the guard must pass.
+
+    Approval freezes the version: the case's facts of this moment (tables, timeline, data sets,
+    document date) and the organisation template are stored with it, and every final export
+    of the version is built from them. `facts_sha256`, when given, is the digest of the facts
+    the approver reviewed (`current_facts_digest`); FactsChangedError if they changed since.
+    """
     if not user.can(Permission.DOCUMENT_APPROVE):
         raise KindNotAllowedError("approve")
     if document.approved_version == document.current_version:
@@ -397,9 +423,12 @@ def approve(session: Session, user: User, document: Document, env: Environment) 
     if current.author_id == user.id:
         raise SelfApprovalError(document.current_version)
     facts = facts_for(session, document.case, document.lang, env)
+    if facts_sha256 is not None and facts_sha256 != frozen.facts_digest(facts, ignore_date=True):
+        raise FactsChangedError(document.current_version)
     findings = guard_findings(session, document, current.sections, facts)
     if findings:
         raise PublicTextRefusedError(findings)
+    data = _freeze(current, document, facts, load_template(env.instance_path))
     document.approved_version = document.current_version
     document.approved_by_id = user.id
     document.approved_at = utcnow()
@@ -410,9 +439,108 @@ def approve(session: Session, user: User, document: Document, env: Environment) 
         object_type="document",
         object_id=document.id,
         case_id=document.case_id,
-        details={"kind": document.kind, "version": document.current_version},
+        details={
+            "kind": document.kind,
+            "version": document.current_version,
+            "facts_sha256": current.frozen_facts_sha256,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
     )
     session.flush()
+
+
+def _freeze(
+    row: DocumentVersion, document: Document, facts: CaseFacts, template: bytes | None
+) -> bytes:
+    """Store with the version what its final export is built from; the final .docx's bytes."""
+    snapshot_json = frozen.to_json(facts)
+    row.frozen_facts = snapshot_json
+    row.frozen_facts_sha256 = frozen.digest(snapshot_json)
+    row.frozen_template = template
+    data = _build(document, row, frozen.from_json(snapshot_json), template, final=True)
+    row.frozen_docx_sha256 = hashlib.sha256(data).hexdigest()
+    return data
+
+
+def _build(
+    document: Document,
+    row: DocumentVersion,
+    facts: CaseFacts,
+    template: bytes | None,
+    *,
+    final: bool,
+) -> bytes:
+    built = build_document(
+        document.kind,
+        facts,
+        lang=document.lang,
+        draft=not final,
+        template=template,
+        sections=row.sections,
+    )
+    return to_bytes(built)
+
+
+def frozen_facts(row: DocumentVersion) -> CaseFacts | None:
+    """The facts an approved version was approved with (None for a version never approved)."""
+    if row.frozen_facts is None:
+        return None
+    return frozen.from_json(row.frozen_facts)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How the approved version's frozen facts compare with the case's facts now."""
+
+    approved_version: int
+    facts_changed: bool
+    document_date: date
+
+
+def approval_freshness(session: Session, document: Document, env: Environment) -> Freshness | None:
+    """Whether the case's facts changed since the approved version was approved (None when
+    no version is approved or the approved one has no frozen facts)."""
+    if document.approved_version is None:
+        return None
+    row = version(session, document, document.approved_version)
+    then = frozen_facts(row)
+    if then is None:
+        return None
+    now = facts_for(session, document.case, document.lang, env, today=then.document_date)
+    changed = frozen.facts_digest(now, ignore_date=True) != frozen.facts_digest(
+        then, ignore_date=True
+    )
+    return Freshness(row.number, changed, then.document_date)
+
+
+def new_version_from_current_facts(
+    session: Session, user: User, document: Document
+) -> DocumentVersion:
+    """A new version with the newest version's text, to be built from today's facts: it is a
+    draft until someone approves it (and freezes the facts again)."""
+    current = version(session, document)
+    number = document.current_version + 1
+    row = DocumentVersion(
+        document_id=document.id,
+        number=number,
+        sections=dict(current.sections),
+        author_id=user.id,
+        note=NEW_FACTS_NOTE,
+    )
+    session.add(row)
+    document.current_version = number
+    document.updated_at = utcnow()
+    audit.record(
+        session,
+        AuditAction.DOCUMENT_EDIT,
+        actor=_actor(user),
+        object_type="document",
+        object_id=document.id,
+        case_id=document.case_id,
+        details={"version": number, "sections": [], "from_current_facts": True},
+    )
+    session.flush()
+    return row
 
 
 # --- diff -------------------------------------------------------------------------------------
@@ -512,6 +640,8 @@ class Export:
     data: bytes
     final: bool
     version: int
+    sha256: str = ""
+    document_date: date | None = None
 
 
 def safe_filename(case: Case, document: Document, number: int, final: bool) -> str:
@@ -533,7 +663,18 @@ def export_document(
     approved one, otherwise watermarked as a draft. The guard runs either way; audited."""
     row = version(session, document, number)
     final = document.approved_version == row.number
-    facts = facts_for(session, document.case, document.lang, env)
+    template = load_template(env.instance_path)
+    late_freeze = False
+    if final and row.frozen_facts is None:
+        # Approved before approvals froze their facts (migration 0009): the first final export
+        # freezes what it is built from, and every later one repeats it.
+        _freeze(row, document, facts_for(session, document.case, document.lang, env), template)
+        late_freeze = True
+    thawed = frozen_facts(row) if final else None
+    if thawed is not None:
+        facts, template = thawed, row.frozen_template
+    else:
+        facts = facts_for(session, document.case, document.lang, env)
     findings = guard_findings(session, document, row.sections, facts)
     if findings:
         audit.record(
@@ -550,15 +691,23 @@ def export_document(
             },
         )
         raise PublicTextRefusedError(findings)
-    built = build_document(
-        document.kind,
-        facts,
-        lang=document.lang,
-        draft=not final,
-        template=load_template(env.instance_path),
-        sections=row.sections,
-    )
-    data = to_bytes(built)
+    data = _build(document, row, facts, template, final=final)
+    sha256 = hashlib.sha256(data).hexdigest()
+    details: dict[str, Any] = {
+        "kind": document.kind,
+        "version": row.number,
+        "final": final,
+        "lang": document.lang,
+        "sha256": sha256,
+    }
+    if final:
+        details["facts_sha256"] = row.frozen_facts_sha256
+        if late_freeze:
+            details["frozen_now"] = True
+        if sha256 != row.frozen_docx_sha256:
+            # Same frozen facts, text and template, other bytes: the builders changed since
+            # approval (an upgrade). Recorded, not hidden; the content is still the approved one.
+            details["differs_from_approved_sha256"] = row.frozen_docx_sha256
     audit.record(
         session,
         AuditAction.DOCUMENT_EXPORT,
@@ -566,15 +715,15 @@ def export_document(
         object_type="document",
         object_id=document.id,
         case_id=document.case_id,
-        details={
-            "kind": document.kind,
-            "version": row.number,
-            "final": final,
-            "lang": document.lang,
-        },
+        details=details,
     )
     return Export(
-        safe_filename(document.case, document, row.number, final), data, final, row.number
+        safe_filename(document.case, document, row.number, final),
+        data,
+        final,
+        row.number,
+        sha256,
+        facts.document_date,
     )
 
 

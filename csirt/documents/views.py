@@ -179,6 +179,9 @@ def _render_detail(
     return (
         render_template(
             "documents/detail.html",
+            freshness=service.approval_freshness(session, document, env()),
+            facts_sha256=service.current_facts_digest(session, document, env()),
+            long_date=lambda day: format_date(day, "long"),
             case=access.case,
             access=access,
             document=document,
@@ -284,7 +287,19 @@ def approve(document_id: int) -> ResponseReturnValue:
     if not forms.ActionForm().validate_on_submit():
         abort(400)
     try:
-        service.approve(session, current_user, document, env())
+        service.approve(
+            session,
+            current_user,
+            document,
+            env(),
+            facts_sha256=request.form.get("facts_sha256") or None,
+        )
+    except service.FactsChangedError:
+        message = _(
+            "The case's facts changed while you reviewed this version. Check the draft again "
+            "before approving it."
+        )
+        return _render_detail(session, document, access, errors=[message], status=409)
     except service.SelfApprovalError:
         message = _("You wrote the newest version: another lead must approve it.")
         return _render_detail(session, document, access, errors=[message], status=400)
@@ -297,6 +312,26 @@ def approve(document_id: int) -> ResponseReturnValue:
         )
     session.commit()
     flash(_("Version %(n)d approved.", n=document.current_version), "success")
+    return redirect(url_for("documents.detail", document_id=document.id))
+
+
+@bp.post("/console/documents/<int:document_id>/new-version")
+@requires(Permission.DOCUMENT_EDIT)
+def new_version(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    document, _access = _document(session, document_id)
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    row = service.new_version_from_current_facts(session, current_user, document)
+    session.commit()
+    flash(
+        _(
+            "Version %(n)d uses the case's current facts. It needs a new approval before its "
+            "final export.",
+            n=row.number,
+        ),
+        "success",
+    )
     return redirect(url_for("documents.detail", document_id=document.id))
 
 

@@ -11,7 +11,9 @@ import dataclasses
 import enum
 import io
 import re
+import zipfile
 from collections.abc import Mapping
+from datetime import UTC, datetime, time
 from typing import Protocol, TypeVar
 
 from docx.document import Document
@@ -103,9 +105,27 @@ def build_document(
 ) -> Document:
     """Build a document of the given kind (text unusable in XML is dropped first)."""
     clean_sections = None if sections is None else {k: xml_safe(v) for k, v in sections.items()}
-    return get_builder(kind)(
-        xml_safe(facts), lang=lang, draft=draft, template=template, sections=clean_sections
+    safe_facts = xml_safe(facts)
+    document = get_builder(kind)(
+        safe_facts, lang=lang, draft=draft, template=template, sections=clean_sections
     )
+    pin_properties(document, safe_facts)
+    return document
+
+
+def pin_properties(document: Document, facts: CaseFacts) -> None:
+    """Document properties from the facts, never from the clock: the organisation as author,
+    the public title, and the document date (midnight in the document's zone) as created and
+    modified. The same facts thus give the same core properties on every build."""
+    at = datetime.combine(facts.document_date, time(), tzinfo=facts.zone).astimezone(UTC)
+    props = document.core_properties
+    props.author = facts.organisation.name
+    props.last_modified_by = facts.organisation.name
+    props.title = facts.title
+    props.created = at.replace(tzinfo=None)  # python-docx writes naive values as UTC ("Z")
+    props.modified = at.replace(tzinfo=None)
+    props.last_printed = at.replace(tzinfo=None)
+    props.revision = 1
 
 
 # Characters XML 1.0 cannot hold (C0 controls but tab, newline and carriage return; U+FFFE/F;
@@ -132,11 +152,28 @@ def xml_safe(value: T) -> T:
     return value
 
 
+# The time stamp of every member of the .docx (zip) archive: the zip format's epoch, so that the
+# same document saved at different times is the same file, byte for byte.
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+
+
 def to_bytes(document: Document) -> bytes:
-    """The .docx file of a built document."""
+    """The .docx file of a built document, deterministic: the same document gives the same
+    bytes whenever it is saved (python-docx stamps each zip member with the clock)."""
     buffer = io.BytesIO()
     document.save(buffer)
-    return buffer.getvalue()
+    buffer.seek(0)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer) as source,
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target,
+    ):
+        for member in source.infolist():
+            info = zipfile.ZipInfo(member.filename, date_time=ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            target.writestr(info, source.read(member.filename))
+    return out.getvalue()
 
 
 __all__ = [

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from csirt.db import get_db
-from csirt.notify import reminders
+from csirt.notify import intake_events, reminders
 from csirt.notify.service import channel_for
 
 DEFAULT_ESCALATION_MINUTES = 15
@@ -33,7 +33,7 @@ def reminders_group() -> None:
 @reminders_group.command("send")
 @with_appcontext
 def send() -> None:
-    """Page unpaged P1s, escalate unacknowledged pages, remind of due tasks and deadlines."""
+    """Page unpaged P1s, escalate unacknowledged pages, remind of due tasks, deadlines, reports."""
     from csirt.teams import service as teams
 
     config = current_app.config["CSIRT"]
@@ -43,9 +43,11 @@ def send() -> None:
         paged = teams.page_unpaged_p1(session, channel, config.tz)
         escalated = teams.escalate_due(session, channel, config.tz, minutes=minutes)
         sent = reminders.send_due(session, channel)
+        reports = intake_events.send_report_due(session, channel)
     click.echo(
         f"paged {len(paged)}, escalated {len(escalated)}, "
-        f"task reminders {sent.tasks}, deadline reminders {sent.deadlines}"
+        f"task reminders {sent.tasks}, deadline reminders {sent.deadlines}, "
+        f"report reminders {reports}"
     )
 
 

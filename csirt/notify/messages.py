@@ -20,6 +20,9 @@ class Kind:
     TASK_DUE = "task_due"
     DEADLINE_DUE = "deadline_due"
     DIGEST = "digest"
+    REPORT_NEW = "report_new"
+    REPORT_REPLY = "report_reply"
+    REPORT_DUE = "report_due"
 
 
 KINDS = (
@@ -29,6 +32,9 @@ KINDS = (
     Kind.TASK_DUE,
     Kind.DEADLINE_DUE,
     Kind.DIGEST,
+    Kind.REPORT_NEW,
+    Kind.REPORT_REPLY,
+    Kind.REPORT_DUE,
 )
 
 # (subject, first line) per kind and language; {ref} is the case reference.
@@ -168,3 +174,101 @@ def format_due(moment: datetime, tz_name: str) -> str:
     from zoneinfo import ZoneInfo
 
     return f"{moment.astimezone(ZoneInfo(tz_name)).strftime('%Y-%m-%d %H:%M')} ({tz_name})"
+
+
+# --- reports at the intake: the number of the report, never a word of what it says ----------
+
+_REPORT_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    Kind.REPORT_NEW: {
+        "ja": (
+            "【通報窓口】新しい通報 #{id} を受け付けました",
+            (
+                "通報窓口に新しい通報（#{id}）が届きました。"
+                "コンソールの受付一覧で開き、期限までに通報者へ返信してください。"
+            ),
+        ),
+        "en": (
+            "[intake] New report #{id}",
+            (
+                "A new report (#{id}) has arrived at the intake. Open it in the console inbox "
+                "and answer the reporter in time."
+            ),
+        ),
+    },
+    Kind.REPORT_REPLY: {
+        "ja": (
+            "【通報窓口】通報 #{id} に通報者から返信がありました",
+            "通報 #{id} に、通報者から新しいメッセージが届きました。コンソールで確認してください。",
+        ),
+        "en": (
+            "[intake] The reporter of report #{id} wrote again",
+            "The reporter of report #{id} sent a new message. Read it in the console.",
+        ),
+    },
+    Kind.REPORT_DUE: {
+        "ja": (
+            "【通報窓口】通報 #{id} の{what}の期限",
+            "通報 #{id} について、通報者への{what}の期限は {due} です。",
+        ),
+        "en": (
+            "[intake] Report #{id}: {what} due",
+            "On report #{id}, the {what} to the reporter is due {due}.",
+        ),
+    },
+}
+# What is due to the reporter, per date of ``csirt.intake.service.answer_dates``.
+REPORT_DUE_WHAT = {
+    "ja": {
+        "ack_due": "受付の連絡",
+        "answer_due": "調査を行うかどうかの通知（受付から20日以内）",
+        "feedback_due": "対応状況の連絡（3か月以内）",
+    },
+    "en": {
+        "ack_due": "acknowledgement",
+        "answer_due": "notice whether it will be investigated (within 20 days)",
+        "feedback_due": "feedback (within 3 months)",
+    },
+}
+_REPORT_CLOSING = {
+    "ja": "内容はコンソールで確認してください（このメールには通報の内容を記載していません）。",
+    "en": "See the console for details (this message deliberately carries no report content).",
+}
+_CASE_REPLY = {
+    "ja": (
+        "事案 {ref} に関連する通報に返信がありました",
+        (
+            "事案 {ref} に関連付けられた通報に、通報者から新しいメッセージが届きました。"
+            "内容は通報窓口の担当者が確認します。"
+        ),
+    ),
+    "en": (
+        "A report linked to case {ref} has a reply",
+        (
+            "The reporter of a report linked to case {ref} sent a new message. "
+            "The intake officers read it."
+        ),
+    ),
+}
+
+
+def report_text(
+    kind: str, submission_id: int, link: str, lang: str | None, *, what: str = "", due: str = ""
+) -> Text:
+    """Subject and body of a notification about a report: its number, a date and a link only."""
+    language = _lang(lang)
+    subject, first = _REPORT_TEXTS[kind][language]
+    values = {
+        "id": submission_id,
+        "what": REPORT_DUE_WHAT[language].get(what, what),
+        "due": due,
+    }
+    lines = [first.format(**values), "", link, "", _REPORT_CLOSING[language]]
+    return Text(subject.format(**values), "\n".join(lines))
+
+
+def case_report_reply_text(case: CaseRef, link: str, lang: str | None) -> Text:
+    """To a case's lead: a reporter answered on a linked report (reference only)."""
+    language = _lang(lang)
+    subject, first = _CASE_REPLY[language]
+    lines = [first.format(ref=case.reference), "", link, "", _CLOSING[language]]
+    return Text(subject.format(ref=case.reference), "\n".join(lines))

@@ -328,3 +328,30 @@ def test_attaching_a_report_is_a_fact_change_too(
         )
         == 1
     )
+
+
+def test_the_tip_data_set_uses_structured_answers_only(settings: Any) -> None:
+    from csirt.intake.service import tip_dataset
+
+    many = ["name", "address", "birth_date", "phone", "email", "voter_number", "no_such_item"]
+    answers = {
+        "what_happened": "see https://example.invalid/x",  # free text: not where a URL counts
+        "where_seen": "庁舎の共有フォルダ",
+        "data_items": many,
+        "persons_estimate": 5_000_000_000,
+    }
+    dataset = tip_dataset(answers, "ja", settings.questionnaire)
+    assert dataset is not None
+    assert dataset.items == tuple(many[:-1])  # unknown keys are dropped
+    assert dataset.exposure == "internal"  # no address in the URL-or-place answer
+    assert dataset.persons == 2_000_000_000  # capped like any data set
+    assert "ほか" in dataset.name
+    assert len(dataset.name) <= 200
+    assert "example.invalid" not in dataset.name
+    assert "共有フォルダ" not in dataset.name
+    online = tip_dataset({"where_seen": "https://example.invalid/list.csv"}, "en")
+    assert online is not None
+    assert online.exposure == "public_internet"
+    assert online.items == ()
+    assert online.name == "Personal data named in a report"
+    assert tip_dataset({"what_happened": "text only"}, "ja", settings.questionnaire) is None

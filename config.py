@@ -51,12 +51,21 @@ class Config:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     playbooks_path: Path = DEFAULT_PLAYBOOKS
+    # The organisation intake key (escrow): on by default; "off" is the strict mode (README, vault).
+    intake_escrow: bool = True
+    # The file holding the key that opens the organisation intake key; None: instance folder.
+    intake_escrow_key_file: Path | None = None
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def escrow_key_path(self) -> Path:
+        """Where the key that opens the organisation intake key is kept (outside the database)."""
+        return self.intake_escrow_key_file or self.instance_path / "intake_escrow.key"
 
     def with_(self, **changes: Any) -> Config:
         """Return a copy with some settings changed (tests use this)."""
@@ -118,6 +127,7 @@ class Config:
             secret_key = _instance_secret(instance)
 
         cookie_secure = _bool(env, "CSIRT_COOKIE_SECURE", default=True)
+        escrow_file = env.get("CSIRT_INTAKE_ESCROW_KEY_FILE", "").strip()
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -134,6 +144,8 @@ class Config:
             login_max_failures=_int(env, "CSIRT_LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_int(env, "CSIRT_LOGIN_LOCK_MINUTES", 15),
             playbooks_path=Path(env.get("CSIRT_PLAYBOOKS_PATH") or DEFAULT_PLAYBOOKS),
+            intake_escrow=_bool(env, "CSIRT_INTAKE_ESCROW", default=True),
+            intake_escrow_key_file=Path(escrow_file) if escrow_file else None,
             extra={k: v for k, v in env.items() if k.startswith("CSIRT_")},
         )
 

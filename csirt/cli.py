@@ -16,6 +16,8 @@ from csirt.audit import service as audit
 from csirt.auth import service as auth_service
 from csirt.auth.permissions import Role
 from csirt.db import get_db
+from csirt.intake import staff_keys
+from csirt.intake.escrow import Escrow
 
 
 def init_app(app: Flask) -> None:
@@ -111,9 +113,10 @@ def user_create(
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     hashing: auth_service.Hashing = current_app.extensions["csirt.hashing"]
+    config = current_app.config["CSIRT"]
     try:
         with get_db().session() as session:
-            auth_service.create_user(
+            user = auth_service.create_user(
                 session,
                 hashing,
                 username,
@@ -123,6 +126,15 @@ def user_create(
                 display_name=display_name,
                 email=email,
                 department=department,
+            )
+            # The password is known now: an intake key pair, and the reports it may open.
+            staff_keys.provide_keypair(
+                session,
+                user,
+                password,
+                actor=audit.Actor(None, "cli"),
+                escrow=Escrow.from_config(config),
+                testing=config.testing,
             )
     except auth_service.PasswordPolicyError as exc:
         raise click.ClickException(f"password: {'; '.join(exc.reasons)}") from exc

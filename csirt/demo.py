@@ -32,6 +32,8 @@ from csirt.cases.models import (
 from csirt.cases.search import terms_of
 from csirt.catalog import load_playbooks
 from csirt.db import utcnow
+from csirt.intake import staff_keys
+from csirt.intake.escrow import Escrow
 
 LOGINS_FILE = "demo-logins.txt"
 DEMO_CASE_TITLE = "インターネット上の不審な情報（匿名通報）— 選挙人名簿等の流出の疑い"
@@ -343,7 +345,18 @@ def seed(session: Session, hashing: auth_service.Hashing, config: Config) -> lis
             display_name=display_name,
             department=department,
         )
+        # Intake officers and custodians hold a key pair from the start, so that a tip sent
+        # before anyone signs in is sealed to them (csirt.intake.staff_keys).
+        staff_keys.provide_keypair(
+            session,
+            users[role],
+            password,
+            actor=actor,
+            escrow=Escrow.from_config(config),
+            testing=config.testing,
+        )
         logins.append(DemoLogin(role, username, password))
+    Escrow.from_config(config).ensure_public_key(session)
     # A demo is explored by hand: no authenticator app needed. Admin -> Security turns it on.
     auth_service.set_totp_required_roles(session, [], actor=actor)
     tokyo = ZoneInfo("Asia/Tokyo")

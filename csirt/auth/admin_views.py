@@ -14,6 +14,8 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.auth.reauth import reauth_required
 from csirt.db import get_session
+from csirt.intake import staff_keys
+from csirt.intake.escrow import Escrow
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
 
@@ -56,6 +58,16 @@ def user_new() -> ResponseReturnValue:
         except service.AuthError as exc:
             form.username.errors.append(str(exc))
         else:
+            # The first password is known now: an intake key pair for intake and custodian roles.
+            config = current_app.config["CSIRT"]
+            staff_keys.provide_keypair(
+                db_session,
+                user,
+                form.password.data,
+                actor=current_actor(),
+                escrow=Escrow.from_config(config),
+                testing=config.testing,
+            )
             db_session.commit()
             flash(_("User %(name)s was created.", name=user.username), "success")
             return redirect(url_for("admin.users"))

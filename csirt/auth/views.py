@@ -35,6 +35,7 @@ from csirt.auth.models import ApiToken, User
 from csirt.auth.permissions import Permission
 from csirt.db import get_session, utcnow
 from csirt.intake import staff_keys
+from csirt.intake.escrow import Escrow
 from csirt.ratelimit import RateLimiter
 
 bp = Blueprint("auth", __name__, url_prefix="/console")
@@ -133,7 +134,11 @@ def login() -> ResponseReturnValue:
         db_session.commit()
         # Unwrap (or, the first time, create) the intake key while the password is at hand.
         unlocked = staff_keys.unlock_at_login(
-            db_session, user, form.password.data, testing=config.testing
+            db_session,
+            user,
+            form.password.data,
+            testing=config.testing,
+            escrow=Escrow.from_config(config),
         )
         db_session.commit()
         next_target = request.args.get("next")

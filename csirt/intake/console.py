@@ -27,7 +27,8 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
 from csirt.db import get_session, utcnow
-from csirt.intake import cli, service, staff_keys, web
+from csirt.intake import cli, keyring, service, staff_keys, web
+from csirt.intake.escrow import Escrow
 from csirt.intake.forms import (
     AttachForm,
     ConfirmForm,
@@ -79,13 +80,18 @@ def _locked() -> ResponseReturnValue:
 @requires(Permission.INTAKE_READ)
 def inbox() -> ResponseReturnValue:
     db_session = get_session()
-    if staff_keys.has_pending_recovery(db_session, session, _user()):
-        return redirect(url_for("intake_console.key"))  # show the one-time recovery key first
     settings = web.settings(db_session)
     rows = service.inbox(db_session, _user(), settings, include_closed="all" in request.args)
+    why = keyring.why_unreadable(
+        db_session, _user(), [r.submission for r in rows if not r.has_key], _escrow()
+    )
     return render_template(
         "intake/console_inbox.html",
         rows=rows,
+        why=why,
+        # A one-time recovery key waits on the key page (a notice, not a redirect: the inbox
+        # stays the inbox).
+        recovery_waiting=staff_keys.has_pending_recovery(db_session, session, _user()),
         show_all="all" in request.args,
         unlocked=_private_key() is not None,
         confirm_form=ConfirmForm(),
@@ -93,6 +99,35 @@ def inbox() -> ResponseReturnValue:
         grant_form=GrantForm(),
         now=utcnow(),
     )
+
+
+def _escrow() -> Escrow:
+    from flask import current_app
+
+    return Escrow.from_config(current_app.config["CSIRT"])
+
+
+@bp.post("/keys/fetch")
+@requires(Permission.INTAKE_READ)
+def fetch_keys() -> ResponseReturnValue:
+    """Seal to the signed-in officer, from the organisation key, every report they lack."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    db_session = get_session()
+    user = _user()
+    if user.public_key is None:
+        flash(_("You have no intake key yet. Sign out and sign in again to create it."), "warning")
+        return redirect(url_for("intake_console.inbox"))
+    count = keyring.wrap_from_escrow(db_session, _escrow(), [user])
+    db_session.commit()
+    if count:
+        flash(_("%(n)d reports were sealed to your key.", n=count), "success")
+    else:
+        flash(
+            _("No report could be sealed to your key from the organisation key. See below why."),
+            "warning",
+        )
+    return redirect(url_for("intake_console.inbox"))
 
 
 def _open_page(submission_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
@@ -107,7 +142,7 @@ def _open_page(submission_id: int, status: int = 200, **forms: Any) -> ResponseR
         abort(404)
     except NoKeyError:
         flash(
-            _("You hold no key for this report yet. Ask another intake officer to grant it."),
+            _("You hold no key for this report yet. The inbox says why and what to do."),
             "warning",
         )
         return redirect(url_for("intake_console.inbox"))
@@ -438,6 +473,7 @@ def key() -> ResponseReturnValue:
                     form.recovery_key.data or "",
                     form.password.data or "",
                     testing=_testing(),
+                    escrow=_escrow(),
                 )
             except (vault.WrongPasswordError, vault.TamperedError, vault.ReceiptFormatError):
                 form.recovery_key.errors = [_("This recovery key does not open your key.")]

@@ -22,6 +22,9 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     receipt_wrap: Mapped[bytes] = mapped_column(LargeBinary)
+    # The submission key sealed to the organisation intake key (csirt.intake.escrow); None in
+    # strict mode.
+    escrow_wrap: Mapped[bytes | None] = mapped_column(LargeBinary)
     answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     questionnaire: Mapped[str] = mapped_column(String(64))

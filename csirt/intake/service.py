@@ -25,7 +25,9 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.catalog import FileField, Questionnaire
 from csirt.db import utcnow
+from csirt.intake import keyring
 from csirt.intake.conflicts import is_conflicted, split_involved
+from csirt.intake.escrow import Escrow
 from csirt.intake.models import (
     IdentityKeyWrap,
     IdentityRequest,
@@ -100,6 +102,7 @@ class IntakeSettings:
     warn_days: int = 14
     ack_days: int = 5
     submission_budget: Budget | None = None
+    escrow: Escrow | None = None
 
 
 @dataclass(frozen=True)
@@ -347,7 +350,12 @@ def submit(
                 wrapped=envelope.wrap_for_officer(officer.public_key),
             )
         )
-    if not holders:
+    escrow_public = (
+        settings.escrow.ensure_public_key(session) if settings.escrow is not None else None
+    )
+    if escrow_public is not None:
+        submission.escrow_wrap = envelope.wrap_for_officer(escrow_public)
+    if not holders and escrow_public is None:
         log.warning("intake: no intake officer holds a key pair; report %s waits", submission.id)
     if identity:
         identity_key = vault.new_identity_key()
@@ -365,6 +373,8 @@ def submit(
             )
     _seal_attachments(session, submission, envelope, prepared, None)
     session.flush()
+    # Officers who got a key pair while the escrow could not be opened get older reports now.
+    keyring.wrap_from_escrow(session, settings.escrow)
     return Submitted(submission.id, receipt, answer_due)
 
 

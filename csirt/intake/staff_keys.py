@@ -1,10 +1,14 @@
 """Staff key pairs for the intake vault: enrolment, unlock at sign-in, per-session protection.
 
-A staff member who holds INTAKE_READ or IDENTITY_DECIDE gets an X25519 key pair at their first
-sign-in.  The private key is stored wrapped under their password and under a one-time recovery
-key.  At each sign-in it is unwrapped and re-encrypted under a fresh random secret that lives
-only in their session cookie; the encrypted blob is kept server-side in ``staff_key_sessions``.
-A database dump therefore holds no usable private key, and neither does the cookie alone.
+A staff member who holds INTAKE_READ or IDENTITY_DECIDE gets an X25519 key pair as soon as their
+password is known: when the account is created (CLI, administrator, demo seed), or at the first
+sign-in for someone whose role changed later.  The private key is stored wrapped under their
+password; the one-time recovery key is made and shown at their first sign-in (the private key is
+at hand then).  Whenever someone gets a key pair or signs in, the reports they lack are sealed to
+them (csirt.intake.keyring).  At each sign-in the key is unwrapped and re-encrypted under a
+fresh random secret that lives only in their session cookie; the encrypted blob is kept
+server-side in ``staff_key_sessions``.  A database dump therefore holds no usable private key,
+and neither does the cookie alone.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.db import utcnow
+from csirt.intake import keyring
+from csirt.intake.escrow import Escrow
 from csirt.intake.models import StaffKeySession
 from csirt.vault.kdf import KdfParams
 from csirt.vault.keys import DEFAULT_PASSWORD_PARAMS
@@ -70,6 +76,40 @@ def enrol(user: User, password: str, *, testing: bool = False) -> str:
     return recovery_key
 
 
+def provide_keypair(
+    db_session: Session,
+    user: User,
+    password: str,
+    *,
+    actor: audit.Actor | None = None,
+    escrow: Escrow | None = None,
+    testing: bool = False,
+) -> bool:
+    """Give a key holder a key pair now that their password is known; True if one was made.
+
+    No recovery key yet: it is made and shown once at the first sign-in.  The reports the user
+    may see are sealed to the new key from the organisation key (escrow), if there is one.
+    """
+    if user.wrapped_private_key is not None or not needs_keypair(user):
+        return False
+    keypair = vault.generate_keypair()
+    user.public_key = keypair.public
+    user.wrapped_private_key = vault.wrap_private_key(
+        keypair.private, password, params=password_params(testing)
+    )
+    user.recovery_wrapped_key = None
+    db_session.flush()
+    audit.record(
+        db_session,
+        AuditAction.VAULT_ENROL,
+        actor=actor or audit.Actor(user.id, user.username),
+        object_type="user",
+        object_id=user.id,
+    )
+    keyring.wrap_from_escrow(db_session, escrow, [user])
+    return True
+
+
 def _encode(secret: bytes) -> str:
     return base64.urlsafe_b64encode(secret).decode("ascii")
 
@@ -90,30 +130,33 @@ def _open_session(db_session: Session, user: User, private: bytes) -> tuple[str,
 
 
 def unlock_at_login(
-    db_session: Session, user: User, password: str, *, testing: bool = False
+    db_session: Session,
+    user: User,
+    password: str,
+    *,
+    testing: bool = False,
+    escrow: Escrow | None = None,
 ) -> UnlockedSession | None:
     """Unwrap (or first create) the user's key at sign-in; None if it does not open.
 
     The password has just been verified, so a WrongPasswordError means the key was wrapped under
     an earlier password (e.g. an administrator reset it): the user restores with the recovery key.
+    While the key is open, the reports (and, for a custodian, the identities) this user holds are
+    sealed to colleagues who lack them, and the escrow seals to this user what they lack.
     """
-    enrolled_key: str | None = None
     if user.wrapped_private_key is None:
         if not needs_keypair(user):
             return None
-        enrolled_key = enrol(user, password, testing=testing)
-        audit.record(
-            db_session,
-            AuditAction.VAULT_ENROL,
-            actor=audit.Actor(user.id, user.username),
-            object_type="user",
-            object_id=user.id,
-        )
+        provide_keypair(db_session, user, password, escrow=escrow, testing=testing)
     assert user.wrapped_private_key is not None
     try:
         private = vault.unwrap_private_key(user.wrapped_private_key, password)
     except (vault.WrongPasswordError, vault.TamperedError):
         return None
+    enrolled_key: str | None = None
+    if user.recovery_wrapped_key is None:
+        enrolled_key = vault.new_recovery_key()
+        user.recovery_wrapped_key = vault.wrap_with_recovery_key(private, enrolled_key)
     session_id, secret = _open_session(db_session, user, private)
     if enrolled_key is not None:
         row = db_session.get(StaffKeySession, session_id)
@@ -122,6 +165,9 @@ def unlock_at_login(
             secret, enrolled_key.encode("ascii"), context=b"csirt:pending-recovery"
         )
     _forget_old_sessions(db_session)
+    if user.active:
+        keyring.wrap_from_escrow(db_session, escrow, [user])
+        keyring.rewrap_from_holder(db_session, user, private, escrow)
     return UnlockedSession(session_id, _encode(secret), enrolled_key is not None)
 
 
@@ -237,6 +283,7 @@ def restore_with_recovery_key(
     password: str,
     *,
     testing: bool = False,
+    escrow: Escrow | None = None,
 ) -> str:
     """Re-wrap the key under the current password using the recovery key; return a new one.
 
@@ -260,4 +307,6 @@ def restore_with_recovery_key(
         object_type="user",
         object_id=user.id,
     )
+    keyring.wrap_from_escrow(db_session, escrow, [user])
+    keyring.rewrap_from_holder(db_session, user, private, escrow)
     return fresh

@@ -25,6 +25,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from csirt import vault
 from csirt.auth.models import Setting
 from csirt.catalog import load_questionnaire
+from csirt.intake.escrow import Escrow
 from csirt.intake.service import IntakeSettings, Upload
 from csirt.ratelimit import Budget
 from csirt.triage import load_vocabulary
@@ -97,6 +98,7 @@ def settings(session: Session, app: Flask | None = None) -> IntakeSettings:
             submission_budget=Budget(
                 _extra_int(app, "CSIRT_INTAKE_SUBMISSIONS_PER_MINUTE", 600), 60
             ),
+            escrow=Escrow.from_config(config),
         )
         app.extensions[EXTENSION] = built
         app.extensions[EXTENSION + ".mailbox_budget"] = Budget(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from csirt import vault
 from csirt.auth.models import User
 from csirt.intake import service, web
+from csirt.intake.escrow import Escrow
 from csirt.intake.service import IntakeSettings, Upload
 from tests.factories import CreatedUser, UserFactory
 
@@ -36,6 +38,17 @@ class Staff:
 def settings(app: Flask, db_session: Session) -> IntakeSettings:
     with app.app_context():
         return web.settings(db_session, app)
+
+
+@pytest.fixture
+def strict(app: Flask, settings: IntakeSettings) -> IntakeSettings:
+    """Strict mode on this app (CSIRT_INTAKE_ESCROW=off): no organisation key at all."""
+    app.config["CSIRT"] = app.config["CSIRT"].with_(intake_escrow=False)
+    strict_settings = dataclasses.replace(
+        settings, escrow=Escrow.from_config(app.config["CSIRT"])
+    )
+    app.extensions[web.EXTENSION] = strict_settings
+    return strict_settings
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Any
@@ -382,10 +383,25 @@ def test_reporter_activity_postpones_expiry(db_session: Session, settings: Intak
 def test_no_officer_still_accepts_reports(
     db_session: Session, settings: IntakeSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    result = submit(db_session, settings)
+    # Strict mode (no escrow): the report waits for an officer, and the log says so.
+    strict = dataclasses.replace(settings, escrow=None)
+    result = submit(db_session, strict)
     assert db_session.scalar(select(SubmissionKeyWrap)) is None
-    assert service.open_mailbox(db_session, settings, result.receipt).submission.id
+    assert service.open_mailbox(db_session, strict, result.receipt).submission.escrow_wrap is None
     assert "no intake officer" in caplog.text
+
+
+def test_no_officer_report_is_sealed_to_the_organisation_key(
+    db_session: Session, settings: IntakeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # With the escrow (the default) the report is sealed to the organisation key instead: it
+    # reaches the first officer who gets a key pair (tests/intake/test_escrow.py).
+    result = submit(db_session, settings)
+    row = db_session.get(Submission, result.submission_id)
+    assert row is not None
+    assert row.escrow_wrap is not None
+    assert db_session.scalar(select(SubmissionKeyWrap)) is None
+    assert "no intake officer" not in caplog.text
 
 
 def test_answers_json_round_trip(

@@ -44,9 +44,7 @@ def settings(app: Flask, db_session: Session) -> IntakeSettings:
 def strict(app: Flask, settings: IntakeSettings) -> IntakeSettings:
     """Strict mode on this app (CSIRT_INTAKE_ESCROW=off): no organisation key at all."""
     app.config["CSIRT"] = app.config["CSIRT"].with_(intake_escrow=False)
-    strict_settings = dataclasses.replace(
-        settings, escrow=Escrow.from_config(app.config["CSIRT"])
-    )
+    strict_settings = dataclasses.replace(settings, escrow=Escrow.from_config(app.config["CSIRT"]))
     app.extensions[web.EXTENSION] = strict_settings
     return strict_settings
 

@@ -225,13 +225,23 @@ def promote(submission_id: int) -> ResponseReturnValue:
     db_session = get_session()
     try:
         case_id = service.promote(
-            db_session, _user(), private, submission_id, form.title.data or ""
+            db_session,
+            _user(),
+            private,
+            submission_id,
+            form.title.data or "",
+            lang=web.lang(),
+            questionnaire=web.settings(db_session).questionnaire,
         )
     except NotVisibleError:
         db_session.commit()
         abort(404)
     except NoKeyError:
         abort(404)
+    except AnswersInvalidError:
+        db_session.rollback()
+        form.title.errors = [_("Give the case a title.")]
+        return _open_page(submission_id, 400, promote_form=form)
     except IntakeError:
         db_session.rollback()
         flash(_("This report is already linked to a case."), "error")
@@ -257,7 +267,9 @@ def attach(submission_id: int) -> ResponseReturnValue:
         return _open_page(submission_id, 400, attach_form=form)
     db_session = get_session()
     try:
-        service.attach_to_case(db_session, _user(), submission_id, int(form.case_id.data or 0))
+        service.attach_to_case(
+            db_session, _user(), submission_id, int(form.case_id.data or 0), lang=web.lang()
+        )
     except NotVisibleError:
         db_session.commit()
         abort(404)

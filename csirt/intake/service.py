@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from csirt import vault
@@ -23,9 +24,10 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
+from csirt.cases.models import Exposure
 from csirt.catalog import FileField, Questionnaire
 from csirt.db import utcnow
-from csirt.intake import keyring
+from csirt.intake import keyring, signals
 from csirt.intake.conflicts import is_conflicted, split_involved
 from csirt.intake.escrow import Escrow
 from csirt.intake.models import (
@@ -39,7 +41,8 @@ from csirt.intake.models import (
 )
 from csirt.intake.strip import StrippedFile, UnreadableFileError, strip_metadata
 from csirt.ratelimit import Budget
-from csirt.triage import load_rules
+from csirt.records.validation import MAX_PERSONS, DatasetInput
+from csirt.triage import load_rules, load_vocabulary
 from csirt.triage.deadlines import due_at
 
 log = logging.getLogger(__name__)
@@ -375,6 +378,7 @@ def submit(
     session.flush()
     # Officers who got a key pair while the escrow could not be opened get older reports now.
     keyring.wrap_from_escrow(session, settings.escrow)
+    signals.report_received.send(submission, session=session)
     return Submitted(submission.id, receipt, answer_due)
 
 
@@ -435,6 +439,8 @@ def reporter_reply(
         submission.expires_at, _hour(utcnow()) + timedelta(days=settings.retention_days)
     )
     submission.expiry_warned_at = None
+    session.flush()
+    signals.reporter_replied.send(submission, session=session)
 
 
 def _add_message(
@@ -535,7 +541,8 @@ def inbox(
     """Submissions this officer may see (never conflicted ones), oldest answer-due first."""
     query = select(Submission).order_by(Submission.answer_due, Submission.id)
     if not include_closed:
-        query = query.where(Submission.case_id.is_(None))
+        # A linked report stays while the reporter's newest message awaits an answer.
+        query = query.where(or_(Submission.case_id.is_(None), _reporter_wrote_last()))
     keyed = set(
         session.scalars(
             select(SubmissionKeyWrap.submission_id).where(SubmissionKeyWrap.user_id == user.id)
@@ -705,40 +712,133 @@ def officers_without_key(session: Session, submission: Submission) -> list[User]
     ]
 
 
-def promote(session: Session, user: User, private: bytes, submission_id: int, title: str) -> int:
-    """Open a new case from a submission with only structured, non-identifying facts."""
-    from csirt.cases.models import AffectedDataset
-    from csirt.cases.service import create_case
+# --- hand-off to a case: through the cases and records services, like any fact change ---------
 
+_URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+", re.IGNORECASE)
+_CASE_WORDS: dict[str, dict[str, str]] = {
+    "received": {"ja": "通報窓口で情報提供を受け付けた", "en": "Report received at the intake"},
+    "attached": {
+        "ja": "通報窓口で関連する情報提供を受け付けた（後から事案に関連付け）",
+        "en": "Related report received at the intake (attached to this case later)",
+    },
+    "dataset": {"ja": "通報で示された個人データ", "en": "Personal data named in a report"},
+}
+
+
+def _words(key: str, lang: str) -> str:
+    return _CASE_WORDS[key]["en" if lang == "en" else "ja"]
+
+
+def url_given(answers: Mapping[str, Any], questionnaire: Questionnaire | None = None) -> bool:
+    """Whether the reporter gave a web address (in a URL-or-place answer, if the form has one)."""
+    keys = [f.key for f in questionnaire.fields if f.type == "url_or_text"] if questionnaire else []
+    values = [answers.get(k) for k in keys] if keys else list(answers.values())
+    return any(isinstance(v, str) and _URL.search(v) for v in values)
+
+
+def tip_dataset(
+    answers: Mapping[str, Any], lang: str, questionnaire: Questionnaire | None = None
+) -> DatasetInput | None:
+    """The data set a report describes, in the UI language; None if it names none.
+
+    Only structured answers are used: the ticked vocabulary items, the persons estimate and
+    whether a web address was given (exposure ``public_internet``); never a word of free text.
+    """
+    vocabulary = load_vocabulary()
+    raw_items = answers.get("data_items")
+    keys = [str(k) for k in raw_items] if isinstance(raw_items, list) else []
+    items = tuple(dict.fromkeys(k for k in keys if k in vocabulary))
+    raw_persons = answers.get("persons_estimate")
+    persons = raw_persons if isinstance(raw_persons, int) and raw_persons > 0 else 0
+    persons = min(persons, MAX_PERSONS)
+    online = url_given(answers, questionnaire)
+    if not items and not persons and not online:
+        return None
+    language: Literal["ja", "en"] = "en" if lang == "en" else "ja"
+    labels = [vocabulary.label(k, language) for k in items[:4]]
+    if len(items) > 4:
+        labels.append("ほか" if language == "ja" else "more")
+    parts = ("・" if language == "ja" else ", ").join(labels)
+    count = ""
+    if persons:
+        count = f"約{persons:,}人" if language == "ja" else f"about {persons:,} persons"
+    detail = ("、" if language == "ja" else "; ").join(p for p in (parts, count) if p)
+    name = _words("dataset", language)
+    if detail:
+        name += f"（{detail}）" if language == "ja" else f" ({detail})"
+    return DatasetInput(
+        name=name[:200],
+        holder="",
+        items=items,
+        persons=persons,
+        persons_estimated=True,
+        exposure=(Exposure.PUBLIC_INTERNET if online else Exposure.INTERNAL).value,
+        exposed_from=None,
+        exposed_until=None,
+        encrypted=False,
+        secondary_damage="",
+    )
+
+
+def _report_event(
+    session: Session, case: Any, user: User, submission: Submission, key: str, lang: str
+) -> None:
+    from csirt.cases import service as cases
+
+    cases.add_event(
+        session,
+        case,
+        user,
+        cases.EventInput(
+            occurred_at=submission.received_at,
+            precision="minute",
+            title=_words(key, lang),
+            source="intake",
+            category="report",
+        ),
+    )
+
+
+def promote(
+    session: Session,
+    user: User,
+    private: bytes,
+    submission_id: int,
+    title: str,
+    *,
+    lang: str = "ja",
+    questionnaire: Questionnaire | None = None,
+) -> int:
+    """Open a case from a report with only structured, non-identifying facts (audited).
+
+    The case is created by the cases service, the report's data set is added by the records
+    service (so triage runs, obligations are tracked and a P1/P2 pages the on-call lead), and the
+    timeline gets a dated "report received" event. No tip text and no identity enter the case.
+    """
+    from csirt.cases import service as cases
+    from csirt.cases.signals import facts_changed
+    from csirt.records import service as records
+
+    clean_title = " ".join((title or "").split())[:200]
+    if not clean_title:
+        raise AnswersInvalidError({"title": "give the case a title"})
     opened = open_submission(session, user, private, submission_id)
     submission, answers = opened.submission, opened.answers
     if submission.case_id is not None:
         raise IntakeError("already linked to a case")
-    clean_title = " ".join((title or "").split())[:200]
-    if not clean_title:
-        raise AnswersInvalidError({"title": "give the case a title"})
-    case = create_case(
+    case = cases.create_case(
         session,
         title=clean_title,
         actor=user,
         aware_at=submission.received_at,
         insider=answers.get("reporter_is_insider") is True,
         involved=submission.involved,
+        lang=lang,
     )
-    items = [str(item) for item in answers.get("data_items", [])]
-    persons = answers.get("persons_estimate")
-    if items or isinstance(persons, int):
-        session.add(
-            AffectedDataset(
-                case_id=case.id,
-                name="Reported data set",
-                items=items,
-                persons=persons if isinstance(persons, int) else 0,
-                persons_estimated=True,
-            )
-        )
+    # Linked first: triage reads whether a whistleblower report belongs to the case.
     submission.case_id = case.id
     submission.status = "promoted"
+    session.flush()
     audit.record(
         session,
         AuditAction.INTAKE_PROMOTE,
@@ -747,22 +847,32 @@ def promote(session: Session, user: User, private: bytes, submission_id: int, ti
         object_id=submission.id,
         case_id=case.id,
     )
+    _report_event(session, case, user, submission, "received", lang)
+    dataset = tip_dataset(answers, lang, questionnaire)
+    if dataset is not None:
+        records.add_dataset(session, case, user, dataset)  # audited; sends facts_changed
+    else:
+        facts_changed.send(case, session=session, actor=user, reason="report")
     return case.id
 
 
-def attach_to_case(session: Session, user: User, submission_id: int, case_id: int) -> None:
-    """Link a submission to an existing case the officer can see (audited)."""
-    from csirt.cases.service import CaseNotFoundError, get_case_for
+def attach_to_case(
+    session: Session, user: User, submission_id: int, case_id: int, *, lang: str = "ja"
+) -> None:
+    """Link a report to a case the officer can see (audited; triage re-runs with the report)."""
+    from csirt.cases import service as cases
+    from csirt.cases.signals import facts_changed
 
     submission = _load_visible(session, user, submission_id)
     if submission.case_id is not None:
         raise IntakeError("already linked to a case")
     try:
-        case = get_case_for(session, user, case_id)
-    except CaseNotFoundError:
+        case = cases.get_case_for(session, user, case_id)
+    except cases.CaseNotFoundError:
         raise AnswersInvalidError({"case": "no such case"}) from None
     submission.case_id = case.id
     submission.status = "attached"
+    session.flush()
     audit.record(
         session,
         AuditAction.INTAKE_ATTACH,
@@ -771,6 +881,100 @@ def attach_to_case(session: Session, user: User, submission_id: int, case_id: in
         object_id=submission.id,
         case_id=case.id,
     )
+    _report_event(session, case, user, submission, "attached", lang)
+    # A linked whistleblower report starts the reporter's clocks on the case.
+    facts_changed.send(case, session=session, actor=user, reason="report")
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """What a case's members may know about a linked report: never its content."""
+
+    id: int
+    received_at: datetime
+    status: str
+    whistleblower: bool
+    last_reply_at: datetime | None
+    reply_waiting: bool
+
+
+def _reporter_wrote_last() -> Any:
+    """SQL: the newest message of the report is the reporter's (no officer answered it yet)."""
+    last_reporter = (
+        select(func.max(SubmissionMessage.id))
+        .where(
+            SubmissionMessage.submission_id == Submission.id,
+            SubmissionMessage.from_reporter.is_(True),
+        )
+        .scalar_subquery()
+    )
+    last_officer = (
+        select(func.coalesce(func.max(SubmissionMessage.id), 0))
+        .where(
+            SubmissionMessage.submission_id == Submission.id,
+            SubmissionMessage.from_reporter.is_(False),
+        )
+        .scalar_subquery()
+    )
+    return last_reporter > last_officer
+
+
+def may_know_reports(session: Session, user: User, case_id: int) -> bool:
+    """Intake officers, the case's leads and leads may know that a case has reports."""
+    from csirt.auth.permissions import Role
+    from csirt.cases.models import CaseMember
+
+    if user.can(Permission.INTAKE_READ) or user.has_role(Role.LEAD):
+        return True
+    lead = session.scalar(
+        select(CaseMember.id).where(
+            CaseMember.case_id == case_id,
+            CaseMember.user_id == user.id,
+            CaseMember.role == "lead",
+        )
+    )
+    return lead is not None
+
+
+def case_reports(session: Session, user: User, case_id: int) -> list[ReportState]:
+    """The reports linked to a case, with status and replies, for those who may know of them.
+
+    Reports that name the user as involved are left out; nobody else learns anything here.
+    """
+    if not may_know_reports(session, user, case_id):
+        return []
+    rows = session.scalars(
+        select(Submission).where(Submission.case_id == case_id).order_by(Submission.id)
+    ).all()
+    visible = [s for s in rows if not is_conflicted(user, s.involved)]
+    if not visible:
+        return []
+    ids = [s.id for s in visible]
+    last_reply = dict(
+        session.execute(
+            select(SubmissionMessage.submission_id, func.max(SubmissionMessage.created_at))
+            .where(
+                SubmissionMessage.submission_id.in_(ids), SubmissionMessage.from_reporter.is_(True)
+            )
+            .group_by(SubmissionMessage.submission_id)
+        )
+        .tuples()
+        .all()
+    )
+    waiting = set(
+        session.scalars(select(Submission.id).where(Submission.id.in_(ids), _reporter_wrote_last()))
+    )
+    return [
+        ReportState(
+            id=s.id,
+            received_at=s.received_at,
+            status=s.status,
+            whistleblower=s.whistleblower,
+            last_reply_at=last_reply.get(s.id),
+            reply_waiting=s.id in waiting,
+        )
+        for s in visible
+    ]
 
 
 # --- identity ----------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ KIND_LABELS = {
     "task_due": _l("Task due"),
     "deadline_due": _l("Legal deadline due"),
     "digest": _l("Daily digest"),
+    "report_new": _l("New report at the intake"),
+    "report_reply": _l("Reporter replied"),
+    "report_due": _l("Answer to a reporter due"),
 }
 
 

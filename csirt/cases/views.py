@@ -31,6 +31,7 @@ from csirt.cases import closing, forms, registry, service, timeline_csv
 from csirt.cases.access import case_or_404
 from csirt.cases.models import Case, Phase, Priority, Visibility
 from csirt.db import get_session, utcnow
+from csirt.intake import service as intake
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
 EVENTS_PER_PAGE = 200
@@ -190,6 +191,8 @@ def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
         "button_form": forms.ButtonForm(),
         "tlp_labels": {t.value: label for t, label in forms.TLP_LABELS.items()},
         "outcome_labels": forms.OUTCOME_LABELS,
+        # Status of linked reports, never their content; empty for those who may not know.
+        "reports": intake.case_reports(session, current_user, case.id),
     }
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import time
 from datetime import timedelta
 
+from csirt.demo_story import founding_facts
 from csirt.documents.builders import build_document, to_bytes
 from csirt.documents.facts import CaseFacts, Precision, PublicEvent
 
@@ -14,7 +15,7 @@ EVENTS = 1_000
 
 def facts_with_events(count: int) -> CaseFacts:
     """The demo case with `count` public events, every other one timed to the minute."""
-    demo = CaseFacts.demo()
+    demo = founding_facts()
     start = demo.aware_at
     events = tuple(
         PublicEvent(

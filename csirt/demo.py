@@ -7,7 +7,7 @@ import random
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from config import Config
+from csirt import demo_story
 from csirt.audit import service as audit
 from csirt.auth import service as auth_service
 from csirt.auth.models import User
@@ -57,132 +58,18 @@ DEMO_SUMMARY = (
 )
 
 
-# The founding case's dated record, from the city's releases and press reports (2015-2016):
-# (local date or date-time, precision, category, visibility, source, title, description).
-SAKAI_TIMELINE: tuple[tuple[str, str, str, str, str, str, str], ...] = (
-    (
-        "2015-04-01",
-        "day",
-        "event",
-        "internal",
-        "調査結果",
-        "職員が個人契約のレンタルサーバーにデータを保存（4月〜6月 閲覧可能）",
-        "会計室の課長補佐級職員が自作の選挙システムと有権者データをレンタルサーバーに保存。4〜6月の間インターネット上で閲覧可能な状態にあった。",
-    ),
-    (
-        "2015-06-24T20:00",
-        "minute",
-        "detection",
-        "public",
-        "通報フォーム",
-        "匿名の通報「インターネット上に不審な情報がある」",
-        "市政情報課ホームページに匿名の通報（メール）。職員が作成したと思われるメール文書や事務マニュアルが検索サイトのキャッシュに残っていた。",
-    ),
-    (
-        "2015-06-25",
-        "day",
-        "action",
-        "public",
-        "市",
-        "検索サイトへのキャッシュ削除依頼",
-        "翌25日以降、インターネット検索サイトへキャッシュの削除を依頼。メール文書を分析し、当該職員への聞取り調査を開始。",
-    ),
-    (
-        "2015-08-22",
-        "day",
-        "detection",
-        "public",
-        "ブログサイト",
-        "ブログに「選挙システムや有権者の個人情報が流出」との書き込み",
-        "個人情報の流出の疑いについても調査を進める。",
-    ),
-    (
-        "2015-09-05",
-        "day",
-        "detection",
-        "public",
-        "インターネットサイト",
-        "別サイトに市職員・関係者の個人情報一覧（マスキング）とメール文書の画像",
-        "",
-    ),
-    (
-        "2015-09-07",
-        "day",
-        "publication",
-        "public",
-        "広報",
-        "報道提供「職員の不祥事案の発生について」",
-        "市職員による個人情報の流出を公表。",
-    ),
-    (
-        "2015-09-12",
-        "day",
-        "detection",
-        "public",
-        "インターネットサイト",
-        "「続報・堺市の個人情報流出」として新たな一覧の画像が掲載",
-        "",
-    ),
-    (
-        "2015-09-13",
-        "day",
-        "publication",
-        "public",
-        "広報",
-        "報道提供「堺市個人情報漏えい」（続報）",
-        "投開票所の施設管理者・鍵保管者、郵便等による不在者投票対象者（北区）の個人情報と判明。",
-    ),
-    (
-        "2015-09-14",
-        "day",
-        "communication",
-        "internal",
-        "CSIRT",
-        "通報者への連絡が約3か月なかったことを確認",
-        "検証委員会が後に批判した点。通報者にはメールボックスで連絡する。",
-    ),
-    (
-        "2016-01-01",
-        "day",
-        "publication",
-        "public",
-        "広報さかい",
-        "広報誌1月号に市長名の謝罪記事（全戸配布）",
-        "問い合わせは電話521件、手紙40件に及んだ。",
-    ),
-    (
-        "2016-03-02",
-        "day",
-        "legal",
-        "public",
-        "市",
-        "元職員に対する告訴状を大阪府警堺署に提出",
-        "市個人情報保護条例違反（不正盗用）と地方公務員法違反（守秘義務違反）。",
-    ),
-)
-
-
 def _enrich_demo_case(session: Session, case: Case, lead: User, config: Config) -> None:
-    """Timeline, tags and the internet-leak playbook's tasks for the founding case."""
-    zone = config.tz
-    for when, precision, category, visibility, source, title, description in SAKAI_TIMELINE:
-        local = datetime.fromisoformat(when)
-        session.add(
-            TimelineEvent(
-                case_id=case.id,
-                occurred_at=local.replace(tzinfo=zone).astimezone(UTC),
-                precision=precision,
-                source=source,
-                actor="",
-                title=title,
-                description=description,
-                category=category,
-                visibility=visibility,
-                automatic=False,
-                created_by_id=lead.id,
-                evidence_ids=[],
-            )
-        )
+    """The founding story's public facts (playbooks/demo/sakai-2015.yaml: organisation contact,
+    timeline, data sets, facts for documents, measures), tags and the internet-leak playbook's
+    tasks, so that every document kind exports cleanly from a fresh `make run`."""
+    demo_story.seed_story(
+        session,
+        case,
+        lead,
+        zone=config.tz,
+        org_fallback=config.org_name,
+        path=demo_story.story_path(config.playbooks_path),
+    )
     case_service.set_tags(session, case, ["選挙人名簿", "内部不正", "インターネット掲載"], lead)
     registry = load_playbooks(config.playbooks_path / "incidents")
     if "internet_leak" in registry:
@@ -378,6 +265,7 @@ def seed(session: Session, hashing: auth_service.Hashing, config: Config) -> lis
     from csirt.cases.models import CaseMember
 
     session.add(CaseMember(case_id=case.id, user_id=users[Role.RESPONDER].id, role="investigator"))
+    _enrich_demo_case(session, case, users[Role.LEAD], config)
     # --- teams (csirt.teams) -------------------------------------------------------------
     from csirt.teams.demo import seed_teams
 

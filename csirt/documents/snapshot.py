@@ -201,7 +201,7 @@ def _measure(row: PreventionMeasure) -> f.Measure:
     )
 
 
-def _committee(data: dict[str, Any] | None) -> f.Committee | None:
+def _committee(data: dict[str, Any] | None, today: date) -> f.Committee | None:
     if not data or not data.get("name"):
         return None
     members = tuple(
@@ -210,7 +210,6 @@ def _committee(data: dict[str, Any] | None) -> f.Committee | None:
         )
         for m in data.get("members", [])
     )
-    today = utcnow().date()
     return f.Committee(
         name=str(data["name"]),
         mandate=str(data.get("mandate", "")),
@@ -305,6 +304,7 @@ def build_case_facts(
 ) -> f.CaseFacts:
     """Everything about the case that may appear in a public document, and nothing else."""
     zone = ZoneInfo(timezone)
+    document_date = today or utcnow().astimezone(zone).date()
     context = get_context(session, case.id)
     settings = organisation_settings(session, org_name)
     datasets = public_datasets(session, case.id)
@@ -323,7 +323,7 @@ def build_case_facts(
         summary=context.public_summary or case.summary,
         aware_at=case.aware_at or case.created_at,
         first_report_at=first_report,
-        document_date=today or utcnow().astimezone(zone).date(),
+        document_date=document_date,
         lang=lang,
         timezone=timezone,
         first_contact_with_reporter_at=context.first_contact_at or intake_contact,
@@ -340,7 +340,7 @@ def build_case_facts(
         measures=tuple(_measure(m) for m in case_measures(session, case.id)),
         findings=tuple(context.findings or ()),
         recommendations=_recommendations(context.recommendations or []),
-        committee=_committee(context.committee),
+        committee=_committee(context.committee, document_date),
         triage=_triage(session, case),
         ppc_stage=f.PpcStage(context.ppc_stage or f.PpcStage.PRELIMINARY.value),
         publication=context.publication,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from csirt.auth.models import User
 from csirt.cases.models import AffectedDataset, Case, TimelineEvent
 from csirt.cases.service import create_case
+from csirt.demo_story import founding_facts
 from csirt.documents import service, snapshot
 from csirt.documents.facts import CaseFacts
 from csirt.documents.models import PreventionMeasure
@@ -65,7 +66,7 @@ def _at(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
 
 def make_demo_case(session: Session, creator: User, *, extra_events: int = 0) -> DemoCase:
     """The founding case in the database: public and internal events, data sets, context."""
-    demo = CaseFacts.demo()
+    demo = founding_facts()
     case = create_case(
         session,
         title="職員の不祥事案の発生について",

@@ -6,12 +6,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from csirt.demo_story import founding_facts
 from csirt.documents import blocks
 from csirt.documents.builders._common import obligation_assessment, obligation_label
-from csirt.documents.facts import CaseFacts, Obligation, Precision
+from csirt.documents.facts import Obligation, Precision
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-FACTS = CaseFacts.demo()
+FACTS = founding_facts()
 
 
 def test_dates_in_both_languages_and_in_the_documents_zone() -> None:
@@ -78,7 +79,7 @@ def test_demo_case_numbers() -> None:
     assert FACTS.total_estimated
     assert FACTS.days_to_first_contact == 92
     assert [e.occurred_at for e in FACTS.timeline] == sorted(e.occurred_at for e in FACTS.events)
-    assert CaseFacts.demo("en").title == "Misconduct by a city employee"
+    assert founding_facts("en").title == "Misconduct by a city employee"
 
 
 def test_facts_validation() -> None:

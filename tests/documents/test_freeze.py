@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
 from csirt.auth import service as auth_service
+from csirt.demo_story import founding_facts
 from csirt.documents import blocks, frozen, service
-from csirt.documents.facts import CaseFacts
 from csirt.documents.models import Document, DocumentVersion
 from tests.conftest import csrf_from, login
 from tests.documents.conftest import make_demo_case
@@ -48,7 +48,9 @@ def _post(client: FlaskClient, page_url: str, url: str, data: dict[str, Any]) ->
 
 
 def _bearer(db_session: Session, user: Any) -> dict[str, str]:
-    _token, plain = auth_service.create_token(db_session, user, actor=FACTORY)
+    _token, plain = auth_service.create_token(
+        db_session, user, actor=FACTORY, scopes=("read", "write", "export")
+    )
     db_session.commit()
     return {"Authorization": f"Bearer {plain}"}
 
@@ -293,7 +295,7 @@ def test_version_approved_before_freezing_is_frozen_by_its_first_final_export(
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_facts_round_trip_through_json(lang: str) -> None:
-    facts = CaseFacts.demo(lang)
+    facts = founding_facts(lang)
     data = json.loads(json.dumps(frozen.to_json(facts)))
     assert frozen.from_json(data) == facts
     assert frozen.digest(data) == frozen.digest(frozen.to_json(facts))

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from csirt.demo_story import founding_facts
 from csirt.documents.builders import KINDS, default_sections
-from csirt.documents.facts import CaseFacts
 from csirt.documents.guard import (
     FindingKind,
     ForbiddenTerms,
@@ -14,7 +14,7 @@ from csirt.documents.guard import (
     is_my_number,
 )
 
-FACTS = CaseFacts.demo()
+FACTS = founding_facts()
 CONTACT = FACTS.organisation.contact
 RECEIPT = "7KQ2-M9XD-4TZB-PW3H-Q8RN"
 FORBIDDEN = forbidden_for_case(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from csirt.demo_story import founding_facts
 from csirt.documents.builders import (
     KINDS,
     build_document,
@@ -18,9 +19,8 @@ from csirt.documents.builders import (
     prevention_progress,
     to_bytes,
 )
-from csirt.documents.facts import CaseFacts
 
-FACTS = CaseFacts.demo()
+FACTS = founding_facts()
 TITLES = {
     "press_release": FACTS.title,
     "committee_report": committee_report.report_title(FACTS, "ja"),

@@ -172,7 +172,7 @@ def _timeline_rows_match(document: DxDoc, demo: DemoCase) -> None:
     timeline = _table_with_header(document, "日時")
     found = rows(timeline)
     assert len(found) == demo.public_events
-    assert found[1][0] == "2015年6月24日 20:00"
+    assert found[0][0] == "2015年6月24日 20:00"
     assert all("内部メモ" not in cell for row in found for cell in row)
 
 

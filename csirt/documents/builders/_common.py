@@ -119,6 +119,7 @@ OBLIGATION_LABELS: dict[str, tuple[str, str]] = {
     "ppc_preliminary": ("個人情報保護委員会への速報", "Preliminary report to the PPC"),
     "ppc_final": ("個人情報保護委員会への確報", "Final report to the PPC"),
     "individual_notice": ("本人への通知", "Notice to the persons concerned"),
+    "notify_individuals": ("本人への通知", "Notice to the persons concerned"),  # triage's kind
     "publication": ("公表", "Public announcement"),
 }
 

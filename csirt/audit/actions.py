@@ -110,6 +110,7 @@ class AuditAction(StrEnum):
     TRIAGE_OBLIGATION_DONE = "triage.obligation_done"
     TRIAGE_FEED_TOKEN_ISSUED = "triage.feed_token_issued"
     TRIAGE_FEED_TOKEN_REVOKED = "triage.feed_token_revoked"
+    TRIAGE_CONTRACTOR_NOTICE = "triage.contractor_notice"
 
     # --- Teams and staff: teams, rotations, on-call, leave, profiles, feed tokens. -------------
     TEAM_CREATE = "team.create"

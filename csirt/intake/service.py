@@ -190,13 +190,20 @@ def custodians(session: Session) -> list[User]:
 
 
 def answer_dates(
-    received_at: datetime, whistleblower: bool, settings: IntakeSettings
+    received_at: datetime,
+    whistleblower: bool,
+    settings: IntakeSettings,
+    acknowledged_at: datetime | None = None,
 ) -> tuple[datetime, datetime, datetime | None]:
     """(acknowledge by, answer by, feedback by) for a report received at ``received_at``.
 
     Every report gets the internal acknowledgement target.  A whistleblower report is answered
     (investigation or not) within 20 days in Japan; with the EU enabled it is acknowledged
-    within 7 days and gets feedback within 3 months of that.
+    within 7 days and gets feedback within 3 months of the acknowledgement (Directive
+    2019/1937 Art. 9(1)(f)). The receipt page shown when the report is sent is that
+    acknowledgement, so ``acknowledged_at`` defaults to ``received_at``; only without one would
+    the 3 months run from the end of the 7 days. A period that starts at 00:00 counts its first
+    day (民法140条但書, applied by ``due_at``).
     """
     tz = settings.tz
     internal = (received_at.astimezone(tz) + timedelta(days=settings.ack_days)).replace(
@@ -210,7 +217,9 @@ def answer_dates(
     if "EU" in settings.jurisdictions:
         eu_ack = due_at(rules["wb_acknowledge"].due, received_at, tz)
         ack_due = min(internal, eu_ack)
-        feedback_due = due_at(rules["wb_feedback"].due, eu_ack, tz)
+        acknowledged = received_at if acknowledged_at is None else acknowledged_at
+        # A late acknowledgement does not push the feedback date out.
+        feedback_due = due_at(rules["wb_feedback"].due, min(acknowledged, eu_ack), tz)
     return ack_due, answer_due, feedback_due
 
 

@@ -54,6 +54,14 @@ FACTS_SCHEMA: dict[str, Any] = {
                     "items": {"type": "string", "example": "JP"},
                 },
                 "social_responsibility": {"type": "string", "enum": ["average", "high"]},
+                "ordinance_sensitive_items": {
+                    "type": "array",
+                    "description": (
+                        "Vocabulary keys the local ordinance makes sensitive "
+                        "(条例要配慮個人情報, APPI Rules Art. 43(5)); default: legal.yaml's list"
+                    ),
+                    "items": {"type": "string", "description": "vocabulary.yaml key"},
+                },
             },
         },
         "aware_at": {**_TIMESTAMP, "example": "2026-11-20T10:00:00+09:00"},
@@ -81,6 +89,17 @@ FACTS_SCHEMA: dict[str, Any] = {
         "ongoing": {"type": "boolean"},
         "whistleblower_report": {"type": "boolean"},
         "reported_at": {**_TIMESTAMP, "nullable": True},
+        "acknowledged_at": {
+            **_TIMESTAMP,
+            "nullable": True,
+            "description": "When the report was acknowledged to the reporter (EU feedback "
+            "counts from it; else from the end of the 7 days)",
+        },
+        "contractor_notice_at": {
+            **_TIMESTAMP,
+            "nullable": True,
+            "description": "When a contractor notified the organisation: awareness at the latest",
+        },
         "response": {"type": "string", "enum": ["appropriate", "inappropriate", "unknown"]},
     },
 }
@@ -89,7 +108,22 @@ _OBLIGATION_PROPS: dict[str, Any] = {
     "kind": {"type": "string"},
     "basis": {"type": "string"},
     "article": {"type": "string"},
-    "due_at": _TIMESTAMP,
+    "due_at": {
+        **_TIMESTAMP,
+        "description": "The legal deadline in CSIRT_TIMEZONE, after any roll-forward",
+    },
+    "target_at": {
+        **_TIMESTAMP,
+        "nullable": True,
+        "description": "The organisation's earlier internal target, if any",
+    },
+    "deadline": {
+        "type": "string",
+        "enum": ["legal", "guidance", "internal", "window"],
+        "description": "What due_at is: the legal deadline, the guidance's date where the law "
+        "says promptly, an internal target where the law sets none, or the end of a window",
+    },
+    "source": {"type": "string"},
     "status": {"type": "string", "enum": ["pending", "done", "not_applicable"]},
 }
 RESULT_SCHEMA: dict[str, Any] = {
@@ -292,6 +326,9 @@ def _obligation_json(row: Obligation, lang: service.Lang, tz: Any) -> dict[str, 
         "basis": row.basis(lang),
         "article": row.article,
         "due_at": row.due_at.astimezone(tz).isoformat(),
+        "target_at": row.target_at.astimezone(tz).isoformat() if row.target_at else None,
+        "deadline": row.deadline,
+        "source": row.source,
         "status": row.status,
         "done_at": row.done_at.astimezone(tz).isoformat() if row.done_at else None,
         "done_by": row.done_by.username if row.done_by else None,

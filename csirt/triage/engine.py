@@ -98,6 +98,11 @@ class Obligation:
     reason_en: str
     checked: dt.date
     status: str = "pending"
+    # The organisation's earlier internal target, if any (due_at stays the legal deadline).
+    target_at: dt.datetime | None = None
+    # legal | guidance | internal | window: what kind of date due_at is (rules.DEADLINE_KINDS).
+    deadline: str = "legal"
+    source: str = ""
 
     def basis(self, lang: Lang) -> str:
         """``article: requirement`` in ``lang``."""
@@ -172,6 +177,9 @@ class TriageResult:
                     "status": o.status,
                     "reason": o.reason_ja if lang == "ja" else o.reason_en,
                     "checked": o.checked.isoformat(),
+                    "target_at": o.target_at.isoformat() if o.target_at else None,
+                    "deadline": o.deadline,
+                    "source": o.source,
                 }
                 for o in self.obligations
             ],
@@ -243,14 +251,19 @@ def evaluate(facts: Facts, rules: Rules, tz: ZoneInfo) -> TriageResult:
     """Score the facts, pick the priority, estimate the damage and list the obligations."""
     if facts.aware_at.tzinfo is None:
         raise ValueError("aware_at must be time-zone aware")
+    if facts.contractor_notice_at is not None and facts.contractor_notice_at.tzinfo is None:
+        raise ValueError("contractor_notice_at must be time-zone aware")
     exposed = _derive(facts, rules.vocabulary)
     reportable, reasons = _appi_reportable(facts, exposed, rules)
+    mynumber = _mynumber_reportable(facts, exposed, rules)
     appi_applies = rules.regimes["appi"].jurisdiction in facts.jurisdictions
-    factors = _factors(facts, exposed, rules, reportable and appi_applies)
+    factors = _factors(facts, exposed, rules, (reportable or bool(mynumber)) and appi_applies)
     score = min(rules.scoring.max_score, sum(f.points for f in factors))
     priority = rules.priority_for(score)
     damage = _damage(facts, exposed, rules)
-    obligations = _obligations(facts, exposed, rules, tz, reportable, reasons, priority)
+    obligations = _obligations(
+        facts, exposed, rules, tz, reportable, reasons, priority, mynumber_reasons=mynumber
+    )
     return TriageResult(
         score=score,
         priority=priority.id,
@@ -288,9 +301,39 @@ def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[boo
             )
         )
     if facts.wrongful_intent:
-        # Reportable even when the data were encrypted: a person acting with wrongful intent is
-        # presumed to have had the key (conservative reading).
-        reasons.append(Text("不正の目的によるおそれ", "wrongful intent suspected"))
+        # The exemption for highly encrypted data covers every type (規則7条1号, 43条1号:
+        # "以下この条…において同じ"). Reporting anyway is only this organisation's own policy.
+        # Under "exempt" a data set that is not highly encrypted must be known (so that adding
+        # a highly encrypted data set never makes a case less reportable).
+        if exposed.plain:
+            reasons.append(Text("不正の目的によるおそれ", "wrongful intent suspected"))
+        elif rule.encryption == "report_if_wrongful_intent":
+            reasons.append(
+                Text(
+                    "不正の目的によるおそれ（高度な暗号化の措置を講じたデータ以外の漏えいは"
+                    "未確認だが、鍵が漏えいしたおそれがあるため当組織の方針により報告対象と"
+                    "する。法令上は報告対象外）",
+                    "wrongful intent suspected (no data known other than highly encrypted "
+                    "data; reported under this organisation's own policy because the key may "
+                    "be compromised; the law exempts it)",
+                )
+            )
+    if facts.org_kind == "local_government":
+        ordinance_keys = (
+            facts.ordinance_sensitive_items
+            if facts.ordinance_sensitive_items is not None
+            else rule.ordinance_sensitive_items
+        )
+        ordinance = tuple(i for i in exposed.items if i.key in ordinance_keys)
+        if ordinance:
+            reasons.append(
+                Text(
+                    f"条例要配慮個人情報を含む（{_labels(ordinance, 'ja')}）"
+                    "（個人情報保護法施行規則43条5号）",
+                    f"includes personal data the ordinance makes sensitive "
+                    f"({_labels(ordinance, 'en')}) (APPI Rules Art. 43(5))",
+                )
+            )
     threshold = rule.persons_more_than[facts.org_kind]
     if exposed.persons > threshold:
         reasons.append(
@@ -300,6 +343,50 @@ def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[boo
             )
         )
     return bool(reasons), reasons
+
+
+def _mynumber_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> list[Text]:
+    """Why a leak of specific personal information must be reported (番号法29条の4), if so."""
+    rule = rules.mynumber_reportable
+    if rule is None:
+        return []
+    if (
+        facts.effective_exposure == "internal"
+        and not rules.appi_reportable.internal_exposure_counts
+    ):
+        return []
+    # Highly encrypted data sets are excluded (番号法報告規則2条1号 "以下同じ").
+    sets = [d for d in exposed.plain if rule.item in d.items]
+    if not sets:
+        return []
+    reasons: list[Text] = []
+    persons = sum(d.persons for d in sets)
+    if persons > rule.persons_more_than:
+        reasons.append(
+            Text(
+                f"個人番号を含む本人の数 {persons:,}人が{rule.persons_more_than:,}人を超える"
+                "（番号法報告規則2条4号）",
+                f"{persons:,} persons' My Number, more than {rule.persons_more_than:,} "
+                "(My Number reporting rule Art. 2(4))",
+            )
+        )
+    if rule.wrongful_intent and facts.wrongful_intent:
+        reasons.append(
+            Text(
+                "不正の目的によるおそれがある特定個人情報の漏えい等（同規則2条2号）",
+                "specific personal information, wrongful intent suspected (Art. 2(2))",
+            )
+        )
+    exposures = {facts.exposure, *(d.exposure for d in sets if d.exposure is not None)}
+    if exposures & rule.exposures:
+        reasons.append(
+            Text(
+                "特定個人情報が不特定多数の者に閲覧され、又は閲覧されるおそれ（同規則2条3号）",
+                "specific personal information viewable by an unspecified number of people "
+                "(Art. 2(3))",
+            )
+        )
+    return reasons
 
 
 def _round(value: float) -> int:
@@ -554,8 +641,11 @@ def _obligations(
     reportable: bool,
     reportable_reasons: list[Text],
     priority: Priority,
+    *,
+    mynumber_reasons: list[Text] | None = None,
 ) -> tuple[Obligation, ...]:
     high_risk = _gdpr_high_risk(exposed, rules, priority)
+    mynumber = mynumber_reasons or []
     conditions: dict[str, bool] = {
         "always": True,
         "appi_reportable": reportable,
@@ -563,8 +653,10 @@ def _obligations(
         "personal_data": bool(facts.datasets),
         "gdpr_high_risk": high_risk is not None,
         "wrongful_intent": facts.wrongful_intent,
+        "mynumber_reportable": bool(mynumber),
     }
-    received = facts.reported_at if facts.reported_at is not None else facts.aware_at
+    aware_at = facts.effective_aware_at
+    received = facts.reported_at if facts.reported_at is not None else aware_at
     reasons: dict[str, Text] = {
         "always": Text("常に", "always"),
         "appi_reportable": Text(
@@ -578,29 +670,40 @@ def _obligations(
         "personal_data": Text("EU法域の個人データ侵害", "personal data breach under EU law"),
         "gdpr_high_risk": high_risk or Text("", ""),
         "wrongful_intent": Text("不正の目的によるおそれ", "wrongful intent suspected"),
+        "mynumber_reportable": Text(
+            "番号法の報告対象事態：" + "、".join(r.ja for r in mynumber),
+            "reportable under the My Number Act: " + "; ".join(r.en for r in mynumber),
+        ),
     }
     computed: dict[str, dt.datetime] = {}
+
+    def origin_of(spec: DueSpec) -> dt.datetime:
+        if spec.origin == "aware_at":
+            return aware_at
+        if spec.origin == "reported_at":
+            return received
+        fallback = computed[spec.reference or ""]
+        if spec.origin == "acknowledged_at" and facts.acknowledged_at is not None:
+            # From the acknowledgement (Art. 9(1)(f)); a late one does not push the date out.
+            return min(facts.acknowledged_at, fallback)
+        return fallback
+
     result: list[Obligation] = []
     for rule in rules.obligations:
         spec: DueSpec = rule.due
         basis: Mapping[str, Basis] = rule.basis
         for variant in rule.variants:
             if conditions[variant.when]:
-                spec = variant.due
+                spec = variant.due or spec
                 basis = variant.basis or basis
                 break
-        origin = (
-            facts.aware_at
-            if spec.origin == "aware_at"
-            else received
-            if spec.origin == "reported_at"
-            else computed[spec.reference or ""]
-        )
         # Every rule's date is computed so that later rules can count from it.
-        computed[rule.kind] = due_at(spec, origin, tz)
+        computed[rule.kind] = due_at(spec, origin_of(spec), tz)
         regime = rules.regimes[rule.regime]
-        if regime.jurisdiction not in facts.jurisdictions or not conditions[rule.when]:
+        holding = [when for when in rule.when if conditions[when]]
+        if regime.jurisdiction not in facts.jurisdictions or not holding:
             continue
+        target = due_at(rule.target, origin_of(rule.target), tz) if rule.target else None
         chosen = basis[facts.org_kind]
         result.append(
             Obligation(
@@ -610,9 +713,12 @@ def _obligations(
                 basis_ja=chosen.ja,
                 basis_en=chosen.en,
                 due_at=computed[rule.kind],
-                reason_ja=reasons[rule.when].ja,
-                reason_en=reasons[rule.when].en,
+                reason_ja=" / ".join(reasons[when].ja for when in holding),
+                reason_en=" / ".join(reasons[when].en for when in holding),
                 checked=rule.checked,
+                target_at=target if target is not None and target < computed[rule.kind] else None,
+                deadline=rule.deadline,
+                source=rule.source,
             )
         )
     return tuple(result)
@@ -656,11 +762,46 @@ def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[Text, ...]:
                 )
             )
     if exposed.encrypted:
+        if rules.appi_reportable.encryption == "report_if_wrongful_intent":
+            notes.append(
+                Text(
+                    "高度な暗号化が施されたデータセットは報告対象・損害額の計算から除いています"
+                    "（個人情報保護法施行規則7条1号・43条1号）。ただし不正の目的によるおそれが"
+                    "ある場合は、鍵が漏えいしたおそれがあるため、当組織の方針により報告対象と"
+                    "します（法令上の義務ではありません）。",
+                    "Highly encrypted data sets are excluded from reportability and the damage "
+                    "estimate (APPI Rules Art. 7(1), 43(1)). Where wrongful intent is suspected "
+                    "they are reported anyway under this organisation's own policy (the key may "
+                    "be compromised); the law does not require it.",
+                )
+            )
+        else:
+            notes.append(
+                Text(
+                    "高度な暗号化が施されたデータセットは、法令どおり（個人情報保護法施行規則"
+                    "7条1号・43条1号。不正の目的によるおそれがある場合を含む）報告対象・"
+                    "損害額の計算から除いています。",
+                    "Highly encrypted data sets are excluded from reportability and the damage "
+                    "estimate, as the law provides (APPI Rules Art. 7(1), 43(1)), also where "
+                    "wrongful intent is suspected.",
+                )
+            )
+    if facts.wrongful_intent and not exposed.plain and rules.appi_reportable.encryption == "exempt":
         notes.append(
             Text(
-                "高度な暗号化が施されたデータセットは報告対象・損害額の計算から除いています。",
-                "Highly encrypted data sets are excluded from reportability and the damage "
-                "estimate.",
+                "不正の目的によるおそれがありますが、高度な暗号化がされていない個人データの"
+                "漏えい等が登録されていないため、報告対象事態とはしていません。",
+                "Wrongful intent is suspected, but no data set without high-grade encryption "
+                "is recorded, so the case is not (yet) reportable.",
+            )
+        )
+    if facts.contractor_notice_at is not None and facts.contractor_notice_at < facts.aware_at:
+        notes.append(
+            Text(
+                "委託先からの通知の時点で事態を知ったものとして期限を計算しています"
+                "（個人情報保護法26条1項ただし書、同法施行規則9条）。",
+                "Deadlines count from the contractor's notice, the latest moment the "
+                "organisation knew (APPI Art. 26(1) proviso, Rules Art. 9).",
             )
         )
     if any(d.persons_estimated for d in facts.datasets):

@@ -60,6 +60,21 @@ class Facts:
     reported_at: dt.datetime | None
     social_responsibility: Literal["high", "average"] = "average"
     response: Literal["appropriate", "inappropriate", "unknown"] = "unknown"
+    # When the report was acknowledged to the reporter (EU Directive Art. 9(1)(b)); None: not
+    # (yet) acknowledged, feedback then counts from the end of the 7-day period.
+    acknowledged_at: dt.datetime | None = None
+    # 条例要配慮個人情報 of this organisation's ordinance; None: the list in legal.yaml.
+    ordinance_sensitive_items: frozenset[str] | None = None
+    # A contractor notified the organisation of the incident (法26条1項ただし書, 規則9条):
+    # the organisation is aware at the latest from that notice.
+    contractor_notice_at: dt.datetime | None = None
+
+    @property
+    def effective_aware_at(self) -> dt.datetime:
+        """When the organisation knew: ``aware_at``, or the contractor's notice if earlier."""
+        if self.contractor_notice_at is not None and self.contractor_notice_at < self.aware_at:
+            return self.contractor_notice_at
+        return self.aware_at
 
     @property
     def effective_exposure(self) -> str:
@@ -89,9 +104,13 @@ _TOP_LEVEL = frozenset(
         "whistleblower_report",
         "reported_at",
         "response",
+        "acknowledged_at",
+        "contractor_notice_at",
     }
 )
-_ORGANIZATION = frozenset({"kind", "jurisdictions", "social_responsibility"})
+_ORGANIZATION = frozenset(
+    {"kind", "jurisdictions", "social_responsibility", "ordinance_sensitive_items"}
+)
 _DATASET = frozenset({"items", "persons", "persons_estimated", "encrypted", "exposure"})
 _FLAGS = ("insider", "wrongful_intent", "ongoing", "whistleblower_report")
 
@@ -155,8 +174,8 @@ def parse_facts(
         raise FactsError({"body": "must be a JSON object"})
     check.unknown_keys(payload, _TOP_LEVEL, "")
 
-    org_kind, jurisdictions, social = _parse_organization(
-        check, payload.get("organization"), default_org_kind, default_jurisdictions
+    org_kind, jurisdictions, social, ordinance = _parse_organization(
+        check, payload.get("organization"), default_org_kind, default_jurisdictions, vocab
     )
 
     aware_at = None
@@ -167,6 +186,11 @@ def parse_facts(
     reported_at = None
     if payload.get("reported_at") is not None:
         reported_at = check.timestamp(payload["reported_at"], "reported_at")
+    optional_times: dict[str, dt.datetime | None] = {}
+    for key in ("acknowledged_at", "contractor_notice_at"):
+        optional_times[key] = None
+        if payload.get(key) is not None:
+            optional_times[key] = check.timestamp(payload[key], key)
 
     exposure = None
     if "exposure" not in payload:
@@ -206,6 +230,9 @@ def parse_facts(
             if response == "inappropriate"
             else "unknown"
         ),
+        acknowledged_at=optional_times["acknowledged_at"],
+        ordinance_sensitive_items=ordinance,
+        contractor_notice_at=optional_times["contractor_notice_at"],
     )
 
 
@@ -214,15 +241,17 @@ def _parse_organization(
     node: Any,
     default_org_kind: OrgKind,
     default_jurisdictions: Collection[str],
-) -> tuple[OrgKind, frozenset[str], str]:
+    vocab: Vocabulary,
+) -> tuple[OrgKind, frozenset[str], str, frozenset[str] | None]:
     org_kind: OrgKind = default_org_kind
     jurisdictions = frozenset(default_jurisdictions)
     social = "average"
+    ordinance: frozenset[str] | None = None
     if node is None:
-        return org_kind, jurisdictions, social
+        return org_kind, jurisdictions, social, ordinance
     if not isinstance(node, Mapping):
         check.add("organization", "must be an object")
-        return org_kind, jurisdictions, social
+        return org_kind, jurisdictions, social, ordinance
     check.unknown_keys(node, _ORGANIZATION, "organization.")
     if "kind" in node:
         kind = check.choice(node["kind"], ORG_KINDS, "organization.kind")
@@ -253,7 +282,20 @@ def _parse_organization(
             )
             or "average"
         )
-    return org_kind, jurisdictions, social
+    if "ordinance_sensitive_items" in node:
+        raw_items = node["ordinance_sensitive_items"]
+        field = "organization.ordinance_sensitive_items"
+        if not isinstance(raw_items, list):
+            check.add(field, "must be a list of item keys")
+        else:
+            keys: set[str] = set()
+            for index, key in enumerate(raw_items):
+                if isinstance(key, str) and key in vocab:
+                    keys.add(key)
+                else:
+                    check.add(f"{field}.{index}", f"unknown item {key!r}")
+            ordinance = frozenset(keys)
+    return org_kind, jurisdictions, social, ordinance
 
 
 def _parse_datasets(

@@ -55,6 +55,11 @@ class CaseTriage(Base):
     override_reason: Mapped[str] = mapped_column(Text, default="")
     override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     override_at: Mapped[datetime | None] = mapped_column()
+    # A contractor's notice of the incident (個人情報保護法26条1項ただし書, 規則9条): who notified
+    # whom, and when; the case counts awareness from it at the latest.
+    contractor_name: Mapped[str] = mapped_column(String(200), default="")
+    contractor_notified: Mapped[str] = mapped_column(String(200), default="")
+    contractor_notice_at: Mapped[datetime | None] = mapped_column()
 
     case: Mapped[Case] = relationship()
     override_by: Mapped[User | None] = relationship()
@@ -79,7 +84,13 @@ class Obligation(Base):
     reason_ja: Mapped[str] = mapped_column(Text, default="")
     reason_en: Mapped[str] = mapped_column(Text, default="")
     checked: Mapped[date | None] = mapped_column(Date)
+    # The legal deadline (or, per ``deadline``, the guidance's date, an internal target where the
+    # law sets none, or the end of a protection window).
     due_at: Mapped[datetime] = mapped_column()
+    # The organisation's earlier internal target, if any.
+    target_at: Mapped[datetime | None] = mapped_column()
+    deadline: Mapped[str] = mapped_column(String(16), default="legal")
+    source: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=ObligationStatus.PENDING.value)
     done_at: Mapped[datetime | None] = mapped_column()
     evidence: Mapped[str] = mapped_column(Text, default="")

@@ -27,11 +27,19 @@ CONDITIONS: frozenset[str] = frozenset(
         "personal_data",
         "gdpr_high_risk",
         "wrongful_intent",
+        "mynumber_reportable",
     }
 )
 """Conditions an obligation rule may name in ``when`` (evaluated by the engine)."""
 
 DueUnit = Literal["days", "months", "hours"]
+Origin = Literal["aware_at", "reported_at", "acknowledged_at", "obligation"]
+Roll = Literal["none", "forward", "back"]
+DEADLINE_KINDS: frozenset[str] = frozenset({"legal", "guidance", "internal", "window"})
+"""What an obligation's ``due_at`` is: the legal deadline, a date from official guidance where the
+law says "promptly", an internal target where the law sets no date, or the end of a period of
+protection (which does not keep a case open)."""
+ENCRYPTION_POLICIES: tuple[str, ...] = ("exempt", "report_if_wrongful_intent")
 
 
 @dataclass(frozen=True)
@@ -115,17 +123,22 @@ class Jnsa:
 class DueSpec:
     """How to compute a due date: from which instant, how long."""
 
-    origin: Literal["aware_at", "reported_at", "obligation"]
+    origin: Origin
+    # The earlier obligation counted from (origin "obligation"), or the one to count from when
+    # the acknowledgement is unknown (origin "acknowledged_at").
     reference: str | None
     unit: DueUnit
     amount: int
     count_first_day: bool = False
+    roll: Roll = "none"
+    # How months are counted: the Civil Code (民法143条) or EU Regulation 1182/71 Art. 3.
+    reckoning: Literal["jp", "eu"] = "jp"
 
 
 @dataclass(frozen=True)
 class Variant:
     when: str
-    due: DueSpec
+    due: DueSpec | None  # None: the rule's own due date, only the basis differs
     basis: Mapping[str, Basis] | None
 
 
@@ -133,11 +146,16 @@ class Variant:
 class ObligationRule:
     kind: str
     regime: str
-    when: str
+    # Applies when any of these conditions holds.
+    when: tuple[str, ...]
     due: DueSpec
     variants: tuple[Variant, ...]
     basis: Mapping[str, Basis]
     checked: dt.date
+    deadline: str = "legal"
+    # The organisation's earlier internal target, if it wants one.
+    target: DueSpec | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,25 @@ class AppiReportable:
     persons_more_than: Mapping[str, int]
     basis: Mapping[str, Basis]
     checked: dt.date
+    # 条例要配慮個人情報 (規則43条5号): vocabulary keys the local ordinance makes sensitive.
+    ordinance_sensitive_items: frozenset[str] = frozenset()
+    # "exempt": highly encrypted data is exempt for every type (規則7条, 43条);
+    # "report_if_wrongful_intent": this organisation reports anyway when wrongful intent is
+    # suspected (its own policy: the key may be compromised).
+    encryption: str = "exempt"
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class MyNumberReportable:
+    """When a leak of specific personal information (My Number) is reportable (番号法29条の4)."""
+
+    item: str
+    persons_more_than: int
+    exposures: frozenset[str]
+    wrongful_intent: bool
+    checked: dt.date
+    source: str
 
 
 @dataclass(frozen=True)
@@ -175,6 +212,7 @@ class Rules:
     gdpr_high_risk: GdprHighRisk
     obligations: tuple[ObligationRule, ...]
     triage_checked: dt.date
+    mynumber_reportable: MyNumberReportable | None = None
 
     def priority_for(self, score: int) -> Priority:
         """The highest priority whose minimum score ``score`` reaches."""
@@ -206,8 +244,8 @@ def _load_cached(folder: Path, stamps: tuple[int, ...]) -> Rules:
     triage_path = folder / "triage.yaml"
     scoring, priorities, jnsa, checked = _parse_triage(load_yaml(triage_path), triage_path)
     legal_path = folder / "legal.yaml"
-    regimes, appi, gdpr, obligations = _parse_legal(
-        load_yaml(legal_path), legal_path, {p.id for p in priorities}
+    regimes, appi, gdpr, mynumber, obligations = _parse_legal(
+        load_yaml(legal_path), legal_path, {p.id for p in priorities}, vocabulary
     )
     return Rules(
         vocabulary=vocabulary,
@@ -219,6 +257,7 @@ def _load_cached(folder: Path, stamps: tuple[int, ...]) -> Rules:
         gdpr_high_risk=gdpr,
         obligations=obligations,
         triage_checked=checked,
+        mynumber_reportable=mynumber,
     )
 
 
@@ -453,12 +492,21 @@ def _multipliers(
 
 
 def _parse_legal(
-    data: object, path: Path, priority_ids: set[str]
-) -> tuple[dict[str, Regime], AppiReportable, GdprHighRisk, tuple[ObligationRule, ...]]:
+    data: object, path: Path, priority_ids: set[str], vocabulary: Vocabulary
+) -> tuple[
+    dict[str, Regime],
+    AppiReportable,
+    GdprHighRisk,
+    MyNumberReportable | None,
+    tuple[ObligationRule, ...],
+]:
     reader = Reader(path)
     root = reader.root(data)
     reader.check_keys(
-        root, "", required=("regimes", "appi_reportable", "gdpr_high_risk", "obligations")
+        root,
+        "",
+        required=("regimes", "appi_reportable", "gdpr_high_risk", "obligations"),
+        optional=("mynumber_reportable",),
     )
     regimes_node = reader.mapping(root, "regimes", "")
     regimes: dict[str, Regime] = {}
@@ -483,10 +531,19 @@ def _parse_legal(
         appi_node,
         appi_field,
         required=("internal_exposure_counts", "persons_more_than", "basis", "checked"),
+        optional=("ordinance_sensitive_items", "encryption", "source"),
     )
     thresholds_node = reader.mapping(appi_node, "persons_more_than", appi_field)
     thresholds_field = join(appi_field, "persons_more_than")
     reader.check_keys(thresholds_node, thresholds_field, required=ORG_KINDS)
+    ordinance: frozenset[str] = frozenset()
+    if "ordinance_sensitive_items" in appi_node:
+        ordinance = _item_keys(
+            reader, appi_node, "ordinance_sensitive_items", appi_field, vocabulary
+        )
+    encryption = "exempt"
+    if "encryption" in appi_node:
+        encryption = reader.string(appi_node, "encryption", appi_field, choices=ENCRYPTION_POLICIES)
     appi = AppiReportable(
         internal_exposure_counts=reader.boolean(appi_node, "internal_exposure_counts", appi_field),
         persons_more_than={
@@ -494,11 +551,19 @@ def _parse_legal(
         },
         basis=_basis(reader, appi_node, appi_field),
         checked=reader.date(appi_node, "checked", appi_field),
+        ordinance_sensitive_items=ordinance,
+        encryption=encryption,
+        source=_source(reader, appi_node, appi_field),
     )
 
     gdpr_node = reader.mapping(root, "gdpr_high_risk", "")
     gdpr_field = "gdpr_high_risk"
-    reader.check_keys(gdpr_node, gdpr_field, required=("priorities", "sensitive_items", "checked"))
+    reader.check_keys(
+        gdpr_node,
+        gdpr_field,
+        required=("priorities", "sensitive_items", "checked"),
+        optional=("source",),
+    )
     gdpr_priorities = reader.sequence(gdpr_node, "priorities", gdpr_field)
     for index, priority_id in enumerate(gdpr_priorities):
         if priority_id not in priority_ids:
@@ -514,6 +579,10 @@ def _parse_legal(
         checked=reader.date(gdpr_node, "checked", gdpr_field),
     )
 
+    mynumber = None
+    if "mynumber_reportable" in root:
+        mynumber = _mynumber(reader, reader.mapping(root, "mynumber_reportable", ""), vocabulary)
+
     seq = reader.sequence(root, "obligations", "")
     obligations: list[ObligationRule] = []
     for index, node in enumerate(seq):
@@ -524,11 +593,13 @@ def _parse_legal(
             node,
             field,
             required=("kind", "regime", "when", "due", "basis", "checked"),
-            optional=("variants",),
+            optional=("variants", "deadline", "target", "source"),
         )
         kind = reader.string(node, "kind", field)
         if any(o.kind == kind for o in obligations):
             raise reader.error(node, "kind", join(field, "kind"), f"duplicate kind {kind!r}")
+        regime = reader.string(node, "regime", field, choices=regimes)
+        reckoning: Literal["jp", "eu"] = "eu" if regimes[regime].jurisdiction == "EU" else "jp"
         earlier = {o.kind for o in obligations}
         variants: list[Variant] = []
         if "variants" in node:
@@ -537,26 +608,108 @@ def _parse_legal(
                 v_field = f"{field}.variants.{v_index}"
                 if not isinstance(v_node, LineDict):
                     raise reader.error(variants_node, v_index, v_field, "must be a mapping")
-                reader.check_keys(v_node, v_field, required=("when", "due"), optional=("basis",))
+                reader.check_keys(v_node, v_field, required=("when",), optional=("due", "basis"))
+                if "due" not in v_node and "basis" not in v_node:
+                    raise reader.error(v_node, None, v_field, "needs a due or a basis")
                 variants.append(
                     Variant(
                         when=reader.string(v_node, "when", v_field, choices=CONDITIONS),
-                        due=_due(reader, v_node, v_field, earlier),
+                        due=(
+                            _due(reader, v_node, v_field, earlier, reckoning)
+                            if "due" in v_node
+                            else None
+                        ),
                         basis=_basis(reader, v_node, v_field) if "basis" in v_node else None,
                     )
                 )
+        deadline = "legal"
+        if "deadline" in node:
+            deadline = reader.string(node, "deadline", field, choices=DEADLINE_KINDS)
+        target = None
+        if "target" in node:
+            target = _due(reader, node, field, earlier, reckoning, key="target")
         obligations.append(
             ObligationRule(
                 kind=kind,
-                regime=reader.string(node, "regime", field, choices=regimes),
-                when=reader.string(node, "when", field, choices=CONDITIONS),
-                due=_due(reader, node, field, earlier),
+                regime=regime,
+                when=_conditions(reader, node, field),
+                due=_due(reader, node, field, earlier, reckoning),
                 variants=tuple(variants),
                 basis=_basis(reader, node, field),
                 checked=reader.date(node, "checked", field),
+                deadline=deadline,
+                target=target,
+                source=_source(reader, node, field),
             )
         )
-    return regimes, appi, gdpr, tuple(obligations)
+    return regimes, appi, gdpr, mynumber, tuple(obligations)
+
+
+def _source(reader: Reader, node: LineDict, field: str) -> str:
+    return reader.string(node, "source", field) if "source" in node else ""
+
+
+def _item_keys(
+    reader: Reader, node: LineDict, key: str, field: str, vocabulary: Vocabulary
+) -> frozenset[str]:
+    seq = reader.sequence(node, key, field)
+    keys: set[str] = set()
+    for index, item in enumerate(seq):
+        if not isinstance(item, str) or item not in vocabulary:
+            raise reader.error(
+                seq, index, f"{join(field, key)}.{index}", f"unknown vocabulary item {item!r}"
+            )
+        keys.add(item)
+    return frozenset(keys)
+
+
+def _conditions(reader: Reader, node: LineDict, field: str) -> tuple[str, ...]:
+    """``when``: one condition or a list of them (any one applies)."""
+    raw = node.get("when")
+    if isinstance(raw, list):
+        seq = reader.sequence(node, "when", field)
+        if not seq:
+            raise reader.error(node, "when", join(field, "when"), "must not be empty")
+        for index, condition in enumerate(seq):
+            if condition not in CONDITIONS:
+                raise reader.error(
+                    seq,
+                    index,
+                    f"{join(field, 'when')}.{index}",
+                    f"must be one of {', '.join(sorted(CONDITIONS))}",
+                )
+        return tuple(str(c) for c in seq)
+    return (reader.string(node, "when", field, choices=CONDITIONS),)
+
+
+def _mynumber(reader: Reader, node: LineDict, vocabulary: Vocabulary) -> MyNumberReportable:
+    field = "mynumber_reportable"
+    reader.check_keys(
+        node,
+        field,
+        required=("item", "persons_more_than", "exposures", "wrongful_intent", "checked"),
+        optional=("source",),
+    )
+    item = reader.string(node, "item", field)
+    if item not in vocabulary:
+        raise reader.error(node, "item", join(field, "item"), f"unknown vocabulary item {item!r}")
+    exposures = reader.sequence(node, "exposures", field)
+    for index, exposure in enumerate(exposures):
+        if exposure not in EXPOSURES:
+            raise reader.error(
+                exposures,
+                index,
+                f"{field}.exposures.{index}",
+                f"must be one of {', '.join(EXPOSURES)}",
+            )
+    return MyNumberReportable(
+        item=item,
+        persons_more_than=reader.integer(node, "persons_more_than", field),
+        exposures=frozenset(str(e) for e in exposures),
+        wrongful_intent=reader.boolean(node, "wrongful_intent", field),
+        checked=reader.date(node, "checked", field),
+        source=_source(reader, node, field),
+    )
 
 
 def _basis(reader: Reader, parent: LineDict, field: str) -> dict[str, Basis]:
@@ -582,28 +735,51 @@ def _one_basis(reader: Reader, node: LineDict, field: str) -> Basis:
     )
 
 
-def _due(reader: Reader, parent: LineDict, field: str, earlier: set[str]) -> DueSpec:
-    node = reader.mapping(parent, "due", field)
-    due_field = join(field, "due")
+_ORIGINS = "aware_at, reported_at, acknowledged_at or obligation:<kind of an earlier obligation>"
+
+
+def _due(
+    reader: Reader,
+    parent: LineDict,
+    field: str,
+    earlier: set[str],
+    reckoning: Literal["jp", "eu"] = "jp",
+    *,
+    key: str = "due",
+) -> DueSpec:
+    node = reader.mapping(parent, key, field)
+    due_field = join(field, key)
     reader.check_keys(
-        node, due_field, required=("from",), optional=("days", "months", "hours", "count_first_day")
+        node,
+        due_field,
+        required=("from",),
+        optional=("days", "months", "hours", "count_first_day", "roll", "else"),
     )
     origin_text = reader.string(node, "from", due_field)
-    origin: Literal["aware_at", "reported_at", "obligation"]
+    origin: Origin
     reference = None
     if origin_text == "aware_at":
         origin = "aware_at"
     elif origin_text == "reported_at":
         origin = "reported_at"
+    elif origin_text == "acknowledged_at":
+        origin = "acknowledged_at"
+        fallback = reader.string(node, "else", due_field) if "else" in node else ""
+        if not (fallback.startswith("obligation:") and fallback[11:] in earlier):
+            raise reader.error(
+                node,
+                "else" if "else" in node else None,
+                join(due_field, "else"),
+                "acknowledged_at needs else: obligation:<kind of an earlier obligation> "
+                "(the date to count from when no acknowledgement was sent)",
+            )
+        reference = fallback[11:]
     elif origin_text.startswith("obligation:") and origin_text[11:] in earlier:
         origin, reference = "obligation", origin_text[11:]
     else:
-        raise reader.error(
-            node,
-            "from",
-            join(due_field, "from"),
-            "must be aware_at, reported_at or obligation:<kind of an earlier obligation>",
-        )
+        raise reader.error(node, "from", join(due_field, "from"), f"must be {_ORIGINS}")
+    if "else" in node and origin != "acknowledged_at":
+        raise reader.error(node, "else", join(due_field, "else"), "only applies to acknowledged_at")
     units = [unit for unit in ("days", "months", "hours") if unit in node]
     if len(units) != 1:
         raise reader.error(node, None, due_field, "needs exactly one of days, months, hours")
@@ -618,10 +794,20 @@ def _due(reader: Reader, parent: LineDict, field: str, earlier: set[str]) -> Due
                 join(due_field, "count_first_day"),
                 "only applies to days",
             )
+    roll: Roll = "none"
+    if "roll" in node:
+        roll_text = reader.string(node, "roll", due_field, choices=("none", "forward", "back"))
+        roll = "forward" if roll_text == "forward" else "back" if roll_text == "back" else "none"
+        if unit == "hours" and roll != "none":
+            raise reader.error(
+                node, "roll", join(due_field, "roll"), "only applies to days and months"
+            )
     return DueSpec(
         origin=origin,
         reference=reference,
         unit=unit,
         amount=reader.integer(node, unit, due_field, minimum=1),
         count_first_day=count_first_day,
+        roll=roll,
+        reckoning=reckoning,
     )

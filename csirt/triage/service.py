@@ -43,6 +43,7 @@ from csirt.triage.rules import Rules, load_rules
 Lang = Literal["ja", "en"]
 PRIORITY_ORDER = (Priority.P1.value, Priority.P2.value, Priority.P3.value, Priority.P4.value)
 FEED_TOKEN_BYTES = 32
+WINDOW = "window"
 
 
 class TriageError(Exception):
@@ -115,7 +116,10 @@ def case_facts(
     """The engine's facts for ``case``: its flags, its data sets and the organisation's config.
 
     ``whistleblower_report`` defaults to whether a whistleblower submission of the intake is
-    linked to the case (then ``reported_at`` is when it arrived).
+    linked to the case (then ``reported_at`` is when it arrived). An intake report is
+    acknowledged when it arrives: the receipt page is the reporter's acknowledgement (EU
+    Directive Art. 9(1)(b)). A contractor's notice recorded on the case moves awareness to it
+    at the latest.
     """
     if whistleblower_report is None:
         received = whistleblower_report_of(session, case)
@@ -138,6 +142,7 @@ def case_facts(
     )
     org_kind: OrgKind = "business" if config.org_kind == "business" else "local_government"
     social = config.extra.get("CSIRT_SOCIAL_RESPONSIBILITY", "average")
+    state = session.get(CaseTriage, case.id)
     return Facts(
         org_kind=org_kind,
         jurisdictions=frozenset(config.jurisdictions),
@@ -152,6 +157,8 @@ def case_facts(
         whistleblower_report=whistleblower_report,
         reported_at=reported_at if whistleblower_report else None,
         social_responsibility="high" if social == "high" else "average",
+        acknowledged_at=reported_at if whistleblower_report else None,
+        contractor_notice_at=state.contractor_notice_at if state is not None else None,
     )
 
 
@@ -180,6 +187,10 @@ def facts_to_json(facts: Facts) -> dict[str, Any]:
         "ongoing": facts.ongoing,
         "whistleblower_report": facts.whistleblower_report,
         "reported_at": facts.reported_at.isoformat() if facts.reported_at else None,
+        "acknowledged_at": facts.acknowledged_at.isoformat() if facts.acknowledged_at else None,
+        "contractor_notice_at": (
+            facts.contractor_notice_at.isoformat() if facts.contractor_notice_at else None
+        ),
     }
 
 
@@ -392,6 +403,68 @@ def clear_override(session: Session, case: Case, *, actor: User) -> CaseTriage:
     return state
 
 
+# --- contractor notice -----------------------------------------------------------------------
+
+
+class ContractorNoticeError(TriageError):
+    """A contractor notice is missing a field or has an impossible time."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def record_contractor_notice(
+    session: Session,
+    case: Case,
+    *,
+    contractor: str,
+    notified: str,
+    notice_at: dt.datetime,
+    actor: User,
+    config: Config,
+) -> CaseTriage:
+    """Record that a contractor notified the organisation (法26条1項ただし書, 規則9条); re-triage.
+
+    Awareness counts from the notice at the latest, so the legal clocks may move earlier.
+    """
+    errors: dict[str, str] = {}
+    contractor, notified = contractor.strip(), notified.strip()
+    if not contractor:
+        errors["contractor"] = "is required"
+    elif len(contractor) > 200:
+        errors["contractor"] = "must be at most 200 characters"
+    if not notified:
+        errors["notified"] = "is required"
+    elif len(notified) > 200:
+        errors["notified"] = "must be at most 200 characters"
+    if notice_at.tzinfo is None:
+        errors["notice_at"] = "must be time-zone aware"
+    elif notice_at > utcnow() + dt.timedelta(minutes=5):
+        errors["notice_at"] = "must not be in the future"
+    if errors:
+        raise ContractorNoticeError(errors)
+    state = triage_state(session, case)
+    state.contractor_name = contractor
+    state.contractor_notified = notified
+    state.contractor_notice_at = notice_at
+    audit.record(
+        session,
+        AuditAction.TRIAGE_CONTRACTOR_NOTICE,
+        actor=_actor(actor),
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        details={
+            "contractor": contractor,
+            "notified": notified,
+            "notice_at": notice_at.isoformat(),
+        },
+    )
+    run_triage(session, case, config=config, actor=actor, reason="contractor notice")
+    return state
+
+
 # --- obligations -----------------------------------------------------------------------------
 
 
@@ -430,6 +503,9 @@ def sync_obligations(session: Session, case: Case, result: TriageResult) -> None
         row.reason_en = found.reason_en
         row.checked = found.checked
         row.due_at = found.due_at
+        row.target_at = found.target_at
+        row.deadline = found.deadline
+        row.source = found.source
         row.status = ObligationStatus.PENDING.value
     for kind, row in existing.items():
         if kind not in current and row.status == ObligationStatus.PENDING:
@@ -538,6 +614,8 @@ def deadline_board(
     later: list[Deadline] = []
     for deadline in pending_deadlines(session, user):
         due = deadline.obligation.due_at
+        if deadline.obligation.deadline == WINDOW and due < now:
+            continue  # a protection window that has ended is nothing to do
         (overdue if due < now else this_week if due <= horizon else later).append(deadline)
     return DeadlineBoard(overdue, this_week, later)
 
@@ -627,6 +705,10 @@ def ical_feed(
 ) -> str:
     """An iCalendar document: one all-day VEVENT per pending obligation on its local due date.
 
+    An obligation with an internal target earlier than its legal deadline gets a second event
+    on the target's date (``X-CSIRT-DEADLINE: target``); the first carries what ``due_at`` is
+    (legal, guidance, internal, window).
+
     Only the case reference and the obligation kind leave the server: no titles, no personal
     data, since calendar services store the feed outside the organisation.
     """
@@ -641,18 +723,25 @@ def ical_feed(
     ]
     for deadline in deadlines:
         obligation, case = deadline.obligation, deadline.case
-        day = obligation.due_at.astimezone(tz).date()
-        summary = f"{case.reference} {obligation.kind}"
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:obligation-{obligation.id}@{host}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:{_ical_escape(summary)}",
-            "TRANSP:TRANSPARENT",
-            "END:VEVENT",
-        ]
+        events = [("", obligation.due_at, obligation.deadline or "legal")]
+        if obligation.target_at is not None and obligation.target_at < obligation.due_at:
+            events.append(("-target", obligation.target_at, "target"))
+        for suffix, moment, what in events:
+            day = moment.astimezone(tz).date()
+            summary = f"{case.reference} {obligation.kind}"
+            if suffix:
+                summary += " (target)"
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:obligation-{obligation.id}{suffix}@{host}",
+                f"DTSTAMP:{stamp}",
+                f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+                f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
+                f"SUMMARY:{_ical_escape(summary)}",
+                f"X-CSIRT-DEADLINE:{what}",
+                "TRANSP:TRANSPARENT",
+                "END:VEVENT",
+            ]
     lines.append("END:VCALENDAR")
     return "".join(folded + "\r\n" for line in lines for folded in _fold(line))
 

@@ -21,7 +21,7 @@ from csirt.cases.access import case_or_404
 from csirt.cases.models import Case
 from csirt.db import get_session, utcnow
 from csirt.triage import service
-from csirt.triage.forms import ActionForm, DoneForm, OverrideForm
+from csirt.triage.forms import ActionForm, ContractorNoticeForm, DoneForm, OverrideForm
 from csirt.triage.models import CaseTriage, Obligation, ObligationStatus
 
 bp = Blueprint("triage", __name__)
@@ -36,6 +36,15 @@ OBLIGATION_LABELS = {
     "wb_feedback": _l("Feedback to the reporter (EU)"),
     "gdpr_authority": _l("Notify the supervisory authority (GDPR)"),
     "gdpr_individuals": _l("Tell the data subjects (GDPR)"),
+    "mynumber_preliminary": _l("Preliminary report to the PPC on My Number data (速報)"),
+    "mynumber_report": _l("Final report to the PPC on My Number data (確報)"),
+    "wb_protection_window": _l("Reporter protection period (one year after the report)"),
+}
+DEADLINE_LABELS = {
+    "legal": _l("legal deadline"),
+    "guidance": _l("guidance (the law says promptly)"),
+    "internal": _l("internal target (no legal date)"),
+    "window": _l("protection period ends"),
 }
 STATUS_LABELS = {
     ObligationStatus.PENDING.value: _l("Pending"),
@@ -67,6 +76,8 @@ CHANGE_LABELS = {
     "facts.aware_at": _l("Aware at"),
     "facts.whistleblower_report": _l("Whistleblower report"),
     "facts.reported_at": _l("Reported at"),
+    "facts.acknowledged_at": _l("Acknowledged at"),
+    "facts.contractor_notice_at": _l("Contractor notice at"),
     "facts.organization": _l("Organisation"),
 }
 
@@ -103,6 +114,7 @@ def _panel(
     *,
     override_form: OverrideForm | None = None,
     done_forms: dict[int, DoneForm] | None = None,
+    contractor_form: ContractorNoticeForm | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     session = get_session()
@@ -143,6 +155,8 @@ def _panel(
             factor_labels=FACTOR_LABELS,
             status_labels=STATUS_LABELS,
             change_labels=CHANGE_LABELS,
+            deadline_labels=DEADLINE_LABELS,
+            contractor_form=contractor_form or _contractor_form(state),
             max_score=rules.scoring.max_score,
         ),
         status,
@@ -207,6 +221,47 @@ def clear_override(case_id: int) -> ResponseReturnValue:
     return redirect(flask_url_for("triage.panel", case_id=case.id))
 
 
+def _contractor_form(state: CaseTriage | None) -> ContractorNoticeForm:
+    form = ContractorNoticeForm()
+    if state is not None and state.contractor_notice_at is not None and not form.is_submitted():
+        tz = current_app.config["CSIRT"].tz
+        form.contractor.data = state.contractor_name
+        form.notified.data = state.contractor_notified
+        form.notice_at.data = state.contractor_notice_at.astimezone(tz).replace(tzinfo=None)
+    return form
+
+
+@bp.post("/console/cases/<int:case_id>/triage/contractor-notice")
+@requires(Permission.CASE_EDIT)
+def contractor_notice(case_id: int) -> ResponseReturnValue:
+    case = _load_case(case_id)
+    form = ContractorNoticeForm()
+    if not form.validate_on_submit():
+        return _panel(case, contractor_form=form, status=400)
+    session = get_session()
+    config = current_app.config["CSIRT"]
+    try:
+        service.record_contractor_notice(
+            session,
+            case,
+            contractor=form.contractor.data,
+            notified=form.notified.data,
+            notice_at=form.notice_at.data.replace(tzinfo=config.tz),
+            actor=current_user,
+            config=config,
+        )
+    except service.ContractorNoticeError as error:
+        if "notice_at" in error.errors:
+            form.notice_at.errors = [_("The date must not be in the future.")]
+        for key in ("contractor", "notified"):
+            if key in error.errors:  # pragma: no cover - the form checks the same first
+                getattr(form, key).errors = [error.errors[key]]
+        return _panel(case, contractor_form=form, status=400)
+    session.commit()
+    flash(_("The contractor notice was recorded; the deadlines count from it."), "success")
+    return redirect(flask_url_for("triage.panel", case_id=case.id))
+
+
 @bp.post("/console/cases/<int:case_id>/obligations/<int:obligation_id>/done")
 @requires(Permission.CASE_EDIT)
 def mark_done(case_id: int, obligation_id: int) -> ResponseReturnValue:
@@ -258,6 +313,7 @@ def _deadlines_page(feed_url: str | None = None) -> ResponseReturnValue:
         feed_url=feed_url,
         action_form=ActionForm(),
         status_labels=STATUS_LABELS,
+        deadline_labels=DEADLINE_LABELS,
         days_left=days_left,
     )
 

@@ -77,7 +77,8 @@ def test_wrong_and_malformed_receipts_are_the_same_error(
 
 
 def test_answer_dates_japan_and_eu(settings: IntakeSettings) -> None:
-    received = utcnow().replace(minute=0, second=0, microsecond=0)
+    # Not at 00:00 local time: a period starting then counts its first day (民法140条但書).
+    received = (utcnow() - timedelta(days=1)).replace(hour=1, minute=0, second=0, microsecond=0)
     ack, answer, feedback = service.answer_dates(received, True, settings)
     local = received.astimezone(settings.tz).date()
     assert answer.astimezone(settings.tz).date() == local + timedelta(days=20)

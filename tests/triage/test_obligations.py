@@ -68,8 +68,8 @@ def kinds(obligations: tuple[Obligation, ...]) -> set[str]:
             "local_government",
             [dataset("credit_card", encrypted=True)],
             True,
-            True,
-            id="wrongful-intent-despite-encryption",
+            False,
+            id="wrongful-intent-encrypted-exempt-by-law",
         ),
     ],
 )
@@ -112,11 +112,12 @@ def test_business_basis_cites_article_26(rules: Rules, tokyo: ZoneInfo) -> None:
     [
         # Year end: the first day is not counted for the preliminary report.
         (dt.datetime(2026, 12, 30, 10, tzinfo=JST), "ppc_preliminary", False, "2027-01-02"),
-        # Final report: the day of awareness is day 1 (safer reading of the PPC guidance).
+        # Final report: the day of awareness is day 1 (通則編 3-5-3-4); a last day on a
+        # weekend moves to the Monday (※2).
         (dt.datetime(2026, 12, 30, 10, tzinfo=JST), "ppc_final", False, "2027-01-28"),
-        (dt.datetime(2026, 11, 20, 10, tzinfo=JST), "ppc_final", False, "2026-12-19"),
+        (dt.datetime(2026, 11, 20, 10, tzinfo=JST), "ppc_final", False, "2026-12-21"),
         (dt.datetime(2026, 11, 20, 10, tzinfo=JST), "ppc_final", True, "2027-01-18"),
-        (dt.datetime(2026, 12, 30, 10, tzinfo=JST), "ppc_final", True, "2027-02-27"),
+        (dt.datetime(2026, 12, 30, 10, tzinfo=JST), "ppc_final", True, "2027-03-01"),
         # Month ends, non-leap and leap February.
         (dt.datetime(2026, 2, 27, 9, tzinfo=JST), "ppc_preliminary", False, "2026-03-02"),
         (dt.datetime(2028, 2, 27, 9, tzinfo=JST), "ppc_preliminary", False, "2028-03-01"),
@@ -152,7 +153,9 @@ def test_wrongful_intent_moves_final_report_to_60_days(rules: Rules, tokyo: Zone
     plain_final, wrongful_final = plain.obligation("ppc_final"), wrongful.obligation("ppc_final")
     assert plain_final is not None
     assert wrongful_final is not None
-    assert (wrongful_final.due_at - plain_final.due_at).days == 30
+    # Aware on 2026-11-20: day 30 is Saturday 12-19 (-> Monday 12-21), day 60 is 01-18.
+    assert plain_final.due_at.date() == dt.date(2026, 12, 21)
+    assert wrongful_final.due_at.date() == dt.date(2027, 1, 18)
     # The preliminary report does not move.
     plain_preliminary = plain.obligation("ppc_preliminary")
     wrongful_preliminary = wrongful.obligation("ppc_preliminary")
@@ -208,7 +211,11 @@ def test_whistleblower_without_report_time_counts_from_awareness(
     assert notice is not None
     assert notice.due_at.date() == dt.date(2027, 1, 4)
     assert any("awareness" in note.en for note in result.notes)
-    assert {o.kind for o in result.obligations} == {"wb_investigation_notice", "wb_outcome_notice"}
+    assert {o.kind for o in result.obligations} == {
+        "wb_investigation_notice",
+        "wb_outcome_notice",
+        "wb_protection_window",
+    }
 
 
 def test_no_whistleblower_obligations_without_a_report(rules: Rules, tokyo: ZoneInfo) -> None:

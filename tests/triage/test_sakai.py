@@ -96,10 +96,12 @@ def test_sakai_through_the_api_payload(rules: Rules, tokyo: ZoneInfo) -> None:
     due = {o["kind"]: o["due_at"] for o in out["obligations"]}
     assert due == {
         "ppc_preliminary": "2015-06-27T23:59:59+09:00",
-        "ppc_final": "2015-08-22T23:59:59+09:00",  # 60 days: wrongful intent
+        # 60 days counting 2015-06-24 as day 1 end on Saturday 08-22: Monday 08-24 (通則編 ※2).
+        "ppc_final": "2015-08-24T23:59:59+09:00",
         "notify_individuals": "2015-07-23T23:59:59+09:00",
         "wb_investigation_notice": "2015-07-14T23:59:59+09:00",
         "wb_outcome_notice": "2015-09-24T23:59:59+09:00",
+        "wb_protection_window": "2016-06-24T23:59:59+09:00",
     }
     for obligation in out["obligations"]:
         assert set(obligation) >= {"regime", "kind", "basis", "due_at", "status"}

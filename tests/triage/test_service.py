@@ -142,7 +142,7 @@ def test_a_linked_whistleblower_report_starts_the_whistleblower_clocks(
     db_session.flush()
     changed(app, db_session, case, lead, "linked a report")
     kinds = _kinds(db_session, case)
-    assert kinds == APPI | {"wb_investigation_notice", "wb_outcome_notice"}
+    assert kinds == APPI | {"wb_investigation_notice", "wb_outcome_notice", "wb_protection_window"}
     notice = next(
         o for o in service.obligations_of(db_session, case) if o.kind == "wb_investigation_notice"
     )
@@ -193,7 +193,10 @@ def test_retriage_moves_due_dates_and_retires_what_no_longer_applies(
     before = final.due_at
     case.wrongful_intent = True
     changed(app, db_session, case, lead, "case fields: wrongful_intent")
-    assert final.due_at - before == dt.timedelta(days=30)  # 確報 60 days with wrongful intent
+    # 確報: day 30 (2015-07-23, a Thursday) becomes day 60, Saturday 2015-08-22, which rolls
+    # forward to Monday 2015-08-24.
+    assert before.astimezone(TOKYO).date() == dt.date(2015, 7, 23)
+    assert final.due_at.astimezone(TOKYO).date() == dt.date(2015, 8, 24)
     run = service.latest_run(db_session, case)
     assert run is not None
     assert {"field": "facts.wrongful_intent", "from": False, "to": True} in run.changes
@@ -216,9 +219,16 @@ def test_retriage_moves_due_dates_and_retires_what_no_longer_applies(
         "notify_individuals": "not_applicable",
     }
     assert service.open_obligations(db_session, case) == []
-    # And back: a not-applicable obligation comes back as pending.
+    # Wrongful intent alone does not undo the exemption of highly encrypted data (規則7条,
+    # 43条: the exemption covers every type).
     case.wrongful_intent = True
     changed(app, db_session, case, lead, "case fields: wrongful_intent")
+    statuses = {o.kind: o.status for o in service.obligations_of(db_session, case)}
+    assert statuses["ppc_final"] == "not_applicable"
+    # And back: a not-applicable obligation comes back as pending.
+    for row in case_datasets(db_session, case):
+        row.encrypted = False
+    changed(app, db_session, case, lead, "datasets")
     statuses = {o.kind: o.status for o in service.obligations_of(db_session, case)}
     assert statuses["ppc_final"] == "pending"
     assert statuses["ppc_preliminary"] == "done"

@@ -263,11 +263,17 @@ def test_deadlines_board_and_calendar_feed(
     body = feed.text.replace("\r\n ", "")
     assert body.startswith("BEGIN:VCALENDAR\r\n")
     assert body.endswith("END:VCALENDAR\r\n")
-    assert body.count("BEGIN:VEVENT") == 3
+    # One event per obligation, plus one per internal target earlier than the legal deadline.
+    legal = re.findall(r"^UID:obligation-\d+@", body, re.MULTILINE)
+    targets = re.findall(r"^UID:obligation-\d+-target@", body, re.MULTILINE)
+    assert len(legal) == 3
+    assert body.count("BEGIN:VEVENT") == 3 + len(targets)
     assert visible.reference in body
     assert hidden.reference not in body
     assert "Visible case" not in body
-    assert len(re.findall(r"^DTSTART;VALUE=DATE:\d{8}\r$", body, re.MULTILINE)) == 3
+    assert len(re.findall(r"^DTSTART;VALUE=DATE:\d{8}\r$", body, re.MULTILINE)) == 3 + len(
+        targets
+    )
     assert anonymous.get("/console/deadlines.ics?token=nope").status_code == 404
     assert anonymous.get("/console/deadlines.ics").status_code == 404
 

@@ -183,31 +183,34 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
         # legal.yaml
         (
             "legal.yaml",
-            "    due: {from: aware_at, days: 3}",
-            "    due: {from: aware_at, days: 3, hours: 72}",
-            0,
+            "    deadline: guidance\n    due: {from: aware_at, days: 3}\n    basis:\n"
+            "      local_government:",
+            "    deadline: guidance\n    due: {from: aware_at, days: 3, hours: 72}\n    basis:\n"
+            "      local_government:",
+            1,
             "obligations.0.due: needs exactly one of days, months, hours",
         ),
         (
             "legal.yaml",
-            '    due: {from: "obligation:wb_acknowledge", months: 3}',
+            '    due: {from: acknowledged_at, else: "obligation:wb_acknowledge", months: 3}',
             '    due: {from: "obligation:wb_feedback", months: 3}',
             0,
-            "obligations.6.due.from: must be aware_at, reported_at or obligation:",
+            "obligations.9.due.from: must be aware_at, reported_at, acknowledged_at or obligation:",
         ),
         (
             "legal.yaml",
             "    when: personal_data",
             "    when: sometimes",
             0,
-            "obligations.7.when: must be one of",
+            "obligations.10.when: must be one of",
         ),
         (
             "legal.yaml",
             "    regime: gdpr\n    when: personal_data",
             "    regime: ccpa\n    when: personal_data",
             0,
-            "obligations.7.regime: must be one of appi, eu_whistleblowing, gdpr, whistleblower_jp",
+            "obligations.10.regime: must be one of appi, eu_whistleblowing, gdpr, mynumber, "
+            "whistleblower_jp",
         ),
         (
             "legal.yaml",
@@ -215,7 +218,7 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
             "    due: {from: aware_at, hours: 72, count_first_day: true}\n    basis:\n"
             "      article: GDPR Art. 33",
             0,
-            "obligations.7.due.count_first_day: only applies to days",
+            "obligations.10.due.count_first_day: only applies to days",
         ),
         (
             "legal.yaml",
@@ -223,11 +226,11 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
             "      ja: 通報の受領を7日以内に通報者へ確認\n",
             "      article: Directive (EU) 2019/1937 Art. 9(1)(b)\n",
             0,
-            "obligations.5.basis.ja: is required",
+            "obligations.8.basis.ja: is required",
         ),
         (
             "legal.yaml",
-            "    checked: 2026-11-01\n  - kind: ppc_final",
+            "    checked: 2026-12-06\n  - kind: ppc_final",
             "    checked: last week\n  - kind: ppc_final",
             0,
             "obligations.0.checked: must be a date",
@@ -285,7 +288,7 @@ def test_per_kind_basis_needs_both_kinds(tmp_path: Path) -> None:
     folder = copy_playbooks(tmp_path)
     text = (folder / "legal.yaml").read_text(encoding="utf-8")
     start = text.index("    business:\n      article: 個人情報保護法26条1項、同法施行規則7条")
-    end = text.index("  checked: 2026-11-01", start)
+    end = text.index("  source: >-", start)
     (folder / "legal.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
     error = load_error(folder)
     assert "appi_reportable.basis.business: is required" in error.message
@@ -321,16 +324,29 @@ def test_identifiability_default_must_come_last(tmp_path: Path) -> None:
 
 def test_deadlines_are_configurable(tmp_path: Path) -> None:
     folder = copy_playbooks(tmp_path)
-    edit(folder, "legal.yaml", "{from: aware_at, days: 3}", "{from: aware_at, days: 5}")
+    edit(
+        folder,
+        "legal.yaml",
+        "    deadline: guidance\n    due: {from: aware_at, days: 3}\n    basis:\n"
+        "      local_government:",
+        "    deadline: guidance\n    due: {from: aware_at, days: 5}\n    basis:\n"
+        "      local_government:",
+    )
     # A variant may carry its own basis; "always" is a valid condition.
     edit(
         folder,
         "legal.yaml",
-        "      - when: wrongful_intent\n",
-        "      - when: always\n"
+        "    variants:\n      - when: wrongful_intent\n"
+        "        due: {from: aware_at, days: 60, count_first_day: true, roll: forward}\n"
+        "    basis:\n      local_government:\n"
+        "        article: 個人情報保護法68条1項、同法施行規則44条2項",
+        "    variants:\n      - when: always\n"
         "        due: {from: aware_at, days: 10}\n"
         "        basis: {article: Local rule 1, ja: 内規, en: house rule}\n"
-        "      - when: wrongful_intent\n",
+        "      - when: wrongful_intent\n"
+        "        due: {from: aware_at, days: 60, count_first_day: true, roll: forward}\n"
+        "    basis:\n      local_government:\n"
+        "        article: 個人情報保護法68条1項、同法施行規則44条2項",
     )
     rules = load_rules(folder)
     tokyo = ZoneInfo("Asia/Tokyo")
@@ -401,8 +417,14 @@ def test_shipped_files_load() -> None:
         ),
         (
             "legal.yaml",
-            "      - when: wrongful_intent",
-            "      - wrongful_intent\n      - when: wrongful_intent",
+            "    variants:\n      - when: wrongful_intent\n"
+            "        due: {from: aware_at, days: 60, count_first_day: true, roll: forward}\n"
+            "    basis:\n      local_government:\n"
+            "        article: 個人情報保護法68条1項、同法施行規則44条2項",
+            "    variants:\n      - wrongful_intent\n      - when: wrongful_intent\n"
+            "        due: {from: aware_at, days: 60, count_first_day: true, roll: forward}\n"
+            "    basis:\n      local_government:\n"
+            "        article: 個人情報保護法68条1項、同法施行規則44条2項",
             "obligations.1.variants.0: must be a mapping",
         ),
     ],

@@ -542,6 +542,7 @@ class InboxRow:
     submission: Submission
     has_key: bool
     expiring: bool
+    reply_waiting: bool = False  # the reporter's newest message awaits an answer
 
 
 def inbox(
@@ -558,9 +559,10 @@ def inbox(
         )
     )
     soon = utcnow() + timedelta(days=settings.warn_days)
+    rows = session.execute(query.add_columns(_reporter_wrote_last())).tuples()
     return [
-        InboxRow(s, s.id in keyed, s.case_id is None and s.expires_at <= soon)
-        for s in session.scalars(query)
+        InboxRow(s, s.id in keyed, s.case_id is None and s.expires_at <= soon, bool(waiting))
+        for s, waiting in rows
         if not is_conflicted(user, s.involved)
     ]
 

@@ -149,6 +149,7 @@ def test_reply_tells_the_handling_officer_then_the_case_lead(
     # The promoted report stays in the officers' default inbox while the reply waits ...
     inbox = handler_client.get("/console/intake/")
     assert f'/console/intake/{sid}"' in inbox.text
+    assert "unread-reply" in inbox.text
     page = handler_client.get(f"/console/intake/{sid}")
     assert REPLY_TEXT in page.text
     handler_client.post(

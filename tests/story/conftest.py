@@ -161,7 +161,12 @@ def record_browser(context: Any, name: str) -> None:
         LATENCIES.record(name, request.method, request.url, status, seconds)
 
     def failed(request: Any) -> None:
-        LATENCIES.record(name, request.method, request.url, 599, 0.0)
+        # A download ends its navigation with net::ERR_ABORTED although the server answered:
+        # keep the answer's status; a request with no answer at all counts as a 599.
+        if request.response() is not None:
+            finished(request)
+        else:
+            LATENCIES.record(name, request.method, request.url, 599, 0.0)
 
     context.on("requestfinished", finished)
     context.on("requestfailed", failed)

@@ -322,6 +322,21 @@ def test_06_case_is_p1_with_obligations_and_the_on_call_lead_is_paged(story: Sto
         )
     if not any(paged.values()):
         problems.append(f"no page reached the on-call people {on_call}")
+    # The tip's data set, pre-filled in the UI language: 680,000 persons on the internet.
+    datasets = ok(lead.get(f"/api/v1/cases/{case_id}/datasets")).json()["items"]
+    prefilled = [d for d in datasets if d.get("persons") == 680000]
+    if not prefilled:
+        problems.append(f"no data set of 680,000 persons from the tip: {datasets}")
+    elif prefilled[0].get("exposure") != "public_internet" or not re.search(
+        r"[\u3040-\u30ff\u4e00-\u9fff]", str(prefilled[0].get("name"))
+    ):
+        problems.append(f"the tip's data set is not pre-filled right: {prefilled[0]}")
+    # The deadlines board shows the case's PPC preliminary report.
+    console = story.server.client("lead")
+    sign_in(console, "lead", story.server.logins["lead"])
+    board = ok(console.get("/console/deadlines")).text
+    if case["reference"] not in board:
+        problems.append(f"{case['reference']} is not on the deadlines board")
     assert not problems, "; ".join(problems)
 
 
@@ -475,6 +490,28 @@ def test_10_a_fact_changes_and_the_approved_final_does_not(story: Story) -> None
     assert _docx_xml(again.content) == _docx_xml(first), (
         "the approved final changed after a new public event (it is rebuilt from today's facts)"
     )
+    assert again.content == first, "the approved final's document text is the same, its file not"
+
+
+def test_10b_pr_exports_the_final_from_the_console(story: Story) -> None:
+    """The PR officer's own path: sign in, open the document, press "Export final .docx"."""
+    document_id, first = story.need("final")
+    context = story.context("pr", javascript=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{story.server.url}/console/login")
+    page.locator("input[name=username]").fill("pr")
+    page.locator("input[name=password]").fill(story.server.logins["pr"])
+    page.locator("form:has(input[name=password]) [type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{story.server.url}/console/documents/{document_id}")
+    story.shots(page, "pr-document")
+    with page.expect_download() as download:
+        page.locator("form[action$='/export'] [type=submit]").first.click()
+    path = download.value.path()
+    data = Path(path).read_bytes()
+    assert _docx_xml(data) == _docx_xml(first), "the console's final differs from the API's"
+    assert data == first, "the console's final is not the same file as the API's"
 
 
 def test_11_committee_report_exports(story: Story) -> None:
@@ -584,6 +621,12 @@ def test_13_api_tip_before_officer_exists_opened_by_new_officer(story: Story) ->
     obligations = ok(lead.get(f"/api/v1/cases/{match.group(1)}/obligations")).json()
     kinds = {o["kind"] for o in obligations["obligations"]}
     assert "ppc_preliminary" in kinds, f"obligations after promotion: {sorted(kinds)}"
+
+
+def test_14_the_install_stays_healthy(story: Story) -> None:
+    """No report that nobody can open; the audit chain is whole after the whole story."""
+    assert story.server.cli("intake", "doctor").strip() == ""
+    assert "OK" in story.server.cli("audit", "verify")
 
 
 def test_99_no_5xx_and_nothing_over_2s(story: Story) -> None:

@@ -70,9 +70,10 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest -q -p no:cacheprovider --cov=csirt --cov-branch --cov-report=term --cov-fail-under=90
 
-# Pass 2: the same suite on a throwaway PostgreSQL (started and stopped by the test fixtures).
+# Pass 2: the same suite on a throwaway PostgreSQL (started and stopped by the test fixtures);
+# the story suite (tests/story, marker `story`) runs here too, its browser steps included.
 pytest-pg: install
-	CSIRT_TEST_BACKEND=postgres $(BIN)/pytest -q -p no:cacheprovider -m "not browser"
+	CSIRT_TEST_BACKEND=postgres $(BIN)/pytest -q -p no:cacheprovider -m "not browser or story"
 
 test: lint typecheck audit-deps pytest pytest-pg
 

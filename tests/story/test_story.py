@@ -367,22 +367,31 @@ def test_07_lead_forms_the_team_from_suggestions(story: Story) -> None:
 
 
 def test_08_data_sets_and_timeline(story: Story) -> None:
+    """The lead names the tip's data set in the console; more records go through the API."""
     case_id = story.need("case_id")
     lead = story.api("lead")
-    ok(
-        lead.post(
-            f"/api/v1/cases/{case_id}/datasets",
-            json={
-                "name": "選挙人名簿（有権者情報）",
-                "persons": 680000,
-                "persons_estimated": True,
-                "exposure": "public_internet",
-                "items": ["name", "address", "birth_date", "sex"],
-                "holder": "選挙管理委員会",
-            },
-        ),
-        201,
+    prefilled = [
+        d
+        for d in ok(lead.get(f"/api/v1/cases/{case_id}/datasets")).json()["items"]
+        if d.get("persons") == 680000
+    ]
+    assert prefilled, "the tip's data set is missing"
+    console = story.server.client("lead")
+    sign_in(console, "lead", story.server.logins["lead"])
+    edit = f"/console/cases/{case_id}/datasets/{prefilled[0]['id']}/edit"
+    form = form_ending(ok(console.get(edit)).text, edit)
+    saved = console.post(
+        edit,
+        data={
+            **form.fields,
+            "name": "選挙人名簿（有権者情報）",
+            "holder": "選挙管理委員会",
+            "exposed_from": "2015-04-01T00:00",
+            "exposed_until": "2015-06-30T23:59",
+        },
+        allow_redirects=False,
     )
+    assert saved.status_code == 302, (saved.status_code, saved.text[:800])
     ok(
         lead.post(
             f"/api/v1/cases/{case_id}/datasets",
@@ -415,7 +424,8 @@ def test_08_data_sets_and_timeline(story: Story) -> None:
             201,
         )
     datasets = ok(lead.get(f"/api/v1/cases/{case_id}/datasets")).json()["items"]
-    assert len(datasets) >= 2
+    names = sorted(d["name"] for d in datasets)
+    assert names == ["外郭団体 短時間勤務職員一覧", "選挙人名簿（有権者情報）"], names
     story.state["records"] = True
 
 

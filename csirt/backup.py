@@ -253,7 +253,9 @@ def create_backup(
     if len(passphrase) < MIN_PASSPHRASE:
         raise BackupError(f"the passphrase needs at least {MIN_PASSPHRASE} characters")
     target = target.resolve()
-    exclude = {target}
+    # The organisation intake key's KEK opens every report together with the database: it is
+    # never put into the same archive (README, "How every report reaches the officers").
+    exclude = {target, config.escrow_key_path.resolve()}
     if config.database_url.startswith("sqlite"):
         db_file = sqlite_path(config.database_url).resolve()
         exclude |= {Path(f"{db_file}{suffix}") for suffix in SQLITE_SIDE_FILES}

@@ -1,9 +1,12 @@
 """Who holds which report key, and filling the gaps so that no report is left unreadable.
 
-Three ways a report's key reaches an officer who lacks it (never a conflicted one):
+The ways a report's key reaches an officer (never a conflicted one):
 
+* at arrival, to every officer who then holds a key pair (service.submit);
 * from the organisation intake key (escrow, csirt.intake.escrow), whenever an officer gets a key
-  pair or signs in, and whenever a report arrives -- no other key holder needs to be present;
+  pair, signs in or restores their key -- no other key holder needs to be present.  (Not on
+  every arrival: that would scan the older reports on the public intake's hot path, and an
+  arrival changes nothing about which older reports an officer lacks.);
 * from a key holder's sign-in: their private key is at hand for a moment, and every report they
   hold is sealed to the colleagues who lack it (the only way in strict mode);
 * by hand (service.grant / grant_all).

@@ -27,7 +27,7 @@ from csirt.auth.permissions import Permission
 from csirt.cases.models import Exposure
 from csirt.catalog import FileField, Questionnaire
 from csirt.db import utcnow
-from csirt.intake import keyring, signals
+from csirt.intake import signals
 from csirt.intake.conflicts import is_conflicted, split_involved
 from csirt.intake.escrow import Escrow
 from csirt.intake.models import (
@@ -385,8 +385,6 @@ def submit(
             )
     _seal_attachments(session, submission, envelope, prepared, None)
     session.flush()
-    # Officers who got a key pair while the escrow could not be opened get older reports now.
-    keyring.wrap_from_escrow(session, settings.escrow)
     signals.report_received.send(submission, session=session)
     return Submitted(submission.id, receipt, answer_due)
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from csirt.audit.models import AuditEvent
 from csirt.auth import service as auth_service
 from csirt.auth.models import Setting, User
 from csirt.auth.permissions import Role
+from csirt.db import make_engine
 from csirt.intake import escrow as intake_escrow
 from csirt.intake.models import IdentityKeyWrap, Submission, SubmissionKeyWrap
 from csirt.intake.service import IntakeSettings
@@ -328,3 +332,42 @@ def test_strict_mode_setting(value: str, tmp_path: Any) -> None:
     )
     assert other.intake_escrow is True
     assert other.escrow_key_path == tmp_path / "k"
+
+
+def test_backups_leave_the_escrow_key_file_out(database_url: str, tmp_path: Path) -> None:
+    # The archive holds the database: with the KEK beside it, it would open every report.
+    from csirt import backup
+    from csirt.migrate import upgrade
+    from tests.conftest import make_config
+    from tests.test_backup import FAST, _fresh_url
+
+    url = _fresh_url(database_url, tmp_path, "csirt_escrow_backup")
+    upgrade(url)
+    instance = tmp_path / "instance"
+    config = make_config(url, instance)
+    with make_session(url) as session:
+        assert intake_escrow.Escrow.from_config(config).ensure_public_key(session) is not None
+        session.commit()
+    assert config.escrow_key_path.exists()
+    (instance / "evidence.bin").write_bytes(b"kept")
+    archive = tmp_path / "out.backup"
+    summary = backup.create_backup(config, archive, "a long enough passphrase", params=FAST)
+    assert summary.files == 1  # evidence.bin only
+    restored = tmp_path / "restored"
+    backup.restore_backup(
+        make_config(_fresh_url(database_url, tmp_path, "csirt_escrow_restored"), restored),
+        archive,
+        "a long enough passphrase",
+    )
+    assert (restored / "evidence.bin").exists()
+    assert not (restored / config.escrow_key_path.name).exists()
+
+
+@contextmanager
+def make_session(url: str) -> Iterator[Session]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

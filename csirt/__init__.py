@@ -115,6 +115,10 @@ def create_app(config: Config | None = None, interface: Interface = "all") -> Fl
         if hasattr(module, "init_app"):
             module.init_app(app)
 
+    from csirt import wiring  # here, not at the top: it imports every domain package
+
+    wiring.connect(app)
+
     @app.get("/")
     def root() -> ResponseReturnValue:
         if interface == "intake":

@@ -129,12 +129,15 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(bind=engine, class_=AppSession, expire_on_commit=False)
 
     def bind_to(self, connection: Connection) -> None:
         """Bind sessions to one connection (tests: each test inside a rolled-back transaction)."""
         self.sessionmaker = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            bind=connection,
+            class_=AppSession,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
         )
 
     @contextmanager

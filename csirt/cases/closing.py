@@ -9,10 +9,8 @@ not checked (it is listed as skipped), so a case can close before that package e
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -83,7 +81,7 @@ def unregister_checklist_resolver(kind: str) -> None:
 
 def closing_checks() -> tuple[ClosingCheck, ...]:
     """Every registered whole-case check, built-in ones first."""
-    return (required_tasks_done, obligations_met, *_closing_checks)
+    return (required_tasks_done, *_closing_checks)
 
 
 def required_tasks_done(session: Session, case: Case) -> list[MissingItem]:
@@ -107,47 +105,6 @@ def required_tasks_done(session: Session, case: Case) -> list[MissingItem]:
     ]
 
 
-def _obligation_model() -> Any | None:
-    """The triage package's Obligation model, if that package is installed."""
-    try:
-        module = importlib.import_module("csirt.triage.models")
-    except ImportError:
-        return None
-    return getattr(module, "Obligation", None)
-
-
-OBLIGATION_MET = ("done", "not_applicable")
-
-
-def obligations_met(session: Session, case: Case) -> list[MissingItem]:
-    """Every legal obligation triage found for the case is done or does not apply."""
-    model = _obligation_model()
-    if model is None:
-        return []
-    rows = session.scalars(
-        select(model).where(model.case_id == case.id, model.status.not_in(OBLIGATION_MET))
-    ).all()
-    return [
-        MissingItem(
-            f"obligation:{row.id}",
-            f"法令上の義務が未了です: {row.kind}",
-            f"Legal obligation not met: {row.kind}",
-        )
-        for row in rows
-    ]
-
-
-def _obligation_resolver(session: Session, case: Case, ref: str) -> bool | None:
-    model = _obligation_model()
-    if model is None:
-        return None
-    statuses = session.scalars(
-        select(model.status).where(model.case_id == case.id, model.kind == ref)
-    ).all()
-    # No such obligation for this case: it does not apply, so the item is met.
-    return all(status in OBLIGATION_MET for status in statuses)
-
-
 def checklist_lines(
     session: Session, case: Case, playbooks: Iterable[Playbook]
 ) -> list[ChecklistLine]:
@@ -168,7 +125,7 @@ def checklist_lines(
     ticked = set(
         session.scalars(select(ChecklistTick.item).where(ChecklistTick.case_id == case.id))
     )
-    resolvers: Mapping[str, ChecklistResolver] = {"obligation": _obligation_resolver, **_resolvers}
+    resolvers: Mapping[str, ChecklistResolver] = _resolvers
     lines = []
     for playbook in playbooks:
         for entry in playbook.checklist:

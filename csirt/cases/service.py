@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
@@ -41,9 +41,7 @@ from csirt.cases.models import (
 )
 from csirt.catalog import Playbook
 from csirt.db import utcnow
-
-if not event.contains(Session, "after_flush", search.after_flush):
-    event.listen(Session, "after_flush", search.after_flush)
+from csirt.triage.models import OBLIGATION_MET, Obligation
 
 OUTCOMES = ("resolved", "contained_no_harm", "false_positive", "duplicate", "referred")
 OPEN_TASK_STATUSES = (TaskStatus.OPEN.value, TaskStatus.IN_PROGRESS.value)
@@ -1153,15 +1151,11 @@ def mean_times(
 def _obligation_deadlines(
     session: Session, user: User, now: datetime, until: datetime
 ) -> list[Deadline]:
-    model = closing._obligation_model()
-    due_column = getattr(model, "due_at", None) if model is not None else None
-    if model is None or due_column is None:
-        return []
     query = (
-        select(model.kind, due_column, Case.id, Case.reference, Case.title)
-        .join(Case, Case.id == model.case_id)
-        .where(model.status.not_in(closing.OBLIGATION_MET), due_column < until)
-        .order_by(due_column)
+        select(Obligation.kind, Obligation.due_at, Case.id, Case.reference, Case.title)
+        .join(Case, Case.id == Obligation.case_id)
+        .where(Obligation.status.not_in(OBLIGATION_MET), Obligation.due_at < until)
+        .order_by(Obligation.due_at)
         .limit(20)
     )
     visible = _visible(user)

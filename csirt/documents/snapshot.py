@@ -8,7 +8,6 @@ The same module collects what the public-text guard must refuse for the case.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,7 +24,9 @@ from csirt.documents import facts as f
 from csirt.documents.builders._common import OBLIGATION_LABELS
 from csirt.documents.guard import ForbiddenTerms, forbidden_for_case
 from csirt.documents.models import DocumentContext, PreventionMeasure
+from csirt.intake.models import Submission, SubmissionMessage
 from csirt.triage import load_vocabulary
+from csirt.triage.models import Obligation
 
 ORGANISATION_SETTING = "documents.organisation"
 
@@ -244,20 +245,9 @@ def _recommendations(rows: Iterable[dict[str, Any]]) -> tuple[f.Recommendation, 
     )
 
 
-def _optional_model(module: str, name: str) -> Any | None:
-    """A model of a package that may not be installed (triage, intake)."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:  # pragma: no cover - both packages exist in this tree
-        return None
-
-
 def _triage(session: Session, case: Case) -> f.TriageSummary | None:
-    obligation = _optional_model("csirt.triage.models", "Obligation")
-    if obligation is None:  # pragma: no cover
-        return None
     rows = session.scalars(
-        select(obligation).where(obligation.case_id == case.id).order_by(obligation.due_at)
+        select(Obligation).where(Obligation.case_id == case.id).order_by(Obligation.due_at)
     ).all()
     obligations = tuple(
         f.Obligation(
@@ -274,14 +264,11 @@ def _triage(session: Session, case: Case) -> f.TriageSummary | None:
 
 def _intake_dates(session: Session, case_id: int) -> tuple[datetime | None, datetime | None]:
     """When the first report about the case arrived, and when staff first wrote back."""
-    submission = _optional_model("csirt.intake.models", "Submission")
-    if submission is None:  # pragma: no cover
-        return None, None
-    rows = session.scalars(select(submission).where(submission.case_id == case_id)).all()
+    rows = session.scalars(select(Submission).where(Submission.case_id == case_id)).all()
     received = [row.received_at for row in rows if row.received_at is not None]
     contacts: list[datetime] = []
-    message = _optional_model("csirt.intake.models", "SubmissionMessage")
-    if rows and message is not None:
+    message = SubmissionMessage
+    if rows:
         ids = [row.id for row in rows]
         contacts = list(
             session.scalars(
@@ -371,12 +358,8 @@ def sealed_terms(session: Session, case: Case) -> list[str]:
     if involved:
         for user in session.scalars(select(User).where(User.username.in_(involved))):
             terms += _user_terms(user)
-    submission = _optional_model("csirt.intake.models", "Submission")
-    if submission is not None:
-        for names in session.scalars(
-            select(submission.involved).where(submission.case_id == case.id)
-        ):
-            terms += [str(n) for n in names or [] if n]
+    for names in session.scalars(select(Submission.involved).where(Submission.case_id == case.id)):
+        terms += [str(n) for n in names or [] if n]
     actors = session.scalars(
         select(TimelineEvent.actor).where(
             TimelineEvent.case_id == case.id,

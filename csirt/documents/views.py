@@ -703,11 +703,3 @@ def template_delete() -> ResponseReturnValue:
         session.commit()
         flash(_("Template removed: exports use the built-in style."), "success")
     return redirect(url_for("documents.settings"))
-
-
-def init_app(app: Flask) -> None:
-    """Register the documents' closing check and checklist resolver with the cases package."""
-    from csirt.cases import closing
-
-    closing.register_closing_check(service.unapproved_documents_check)
-    closing.register_checklist_resolver("document", service.document_checklist_resolver)

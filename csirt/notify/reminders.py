@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from csirt.cases.models import Case, CaseMember, Phase, Task, TaskAssignee
 from csirt.db import utcnow
 from csirt.notify import service
 from csirt.notify.messages import Kind, digest_text, format_due
+from csirt.triage.models import Obligation
 
 Clock = Callable[[], datetime]
 OPEN_TASK = ("open", "in_progress")
@@ -27,15 +27,8 @@ DEFAULT_WINDOW_HOURS = 24
 
 
 def obligation_model() -> Any | None:
-    """The triage package's Obligation model, if it is installed (guarded lookup)."""
-    try:
-        module = importlib.import_module("csirt.triage.models")
-    except ImportError:  # pragma: no cover - triage is part of every install today
-        return None
-    model = getattr(module, "Obligation", None)
-    if model is None or not all(hasattr(model, a) for a in ("case_id", "due_at", "status")):
-        return None  # pragma: no cover
-    return model
+    """The triage package's Obligation model."""
+    return Obligation
 
 
 def open_obligations(session: Session, case_ids: Sequence[int]) -> list[tuple[Any, Case]]:

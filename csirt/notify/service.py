@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
@@ -74,8 +74,8 @@ def queue_mail(session: Session, mailer: Mailer, mail: Mail) -> None:
     session.info.setdefault(OUTBOX_KEY, []).append((mailer, mail))
 
 
-@event.listens_for(Session, "after_commit")
-def _send_outbox(session: Session) -> None:
+def send_outbox(session: Session) -> None:
+    """Session ``after_commit`` reaction (csirt/wiring.py): send the mail the commit released."""
     outbox: list[tuple[Mailer, Mail]] = session.info.pop(OUTBOX_KEY, [])
     for mailer, mail in outbox:
         try:
@@ -85,8 +85,8 @@ def _send_outbox(session: Session) -> None:
             log.warning("mail not sent: %s", type(exc).__name__)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_outbox(session: Session) -> None:
+def drop_outbox(session: Session) -> None:
+    """Session ``after_rollback`` reaction (csirt/wiring.py): drop the mail of a rollback."""
     session.info.pop(OUTBOX_KEY, None)
 
 

@@ -7,7 +7,6 @@ injectable clock, ``Callable[[], datetime]``) so tests can freeze it.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from csirt.auth.models import User
 from csirt.cases.models import Case, CaseMember, CasePlaybook, Phase, Priority, Task, TaskAssignee
 from csirt.catalog import ROLES, SKILLS, LocalText, Playbook, load_playbooks
 from csirt.db import utcnow
+from csirt.intake.models import Submission
 from csirt.notify import service as notify
 from csirt.notify.messages import Kind
 from csirt.teams import rotation as rot
@@ -569,16 +570,8 @@ def user_for_feed_token(session: Session, token: str) -> User | None:
 def involved_for(session: Session, case: Case) -> list[str]:
     """The case's involved entries plus those of the intake submission(s) it came from."""
     entries = list(case.involved or [])
-    try:
-        intake_models = importlib.import_module("csirt.intake.models")
-    except ImportError:  # pragma: no cover - the intake package is optional on a console
-        return entries
-    submission = getattr(intake_models, "Submission", None)
-    if submission is not None and hasattr(submission, "involved"):
-        for row in session.scalars(
-            select(submission.involved).where(submission.case_id == case.id)
-        ):
-            entries += list(row or [])
+    for row in session.scalars(select(Submission.involved).where(Submission.case_id == case.id)):
+        entries += list(row or [])
     return list(dict.fromkeys(entries))
 
 
@@ -1060,3 +1053,13 @@ def my_work(session: Session, user: User) -> MyWork:
 
     deadlines = open_obligations(session, [c.id for c in cases])
     return MyWork(tasks, [(c, roles[c.id]) for c in cases], pending, deadlines)
+
+
+def on_priority_raised(sender: Case, *, session: Session, **_: Any) -> None:
+    """Receiver of ``priority_raised`` (csirt/wiring.py): page the on-call person at once.
+
+    The escalation sweep (``csirt reminders send``) catches whatever this misses.
+    """
+    if not has_app_context() or notify.MAILER_KEY not in current_app.extensions:
+        return  # outside an app nothing can be delivered
+    page_on_call(session, notify.channel_for(current_app), sender, current_app.config["CSIRT"].tz)

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -27,7 +26,6 @@ from sqlalchemy.orm import Session
 from csirt.auth.access import current_actor, requires
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
-from csirt.cases import signals
 from csirt.cases.models import Case
 from csirt.cases.service import CaseNotFoundError, get_case_for
 from csirt.catalog import ROLE_LABELS, ROLES
@@ -53,25 +51,6 @@ from csirt.teams.suggest import SKILL_LABELS
 bp = Blueprint("teams", __name__)
 CALENDAR_DAYS = 28
 FEED_WEEKS = 26
-
-
-def init_app(app: Flask) -> None:
-    """Page the on-call person when a case becomes P1."""
-    signals.priority_raised.connect(_on_priority_raised, weak=False)
-
-
-def _on_priority_raised(sender: Any, **kwargs: Any) -> None:
-    """Receiver of ``priority_raised``: page at once (the cron sweep catches what this misses)."""
-    from flask import has_app_context
-
-    case = kwargs.get("case", sender)
-    if not isinstance(case, Case) or not has_app_context():
-        return
-    if "csirt.mailer" not in current_app.extensions:
-        return  # an interface without the notify module (e.g. the public intake)
-    session: Session = kwargs.get("session") or get_session()
-    config = current_app.config["CSIRT"]
-    service.page_on_call(session, channel_for(current_app), case, config.tz)
 
 
 def _lang() -> str:

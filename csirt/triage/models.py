@@ -20,6 +20,10 @@ class ObligationStatus(enum.StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
+# An obligation in one of these states no longer holds a case open.
+OBLIGATION_MET = (ObligationStatus.DONE.value, ObligationStatus.NOT_APPLICABLE.value)
+
+
 class TriageRun(Base):
     """One evaluation of a case's facts: what triggered it, what changed, the full result."""
 

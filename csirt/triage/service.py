@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from csirt.auth.permissions import Permission
 from csirt.cases.models import AffectedDataset, Case, CaseMember, Priority
 from csirt.cases.service import change_priority
 from csirt.db import utcnow
+from csirt.intake.models import Submission
 from csirt.triage.engine import TriageResult, evaluate
 from csirt.triage.facts import DatasetFacts, Facts, OrgKind
 from csirt.triage.models import (
@@ -77,29 +77,12 @@ def _actor(user: User | None) -> audit.Actor:
     return audit.Actor(user.id, user.username) if user is not None else audit.SYSTEM
 
 
-def _submission_model() -> Any | None:
-    """The intake's Submission model, if the intake package provides one with the needed fields."""
-    try:
-        module = importlib.import_module("csirt.intake.models")
-    except ImportError:  # pragma: no cover - the intake package ships with csirt
-        return None
-    model = getattr(module, "Submission", None)
-    if model is None or not all(
-        hasattr(model, name) for name in ("whistleblower", "case_id", "received_at")
-    ):
-        return None  # pragma: no cover - older intake without these columns
-    return model
-
-
 def whistleblower_report_of(session: Session, case: Case) -> dt.datetime | None:
     """When the earliest whistleblower report linked to the case arrived, or None."""
-    model = _submission_model()
-    if model is None:  # pragma: no cover
-        return None
     received: dt.datetime | None = session.scalar(
-        select(model.received_at)
-        .where(model.case_id == case.id, model.whistleblower.is_(True))
-        .order_by(model.received_at)
+        select(Submission.received_at)
+        .where(Submission.case_id == case.id, Submission.whistleblower.is_(True))
+        .order_by(Submission.received_at)
         .limit(1)
     )
     return received

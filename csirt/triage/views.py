@@ -16,7 +16,6 @@ from werkzeug.datastructures import MultiDict
 
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
-from csirt.cases import signals
 from csirt.cases.access import case_or_404
 from csirt.cases.models import Case
 from csirt.db import get_session, utcnow
@@ -88,9 +87,7 @@ def obligation_label(kind: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Re-run triage whenever a case's facts change; expose labels to templates."""
-    service.remember_config(app.config["CSIRT"])
-    signals.facts_changed.connect(service.on_facts_changed)
+    """Expose obligation labels to templates (the triage reaction is in csirt/wiring.py)."""
     app.jinja_env.globals["obligation_label"] = obligation_label
 
 

@@ -648,9 +648,7 @@ def test_save_context_refuses_unknown_fields(db_session, demo) -> None:
 
 
 def test_closing_check_lists_unapproved_documents(db_session, demo, env, lead_b) -> None:
-    from csirt.documents import views  # registers the check and the resolver
-
-    views.init_app(None)  # type: ignore[arg-type]
+    # The app fixture built the app, and csirt.wiring registered the check.
     assert service.unapproved_documents_check in closing_checks()
     assert service.unapproved_documents_check(db_session, demo.case) == []
     document = _create(db_session, demo.lead, demo, "press_release", env)

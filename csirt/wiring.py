@@ -1,0 +1,106 @@
+"""Where the parts of csirt react to each other: every cross-package reaction, in one place.
+
+A package that owns a fact sends a signal when the fact changes (``csirt.cases.signals``); the
+packages that must react are connected here, with plain imports, and nowhere else: never from a
+view module, never through an import string, never as an import-time listener on SQLAlchemy's
+global ``Session``. ``create_app`` calls :func:`connect` for every interface (the ``csirt``
+command builds its app through ``create_app``, so the CLI is wired the same way).
+
+Signals and session events are process-wide, so connecting is idempotent; the table below is what
+``tests/test_wiring.py`` checks for each interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from blinker import Signal
+from flask import Flask
+from sqlalchemy import event
+
+from csirt.cases import closing, search
+from csirt.cases import signals as case_signals
+from csirt.db import AppSession
+from csirt.documents import service as documents
+from csirt.intake import signals as intake_signals
+from csirt.notify import intake_events
+from csirt.notify import service as notify
+from csirt.teams import service as teams
+from csirt.triage import closing as triage_closing
+from csirt.triage import service as triage
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """``receiver`` runs whenever ``signal`` is sent."""
+
+    signal: Signal
+    receiver: Callable[..., Any]
+    why: str
+
+
+@dataclass(frozen=True)
+class SessionHook:
+    """``receiver`` runs on the session event ``name`` of every csirt session."""
+
+    name: str
+    receiver: Callable[..., Any]
+    why: str
+
+
+REACTIONS: tuple[Reaction, ...] = (
+    Reaction(
+        case_signals.facts_changed,
+        triage.on_facts_changed,
+        "a data set, the exposure, a flag or aware_at changed: re-run triage",
+    ),
+    Reaction(
+        case_signals.priority_raised,
+        teams.on_priority_raised,
+        "a case became P1/P2: page the on-call lead",
+    ),
+    Reaction(
+        intake_signals.report_received,
+        intake_events.on_report_received,
+        "a new report arrived: tell the intake officers (content-free)",
+    ),
+    Reaction(
+        intake_signals.reporter_replied,
+        intake_events.on_reporter_replied,
+        "a reporter wrote again: tell its officers and its case's lead (content-free)",
+    ),
+)
+
+SESSION_HOOKS: tuple[SessionHook, ...] = (
+    SessionHook("after_flush", search.after_flush, "keep the search index of changed cases"),
+    SessionHook("after_commit", notify.send_outbox, "mail leaves only when its cause commits"),
+    SessionHook("after_rollback", notify.drop_outbox, "a rolled-back cause sends no mail"),
+)
+
+CLOSING_CHECKS: tuple[closing.ClosingCheck, ...] = (
+    triage_closing.obligations_met,
+    documents.unapproved_documents_check,
+)
+
+CHECKLIST_RESOLVERS: dict[str, closing.ChecklistResolver] = {
+    "obligation": triage_closing.obligation_resolver,
+    "document": documents.document_checklist_resolver,
+}
+
+
+def connect(app: Flask) -> None:
+    """Connect every reaction (idempotent) and keep the config for receivers run by the CLI."""
+    for reaction in REACTIONS:
+        reaction.signal.connect(reaction.receiver, weak=False)
+    for hook in SESSION_HOOKS:
+        if not event.contains(AppSession, hook.name, hook.receiver):
+            event.listen(AppSession, hook.name, hook.receiver)
+    for check in CLOSING_CHECKS:
+        closing.register_closing_check(check)
+    for kind, resolver in CHECKLIST_RESOLVERS.items():
+        closing.register_checklist_resolver(kind, resolver)
+    notify.install(app)  # every interface can notify (the intake tells officers of a new tip)
+    triage.remember_config(app.config["CSIRT"])
+    app.extensions["csirt.wiring"] = REACTIONS

@@ -474,6 +474,7 @@ def test_09_pr_drafts_lead_approves_pr_exports_the_final(story: Story) -> None:
     assert "お詫び" in text
     assert "検索サイトへのキャッシュ削除依頼" in text, "the public timeline is not in the release"
     assert "680,000" in text or "68万" in text or "680000" in text, "the data set is not in it"
+    assert "681,000" in text or "68.1万" in text, "the release's total is not 680,000 + 1,000"
     assert TIP[:20] not in text
     assert ANSWER[:15] not in text
     story.state["final"] = (document_id, final.content)

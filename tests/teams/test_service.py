@@ -238,18 +238,24 @@ def test_unpaged_p1_cases_are_paged_by_the_sweep(
     assert service.page_unpaged_p1(db_session, channel, TZ, clock) == []
 
 
-def test_priority_raised_signal_pages_at_once(
+def test_raising_priority_through_the_api_pages_at_once(
     world: World, mail_app, sink: Sink, db_session: Session
 ):
-    from csirt.cases import signals
+    """The real path: PATCH priority → cases service → priority_raised → (wiring) → page."""
+    from csirt.auth import service as auth_service
+    from csirt.audit.service import SYSTEM
 
     first = world.person("first", roles=("lead",))
     world.team("core", [first], first_response=True, start=date(2026, 1, 5))
-    case = world.case(priority=Priority.P1)
-    with mail_app.app_context():
-        signals.priority_raised.send(case, session=db_session)
-        signals.priority_raised.send("not a case")
+    case = world.case(priority=Priority.P3)
+    _token, plain = auth_service.create_token(db_session, first, actor=SYSTEM)
     db_session.commit()
+    response = mail_app.test_client().patch(
+        f"/api/v1/cases/{case.id}",
+        json={"priority": "P1", "reason": "名簿の流出を確認"},
+        headers={"Authorization": f"Bearer {plain}"},
+    )
+    assert response.status_code == 200, response.json
     assert [m["To"] for m in sink.messages] == ["first@example.jp"]
 
 

@@ -19,6 +19,7 @@ from config import Config
 from csirt import cli, db, i18n, web
 from csirt.auth import access
 from csirt.auth.service import Hashing
+from csirt.redirects import local_target
 
 Interface = Literal["all", "intake", "console"]
 INTERFACES: tuple[Interface, ...] = ("all", "intake", "console")
@@ -131,11 +132,8 @@ def create_app(config: Config | None = None, interface: Interface = "all") -> Fl
         if lang in i18n.LANGUAGES:
             session["lang"] = lang
             _remember_user_language(app, lang)
-        target = request.form.get("next", "")
         # Only local paths: never an open redirect.
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("root")
-        return redirect(target)
+        return redirect(local_target(request.form.get("next"), url_for("root")))
 
     return app
 

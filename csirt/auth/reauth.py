@@ -38,6 +38,7 @@ from csirt.auth import service
 from csirt.auth.access import current_actor, is_api_request, requires
 from csirt.auth.permissions import Permission
 from csirt.db import get_session, utcnow
+from csirt.redirects import local_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,9 +79,7 @@ def recently_authenticated(now: datetime | None = None) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/console") and not target.startswith("//"):
-        return target
-    return url_for("console.dashboard")
+    return local_target(target, url_for("console.dashboard"), prefix="/console")
 
 
 def _return_target() -> str:

@@ -38,6 +38,7 @@ from csirt.intake import staff_keys
 from csirt.intake.escrow import Escrow
 from csirt.ratelimit import RateLimiter
 
+from csirt.redirects import local_target
 bp = Blueprint("auth", __name__, url_prefix="/console")
 
 PENDING_MINUTES = 5
@@ -58,9 +59,7 @@ def _hashing() -> service.Hashing:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/console") and not target.startswith("//"):
-        return target
-    return url_for("console.dashboard")
+    return local_target(target, url_for("console.dashboard"), prefix="/console")
 
 
 def _throttled(username: str) -> bool:

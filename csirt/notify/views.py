@@ -15,6 +15,7 @@ from csirt.db import get_session
 from csirt.notify import service
 from csirt.notify.cli import reminders_group
 from csirt.notify.messages import KINDS
+from csirt.redirects import local_target
 
 bp = Blueprint("notify", __name__, url_prefix="/console/notifications")
 
@@ -49,11 +50,7 @@ def init_app(app: Flask) -> None:
 
 
 def _local_path(target: str) -> str:
-    return (
-        target
-        if target.startswith("/") and not target.startswith("//")
-        else url_for("notify.index")
-    )
+    return local_target(target, url_for("notify.index"))
 
 
 @bp.get("/")

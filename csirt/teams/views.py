@@ -31,6 +31,7 @@ from csirt.cases.service import CaseNotFoundError, get_case_for
 from csirt.catalog import ROLE_LABELS, ROLES
 from csirt.db import get_session, utcnow
 from csirt.notify.service import channel_for
+from csirt.redirects import local_target
 from csirt.teams import ical, service
 from csirt.teams import rotation as rot
 from csirt.teams.forms import (
@@ -618,7 +619,5 @@ def acknowledge(case_id: int) -> ResponseReturnValue:
         return redirect(url_for("teams.case_team", case_id=case.id))
     session.commit()
     flash(_("Acknowledged. Thank you."), "success")
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("teams.case_team", case_id=case.id))
+    fallback = url_for("teams.case_team", case_id=case.id)
+    return redirect(local_target(request.form.get("next"), fallback))

@@ -33,7 +33,7 @@ def reminders_group() -> None:
 @reminders_group.command("send")
 @with_appcontext
 def send() -> None:
-    """Page unpaged P1s, escalate unacknowledged pages, remind of due tasks, deadlines, reports."""
+    """Page unpaged P1/P2s, escalate unacknowledged pages, remind of tasks, deadlines, reports."""
     from csirt.teams import service as teams
 
     config = current_app.config["CSIRT"]

@@ -831,7 +831,7 @@ def acknowledge(session: Session, case: Case, user: User, *, now: Clock = utcnow
 
 
 def first_response_teams(session: Session) -> list[Team]:
-    """The teams paged when a case becomes P1."""
+    """The teams paged when a case becomes P1 or P2."""
     return list(
         session.scalars(select(Team).where(Team.first_response.is_(True)).order_by(Team.id))
     )
@@ -898,14 +898,18 @@ def _page(
     return ack
 
 
+# The priorities that page the on-call lead at once (issue: P1 and P2 both need a team now).
+PAGED_PRIORITIES = (Priority.P1.value, Priority.P2.value)
+
+
 def page_on_call(
     session: Session, channel: notify.Channel, case: Case, tz: ZoneInfo, now: Clock = utcnow
 ) -> list[Acknowledgement]:
-    """Page the on-call person of each first-response team about a P1 (once per case).
+    """Page the on-call person of each first-response team about a P1 or P2 (once per case).
 
     Someone in conflict with the case, on leave or inactive is skipped for the next in line.
     """
-    if case.priority != Priority.P1.value or case.phase == Phase.CLOSED.value:
+    if case.priority not in PAGED_PRIORITIES or case.phase == Phase.CLOSED.value:
         return []
     already = session.scalar(
         select(Acknowledgement.id).where(
@@ -989,11 +993,11 @@ def escalate_due(
 def page_unpaged_p1(
     session: Session, channel: notify.Channel, tz: ZoneInfo, now: Clock = utcnow
 ) -> list[Acknowledgement]:
-    """Page for open P1 cases nobody was paged about (e.g. raised on the intake host)."""
+    """Page for open P1/P2 cases nobody was paged about (e.g. raised on the intake host)."""
     paged = select(Acknowledgement.case_id).where(Acknowledgement.kind == AckKind.PAGE.value)
     cases = session.scalars(
         select(Case).where(
-            Case.priority == Priority.P1.value,
+            Case.priority.in_(PAGED_PRIORITIES),
             Case.phase == Phase.DETECT.value,
             Case.id.not_in(paged),
         )

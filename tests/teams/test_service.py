@@ -238,12 +238,13 @@ def test_unpaged_p1_cases_are_paged_by_the_sweep(
     assert service.page_unpaged_p1(db_session, channel, TZ, clock) == []
 
 
+@pytest.mark.parametrize("priority", ["P1", "P2"])
 def test_raising_priority_through_the_api_pages_at_once(
-    world: World, mail_app, sink: Sink, db_session: Session
+    world: World, mail_app, sink: Sink, db_session: Session, priority: str
 ):
     """The real path: PATCH priority → cases service → priority_raised → (wiring) → page."""
-    from csirt.auth import service as auth_service
     from csirt.audit.service import SYSTEM
+    from csirt.auth import service as auth_service
 
     first = world.person("first", roles=("lead",))
     world.team("core", [first], first_response=True, start=date(2026, 1, 5))
@@ -252,7 +253,7 @@ def test_raising_priority_through_the_api_pages_at_once(
     db_session.commit()
     response = mail_app.test_client().patch(
         f"/api/v1/cases/{case.id}",
-        json={"priority": "P1", "reason": "名簿の流出を確認"},
+        json={"priority": priority, "reason": "名簿の流出を確認"},
         headers={"Authorization": f"Bearer {plain}"},
     )
     assert response.status_code == 200, response.json

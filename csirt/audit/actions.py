@@ -37,6 +37,8 @@ class AuditAction(StrEnum):
     REAUTH_FAILURE = "reauth.failure"
     TOKEN_CREATE = "token.create"
     TOKEN_REVOKE = "token.revoke"
+    TOKEN_SCOPE_USE = "token.scope_use"  # a token used its ``export`` scope
+    LOGOUT = "logout"  # sign-out: every session of the user is revoked on the server
     SETTINGS_CHANGE = "settings.change"
     SETTINGS_TOTP_ROLES = "settings.totp_roles"
 
@@ -131,6 +133,7 @@ class AuditAction(StrEnum):
     DOCUMENT_APPROVE = "document.approve"
     DOCUMENT_EXPORT = "document.export"
     DOCUMENT_EXPORT_REFUSED = "document.export_refused"  # the public-text guard refused
+    DOCUMENT_GUARD_OVERRIDE = "document.guard_override"  # a lead let a guard finding pass
     DOCUMENT_TEMPLATE_UPLOAD = "document.template_upload"
     DOCUMENT_TEMPLATE_DELETE = "document.template_delete"
     MEASURE_SAVE = "measure.save"

@@ -91,19 +91,7 @@ def user_edit(user_id: int) -> ResponseReturnValue:
         user.display_name = form.display_name.data or user.username
         user.email = form.email.data or None
         user.department = form.department.data or None
-        if user.active != form.active.data:
-            user.active = bool(form.active.data)
-            from csirt.audit import service as audit
-            from csirt.audit.actions import AuditAction
-
-            audit.record(
-                db_session,
-                AuditAction.USER_ACTIVE,
-                actor=current_actor(),
-                object_type="user",
-                object_id=user.id,
-                details={"active": user.active},
-            )
+        service.set_active(db_session, user, bool(form.active.data), actor=current_actor())
         service.set_roles(
             db_session, user, [Role(r) for r in form.roles.data], actor=current_actor()
         )

@@ -212,6 +212,7 @@ def set_roles(session: Session, user: User, roles: list[Role], *, actor: audit.A
     user.roles += [UserRole(role=value) for value in sorted(wanted - have)]
     after = sorted(wanted)
     if before != after:
+        end_sessions(user)  # a session must not keep the permissions of the old roles
         audit.record(
             session,
             AuditAction.USER_ROLES,
@@ -222,13 +223,50 @@ def set_roles(session: Session, user: User, roles: list[Role], *, actor: audit.A
         )
 
 
+def end_sessions(user: User) -> None:
+    """Revoke every session of ``user`` on the server: their login cookies stop working.
+
+    The session token is part of the cookie's user id (``User.get_id``) and checked on every
+    request, so a copy of an old cookie gets the sign-in page.
+    """
+    user.session_token = secrets.token_hex(16)
+
+
+def record_logout(session: Session, user: User) -> None:
+    """Audit a sign-out (the caller has ended the user's sessions)."""
+    audit.record(
+        session,
+        AuditAction.LOGOUT,
+        actor=audit.Actor(user.id, user.username),
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: audit.Actor) -> None:
+    """Activate or deactivate an account; deactivation ends its sessions. Audited."""
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        end_sessions(user)
+    audit.record(
+        session,
+        AuditAction.USER_ACTIVE,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        details={"active": active},
+    )
+
+
 def set_password(
     session: Session, hashing: Hashing, user: User, password: str, *, actor: audit.Actor
 ) -> None:
     check_password_policy(password, user.username)
     user.password_hash = hashing.hasher.hash(password)
     user.password_changed_at = utcnow()
-    user.session_token = secrets.token_hex(16)  # every other session ends
+    end_sessions(user)  # every other session ends
     audit.record(
         session, AuditAction.USER_PASSWORD, actor=actor, object_type="user", object_id=user.id
     )

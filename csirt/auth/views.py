@@ -195,6 +195,9 @@ def logout() -> ResponseReturnValue:
         db_session = get_session()
         staff_keys.end_session(db_session, session)
         db_session.commit()
+        # Server-side revocation: a copy of this cookie (or any other) no longer signs in.
+        service.end_sessions(current_user._get_current_object())
+        service.record_logout(db_session, current_user._get_current_object())
         logout_user()
         _clear_session()
         flash(_("You have signed out."), "info")

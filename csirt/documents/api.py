@@ -96,7 +96,8 @@ def _json(session: Session, document: Document) -> dict[str, Any]:
     if freshness is not None:
         approved = service.version(session, document, freshness.approved_version)
         data["approved_facts_sha256"] = approved.frozen_facts_sha256
-        data["approved_document_date"] = freshness.document_date.isoformat()
+        if freshness.document_date is not None:
+            data["approved_document_date"] = freshness.document_date.isoformat()
         data["approved_sha256"] = approved.frozen_docx_sha256
         data["facts_changed_since_approval"] = freshness.facts_changed
     return data
@@ -317,6 +318,13 @@ def docx(document_id: int) -> ResponseReturnValue:
     except PublicTextRefusedError as error:
         session.commit()  # keep the audit record of the refusal
         return _refused(error)
+    except service.FrozenUnreadableError:
+        return problem(
+            409,
+            "Conflict",
+            "the approved version cannot be rebuilt from its stored facts: create a new version",
+            kind="frozen-unreadable",
+        )
     session.commit()
     response = send_file(
         io.BytesIO(result.data), mimetype=DOCX, as_attachment=True, download_name=result.filename
@@ -343,7 +351,15 @@ def new_version(document_id: int) -> ResponseReturnValue:
         document, _access = service.get_document_for(session, current_user, document_id)
     except service.DocumentNotFoundError:
         return _not_found()
-    service.new_version_from_current_facts(session, current_user, document)
+    try:
+        service.new_version_from_current_facts(session, current_user, document)
+    except service.NotApprovedError:
+        return problem(
+            409,
+            "Conflict",
+            "the newest version is a draft: it already uses the case's current facts",
+            kind="not-approved",
+        )
     session.commit()
     response = jsonify(_json(session, document))
     response.status_code = 201

@@ -91,6 +91,15 @@ class FactsChangedError(DocumentError):
     """The case's facts changed since the approver loaded the draft: review it again."""
 
 
+class NotApprovedError(DocumentError):
+    """The newest version is a draft: it already follows today's facts."""
+
+
+class FrozenUnreadableError(DocumentError):
+    """The approved version's frozen facts cannot be read back: it cannot be rebuilt as
+    approved (make a new version from current facts and approve it)."""
+
+
 class TemplateInvalidError(DocumentError):
     """The uploaded organisation template is not a usable .docx."""
 
@@ -494,7 +503,7 @@ class Freshness:
 
     approved_version: int
     facts_changed: bool
-    document_date: date
+    document_date: date | None  # None when the frozen facts cannot be read back
 
 
 def approval_freshness(session: Session, document: Document, env: Environment) -> Freshness | None:
@@ -503,7 +512,10 @@ def approval_freshness(session: Session, document: Document, env: Environment) -
     if document.approved_version is None:
         return None
     row = version(session, document, document.approved_version)
-    then = frozen_facts(row)
+    try:
+        then = frozen_facts(row)
+    except frozen.FrozenFactsError:
+        return Freshness(row.number, True, None)
     if then is None:
         return None
     now = facts_for(session, document.case, document.lang, env, today=then.document_date)
@@ -517,7 +529,10 @@ def new_version_from_current_facts(
     session: Session, user: User, document: Document
 ) -> DocumentVersion:
     """A new version with the newest version's text, to be built from today's facts: it is a
-    draft until someone approves it (and freezes the facts again)."""
+    draft until someone approves it (and freezes the facts again). NotApprovedError when the
+    newest version is a draft already."""
+    if document.approved_version != document.current_version:
+        raise NotApprovedError(document.current_version)
     current = version(session, document)
     number = document.current_version + 1
     row = DocumentVersion(
@@ -670,7 +685,10 @@ def export_document(
         # freezes what it is built from, and every later one repeats it.
         _freeze(row, document, facts_for(session, document.case, document.lang, env), template)
         late_freeze = True
-    thawed = frozen_facts(row) if final else None
+    try:
+        thawed = frozen_facts(row) if final else None
+    except frozen.FrozenFactsError as error:
+        raise FrozenUnreadableError(row.number) from error
     if thawed is not None:
         facts, template = thawed, row.frozen_template
     else:

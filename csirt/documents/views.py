@@ -322,7 +322,11 @@ def new_version(document_id: int) -> ResponseReturnValue:
     document, _access = _document(session, document_id)
     if not forms.ActionForm().validate_on_submit():
         abort(400)
-    row = service.new_version_from_current_facts(session, current_user, document)
+    try:
+        row = service.new_version_from_current_facts(session, current_user, document)
+    except service.NotApprovedError:
+        flash(_("The newest version is a draft: it already uses the case's current facts."), "info")
+        return redirect(url_for("documents.detail", document_id=document.id))
     session.commit()
     flash(
         _(
@@ -353,6 +357,12 @@ def export(document_id: int) -> ResponseReturnValue:
         )
     except service.DocumentValidationError:
         abort(404)
+    except service.FrozenUnreadableError:
+        message = _(
+            "The approved version cannot be rebuilt from its stored facts. Create a new version "
+            "from current facts and have it approved."
+        )
+        return _render_detail(session, document, access, errors=[message], status=409)
     session.commit()
     return send_file(
         _bytes(result.data),

@@ -313,3 +313,66 @@ def test_facts_round_trip_through_json(lang: str) -> None:
 def test_a_broken_snapshot_is_a_named_error(data: dict[str, Any]) -> None:
     with pytest.raises(frozen.FrozenFactsError):
         frozen.from_json(data)
+
+
+def test_bad_approval_input_and_needless_new_versions_are_4xx(
+    client: FlaskClient, db_session: Session, setting: dict[str, Any]
+) -> None:
+    pr, approver = setting["pr_token"], setting["approver_token"]
+    created = client.post(
+        f"/api/v1/cases/{setting['case'].id}/documents",
+        json={"kind": "press_release", "lang": "ja"},
+        headers=pr,
+    )
+    doc = f"/api/v1/documents/{created.json['id']}"
+    not_json = client.post(
+        f"{doc}/approve", data="x", headers={**approver, "Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 422
+    wrong_type = client.post(f"{doc}/approve", json={"facts_sha256": 5}, headers=approver)
+    assert wrong_type.status_code == 422
+    assert wrong_type.json["errors"] == {"facts_sha256": "must be a string"}
+    # A draft already follows today's facts: no new version for it.
+    needless = client.post(f"{doc}/new-version", headers=pr)
+    assert needless.status_code == 409
+    assert needless.json["type"].endswith("not-approved")
+    page = setting["pr"].get(f"/console/documents/{created.json['id']}")
+    console = setting["pr"].post(
+        f"/console/documents/{created.json['id']}/new-version",
+        data={"csrf_token": csrf_from(page.text)},
+    )
+    assert console.status_code == 302
+    document = db_session.get(Document, created.json["id"])
+    assert document is not None
+    db_session.refresh(document)
+    assert document.current_version == 1
+    assert client.post(f"{doc}/approve", headers=approver).status_code == 200
+
+
+def test_an_unreadable_frozen_snapshot_is_a_409_not_a_500(
+    client: FlaskClient, db_session: Session, setting: dict[str, Any]
+) -> None:
+    created = client.post(
+        f"/api/v1/cases/{setting['case'].id}/documents",
+        json={"kind": "ppc_report", "lang": "ja"},
+        headers=setting["pr_token"],
+    )
+    doc_id = created.json["id"]
+    assert (
+        client.post(
+            f"/api/v1/documents/{doc_id}/approve", headers=setting["approver_token"]
+        ).status_code
+        == 200
+    )
+    row = db_session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == doc_id))
+    assert row is not None
+    row.frozen_facts = {"format": 99}  # e.g. written by a future, incompatible version
+    db_session.commit()
+    refused = client.get(f"/api/v1/documents/{doc_id}/docx", headers=setting["pr_token"])
+    assert refused.status_code == 409
+    assert refused.json["type"].endswith("frozen-unreadable")
+    page = setting["pr"].get(f"/console/documents/{doc_id}")
+    console = setting["pr"].post(
+        f"/console/documents/{doc_id}/export", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert console.status_code == 409

@@ -322,6 +322,8 @@ def test_06_case_is_p1_with_obligations_and_the_on_call_lead_is_paged(story: Sto
         )
     if not any(paged.values()):
         problems.append(f"no page reached the on-call people {on_call}")
+    else:
+        story.state["on_call"] = next(u for u, mails in paged.items() if mails)
     # The tip's data set, pre-filled in the UI language: 680,000 persons on the internet.
     datasets = ok(lead.get(f"/api/v1/cases/{case_id}/datasets")).json()["items"]
     prefilled = [d for d in datasets if d.get("persons") == 680000]
@@ -343,12 +345,27 @@ def test_06_case_is_p1_with_obligations_and_the_on_call_lead_is_paged(story: Sto
 # --- 5. the team, the records -------------------------------------------------------------------
 
 
-def test_07_lead_forms_the_team_from_suggestions(story: Story) -> None:
+def test_07_on_call_lead_acknowledges_and_forms_the_team_from_suggestions(story: Story) -> None:
     case_id = story.need("case_id")
-    lead = story.api("lead")
+    on_call = story.need("on_call")
+    # The paged lead follows the link in the page mail and acknowledges in the console.
+    context = story.context("lead", javascript=True)
+    page = context.new_page()
+    page.goto(f"{story.server.url}/console/login")
+    page.locator("input[name=username]").fill(on_call)
+    page.locator("input[name=password]").fill(story.server.logins[on_call])
+    page.locator("form:has(input[name=password]) [type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{story.server.url}/console/cases/{case_id}/team")
+    story.shots(page, "lead-paged-team")
+    page.locator("form[action$='/team/acknowledge'] [type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("form[action$='/team/acknowledge']").count() == 0, "still unacknowledged"
+    # Then forms the team from the ranked suggestions (API).
+    lead = story.api(on_call)
     suggestions = ok(lead.get(f"/api/v1/cases/{case_id}/suggestions")).json()
     chosen = []
-    for role in ("investigator", "privacy_officer", "pr"):
+    for role in ("lead", "investigator", "privacy_officer", "pr"):
         people = suggestions.get(role) or []
         if people:
             username = people[0]["username"]
@@ -360,10 +377,32 @@ def test_07_lead_forms_the_team_from_suggestions(story: Story) -> None:
                 201,
             )
             chosen.append((role, username))
-    assert any(role == "investigator" for role, _ in chosen), (
-        f"no investigator suggested: {suggestions}"
+    roles = {role for role, _ in chosen}
+    assert {"lead", "investigator"} <= roles, (
+        f"suggestions lack a lead or investigator: {suggestions}"
     )
-    story.state["team"] = chosen
+    page.goto(f"{story.server.url}/console/cases/{case_id}/team")
+    story.shots(page, "lead-team-formed")
+    story.state["case_lead"] = dict(chosen)["lead"]
+
+
+def test_07b_tipster_writes_again_and_the_case_lead_is_told(story: Story) -> None:
+    receipt = story.need("receipt")
+    case_lead = story.need("case_lead")
+    before = len(story.server.sink.to(email_of(case_lead)))
+    context = story.context("tipster", javascript=False)
+    page = context.new_page()
+    page.goto(f"{story.server.url}/report/mailbox")
+    page.locator("input[name=receipt]").fill(receipt)
+    page.locator("form:has(input[name=receipt]) button[type=submit]").click()
+    settle(page, "textarea[name=body], [role=alert], .error")
+    page.locator("textarea[name=body]").fill("今日もまだファイルが見えます。")
+    page.locator("form:has(textarea[name=body]) button[type=submit]").click()
+    settle(page, "textarea[name=body], [role=alert], .error")
+    context.close()
+    mails = story.server.sink.wait_for(email_of(case_lead), count=before + 1)[before:]
+    assert mails, f"the case's lead ({case_lead}) was not told that the tipster wrote again"
+    assert "ファイルが見えます" not in "".join(text_of(m) for m in mails)
 
 
 def test_08_data_sets_and_timeline(story: Story) -> None:

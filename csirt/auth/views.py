@@ -37,8 +37,8 @@ from csirt.db import get_session, utcnow
 from csirt.intake import staff_keys
 from csirt.intake.escrow import Escrow
 from csirt.ratelimit import RateLimiter
-
 from csirt.redirects import local_target
+
 bp = Blueprint("auth", __name__, url_prefix="/console")
 
 PENDING_MINUTES = 5
@@ -194,10 +194,10 @@ def logout() -> ResponseReturnValue:
     if form.validate_on_submit():
         db_session = get_session()
         staff_keys.end_session(db_session, session)
-        db_session.commit()
         # Server-side revocation: a copy of this cookie (or any other) no longer signs in.
         service.end_sessions(current_user._get_current_object())
         service.record_logout(db_session, current_user._get_current_object())
+        db_session.commit()
         logout_user()
         _clear_session()
         flash(_("You have signed out."), "info")

@@ -369,7 +369,13 @@ def identity_request(submission_id: int) -> ResponseReturnValue:
         return _open_page(submission_id, 400, identity_form=form)
     db_session = get_session()
     try:
-        service.request_identity(db_session, _user(), submission_id, form.reason.data or "")
+        service.request_identity(
+            db_session,
+            _user(),
+            submission_id,
+            form.reason.data or "",
+            justification=form.justification.data or "",
+        )
     except NotVisibleError:
         db_session.commit()
         abort(404)

@@ -37,6 +37,16 @@ class IdentityRequestForm(FlaskForm):  # type: ignore[misc]
         _l("Why do you need the reporter's identity?"),
         validators=[DataRequired(), Length(min=10, max=2000)],
     )
+    justification = TextAreaField(
+        _l("Good reason (正当な理由) for identifying the reporter"),
+        description=_l(
+            "Searching for a reporter without good reason is prohibited (Whistleblower "
+            "Protection Act as amended, in force 1 December 2026). State why identifying the "
+            "reporter is unavoidable, e.g. the investigation cannot go on without asking them "
+            "and the mailbox has gone unanswered."
+        ),
+        validators=[DataRequired(), Length(min=10, max=2000)],
+    )
 
 
 class DecisionForm(FlaskForm):  # type: ignore[misc]

@@ -158,6 +158,9 @@ class IdentityRequest(Base):
     )
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     reason: Mapped[str] = mapped_column(Text)
+    # The good reason (正当な理由) for identifying the reporter, stated on its own: searching for
+    # a reporter without one is prohibited (公益通報者保護法 as amended, in force 2026-12-01).
+    justification: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_note: Mapped[str] = mapped_column(Text, default="")

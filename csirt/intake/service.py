@@ -990,18 +990,31 @@ def case_reports(session: Session, user: User, case_id: int) -> list[ReportState
 
 
 def request_identity(
-    session: Session, user: User, submission_id: int, reason: str
+    session: Session, user: User, submission_id: int, reason: str, justification: str = ""
 ) -> IdentityRequest:
-    """File a reasoned request to see the reporter's identity (audited)."""
+    """File a reasoned request to see the reporter's identity (audited).
+
+    ``justification`` is the good reason (正当な理由) for identifying the reporter, required on
+    its own: searching for a reporter without one is prohibited (公益通報者保護法 as amended,
+    in force 2026-12-01).
+    """
     if not user.can(Permission.IDENTITY_REQUEST):
         raise IdentityError("not allowed to request identities")
     submission = _load_visible(session, user, submission_id)
     if submission.identity_sealed is None:
         raise IdentityError("this report has no identity")
     text = " ".join((reason or "").split())
+    ground = " ".join((justification or "").split())
+    errors: dict[str, str] = {}
     if len(text) < 10:
-        raise AnswersInvalidError({"reason": "give a reason of at least 10 characters"})
-    request = IdentityRequest(submission_id=submission.id, requester_id=user.id, reason=text)
+        errors["reason"] = "give a reason of at least 10 characters"
+    if len(ground) < 10:
+        errors["justification"] = "state the good reason (正当な理由) in at least 10 characters"
+    if errors:
+        raise AnswersInvalidError(errors)
+    request = IdentityRequest(
+        submission_id=submission.id, requester_id=user.id, reason=text, justification=ground
+    )
     session.add(request)
     session.flush()
     audit.record(

@@ -8,6 +8,8 @@ Create Date: 2026-12-06 17:00:00
 administrative holidays); ``target_at`` is the organisation's earlier internal target;
 ``deadline`` says what ``due_at`` is (legal, guidance, internal, window); ``source`` where the
 rule was checked. ``case_triage`` records a contractor's notice (who notified whom, when).
+``identity_requests.justification`` is the good reason (正当な理由) for identifying a reporter,
+stated on its own (searching for a reporter without one is prohibited from 2026-12-01).
 """
 
 from __future__ import annotations
@@ -44,9 +46,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("contractor_notice_at", csirt.db.UTCDateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("identity_requests", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("justification", sa.Text(), nullable=False, server_default="")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("identity_requests", schema=None) as batch_op:
+        batch_op.drop_column("justification")
     with op.batch_alter_table("case_triage", schema=None) as batch_op:
         batch_op.drop_column("contractor_notice_at")
         batch_op.drop_column("contractor_notified")

@@ -120,7 +120,11 @@ def _run_flow(app: Flask, client: FlaskClient, session: Any) -> list[str]:
     )
     officer_client.post(
         f"/console/intake/{min(ids)}/identity/request",
-        data={"csrf_token": csrf, "reason": "to protect the reporter from retaliation"},
+        data={
+            "csrf_token": csrf,
+            "reason": "to protect the reporter from retaliation",
+            "justification": "the reporter must be warned and the mailbox is unanswered",
+        },
     )
     custodian_client = staff_clients[custodian.user.username]
     requests_page = custodian_client.get("/console/intake/identity-requests")

@@ -269,12 +269,22 @@ def test_identity_needs_a_custodians_approval(
     with pytest.raises(AnswersInvalidError):
         service.request_identity(db_session, officer.user, sid, "short")
     request = service.request_identity(
-        db_session, officer.user, sid, "需要確認通報者身份以保護其不受報復"
+        db_session,
+        officer.user,
+        sid,
+        "需要確認通報者身份以保護其不受報復",
+        justification="the mailbox went unanswered and the facts need the reporter",
     )
     with pytest.raises(IdentityError):  # an officer is no custodian
         service.decide_identity(db_session, officer.user, officer.private, request.id, approve=True)
     both = staff("custodian", "intake_officer")
-    own = service.request_identity(db_session, both.user, sid, "the custodian asks for herself")
+    own = service.request_identity(
+        db_session,
+        both.user,
+        sid,
+        "the custodian asks for herself",
+        justification="the mailbox went unanswered and the facts need the reporter",
+    )
     with pytest.raises(IdentityError):
         service.decide_identity(db_session, both.user, both.private, own.id, approve=True)
     with pytest.raises(IdentityError):  # holds no identity wrap (enrolled after the report)
@@ -299,7 +309,11 @@ def test_identity_needs_a_custodians_approval(
     plain = submit(db_session, settings)
     with pytest.raises(IdentityError):
         service.request_identity(
-            db_session, officer.user, plain.submission_id, "a good reason here"
+            db_session,
+            officer.user,
+            plain.submission_id,
+            "a good reason here",
+            justification="the mailbox went unanswered and the facts need the reporter",
         )
 
 

@@ -107,7 +107,13 @@ def _reveal(
             original=target == "attachment_original",
         )
     elif target in ("identity", "identity_wrap"):
-        request = service.request_identity(db_session, officer.user, sid, "a reason long enough")
+        request = service.request_identity(
+            db_session,
+            officer.user,
+            sid,
+            "a reason long enough",
+            justification="the mailbox went unanswered and the facts need the reporter",
+        )
         service.decide_identity(
             db_session, custodian.user, custodian.private, request.id, approve=True
         )

@@ -336,7 +336,11 @@ def test_console_flow_login_open_reply_promote(
     assert replied.status_code == 302
     requested = client.post(
         f"/console/intake/{result.submission_id}/identity/request",
-        data={"csrf_token": csrf, "reason": "連絡を取り、証拠の提出方法を相談するため"},
+        data={
+            "csrf_token": csrf,
+            "reason": "連絡を取り、証拠の提出方法を相談するため",
+            "justification": "受付番号の返信がなく、調査の継続に通報者への確認が不可欠なため",
+        },
     )
     assert requested.status_code == 302
     assert (
@@ -455,7 +459,11 @@ def test_custodian_decides_in_the_console(
         db_session, settings, dict(BASIC_ANSWERS, **{"identity.contact": "x@example.invalid"})
     )
     request = service.request_identity(
-        db_session, officer.user, result.submission_id, "need to talk to them"
+        db_session,
+        officer.user,
+        result.submission_id,
+        "need to talk to them",
+        justification="the mailbox went unanswered and the facts need the reporter",
     )
     db_session.commit()
     page = client.get("/console/intake/identity-requests")
@@ -559,7 +567,13 @@ def test_console_grant_download_identity_and_locks(
         "/console/intake/grant-all", data={"csrf_token": csrf, "user_id": custodian.user.id}
     )
     assert bad_all.status_code == 302
-    request = service.request_identity(db_session, first.user, sid, "a reason that is long")
+    request = service.request_identity(
+        db_session,
+        first.user,
+        sid,
+        "a reason that is long",
+        justification="the mailbox went unanswered and the facts need the reporter",
+    )
     private = custodian.private
     service.decide_identity(db_session, custodian.user, private, request.id, approve=True)
     db_session.commit()
@@ -569,7 +583,11 @@ def test_console_grant_download_identity_and_locks(
     assert first_client.post(f"/console/intake/{sid}/identity", data={}).status_code == 400
     no_identity = first_client.post(
         f"/console/intake/{other.submission_id}/identity/request",
-        data={"csrf_token": csrf, "reason": "a reason that is long enough"},
+        data={
+            "csrf_token": csrf,
+            "reason": "a reason that is long enough",
+            "justification": "the mailbox went unanswered for weeks",
+        },
     )
     assert no_identity.status_code == 302
     assert (
@@ -628,7 +646,13 @@ def test_custodian_cannot_decide_own_request_in_console(
     both = login_as("custodian", "intake_officer", totp=True)
     client.get("/console/intake/key")
     result = submit(db_session, settings, dict(BASIC_ANSWERS, **{"identity.name": "n"}))
-    request = service.request_identity(db_session, both, result.submission_id, "my own reason here")
+    request = service.request_identity(
+        db_session,
+        both,
+        result.submission_id,
+        "my own reason here",
+        justification="the mailbox went unanswered and the facts need the reporter",
+    )
     db_session.commit()
     page = client.get("/console/intake/identity-requests")
     assert "ご自身の申請です" in page.text  # "This is your own request"

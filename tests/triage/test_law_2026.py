@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from csirt.auth import service as auth
 from csirt.db import utcnow
 from csirt.triage import Rules, evaluate, load_rules, service
+from csirt.triage.closing import obligations_met
 from csirt.triage.deadlines import is_administrative_holiday, next_working_day
 from csirt.yamlfile import playbooks_dir
 from tests.conftest import csrf_from, login
@@ -524,7 +525,7 @@ def test_evaluate_api_black_box(
 # --- the protection window on the board and at closing --------------------------------------
 
 
-def test_protection_window_is_on_the_deadlines_board(
+def test_protection_window_is_on_the_board_and_does_not_hold_a_case_open(
     app: Flask, client: FlaskClient, db_session: Session, users: UserFactory
 ) -> None:
     created = users.create(roles=["lead"])
@@ -543,6 +544,10 @@ def test_protection_window_is_on_the_deadlines_board(
     board = client.get("/console/deadlines", headers={"Accept-Language": "en"})
     assert "Reporter protection period" in board.text
     assert "needs the CSIRT and legal to review" in board.text
+    # The window runs on after the case is closed: it never holds a case open.
+    missing = {item.key for item in obligations_met(db_session, case)}
+    assert f"obligation:{rows['ppc_final'].id}" in missing
+    assert f"obligation:{rows['wb_protection_window'].id}" not in missing
 
 
 # --- sources and check dates ------------------------------------------------------------------

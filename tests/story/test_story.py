@@ -10,6 +10,7 @@ See /work/shared/seed/sakai-incident-2015.txt and DESIGN.md section 8.
 from __future__ import annotations
 
 import io
+import json
 import re
 import secrets
 import time
@@ -364,6 +365,9 @@ def test_07_on_call_lead_acknowledges_and_forms_the_team_from_suggestions(story:
     # Then forms the team from the ranked suggestions (API).
     lead = story.api(on_call)
     suggestions = ok(lead.get(f"/api/v1/cases/{case_id}/suggestions")).json()
+    (story.output / "suggestions.json").write_text(
+        json.dumps(suggestions, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     chosen = []
     for role in ("lead", "investigator", "privacy_officer", "pr"):
         people = suggestions.get(role) or []

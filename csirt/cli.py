@@ -145,6 +145,47 @@ def user_create(
     click.echo(f"created {username} ({', '.join(roles)})", err=True)
 
 
+@user_group.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def user_password(username: str, password_stdin: bool) -> None:
+    """Set a new password for USERNAME (an administrator's reset); their other sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    hashing: auth_service.Hashing = current_app.extensions["csirt.hashing"]
+    config = current_app.config["CSIRT"]
+    with get_db().session() as session:
+        user = auth_service.get_user(session, username)
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        try:
+            auth_service.set_password(
+                session, hashing, user, password, actor=audit.Actor(None, "cli")
+            )
+        except auth_service.PasswordPolicyError as exc:
+            raise click.ClickException(f"password: {'; '.join(exc.reasons)}") from exc
+        had_key = user.wrapped_private_key is not None
+        # No key pair yet: the password is known now, so make it (and seal the reports to it).
+        staff_keys.provide_keypair(
+            session,
+            user,
+            password,
+            actor=audit.Actor(None, "cli"),
+            escrow=Escrow.from_config(config),
+            testing=config.testing,
+        )
+    click.echo(f"password of {username} set", err=True)
+    if had_key:
+        click.echo(
+            "their intake key stays wrapped under the old password: they restore it with their"
+            " recovery key, or start a new key, on Intake > Your intake key",
+            err=True,
+        )
+
+
 @click.group("token")
 def token_group() -> None:
     """API tokens."""

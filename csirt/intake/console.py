@@ -35,6 +35,7 @@ from csirt.intake.forms import (
     DecisionForm,
     GrantForm,
     IdentityRequestForm,
+    NewKeyForm,
     PromoteForm,
     ReplyForm,
     RestoreForm,
@@ -506,6 +507,43 @@ def key() -> ResponseReturnValue:
         unlocked=_private_key() is not None,
         needs_key=staff_keys.needs_keypair(user),
         form=form,
+        new_key_form=NewKeyForm(prefix="new"),
+    ), status
+
+
+@bp.post("/key/new")
+@requires(Permission.ACCOUNT)
+def new_key() -> ResponseReturnValue:
+    """Start a new intake key when the old one no longer opens and the recovery key is lost."""
+    db_session = get_session()
+    user = _user()
+    form = NewKeyForm(prefix="new")
+    recovery = None
+    status = 400
+    if form.validate_on_submit() and staff_keys.needs_keypair(user):
+        try:
+            _hashing().hasher.verify(user.password_hash, form.password.data or "")
+        except Exception:  # argon2 raises several kinds; all mean "wrong"
+            form.password.errors = [_("The password is wrong.")]
+        else:
+            recovery = staff_keys.replace_keypair(
+                db_session,
+                session,
+                user,
+                form.password.data or "",
+                escrow=_escrow(),
+                testing=_testing(),
+            )
+            status = 200
+    db_session.commit()
+    return render_template(
+        "intake/console_key.html",
+        recovery=recovery,
+        has_key=user.public_key is not None,
+        unlocked=_private_key() is not None,
+        needs_key=staff_keys.needs_keypair(user),
+        form=RestoreForm(),
+        new_key_form=form,
     ), status
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 
@@ -60,3 +60,13 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
 class RestoreForm(FlaskForm):  # type: ignore[misc]
     recovery_key = StringField(_l("Recovery key"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Your current password"), validators=[DataRequired()])
+
+
+class NewKeyForm(FlaskForm):  # type: ignore[misc]
+    """Start a new intake key when the old one no longer opens (recovery key lost)."""
+
+    password = PasswordField(_l("Your current password"), validators=[DataRequired()])
+    confirm = BooleanField(
+        _l("I understand: reports only my old key could open stay closed to me"),
+        validators=[DataRequired()],
+    )

@@ -31,7 +31,7 @@ from csirt.auth.permissions import Permission
 from csirt.db import utcnow
 from csirt.intake import keyring
 from csirt.intake.escrow import Escrow
-from csirt.intake.models import StaffKeySession
+from csirt.intake.models import IdentityKeyWrap, StaffKeySession, SubmissionKeyWrap
 from csirt.vault.kdf import KdfParams
 from csirt.vault.keys import DEFAULT_PASSWORD_PARAMS
 
@@ -273,6 +273,49 @@ def rewrap_for_new_password(
     except (vault.WrongPasswordError, vault.TamperedError):
         return False
     return True
+
+
+def replace_keypair(
+    db_session: Session,
+    flask_session: Any,
+    user: User,
+    password: str,
+    *,
+    escrow: Escrow | None = None,
+    testing: bool = False,
+) -> str:
+    """A new key pair for someone whose key no longer opens; return its recovery key.
+
+    For an officer whose password was reset and whose recovery key is lost.  The old key's wraps
+    open nothing any more: they are deleted, so that the organisation key (now) and colleagues'
+    sign-ins (later) seal the reports -- and, for a custodian, the identities -- to the new key.
+    Identities released to this user by an approved request must be requested again.
+    """
+    if not needs_keypair(user):
+        raise VaultLockedError("this role holds no intake key")
+    db_session.execute(delete(SubmissionKeyWrap).where(SubmissionKeyWrap.user_id == user.id))
+    db_session.execute(delete(IdentityKeyWrap).where(IdentityKeyWrap.user_id == user.id))
+    db_session.expire_all()
+    end_session(db_session, flask_session)
+    keypair = vault.generate_keypair()
+    fresh = vault.new_recovery_key()
+    user.public_key = keypair.public
+    user.wrapped_private_key = vault.wrap_private_key(
+        keypair.private, password, params=password_params(testing)
+    )
+    user.recovery_wrapped_key = vault.wrap_with_recovery_key(keypair.private, fresh)
+    session_id, secret = _open_session(db_session, user, keypair.private)
+    store_in_cookie(flask_session, UnlockedSession(session_id, _encode(secret), False))
+    audit.record(
+        db_session,
+        AuditAction.VAULT_ENROL,
+        actor=audit.Actor(user.id, user.username),
+        object_type="user",
+        object_id=user.id,
+        details={"replaced": True},
+    )
+    keyring.wrap_from_escrow(db_session, escrow, [user])
+    return fresh
 
 
 def restore_with_recovery_key(

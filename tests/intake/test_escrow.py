@@ -371,3 +371,74 @@ def make_session(url: str) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def test_password_reset_then_lost_recovery_key_starts_a_new_key(
+    app: Flask, db_session: Session
+) -> None:
+    _no_second_factor(db_session)
+    _create_user(app, "forgetful")
+    submission_id = _tip(app)
+    officer = db_session.scalar(select(User).where(User.username == "forgetful"))
+    assert officer is not None
+    old_public = officer.public_key
+    # An administrator resets the password: the key stays wrapped under the old one.
+    reset = app.test_cli_runner().invoke(
+        args=["user", "password", "forgetful", "--password-stdin"],
+        input="another long passphrase\n",
+    )
+    assert reset.exit_code == 0, reset.output
+    assert "recovery key" in reset.output
+    client = app.test_client()
+    assert login(client, "forgetful", "another long passphrase").status_code == 302
+    assert (
+        client.get(f"/console/intake/{submission_id}")
+        .headers["Location"]
+        .endswith("/console/intake/key")
+    )
+    key_page = client.get("/console/intake/key")
+    assert 'action="/console/intake/key/new"' in key_page.text
+    refused = client.post(
+        "/console/intake/key/new",
+        data={"csrf_token": csrf_from(key_page.text), "new-password": "another long passphrase"},
+    )
+    assert refused.status_code == 400  # the checkbox says what is lost
+    started = client.post(
+        "/console/intake/key/new",
+        data={
+            "csrf_token": csrf_from(key_page.text),
+            "new-password": "another long passphrase",
+            "new-confirm": "y",
+        },
+    )
+    assert started.status_code == 200
+    assert "recovery-key" in started.text
+    db_session.expire_all()
+    assert officer.public_key != old_public
+    page = client.get(f"/console/intake/{submission_id}")
+    assert page.status_code == 200
+    assert TIP_TEXT in page.text
+    assert _doctor(app).output == ""
+
+
+def test_password_reset_gives_a_key_pair_to_a_user_without_one(
+    app: Flask, db_session: Session, users: Any
+) -> None:
+    submission_id = _tip(app)
+    created = users.create(roles=["intake_officer"])  # made before this change: no key pair
+    db_session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["user", "password", created.user.username, "--password-stdin"],
+        input="another long passphrase\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert created.user.id in _wrap_holders(db_session, submission_id)
+    missing = app.test_cli_runner().invoke(
+        args=["user", "password", "nobody", "--password-stdin"], input="another long passphrase\n"
+    )
+    assert missing.exit_code != 0
+    weak = app.test_cli_runner().invoke(
+        args=["user", "password", created.user.username, "--password-stdin"], input="short\n"
+    )
+    assert weak.exit_code != 0
+    assert "password" in weak.output

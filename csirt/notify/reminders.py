@@ -137,6 +137,8 @@ def send_due(
             .where(
                 model.status == OPEN_OBLIGATION,
                 model.due_at <= horizon,
+                # The end of a protection window (wb_protection_window) is nothing to do.
+                model.deadline != "window",
                 Case.phase != Phase.CLOSED.value,
             )
             .order_by(model.due_at)

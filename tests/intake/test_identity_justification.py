@@ -7,13 +7,17 @@ and the custodian's screen shows it beside the prohibition.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csirt.intake.models import IdentityRequest
+from csirt.intake.models import IdentityRequest, Submission
 from csirt.intake.service import IntakeSettings
+from csirt.triage.deadlines import add_months
 from tests.conftest import csrf_from, login
 from tests.factories import UserFactory
 from tests.intake.conftest import BASIC_ANSWERS, submit
@@ -73,3 +77,22 @@ def test_identity_request_needs_its_good_reason_and_the_custodian_sees_it(
     assert GROUND in screen.text
     assert "Searching for a whistleblower without good reason" in screen.text
     assert "prohibited" in screen.text
+
+
+def test_eu_feedback_counts_from_the_receipt_page(
+    db_session: Session, settings: IntakeSettings
+) -> None:
+    """Directive 2019/1937 Art. 9(1)(f): the receipt page acknowledges the report on arrival."""
+    eu = dataclasses.replace(settings, jurisdictions=frozenset({"JP", "EU"}))
+    result = submit(db_session, eu, dict(BASIC_ANSWERS, whistleblower=True))
+    row = db_session.get(Submission, result.submission_id)
+    assert row is not None
+    assert row.feedback_due is not None
+    local = row.received_at.astimezone(eu.tz)
+    arrival_plus_3_months = add_months(local.date(), 3)
+    if local.time() == dt.time(0, 0):  # a 00:00 start counts its first day (conservative)
+        arrival_plus_3_months -= dt.timedelta(days=1)
+    assert row.feedback_due.astimezone(eu.tz).date() == arrival_plus_3_months
+    # Not from the end of the 7 days: up to 7 days earlier than before.
+    end_of_7_days = add_months(local.date() + dt.timedelta(days=7), 3)
+    assert row.feedback_due.astimezone(eu.tz).date() < end_of_7_days

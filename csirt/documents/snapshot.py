@@ -257,7 +257,8 @@ def _triage(session: Session, case: Case) -> f.TriageSummary | None:
             label="" if row.kind in OBLIGATION_LABELS else (row.article or row.kind),
         )
         for row in rows
-        if row.status != "not_applicable"
+        # A protection window (wb_protection_window) is no duty to be done on time.
+        if row.status != "not_applicable" and row.deadline != "window"
     )
     return f.TriageSummary(case.priority, obligations)
 

@@ -9,7 +9,13 @@ from sqlalchemy import select
 
 from csirt.auth import service
 from csirt.auth.access import current_actor, requires
-from csirt.auth.forms import ConfirmForm, SecurityForm, UserCreateForm, UserEditForm
+from csirt.auth.forms import (
+    AdminPasswordForm,
+    ConfirmForm,
+    SecurityForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.auth.reauth import reauth_required
@@ -98,7 +104,58 @@ def user_edit(user_id: int) -> ResponseReturnValue:
         db_session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/user_edit.html", form=form, user=user, confirm_form=ConfirmForm())
+    return render_template(
+        "admin/user_edit.html",
+        form=form,
+        user=user,
+        confirm_form=ConfirmForm(),
+        password_form=AdminPasswordForm(),
+    )
+
+
+@bp.post("/users/<int:user_id>/password")
+@requires(Permission.USER_MANAGE)
+@reauth_required
+def user_password(user_id: int) -> ResponseReturnValue:
+    """Reset someone's password; a key holder without a key pair gets one now."""
+    db_session = get_session()
+    user = db_session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = AdminPasswordForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a new password."), "error")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    try:
+        service.set_password(
+            db_session, _hashing(), user, form.password.data, actor=current_actor()
+        )
+    except service.PasswordPolicyError as exc:
+        db_session.rollback()
+        flash("; ".join(exc.reasons), "error")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    had_key = user.wrapped_private_key is not None
+    config = current_app.config["CSIRT"]
+    staff_keys.provide_keypair(
+        db_session,
+        user,
+        form.password.data,
+        actor=current_actor(),
+        escrow=Escrow.from_config(config),
+        testing=config.testing,
+    )
+    db_session.commit()
+    flash(_("The password of %(name)s was set.", name=user.username), "success")
+    if had_key:
+        flash(
+            _(
+                "Their intake key stays sealed under the old password: at their next sign-in "
+                "they restore it with their recovery key or start a new key (Intake > Your "
+                "intake key)."
+            ),
+            "info",
+        )
+    return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/unlock")

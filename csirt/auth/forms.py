@@ -131,3 +131,14 @@ class SecurityForm(FlaskForm):  # type: ignore[misc]
         _l("Roles that must use two-step sign-in"), choices=role_choices
     )
     submit = SubmitField(_l("Save"))
+
+
+class AdminPasswordForm(FlaskForm):  # type: ignore[misc]
+    """An administrator sets a new password for someone else (a reset)."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set the password"))

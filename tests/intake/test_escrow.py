@@ -317,17 +317,20 @@ def test_role_given_later_gets_a_key_pair_at_the_next_sign_in(
     assert TIP_TEXT in opened.text
 
 
+SECRET = "escrow-test-secret-0123456789abcdefghijklmn"  # config refuses weak keys (issue 14)
+
+
 @pytest.mark.parametrize("value", ["off", "false", "0"])
 def test_strict_mode_setting(value: str, tmp_path: Any) -> None:
     from config import Config
 
     config = Config.from_env(
-        {"CSIRT_INTAKE_ESCROW": value, "CSIRT_SECRET_KEY": "x" * 40}, instance_path=tmp_path
+        {"CSIRT_INTAKE_ESCROW": value, "CSIRT_SECRET_KEY": SECRET}, instance_path=tmp_path
     )
     assert config.intake_escrow is False
     assert config.escrow_key_path == tmp_path / "intake_escrow.key"
     other = Config.from_env(
-        {"CSIRT_INTAKE_ESCROW_KEY_FILE": str(tmp_path / "k"), "CSIRT_SECRET_KEY": "x" * 40},
+        {"CSIRT_INTAKE_ESCROW_KEY_FILE": str(tmp_path / "k"), "CSIRT_SECRET_KEY": SECRET},
         instance_path=tmp_path,
     )
     assert other.intake_escrow is True
@@ -442,3 +445,34 @@ def test_password_reset_gives_a_key_pair_to_a_user_without_one(
     )
     assert weak.exit_code != 0
     assert "password" in weak.output
+
+
+def test_admin_password_reset_in_the_console(
+    app: Flask, db_session: Session, users: Any, login_as: Any, client: FlaskClient
+) -> None:
+    _no_second_factor(db_session)
+    submission_id = _tip(app)
+    keyless = users.create(roles=["intake_officer"])  # e.g. made before key pairs at creation
+    db_session.commit()
+    login_as("admin", totp=True)
+    page = client.get(f"/console/admin/users/{keyless.user.id}")
+    assert f'action="/console/admin/users/{keyless.user.id}/password"' in page.text
+    weak = client.post(
+        f"/console/admin/users/{keyless.user.id}/password",
+        data={"csrf_token": csrf_from(page.text), "password": "short"},
+    )
+    assert weak.status_code == 302
+    db_session.expire_all()
+    assert keyless.user.public_key is None  # nothing written for a refused password
+    done = client.post(
+        f"/console/admin/users/{keyless.user.id}/password",
+        data={"csrf_token": csrf_from(page.text), "password": "another long passphrase"},
+    )
+    assert done.status_code == 302
+    db_session.expire_all()
+    assert keyless.user.public_key is not None
+    assert keyless.user.id in _wrap_holders(db_session, submission_id)
+    officer_client = app.test_client()
+    signed_in = login(officer_client, keyless.user.username, "another long passphrase")
+    assert signed_in.headers["Location"].endswith("/console/")
+    assert officer_client.get(f"/console/intake/{submission_id}").status_code == 200

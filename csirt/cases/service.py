@@ -1154,7 +1154,12 @@ def _obligation_deadlines(
     query = (
         select(Obligation.kind, Obligation.due_at, Case.id, Case.reference, Case.title)
         .join(Case, Case.id == Obligation.case_id)
-        .where(Obligation.status.not_in(OBLIGATION_MET), Obligation.due_at < until)
+        .where(
+            Obligation.status.not_in(OBLIGATION_MET),
+            Obligation.due_at < until,
+            # A whistleblower protection window that has ended is nothing to do.
+            or_(Obligation.deadline != "window", Obligation.due_at >= now),
+        )
         .order_by(Obligation.due_at)
         .limit(20)
     )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
@@ -32,14 +32,18 @@ def obligation_model() -> Any | None:
 
 
 def open_obligations(session: Session, case_ids: Sequence[int]) -> list[tuple[Any, Case]]:
-    """Pending legal obligations of these cases, soonest first."""
+    """Pending legal obligations of these cases, soonest first (not ended protection windows)."""
     model = obligation_model()
     if model is None or not case_ids:
         return []
     rows = session.execute(
         select(model, Case)
         .join(Case, Case.id == model.case_id)
-        .where(model.case_id.in_(list(case_ids)), model.status == OPEN_OBLIGATION)
+        .where(
+            model.case_id.in_(list(case_ids)),
+            model.status == OPEN_OBLIGATION,
+            or_(model.deadline != "window", model.due_at >= utcnow()),
+        )
         .order_by(model.due_at)
     ).tuples()
     return list(rows)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from csirt.auth import service as auth
 from csirt.db import utcnow
+from csirt.notify.reminders import open_obligations
 from csirt.triage import Rules, evaluate, load_rules, service
 from csirt.triage.closing import obligations_met
 from csirt.triage.deadlines import is_administrative_holiday, next_working_day
@@ -590,3 +591,24 @@ def _edit(folder: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_an_ended_protection_window_leaves_the_board_and_my_work(
+    app: Flask, client: FlaskClient, db_session: Session, users: UserFactory
+) -> None:
+    created = users.create(roles=["lead"])
+    case = founding_case(app, db_session, created.user)  # aware 2015: the window ended 2016
+    service.run_triage(
+        db_session, case, config=app.config["CSIRT"], actor=created.user, whistleblower_report=True
+    )
+    db_session.commit()
+    window = {o.kind: o for o in service.obligations_of(db_session, case)}["wb_protection_window"]
+    assert window.status == "pending"
+    assert _day(window.due_at) == "2016-06-24"
+    login(client, created.user.username, created.password)
+    board = client.get("/console/deadlines", headers={"Accept-Language": "en"})
+    assert "Final report to the PPC" in board.text  # overdue, still on the board
+    assert "Reporter protection period" not in board.text
+    assert "wb_protection_window" not in {
+        o.kind for o, _ in open_obligations(db_session, [case.id])
+    }

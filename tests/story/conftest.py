@@ -353,8 +353,9 @@ class Server:
         client.headers["Authorization"] = f"Bearer {token}"
         return client
 
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+    def log_tail(self, limit: int | None = 4000) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return text if limit is None else text[-limit:]
 
 
 @contextlib.contextmanager
@@ -433,6 +434,7 @@ def story_server(tmp_path_factory: pytest.TempPathFactory, output_dir: Path) -> 
                 "CSIRT_SMTP_HOST": "127.0.0.1",
                 "CSIRT_SMTP_PORT": str(smtp_port),
                 "CSIRT_SMTP_FROM": "csirt@city.example.jp",
+                "CSIRT_SMTP_TLS": "off",  # the sink is plain SMTP on loopback
             }
             server = Server(url, env, instance, sink, {}, output_dir / "gunicorn.log", None)  # type: ignore[arg-type]
             server.cli("db", "upgrade")

@@ -681,6 +681,22 @@ def test_14_the_install_stays_healthy(story: Story) -> None:
     """No report that nobody can open; the audit chain is whole after the whole story."""
     assert story.server.cli("intake", "doctor").strip() == ""
     assert "OK" in story.server.cli("audit", "verify")
+    # Nothing went wrong quietly, and nothing of the reporter reached the log.
+    log = story.server.log_tail(limit=None)
+    assert "Traceback" not in log, log[-3000:]
+    secrets_of_reporter = [TIP[:20], ANSWER[:15], TIP_URL]
+    if "receipt" in story.state:
+        secrets_of_reporter.append(story.state["receipt"])
+    assert not [x for x in secrets_of_reporter if x in log], "reporter data in the server log"
+    # A copy of the database file shows no tip text and no receipt (SQLite: the file itself).
+    url = story.server.env["CSIRT_DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        raw = b"".join(
+            p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists()
+        )
+        found = [x for x in secrets_of_reporter if x.encode() in raw]
+        assert not found, f"the database file holds reporter data in clear: {found}"
 
 
 def test_99_no_5xx_and_nothing_over_2s(story: Story) -> None:

@@ -271,9 +271,7 @@ def test_deadlines_board_and_calendar_feed(
     assert visible.reference in body
     assert hidden.reference not in body
     assert "Visible case" not in body
-    assert len(re.findall(r"^DTSTART;VALUE=DATE:\d{8}\r$", body, re.MULTILINE)) == 3 + len(
-        targets
-    )
+    assert len(re.findall(r"^DTSTART;VALUE=DATE:\d{8}\r$", body, re.MULTILINE)) == 3 + len(targets)
     assert anonymous.get("/console/deadlines.ics?token=nope").status_code == 404
     assert anonymous.get("/console/deadlines.ics").status_code == 404
 

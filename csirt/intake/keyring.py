@@ -20,11 +20,12 @@ Session passed explicitly; no Flask.  Nothing here logs anything a reporter sent
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from csirt import vault
@@ -106,6 +107,21 @@ def _audit_grants(
         )
 
 
+def _in_savepoint(session: Session, work: Callable[[], int]) -> int:
+    """Run best-effort gap filling so that a race never fails the caller's request.
+
+    Two colleagues signing in at the same moment may seal the same report to the same officer;
+    the unique (submission, user) constraint refuses the second, whose savepoint is rolled back:
+    the wrap is there anyway.
+    """
+    try:
+        with session.begin_nested():
+            return work()
+    except IntegrityError:
+        log.info("intake: the same key was sealed concurrently; nothing lost")
+        return 0
+
+
 def wrap_from_escrow(
     session: Session, escrow: Escrow | None, officers: Sequence[User] | None = None
 ) -> int:
@@ -116,6 +132,10 @@ def wrap_from_escrow(
     """
     if escrow is None or not escrow.enabled:
         return 0
+    return _in_savepoint(session, lambda: _wrap_from_escrow(session, escrow, officers))
+
+
+def _wrap_from_escrow(session: Session, escrow: Escrow, officers: Sequence[User] | None) -> int:
     targets = [
         o
         for o in (key_officers(session) if officers is None else officers)
@@ -165,9 +185,9 @@ def rewrap_from_holder(
     """
     added = 0
     if holder.can(Permission.INTAKE_READ):
-        added += _rewrap_reports(session, holder, private, escrow)
+        added += _in_savepoint(session, lambda: _rewrap_reports(session, holder, private, escrow))
     if holder.can(Permission.IDENTITY_DECIDE):
-        added += _rewrap_identities(session, holder, private)
+        added += _in_savepoint(session, lambda: _rewrap_identities(session, holder, private))
     return added
 
 

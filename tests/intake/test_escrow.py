@@ -476,3 +476,38 @@ def test_admin_password_reset_in_the_console(
     signed_in = login(officer_client, keyless.user.username, "another long passphrase")
     assert signed_in.headers["Location"].endswith("/console/")
     assert officer_client.get(f"/console/intake/{submission_id}").status_code == 200
+
+
+def test_the_escrow_primitives_refuse_the_wrong_key() -> None:
+    from csirt import vault
+    from csirt.vault import escrow as vault_escrow
+
+    kek = vault_escrow.new_escrow_kek()
+    public, sealed = vault_escrow.new_organisation_key(kek)
+    assert vault_escrow.decode_kek(vault_escrow.encode_kek(kek)) == kek
+    assert vault_escrow.open_escrow_private(kek, sealed, public).public == public
+    with pytest.raises(vault.TamperedError):
+        vault_escrow.open_escrow_private(vault_escrow.new_escrow_kek(), sealed, public)
+    other_public, _ = vault_escrow.new_organisation_key(kek)
+    with pytest.raises(vault.TamperedError):
+        vault_escrow.open_escrow_private(kek, sealed, other_public)
+    for garbage in ("not base64 !!", "c2hvcnQ="):
+        with pytest.raises(vault.KeyFormatError):
+            vault_escrow.decode_kek(garbage)
+
+
+def test_a_key_file_that_does_not_match_is_reported(
+    app: Flask, db_session: Session, config: Any
+) -> None:
+    from csirt.vault import escrow as vault_escrow
+
+    _no_second_factor(db_session)
+    submission_id = _tip(app)
+    config.escrow_key_path.write_text(vault_escrow.encode_kek(vault_escrow.new_escrow_kek()))
+    _create_user(app, "officer4")
+    doctor = _doctor(app)
+    assert doctor.exit_code == 1
+    assert "does not open" in doctor.output
+    assert f"report {submission_id}\t" in doctor.output
+    client = _signed_in(app, "officer4")
+    assert 'data-why="escrow_file"' in client.get("/console/intake/").text

@@ -124,6 +124,11 @@ def _is_read_request() -> bool:
     return has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
 
 
+class AppSession(Session):
+    """csirt's session class: session-level reactions (csirt/wiring.py) listen on it, never on
+    SQLAlchemy's global ``Session``."""
+
+
 class Database:
     """The engine and session factory of one app."""
 

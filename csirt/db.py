@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -120,8 +122,62 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+WRITES_ATTR = "_csirt_writes"
+logger = logging.getLogger(__name__)
+
+
+def writes(view: F) -> F:
+    """Mark a GET view that always writes (an audited open, download or export).
+
+    On SQLite its transactions begin IMMEDIATE like a POST's: a read transaction that later
+    writes must upgrade its lock, which SQLite refuses at once ("database is locked") when anyone
+    has written since it began.
+    """
+    setattr(view, WRITES_ATTR, True)
+    return view
+
+
 def _is_read_request() -> bool:
-    return has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
+    if not has_request_context() or request.method not in {"GET", "HEAD", "OPTIONS"}:
+        return False
+    if g.get("db_write_step", False):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, WRITES_ATTR, False)
+
+
+@contextmanager
+def write_step(session: Session) -> Iterator[Session]:
+    """A short write transaction of its own, in a request that so far has only read.
+
+    For a write that a read request decides on late (the audit row of a case view, a refused
+    request): the read transaction is ended first (the caller has changed nothing), then a new
+    one begins IMMEDIATE, waits its turn like any writer, and commits here. Never a second
+    session: a request must not wait on a lock that it holds itself.
+    """
+    if session.in_transaction():
+        session.commit()
+    before = g.get("db_write_step", False)
+    g.db_write_step = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        g.db_write_step = before
+
+
+def after_request_write(callback: Callable[[Session], None]) -> None:
+    """Run ``callback`` in a short write transaction once the request's session is closed.
+
+    For bookkeeping that a request must neither wait for nor lose when it only reads (when an
+    API token was last used). It runs at teardown, after the request's own transaction has ended,
+    so it never waits on the request's lock. A failure is logged (its type only) and dropped.
+    """
+    g.setdefault("db_after_close", []).append(callback)
 
 
 class AppSession(Session):
@@ -183,3 +239,15 @@ def _close_session(_exc: BaseException | None) -> None:
     session: Session | None = g.pop("db_session", None)
     if session is not None:
         session.close()
+    callbacks: list[Callable[[Session], None]] = g.pop("db_after_close", [])
+    if not callbacks:
+        return
+    g.db_write_step = True
+    try:
+        with get_db().session() as later:
+            for callback in callbacks:
+                callback(later)
+    except SQLAlchemyError as error:
+        logger.warning("a write after the request was dropped: %s", type(error).__name__)
+    finally:
+        g.pop("db_write_step", None)

@@ -33,7 +33,7 @@ from csirt.audit_review.explain import explain, kind_label, report_csv, report_d
 from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
-from csirt.db import get_db, get_session, utcnow
+from csirt.db import get_db, get_session, utcnow, writes
 
 bp = Blueprint("audit_review", __name__, url_prefix="/console/audit")
 
@@ -97,6 +97,7 @@ def _parse_query() -> tuple[service.AuditQuery, dict[str, str]]:
 
 
 @bp.get("/")
+@writes
 @requires(Permission.AUDIT_VIEW)
 def index() -> ResponseReturnValue:
     query, errors = _parse_query()
@@ -237,6 +238,7 @@ def _export(fmt: str) -> ResponseReturnValue:
 
 
 @bp.get("/report.csv")
+@writes
 @requires(Permission.AUDIT_VIEW)
 @reauth_required
 def report_csv_download() -> ResponseReturnValue:
@@ -244,6 +246,7 @@ def report_csv_download() -> ResponseReturnValue:
 
 
 @bp.get("/report.docx")
+@writes
 @requires(Permission.AUDIT_VIEW)
 @reauth_required
 def report_docx_download() -> ResponseReturnValue:

@@ -7,7 +7,6 @@ that declares nothing is refused to everyone, so a forgotten decorator fails clo
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -17,7 +16,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, logout_user
 from sqlalchemy import update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
@@ -25,7 +23,7 @@ from csirt.audit.actions import AuditAction
 from csirt.auth import service
 from csirt.auth.models import ApiToken, User
 from csirt.auth.permissions import Permission
-from csirt.db import get_db, get_session, utcnow
+from csirt.db import after_request_write, get_session, utcnow, write_step
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,16 +121,22 @@ def init_app(app: Flask, *, with_login: bool) -> None:
 
 
 def _record_token_use(db_session: Session, plain: str) -> None:
-    """Note when a token was last used, in its own short transaction and at most hourly.
+    """Note when a token was last used, at most hourly, once the request's session is closed.
 
-    Never in the request's own transaction: an API read would otherwise have to upgrade its
-    read lock, which SQLite refuses while others write. Losing this bookkeeping is harmless.
+    Not in the request's own transaction (an API read would have to upgrade its read lock, which
+    SQLite refuses once anyone else has written) and never in a second transaction while the
+    request's is open (a write request holds the write lock: the second would wait on it until
+    the busy timeout). Losing this bookkeeping is harmless.
     """
     token_id = service.token_use_to_record(db_session, plain)
     if token_id is None:
         return
-    with contextlib.suppress(SQLAlchemyError), get_db().session() as touch:
-        touch.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+    used_at = utcnow()
+
+    def touch(later: Session) -> None:
+        later.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=used_at))
+
+    after_request_write(touch)
 
 
 def _deny(status: int, reason: str) -> ResponseReturnValue:
@@ -148,18 +152,18 @@ def _deny(status: int, reason: str) -> ResponseReturnValue:
 
 
 def _record_denial(permission: Permission | None) -> None:
-    # Same session as the request (which has changed nothing yet), committed at once.
-    db_session = get_session()
-    audit.record(
-        db_session,
-        AuditAction.ACCESS_DENIED,
-        actor=current_actor(),
-        details={
-            "endpoint": request.endpoint,
-            "needs": permission.value if permission else "undeclared",
-        },
-    )
-    db_session.commit()
+    # The request's own session (which has changed nothing yet), in a write step of its own:
+    # a refused GET has read the user, and must not upgrade that read lock to write.
+    with write_step(get_session()) as db_session:
+        audit.record(
+            db_session,
+            AuditAction.ACCESS_DENIED,
+            actor=current_actor(),
+            details={
+                "endpoint": request.endpoint,
+                "needs": permission.value if permission else "undeclared",
+            },
+        )
 
 
 def _session_expired() -> bool:

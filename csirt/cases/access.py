@@ -1,13 +1,16 @@
-"""The web layer's one way to load a case: need-to-know checked, else 404 (HTML or problem)."""
+"""The web layer's one way to load a case (need-to-know checked, else 404), and its view audit."""
 
 from __future__ import annotations
 
-from flask import abort
+from flask import Response, abort, request
 from flask_login import current_user
 
+from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
+from csirt.auth.access import current_actor
 from csirt.cases.models import Case
 from csirt.cases.service import CaseNotFoundError, get_case_for
-from csirt.db import get_session
+from csirt.db import get_session, write_step
 
 
 def case_or_404(case_id: int) -> Case:
@@ -16,3 +19,34 @@ def case_or_404(case_id: int) -> Case:
         return get_case_for(get_session(), current_user, case_id)
     except CaseNotFoundError:
         abort(404)
+
+
+def record_case_view(response: Response) -> Response:
+    """Audit every successful GET of a case's page, tab or API resource as ``case.view``.
+
+    Registered once as an ``after_request`` hook, so that no page of a case can forget it: every
+    route under a case takes ``case_id`` and answers 404 to whoever may not see that case, so a
+    200 means that the case was shown. One row per request, never one per row of a list. The
+    row is written before the response leaves; if it cannot be written the response is an error.
+    """
+    case_id = (request.view_args or {}).get("case_id")
+    if (
+        request.method != "GET"
+        or response.status_code != 200
+        or not isinstance(case_id, int)
+        or not current_user.is_authenticated
+    ):
+        return response
+    details: dict[str, object] = {"page": request.endpoint}
+    details.update((k, v) for k, v in (request.view_args or {}).items() if k != "case_id")
+    with write_step(get_session()) as db_session:
+        audit.record(
+            db_session,
+            AuditAction.CASE_VIEW,
+            actor=current_actor(),
+            object_type="case",
+            object_id=case_id,
+            case_id=case_id,
+            details=details,
+        )
+    return response

@@ -17,7 +17,7 @@ from csirt.cases import registry, service
 from csirt.cases.models import Case, Phase, Priority, Task, TimelineEvent
 from csirt.cases.views import export_response
 from csirt.dates import parse_instant
-from csirt.db import get_session
+from csirt.db import get_session, writes
 
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1")
 
@@ -524,6 +524,7 @@ def post_event(case_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/cases/<int:case_id>/timeline.csv")
+@writes
 @requires(Permission.CASE_VIEW)
 @operation(
     "The timeline as CSV (UTF-8 with BOM; the import format)",

@@ -28,9 +28,9 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
 from csirt.cases import closing, forms, registry, service, timeline_csv
-from csirt.cases.access import case_or_404
+from csirt.cases.access import case_or_404, record_case_view
 from csirt.cases.models import Case, Phase, Priority, Visibility
-from csirt.db import get_session, utcnow
+from csirt.db import get_session, utcnow, writes
 from csirt.intake import service as intake
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
@@ -38,8 +38,10 @@ EVENTS_PER_PAGE = 200
 
 
 def init_app(app: Flask) -> None:
-    """Load the playbooks once at start-up (a broken playbook stops the app here)."""
+    """Load the playbooks once at start-up (a broken playbook stops the app here); audit every
+    view of a case (console and API alike)."""
     registry.load(app)
+    app.after_request(record_case_view)
 
 
 def _zone() -> tzinfo:
@@ -599,6 +601,7 @@ def event_add(case_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/<int:case_id>/timeline.csv")
+@writes
 @requires(Permission.CASE_VIEW)
 def timeline_export(case_id: int) -> ResponseReturnValue:
     case = _case(case_id)

@@ -15,7 +15,7 @@ from csirt.api.problems import problem, validation_problem
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.service import CaseNotFoundError
-from csirt.db import get_session
+from csirt.db import get_session, writes
 from csirt.documents import service
 from csirt.documents.builders import KINDS, SECTIONS
 from csirt.documents.facts import LANGS
@@ -301,6 +301,7 @@ def approve(document_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/documents/<int:document_id>/docx")
+@writes
 @requires(Permission.DOCUMENT_EXPORT)
 @operation(
     "The .docx of the newest version: final if approved, otherwise watermarked DRAFT",

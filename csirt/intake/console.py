@@ -26,7 +26,7 @@ from csirt.auth.access import requires
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
-from csirt.db import get_session, utcnow
+from csirt.db import get_session, utcnow, writes
 from csirt.intake import cli, keyring, service, staff_keys, web
 from csirt.intake.escrow import Escrow
 from csirt.intake.forms import (
@@ -187,6 +187,7 @@ def _answer_text(key: str, value: Any) -> str:
 
 
 @bp.get("/<int:submission_id>")
+@writes
 @requires(Permission.INTAKE_READ)
 def open_report(submission_id: int) -> ResponseReturnValue:
     return _open_page(submission_id)
@@ -288,6 +289,7 @@ def attach(submission_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/<int:submission_id>/files/<int:attachment_id>")
+@writes
 @requires(Permission.INTAKE_READ)
 def download(submission_id: int, attachment_id: int) -> ResponseReturnValue:
     private = _private_key()

@@ -24,7 +24,7 @@ from csirt.cases.models import (
     TakedownRequest,
 )
 from csirt.cases.service import CaseNotFoundError, get_case_for
-from csirt.db import Base, get_session
+from csirt.db import Base, get_session, writes
 from csirt.records import service, validation
 from csirt.records.markdown import render_markdown
 from csirt.records.views import evidence_response, evidence_store, tz
@@ -390,6 +390,7 @@ def create_evidence(case_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>/content")
+@writes
 @requires(Permission.CASE_VIEW)
 @operation(
     "Download evidence bytes (recorded in the chain of custody and the audit log)",

@@ -31,7 +31,7 @@ from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.access import case_or_404
 from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry, Note
-from csirt.db import get_session
+from csirt.db import get_session, writes
 from csirt.records import forms, service, validation
 from csirt.records.markdown import render_markdown
 from csirt.records.storage import FileEvidenceStore
@@ -386,6 +386,7 @@ def evidence_response(row: Evidence) -> Response:
 
 
 @bp.get("/evidence/<int:evidence_id>/download")
+@writes
 @requires(Permission.CASE_VIEW)
 def download_evidence(case_id: int, evidence_id: int) -> ResponseReturnValue:
     case = load_case(case_id)

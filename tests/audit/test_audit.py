@@ -7,6 +7,7 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.audit.models import AuditEvent, AuditHead
 
 ACTOR = audit.Actor(7, "alice")
@@ -16,7 +17,7 @@ def _fill(session: Session, n: int = 5) -> None:
     for i in range(n):
         audit.record(
             session,
-            "case.view",
+            AuditAction.CASE_VIEW,
             actor=ACTOR,
             object_type="case",
             object_id=i,
@@ -92,7 +93,7 @@ def test_reordered_rows_are_caught(db_session: Session):
 def test_missing_head_is_an_error(db_session: Session):
     db_session.execute(delete(AuditHead))
     with pytest.raises(audit.AuditChainError):
-        audit.record(db_session, "x", actor=ACTOR)
+        audit.record(db_session, AuditAction.CASE_VIEW, actor=ACTOR)
     assert not audit.verify(db_session).ok
 
 

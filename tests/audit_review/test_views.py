@@ -1,10 +1,12 @@
-"""The auditor's pages: browsing with filters and keyset pages, signals, report downloads."""
+"""The auditor's pages: browsing with filters and keyset pages, signals, report downloads.
+
+The events browsed and reported are written by real requests (tests/audit_review/conftest.py).
+"""
 
 from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 import docx
 from flask.testing import FlaskClient
@@ -15,9 +17,8 @@ from csirt.audit import service as audit
 from csirt.audit.models import AuditEvent
 from csirt.audit_review import service
 from csirt.audit_review.models import ReviewSignal
-from tests.audit_review.conftest import DAY_10AM, Writer
+from tests.audit_review.conftest import DAY_10AM, TOKYO, World
 from tests.conftest import csrf_from
-from tests.factories import UserFactory
 
 
 def _actions(db_session: Session, action: str) -> list[AuditEvent]:
@@ -31,12 +32,14 @@ def test_only_auditors_see_the_log(client: FlaskClient, login_as):
 
 
 def test_browse_filters_and_pages_without_offset(
-    client: FlaskClient, login_as, users: UserFactory, db_session: Session, write_events: Writer
+    client: FlaskClient, login_as, db_session: Session, world: World
 ):
-    viewer = users.create(username="viewer-x").user
-    db_session.commit()
-    write_events(viewer, "case.view", 60)
-    write_events(viewer, "identity.request", 2, object_type="submission")
+    viewer = world.person("lead", "intake_officer", username="viewer-x")
+    cases = world.cases(60)
+    world.view_cases(viewer, cases)
+    reports = world.tips(2, **{"identity.name": "通報者"})
+    for report in reports:
+        world.request_identity(viewer, report)
     login_as("auditor")
     first = client.get("/console/audit/?actor=viewer-x&action=case.")
     assert first.status_code == 200
@@ -50,9 +53,9 @@ def test_browse_filters_and_pages_without_offset(
     assert "Older events" not in second.text
     only_identity = client.get("/console/audit/?action=identity.")
     assert only_identity.text.count("<code>identity.request</code>") == 2
-    by_case = client.get("/console/audit/?case=7&since=2026-03-10&until=2026-03-10")
+    by_case = client.get(f"/console/audit/?case={cases[6].id}&since=2026-03-10&until=2026-03-10")
     assert by_case.text.count("<code>case.view</code>") == 1
-    by_object = client.get("/console/audit/?object_type=submission&object_id=2")
+    by_object = client.get(f"/console/audit/?object_type=submission&object_id={reports[1]}")
     assert by_object.text.count("<code>identity.request</code>") == 1
     none = client.get("/console/audit/?since=2030-01-01")
     assert "No events match." in none.text
@@ -61,13 +64,17 @@ def test_browse_filters_and_pages_without_offset(
     assert {"actor": "viewer-x", "action": "case."} in [b.details for b in browses]
 
 
-def test_like_wildcards_in_filters_are_literal(client: FlaskClient, login_as, db_session: Session):
-    audit.record(db_session, "case_view", actor=audit.SYSTEM)
-    db_session.commit()
+def test_like_wildcards_in_filters_are_literal(client: FlaskClient, login_as, world: World):
+    lead = world.person("lead")
+    world.view_cases(lead, world.cases(1), start=None)
     login_as("auditor")
+    client.get("/console/audit/")  # writes audit_review.browse
     page = client.get("/console/audit/?action=case%5F")  # "case_": the underscore is literal
-    assert "<code>case_view</code>" in page.text
-    assert "<code>case.create</code>" not in page.text
+    assert "<code>case.view</code>" not in page.text
+    assert "No events match." in page.text
+    page = client.get("/console/audit/?action=audit%5Freview.")
+    assert "<code>audit_review.browse</code>" in page.text
+    assert "<code>case.view</code>" not in page.text
 
 
 def test_bad_filters_are_named_with_400(client: FlaskClient, login_as):
@@ -80,14 +87,14 @@ def test_bad_filters_are_named_with_400(client: FlaskClient, login_as):
 
 
 def test_signal_review_and_closing(
-    client: FlaskClient, login_as, users: UserFactory, db_session: Session, write_events: Writer
+    client: FlaskClient, login_as, db_session: Session, world: World
 ):
-    snoop = users.create(username="snoop-v").user
-    peers = [users.create().user for _ in range(3)]
-    db_session.commit()
-    write_events(snoop, "case.view", 30)
+    snoop = world.person("responder", username="snoop-v")
+    peers = [world.person("responder") for _ in range(3)]
+    cases = world.cases(30, members=[snoop, *peers])
+    world.view_cases(snoop, cases)
     for peer in peers:
-        write_events(peer, "case.view", 3)
+        world.view_cases(peer, cases[:3])
     service.scan(
         db_session,
         settings=service.SignalSettings(),
@@ -139,13 +146,10 @@ def test_signal_review_and_closing(
     assert audit.verify(db_session).ok
 
 
-def test_scan_button(
-    client: FlaskClient, login_as, users: UserFactory, db_session: Session, write_events: Writer
-):
-    exporter = users.create(username="exp-now").user
-    db_session.commit()
-    now = datetime.now(DAY_10AM.tzinfo).replace(hour=3)  # before working hours, today
-    write_events(exporter, "document.export", 10, start=now, every=timedelta(seconds=5))
+def test_scan_button(client: FlaskClient, login_as, db_session: Session, world: World):
+    exporter = world.person("lead", username="exp-now")
+    now = datetime.now(TOKYO).replace(hour=3)  # before working hours, today
+    world.export_timelines(exporter, world.cases(10), start=now, every=timedelta(seconds=5))
     login_as("auditor")
     page = client.get("/console/audit/signals")
     assert client.post("/console/audit/signals/scan").status_code == 400  # no CSRF token
@@ -156,40 +160,34 @@ def test_scan_button(
     assert "Access outside working hours — exp-now" in listing
 
 
-def test_cli_scan(runner, users: UserFactory, db_session: Session):
+def test_cli_scan(runner, db_session: Session):
     result = runner.invoke(args=["audit-review", "scan"])
     assert result.exit_code == 0
     assert "new signals" in result.output
 
 
-def test_report_downloads(
-    client: FlaskClient, login_as, users: UserFactory, db_session: Session, write_events: Writer
-):
-    officer = users.create(["intake_officer"], username="officer-r").user
-    custodian = users.create(["custodian"], username="custodian-r").user
-    pr_user = users.create(["pr"]).user
-    pr = SimpleNamespace(id=pr_user.id, username="=pr-formula")  # a name that looks like a formula
+def test_report_downloads(client: FlaskClient, login_as, db_session: Session, world: World):
+    officer = world.person("intake_officer", username="officer-r")
+    custodian = world.person("custodian", username="custodian-r")
+    pr = world.person("pr")
+    reports = world.tips(4, **{"identity.name": "通報者"})
+    world.open_reports(officer, reports)
+    world.clock.now = DAY_10AM + timedelta(minutes=30)
+    request = world.request_identity(officer, reports[2])  # opens the report once more
+    world.clock.now = DAY_10AM + timedelta(hours=1)
+    world.decide_identity(custodian, request.id, "approve")
+    # A press officer whose name looks like a spreadsheet formula exports ten times.
+    pr.user.username = "=pr-formula"
     db_session.commit()
-    write_events(officer, "submission.view", 4, object_type="submission")
-    audit.record(
-        db_session,
-        "identity.request",
-        actor=audit.Actor(officer.id, officer.username),
-        object_type="submission",
-        object_id=3,
-        details={"reason": "需要: 事実確認のため"},
-        at=DAY_10AM,
-    )
-    audit.record(
-        db_session,
-        "identity.approve",
-        actor=audit.Actor(custodian.id, custodian.username),
-        object_type="submission",
-        object_id=3,
-        at=DAY_10AM + timedelta(hours=1),
-    )
-    db_session.commit()
-    write_events(pr, "document.export", 10, object_type="document")
+    (case,) = world.cases(1, members=[pr])  # PR works on the cases it is assigned to
+    documents = f"/console/cases/{case.id}/documents"
+    created = pr.post_form(documents, documents, {"kind": "press_release", "lang": "ja"})
+    assert created.status_code == 302, created.text
+    detail = created.headers["Location"]
+    for n in range(10):
+        world.clock.now = DAY_10AM + timedelta(minutes=2 * n)
+        assert pr.post_form(detail, f"{detail}/export", {}).status_code == 200
+    world.clock.now = None
     service.scan(
         db_session, settings=service.SignalSettings(), actor=audit.SYSTEM, days=[DAY_10AM.date()]
     )
@@ -205,9 +203,13 @@ def test_report_downloads(
     assert csv_response.status_code == 200
     assert csv_response.mimetype == "text/csv"
     text = csv_response.data.decode("utf-8-sig")
-    assert "officer-r,0,0,1,4,5" in text.replace("\r", "")  # doc.export, approve, request, view
-    assert "identity.approve" in text
-    assert "需要: 事実確認のため" in text
+    lines = text.replace("\r", "").splitlines()
+    header = "User,case.view,document.export,identity.approve,identity.request,intake.open,Total"
+    assert header in lines
+    assert "officer-r,0,0,0,1,5,6" in lines  # four reports opened, one again to ask
+    assert "custodian-r,0,0,1,0,0,1" in lines
+    assert f"officer-r,identity.request,submission {reports[2]},," in text
+    assert f"custodian-r,identity.approve,submission {reports[2]},," in text
     assert "'=pr-formula" in text  # a cell that would be a formula is neutralised
     assert "Bulk exports" in text
 

@@ -470,6 +470,7 @@ def decide(request_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/key", methods=["GET", "POST"])
+@writes  # a GET shows the one-time recovery key and forgets it
 @requires(Permission.ACCOUNT)
 def key() -> ResponseReturnValue:
     db_session = get_session()

@@ -37,17 +37,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 OUTPUT = ROOT / "test-output" / "story"
 BACKEND = os.environ.get("CSIRT_TEST_BACKEND", "sqlite")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SLOW_S = 2.0  # any request slower than this fails the suite
 TIMEOUT_S = 10.0  # a client gives up (and records a 599) after this
 
@@ -474,20 +463,6 @@ def story_server(tmp_path_factory: pytest.TempPathFactory, output_dir: Path) -> 
         (output_dir / "mail.txt").write_text(
             "\n\n".join(f"To: {m['To']}\n{text_of(m)}" for m in sink.messages), encoding="utf-8"
         )
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-        )
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="session")

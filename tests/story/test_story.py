@@ -571,9 +571,10 @@ def test_10b_pr_exports_the_final_from_the_console(story: Story) -> None:
 
 def test_11_committee_report_exports(story: Story) -> None:
     case_id = story.need("case_id")
-    committee, lead = story.api("committee"), story.api("lead")
+    # Drafted by the lead: a committee member reaches only the cases they are assigned to.
+    lead = story.api("lead")
     draft = ok(
-        committee.post(f"/api/v1/cases/{case_id}/documents", json={"kind": "committee_report"}),
+        lead.post(f"/api/v1/cases/{case_id}/documents", json={"kind": "committee_report"}),
         201,
     ).json()
     exported = ok(lead.get(f"/api/v1/documents/{draft['id']}/docx"))

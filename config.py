@@ -50,6 +50,9 @@ class Config:
     session_absolute_hours: int = 12
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # How many reverse proxies in front of the console set X-Forwarded-For/-Proto (0: none
+    # trusted). The intake never reads a forwarded address (nor any client address).
+    trusted_proxies: int = 0
     playbooks_path: Path = DEFAULT_PLAYBOOKS
     # The organisation intake key (escrow): on by default; "off" is the strict mode (README, vault).
     intake_escrow: bool = True
@@ -121,9 +124,9 @@ class Config:
             database_url = "postgresql+psycopg:" + database_url.removeprefix("postgresql:")
 
         secret_key = env.get("CSIRT_SECRET_KEY", "").strip()
-        if secret_key and len(secret_key) < 32:
-            raise ConfigError("CSIRT_SECRET_KEY", "must be at least 32 characters long")
-        if not secret_key:
+        if secret_key:
+            _check_secret(secret_key)
+        else:
             secret_key = _instance_secret(instance)
 
         cookie_secure = _bool(env, "CSIRT_COOKIE_SECURE", default=True)
@@ -143,10 +146,37 @@ class Config:
             session_absolute_hours=_int(env, "CSIRT_SESSION_ABSOLUTE_HOURS", 12),
             login_max_failures=_int(env, "CSIRT_LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_int(env, "CSIRT_LOGIN_LOCK_MINUTES", 15),
+            trusted_proxies=_count(env, "CSIRT_TRUSTED_PROXIES", 0),
             playbooks_path=Path(env.get("CSIRT_PLAYBOOKS_PATH") or DEFAULT_PLAYBOOKS),
             intake_escrow=_bool(env, "CSIRT_INTAKE_ESCROW", default=True),
             intake_escrow_key_file=Path(escrow_file) if escrow_file else None,
             extra={k: v for k, v in env.items() if k.startswith("CSIRT_")},
+        )
+
+
+# Values published in this repository (deploy/csirt.env.example, README): never a real secret.
+EXAMPLE_SECRETS = frozenset({"change-me-to-a-long-random-string-of-48-characters"})
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 12
+
+
+def _check_secret(secret_key: str) -> None:
+    """Refuse a known example or a weak ``CSIRT_SECRET_KEY`` (the app does not start)."""
+    lowered = secret_key.lower()
+    if secret_key in EXAMPLE_SECRETS or "change-me" in lowered or "changeme" in lowered:
+        raise ConfigError(
+            "CSIRT_SECRET_KEY",
+            "is the example value: generate one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'",
+        )
+    if len(secret_key) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            "CSIRT_SECRET_KEY", f"must be at least {MIN_SECRET_LENGTH} characters long"
+        )
+    if len(set(secret_key)) < MIN_SECRET_DISTINCT:
+        raise ConfigError(
+            "CSIRT_SECRET_KEY",
+            f"is too weak (fewer than {MIN_SECRET_DISTINCT} different characters): use a random one",
         )
 
 
@@ -161,6 +191,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(name, "must be greater than zero")
     return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not raw.strip().isdigit() or int(raw) > 10:
+        raise ConfigError(name, f"must be a whole number from 0 to 10, not {raw!r}")
+    return int(raw)
 
 
 def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from flask import Flask, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from config import Config
@@ -90,6 +91,12 @@ def create_app(config: Config | None = None, interface: Interface = "all") -> Fl
         BABEL_TRANSLATION_DIRECTORIES="translations",
         JSON_SORT_KEYS=False,
     )
+    if interface == "console" and config.trusted_proxies:
+        # Only the console believes X-Forwarded-For/-Proto, and only from this many proxies
+        # (CSIRT_TRUSTED_PROXIES); the intake never reads a client address of any kind.
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+        app.extensions["csirt.trusted_proxies"] = n
     # Ids in URLs must fit every backend's integer column (PostgreSQL: 32 bits); larger -> 404.
     app.url_map.converters["int"] = BoundedIntConverter
     app.extensions["csirt.hashing"] = Hashing.create(config.secret_key, fast=config.testing)

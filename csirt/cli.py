@@ -194,15 +194,26 @@ def token_group() -> None:
 @token_group.command("create")
 @click.argument("username")
 @click.option("--name", default="cli", help="What the token is for.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(["read", "write", "export"]),
+    help="What the token may do (repeatable; default: read and write). Exports need 'export'.",
+)
 @with_appcontext
-def token_create(username: str, name: str) -> None:
+def token_create(username: str, name: str, scopes: tuple[str, ...]) -> None:
     """Create an API token for USERNAME and print only the token."""
     with get_db().session() as session:
         user = auth_service.get_user(session, username)
         if user is None:
             raise click.ClickException(f"no user {username}")
         _token, plain = auth_service.create_token(
-            session, user, name=name, actor=audit.Actor(None, "cli")
+            session,
+            user,
+            name=name,
+            actor=audit.Actor(None, "cli"),
+            scopes=scopes or ("read", "write"),
         )
     click.echo(plain)
 

@@ -70,7 +70,9 @@ def test_permission_matrix(app: Flask, users: UserFactory, db_session: Session, 
     from csirt.auth.service import create_token
     from tests.factories import FACTORY
 
-    _token, plain = create_token(db_session, created.user, actor=FACTORY)
+    _token, plain = create_token(
+        db_session, created.user, actor=FACTORY, scopes=("read", "write", "export")
+    )
     db_session.commit()
     api = app.test_client()
     granted = ROLE_PERMISSIONS[role]

@@ -22,7 +22,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth import service
 from csirt.auth.models import ApiToken, User
-from csirt.auth.permissions import Permission
+from csirt.auth.permissions import Permission, Scope
 from csirt.db import after_request_write, get_session, utcnow, write_step
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +55,8 @@ ENROLMENT_ENDPOINTS = frozenset(
 )
 
 PERMISSION_ATTR = "_csirt_permission"
+EXPORT_ATTR = "_csirt_export"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def requires(permission: Permission) -> Callable[[F], F]:
@@ -65,6 +67,51 @@ def requires(permission: Permission) -> Callable[[F], F]:
         return view
 
     return decorate
+
+
+def exports(view: F) -> F:
+    """Mark an API view as an export: a bearer token needs the ``export`` scope for it."""
+    setattr(view, EXPORT_ATTR, True)
+    return view
+
+
+def is_export(app: Flask, endpoint: str) -> bool:
+    return bool(getattr(app.view_functions.get(endpoint), EXPORT_ATTR, False))
+
+
+def required_scope(app: Flask, endpoint: str, method: str) -> Scope:
+    """The token scope a request needs: export for exports, read for reads, else write."""
+    if is_export(app, endpoint):
+        return Scope.EXPORT
+    return Scope.READ if method in READ_METHODS else Scope.WRITE
+
+
+def _check_scope(endpoint: str) -> ResponseReturnValue | None:
+    """Refuse a token request outside the token's scopes; audit every use of ``export``."""
+    scopes: frozenset[Scope] | None = g.get("token_scopes")
+    if scopes is None:
+        return None  # not a token request
+    needed = required_scope(current_app, endpoint, request.method)
+    if needed not in scopes:
+        with write_step(get_session()) as db_session:  # as _record_denial does
+            audit.record(
+                db_session,
+                AuditAction.ACCESS_DENIED,
+                actor=current_actor(),
+                details={"endpoint": endpoint, "needs": f"scope:{needed.value}"},
+            )
+        return _deny(403, f"this token lacks the '{needed.value}' scope")
+    if needed is Scope.EXPORT:
+        # In the request's transaction: kept when the export happens (the view commits).
+        audit.record(
+            get_session(),
+            AuditAction.TOKEN_SCOPE_USE,
+            actor=current_actor(),
+            object_type="api_token",
+            object_id=g.get("token_id"),
+            details={"scope": needed.value, "endpoint": endpoint, "path": request.path},
+        )
+    return None
 
 
 def required_permission(app: Flask, endpoint: str) -> Permission | None:
@@ -114,10 +161,13 @@ def init_app(app: Flask, *, with_login: bool) -> None:
         if scheme.lower() != "bearer" or not plain.strip():
             return None
         db_session = get_session()
-        user = service.user_for_token(db_session, plain.strip())
-        if user is not None:
-            _record_token_use(db_session, plain.strip())
-        return user
+        token = service.valid_token(db_session, plain.strip())
+        if token is None:
+            return None
+        g.token_scopes = token.scope_set
+        g.token_id = token.id
+        _record_token_use(db_session, plain.strip())
+        return token.user
 
 
 def _record_token_use(db_session: Session, plain: str) -> None:
@@ -205,4 +255,6 @@ def _enforce() -> ResponseReturnValue | None:
         _record_denial(permission)
         return _deny(403, "you do not have permission for this action")
     g.permission = permission
+    if is_api_request():
+        return _check_scope(endpoint)
     return None

@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -91,6 +92,16 @@ class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
 
 class TokenForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=100)])
+    scopes = MultiCheckboxField(
+        _l("What the token may do"),
+        choices=[
+            SelectChoice("read", _l("Read")),
+            SelectChoice("write", _l("Change data")),
+            SelectChoice("export", _l("Export documents and CSV files")),
+        ],
+        default=["read"],
+        validators=[DataRequired()],
+    )
     submit = SubmitField(_l("Create token"))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from csirt.auth.permissions import Permission, Role, permissions_for
+from csirt.auth.permissions import SCOPE_VALUES, Permission, Role, Scope, permissions_for
 from csirt.db import Base, utcnow
 
 
@@ -31,6 +31,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
+    # When failed sign-ins last locked the account, until the user has been told (next sign-in).
+    lockout_notice_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
     # Intake vault (csirt.intake.staff_keys): an X25519 key pair whose private half is stored
@@ -118,8 +120,16 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column()
     expires_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # Space-separated scopes (csirt.auth.permissions.Scope): read, write, export.
+    scopes: Mapped[str] = mapped_column(
+        String(64), default="read write", server_default="read write"
+    )
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    @property
+    def scope_set(self) -> frozenset[Scope]:
+        return frozenset(Scope(s) for s in self.scopes.split() if s in SCOPE_VALUES)
 
 
 class Setting(Base):

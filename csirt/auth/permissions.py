@@ -112,3 +112,17 @@ def permissions_for(roles: set[Role] | frozenset[Role] | list[Role]) -> frozense
     for role in roles:
         granted |= ROLE_PERMISSIONS[role]
     return frozenset(granted)
+
+
+class Scope(enum.StrEnum):
+    """What an API token may do: ``read`` (GET), ``write`` (changes), ``export`` (documents and
+    CSV files). Only a token created with ``export`` (after a fresh re-authentication in the
+    console, or by the ``csirt token create --scope export`` command) can export."""
+
+    READ = "read"
+    WRITE = "write"
+    EXPORT = "export"
+
+
+DEFAULT_SCOPES = (Scope.READ, Scope.WRITE)
+SCOPE_VALUES = frozenset(s.value for s in Scope)

@@ -127,7 +127,15 @@ def confirm() -> ResponseReturnValue:
         ok = False
     if ok and user.totp_enabled:
         try:
-            service.verify_second_factor(db_session, hashing, user, form.code.data or "")
+            config = current_app.config["CSIRT"]
+            service.verify_second_factor(
+                db_session,
+                hashing,
+                user,
+                form.code.data or "",
+                max_failures=config.login_max_failures,
+                lock_minutes=config.login_lock_minutes,
+            )
         except service.InvalidCodeError:
             ok = False
     if not ok:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -21,7 +22,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import ApiToken, RecoveryCode, Setting, User, UserRole
 from csirt.auth.passwords import is_common_password
-from csirt.auth.permissions import DEFAULT_TOTP_ROLES, Role
+from csirt.auth.permissions import DEFAULT_SCOPES, DEFAULT_TOTP_ROLES, SCOPE_VALUES, Role, Scope
 from csirt.db import utcnow
 
 MIN_PASSWORD_LENGTH = 12
@@ -280,10 +281,14 @@ def authenticate(
     *,
     max_failures: int,
     lock_minutes: int,
+    known_device: bool = False,
 ) -> User:
     """Check a username and password; count failures and lock the account after too many.
 
-    The caller commits in every case, so that failures and locks are kept.
+    A lock holds against browsers that never signed in to this account; ``known_device`` (a
+    browser holding this account's signed device cookie from an earlier sign-in) is not held
+    by it, so that nobody else's failures can keep the owner out. The caller commits in every
+    case, so that failures and locks are kept.
     """
     user = get_user(session, username.strip())
     now = utcnow()
@@ -298,20 +303,17 @@ def authenticate(
         )
         raise InvalidCredentialsError()
     actor = audit.Actor(user.id, user.username)
-    if user.locked_until is not None and user.locked_until > now:
+    if is_locked(user, now) and not known_device:
         audit.record(
             session, AuditAction.LOGIN_LOCKED, actor=actor, object_type="user", object_id=user.id
         )
+        assert user.locked_until is not None
         raise AccountLockedError(user.locked_until)
     try:
         hashing.hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        details: dict[str, object] = {"reason": "bad_password", "failures": user.failed_logins}
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-            details["locked_until"] = user.locked_until.isoformat()
+        details: dict[str, object] = {"reason": "bad_password"}
+        details.update(count_failure(user, max_failures=max_failures, lock_minutes=lock_minutes))
         audit.record(
             session,
             AuditAction.LOGIN_FAILURE,
@@ -336,6 +338,34 @@ def authenticate(
     user.failed_logins = 0
     user.locked_until = None
     return user
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    """Tell whether failed sign-ins have locked the account (for unknown browsers)."""
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+def count_failure(user: User, *, max_failures: int, lock_minutes: int) -> dict[str, object]:
+    """Count one failed password or second-factor code; lock the account after too many.
+
+    Returns audit details (the count, and the lock's end when it starts). A new lock also
+    leaves a notice for the user's next sign-in.
+    """
+    now = utcnow()
+    user.failed_logins += 1
+    details: dict[str, object] = {"failures": user.failed_logins}
+    if user.failed_logins >= max_failures:
+        user.locked_until = now + timedelta(minutes=lock_minutes)
+        user.lockout_notice_at = now
+        user.failed_logins = 0
+        details["locked_until"] = user.locked_until.isoformat()
+    return details
+
+
+def take_lockout_notice(user: User) -> datetime | None:
+    """When the account was locked since the user last signed in (once), or None."""
+    notice, user.lockout_notice_at = user.lockout_notice_at, None
+    return notice
 
 
 def complete_login(session: Session, user: User, *, method: str) -> None:
@@ -443,10 +473,31 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def verify_second_factor(session: Session, hashing: Hashing, user: User, code: str) -> str:
-    """Accept a TOTP code or an unused recovery code; return which was used."""
+def verify_second_factor(
+    session: Session,
+    hashing: Hashing,
+    user: User,
+    code: str,
+    *,
+    max_failures: int | None = None,
+    lock_minutes: int = 15,
+) -> str:
+    """Accept a TOTP code or an unused recovery code; return which was used.
+
+    With ``max_failures``, a wrong code counts toward the account's lockout like a wrong
+    password (see :func:`count_failure`); the caller commits either way.
+    """
     if not user.totp_enabled or user.totp_secret is None:
         raise InvalidCodeError()
+
+    def failed(reason: str) -> dict[str, object]:
+        details: dict[str, object] = {"reason": reason}
+        if max_failures is not None:
+            details.update(
+                count_failure(user, max_failures=max_failures, lock_minutes=lock_minutes)
+            )
+        return details
+
     actor = audit.Actor(user.id, user.username)
     digits = "".join(ch for ch in code if ch.isdigit())
     if len(digits) == 6 and len(code.strip()) <= 7:
@@ -462,7 +513,7 @@ def verify_second_factor(session: Session, hashing: Hashing, user: User, code: s
                 actor=actor,
                 object_type="user",
                 object_id=user.id,
-                details={"reason": "bad_totp"},
+                details=failed("bad_totp"),
             )
             raise
     wanted = _hash_code(code)
@@ -483,7 +534,7 @@ def verify_second_factor(session: Session, hashing: Hashing, user: User, code: s
         actor=actor,
         object_type="user",
         object_id=user.id,
-        details={"reason": "bad_recovery_code"},
+        details=failed("bad_recovery_code"),
     )
     raise InvalidCodeError()
 
@@ -503,8 +554,20 @@ def create_token(
     name: str = "",
     actor: audit.Actor,
     expires_at: datetime | None = None,
+    scopes: Iterable[Scope | str] = DEFAULT_SCOPES,
 ) -> tuple[ApiToken, str]:
-    """Create an API token; the plain token is returned once and never stored."""
+    """Create an API token with the given scopes; the plain token is returned once only.
+
+    AuthError for an unknown scope or none at all. ``read`` is implied by the others.
+    """
+    wanted = set()
+    for scope in scopes:
+        if scope not in SCOPE_VALUES:
+            raise AuthError(f"unknown scope {scope!r}: one of {', '.join(sorted(SCOPE_VALUES))}")
+        wanted.add(Scope(scope))
+    if not wanted:
+        raise AuthError("a token needs at least one scope")
+    wanted.add(Scope.READ)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=user,
@@ -512,6 +575,7 @@ def create_token(
         token_hash=_token_hash(plain),
         prefix=plain[:12],
         expires_at=expires_at,
+        scopes=" ".join(s.value for s in Scope if s in wanted),
     )
     session.add(token)
     session.flush()
@@ -521,7 +585,7 @@ def create_token(
         actor=actor,
         object_type="api_token",
         object_id=token.id,
-        details={"user": user.username, "name": token.name},
+        details={"user": user.username, "name": token.name, "scopes": token.scopes.split()},
     )
     return token, plain
 
@@ -540,6 +604,12 @@ def revoke_token(session: Session, token: ApiToken, *, actor: audit.Actor) -> No
 
 def user_for_token(session: Session, plain: str) -> User | None:
     """The active user a bearer token belongs to, or None (unknown, revoked or expired)."""
+    token = valid_token(session, plain)
+    return None if token is None else token.user
+
+
+def valid_token(session: Session, plain: str) -> ApiToken | None:
+    """The token (of an active user) for a bearer value, or None (unknown, revoked, expired)."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plain)))
@@ -550,7 +620,7 @@ def user_for_token(session: Session, plain: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    return token.user
+    return token
 
 
 def token_use_to_record(session: Session, plain: str) -> int | None:

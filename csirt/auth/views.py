@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
+from typing import Any
 
 import segno
 from flask import (
@@ -17,9 +19,13 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from csirt.auth import service
 from csirt.auth.access import current_actor, requires
@@ -33,6 +39,7 @@ from csirt.auth.forms import (
 )
 from csirt.auth.models import ApiToken, User
 from csirt.auth.permissions import Permission
+from csirt.auth.reauth import reauth_required
 from csirt.db import get_session, utcnow
 from csirt.intake import staff_keys
 from csirt.intake.escrow import Escrow
@@ -42,6 +49,10 @@ from csirt.redirects import local_target
 bp = Blueprint("auth", __name__, url_prefix="/console")
 
 PENDING_MINUTES = 5
+_LOCKED_MESSAGE = _l(
+    "This account is locked for a while after repeated failures. "
+    "Try again later or ask an administrator to unlock it."
+)
 
 
 @bp.record_once
@@ -62,10 +73,72 @@ def _safe_next(target: str | None) -> str:
     return local_target(target, url_for("console.dashboard"), prefix="/console")
 
 
-def _throttled(username: str) -> bool:
+DEVICE_COOKIE = "csirt_device"
+DEVICE_DAYS = 180
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="csirt-known-device")
+
+
+def _device_value(user: User) -> list[Any]:
+    # Tied to the password: a password change forgets every known browser.
+    return [user.id, user.password_changed_at.isoformat()]
+
+
+def _known_device(user: User | None) -> bool:
+    """Tell whether this browser signed in to ``user``'s account before (signed cookie).
+
+    A known browser is not held by the account's lockout and has its own throttle: someone
+    else's failures never keep the owner out (OWASP "device cookies").
+    """
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if user is None or not raw:
+        return False
+    try:
+        value = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return False
+    return bool(value == _device_value(user))
+
+
+def _remember_device(response: Response, user: User) -> Response:
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_serializer().dumps(_device_value(user)),
+        max_age=DEVICE_DAYS * 86400,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Strict",
+        path="/console",
+    )
+    return response
+
+
+def _address_trusted() -> bool:
+    """A client address can be told apart only behind a configured proxy or without one.
+
+    Behind a proxy that is not configured (``CSIRT_TRUSTED_PROXIES`` unset, or an app that
+    serves the intake too) every client arrives from the proxy's loopback address: throttling
+    by it would lock everyone out.
+    """
+    if current_app.extensions.get("csirt.trusted_proxies"):
+        return True  # ProxyFix has put the client's own address in remote_addr
+    address = request.remote_addr or ""
+    try:
+        return not ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _throttled(username: str, *, known_device: bool = False) -> bool:
+    """Per account (a known browser has a bucket of its own) and, where addresses can be told
+    apart, per client address. In memory only, digests of the keys (csirt.ratelimit)."""
     per_user, per_client = current_app.extensions["csirt.login_limits"]
-    client = request.remote_addr or "-"
-    return not (per_user.hit(username.lower()) and per_client.hit(client))
+    key = username.lower() + ("\0known" if known_device else "")
+    if not per_user.hit(key):
+        return True
+    return _address_trusted() and not per_client.hit(request.remote_addr or "-")
 
 
 def _clear_session() -> None:
@@ -76,9 +149,10 @@ def _clear_session() -> None:
         session["lang"] = lang
 
 
-def _start_session(user: User, method: str) -> ResponseReturnValue:
+def _start_session(user: User, method: str) -> Response:
     db_session = get_session()
     service.complete_login(db_session, user, method=method)
+    locked_at = service.take_lockout_notice(user)
     must_enrol = service.totp_required(db_session, user) and not user.totp_enabled
     db_session.commit()
     target = _safe_next(session.pop("pending_next", None))
@@ -89,10 +163,19 @@ def _start_session(user: User, method: str) -> ResponseReturnValue:
     now = utcnow().isoformat()
     session["auth_at"] = now
     session["seen_at"] = now
+    if locked_at is not None:
+        flash(
+            _(
+                "Your account was locked on %(when)s after repeated failed sign-ins. If that "
+                "was not you, change your password and tell an administrator.",
+                when=format_datetime(locked_at, "medium"),
+            ),
+            "warning",
+        )
     if must_enrol:
         session["must_enrol_totp"] = True
-        return redirect(url_for("auth.totp_setup"))
-    return redirect(target)
+        return _remember_device(redirect(url_for("auth.totp_setup")), user)
+    return _remember_device(redirect(target), user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -102,10 +185,11 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip()
-        if _throttled(username):
+        db_session = get_session()
+        known = _known_device(service.get_user(db_session, username))
+        if _throttled(username, known_device=known):
             flash(_("Too many attempts. Wait a few minutes and try again."), "error")
             return render_template("auth/login.html", form=form), 429
-        db_session = get_session()
         config = current_app.config["CSIRT"]
         try:
             user = service.authenticate(
@@ -115,16 +199,11 @@ def login() -> ResponseReturnValue:
                 form.password.data,
                 max_failures=config.login_max_failures,
                 lock_minutes=config.login_lock_minutes,
+                known_device=known,
             )
         except service.AccountLockedError:
             db_session.commit()
-            flash(
-                _(
-                    "This account is locked for a while after repeated failures. "
-                    "Try again later or ask an administrator to unlock it."
-                ),
-                "error",
-            )
+            flash(_LOCKED_MESSAGE, "error")
             return render_template("auth/login.html", form=form), 403
         except service.InvalidCredentialsError:
             db_session.commit()
@@ -173,11 +252,24 @@ def login_totp() -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        if _throttled(user.username):
+        known = _known_device(user)
+        if _throttled(user.username, known_device=known):
             flash(_("Too many attempts. Wait a few minutes and try again."), "error")
             return render_template("auth/login_totp.html", form=form), 429
+        if service.is_locked(user) and not known:
+            session.clear()
+            flash(_LOCKED_MESSAGE, "error")
+            return redirect(url_for("auth.login"))
+        config = current_app.config["CSIRT"]
         try:
-            method = service.verify_second_factor(db_session, _hashing(), user, form.code.data)
+            method = service.verify_second_factor(
+                db_session,
+                _hashing(),
+                user,
+                form.code.data,
+                max_failures=config.login_max_failures,
+                lock_minutes=config.login_lock_minutes,
+            )
         except service.InvalidCodeError:
             db_session.commit()
             flash(_("That code is not valid."), "error")
@@ -317,15 +409,25 @@ def totp_disable() -> ResponseReturnValue:
 
 @bp.post("/account/tokens")
 @requires(Permission.ACCOUNT)
+@reauth_required  # a token reaches the same data as the console: mint it only when fresh
 def token_create() -> ResponseReturnValue:
     form = TokenForm()
     if not form.validate_on_submit():
-        flash(_("Give the token a name."), "error")
+        flash(_("Give the token a name and choose what it may do."), "error")
         return redirect(url_for("auth.account"))
     db_session = get_session()
-    _token, plain = service.create_token(
-        db_session, current_user, name=form.name.data, actor=current_actor()
-    )
+    try:
+        _token, plain = service.create_token(
+            db_session,
+            current_user,
+            name=form.name.data,
+            actor=current_actor(),
+            scopes=form.scopes.data,
+        )
+    except service.AuthError:
+        db_session.rollback()
+        flash(_("Give the token a name and choose what it may do."), "error")
+        return redirect(url_for("auth.account"))
     db_session.commit()
     return render_template("auth/token_created.html", token=plain)
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from csirt.api.openapi import operation
 from csirt.api.problems import problem, validation_problem
-from csirt.auth.access import requires
+from csirt.auth.access import exports, requires
 from csirt.auth.permissions import Permission
 from csirt.cases import registry, service
 from csirt.cases.models import Case, Phase, Priority, Task, TimelineEvent
@@ -526,6 +526,7 @@ def post_event(case_id: int) -> ResponseReturnValue:
 @bp.get("/cases/<int:case_id>/timeline.csv")
 @writes
 @requires(Permission.CASE_VIEW)
+@exports
 @operation(
     "The timeline as CSV (UTF-8 with BOM; the import format)",
     tags=TAGS,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from csirt.api.openapi import operation
 from csirt.api.problems import problem, validation_problem
-from csirt.auth.access import requires
+from csirt.auth.access import exports, requires
 from csirt.auth.permissions import Permission
 from csirt.cases.service import CaseNotFoundError
 from csirt.db import get_session, writes
@@ -303,6 +303,7 @@ def approve(document_id: int) -> ResponseReturnValue:
 @bp.get("/documents/<int:document_id>/docx")
 @writes
 @requires(Permission.DOCUMENT_EXPORT)
+@exports
 @operation(
     "The .docx of the newest version: final if approved, otherwise watermarked DRAFT",
     tags=TAGS,

@@ -242,7 +242,8 @@ def test_api_token_from_account_page(client, login_as, db_session: Session):
     login_as("responder")
     page = client.get("/console/account")
     response = client.post(
-        "/console/account/tokens", data={"name": "script", "csrf_token": csrf_from(page.text)}
+        "/console/account/tokens",
+        data={"name": "script", "scopes": ["read"], "csrf_token": csrf_from(page.text)},
     )
     token = response.text.split('id="new-token">')[1].split("<")[0]
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
@@ -323,7 +324,8 @@ def test_token_revoke_and_totp_disable(client, login_as, db_session: Session):
     user = login_as("responder", totp=True)
     page = client.get("/console/account")
     created = client.post(
-        "/console/account/tokens", data={"name": "x", "csrf_token": csrf_from(page.text)}
+        "/console/account/tokens",
+        data={"name": "x", "scopes": ["read"], "csrf_token": csrf_from(page.text)},
     )
     plain = created.text.split('id="new-token">')[1].split("<")[0]
     token = user.tokens[0] if user.tokens else None

@@ -85,7 +85,9 @@ def seed_targets(client: FlaskClient, users: UserFactory, db_session: Session) -
         ["admin", "lead", "responder", "custodian", "pr", "auditor"], totp=True, department="総務課"
     )
     users.create(["intake_officer"], keypair=True, department="監査室")
-    _token, plain = auth_service.create_token(db_session, lead.user, actor=FACTORY)
+    _token, plain = auth_service.create_token(
+        db_session, lead.user, actor=FACTORY, scopes=("read", "write", "export")
+    )
     db_session.commit()
     auth = {"Authorization": f"Bearer {plain}"}
     case = _json(

@@ -22,8 +22,8 @@ def bearer(db_session: Session, user: Any, *scopes: str) -> dict[str, str]:
 
 @pytest.fixture
 def lead_api(db_session: Session, users: UserFactory) -> tuple[Any, dict[str, str], int]:
-    """A lead, a read+write token of theirs, and a case they lead."""
+    """A lead, a token of theirs with every scope, and a case they lead."""
     lead = users.create(roles=["lead"]).user
     case = case_service.create_case(db_session, title="Red team", actor=lead)
     db_session.commit()
-    return lead, bearer(db_session, lead), case.id
+    return lead, bearer(db_session, lead, "read", "write", "export"), case.id

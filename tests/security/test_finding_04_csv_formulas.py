@@ -7,7 +7,7 @@ import io
 
 from csirt import csvsafe
 
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"]
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"]
 
 
 def test_timeline_csv_defuses_every_formula_cell(client, lead_api):

@@ -265,6 +265,9 @@ def seed(session: Session, hashing: auth_service.Hashing, config: Config) -> lis
     from csirt.cases.models import CaseMember
 
     session.add(CaseMember(case_id=case.id, user_id=users[Role.RESPONDER].id, role="investigator"))
+    # PR and the committee reach a case's documents only when assigned to it (issue 14).
+    session.add(CaseMember(case_id=case.id, user_id=users[Role.PR].id, role="pr"))
+    session.add(CaseMember(case_id=case.id, user_id=users[Role.COMMITTEE].id, role="committee"))
     _enrich_demo_case(session, case, users[Role.LEAD], config)
     # --- teams (csirt.teams) -------------------------------------------------------------
     from csirt.teams.demo import seed_teams

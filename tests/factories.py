@@ -68,3 +68,11 @@ class UserFactory:
             user.totp_last_step = None
         self.session.flush()
         return CreatedUser(user, password, seed, recovery_key)
+
+
+def assign_to_case(session: Session, user: User, case_id: int, role: str = "pr") -> None:
+    """Put ``user`` on the case (PR and committee reach only cases they are assigned to)."""
+    from csirt.cases.models import CaseMember
+
+    session.add(CaseMember(case_id=case_id, user_id=user.id, role=role))
+    session.commit()

@@ -19,7 +19,7 @@ from csirt.db import get_session, writes
 from csirt.documents import service
 from csirt.documents.builders import KINDS, SECTIONS
 from csirt.documents.facts import LANGS
-from csirt.documents.guard import PublicTextRefusedError
+from csirt.documents.guard import PublicTextRefusedError, describe
 from csirt.documents.models import Document
 
 bp = Blueprint("api_documents", __name__, url_prefix="/api/v1")
@@ -117,12 +117,25 @@ def _refused(error: PublicTextRefusedError) -> ResponseReturnValue:
         section: f"contains forbidden content: {kinds}"
         for section, kinds in service.describe_findings(error.findings).items()
     }
+    # Each finding names its section and the matched text; a lead may let a false positive
+    # pass by sending its key back as ``guard_override``.
+    findings = [
+        {
+            "section": f.section,
+            "kind": f.kind.value,
+            "text": f.matched,
+            "override_key": f.key if f.overridable else None,
+        }
+        for f in error.findings
+    ]
     return problem(
         422,
         "Public text refused",
-        "the public-text guard found content that must not be published",
+        "the public-text guard found content that must not be published: "
+        + "; ".join(describe(error.findings)),
         kind="public-text-refused",
         errors=errors,
+        findings=findings,
     )
 
 
@@ -259,7 +272,13 @@ def edit_sections(document_id: int) -> ResponseReturnValue:
                 "type": "string",
                 "description": "the document's facts_sha256 when you reviewed it: 409 "
                 "facts-changed if the case's facts changed since",
-            }
+            },
+            "guard_override": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "override_key values of guard findings a lead lets pass as "
+                "false positives (audited; the same works on the .docx as ?guard_override=)",
+            },
         },
     },
     responses={"200": {"description": "The approved document", **_DOCUMENT_RESPONSE}},
@@ -276,8 +295,13 @@ def approve(document_id: int) -> ResponseReturnValue:
     expected = body.get("facts_sha256")
     if expected is not None and not isinstance(expected, str):
         return validation_problem({"facts_sha256": "must be a string"})
+    override = body.get("guard_override", [])
+    if not isinstance(override, list) or not all(isinstance(o, str) for o in override):
+        return validation_problem({"guard_override": "must be a list of strings"})
     try:
-        service.approve(session, current_user, document, _env(), facts_sha256=expected)
+        service.approve(
+            session, current_user, document, _env(), facts_sha256=expected, override=override
+        )
     except service.FactsChangedError:
         return problem(
             409,
@@ -316,7 +340,13 @@ def docx(document_id: int) -> ResponseReturnValue:
     except service.DocumentNotFoundError:
         return _not_found()
     try:
-        result = service.export_document(session, current_user, document, _env())
+        result = service.export_document(
+            session,
+            current_user,
+            document,
+            _env(),
+            override=request.args.getlist("guard_override"),
+        )
     except PublicTextRefusedError as error:
         session.commit()  # keep the audit record of the refusal
         return _refused(error)

@@ -30,7 +30,12 @@ from csirt.db import utcnow
 from csirt.documents import frozen, snapshot
 from csirt.documents.builders import KINDS, SECTIONS, build_document, default_sections, to_bytes
 from csirt.documents.facts import LANGS, CaseFacts
-from csirt.documents.guard import GuardFinding, PublicTextRefusedError, check_public_text
+from csirt.documents.guard import (
+    GuardFinding,
+    PublicTextRefusedError,
+    apply_override,
+    check_public_text,
+)
 from csirt.documents.models import (
     Document,
     DocumentComment,
@@ -136,9 +141,24 @@ def get_case_for_documents(session: Session, user: User, case_id: int) -> CaseAc
         return CaseAccess(case, True, frozenset(KINDS))
     if user.can(Permission.PUBLIC_FACTS_VIEW):
         kinds = kinds_for_public_facts(user)
-        if kinds:
+        # Need-to-know (issue 14): PR and committee reach only the cases they are assigned to.
+        if kinds and (user.can(Permission.CASE_VIEW_ALL) or _assigned(session, user, case_id)):
             return CaseAccess(case, False, kinds)
     raise CaseNotFoundError(case_id)
+
+
+def _assigned_to(user: User) -> ColumnElement[bool]:
+    """Cases a PR or committee member works on: assigned to the case (any role), or the
+    author of one of its documents."""
+    return or_(
+        exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id),
+        exists().where(Document.case_id == Case.id, Document.created_by_id == user.id),
+    )
+
+
+def _assigned(session: Session, user: User, case_id: int) -> bool:
+    query = select(Case.id).where(Case.id == case_id, _assigned_to(user))
+    return session.scalar(query) is not None
 
 
 def get_document_for(session: Session, user: User, document_id: int) -> tuple[Document, CaseAccess]:
@@ -158,16 +178,14 @@ def get_document_for(session: Session, user: User, document_id: int) -> tuple[Do
 def reachable_cases(session: Session, user: User, limit: int = 200) -> list[Case]:
     """Cases whose documents page the user may open, newest first."""
     query = select(Case).order_by(Case.id.desc()).limit(limit)
-    wide = user.can(Permission.CASE_VIEW_ALL) or (
-        user.can(Permission.PUBLIC_FACTS_VIEW) and kinds_for_public_facts(user)
-    )
-    if not wide:
-        if not user.can(Permission.CASE_VIEW):
-            return []
-        query = query.where(
-            exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id)
-        )
-    return list(session.scalars(query))
+    if user.can(Permission.CASE_VIEW_ALL):
+        return list(session.scalars(query))
+    if user.can(Permission.PUBLIC_FACTS_VIEW) and kinds_for_public_facts(user):
+        return list(session.scalars(query.where(_assigned_to(user))))
+    if not user.can(Permission.CASE_VIEW):
+        return []
+    member = exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id)
+    return list(session.scalars(query.where(member)))
 
 
 def documents_for(session: Session, user: User, limit: int = 200) -> list[Document]:
@@ -402,6 +420,37 @@ def guard_findings(
     return check_public_text(public_texts(sections, facts), forbidden)
 
 
+def _after_override(
+    session: Session,
+    user: User,
+    document: Document,
+    findings: list[GuardFinding],
+    override: Sequence[str],
+) -> list[GuardFinding]:
+    """The findings left after a lead's explicit override of false positives (audited).
+
+    Only a lead (who may approve) can override, only names and contact patterns (never the
+    reporter's identity, a receipt or My Number); the audit keeps digests, not the text.
+    """
+    if not override or not findings or not user.can(Permission.DOCUMENT_APPROVE):
+        return findings
+    refused, passed = apply_override(findings, override)
+    if passed:
+        audit.record(
+            session,
+            AuditAction.DOCUMENT_GUARD_OVERRIDE,
+            actor=_actor(user),
+            object_type="document",
+            object_id=document.id,
+            case_id=document.case_id,
+            details={
+                "version": document.current_version,
+                "passed": sorted(f"{f.section}:{f.kind.value}:{f.key}" for f in passed),
+            },
+        )
+    return refused
+
+
 def current_facts_digest(session: Session, document: Document, env: Environment) -> str:
     """The digest of the case's facts as they are now (the document date left out): what an
     approver saw; `approve` refuses if the facts changed after they loaded the page."""
@@ -416,6 +465,7 @@ def approve(
     env: Environment,
     *,
     facts_sha256: str | None = None,
+    override: Sequence[str] = (),
 ) -> None:
     """Approve the newest version: a lead who did not write it, and the guard must pass.
 
@@ -435,6 +485,7 @@ def approve(
     if facts_sha256 is not None and facts_sha256 != frozen.facts_digest(facts, ignore_date=True):
         raise FactsChangedError(document.current_version)
     findings = guard_findings(session, document, current.sections, facts)
+    findings = _after_override(session, user, document, findings, override)
     if findings:
         raise PublicTextRefusedError(findings)
     data = _freeze(current, document, facts, load_template(env.instance_path))
@@ -673,9 +724,11 @@ def export_document(
     env: Environment,
     *,
     number: int | None = None,
+    override: Sequence[str] = (),
 ) -> Export:
     """Build the .docx of a version (the newest by default): final only if that version is the
-    approved one, otherwise watermarked as a draft. The guard runs either way; audited."""
+    approved one, otherwise watermarked as a draft. The guard runs either way; audited.
+    `override` names findings a lead lets pass as false positives (see _after_override)."""
     row = version(session, document, number)
     final = document.approved_version == row.number
     template = load_template(env.instance_path)
@@ -694,6 +747,7 @@ def export_document(
     else:
         facts = facts_for(session, document.case, document.lang, env)
     findings = guard_findings(session, document, row.sections, facts)
+    findings = _after_override(session, user, document, findings, override)
     if findings:
         audit.record(
             session,

@@ -337,7 +337,10 @@ def build_case_facts(
 
 
 def _user_terms(user: User) -> list[str]:
-    return [t for t in (user.username, user.display_name, user.email or "") if t]
+    # A username is a term only when it looks like a personal handle (t.yamada, yamada2): a
+    # plain word (pr, committee, lead) names a role, and the display name covers the person.
+    handle = user.username if any(not ch.isalpha() for ch in user.username) else ""
+    return [t for t in (handle, user.display_name, user.email or "") if t]
 
 
 def sealed_terms(session: Session, case: Case) -> list[str]:

@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -59,17 +59,16 @@ def _document(session: Session, document_id: int) -> tuple[Document, service.Cas
 
 
 def _finding_messages(findings: list[GuardFinding]) -> list[str]:
-    messages = []
-    for section, kinds in service.describe_findings(findings).items():
-        what = ", ".join(str(forms.FINDING_LABELS.get(k, k)) for k in kinds.split(", "))
-        messages.append(
-            _(
-                "Section “%(section)s” contains %(what)s.",
-                section=forms.section_label(section),
-                what=what,
-            )
+    """One message per finding: the section, what kind of content, and the text found."""
+    return [
+        _(
+            "Section “%(section)s” contains %(what)s: “%(text)s”.",
+            section=forms.section_label(finding.section),
+            what=forms.FINDING_LABELS.get(finding.kind.value, finding.kind.value),
+            text=finding.matched,
         )
-    return messages
+        for finding in findings
+    ]
 
 
 def event_when(event: Any) -> str:
@@ -293,6 +292,7 @@ def approve(document_id: int) -> ResponseReturnValue:
             document,
             env(),
             facts_sha256=request.form.get("facts_sha256") or None,
+            override=request.form.getlist("guard_override"),
         )
     except service.FactsChangedError:
         message = _(
@@ -307,6 +307,7 @@ def approve(document_id: int) -> ResponseReturnValue:
         flash(_("This version is already approved."), "info")
         return redirect(url_for("documents.detail", document_id=document.id))
     except PublicTextRefusedError as refused:
+        g.guard_findings = refused.findings  # the override form (leads) lists them
         return _render_detail(
             session, document, access, errors=_finding_messages(refused.findings), status=400
         )
@@ -349,9 +350,17 @@ def export(document_id: int) -> ResponseReturnValue:
         abort(400)
     number = request.form.get("version", type=int)
     try:
-        result = service.export_document(session, current_user, document, env(), number=number)
+        result = service.export_document(
+            session,
+            current_user,
+            document,
+            env(),
+            number=number,
+            override=request.form.getlist("guard_override"),
+        )
     except PublicTextRefusedError as refused:
         session.commit()  # keep the audit record of the refusal
+        g.guard_findings = refused.findings  # the override form (leads) lists them
         return _render_detail(
             session, document, access, errors=_finding_messages(refused.findings), status=400
         )

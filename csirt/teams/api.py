@@ -325,5 +325,8 @@ def assign(case_id: int) -> ResponseReturnValue:
             else ("this person has a conflict of interest with the case")
         )
         return problem(409, "Conflict", detail, kind="conflict-of-interest")
+    except service.NotAllowedToAssignError:
+        session.rollback()
+        return problem(403, "Forbidden", "only the case's members and leads can assign people")
     session.commit()
     return jsonify(username=user.username, role=role), 201

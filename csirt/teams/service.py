@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
+from csirt.auth.permissions import Role
 from csirt.cases.models import Case, CaseMember, CasePlaybook, Phase, Priority, Task, TaskAssignee
 from csirt.catalog import ROLES, SKILLS, LocalText, Playbook, load_playbooks
 from csirt.db import utcnow
@@ -103,6 +104,10 @@ def record_refusal(
         case_id=case_id,
         details={"user": error.username, "role": error.role, "conflict": error.kind},
     )
+
+
+class NotAllowedToAssignError(TeamError):
+    """Only the case's members and leads assign people (a paged outsider may take it himself)."""
 
 
 class NothingToAcknowledgeError(TeamError):
@@ -683,6 +688,27 @@ def team_path(case_id: int) -> str:
     return f"/console/cases/{case_id}/team"
 
 
+def may_assign(session: Session, case: Case, actor: User, user: User | None = None) -> bool:
+    """Whether ``actor`` may assign ``user`` (anyone, if None) to the case."""
+    if actor.has_role(Role.LEAD):
+        return True
+    member = session.scalar(
+        select(CaseMember.id).where(CaseMember.case_id == case.id, CaseMember.user_id == actor.id)
+    )
+    if member is not None:
+        return True
+    if user is None or user.id != actor.id:
+        return False
+    paged = session.scalar(
+        select(Acknowledgement.id).where(
+            Acknowledgement.case_id == case.id,
+            Acknowledgement.user_id == actor.id,
+            Acknowledgement.kind == AckKind.PAGE.value,
+        )
+    )
+    return paged is not None
+
+
 def assign(
     session: Session,
     channel: notify.Channel,
@@ -693,9 +719,15 @@ def assign(
     actor: User | None,
     now: Clock = utcnow,
 ) -> CaseMember:
-    """Add a person to the case in a role; refuse anyone in conflict with the case."""
+    """Add a person to the case in a role; refuse anyone in conflict with the case.
+
+    The actor must be a member of the case or a lead (NotAllowedToAssignError); someone paged
+    for the case who is neither may only assign himself (taking the case).
+    """
     if role not in ROLES:
         raise InvalidInputError({"role": f"must be one of {list(ROLES)}"})
+    if actor is not None and not may_assign(session, case, actor, user):
+        raise NotAllowedToAssignError(case.id)
     if not user.active:
         raise UnknownUserError(user.username)
     conflict = conflict_of(user, involved_for(session, case))

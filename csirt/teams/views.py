@@ -600,6 +600,10 @@ def assign(case_id: int) -> ResponseReturnValue:
         session.rollback()
         flash(_("Unknown person or role."), "error")
         return _render_case_team(session, session.get(Case, case_id) or case, 400)
+    except service.NotAllowedToAssignError:
+        session.rollback()
+        flash(_("Only the case's members and leads can assign people."), "error")
+        return _render_case_team(session, session.get(Case, case_id) or case, 403)
     session.commit()
     flash(_("Team updated; the people assigned have been notified."), "success")
     return redirect(url_for("teams.case_team", case_id=case_id))

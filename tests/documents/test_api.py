@@ -14,14 +14,20 @@ from csirt.auth import service as auth_service
 from csirt.documents import blocks
 from csirt.documents.builders import SECTIONS
 from tests.documents.conftest import DemoCase, make_demo_case
-from tests.factories import FACTORY, UserFactory
+from tests.factories import FACTORY, UserFactory, assign_to_case
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _bearer(db_session: Session, users: UserFactory, *roles: str) -> dict[str, str]:
+def _bearer(
+    db_session: Session, users: UserFactory, *roles: str, case_id: int | None = None
+) -> dict[str, str]:
     user = users.create(roles=list(roles)).user
-    _token, plain = auth_service.create_token(db_session, user, actor=FACTORY)
+    if case_id is not None:  # PR and committee reach only the cases they are assigned to
+        assign_to_case(db_session, user, case_id, roles[0])
+    _token, plain = auth_service.create_token(
+        db_session, user, actor=FACTORY, scopes=("read", "write", "export")
+    )
     db_session.commit()
     return {"Authorization": f"Bearer {plain}"}
 
@@ -38,7 +44,7 @@ def _create(client: FlaskClient, headers: dict[str, str], case_id: int, **body: 
 
 
 def test_pr_creates_edits_lead_approves_pr_downloads(client, db_session, users, case) -> None:
-    pr = _bearer(db_session, users, "pr")
+    pr = _bearer(db_session, users, "pr", case_id=case.case.id)
     lead = _bearer(db_session, users, "lead")
     created = _create(client, pr, case.case.id, kind="press_release", lang="ja")
     assert created.status_code == 201
@@ -128,7 +134,8 @@ def test_guard_refusal_is_a_422_naming_the_section(client, db_session, users, ca
     refused = client.get(f"{url}/docx", headers=lead)
     assert refused.status_code == 422
     assert refused.json["errors"] == {"other": "contains forbidden content: email"}
-    assert "tip@example.com" not in refused.text
+    # The refusal names the matched text (issue 14), for the one who wrote it.
+    assert refused.json["findings"][0]["text"] == "tip@example.com"
     approve = client.post(f"{url}/approve", headers=other)
     assert approve.status_code == 422
     assert "other" in approve.json["errors"]
@@ -136,7 +143,7 @@ def test_guard_refusal_is_a_422_naming_the_section(client, db_session, users, ca
 
 def test_access_rules(client, db_session, users, case) -> None:
     lead = _bearer(db_session, users, "lead")
-    committee = _bearer(db_session, users, "committee")
+    committee = _bearer(db_session, users, "committee", case_id=case.case.id)
     outsider = _bearer(db_session, users, "responder")
     press = _create(client, lead, case.case.id, kind="press_release").json
     assert client.get(f"/api/v1/documents/{press['id']}", headers=committee).status_code == 404

@@ -28,7 +28,7 @@ from csirt.documents.models import Document, DocumentVersion
 from tests.conftest import csrf_from, login
 from tests.documents.conftest import make_demo_case
 from tests.documents.helpers import body_text, rows
-from tests.factories import FACTORY, UserFactory
+from tests.factories import FACTORY, UserFactory, assign_to_case
 
 NEW_EVENT = "承認後に追加した公表事項"
 NEW_DATASET = "承認後に判明した名簿"
@@ -92,6 +92,7 @@ def setting(app: Flask, db_session: Session, users: UserFactory) -> dict[str, An
     demo = make_demo_case(db_session, worker.user)
     db_session.commit()
     pr, pr_user = _client(app, users, db_session, "pr")
+    assign_to_case(db_session, pr_user, demo.case.id, "pr")
     approver, approver_user = _client(app, users, db_session, "lead")
     return {
         "case": demo.case,

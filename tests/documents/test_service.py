@@ -528,6 +528,13 @@ def test_access_for_roles(db_session, demo, users: UserFactory) -> None:
     auditor = users.create(roles=["auditor"]).user
     db_session.add(CaseMember(case_id=demo.case.id, user_id=member.id))
     db_session.flush()
+    # PR and committee reach a case only once assigned to it (issue 14).
+    with pytest.raises(CaseNotFoundError):
+        service.get_case_for_documents(db_session, pr, demo.case.id)
+    assert service.reachable_cases(db_session, pr) == []
+    db_session.add(CaseMember(case_id=demo.case.id, user_id=pr.id, role="pr"))
+    db_session.add(CaseMember(case_id=demo.case.id, user_id=committee.id, role="committee"))
+    db_session.flush()
     pr_access = service.get_case_for_documents(db_session, pr, demo.case.id)
     assert not pr_access.full
     assert pr_access.kinds == frozenset(KINDS)
@@ -547,6 +554,7 @@ def test_access_for_roles(db_session, demo, users: UserFactory) -> None:
 
 def test_documents_are_filtered_by_kind(db_session, demo, env, users) -> None:
     committee = users.create(roles=["committee"]).user
+    db_session.add(CaseMember(case_id=demo.case.id, user_id=committee.id, role="committee"))
     press = _create(db_session, demo.lead, demo, "press_release", env)
     report = _create(db_session, demo.lead, demo, "committee_report", env)
     assert [d.id for d in service.documents_for(db_session, committee)] == [report.id]

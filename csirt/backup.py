@@ -29,7 +29,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any, BinaryIO
 
 import click
@@ -315,6 +315,57 @@ def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
     return members
 
 
+def _manifest_path(rel: object) -> PurePosixPath:
+    """A manifest entry as a plain relative path (no absolute, no .., no control characters)."""
+    if not isinstance(rel, str) or not rel or len(rel) > 1024:
+        raise BackupError("the manifest names an unusable path")
+    path = PurePosixPath(rel)
+    if (
+        path.is_absolute()
+        or "\\" in rel
+        or ":" in path.parts[0]
+        or any(part in ("", ".", "..") for part in rel.split("/"))
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in rel)
+    ):
+        raise BackupError(f"unsafe path in the manifest: {rel!r}")
+    return path
+
+
+def _check_manifest(manifest: object, unpacked: Path, instance: Path) -> dict[str, str]:
+    """Every file of the manifest, checked before anything is restored; BackupError otherwise.
+
+    Each path must stay inside the instance folder once resolved, and neither the file in the
+    backup nor anything on its way in the instance folder may be a link: the whole backup is
+    refused at the first bad entry, so that nothing is written anywhere.
+    """
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise BackupError("the manifest is not a csirt backup manifest")
+    database = manifest.get("database")
+    if not isinstance(database, dict) or not isinstance(database.get("name"), str):
+        raise BackupError("the manifest does not name its database")
+    if len(_manifest_path(database["name"]).parts) != 1:
+        raise BackupError(f"unsafe database name in the manifest: {database['name']!r}")
+    root = instance.resolve()
+    files: dict[str, str] = {}
+    for rel, digest in manifest["files"].items():
+        path = _manifest_path(rel)
+        destination = instance.joinpath(*path.parts)
+        if not destination.resolve().is_relative_to(root):
+            raise BackupError(f"{rel!r} would be written outside the instance folder")
+        step = instance
+        for part in path.parts:
+            step = step / part
+            if step.is_symlink():
+                raise BackupError(f"{rel!r} goes through a link in the instance folder")
+        packed = unpacked.joinpath("files", *path.parts)
+        if packed.is_symlink() or not packed.is_file():
+            raise BackupError(f"{rel!r} is not a plain file in the backup")
+        if not isinstance(digest, str):
+            raise BackupError(f"{rel!r} has no digest in the manifest")
+        files[str(path)] = digest
+    return files
+
+
 def restore_backup(
     config: Config, source: Path, passphrase: str, *, force: bool = False
 ) -> BackupSummary:
@@ -330,28 +381,34 @@ def restore_backup(
         unpacked = folder / "unpacked"
         with tarfile.open(archive) as tar:
             tar.extractall(unpacked, members=_safe_members(tar), filter="data")
-        manifest = json.loads((unpacked / "manifest.json").read_text())
+        try:
+            manifest = json.loads((unpacked / "manifest.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise BackupError("the backup has no readable manifest") from exc
+        files = _check_manifest(manifest, unpacked, config.instance_path)
         db_copy = unpacked / manifest["database"]["name"]
-        if _sha256(db_copy) != manifest["database"]["sha256"]:
+        if not db_copy.is_file() or _sha256(db_copy) != manifest["database"].get("sha256"):
             raise BackupError("the database in the backup does not match its manifest")
-        for rel, digest in manifest["files"].items():
+        for rel, digest in files.items():
             if _sha256(unpacked / "files" / rel) != digest:
                 raise BackupError(f"{rel} does not match the manifest")
         backend = "sqlite" if url.startswith("sqlite") else "postgresql"
-        if manifest["backend"] != backend:
+        if manifest.get("backend") != backend:
             raise BackupError(
-                f"this is a {manifest['backend']} backup; the target database is {backend}"
+                f"this is a {manifest.get('backend')} backup; the target database is {backend}"
             )
         if backend == "sqlite":
             _restore_sqlite(db_copy, sqlite_path(url))
         else:
             _restore_postgres(db_copy, url, force=force)
-        for rel in manifest["files"]:
+        for rel in files:
             destination = config.instance_path / rel
             destination.parent.mkdir(parents=True, exist_ok=True)
+            if destination.is_symlink():  # appeared since the check: refuse, never follow
+                raise BackupError(f"{rel!r} goes through a link in the instance folder")
             shutil.copyfile(unpacked / "files" / rel, destination)
             os.chmod(destination, 0o600)
-    return BackupSummary(source, backend, len(manifest["files"]), source.stat().st_size)
+    return BackupSummary(source, backend, len(files), source.stat().st_size)
 
 
 def _restore_sqlite(copy: Path, target: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
@@ -40,6 +40,7 @@ from csirt.cases.models import (
     Visibility,
 )
 from csirt.catalog import Playbook
+from csirt.dates import in_range, parse_day, parse_instant
 from csirt.db import utcnow
 from csirt.triage.models import OBLIGATION_MET, Obligation
 
@@ -878,11 +879,9 @@ def parse_when(text: str, zone: Any) -> tuple[datetime, str]:
     if not text:
         raise ValueError("required")
     if len(text) == 10:
-        day = date.fromisoformat(text)
-        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC), "day"
-    value = datetime.fromisoformat(text.replace(" ", "T", 1))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
+        day = parse_day(text)
+        return in_range(datetime(day.year, day.month, day.day, tzinfo=zone)).astimezone(UTC), "day"
+    value = parse_instant(text.replace(" ", "T", 1), zone)
     return value.astimezone(UTC), "minute"
 
 

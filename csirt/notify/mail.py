@@ -1,8 +1,15 @@
-"""Sending mail behind a Protocol: SMTP (smtplib) in production, the console in development."""
+"""Sending mail behind a Protocol: SMTP (smtplib) in production, the console in development.
+
+SMTP uses STARTTLS (``CSIRT_SMTP_TLS=starttls``, the default) or implicit TLS (``tls``) with the
+system's trusted certificates and host-name verification; ``off`` (plain text) is for a relay
+on the same host only. The console mailer prints only that a mail was sent (its kind and the
+number of recipients), never its recipient, subject or body: the server log is not a mailbox.
+"""
 
 from __future__ import annotations
 
 import smtplib
+import ssl
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,32 +49,65 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     return message
 
 
+TLS_MODES = ("starttls", "tls", "off")
+
+
 @dataclass(frozen=True)
 class SmtpMailer:
     host: str
     port: int
     sender: str
     timeout: float = 10.0
+    tls: str = "starttls"
+    # None: the system's trusted certificates. Tests pass a context trusting their own CA.
+    context: ssl.SSLContext | None = field(default=None, compare=False)
+
+    def _context(self) -> ssl.SSLContext:
+        # create_default_context verifies the certificate and the host name (CERT_REQUIRED).
+        return self.context or ssl.create_default_context()
 
     def send(self, mail: Mail) -> None:
         """Deliver over SMTP (one connection per message: reminders are few)."""
+        message = build_message(mail, self.sender)
+        if self.tls == "tls":
+            with smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self._context()
+            ) as smtp:
+                smtp.send_message(message)
+            return
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            smtp.send_message(build_message(mail, self.sender))
+            if self.tls == "starttls":
+                # Refuses to go on in clear text if the server does not offer STARTTLS.
+                smtp.starttls(context=self._context())
+            smtp.send_message(message)
 
 
 @dataclass
 class ConsoleMailer:
-    """Development: print the message instead of sending it, and keep it in ``sent``."""
+    """Development: note that a mail was sent instead of sending it; keep it in ``sent``.
+
+    Only the kind (the first word of the subject's bracketed tag, or "mail") and the number of
+    recipients are printed: subjects and bodies can name cases and people.
+    """
 
     sender: str = "csirt@localhost"
     stream: TextIO | None = None
     sent: list[Mail] = field(default_factory=list)
 
     def send(self, mail: Mail) -> None:
-        """Write the message to the stream (stderr by default)."""
+        """Write one line to the stream (stderr by default): kind and recipient count only."""
         self.sent.append(mail)
         out = self.stream or sys.stderr
-        out.write(build_message(mail, self.sender).as_string() + "\n")
+        recipients = len([a for a in mail.to.split(",") if a.strip()])
+        out.write(f"csirt mail: sent kind={mail_kind(mail)} recipients={recipients}\n")
+
+
+def mail_kind(mail: Mail) -> str:
+    """A content-free label of a mail: ``reminder``, ``digest``... from a ``[csirt:kind]`` tag."""
+    subject = mail.subject
+    if subject.startswith("[csirt:") and "]" in subject:
+        return subject[7 : subject.index("]")].strip() or "mail"
+    return "mail"
 
 
 def mailer_from_settings(settings: Mapping[str, Any]) -> Mailer:
@@ -82,4 +122,7 @@ def mailer_from_settings(settings: Mapping[str, Any]) -> Mailer:
     raw_port = str(settings.get("CSIRT_SMTP_PORT", "25")).strip()
     if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
         raise MailConfigError(f"CSIRT_SMTP_PORT: must be a port number, not {raw_port!r}")
-    return SmtpMailer(host=host, port=int(raw_port), sender=sender)
+    tls = str(settings.get("CSIRT_SMTP_TLS", "starttls")).strip().lower() or "starttls"
+    if tls not in TLS_MODES:
+        raise MailConfigError(f"CSIRT_SMTP_TLS: must be one of {', '.join(TLS_MODES)}, not {tls!r}")
+    return SmtpMailer(host=host, port=int(raw_port), sender=sender, tls=tls)

@@ -59,7 +59,9 @@ def smtp_sink() -> Iterator[tuple[Sink, int]]:
 @pytest.fixture
 def mail_app(app: Flask, smtp_sink: tuple[Sink, int]) -> Flask:
     """The app with an SMTP mailer pointed at the sink."""
-    app.extensions[MAILER_KEY] = SmtpMailer("127.0.0.1", smtp_sink[1], "csirt@example.jp")
+    # The sink speaks plain SMTP on loopback; TLS is tested in tests/security.
+    mailer = SmtpMailer("127.0.0.1", smtp_sink[1], "csirt@example.jp", tls="off")
+    app.extensions[MAILER_KEY] = mailer
     return app
 
 

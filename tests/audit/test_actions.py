@@ -1,4 +1,4 @@
-"""The one enum of audit actions: unique values that fit the column and read as object.verb (or one word)."""
+"""The one enum of audit actions: unique values that fit the column, named after their value."""
 
 from __future__ import annotations
 

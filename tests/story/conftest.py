@@ -325,7 +325,8 @@ class Server:
             timeout=120,
             check=False,
         )
-        assert result.returncode == 0, f"csirt {' '.join(args)}: {result.stderr[-2000:]}"
+        last = "\n".join(result.stderr.strip().splitlines()[-3:])
+        assert result.returncode == 0, f"csirt {' '.join(args)} failed: {last}"
         return result.stdout
 
     def token(self, username: str, name: str = "story", scopes: tuple[str, ...] = ()) -> str:

@@ -308,11 +308,14 @@ def test_06_case_is_p1_with_obligations_and_the_on_call_lead_is_paged(story: Sto
     kinds = {o["kind"] for o in obligations}
     teams = ok(lead.get("/api/v1/teams")).json()
     on_call = sorted({t["on_call"] for t in teams if t.get("on_call") and t.get("first_response")})
-    if not on_call:
-        on_call = sorted({t["on_call"] for t in teams if t.get("on_call")})
+    assert on_call, f"no first-response team has anyone on call: {teams}"
     link = f"/console/cases/{case_id}/"
     paged = {
-        u: [m for m in story.server.sink.wait_for(email_of(u), timeout=4) if link in text_of(m)]
+        u: [
+            m
+            for m in story.server.sink.wait_for(email_of(u), timeout=4)
+            if link in text_of(m) and "P1" in text_of(m)
+        ]
         for u in on_call
     }
     problems = []

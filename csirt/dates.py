@@ -9,6 +9,7 @@ anything outside is refused as invalid input (a form error or a 422), never a 50
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, tzinfo=UTC)
@@ -56,3 +57,27 @@ def parse_instant(text: str, zone: tzinfo | None = None, *, need_offset: bool = 
 def parse_day(text: str) -> date:
     """An ISO 8601 date in range; ValueError otherwise."""
     return day_in_range(date.fromisoformat(text.strip()))
+
+
+class InDateRange:
+    """A WTForms validator: a date or (naive, local) date-time field must lie in range.
+
+    A naive value is read in the app's configured zone, as the views do; out of range is a
+    form error (400), never an overflow in the view (500).
+    """
+
+    def __call__(self, form: Any, field: Any) -> None:
+        from flask import current_app
+        from wtforms.validators import StopValidation
+
+        value = field.data
+        if value is None:
+            return
+        try:
+            if isinstance(value, datetime):
+                in_range(value, current_app.config["CSIRT"].tz)
+            elif isinstance(value, date):
+                day_in_range(value)
+        except DateRangeError as exc:
+            field.errors[:] = []
+            raise StopValidation(OUT_OF_RANGE) from exc

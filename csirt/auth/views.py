@@ -78,7 +78,7 @@ DEVICE_DAYS = 180
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="csirt-known-device")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="csirt-known-device")
 
 
 def _device_value(user: User) -> list[Any]:

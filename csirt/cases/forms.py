@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from csirt.auth.forms import MultiCheckboxField
 from csirt.cases.models import Phase, Priority, TaskStatus, Tlp, Visibility
 from csirt.cases.service import CATEGORIES, OUTCOMES
+from csirt.dates import InDateRange
 from csirt.labels import PHASE_LABELS
 
 TLP_LABELS = {
@@ -99,7 +100,7 @@ class CaseForm(FlaskForm):  # type: ignore[misc]
         default="amber",
     )
     aware_at = DateTimeLocalField(
-        _l("Aware since"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        _l("Aware since"), format="%Y-%m-%dT%H:%M", validators=[Optional(), InDateRange()]
     )
     insider = BooleanField(_l("An insider may be involved"))
     wrongful_intent = BooleanField(_l("Wrongful intent suspected"))
@@ -151,7 +152,9 @@ class TaskForm(FlaskForm):  # type: ignore[misc]
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
     phase = SelectField(_l("Phase"), choices=[])
-    due_at = DateTimeLocalField(_l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    due_at = DateTimeLocalField(
+        _l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional(), InDateRange()]
+    )
     required = BooleanField(_l("Required before closing"))
     assignees = MultiCheckboxField(_l("Assignees"), choices=[], coerce=int)
     submit = SubmitField(_l("Add task"))
@@ -159,7 +162,9 @@ class TaskForm(FlaskForm):  # type: ignore[misc]
 
 class TaskUpdateForm(FlaskForm):  # type: ignore[misc]
     status = SelectField(_l("Status"), choices=choices(STATUS_LABELS.items()))
-    due_at = DateTimeLocalField(_l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    due_at = DateTimeLocalField(
+        _l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional(), InDateRange()]
+    )
     assignees = MultiCheckboxField(_l("Assignees"), choices=[], coerce=int)
     submit = SubmitField(_l("Update"))
 

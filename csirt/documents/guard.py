@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from csirt.vault.receipts import RECEIPT_CHARS, ReceiptFormatError, normalize_receipt
+from csirt.vault.errors import ReceiptFormatError
+from csirt.vault.receipts import RECEIPT_CHARS, normalize_receipt
 
 
 class FindingKind(StrEnum):

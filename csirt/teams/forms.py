@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from csirt.auth.forms import MultiCheckboxField
+from csirt.dates import InDateRange
 from csirt.teams.suggest import SKILL_LABELS
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -49,7 +50,7 @@ class MemberForm(FlaskForm):  # type: ignore[misc]
 
 
 class RotationForm(FlaskForm):  # type: ignore[misc]
-    start = DateField(_l("Rotation starts on (first week)"), validators=[Optional()])
+    start = DateField(_l("Rotation starts on (first week)"), validators=[Optional(), InDateRange()])
     submit = SubmitField(_l("Save rotation"))
 
 
@@ -57,15 +58,15 @@ class OverrideForm(FlaskForm):  # type: ignore[misc]
     username = StringField(
         _l("Who is on call instead"), validators=[DataRequired(), Length(max=64)]
     )
-    starts_at = DateTimeLocalField(_l("From"), validators=[DataRequired()])
-    ends_at = DateTimeLocalField(_l("Until"), validators=[DataRequired()])
+    starts_at = DateTimeLocalField(_l("From"), validators=[DataRequired(), InDateRange()])
+    ends_at = DateTimeLocalField(_l("Until"), validators=[DataRequired(), InDateRange()])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Add override"))
 
 
 class SwapForm(FlaskForm):  # type: ignore[misc]
-    week_a = DateField(_l("A day in the first week"), validators=[DataRequired()])
-    week_b = DateField(_l("A day in the second week"), validators=[DataRequired()])
+    week_a = DateField(_l("A day in the first week"), validators=[DataRequired(), InDateRange()])
+    week_b = DateField(_l("A day in the second week"), validators=[DataRequired(), InDateRange()])
     submit = SubmitField(_l("Swap weeks"))
 
 
@@ -79,8 +80,8 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
 
 
 class LeaveForm(FlaskForm):  # type: ignore[misc]
-    starts_on = DateField(_l("First day"), validators=[DataRequired()])
-    ends_on = DateField(_l("Last day"), validators=[DataRequired()])
+    starts_on = DateField(_l("First day"), validators=[DataRequired(), InDateRange()])
+    ends_on = DateField(_l("Last day"), validators=[DataRequired(), InDateRange()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
     submit = SubmitField(_l("Add leave"))
 

@@ -14,6 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
+from csirt.dates import InDateRange
+
 PRIORITY_CHOICES = [SelectChoice(p, p) for p in ("P1", "P2", "P3", "P4")]
 
 
@@ -30,7 +32,7 @@ class DoneForm(FlaskForm):  # type: ignore[misc]
     done_at = DateTimeLocalField(
         _l("Done at"),
         format="%Y-%m-%dT%H:%M",
-        validators=[DataRequired(message=_l("Give the date and time it was done."))],
+        validators=[DataRequired(message=_l("Give the date and time it was done.")), InDateRange()],
     )
     evidence = TextAreaField(
         _l("Evidence (what was sent, to whom, receipt number)"),
@@ -53,7 +55,10 @@ class ContractorNoticeForm(FlaskForm):  # type: ignore[misc]
     notice_at = DateTimeLocalField(
         _l("Notice received at"),
         format="%Y-%m-%dT%H:%M",
-        validators=[DataRequired(message=_l("Give the date and time of the notice."))],
+        validators=[
+            DataRequired(message=_l("Give the date and time of the notice.")),
+            InDateRange(),
+        ],
     )
     submit = SubmitField(_l("Record the notice"))
 

@@ -12,7 +12,9 @@ from tests.factories import FACTORY
 
 
 def _token(db_session: Session, user) -> dict[str, str]:
-    _row, plain = auth_service.create_token(db_session, user, name="t", actor=FACTORY)
+    _row, plain = auth_service.create_token(
+        db_session, user, name="t", actor=FACTORY, scopes=("read", "write", "export")
+    )
     db_session.commit()
     return {"Authorization": f"Bearer {plain}"}
 

@@ -79,3 +79,23 @@ def test_oversized_json_is_413(client, lead_api):
         "/api/v1/cases", data=body, headers={**headers, "Content-Type": "application/json"}
     )
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_console_date_fields_out_of_range_are_form_errors(client, login_as, value):
+    from tests.conftest import csrf_from
+
+    login_as("lead")
+    page = client.get("/console/cases/new")
+    created = client.post(
+        "/console/cases/new",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "title": "範囲外",
+            "priority": "P3",
+            "tlp": "amber",
+            "aware_at": value,
+        },
+    )
+    assert created.status_code == 400
+    assert "1900-01-01" in created.text

@@ -4,7 +4,8 @@ An anonymous tip through the web form ("suspicious information on the internet")
 insider's leak of 680,000 voters' data. The steps run in file order and share one
 :class:`Story`; a step whose prerequisite failed fails at once, naming what it misses.
 
-See /work/shared/seed/sakai-incident-2015.txt and DESIGN.md section 8.
+The record of the real case is in ``csirt/demo.py`` (``SAKAI_TIMELINE``); why this suite
+exists: DESIGN.md section 8 and the README's "Story suite" paragraph.
 """
 
 from __future__ import annotations

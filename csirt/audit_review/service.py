@@ -23,6 +23,7 @@ from csirt.audit.actions import AuditAction
 from csirt.audit.models import AuditEvent
 from csirt.audit_review.models import ReviewSignal, SignalKind, SignalStatus
 from csirt.db import utcnow
+from csirt.intake.models import IdentityRequest  # read only: the words behind identity requests
 
 # What counts as a view, per category: members of the one enum, each written by a real request
 # (tests/audit_review/test_watched_actions.py drives them all).
@@ -603,9 +604,11 @@ def half_year_bounds(year: int, half: int, tz: ZoneInfo) -> tuple[datetime, date
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def _line(event: AuditEvent) -> EventLine:
+def _line(event: AuditEvent, reasons: dict[int, str] | None = None) -> EventLine:
     details = event.details or {}
     reason = details.get("reason") or details.get("note") or ""
+    if not reason and reasons and isinstance(details.get("request"), int):
+        reason = reasons.get(details["request"], "")
     return EventLine(
         event.seq,
         event.at,
@@ -616,6 +619,26 @@ def _line(event: AuditEvent) -> EventLine:
         event.case_id,
         str(reason),
     )
+
+
+def _identity_reasons(session: Session, events: Sequence[AuditEvent]) -> dict[str, dict[int, str]]:
+    """Per action, the words behind each identity request: the officer's reason and good reason
+    for a request, the custodian's note for a decision. They live in the request's own row, not
+    in the never-deleted log (they may mention the tip), so one query reads those still kept."""
+    wanted = {e.details.get("request") for e in events if e.details}
+    ids = {i for i in wanted if isinstance(i, int)}
+    if not ids:
+        return {}
+    asked: dict[int, str] = {}
+    decided: dict[int, str] = {}
+    for row in session.scalars(select(IdentityRequest).where(IdentityRequest.id.in_(ids))):
+        asked[row.id] = " / ".join(t for t in (row.reason, row.justification) if t)
+        decided[row.id] = row.decision_note
+    return {
+        AuditAction.IDENTITY_REQUEST: asked,
+        AuditAction.IDENTITY_APPROVE: decided,
+        AuditAction.IDENTITY_DENY: decided,
+    }
 
 
 def build_report(session: Session, year: int, half: int, tz: ZoneInfo) -> ReviewReport:
@@ -633,14 +656,15 @@ def build_report(session: Session, year: int, half: int, tz: ZoneInfo) -> Review
         per_user[actor][action] = count
         actions.add(action)
     users = [UserActivity(name, counts) for name, counts in sorted(per_user.items())]
-    identity = [
-        _line(e)
-        for e in session.scalars(
+    identity_events = list(
+        session.scalars(
             select(AuditEvent)
             .where(*in_period, AuditEvent.action.in_(IDENTITY_ACTIONS))
             .order_by(AuditEvent.seq)
         )
-    ]
+    )
+    reasons = _identity_reasons(session, identity_events)
+    identity = [_line(e, reasons.get(e.action)) for e in identity_events]
     exports = [
         _line(e)
         for e in session.scalars(

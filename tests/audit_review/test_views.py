@@ -208,8 +208,9 @@ def test_report_downloads(client: FlaskClient, login_as, db_session: Session, wo
     assert header in lines
     assert "officer-r,0,0,0,1,5,6" in lines  # four reports opened, one again to ask
     assert "custodian-r,0,0,1,0,0,1" in lines
-    assert f"officer-r,identity.request,submission {reports[2]},," in text
-    assert f"custodian-r,identity.approve,submission {reports[2]},," in text
+    # The reasons come from the request's own row (the log holds no free text).
+    assert f"officer-r,identity.request,submission {reports[2]},,需要: 事実確認のため" in text
+    assert f"custodian-r,identity.approve,submission {reports[2]},,確認済み" in text
     assert "'=pr-formula" in text  # a cell that would be a formula is neutralised
     assert "Bulk exports" in text
 
@@ -222,6 +223,7 @@ def test_report_downloads(client: FlaskClient, login_as, db_session: Session, wo
     assert "Test City CSIRT" in body
     assert "officer-r" in cells
     assert "identity.request" in cells
+    assert "需要: 事実確認のため" in cells
     assert "=pr-formula exported 10 times" in body
     empty = client.get("/console/audit/report.docx?year=2025&half=2&lang=en")
     assert "None in this period." in "\n".join(

@@ -68,6 +68,7 @@ class InDateRange:
 
     def __call__(self, form: Any, field: Any) -> None:
         from flask import current_app
+        from flask_babel import gettext as _
         from wtforms.validators import StopValidation
 
         value = field.data
@@ -80,4 +81,4 @@ class InDateRange:
                 day_in_range(value)
         except DateRangeError as exc:
             field.errors[:] = []
-            raise StopValidation(OUT_OF_RANGE) from exc
+            raise StopValidation(_("Enter a date between 1900-01-01 and 2999-12-31.")) from exc

@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from csirt.dates import OUT_OF_RANGE, DateRangeError, in_range
 from csirt.triage.vocabulary import Vocabulary, load_vocabulary
 
 OrgKind = Literal["local_government", "business"]
@@ -157,7 +158,11 @@ class _Collector:
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             self.add(field, "must include a UTC offset, e.g. +09:00")
             return None
-        return parsed
+        try:
+            return in_range(parsed)
+        except DateRangeError:
+            self.add(field, OUT_OF_RANGE)
+            return None
 
 
 def parse_facts(

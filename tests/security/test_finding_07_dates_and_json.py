@@ -99,3 +99,15 @@ def test_console_date_fields_out_of_range_are_form_errors(client, login_as, valu
     )
     assert created.status_code == 400
     assert "1900-01-01" in created.text
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_triage_evaluate_dates_out_of_range_are_422(client, lead_api, value):
+    _lead, headers, _case_id = lead_api
+    from tests.triage.test_api import FOUNDING
+
+    for field in ("aware_at", "reported_at", "acknowledged_at"):
+        body = {**FOUNDING, field: value}
+        response = client.post("/api/v1/triage/evaluate", json=body, headers=headers)
+        assert response.status_code == 422, (field, response.status_code)
+        assert set(response.json["errors"]) == {field}, response.json

@@ -15,6 +15,7 @@ import pytest
 from csirt.documents import blocks
 from tests.documents.conftest import make_demo_case
 from tests.e2e.conftest import OUTPUT
+from tests.factories import assign_to_case
 
 pytestmark = pytest.mark.browser
 
@@ -61,6 +62,7 @@ def test_pr_drafts_lead_approves_pr_exports_final(
     creator = live_users.create(roles=["lead"], username="e2e-case-lead")
     demo = make_demo_case(live_users.session, creator.user)
     live_users.session.commit()
+    assign_to_case(live_users.session, pr.user, demo.case.id, "pr")  # PR: assigned cases only
 
     _sign_in(page, live_server, pr.user.username, pr.password)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Documents").click()

@@ -57,6 +57,7 @@ run: install
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	CSIRT_COOKIE_SECURE=$${CSIRT_COOKIE_SECURE:-false} CSIRT_BASE_URL=http://127.0.0.1:$(PORT) \
 	  $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --worker-class gthread \
+	  --no-control-socket \
 	  wsgi:app
 
 lint: install

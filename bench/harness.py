@@ -190,6 +190,9 @@ class GunicornServer:
             "5",
             "--log-level",
             "warning",
+            # gunicorn 27 puts every server of one user on one control socket (~/.gunicorn):
+            # servers started side by side (tests, bench, make run) would contend for it.
+            "--no-control-socket",
             "--error-logfile",
             str(self.log_path),
             *extra_args,

@@ -230,6 +230,7 @@ def seed(session: Session, hashing: auth_service.Hashing, config: Config) -> lis
             [role],
             actor=actor,
             display_name=display_name,
+            email=f"{username}@demo.example.jp",  # so that mail notifications reach someone
             department=department,
         )
         # Intake officers and custodians hold a key pair from the start, so that a tip sent

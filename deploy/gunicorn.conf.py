@@ -67,6 +67,9 @@ errorlog = "-"
 loglevel = os.environ.get("CSIRT_GUNICORN_LOGLEVEL", "warning")
 capture_output = False
 proc_name = f"csirt-{interface}"
+# No control socket (gunicorn 27): csirt does not use it, and by default every gunicorn of one
+# user shares one socket path, so two instances on a host would contend for it.
+control_socket_disable = True
 
 
 def post_fork(server: object, worker: object) -> None:

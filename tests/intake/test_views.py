@@ -149,6 +149,9 @@ def test_full_flow_same_url_receipt_confirm_and_mailbox(
     )
     assert reply.status_code == 200
     assert "ありがとうございます" in reply.text
+    # The status follows the conversation: the handler replied, then the reporter answered.
+    assert "担当者から返信があります" in opened.text
+    assert "あなたのメッセージを受け付けました" in reply.text
     empty = client.post(
         "/report/mailbox",
         data={"csrf_token": csrf_from(opened.text), "step": "reply", "token": _token(opened.text)},

@@ -176,7 +176,8 @@ def _check_secret(secret_key: str) -> None:
     if len(set(secret_key)) < MIN_SECRET_DISTINCT:
         raise ConfigError(
             "CSIRT_SECRET_KEY",
-            f"is too weak (fewer than {MIN_SECRET_DISTINCT} different characters): use a random one",
+            f"is too weak (fewer than {MIN_SECRET_DISTINCT} different characters): "
+            "use a random one",
         )
 
 

@@ -203,7 +203,7 @@ def login() -> ResponseReturnValue:
             )
         except service.AccountLockedError:
             db_session.commit()
-            flash(_LOCKED_MESSAGE, "error")
+            flash(str(_LOCKED_MESSAGE), "error")
             return render_template("auth/login.html", form=form), 403
         except service.InvalidCredentialsError:
             db_session.commit()
@@ -258,7 +258,7 @@ def login_totp() -> ResponseReturnValue:
             return render_template("auth/login_totp.html", form=form), 429
         if service.is_locked(user) and not known:
             session.clear()
-            flash(_LOCKED_MESSAGE, "error")
+            flash(str(_LOCKED_MESSAGE), "error")
             return redirect(url_for("auth.login"))
         config = current_app.config["CSIRT"]
         try:

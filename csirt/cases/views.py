@@ -31,7 +31,7 @@ from csirt.cases import closing, forms, registry, service, timeline_csv
 from csirt.cases.access import case_or_404, record_case_view
 from csirt.cases.models import Case, Phase, Priority, Visibility
 from csirt.db import get_session, utcnow, writes
-from csirt.intake import service as intake
+from csirt.intake import handoff as intake_handoff
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
 EVENTS_PER_PAGE = 200
@@ -194,7 +194,7 @@ def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
         "tlp_labels": {t.value: label for t, label in forms.TLP_LABELS.items()},
         "outcome_labels": forms.OUTCOME_LABELS,
         # Status of linked reports, never their content; empty for those who may not know.
-        "reports": intake.case_reports(session, current_user, case.id),
+        "reports": intake_handoff.case_reports(session, current_user, case.id),
     }
 
 

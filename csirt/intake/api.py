@@ -15,8 +15,8 @@ from flask.typing import ResponseReturnValue
 from csirt.api.openapi import PROBLEM_SCHEMA, operation
 from csirt.api.problems import problem, validation_problem
 from csirt.db import get_session
-from csirt.intake import service, web
-from csirt.intake.service import AnswersInvalidError, BadReceiptError, IntakeBusyError
+from csirt.intake import base, reporter, web
+from csirt.intake.base import AnswersInvalidError, BadReceiptError, IntakeBusyError
 
 bp = Blueprint("api_intake", __name__, url_prefix="/api/v1")
 
@@ -125,7 +125,7 @@ def create_report() -> ResponseReturnValue:
     limit = settings.questionnaire.file_fields[0].max_size_bytes
     uploads = web.read_uploads(web.files("attachments"), limit)
     try:
-        submitted = service.submit(db_session, settings, answers, lang, uploads)
+        submitted = reporter.submit(db_session, settings, answers, lang, uploads)
     except AnswersInvalidError as exc:
         db_session.rollback()
         return validation_problem(exc.errors)
@@ -141,13 +141,13 @@ def create_report() -> ResponseReturnValue:
     return response
 
 
-def _mailbox() -> service.Mailbox | Response:
+def _mailbox() -> base.Mailbox | Response:
     db_session = get_session()
     settings = web.settings(db_session)
     if not web.mailbox_budget().spend():
         return _busy()
     try:
-        return service.open_mailbox(db_session, settings, request.headers.get("X-Receipt", ""))
+        return reporter.open_mailbox(db_session, settings, request.headers.get("X-Receipt", ""))
     except BadReceiptError:
         return _unknown_receipt()
     except IntakeBusyError:
@@ -238,7 +238,7 @@ def reply_mailbox() -> ResponseReturnValue:
     limit = settings.questionnaire.file_fields[0].max_size_bytes
     uploads = web.read_uploads(web.files("attachments"), limit)
     try:
-        service.reporter_reply(db_session, settings, box, body, uploads)
+        reporter.reporter_reply(db_session, settings, box, body, uploads)
     except AnswersInvalidError as exc:
         db_session.rollback()
         return validation_problem(exc.errors)

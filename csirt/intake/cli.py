@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from csirt.db import get_db
-from csirt.intake import keyring, service, web
+from csirt.intake import keyring, retention, web
 from csirt.intake.escrow import Escrow
 from csirt.intake.models import Submission
 
@@ -27,8 +27,8 @@ def purge() -> None:
     """Warn officers of submissions about to expire, then delete the expired ones."""
     with get_db().session() as session:
         settings = web.settings(session, current_app._get_current_object())  # type: ignore[attr-defined]
-        warned = service.warn_expiring(session, settings)
-        deleted = service.purge_expired(session)
+        warned = retention.warn_expiring(session, settings)
+        deleted = retention.purge_expired(session)
         session.commit()
     click.echo(f"warned: {len(warned)}, deleted: {deleted}")
     if get_db().engine.dialect.name == "postgresql":

@@ -27,7 +27,14 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
 from csirt.db import get_session, utcnow, writes
-from csirt.intake import cli, keyring, service, staff_keys, web
+from csirt.intake import base, cli, disclosure, handling, handoff, keyring, staff_keys, web
+from csirt.intake.base import (
+    AnswersInvalidError,
+    IdentityError,
+    IntakeError,
+    NoKeyError,
+    NotVisibleError,
+)
 from csirt.intake.escrow import Escrow
 from csirt.intake.forms import (
     AttachForm,
@@ -41,13 +48,6 @@ from csirt.intake.forms import (
     RestoreForm,
 )
 from csirt.intake.models import IdentityRequest, Submission
-from csirt.intake.service import (
-    AnswersInvalidError,
-    IdentityError,
-    IntakeError,
-    NoKeyError,
-    NotVisibleError,
-)
 
 bp = Blueprint("intake_console", __name__, url_prefix="/console/intake")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -82,7 +82,7 @@ def _locked() -> ResponseReturnValue:
 def inbox() -> ResponseReturnValue:
     db_session = get_session()
     settings = web.settings(db_session)
-    rows = service.inbox(db_session, _user(), settings, include_closed="all" in request.args)
+    rows = handling.inbox(db_session, _user(), settings, include_closed="all" in request.args)
     why = keyring.why_unreadable(
         db_session, _user(), [r.submission for r in rows if not r.has_key], _escrow()
     )
@@ -96,7 +96,7 @@ def inbox() -> ResponseReturnValue:
         show_all="all" in request.args,
         unlocked=_private_key() is not None,
         confirm_form=ConfirmForm(),
-        officers=[u for u in service.officers(db_session) if u.id != current_user.id],
+        officers=[u for u in base.officers(db_session) if u.id != current_user.id],
         grant_form=GrantForm(),
         now=utcnow(),
     )
@@ -137,7 +137,7 @@ def _open_page(submission_id: int, status: int = 200, **forms: Any) -> ResponseR
     if private is None:
         return _locked()
     try:
-        opened = service.open_submission(db_session, _user(), private, submission_id)
+        opened = handling.open_submission(db_session, _user(), private, submission_id)
     except NotVisibleError:
         db_session.commit()  # keep the audited denial
         abort(404)
@@ -166,7 +166,7 @@ def _open_page(submission_id: int, status: int = 200, **forms: Any) -> ResponseR
         identity_form=forms.get("identity_form") or IdentityRequestForm(),
         grant_form=GrantForm(),
         confirm_form=ConfirmForm(),
-        grantees=service.officers_without_key(db_session, opened.submission),
+        grantees=handling.officers_without_key(db_session, opened.submission),
         my_requests=[r for r in requests if r.requester_id == current_user.id],
     ), status
 
@@ -204,7 +204,7 @@ def reply(submission_id: int) -> ResponseReturnValue:
         return _locked()
     db_session = get_session()
     try:
-        service.officer_reply(db_session, _user(), private, submission_id, form.body.data or "")
+        handling.officer_reply(db_session, _user(), private, submission_id, form.body.data or "")
     except NotVisibleError:
         db_session.commit()
         abort(404)
@@ -226,7 +226,7 @@ def promote(submission_id: int) -> ResponseReturnValue:
         return _locked()
     db_session = get_session()
     try:
-        case_id = service.promote(
+        case_id = handoff.promote(
             db_session,
             _user(),
             private,
@@ -269,7 +269,7 @@ def attach(submission_id: int) -> ResponseReturnValue:
         return _open_page(submission_id, 400, attach_form=form)
     db_session = get_session()
     try:
-        service.attach_to_case(
+        handoff.attach_to_case(
             db_session, _user(), submission_id, int(form.case_id.data or 0), lang=web.lang()
         )
     except NotVisibleError:
@@ -298,7 +298,7 @@ def download(submission_id: int, attachment_id: int) -> ResponseReturnValue:
     db_session = get_session()
     original = request.args.get("original") == "1"
     try:
-        info, data = service.download_attachment(
+        info, data = handling.download_attachment(
             db_session, _user(), private, submission_id, attachment_id, original=original
         )
     except (NotVisibleError, NoKeyError):
@@ -333,7 +333,7 @@ def grant(submission_id: int) -> ResponseReturnValue:
         flash(_("Choose an officer."), "error")
         return redirect(url_for("intake_console.open_report", submission_id=submission_id))
     try:
-        service.grant(db_session, _user(), private, submission_id, grantee)
+        handling.grant(db_session, _user(), private, submission_id, grantee)
     except (NotVisibleError, NoKeyError):
         db_session.rollback()
         flash(_("This officer cannot be given this report."), "error")
@@ -357,7 +357,7 @@ def grant_all() -> ResponseReturnValue:
             _("This officer cannot be given reports (no key yet: they must sign in once)."), "error"
         )
         return redirect(url_for("intake_console.inbox"))
-    count = service.grant_all(db_session, _user(), private, grantee)
+    count = handling.grant_all(db_session, _user(), private, grantee)
     db_session.commit()
     flash(_("%(n)d reports granted to %(name)s.", n=count, name=grantee.display_name), "success")
     return redirect(url_for("intake_console.inbox"))
@@ -372,7 +372,7 @@ def identity_request(submission_id: int) -> ResponseReturnValue:
         return _open_page(submission_id, 400, identity_form=form)
     db_session = get_session()
     try:
-        service.request_identity(
+        disclosure.request_identity(
             db_session,
             _user(),
             submission_id,
@@ -402,7 +402,7 @@ def identity_view(submission_id: int) -> ResponseReturnValue:
         return _locked()
     db_session = get_session()
     try:
-        identity = service.view_identity(db_session, _user(), private, submission_id)
+        identity = disclosure.view_identity(db_session, _user(), private, submission_id)
     except NotVisibleError:
         db_session.commit()
         abort(404)
@@ -418,7 +418,7 @@ def identity_view(submission_id: int) -> ResponseReturnValue:
 @requires(Permission.IDENTITY_DECIDE)
 def identity_requests() -> ResponseReturnValue:
     db_session = get_session()
-    pending = service.pending_identity_requests(db_session)
+    pending = disclosure.pending_identity_requests(db_session)
     decided = db_session.scalars(
         select(IdentityRequest)
         .where(IdentityRequest.status != "pending")
@@ -449,7 +449,7 @@ def decide(request_id: int) -> ResponseReturnValue:
         return _locked()
     db_session = get_session()
     try:
-        service.decide_identity(
+        disclosure.decide_identity(
             db_session,
             _user(),
             private,

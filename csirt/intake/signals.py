@@ -1,7 +1,8 @@
 """Signals about reports, so that other packages react without the intake importing them.
 
-Each is sent by ``csirt.intake.service`` with the report (``Submission``) as sender and the
-``session`` of the change; receivers run inside that transaction (mail leaves after commit).
+Each is sent by the intake's services (``csirt.intake.reporter``) with the report
+(``Submission``) as sender and the ``session`` of the change; receivers run inside that
+transaction (mail leaves after commit).
 Nothing sent here carries tip text, a receipt or anything about the reporter.
 
 ``report_received``  a new report was stored (its officers are to be told)

@@ -21,8 +21,8 @@ from csirt import vault
 from csirt.api.problems import problem
 from csirt.catalog import ChoiceField, FileField, Questionnaire, TextField
 from csirt.db import get_session
-from csirt.intake import service, web
-from csirt.intake.service import AnswersInvalidError, BadReceiptError, IntakeBusyError
+from csirt.intake import base, reporter, web
+from csirt.intake.base import AnswersInvalidError, BadReceiptError, IntakeBusyError
 
 bp = Blueprint("intake", __name__, url_prefix="/report")
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def index() -> ResponseReturnValue:
     file_key = questionnaire.file_fields[0].key if questionnaire.file_fields else "attachments"
     uploads = web.read_uploads(web.files(file_key), _file_limit(questionnaire))
     try:
-        submitted = service.submit(
+        submitted = reporter.submit(
             db_session, settings, web.form_answers(), web.lang(), uploads, ignore_unknown=True
         )
     except AnswersInvalidError as exc:
@@ -176,7 +176,7 @@ def _confirm(questionnaire: Questionnaire) -> ResponseReturnValue:
 
 
 def _mailbox_page(
-    mailbox: service.Mailbox,
+    mailbox: base.Mailbox,
     keys: vault.ReceiptKeys,
     errors: dict[str, str] | None = None,
     *,
@@ -216,24 +216,24 @@ def mailbox() -> ResponseReturnValue:
                 _("For your safety the page timed out. Enter your receipt again.")
             ), 400
         try:
-            box = service.find_by_keys(db_session, keys)
+            box = reporter.find_by_keys(db_session, keys)
         except BadReceiptError:
             return _login_page(not_found), 400
         uploads = web.read_uploads(web.files("attachments"), _file_limit(settings.questionnaire))
         try:
-            service.reporter_reply(db_session, settings, box, web.form_value("body"), uploads)
+            reporter.reporter_reply(db_session, settings, box, web.form_value("body"), uploads)
         except AnswersInvalidError as exc:
             db_session.rollback()
-            box = service.find_by_keys(db_session, keys)
+            box = reporter.find_by_keys(db_session, keys)
             return _mailbox_page(box, keys, _errors_for_display(exc.errors)), 400
         db_session.commit()
-        box = service.find_by_keys(db_session, keys)
+        box = reporter.find_by_keys(db_session, keys)
         return _mailbox_page(box, keys, sent=True)
     if not web.mailbox_budget().spend():
         return _busy()
     try:
-        keys = service.derive_keys(settings, web.form_value("receipt"))
-        box = service.find_by_keys(db_session, keys)
+        keys = reporter.derive_keys(settings, web.form_value("receipt"))
+        box = reporter.find_by_keys(db_session, keys)
     except BadReceiptError:
         return _login_page(not_found), 400
     except IntakeBusyError:

@@ -26,7 +26,7 @@ from csirt import vault
 from csirt.auth.models import Setting
 from csirt.catalog import load_questionnaire
 from csirt.intake.escrow import Escrow
-from csirt.intake.service import IntakeSettings, Upload
+from csirt.intake.base import IntakeSettings, Upload
 from csirt.ratelimit import Budget
 from csirt.triage import load_vocabulary
 

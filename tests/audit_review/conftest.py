@@ -28,7 +28,7 @@ from csirt.auth.models import User
 from csirt.cases import service as case_service
 from csirt.cases.models import Case, CaseMember
 from csirt.db import utcnow
-from csirt.intake import service as intake_service
+from csirt.intake import reporter as intake_reporter
 from csirt.intake import web as intake_web
 from csirt.intake.models import IdentityRequest
 from tests.conftest import csrf_from, login, make_config
@@ -140,7 +140,7 @@ class World:
         settings = intake_web.settings(self.db, self.app)
         uploads = extra.pop("uploads", ())
         ids = [
-            intake_service.submit(
+            intake_reporter.submit(
                 self.db, settings, dict(TIP, **extra), "ja", uploads
             ).submission_id
             for _ in range(count)

@@ -18,7 +18,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.audit.models import AuditEvent
 from csirt.audit_review import service
-from csirt.intake.service import Upload
+from csirt.intake.base import Upload
 from tests.audit_review.conftest import World
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from csirt import vault
 from csirt.db import get_db
-from csirt.intake import service, web
+from csirt.intake import handling, web
 from csirt.intake.models import Submission
 
 pytestmark = pytest.mark.browser
@@ -64,7 +64,7 @@ def test_reporter_without_javascript(
         row = session.scalars(select(Submission).order_by(Submission.id.desc())).first()
         assert row is not None
         private = vault.unwrap_private_key(officer.user.wrapped_private_key, officer.password)
-        service.officer_reply(
+        handling.officer_reply(
             session, officer.user, private, row.id, "We will investigate. 調査します。"
         )
         session.commit()

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from csirt import vault
 from csirt.auth.models import User
-from csirt.intake import service, web
+from csirt.intake import base, reporter, web
+from csirt.intake.base import IntakeSettings, Upload
 from csirt.intake.escrow import Escrow
-from csirt.intake.service import IntakeSettings, Upload
 from tests.factories import CreatedUser, UserFactory
 
 
@@ -106,8 +106,8 @@ def submit(
     answers: dict[str, Any] | None = None,
     uploads: list[Upload] | None = None,
     lang: str = "ja",
-) -> service.Submitted:
-    result = service.submit(
+) -> base.Submitted:
+    result = reporter.submit(
         db_session, settings, answers or dict(BASIC_ANSWERS), lang, uploads or []
     )
     db_session.flush()

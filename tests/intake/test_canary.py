@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 
 from csirt import create_app
 from csirt.db import get_db
-from csirt.intake import service
+from csirt.intake import base
 from csirt.migrate import upgrade
 from tests.conftest import csrf_from, login, make_config
 from tests.factories import UserFactory
@@ -136,7 +136,7 @@ def _run_flow(app: Flask, client: FlaskClient, session: Any) -> list[str]:
     shown = officer_client.post(f"/console/intake/{min(ids)}/identity", data={"csrf_token": csrf})
     assert NAME_CANARY in shown.text  # the approved officer can read it ...
     with app.app_context():
-        settings = service.IntakeSettings  # noqa: F841 (keeps the import used)
+        settings = base.IntakeSettings  # noqa: F841 (keeps the import used)
     return receipts
 
 

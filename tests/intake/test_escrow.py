@@ -28,8 +28,8 @@ from csirt.auth.models import Setting, User
 from csirt.auth.permissions import Role
 from csirt.db import make_engine
 from csirt.intake import escrow as intake_escrow
+from csirt.intake.base import IntakeSettings
 from csirt.intake.models import IdentityKeyWrap, Submission, SubmissionKeyWrap
-from csirt.intake.service import IntakeSettings
 from tests.conftest import csrf_from, login
 from tests.intake.conftest import BASIC_ANSWERS
 

@@ -331,7 +331,7 @@ def test_attaching_a_report_is_a_fact_change_too(
 
 
 def test_the_tip_data_set_uses_structured_answers_only(settings: Any) -> None:
-    from csirt.intake.service import tip_dataset
+    from csirt.intake.handoff import tip_dataset
 
     many = ["name", "address", "birth_date", "phone", "email", "voter_number", "no_such_item"]
     answers = {

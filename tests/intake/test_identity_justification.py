@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from csirt.intake.base import IntakeSettings
 from csirt.intake.models import IdentityRequest, Submission
-from csirt.intake.service import IntakeSettings
 from csirt.triage.deadlines import add_months
 from tests.conftest import csrf_from, login
 from tests.factories import UserFactory

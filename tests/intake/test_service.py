@@ -15,16 +15,8 @@ from csirt import vault
 from csirt.audit.models import AuditEvent
 from csirt.cases.models import AffectedDataset, Case
 from csirt.db import utcnow
-from csirt.intake import service
-from csirt.intake.models import (
-    IdentityKeyWrap,
-    StaffKeySession,
-    Submission,
-    SubmissionAttachment,
-    SubmissionKeyWrap,
-    SubmissionMessage,
-)
-from csirt.intake.service import (
+from csirt.intake import disclosure, handling, handoff, reporter, retention
+from csirt.intake.base import (
     AnswersInvalidError,
     BadReceiptError,
     IdentityError,
@@ -34,6 +26,14 @@ from csirt.intake.service import (
     NoKeyError,
     NotVisibleError,
     Upload,
+)
+from csirt.intake.models import (
+    IdentityKeyWrap,
+    StaffKeySession,
+    Submission,
+    SubmissionAttachment,
+    SubmissionKeyWrap,
+    SubmissionMessage,
 )
 from csirt.ratelimit import Budget
 from tests.intake.conftest import BASIC_ANSWERS, Staff, jpeg_with_exif, submit
@@ -57,10 +57,10 @@ def test_submission_is_sealed_to_officers_and_receipt(
     assert row.whistleblower is True
     assert row.received_at.minute == 0
     assert row.received_at.second == 0
-    opened = service.open_submission(db_session, officer.user, officer.private, row.id)
+    opened = handling.open_submission(db_session, officer.user, officer.private, row.id)
     assert opened.answers["what_happened"] == BASIC_ANSWERS["what_happened"]
     assert opened.has_identity is False
-    box = service.open_mailbox(db_session, settings, result.receipt.lower().replace("-", " "))
+    box = reporter.open_mailbox(db_session, settings, result.receipt.lower().replace("-", " "))
     assert box.submission.id == row.id
     assert "intake.open" in _actions(db_session)
 
@@ -70,26 +70,26 @@ def test_wrong_and_malformed_receipts_are_the_same_error(
 ) -> None:
     submit(db_session, settings)
     with pytest.raises(BadReceiptError) as wrong:
-        service.open_mailbox(db_session, settings, vault.new_receipt())
+        reporter.open_mailbox(db_session, settings, vault.new_receipt())
     with pytest.raises(BadReceiptError) as malformed:
-        service.open_mailbox(db_session, settings, "not a receipt")
+        reporter.open_mailbox(db_session, settings, "not a receipt")
     assert str(wrong.value) == str(malformed.value)
 
 
 def test_answer_dates_japan_and_eu(settings: IntakeSettings) -> None:
     # Not at 00:00 local time: a period starting then counts its first day (民法140条但書).
     received = (utcnow() - timedelta(days=1)).replace(hour=1, minute=0, second=0, microsecond=0)
-    ack, answer, feedback = service.answer_dates(received, True, settings)
+    ack, answer, feedback = reporter.answer_dates(received, True, settings)
     local = received.astimezone(settings.tz).date()
     assert answer.astimezone(settings.tz).date() == local + timedelta(days=20)
     assert ack.astimezone(settings.tz).date() == local + timedelta(days=settings.ack_days)
     assert feedback is None
-    tip_ack, tip_answer, _ = service.answer_dates(received, False, settings)
+    tip_ack, tip_answer, _ = reporter.answer_dates(received, False, settings)
     assert tip_ack == tip_answer
     from dataclasses import replace
 
     eu = replace(settings, jurisdictions=frozenset({"JP", "EU"}), ack_days=30)
-    ack, answer, feedback = service.answer_dates(received, True, eu)
+    ack, answer, feedback = reporter.answer_dates(received, True, eu)
     assert ack.astimezone(settings.tz).date() == local + timedelta(days=7)
     assert feedback is not None
     assert feedback > answer
@@ -99,7 +99,7 @@ def test_invalid_answers_and_uploads_are_named(
     db_session: Session, settings: IntakeSettings
 ) -> None:
     with pytest.raises(AnswersInvalidError) as exc:
-        service.submit(
+        reporter.submit(
             db_session,
             settings,
             {"persons_estimate": "many", "bogus": "x"},
@@ -108,9 +108,9 @@ def test_invalid_answers_and_uploads_are_named(
         )
     assert {"what_happened", "persons_estimate", "bogus", "attachments"} <= set(exc.value.errors)
     too_many = [Upload(f"{i}.txt", "text/plain", b"x") for i in range(6)]
-    assert "attachments" in service.check_uploads(settings.questionnaire, too_many)
+    assert "attachments" in reporter.check_uploads(settings.questionnaire, too_many)
     big = [Upload("big.txt", "text/plain", b"x" * (20 * 1024 * 1024 + 1))]
-    assert "20 MB" in service.check_uploads(settings.questionnaire, big)["attachments"]
+    assert "20 MB" in reporter.check_uploads(settings.questionnaire, big)["attachments"]
     with pytest.raises(AnswersInvalidError):
         submit(db_session, settings, uploads=[Upload("fake.png", "image/png", b"not a png")])
     assert db_session.scalar(select(Submission)) is None
@@ -130,7 +130,7 @@ def test_budget_and_busy_hasher_give_busy_error(
     with pytest.raises(IntakeBusyError):
         submit(db_session, busy)
     with pytest.raises(IntakeBusyError):
-        service.derive_keys(busy, vault.new_receipt())
+        reporter.derive_keys(busy, vault.new_receipt())
 
 
 def replace_wait(hasher: vault.ReceiptHasher) -> vault.ReceiptHasher:
@@ -146,24 +146,24 @@ def test_messages_both_ways_and_attachments_stripped(
         db_session, settings, uploads=[Upload("C:\\Users\\me\\p.jpg", "image/jpeg", photo)]
     )
     sid = result.submission_id
-    service.officer_reply(db_session, officer.user, officer.private, sid, "調査を行います")
-    box = service.open_mailbox(db_session, settings, result.receipt)
+    handling.officer_reply(db_session, officer.user, officer.private, sid, "調査を行います")
+    box = reporter.open_mailbox(db_session, settings, result.receipt)
     assert [m.body for m in box.messages] == ["調査を行います"]
     assert box.submission.status == "answered"
     assert box.submission.answered_at is not None
-    service.reporter_reply(
+    reporter.reporter_reply(
         db_session, settings, box, "追加の情報です", [Upload("n.txt", "text/plain", b"more")]
     )
-    opened = service.open_submission(db_session, officer.user, officer.private, sid)
+    opened = handling.open_submission(db_session, officer.user, officer.private, sid)
     assert [m.from_reporter for m in opened.messages] == [False, True]
     assert opened.messages[1].attachments[0].filename == "n.txt"
     info = opened.attachments[0]
     assert info.filename == "p.jpg"
     assert info.content_type == "image/jpeg"
-    _, stripped = service.download_attachment(
+    _, stripped = handling.download_attachment(
         db_session, officer.user, officer.private, sid, info.id
     )
-    _, original = service.download_attachment(
+    _, original = handling.download_attachment(
         db_session, officer.user, officer.private, sid, info.id, original=True
     )
     assert original == photo
@@ -173,13 +173,13 @@ def test_messages_both_ways_and_attachments_stripped(
     assert "intake.attachment.stripped" in actions
     assert "intake.attachment.original" in actions
     with pytest.raises(AnswersInvalidError):
-        service.reporter_reply(db_session, settings, box, "   ")
+        reporter.reporter_reply(db_session, settings, box, "   ")
     with pytest.raises(AnswersInvalidError):
-        service.reporter_reply(db_session, settings, box, "x" * 20_001)
+        reporter.reporter_reply(db_session, settings, box, "x" * 20_001)
     with pytest.raises(AnswersInvalidError):
-        service.officer_reply(db_session, officer.user, officer.private, sid, "")
+        handling.officer_reply(db_session, officer.user, officer.private, sid, "")
     with pytest.raises(NotVisibleError):
-        service.download_attachment(db_session, officer.user, officer.private, sid, 999_999)
+        handling.download_attachment(db_session, officer.user, officer.private, sid, 999_999)
 
 
 def test_responder_cannot_see_a_submission(
@@ -188,7 +188,9 @@ def test_responder_cannot_see_a_submission(
     responder = staff("responder")
     result = submit(db_session, settings)
     with pytest.raises(NotVisibleError):
-        service.open_submission(db_session, responder.user, responder.private, result.submission_id)
+        handling.open_submission(
+            db_session, responder.user, responder.private, result.submission_id
+        )
     assert (
         db_session.scalar(
             select(SubmissionKeyWrap).where(SubmissionKeyWrap.user_id == responder.user.id)
@@ -197,7 +199,7 @@ def test_responder_cannot_see_a_submission(
     )
     assert "intake.denied" in _actions(db_session)
     with pytest.raises(NotVisibleError):
-        service.open_submission(db_session, responder.user, responder.private, 999_999)
+        handling.open_submission(db_session, responder.user, responder.private, 999_999)
 
 
 def test_conflicted_officer_never_sees_the_submission(
@@ -211,13 +213,13 @@ def test_conflicted_officer_never_sees_the_submission(
     holders = {w.user_id for w in db_session.scalars(select(SubmissionKeyWrap))}
     assert holders == {officer.user.id}
     for person in (suspect, named):
-        assert service.inbox(db_session, person.user, settings) == []
+        assert handling.inbox(db_session, person.user, settings) == []
         with pytest.raises(NotVisibleError):
-            service.open_submission(db_session, person.user, person.private, sid)
+            handling.open_submission(db_session, person.user, person.private, sid)
         with pytest.raises(NotVisibleError):
-            service.grant(db_session, officer.user, officer.private, sid, person.user)
+            handling.grant(db_session, officer.user, officer.private, sid, person.user)
     assert _actions(db_session).count("intake.denied") >= 2
-    assert [r.submission.id for r in service.inbox(db_session, officer.user, settings)] == [sid]
+    assert [r.submission.id for r in handling.inbox(db_session, officer.user, settings)] == [sid]
 
 
 def test_grant_reseals_to_a_new_officer(
@@ -226,22 +228,22 @@ def test_grant_reseals_to_a_new_officer(
     result = submit(db_session, settings)
     newcomer = staff("intake_officer")
     sid = result.submission_id
-    rows = service.inbox(db_session, newcomer.user, settings)
+    rows = handling.inbox(db_session, newcomer.user, settings)
     assert rows[0].has_key is False
     with pytest.raises(NoKeyError):
-        service.open_submission(db_session, newcomer.user, newcomer.private, sid)
-    assert service.officers_without_key(db_session, db_session.get(Submission, sid)) == [
+        handling.open_submission(db_session, newcomer.user, newcomer.private, sid)
+    assert handling.officers_without_key(db_session, db_session.get(Submission, sid)) == [
         newcomer.user
     ]
-    assert service.grant_all(db_session, officer.user, officer.private, newcomer.user) == 1
-    assert service.grant_all(db_session, officer.user, officer.private, newcomer.user) == 0
-    service.grant(db_session, officer.user, officer.private, sid, newcomer.user)  # re-seal again
-    opened = service.open_submission(db_session, newcomer.user, newcomer.private, sid)
+    assert handling.grant_all(db_session, officer.user, officer.private, newcomer.user) == 1
+    assert handling.grant_all(db_session, officer.user, officer.private, newcomer.user) == 0
+    handling.grant(db_session, officer.user, officer.private, sid, newcomer.user)  # re-seal again
+    opened = handling.open_submission(db_session, newcomer.user, newcomer.private, sid)
     assert opened.answers["involved"] == "選挙管理委員会事務局"
     assert "intake.grant" in _actions(db_session)
     responder = staff("responder")
     with pytest.raises(NotVisibleError):
-        service.grant(db_session, responder.user, responder.private, sid, newcomer.user)
+        handling.grant(db_session, responder.user, responder.private, sid, newcomer.user)
 
 
 def test_identity_needs_a_custodians_approval(
@@ -254,12 +256,12 @@ def test_identity_needs_a_custodians_approval(
     assert row is not None
     assert row.identity_sealed is not None
     assert "堺" not in row.identity_sealed.decode("latin-1")
-    opened = service.open_submission(db_session, officer.user, officer.private, sid)
+    opened = handling.open_submission(db_session, officer.user, officer.private, sid)
     assert "identity.name" not in opened.answers
     assert opened.has_identity
     assert opened.may_view_identity is False
     with pytest.raises(IdentityError):
-        service.view_identity(db_session, officer.user, officer.private, sid)
+        disclosure.view_identity(db_session, officer.user, officer.private, sid)
     # The officer's own key cannot open the custodian's identity wrap either.
     wrap = db_session.scalar(select(IdentityKeyWrap))
     assert wrap is not None
@@ -267,8 +269,8 @@ def test_identity_needs_a_custodians_approval(
     with pytest.raises(vault.TamperedError):
         vault.open_identity_key(officer.private, wrap.wrapped)
     with pytest.raises(AnswersInvalidError):
-        service.request_identity(db_session, officer.user, sid, "short")
-    request = service.request_identity(
+        disclosure.request_identity(db_session, officer.user, sid, "short")
+    request = disclosure.request_identity(
         db_session,
         officer.user,
         sid,
@@ -276,9 +278,11 @@ def test_identity_needs_a_custodians_approval(
         justification="the mailbox went unanswered and the facts need the reporter",
     )
     with pytest.raises(IdentityError):  # an officer is no custodian
-        service.decide_identity(db_session, officer.user, officer.private, request.id, approve=True)
+        disclosure.decide_identity(
+            db_session, officer.user, officer.private, request.id, approve=True
+        )
     both = staff("custodian", "intake_officer")
-    own = service.request_identity(
+    own = disclosure.request_identity(
         db_session,
         both.user,
         sid,
@@ -286,21 +290,21 @@ def test_identity_needs_a_custodians_approval(
         justification="the mailbox went unanswered and the facts need the reporter",
     )
     with pytest.raises(IdentityError):
-        service.decide_identity(db_session, both.user, both.private, own.id, approve=True)
+        disclosure.decide_identity(db_session, both.user, both.private, own.id, approve=True)
     with pytest.raises(IdentityError):  # holds no identity wrap (enrolled after the report)
-        service.decide_identity(db_session, both.user, both.private, request.id, approve=True)
-    assert service.pending_identity_requests(db_session) == [request, own]
-    service.decide_identity(db_session, custodian.user, custodian.private, own.id, approve=False)
-    box = service.open_mailbox(db_session, settings, result.receipt)
+        disclosure.decide_identity(db_session, both.user, both.private, request.id, approve=True)
+    assert disclosure.pending_identity_requests(db_session) == [request, own]
+    disclosure.decide_identity(db_session, custodian.user, custodian.private, own.id, approve=False)
+    box = reporter.open_mailbox(db_session, settings, result.receipt)
     assert box.submission.identity_disclosed_at is None
-    service.decide_identity(
+    disclosure.decide_identity(
         db_session, custodian.user, custodian.private, request.id, approve=True, note="ok"
     )
     with pytest.raises(IdentityError):
-        service.decide_identity(
+        disclosure.decide_identity(
             db_session, custodian.user, custodian.private, request.id, approve=True
         )
-    identity = service.view_identity(db_session, officer.user, officer.private, sid)
+    identity = disclosure.view_identity(db_session, officer.user, officer.private, sid)
     assert identity == {"identity.name": "堺 花子", "identity.contact": "090-0000"}
     assert db_session.get(Submission, sid).identity_disclosed_at is not None  # type: ignore[union-attr]
     actions = _actions(db_session)
@@ -308,7 +312,7 @@ def test_identity_needs_a_custodians_approval(
         assert action in actions
     plain = submit(db_session, settings)
     with pytest.raises(IdentityError):
-        service.request_identity(
+        disclosure.request_identity(
             db_session,
             officer.user,
             plain.submission_id,
@@ -323,8 +327,8 @@ def test_promote_gives_the_case_only_structured_facts(
     result = submit(db_session, settings)
     sid = result.submission_id
     with pytest.raises(AnswersInvalidError):
-        service.promote(db_session, officer.user, officer.private, sid, "  ")
-    case_id = service.promote(db_session, officer.user, officer.private, sid, "名簿の掲載")
+        handoff.promote(db_session, officer.user, officer.private, sid, "  ")
+    case_id = handoff.promote(db_session, officer.user, officer.private, sid, "名簿の掲載")
     case = db_session.get(Case, case_id)
     assert case is not None
     assert case.insider is True
@@ -336,16 +340,16 @@ def test_promote_gives_the_case_only_structured_facts(
     assert dataset.items == ["name", "address"]
     assert db_session.get(Submission, sid).case_id == case_id  # type: ignore[union-attr]
     with pytest.raises(IntakeError):
-        service.promote(db_session, officer.user, officer.private, sid, "again")
+        handoff.promote(db_session, officer.user, officer.private, sid, "again")
     with pytest.raises(IntakeError):
-        service.attach_to_case(db_session, officer.user, sid, case_id)
+        handoff.attach_to_case(db_session, officer.user, sid, case_id)
     other = submit(db_session, settings)
     with pytest.raises(AnswersInvalidError):
-        service.attach_to_case(db_session, officer.user, other.submission_id, 999_999)
-    service.attach_to_case(db_session, officer.user, other.submission_id, case_id)
+        handoff.attach_to_case(db_session, officer.user, other.submission_id, 999_999)
+    handoff.attach_to_case(db_session, officer.user, other.submission_id, case_id)
     assert db_session.get(Submission, other.submission_id).status == "attached"  # type: ignore[union-attr]
-    assert service.inbox(db_session, officer.user, settings) == []
-    assert len(service.inbox(db_session, officer.user, settings, include_closed=True)) == 2
+    assert handling.inbox(db_session, officer.user, settings) == []
+    assert len(handling.inbox(db_session, officer.user, settings, include_closed=True)) == 2
 
 
 def test_retention_warns_then_deletes_for_real(
@@ -354,14 +358,14 @@ def test_retention_warns_then_deletes_for_real(
     answers = dict(BASIC_ANSWERS, **{"identity.name": "x"})
     old = submit(db_session, settings, answers, [Upload("a.txt", "text/plain", b"abc")])
     kept = submit(db_session, settings)
-    box = service.open_mailbox(db_session, settings, old.receipt)
-    service.reporter_reply(db_session, settings, box, "hello")
+    box = reporter.open_mailbox(db_session, settings, old.receipt)
+    reporter.reporter_reply(db_session, settings, box, "hello")
     row = db_session.get(Submission, old.submission_id)
     assert row is not None
     row.expires_at = utcnow() + timedelta(days=1)
-    assert service.warn_expiring(db_session, settings) == [old.submission_id]
-    assert service.warn_expiring(db_session, settings) == []
-    assert service.inbox(db_session, officer.user, settings)[0].expiring is True
+    assert retention.warn_expiring(db_session, settings) == [old.submission_id]
+    assert retention.warn_expiring(db_session, settings) == []
+    assert handling.inbox(db_session, officer.user, settings)[0].expiring is True
     row.expires_at = utcnow() - timedelta(seconds=1)
     db_session.add(
         StaffKeySession(
@@ -372,7 +376,7 @@ def test_retention_warns_then_deletes_for_real(
         )
     )
     db_session.flush()
-    assert service.purge_expired(db_session) == 1
+    assert retention.purge_expired(db_session) == 1
     db_session.expire_all()
     assert db_session.get(Submission, old.submission_id) is None
     for model in (SubmissionAttachment, SubmissionMessage, SubmissionKeyWrap, IdentityKeyWrap):
@@ -380,7 +384,7 @@ def test_retention_warns_then_deletes_for_real(
     assert db_session.get(Submission, kept.submission_id) is not None
     assert db_session.get(StaffKeySession, "stale") is None
     with pytest.raises(BadReceiptError):
-        service.open_mailbox(db_session, settings, old.receipt)
+        reporter.open_mailbox(db_session, settings, old.receipt)
 
 
 def test_reporter_activity_postpones_expiry(db_session: Session, settings: IntakeSettings) -> None:
@@ -389,8 +393,8 @@ def test_reporter_activity_postpones_expiry(db_session: Session, settings: Intak
     assert row is not None
     row.expires_at = utcnow() + timedelta(days=1)
     row.expiry_warned_at = utcnow()
-    box = service.open_mailbox(db_session, settings, result.receipt)
-    service.reporter_reply(db_session, settings, box, "まだ掲載されています")
+    box = reporter.open_mailbox(db_session, settings, result.receipt)
+    reporter.reporter_reply(db_session, settings, box, "まだ掲載されています")
     assert row.expires_at > utcnow() + timedelta(days=settings.retention_days - 1)
     assert row.expiry_warned_at is None
 
@@ -402,7 +406,7 @@ def test_no_officer_still_accepts_reports(
     strict = dataclasses.replace(settings, escrow=None)
     result = submit(db_session, strict)
     assert db_session.scalar(select(SubmissionKeyWrap)) is None
-    assert service.open_mailbox(db_session, strict, result.receipt).submission.escrow_wrap is None
+    assert reporter.open_mailbox(db_session, strict, result.receipt).submission.escrow_wrap is None
     assert "no intake officer" in caplog.text
 
 
@@ -423,7 +427,7 @@ def test_answers_json_round_trip(
     db_session: Session, settings: IntakeSettings, officer: Staff
 ) -> None:
     result = submit(db_session, settings, {"what_happened": "短い", "data_items": []}, lang="en")
-    opened = service.open_submission(
+    opened = handling.open_submission(
         db_session, officer.user, officer.private, result.submission_id
     )
     assert opened.answers == {"what_happened": "短い"}

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from csirt import vault
 from csirt.db import utcnow
-from csirt.intake import service
+from csirt.intake import base, disclosure, handling, reporter
+from csirt.intake.base import IntakeSettings, Upload
 from csirt.intake.models import (
     IdentityKeyWrap,
     Submission,
@@ -19,7 +20,6 @@ from csirt.intake.models import (
     SubmissionKeyWrap,
     SubmissionMessage,
 )
-from csirt.intake.service import IntakeSettings, Upload
 from tests.intake.conftest import BASIC_ANSWERS, Staff, submit
 
 
@@ -29,10 +29,10 @@ def _flip(blob: bytes, index: int = -1) -> bytes:
     return bytes(changed)
 
 
-def _setup(db_session: Session, settings: IntakeSettings, officer: Staff) -> service.Submitted:
+def _setup(db_session: Session, settings: IntakeSettings, officer: Staff) -> base.Submitted:
     answers = dict(BASIC_ANSWERS, **{"identity.name": "name"})
     result = submit(db_session, settings, answers, [Upload("a.txt", "text/plain", b"file")])
-    service.officer_reply(db_session, officer.user, officer.private, result.submission_id, "hi")
+    handling.officer_reply(db_session, officer.user, officer.private, result.submission_id, "hi")
     return result
 
 
@@ -88,7 +88,7 @@ def _reveal(
     target: str,
     db_session: Session,
     settings: IntakeSettings,
-    result: service.Submitted,
+    result: base.Submitted,
     officer: Staff,
     custodian: Staff,
     attachment_id: int,
@@ -96,9 +96,9 @@ def _reveal(
     """Do what would show the tampered blob to its reader."""
     sid = result.submission_id
     if target == "receipt_wrap":
-        service.open_mailbox(db_session, settings, result.receipt)
+        reporter.open_mailbox(db_session, settings, result.receipt)
     elif target in ("attachment_original", "attachment_stripped"):
-        service.download_attachment(
+        handling.download_attachment(
             db_session,
             officer.user,
             officer.private,
@@ -107,19 +107,19 @@ def _reveal(
             original=target == "attachment_original",
         )
     elif target in ("identity", "identity_wrap"):
-        request = service.request_identity(
+        request = disclosure.request_identity(
             db_session,
             officer.user,
             sid,
             "a reason long enough",
             justification="the mailbox went unanswered and the facts need the reporter",
         )
-        service.decide_identity(
+        disclosure.decide_identity(
             db_session, custodian.user, custodian.private, request.id, approve=True
         )
-        service.view_identity(db_session, officer.user, officer.private, sid)
+        disclosure.view_identity(db_session, officer.user, officer.private, sid)
     else:
-        service.open_submission(db_session, officer.user, officer.private, sid)
+        handling.open_submission(db_session, officer.user, officer.private, sid)
 
 
 def _flip_message(db_session: Session) -> None:

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
-from csirt.intake import service
+from csirt.intake import base, disclosure, handling, handoff
+from csirt.intake.base import IntakeSettings
 from csirt.intake.models import StaffKeySession, Submission
-from csirt.intake.service import IntakeSettings
 from tests.conftest import csrf_from, login
 from tests.intake.conftest import BASIC_ANSWERS, Staff, submit
 
@@ -120,7 +120,7 @@ def test_full_flow_same_url_receipt_confirm_and_mailbox(
 
     row = db_session.scalar(select(Submission))
     assert row is not None
-    service.officer_reply(db_session, officer.user, officer.private, row.id, "担当者からの返信")
+    handling.officer_reply(db_session, officer.user, officer.private, row.id, "担当者からの返信")
     db_session.commit()
 
     login_page = client.get("/report/mailbox")
@@ -461,7 +461,7 @@ def test_custodian_decides_in_the_console(
     result = submit(
         db_session, settings, dict(BASIC_ANSWERS, **{"identity.contact": "x@example.invalid"})
     )
-    request = service.request_identity(
+    request = disclosure.request_identity(
         db_session,
         officer.user,
         result.submission_id,
@@ -485,7 +485,7 @@ def test_custodian_decides_in_the_console(
     )
     assert decided.status_code == 302
     db_session.expire_all()
-    assert service.view_identity(
+    assert disclosure.view_identity(
         db_session, officer.user, officer.private, result.submission_id
     ) == {"identity.contact": "x@example.invalid"}
     assert custodian_user.id != officer.user.id
@@ -530,7 +530,7 @@ def test_console_grant_download_identity_and_locks(
     settings = strict
     first, first_client = _officer_client(app, db_session, users)
     answers = dict(BASIC_ANSWERS, **{"identity.name": "名前"})
-    files = [service.Upload("a.txt", "text/plain", b"attached")]
+    files = [base.Upload("a.txt", "text/plain", b"attached")]
     result = submit(db_session, settings, answers, files)
     other = submit(db_session, settings)
     db_session.commit()
@@ -570,7 +570,7 @@ def test_console_grant_download_identity_and_locks(
         "/console/intake/grant-all", data={"csrf_token": csrf, "user_id": custodian.user.id}
     )
     assert bad_all.status_code == 302
-    request = service.request_identity(
+    request = disclosure.request_identity(
         db_session,
         first.user,
         sid,
@@ -578,7 +578,7 @@ def test_console_grant_download_identity_and_locks(
         justification="the mailbox went unanswered and the facts need the reporter",
     )
     private = custodian.private
-    service.decide_identity(db_session, custodian.user, private, request.id, approve=True)
+    disclosure.decide_identity(db_session, custodian.user, private, request.id, approve=True)
     db_session.commit()
     shown = first_client.post(f"/console/intake/{sid}/identity", data={"csrf_token": csrf})
     assert shown.status_code == 200
@@ -608,7 +608,7 @@ def test_console_grant_download_identity_and_locks(
         == 400
     )
     first_private = Staff(first).private
-    case_id = service.promote(db_session, first.user, first_private, other.submission_id, "case")
+    case_id = handoff.promote(db_session, first.user, first_private, other.submission_id, "case")
     db_session.commit()
     attached = first_client.post(
         f"/console/intake/{sid}/attach", data={"csrf_token": csrf, "case_id": case_id}
@@ -649,7 +649,7 @@ def test_custodian_cannot_decide_own_request_in_console(
     both = login_as("custodian", "intake_officer", totp=True)
     client.get("/console/intake/key")
     result = submit(db_session, settings, dict(BASIC_ANSWERS, **{"identity.name": "n"}))
-    request = service.request_identity(
+    request = disclosure.request_identity(
         db_session,
         both,
         result.submission_id,

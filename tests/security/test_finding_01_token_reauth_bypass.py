@@ -108,3 +108,34 @@ def test_cli_token_create_takes_scopes(runner, users, db_session):
     assert default.exit_code == 0
     bad = runner.invoke(args=["token", "create", user.username, "--scope", "admin"])
     assert bad.exit_code != 0
+
+
+def test_tokens_from_before_the_scopes_keep_read_and_write_only(tmp_path, app):
+    """Migration 0012: an existing token gets ``read write``, never ``export``."""
+    from sqlalchemy import text
+
+    from csirt.db import make_engine
+    from csirt.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url, "0011")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (username, display_name, password_hash, password_changed_at,"
+                " session_token, totp_enabled, active, failed_logins, created_at)"
+                " VALUES ('old', 'old', 'x', '2026-01-01 00:00:00', 't', 0, 1, 0,"
+                " '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at)"
+                " VALUES (1, 'old', 'h', 'csirt_x', '2026-01-01 00:00:00')"
+            )
+        )
+    upgrade(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT scopes FROM api_tokens")).scalar() == "read write"
+    engine.dispose()

@@ -1,0 +1,157 @@
+"""The reporter's identity: reasoned requests, a custodian's decision, the approved view."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from csirt import vault
+from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
+from csirt.auth.models import User
+from csirt.auth.permissions import Permission
+from csirt.db import utcnow
+from csirt.intake.base import AnswersInvalidError, IdentityError, actor, load_json
+from csirt.intake.conflicts import is_conflicted
+from csirt.intake.handling import load_visible
+from csirt.intake.models import (
+    IdentityKeyWrap,
+    IdentityRequest,
+)
+
+# --- identity ----------------------------------------------------------------------------------
+
+
+def request_identity(
+    session: Session, user: User, submission_id: int, reason: str, justification: str = ""
+) -> IdentityRequest:
+    """File a reasoned request to see the reporter's identity (audited).
+
+    ``justification`` is the good reason (正当な理由) for identifying the reporter, required on
+    its own: searching for a reporter without one is prohibited (公益通報者保護法 as amended,
+    in force 2026-12-01).
+    """
+    if not user.can(Permission.IDENTITY_REQUEST):
+        raise IdentityError("not allowed to request identities")
+    submission = load_visible(session, user, submission_id)
+    if submission.identity_sealed is None:
+        raise IdentityError("this report has no identity")
+    text = " ".join((reason or "").split())
+    ground = " ".join((justification or "").split())
+    errors: dict[str, str] = {}
+    if len(text) < 10:
+        errors["reason"] = "give a reason of at least 10 characters"
+    if len(ground) < 10:
+        errors["justification"] = "state the good reason (正当な理由) in at least 10 characters"
+    if errors:
+        raise AnswersInvalidError(errors)
+    request = IdentityRequest(
+        submission_id=submission.id, requester_id=user.id, reason=text, justification=ground
+    )
+    session.add(request)
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.IDENTITY_REQUEST,
+        actor=actor(user),
+        object_type="submission",
+        object_id=submission.id,
+        details={"request": request.id},
+    )
+    return request
+
+
+def pending_identity_requests(session: Session) -> list[IdentityRequest]:
+    return list(
+        session.scalars(
+            select(IdentityRequest)
+            .where(IdentityRequest.status == "pending")
+            .order_by(IdentityRequest.id)
+        )
+    )
+
+
+def decide_identity(
+    session: Session,
+    custodian: User,
+    private: bytes,
+    request_id: int,
+    *,
+    approve: bool,
+    note: str = "",
+) -> IdentityRequest:
+    """A custodian (not the requester) approves or denies; approval re-seals the identity key."""
+    if not custodian.can(Permission.IDENTITY_DECIDE):
+        raise IdentityError("not a custodian")
+    request = session.get(IdentityRequest, request_id)
+    if request is None or request.status != "pending":
+        raise IdentityError("no pending request")
+    if request.requester_id == custodian.id:
+        raise IdentityError("a custodian cannot decide their own request")
+    submission = request.submission
+    if approve:
+        requester = session.get(User, request.requester_id)
+        assert requester is not None
+        if (
+            requester.public_key is None
+            or not requester.active
+            or is_conflicted(requester, submission.involved)
+        ):
+            raise IdentityError("the requester cannot receive the identity")
+        own = session.scalar(
+            select(IdentityKeyWrap).where(
+                IdentityKeyWrap.submission_id == submission.id,
+                IdentityKeyWrap.user_id == custodian.id,
+            )
+        )
+        if own is None:
+            raise IdentityError("this custodian holds no identity key for this report")
+        identity_key = vault.open_identity_key(private, own.wrapped)
+        session.add(
+            IdentityKeyWrap(
+                submission_id=submission.id,
+                user_id=requester.id,
+                wrapped=vault.wrap_identity_key(identity_key, requester.public_key),
+                request_id=request.id,
+            )
+        )
+        submission.identity_disclosed_at = utcnow()
+    request.status = "approved" if approve else "denied"
+    request.decided_by_id = custodian.id
+    request.decided_at = utcnow()
+    request.decision_note = " ".join((note or "").split())[:2000]
+    audit.record(
+        session,
+        AuditAction.IDENTITY_APPROVE if approve else AuditAction.IDENTITY_DENY,
+        actor=actor(custodian),
+        object_type="submission",
+        object_id=submission.id,
+        details={"request": request.id},
+    )
+    return request
+
+
+def view_identity(
+    session: Session, user: User, private: bytes, submission_id: int
+) -> dict[str, str]:
+    """The reporter's identity, for an officer whose request was approved (audited)."""
+    submission = load_visible(session, user, submission_id)
+    wrap = session.scalar(
+        select(IdentityKeyWrap).where(
+            IdentityKeyWrap.submission_id == submission.id, IdentityKeyWrap.user_id == user.id
+        )
+    )
+    if wrap is None or submission.identity_sealed is None:
+        raise IdentityError("no approved access to this identity")
+    identity_key = vault.open_identity_key(private, wrap.wrapped)
+    identity: dict[str, str] = load_json(
+        vault.open_identity(identity_key, submission.identity_sealed, submission.id)
+    )
+    audit.record(
+        session,
+        AuditAction.IDENTITY_VIEW,
+        actor=actor(user),
+        object_type="submission",
+        object_id=submission.id,
+    )
+    return identity

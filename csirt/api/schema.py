@@ -1,0 +1,167 @@
+"""One schema per operation: pydantic models that validate a request and document it.
+
+A request body is an :class:`ApiModel` (strict JSON types, unknown fields refused), a query string
+a :class:`QueryModel` (strings converted, unknown parameters ignored). :func:`operation` (in
+:mod:`csirt.api.openapi`) puts the same model in the OpenAPI document; :func:`read_body` and
+:func:`read_query` validate with it and raise :class:`ApiValidationError`, which every API
+blueprint answers with a 422 problem naming each field (:mod:`csirt.api.problems`).
+
+The body size and nesting limits of :mod:`csirt.api.limits` run before any view, so a body that
+reaches a model is already within them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+from flask import current_app, request
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import ErrorDetails
+
+from csirt.dates import parse_instant
+
+BODY_ATTR = "_csirt_body_model"
+QUERY_ATTR = "_csirt_query_model"
+
+M = TypeVar("M", bound=BaseModel)
+NOT_AN_OBJECT = "must be a JSON object"
+
+
+class ApiValidationError(Exception):
+    """A request the API refuses with 422: ``errors`` maps each field to what is wrong."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = dict(errors)
+
+
+class ApiModel(BaseModel):
+    """A JSON request body: strict types (no "1" for 1, no "yes" for true), no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class QueryModel(BaseModel):
+    """Query parameters: text converted to the field's type; unknown parameters ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def _instant(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("an ISO 8601 date-time with offset")
+    try:
+        return parse_instant(value, need_offset=True)
+    except ValueError:
+        raise ValueError("an ISO 8601 date-time with offset") from None
+
+
+def _day(value: Any) -> date:
+    if not isinstance(value, str):
+        raise ValueError("a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("a date YYYY-MM-DD") from None
+
+
+Instant = Annotated[
+    datetime,
+    PlainValidator(_instant),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""An ISO 8601 date-time with an offset, within the range every backend stores."""
+
+Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
+"""A row id: within every backend's integer column (PostgreSQL: 32 bits)."""
+
+Day = Annotated[date, PlainValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Each failing field (its top-level name, or ``body``) with a short reason."""
+    errors: dict[str, str] = {}
+    for detail in error.errors(include_url=False):
+        errors.setdefault(_field(detail), _reason(detail))
+    return errors
+
+
+def _field(detail: ErrorDetails) -> str:
+    path: list[str] = []
+    for part in detail["loc"]:
+        if isinstance(part, int):
+            break  # a list's items: the list is the field
+        path.append(str(part))
+    return ".".join(path) or "body"
+
+
+def _reason(detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind in ("model_type", "model_attributes_type", "json_type", "json_invalid"):
+        return NOT_AN_OBJECT
+    if kind == "value_error":
+        return str(detail.get("ctx", {}).get("error", detail["msg"]))
+    return detail["msg"]
+
+
+def validate_json(model: type[M], raw: str | bytes, *, context: dict[str, Any] | None = None) -> M:
+    """JSON text as ``model``, or :class:`ApiValidationError` (not an object: on ``body``).
+
+    Validated from the text (not from parsed Python data) so that strict mode takes JSON's own
+    types: an enum's value, a date-time string.
+    """
+    try:
+        return model.model_validate_json(raw, context=context)
+    except ValidationError as error:
+        raise ApiValidationError(field_errors(error)) from None
+
+
+def _declared(attr: str, model: type[BaseModel]) -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    declared = getattr(view, attr, None)
+    # The model that validates must be the one the OpenAPI document shows.
+    assert declared is model, f"{request.endpoint} declares {declared}, validates with {model}"
+
+
+def read_body(
+    model: type[M],
+    *,
+    context: dict[str, Any] | None = None,
+    optional: bool = False,
+) -> M:
+    """The request's JSON body as ``model`` (declared by the view's :func:`operation`).
+
+    ``optional``: an empty body is the model's defaults (for operations whose body may be left
+    out). A body that is not JSON, or not an object, is a 422 on ``body``.
+    """
+    _declared(BODY_ATTR, model)
+    raw = request.get_data(cache=True)
+    if optional and not raw.strip():
+        return validate_json(model, "{}", context=context)
+    if not request.is_json:
+        raise ApiValidationError({"body": NOT_AN_OBJECT})
+    return validate_json(model, raw, context=context)
+
+
+def read_query(model: type[M]) -> M:
+    """The query string as ``model`` (declared by the view's :func:`operation`); an empty value
+    is the same as leaving the parameter out."""
+    _declared(QUERY_ATTR, model)
+    values = {k: v for k, v in request.args.items() if v != ""}
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise ApiValidationError(field_errors(error)) from None

@@ -5,12 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from pydantic import BaseModel
 
-from csirt.api.openapi import operation
+from csirt.api import errors
+from csirt.api.openapi import json_response, operation
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 
 bp = Blueprint("api_console", __name__, url_prefix="/api/v1")
+errors.register(bp)
+
+
+class Me(BaseModel):
+    username: str
+    roles: list[str]
+    permissions: list[str]
 
 
 @bp.get("/me")
@@ -18,23 +27,7 @@ bp = Blueprint("api_console", __name__, url_prefix="/api/v1")
 @operation(
     "The token's user, roles and permissions",
     tags=["account"],
-    responses={
-        "200": {
-            "description": "The user",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "username": {"type": "string"},
-                            "roles": {"type": "array", "items": {"type": "string"}},
-                            "permissions": {"type": "array", "items": {"type": "string"}},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    responses={"200": json_response(Me, "The user")},
 )
 def me() -> ResponseReturnValue:
     return jsonify(

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
 
 from csirt.api import limits
-from csirt.api.openapi import build_document, operation
+from csirt.api.openapi import build_document, json_response, operation
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
 @bp.get("/health")
 @operation(
-    "Liveness check",
-    public=True,
-    responses={
-        "200": {
-            "description": "The service is up",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"status": {"type": "string", "enum": ["ok"]}},
-                    }
-                }
-            },
-        }
-    },
+    "Liveness check", public=True, responses={"200": json_response(Health, "The service is up")}
 )
 def health() -> ResponseReturnValue:
     return jsonify(status="ok")

@@ -7,6 +7,7 @@ names the variable. Tests build their own ``Config`` with :func:`Config.from_env
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -58,6 +59,8 @@ class Config:
     intake_escrow: bool = True
     # The file holding the key that opens the organisation intake key; None: instance folder.
     intake_escrow_key_file: Path | None = None
+    # The intake's onion service address (deploy/tor/); sent as Onion-Location when set.
+    onion_url: str = ""
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -150,6 +153,7 @@ class Config:
             playbooks_path=Path(env.get("CSIRT_PLAYBOOKS_PATH") or DEFAULT_PLAYBOOKS),
             intake_escrow=_bool(env, "CSIRT_INTAKE_ESCROW", default=True),
             intake_escrow_key_file=Path(escrow_file) if escrow_file else None,
+            onion_url=_onion_url(env),
             extra={k: v for k, v in env.items() if k.startswith("CSIRT_")},
         )
 
@@ -215,12 +219,20 @@ def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raise ConfigError(name, f"must be true or false, not {raw!r}")
 
 
+def _onion_url(env: Mapping[str, str]) -> str:
+    """``CSIRT_ONION_URL``: empty, or http(s)://<56 base32 characters>.onion[/path]."""
+    raw = env.get("CSIRT_ONION_URL", "").strip().rstrip("/")
+    if raw and not re.fullmatch(r"https?://[a-z2-7]{56}\.onion(/[A-Za-z0-9._~/-]*)?", raw):
+        raise ConfigError("CSIRT_ONION_URL", "must be http://<56 characters>.onion (a v3 address)")
+    return raw
+
+
 def _instance_secret(instance: Path) -> str:
     """Read the generated secret key from the instance folder, creating it on first run."""
     path = instance / "secret_key"
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     # Create with 0600 so the key is never world-readable, even for a moment.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -20,7 +20,7 @@ from csirt.audit import service as audit
 from csirt.auth import service as auth_service
 from csirt.auth.models import User
 from csirt.auth.permissions import Role
-from csirt.cases import service as case_service
+from csirt.cases.creation import create_case
 from csirt.cases.models import (
     Case,
     CaseCounter,
@@ -30,7 +30,9 @@ from csirt.cases.models import (
     Task,
     TimelineEvent,
 )
+from csirt.cases.playbooks import apply_playbook
 from csirt.cases.search import terms_of
+from csirt.cases.tagging import set_tags
 from csirt.catalog import load_playbooks
 from csirt.db import utcnow
 from csirt.intake import staff_keys
@@ -70,10 +72,10 @@ def _enrich_demo_case(session: Session, case: Case, lead: User, config: Config) 
         org_fallback=config.org_name,
         path=demo_story.story_path(config.playbooks_path),
     )
-    case_service.set_tags(session, case, ["選挙人名簿", "内部不正", "インターネット掲載"], lead)
+    set_tags(session, case, ["選挙人名簿", "内部不正", "インターネット掲載"], lead)
     registry = load_playbooks(config.playbooks_path / "incidents")
     if "internet_leak" in registry:
-        case_service.apply_playbook(session, case, registry["internet_leak"], lead, "ja")
+        apply_playbook(session, case, registry["internet_leak"], lead, "ja")
     session.flush()
 
 
@@ -248,7 +250,7 @@ def seed(session: Session, hashing: auth_service.Hashing, config: Config) -> lis
     # A demo is explored by hand: no authenticator app needed. Admin -> Security turns it on.
     auth_service.set_totp_required_roles(session, [], actor=actor)
     tokyo = ZoneInfo("Asia/Tokyo")
-    case_service.create_case(
+    create_case(
         session,
         title=DEMO_CASE_TITLE,
         summary=DEMO_SUMMARY,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
-from csirt.cases import service as case_service
+from csirt.cases.timeline import add_event, validate_event
 from csirt.cases.models import Case
 from csirt.documents import facts as f
 from csirt.documents import service as documents
@@ -265,7 +265,7 @@ def seed_story(
             ),
         )
     for event in story.section("events"):
-        item = case_service.validate_event(
+        item = validate_event(
             {
                 "occurred_at": event["at"],
                 "precision": event["precision"],
@@ -277,7 +277,7 @@ def seed_story(
             },
             zone,
         )
-        case_service.add_event(session, case, actor, item)
+        add_event(session, case, actor, item)
     vocabulary = load_vocabulary()
     for data_set in story.section("data_sets"):
         payload = {

@@ -20,7 +20,7 @@ from blinker import Signal
 from flask import Flask
 from sqlalchemy import event
 
-from csirt.cases import closing, search
+from csirt.cases import closing, dashboard, search
 from csirt.cases import signals as case_signals
 from csirt.db import AppSession
 from csirt.documents import service as documents
@@ -77,6 +77,16 @@ SESSION_HOOKS: tuple[SessionHook, ...] = (
     SessionHook("after_flush", search.after_flush, "keep the search index of changed cases"),
     SessionHook("after_commit", notify.send_outbox, "mail leaves only when its cause commits"),
     SessionHook("after_rollback", notify.drop_outbox, "a rolled-back cause sends no mail"),
+    SessionHook(
+        "after_commit",
+        dashboard.after_transaction,
+        "a case was added or changed phase or priority: the dashboard counts again",
+    ),
+    SessionHook(
+        "after_rollback",
+        dashboard.after_transaction,
+        "what a rolled-back transaction showed its own session is not kept either",
+    ),
 )
 
 CLOSING_CHECKS: tuple[closing.ClosingCheck, ...] = (

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, inspect, text
 from csirt import backup, create_app
 from csirt.audit import service as audit
 from csirt.cases.models import TimelineEvent
-from csirt.cases.service import create_case
+from csirt.cases.creation import create_case
 from csirt.db import get_db, make_engine
 from csirt.migrate import upgrade
 from csirt.vault.kdf import KdfParams

@@ -14,7 +14,8 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
-from csirt.cases import service
+from csirt.cases import listing
+from csirt.cases.creation import create_case
 from csirt.cases.models import CaseMember
 
 CASE_LIST = "/console/cases/"
@@ -38,7 +39,7 @@ def statements(connection: Connection) -> Iterator[list[tuple[str, Any]]]:
 
 def make_cases(db_session: Session, user: User, count: int, *, member: bool) -> None:
     for n in range(count):
-        case = service.create_case(db_session, title=f"scale {n}", actor=None)
+        case = create_case(db_session, title=f"scale {n}", actor=None)
         if member:
             db_session.add(CaseMember(case_id=case.id, user_id=user.id, role="investigator"))
     db_session.commit()
@@ -49,7 +50,7 @@ def case_list_sql(
 ) -> tuple[str, Any]:
     """Run list_cases and return the SELECT on cases it sent, with its parameters."""
     with statements(connection) as seen:
-        service.list_cases(db_session, user, cursor=cursor)
+        listing.list_cases(db_session, user, cursor=cursor)
     selects = [(s, p) for s, p in seen if "FROM cases" in s and s.lstrip().startswith("SELECT")]
     assert len(selects) == 1, seen
     return selects[0]
@@ -72,7 +73,7 @@ def test_case_list_query_uses_an_index(
 ) -> None:
     user = users.create(roles=roles).user
     make_cases(db_session, user, 30, member=True)
-    newest = service.list_cases(db_session, user, limit=1).items[0].id
+    newest = listing.list_cases(db_session, user, limit=1).items[0].id
     for cursor in (None, newest - 5):
         statement, parameters = case_list_sql(connection, db_session, user, cursor)
         plan = plan_of(connection, statement, parameters)

@@ -8,8 +8,9 @@ from flask_login import current_user
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.access import current_actor
+from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case
-from csirt.cases.service import CaseNotFoundError, get_case_for
+from csirt.cases.need_to_know import get_case_for
 from csirt.db import get_session, write_step
 
 

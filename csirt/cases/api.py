@@ -13,8 +13,22 @@ from csirt.api.openapi import operation
 from csirt.api.problems import problem, validation_problem
 from csirt.auth.access import exports, requires
 from csirt.auth.permissions import Permission
-from csirt.cases import registry, service
+from csirt.cases import creation, listing, registry
+from csirt.cases.editing import EDITABLE_FIELDS, update_case
+from csirt.cases.errors import CaseNotFoundError, CaseValidationError, TeamTooSmallError
+from csirt.cases.lifecycle import change_phase, change_priority
 from csirt.cases.models import Case, Phase, Priority, Task, TimelineEvent
+from csirt.cases.need_to_know import get_case_for
+from csirt.cases.tagging import case_tags, normalise_tags, set_tags
+from csirt.cases.tasks import add_task, is_overdue, list_tasks
+from csirt.cases.timeline import (
+    CATEGORIES,
+    TimelineFilters,
+    add_event,
+    case_evidence_ids,
+    list_events,
+    validate_event,
+)
 from csirt.cases.views import export_response
 from csirt.dates import parse_instant
 from csirt.db import get_session, writes
@@ -103,7 +117,7 @@ EVENT_INPUT: dict[str, Any] = {
         "description": {"type": "string"},
         "source": {"type": "string", "maxLength": 100},
         "actor": {"type": "string", "maxLength": 100},
-        "category": {"type": "string", "enum": list(service.CATEGORIES)},
+        "category": {"type": "string", "enum": list(CATEGORIES)},
         "visibility": {"type": "string", "enum": ["internal", "public"]},
         "evidence_ids": {"type": "array", "items": {"type": "integer"}},
     },
@@ -196,7 +210,7 @@ def task_json(task: Task) -> dict[str, Any]:
         "status": task.status,
         "required": task.required,
         "due_at": _iso(task.due_at),
-        "overdue": service.is_overdue(task),
+        "overdue": is_overdue(task),
         "assignees": [a.user_id for a in task.assignees],
     }
 
@@ -270,8 +284,8 @@ def _case_fields(data: dict[str, Any], *, patch: bool) -> tuple[dict[str, Any], 
             errors["playbooks"] = "unknown playbook: " + ", ".join(unknown)
     if "tags" in values:
         try:
-            values["tags"] = service.normalise_tags(values["tags"])
-        except service.CaseValidationError as exc:
+            values["tags"] = normalise_tags(values["tags"])
+        except CaseValidationError as exc:
             errors.update(exc.errors)
     return values, errors
 
@@ -331,14 +345,14 @@ def list_cases() -> ResponseReturnValue:
             cursor = int(cursor_text)
     if errors:
         return validation_problem(errors)
-    filters = service.CaseFilters(
+    filters = listing.CaseFilters(
         phase=phase,
         priority=priority,
         q=(args.get("q") or "").strip()[:200] or None,
         tag=args.get("tag") or None,
         overdue=args.get("overdue") in ("1", "true"),
     )
-    page = service.list_cases(
+    page = listing.list_cases(
         get_session(), current_user, filters=filters, limit=limit or 50, cursor=cursor
     )
     return jsonify(items=[case_json(c) for c in page.items], next_cursor=page.next_cursor)
@@ -362,7 +376,7 @@ def create_case() -> ResponseReturnValue:
     session = get_session()
     known = registry.playbooks()
     try:
-        case = service.create_case(
+        case = creation.create_case(
             session,
             title=values["title"],
             summary=values.get("summary", ""),
@@ -377,7 +391,7 @@ def create_case() -> ResponseReturnValue:
             tags=values.get("tags", []),
             playbooks=[known[p] for p in values.get("playbooks", [])],
         )
-    except service.CaseValidationError as exc:
+    except CaseValidationError as exc:
         session.rollback()
         return validation_problem(exc.errors)
     session.commit()
@@ -389,8 +403,8 @@ def create_case() -> ResponseReturnValue:
 
 def _load(case_id: int) -> Case | None:
     try:
-        return service.get_case_for(get_session(), current_user, case_id)
-    except service.CaseNotFoundError:
+        return get_case_for(get_session(), current_user, case_id)
+    except CaseNotFoundError:
         return None
 
 
@@ -402,7 +416,7 @@ def get_case(case_id: int) -> ResponseReturnValue:
     if case is None:
         return _not_found()
     body = case_json(case)
-    body["tags"] = service.case_tags(get_session(), case)
+    body["tags"] = case_tags(get_session(), case)
     return jsonify(body)
 
 
@@ -427,18 +441,18 @@ def patch_case(case_id: int) -> ResponseReturnValue:
     session = get_session()
     reason = values.pop("reason", "")
     try:
-        fields = {k: v for k, v in values.items() if k in service.EDITABLE_FIELDS}
-        service.update_case(session, case, current_user, fields)
+        fields = {k: v for k, v in values.items() if k in EDITABLE_FIELDS}
+        update_case(session, case, current_user, fields)
         if "tags" in values:
-            service.set_tags(session, case, values["tags"], current_user)
+            set_tags(session, case, values["tags"], current_user)
         if "priority" in values:
-            service.change_priority(session, case, values["priority"], current_user, reason)
+            change_priority(session, case, values["priority"], current_user, reason)
         if "phase" in values:
-            service.change_phase(session, case, values["phase"], current_user, reason)
-    except service.CaseValidationError as exc:
+            change_phase(session, case, values["phase"], current_user, reason)
+    except CaseValidationError as exc:
         session.rollback()
         return validation_problem(exc.errors)
-    except service.TeamTooSmallError as exc:
+    except TeamTooSmallError as exc:
         session.rollback()
         return problem(409, "Conflict", str(exc), kind="team-too-small")
     session.commit()
@@ -474,12 +488,12 @@ def get_timeline(case_id: int) -> ResponseReturnValue:
     if case is None:
         return _not_found()
     limit = request.args.get("limit", default=500, type=int) or 500
-    filters = service.TimelineFilters(
+    filters = TimelineFilters(
         category=request.args.get("category") or None,
         visibility=request.args.get("visibility") or None,
         text=request.args.get("q") or None,
     )
-    page = service.list_events(
+    page = list_events(
         get_session(),
         case,
         filters,
@@ -509,14 +523,14 @@ def post_event(case_id: int) -> ResponseReturnValue:
         return validation_problem(unknown)
     session = get_session()
     try:
-        item = service.validate_event(
+        item = validate_event(
             data,
             current_app.config["CSIRT"].tz,
-            evidence_ids_allowed=service.case_evidence_ids(session, case),
+            evidence_ids_allowed=case_evidence_ids(session, case),
         )
-    except service.CaseValidationError as exc:
+    except CaseValidationError as exc:
         return validation_problem(exc.errors)
-    row = service.add_event(session, case, current_user, item)
+    row = add_event(session, case, current_user, item)
     session.commit()
     response = jsonify(event_json(row))
     response.status_code = 201
@@ -559,7 +573,7 @@ def get_tasks(case_id: int) -> ResponseReturnValue:
     case = _load(case_id)
     if case is None:
         return _not_found()
-    return jsonify(items=[task_json(t) for t in service.list_tasks(get_session(), case)])
+    return jsonify(items=[task_json(t) for t in list_tasks(get_session(), case)])
 
 
 @bp.post("/cases/<int:case_id>/tasks")
@@ -600,7 +614,7 @@ def post_task(case_id: int) -> ResponseReturnValue:
         return validation_problem(errors)
     session = get_session()
     try:
-        task = service.add_task(
+        task = add_task(
             session,
             case,
             current_user,
@@ -611,7 +625,7 @@ def post_task(case_id: int) -> ResponseReturnValue:
             required=data.get("required", False),
             assignee_ids=assignees,
         )
-    except service.CaseValidationError as exc:
+    except CaseValidationError as exc:
         session.rollback()
         return validation_problem(exc.errors)
     session.commit()

@@ -21,8 +21,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from csirt.auth.forms import MultiCheckboxField
+from csirt.cases.lifecycle import OUTCOMES
 from csirt.cases.models import Phase, Priority, TaskStatus, Tlp, Visibility
-from csirt.cases.service import CATEGORIES, OUTCOMES
+from csirt.cases.timeline import CATEGORIES
 from csirt.dates import InDateRange
 from csirt.labels import PHASE_LABELS
 

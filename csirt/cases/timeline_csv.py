@@ -15,8 +15,9 @@ from datetime import tzinfo
 from typing import Any
 
 from csirt import csvsafe
+from csirt.cases.errors import CaseValidationError
 from csirt.cases.models import TimelineEvent
-from csirt.cases.service import CaseValidationError, EventInput, validate_event
+from csirt.cases.timeline import EventInput, validate_event
 
 COLUMNS = (
     "occurred_at",

@@ -27,9 +27,42 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
-from csirt.cases import closing, forms, registry, service, timeline_csv
+from csirt.cases import closing, forms, need_to_know, registry, timeline_csv
 from csirt.cases.access import case_or_404, record_case_view
+from csirt.cases.creation import create_case
+from csirt.cases.editing import update_case
+from csirt.cases.errors import (
+    CaseNotFoundError,
+    CaseValidationError,
+    ClosingRefusedError,
+    TaskNotFoundError,
+    TeamTooSmallError,
+)
+from csirt.cases.lifecycle import change_phase, change_priority, close_case, tick_checklist_item
+from csirt.cases.links import link_cases, related_cases, unlink_cases
+from csirt.cases.listing import CaseFilters, list_cases, overdue_counts
 from csirt.cases.models import Case, Phase, Priority, Visibility
+from csirt.cases.playbooks import applied_playbook_ids, apply_playbook, case_playbooks
+from csirt.cases.tagging import case_tags, set_tags, tags_for
+from csirt.cases.tasks import (
+    OPEN_TASK_STATUSES,
+    add_task,
+    add_task_comment,
+    get_task,
+    is_overdue,
+    list_tasks,
+    update_task,
+)
+from csirt.cases.timeline import (
+    CATEGORIES,
+    TimelineFilters,
+    add_event,
+    add_events,
+    case_evidence_ids,
+    count_events,
+    list_events,
+    validate_event,
+)
 from csirt.db import get_session, utcnow, writes
 from csirt.intake import handoff as intake_handoff
 
@@ -72,7 +105,7 @@ def _playbook_choices(exclude: set[str] | None = None) -> list[SelectChoice]:
 # --- list and creation -------------------------------------------------------------------------
 
 
-def _filters_from_args() -> tuple[service.CaseFilters, dict[str, Any]]:
+def _filters_from_args() -> tuple[CaseFilters, dict[str, Any]]:
     args = request.args
     phase = args.get("phase") or None
     priority = args.get("priority") or None
@@ -86,7 +119,7 @@ def _filters_from_args() -> tuple[service.CaseFilters, dict[str, Any]]:
     q = (args.get("q") or "").strip()[:200] or None
     tag = (args.get("tag") or "").strip()[:64] or None
     overdue = args.get("overdue") == "1"
-    filters = service.CaseFilters(
+    filters = CaseFilters(
         phase=phase, priority=priority, q=q, tag=tag, assignee_id=assignee, overdue=overdue
     )
     query = {
@@ -107,7 +140,7 @@ def index() -> ResponseReturnValue:
     filters, query = _filters_from_args()
     cursor = request.args.get("cursor", type=int)
     now = utcnow()
-    page = service.list_cases(session, current_user, filters=filters, cursor=cursor, now=now)
+    page = list_cases(session, current_user, filters=filters, cursor=cursor, now=now)
     ids = [c.id for c in page.items]
     return render_template(
         "cases/list.html",
@@ -116,8 +149,8 @@ def index() -> ResponseReturnValue:
         query=query,
         phases=list(Phase),
         priorities=list(Priority),
-        overdue=service.overdue_counts(session, ids, now),
-        tags=service.tags_for(session, ids),
+        overdue=overdue_counts(session, ids, now),
+        tags=tags_for(session, ids),
     )
 
 
@@ -131,7 +164,7 @@ def new() -> ResponseReturnValue:
         chosen = registry.playbooks().get(form.playbook.data or "")
         session = get_session()
         try:
-            case = service.create_case(
+            case = create_case(
                 session,
                 title=form.title.data,
                 summary=form.summary.data or "",
@@ -147,7 +180,7 @@ def new() -> ResponseReturnValue:
                 playbooks=[chosen] if chosen else [],
                 lang=_lang(),
             )
-        except service.CaseValidationError as exc:
+        except CaseValidationError as exc:
             for name, message in exc.errors.items():
                 getattr(form, name, form.title).errors.append(message)
             session.rollback()
@@ -165,9 +198,9 @@ def new() -> ResponseReturnValue:
 
 def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
     session = get_session()
-    applied = service.applied_playbook_ids(session, case)
-    playbooks = service.case_playbooks(session, case, registry.playbooks())
-    tasks = service.list_tasks(session, case)
+    applied = applied_playbook_ids(session, case)
+    playbooks = case_playbooks(session, case, registry.playbooks())
+    tasks = list_tasks(session, case)
     now = utcnow()
     phase_form = forms_given.get("phase_form") or forms.PhaseForm(phase=case.phase)
     phase_form.phase.choices = forms.phase_choices()
@@ -176,12 +209,12 @@ def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
     return {
         "case": case,
         "active": "cases.detail",
-        "tags": service.case_tags(session, case),
-        "members": service.members(session, case),
-        "related": service.related_cases(session, current_user, case),
+        "tags": case_tags(session, case),
+        "members": need_to_know.members(session, case),
+        "related": related_cases(session, current_user, case),
         "playbooks": playbooks,
-        "tasks_open": sum(1 for t in tasks if t.status in service.OPEN_TASK_STATUSES),
-        "tasks_overdue": [t for t in tasks if service.is_overdue(t, now)],
+        "tasks_open": sum(1 for t in tasks if t.status in OPEN_TASK_STATUSES),
+        "tasks_overdue": [t for t in tasks if is_overdue(t, now)],
         "checklist": closing.checklist_lines(session, case, playbooks),
         "missing": forms_given.get("missing"),
         "lang": _lang(),
@@ -218,10 +251,10 @@ def edit(case_id: int) -> ResponseReturnValue:
             case.aware_at.astimezone(_zone()).replace(tzinfo=None) if case.aware_at else None
         )
         form.involved.data = "\n".join(case.involved or [])
-        form.tags.data = ", ".join(service.case_tags(session, case))
+        form.tags.data = ", ".join(case_tags(session, case))
     if form.validate_on_submit():
         try:
-            service.update_case(
+            update_case(
                 session,
                 case,
                 current_user,
@@ -236,8 +269,8 @@ def edit(case_id: int) -> ResponseReturnValue:
                     "involved": forms.split_lines(form.involved.data),
                 },
             )
-            service.set_tags(session, case, forms.split_lines(form.tags.data), current_user)
-        except service.CaseValidationError as exc:
+            set_tags(session, case, forms.split_lines(form.tags.data), current_user)
+        except CaseValidationError as exc:
             session.rollback()
             for name, message in exc.errors.items():
                 getattr(form, name, form.title).errors.append(message)
@@ -263,8 +296,8 @@ def phase(case_id: int) -> ResponseReturnValue:
         return render_template("cases/detail.html", **_overview(case, phase_form=form)), 400
     session = get_session()
     try:
-        service.change_phase(session, case, form.phase.data, current_user, form.reason.data or "")
-    except service.TeamTooSmallError:
+        change_phase(session, case, form.phase.data, current_user, form.reason.data or "")
+    except TeamTooSmallError:
         session.rollback()
         flash(
             _("A P1 case needs a lead and at least one more member before it leaves Detect."),
@@ -283,7 +316,7 @@ def priority(case_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     session = get_session()
-    service.change_priority(session, case, form.priority.data, current_user, form.reason.data or "")
+    change_priority(session, case, form.priority.data, current_user, form.reason.data or "")
     session.commit()
     return _back(case)
 
@@ -296,12 +329,12 @@ def close(case_id: int) -> ResponseReturnValue:
     session = get_session()
     if not form.validate_on_submit():
         return render_template("cases/detail.html", **_overview(case, close_form=form)), 400
-    playbooks = service.case_playbooks(session, case, registry.playbooks())
+    playbooks = case_playbooks(session, case, registry.playbooks())
     try:
-        service.close_case(
+        close_case(
             session, case, current_user, form.outcome.data, playbooks, form.reason.data or ""
         )
-    except service.ClosingRefusedError as exc:
+    except ClosingRefusedError as exc:
         session.rollback()
         return (
             render_template(
@@ -309,7 +342,7 @@ def close(case_id: int) -> ResponseReturnValue:
             ),
             409,
         )
-    except (service.TeamTooSmallError, service.CaseValidationError) as exc:
+    except (TeamTooSmallError, CaseValidationError) as exc:
         session.rollback()
         flash(str(exc), "error")
         return render_template("cases/detail.html", **_overview(case, close_form=form)), 409
@@ -327,16 +360,14 @@ def tick(case_id: int) -> ResponseReturnValue:
     known = {
         line.item
         for line in closing.checklist_lines(
-            get_session(), case, service.case_playbooks(get_session(), case, registry.playbooks())
+            get_session(), case, case_playbooks(get_session(), case, registry.playbooks())
         )
         if line.kind == "manual"
     }
     if not form.validate_on_submit() or item not in known:
         abort(400)
     session = get_session()
-    service.tick_checklist_item(
-        session, case, item, current_user, ticked=request.form.get("ticked") == "1"
-    )
+    tick_checklist_item(session, case, item, current_user, ticked=request.form.get("ticked") == "1")
     session.commit()
     return _back(case, "#checklist")
 
@@ -350,7 +381,7 @@ def add_playbook(case_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     session = get_session()
-    created = service.apply_playbook(
+    created = apply_playbook(
         session, case, registry.playbooks()[form.playbook.data], current_user, _lang()
     )
     session.commit()
@@ -366,11 +397,11 @@ def link(case_id: int) -> ResponseReturnValue:
     session = get_session()
     if form.validate_on_submit():
         try:
-            other = service.find_case_by_reference(session, current_user, form.reference.data)
-            service.link_cases(session, case, other, current_user, form.note.data or "")
-        except service.CaseNotFoundError:
+            other = need_to_know.find_case_by_reference(session, current_user, form.reference.data)
+            link_cases(session, case, other, current_user, form.note.data or "")
+        except CaseNotFoundError:
             flash(_("No such case."), "error")
-        except service.CaseValidationError:
+        except CaseValidationError:
             session.rollback()
             flash(_("A case cannot be related to itself."), "error")
         else:
@@ -385,7 +416,7 @@ def unlink(case_id: int, other_id: int) -> ResponseReturnValue:
     if not forms.ButtonForm().validate_on_submit():
         abort(400)
     session = get_session()
-    service.unlink_cases(session, case, other_id, current_user)
+    unlink_cases(session, case, other_id, current_user)
     session.commit()
     return _back(case, "#related")
 
@@ -395,7 +426,7 @@ def unlink(case_id: int, other_id: int) -> ResponseReturnValue:
 
 def _member_choices(case: Case) -> list[SelectChoice]:
     seen: dict[int, str] = {}
-    for user, _role in service.members(get_session(), case):
+    for user, _role in need_to_know.members(get_session(), case):
         seen.setdefault(user.id, user.display_name or user.username)
     return forms.choices(seen.items())
 
@@ -407,7 +438,7 @@ def _tasks_page(case: Case, task_form: forms.TaskForm | None = None) -> str:
         task_form = forms.TaskForm()
     task_form.phase.choices = forms.phase_choices()
     task_form.assignees.choices = choices
-    tasks = service.list_tasks(session, case)
+    tasks = list_tasks(session, case)
     update_forms = {}
     for task in tasks:
         update_form = forms.TaskUpdateForm(
@@ -425,7 +456,7 @@ def _tasks_page(case: Case, task_form: forms.TaskForm | None = None) -> str:
         active="cases.tasks",
         tasks=tasks,
         now=utcnow(),
-        is_overdue=service.is_overdue,
+        is_overdue=is_overdue,
         names={c.value: c.label for c in choices},
         task_form=task_form,
         update_forms=update_forms,
@@ -450,7 +481,7 @@ def task_add(case_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         session = get_session()
         try:
-            service.add_task(
+            add_task(
                 session,
                 case,
                 current_user,
@@ -461,7 +492,7 @@ def task_add(case_id: int) -> ResponseReturnValue:
                 required=form.required.data,
                 assignee_ids=form.assignees.data or [],
             )
-        except service.CaseValidationError as exc:
+        except CaseValidationError as exc:
             session.rollback()
             for name, message in exc.errors.items():
                 getattr(form, name, form.title).errors.append(message)
@@ -477,8 +508,8 @@ def task_update(case_id: int, task_id: int) -> ResponseReturnValue:
     case = _case(case_id)
     session = get_session()
     try:
-        task = service.get_task(session, case, task_id)
-    except service.TaskNotFoundError:
+        task = get_task(session, case, task_id)
+    except TaskNotFoundError:
         abort(404)
     form = forms.TaskUpdateForm(prefix=f"t{task.id}")
     form.assignees.choices = _member_choices(case)
@@ -486,7 +517,7 @@ def task_update(case_id: int, task_id: int) -> ResponseReturnValue:
         flash(_("The task could not be updated."), "error")
         return _tasks_page(case), 400
     try:
-        service.update_task(
+        update_task(
             session,
             case,
             task,
@@ -495,7 +526,7 @@ def task_update(case_id: int, task_id: int) -> ResponseReturnValue:
             due_at=forms.local_to_utc(form.due_at.data, _zone()),
             assignee_ids=form.assignees.data or [],
         )
-    except service.CaseValidationError as exc:
+    except CaseValidationError as exc:
         session.rollback()
         _flash_errors(exc.errors)
         return _tasks_page(case), 400
@@ -509,14 +540,14 @@ def task_comment(case_id: int, task_id: int) -> ResponseReturnValue:
     case = _case(case_id)
     session = get_session()
     try:
-        task = service.get_task(session, case, task_id)
-    except service.TaskNotFoundError:
+        task = get_task(session, case, task_id)
+    except TaskNotFoundError:
         abort(404)
     form = forms.CommentForm()
     if not form.validate_on_submit():
         flash(_("A comment cannot be empty."), "error")
         return _tasks_page(case), 400
-    service.add_task_comment(session, case, task, current_user, form.body.data)
+    add_task_comment(session, case, task, current_user, form.body.data)
     session.commit()
     return redirect(url_for("cases.tasks", case_id=case.id) + f"#task-{task.id}")
 
@@ -524,15 +555,15 @@ def task_comment(case_id: int, task_id: int) -> ResponseReturnValue:
 # --- timeline ----------------------------------------------------------------------------------
 
 
-def _timeline_filters() -> service.TimelineFilters:
+def _timeline_filters() -> TimelineFilters:
     category = request.args.get("category") or None
     visibility = request.args.get("visibility") or None
-    if category not in service.CATEGORIES:
+    if category not in CATEGORIES:
         category = None
     if visibility not in {v.value for v in Visibility}:
         visibility = None
     text = (request.args.get("text") or "").strip()[:200] or None
-    return service.TimelineFilters(category=category, visibility=visibility, text=text)
+    return TimelineFilters(category=category, visibility=visibility, text=text)
 
 
 def _timeline_page(
@@ -543,7 +574,7 @@ def _timeline_page(
     session = get_session()
     filters = _timeline_filters()
     cursor = request.args.get("cursor") or None
-    page = service.list_events(session, case, filters, limit=EVENTS_PER_PAGE, cursor=cursor)
+    page = list_events(session, case, filters, limit=EVENTS_PER_PAGE, cursor=cursor)
     query = {
         k: v
         for k, v in {
@@ -560,7 +591,7 @@ def _timeline_page(
         page=page,
         filters=filters,
         query=query,
-        total=service.count_events(session, case),
+        total=count_events(session, case),
         event_form=event_form or forms.EventForm(),
         import_form=forms.ImportForm(),
         import_errors=import_errors,
@@ -585,15 +616,15 @@ def event_add(case_id: int) -> ResponseReturnValue:
     session = get_session()
     if form.validate_on_submit():
         try:
-            item = service.validate_event(
+            item = validate_event(
                 {name: getattr(form, name).data for name in timeline_csv.COLUMNS[:-1]},
                 _zone(),
             )
-        except service.CaseValidationError as exc:
+        except CaseValidationError as exc:
             for name, message in exc.errors.items():
                 getattr(form, name).errors.append(message)
         else:
-            service.add_event(session, case, current_user, item)
+            add_event(session, case, current_user, item)
             session.commit()
             flash(_("Event added."), "success")
             return redirect(url_for("cases.timeline", case_id=case.id))
@@ -620,7 +651,7 @@ def export_response(case: Case) -> Response:
         case_id=case.id,
     )
     session.commit()
-    events = service.list_events(session, case, limit=None).items
+    events = list_events(session, case, limit=None).items
     body = timeline_csv.export_text(events, current_app.config["CSIRT"].tz)
     stamp = datetime.now(current_app.config["CSIRT"].tz).strftime("%Y%m%d")
     return Response(
@@ -644,11 +675,11 @@ def timeline_import(case_id: int) -> ResponseReturnValue:
         items = timeline_csv.parse(
             form.file.data.read(),
             _zone(),
-            evidence_ids_allowed=service.case_evidence_ids(session, case),
+            evidence_ids_allowed=case_evidence_ids(session, case),
         )
     except timeline_csv.CsvImportError as exc:
         return _timeline_page(case, import_errors=exc.errors), 400
-    count = service.add_events(session, case, current_user, items)
+    count = add_events(session, case, current_user, items)
     session.commit()
     flash(_("%(n)d events imported.", n=count), "success")
     return redirect(url_for("cases.timeline", case_id=case.id))

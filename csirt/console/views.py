@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
-from csirt.cases import service as case_service
+from csirt.cases import dashboard as case_dashboard
 from csirt.db import get_session, utcnow
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -19,5 +19,6 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 def dashboard() -> ResponseReturnValue:
     board = None
     if current_user.can(Permission.CASE_VIEW):
-        board = case_service.dashboard(get_session(), current_user, utcnow())
+        cache = case_dashboard.dashboard_cache(current_app)
+        board = case_dashboard.dashboard(get_session(), current_user, utcnow(), cache=cache)
     return render_template("console/dashboard.html", board=board)

@@ -14,7 +14,7 @@ from csirt.api.openapi import operation
 from csirt.api.problems import problem, validation_problem
 from csirt.auth.access import exports, requires
 from csirt.auth.permissions import Permission
-from csirt.cases.service import CaseNotFoundError
+from csirt.cases.errors import CaseNotFoundError
 from csirt.db import get_session, writes
 from csirt.documents import service
 from csirt.documents.builders import KINDS, SECTIONS

@@ -25,7 +25,8 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.cases.closing import MissingItem
 from csirt.cases.models import Case, CaseMember
-from csirt.cases.service import CaseNotFoundError, can_see
+from csirt.cases.errors import CaseNotFoundError
+from csirt.cases.need_to_know import can_see
 from csirt.db import utcnow
 from csirt.documents import frozen, snapshot
 from csirt.documents.builders import KINDS, SECTIONS, build_document, default_sections, to_bytes

@@ -28,7 +28,7 @@ from wtforms import SelectChoice
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
-from csirt.cases.service import CaseNotFoundError
+from csirt.cases.errors import CaseNotFoundError
 from csirt.db import get_session
 from csirt.documents import forms, service, snapshot
 from csirt.documents.builders import SECTIONS

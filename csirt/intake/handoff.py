@@ -98,13 +98,13 @@ def tip_dataset(
 def _report_event(
     session: Session, case: Any, user: User, submission: Submission, key: str, lang: str
 ) -> None:
-    from csirt.cases import service as cases
+    from csirt.cases.timeline import EventInput, add_event
 
-    cases.add_event(
+    add_event(
         session,
         case,
         user,
-        cases.EventInput(
+        EventInput(
             occurred_at=submission.received_at,
             precision="minute",
             title=_words(key, lang),
@@ -130,7 +130,7 @@ def promote(
     service (so triage runs, obligations are tracked and a P1/P2 pages the on-call lead), and the
     timeline gets a dated "report received" event. No tip text and no identity enter the case.
     """
-    from csirt.cases import service as cases
+    from csirt.cases.creation import create_case
     from csirt.cases.signals import facts_changed
     from csirt.records import service as records
 
@@ -141,7 +141,7 @@ def promote(
     submission, answers = opened.submission, opened.answers
     if submission.case_id is not None:
         raise IntakeError("already linked to a case")
-    case = cases.create_case(
+    case = create_case(
         session,
         title=clean_title,
         actor=user,
@@ -175,15 +175,16 @@ def attach_to_case(
     session: Session, user: User, submission_id: int, case_id: int, *, lang: str = "ja"
 ) -> None:
     """Link a report to a case the officer can see (audited; triage re-runs with the report)."""
-    from csirt.cases import service as cases
+    from csirt.cases.errors import CaseNotFoundError
+    from csirt.cases.need_to_know import get_case_for
     from csirt.cases.signals import facts_changed
 
     submission = load_visible(session, user, submission_id)
     if submission.case_id is not None:
         raise IntakeError("already linked to a case")
     try:
-        case = cases.get_case_for(session, user, case_id)
-    except cases.CaseNotFoundError:
+        case = get_case_for(session, user, case_id)
+    except CaseNotFoundError:
         raise AnswersInvalidError({"case": "no such case"}) from None
     submission.case_id = case.id
     submission.status = "attached"

@@ -9,14 +9,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import mimetypes
 import struct
 import threading
 import time
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
 from flask_babel import format_date, get_locale
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -46,6 +47,22 @@ def _extra_int(app: Flask, name: str, default: int) -> int:
         return int(raw)
     except (TypeError, ValueError):
         return default
+
+
+class InMemoryRequest(Request):
+    """A request whose uploaded files are held in memory, never spooled to a temporary file.
+
+    The whole body is bounded by ``MAX_CONTENT_LENGTH`` (CSIRT_MAX_UPLOAD_MB), so memory is too.
+    """
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        return io.BytesIO()
 
 
 def _installation_salt(session: Session) -> bytes:

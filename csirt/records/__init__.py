@@ -2,6 +2,6 @@
 Markdown notes, the liaison log and public inquiries (console pages and API).
 
 Services in :mod:`csirt.records.service` take the session and a case already loaded through
-``csirt.cases.service.get_case_for``; :mod:`csirt.records.validation` reads form and JSON input
-the same way; evidence bytes live content-addressed under ``<instance>/evidence``.
+``csirt.cases.need_to_know.get_case_for``; :mod:`csirt.records.validation` reads form and JSON
+input the same way; evidence bytes live content-addressed under ``<instance>/evidence``.
 """

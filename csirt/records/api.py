@@ -23,7 +23,8 @@ from csirt.cases.models import (
     Note,
     TakedownRequest,
 )
-from csirt.cases.service import CaseNotFoundError, get_case_for
+from csirt.cases.errors import CaseNotFoundError
+from csirt.cases.need_to_know import get_case_for
 from csirt.db import Base, get_session, writes
 from csirt.records import service, validation
 from csirt.records.markdown import render_markdown

@@ -1,7 +1,7 @@
 """Case records: data sets, evidence and custody, takedowns, notes, liaison, public inquiries.
 
 Every function takes the session explicitly and the case already loaded through
-``csirt.cases.service.get_case_for`` (the need-to-know check); callers commit.
+``csirt.cases.need_to_know.get_case_for`` (the need-to-know check); callers commit.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ from csirt.auth.access import current_actor, requires
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.cases.models import Case
-from csirt.cases.service import CaseNotFoundError, get_case_for
+from csirt.cases.errors import CaseNotFoundError
+from csirt.cases.need_to_know import get_case_for
 from csirt.catalog import ROLE_LABELS, ROLES
 from csirt.db import get_session, utcnow
 from csirt.notify.service import channel_for

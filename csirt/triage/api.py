@@ -13,7 +13,8 @@ from csirt.api.problems import problem, validation_problem
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.models import Case
-from csirt.cases.service import CaseNotFoundError, get_case_for
+from csirt.cases.errors import CaseNotFoundError
+from csirt.cases.need_to_know import get_case_for
 from csirt.db import get_session
 from csirt.triage import service
 from csirt.triage.engine import evaluate

@@ -26,7 +26,7 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.models import AffectedDataset, Case, CaseMember, Priority
-from csirt.cases.service import change_priority
+from csirt.cases.lifecycle import change_priority
 from csirt.db import utcnow
 from csirt.intake.models import Submission
 from csirt.triage.engine import TriageResult, evaluate

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from config import Config
 from csirt.audit import service as audit_service
 from csirt.auth.models import User
-from csirt.cases import service as case_service
+from csirt.cases.creation import create_case
 from csirt.cases.models import Case, CaseMember
 from csirt.db import utcnow
 from csirt.intake import reporter as intake_reporter
@@ -126,7 +126,7 @@ class World:
     def cases(self, count: int, members: Iterable[Person] = ()) -> list[Case]:
         lead = self.users.create(roles=["lead"]).user
         made = [
-            case_service.create_case(self.db, title=f"事案 {n}", actor=lead) for n in range(count)
+            create_case(self.db, title=f"事案 {n}", actor=lead) for n in range(count)
         ]
         self.db.flush()
         for person in members:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from config import DEFAULT_PLAYBOOKS
 from csirt.auth.models import User
-from csirt.cases import service
+from csirt.cases.creation import create_case
 from csirt.cases.models import Case, CaseMember
 from csirt.catalog import Playbook, load_playbooks
 from tests.factories import UserFactory
@@ -33,7 +33,7 @@ def make_case(db_session: Session, lead: User) -> Any:
     def _make(**kwargs: Any) -> Case:
         kwargs.setdefault("title", "テスト事案")
         kwargs.setdefault("actor", lead)
-        case = service.create_case(db_session, **kwargs)
+        case = create_case(db_session, **kwargs)
         db_session.add(CaseMember(case_id=case.id, user_id=lead.id, role="lead"))
         db_session.flush()
         return case

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from csirt.auth import service as auth_service
-from csirt.cases import service
+from csirt.cases.creation import create_case
 from csirt.cases.models import Case, TimelineEvent
 from tests.factories import FACTORY
 
@@ -101,7 +101,7 @@ def test_validation_problems_name_each_field(client, db_session: Session, users)
     listing = client.get("/api/v1/cases?phase=x&priority=y&limit=0&cursor=z", headers=headers)
     assert listing.status_code == 422
     assert set(listing.json["errors"]) == {"phase", "priority", "limit", "cursor"}
-    case = service.create_case(db_session, title="x", actor=lead)
+    case = create_case(db_session, title="x", actor=lead)
     db_session.commit()
     patch = client.patch(
         f"/api/v1/cases/{case.id}", json={"phase": "closed", "title": ""}, headers=headers
@@ -117,7 +117,7 @@ def test_validation_problems_name_each_field(client, db_session: Session, users)
 def test_timeline_and_tasks_api(client, db_session: Session, users):
     lead = users.create(roles=["lead"]).user
     headers = _token(db_session, lead)
-    case = service.create_case(db_session, title="TL", actor=lead)
+    case = create_case(db_session, title="TL", actor=lead)
     db_session.commit()
     url = f"/api/v1/cases/{case.id}/timeline"
     ok = client.post(
@@ -203,7 +203,7 @@ def test_timeline_and_tasks_api(client, db_session: Session, users):
 def test_invisible_case_is_404(client, db_session: Session, users):
     owner = users.create(roles=["lead"]).user
     outsider = users.create(roles=["responder"]).user
-    case = service.create_case(db_session, title="秘", actor=owner)
+    case = create_case(db_session, title="秘", actor=owner)
     headers = _token(db_session, outsider)
     for path in ("", "/timeline", "/timeline.csv", "/tasks"):
         response = client.get(f"/api/v1/cases/{case.id}{path}", headers=headers)

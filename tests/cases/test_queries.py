@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from csirt.cases import service
+from csirt.cases import listing
+from csirt.cases.creation import create_case
+from csirt.cases.tasks import add_task
 from csirt.db import get_db
 from tests.conftest import BACKEND
 
@@ -30,8 +32,8 @@ class StatementCounter:
 
 def _make_cases(db_session: Session, lead, count: int) -> None:
     for i in range(count):
-        case = service.create_case(db_session, title=f"事案 {i}", actor=lead, tags=["t"])
-        service.add_task(db_session, case, lead, title="x", assignee_ids=[lead.id])
+        case = create_case(db_session, title=f"事案 {i}", actor=lead, tags=["t"])
+        add_task(db_session, case, lead, title="x", assignee_ids=[lead.id])
     db_session.commit()
 
 
@@ -99,7 +101,7 @@ def _list_query(db_session: Session, user, **kwargs: Any) -> Any:
     connection = db_session.connection()
     event.listen(connection, "before_execute", capture)
     try:
-        service.list_cases(db_session, user, **kwargs)
+        listing.list_cases(db_session, user, **kwargs)
     finally:
         event.remove(connection, "before_execute", capture)
     return captured[-1]
@@ -119,13 +121,13 @@ def test_case_list_queries_use_indexes(db_session: Session, users):
     lead = users.create(roles=["lead"]).user
     responder = users.create(roles=["responder"]).user
     for i in range(3):
-        service.create_case(db_session, title=f"名簿 {i}", actor=lead, priority="P1")
+        create_case(db_session, title=f"名簿 {i}", actor=lead, priority="P1")
     db_session.flush()
     cases = [
         ({"phase": "detect"}, "ix_cases_phase_id"),
         ({"priority": "P1"}, "ix_cases_priority_id"),
         ({"cursor": 10**6}, None),
-        ({"filters": service.CaseFilters(q="名簿")}, None),
+        ({"filters": listing.CaseFilters(q="名簿")}, None),
     ]
     for kwargs, index in cases:
         plan = _plan(db_session, _list_query(db_session, lead, **kwargs))

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
-from csirt.cases import service, timeline_csv
+from csirt.cases import timeline_csv
+from csirt.cases.timeline import add_events, list_events, validate_event
 
 ZONE = ZoneInfo("Asia/Tokyo")
 SAMPLE = (
@@ -21,28 +22,25 @@ SAMPLE = (
 def test_round_trip_is_exact(db_session: Session, make_case, lead):
     source = make_case()
     items = timeline_csv.parse(SAMPLE.encode("utf-8"), ZONE)
-    service.add_events(db_session, source, lead, items)
-    first = timeline_csv.export_text(service.list_events(db_session, source).items, ZONE)
+    add_events(db_session, source, lead, items)
+    first = timeline_csv.export_text(list_events(db_session, source).items, ZONE)
     assert first.startswith("\ufeffoccurred_at,precision,title")
     assert "2015-06-25T12:00+09:00" in first  # offsets are normalised to the configured zone
     target = make_case()
-    service.add_events(db_session, target, lead, timeline_csv.parse(first.encode("utf-8"), ZONE))
-    second = timeline_csv.export_text(service.list_events(db_session, target).items, ZONE)
+    add_events(db_session, target, lead, timeline_csv.parse(first.encode("utf-8"), ZONE))
+    second = timeline_csv.export_text(list_events(db_session, target).items, ZONE)
     assert second == first
-    streamed = "".join(
-        timeline_csv.export_lines(service.list_events(db_session, target).items, ZONE)
-    )
+    streamed = "".join(timeline_csv.export_lines(list_events(db_session, target).items, ZONE))
     assert streamed == first
 
 
 def test_streaming_in_chunks(db_session: Session, make_case, lead):
     case = make_case()
     items = [
-        service.validate_event({"occurred_at": "2020-01-01", "title": f"e{i}"}, ZONE)
-        for i in range(1001)
+        validate_event({"occurred_at": "2020-01-01", "title": f"e{i}"}, ZONE) for i in range(1001)
     ]
-    service.add_events(db_session, case, lead, items)
-    events = service.list_events(db_session, case, limit=None).items
+    add_events(db_session, case, lead, items)
+    events = list_events(db_session, case, limit=None).items
     chunks = list(timeline_csv.export_lines(events, ZONE))
     assert len(chunks) == 4  # header, 500, 500, 1
     assert "".join(chunks) == timeline_csv.export_text(events, ZONE)

@@ -8,8 +8,9 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csirt.cases import service
+from csirt.cases.creation import create_case
 from csirt.cases.models import Case, CaseMember, Task, TimelineEvent
+from csirt.cases.tagging import case_tags
 from tests.conftest import csrf_from
 
 
@@ -69,7 +70,7 @@ def test_create_case_form_errors(client, login_as):
 
 def test_need_to_know_on_every_page(client, login_as, db_session: Session, users):
     other = users.create(roles=["lead"]).user
-    case = service.create_case(db_session, title="秘密", actor=other)
+    case = create_case(db_session, title="秘密", actor=other)
     db_session.commit()
     login_as("responder")
     for path in ("", "/tasks", "/timeline", "/timeline.csv", "/edit"):
@@ -79,8 +80,8 @@ def test_need_to_know_on_every_page(client, login_as, db_session: Session, users
 
 def test_edit_phase_priority_tags_links(client, login_as, db_session: Session):
     user = login_as("lead")
-    case = service.create_case(db_session, title="A", actor=user, lead=user)
-    other = service.create_case(db_session, title="B", actor=user)
+    case = create_case(db_session, title="A", actor=user, lead=user)
+    other = create_case(db_session, title="B", actor=user)
     db_session.commit()
     page = client.get(f"/console/cases/{case.id}/edit")
     token = csrf_from(page.text)
@@ -146,7 +147,7 @@ def test_edit_phase_priority_tags_links(client, login_as, db_session: Session):
     assert case.ongoing
     assert case.phase == "analyse"
     assert case.priority == "P1"
-    assert service.case_tags(db_session, case) == ["x", "y"]
+    assert case_tags(db_session, case) == ["x", "y"]
     overview = client.get(f"/console/cases/{case.id}")
     assert other.reference in overview.text
     assert (
@@ -163,7 +164,7 @@ def test_edit_phase_priority_tags_links(client, login_as, db_session: Session):
 
 def test_p1_team_rule_in_the_page(client, login_as, db_session: Session):
     user = login_as("lead")
-    case = service.create_case(db_session, title="P1", actor=user, priority="P1")
+    case = create_case(db_session, title="P1", actor=user, priority="P1")
     db_session.commit()
     token = csrf_from(client.get(f"/console/cases/{case.id}").text)
     response = client.post(
@@ -174,7 +175,7 @@ def test_p1_team_rule_in_the_page(client, login_as, db_session: Session):
 
 def test_close_with_checklist(client, login_as, db_session: Session, playbooks):
     user = login_as("lead")
-    case = service.create_case(
+    case = create_case(
         db_session, title="C", actor=user, lead=user, playbooks=[playbooks["misdelivery"]]
     )
     db_session.commit()
@@ -228,7 +229,7 @@ def test_close_with_checklist(client, login_as, db_session: Session, playbooks):
 def test_second_playbook_and_tasks_page(client, login_as, db_session: Session, users):
     user = login_as("lead")
     helper = users.create(roles=["responder"]).user
-    case = service.create_case(db_session, title="T", actor=user)
+    case = create_case(db_session, title="T", actor=user)
     db_session.add(CaseMember(case_id=case.id, user_id=helper.id, role="investigator"))
     db_session.commit()
     token = csrf_from(client.get(f"/console/cases/{case.id}").text)
@@ -316,8 +317,8 @@ def test_second_playbook_and_tasks_page(client, login_as, db_session: Session, u
 
 def test_timeline_add_filter_export_import(client, login_as, db_session: Session):
     user = login_as("lead")
-    case = service.create_case(db_session, title="TL", actor=user)
-    target = service.create_case(db_session, title="TL2", actor=user)
+    case = create_case(db_session, title="TL", actor=user)
+    target = create_case(db_session, title="TL2", actor=user)
     db_session.commit()
     token = csrf_from(client.get(f"/console/cases/{case.id}/timeline").text)
     for when, title, vis in (

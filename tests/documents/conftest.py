@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
 from csirt.cases.models import AffectedDataset, Case, TimelineEvent
-from csirt.cases.service import create_case
+from csirt.cases.creation import create_case
 from csirt.demo_story import founding_facts
 from csirt.documents import service, snapshot
 from csirt.documents.facts import CaseFacts

@@ -19,7 +19,7 @@ from csirt.audit.models import AuditEvent
 from csirt.auth.models import User
 from csirt.cases.closing import closing_checks, register_checklist_resolver
 from csirt.cases.models import CaseMember, TimelineEvent
-from csirt.cases.service import CaseNotFoundError
+from csirt.cases.errors import CaseNotFoundError
 from csirt.documents import blocks, service
 from csirt.documents.builders import (
     KINDS,
@@ -142,7 +142,7 @@ def test_snapshot_reads_triage_obligations(db_session: Session, demo: DemoCase, 
 
 
 def test_snapshot_defaults_without_context(db_session: Session, lead: User, env) -> None:
-    from csirt.cases.service import create_case
+    from csirt.cases.creation import create_case
 
     case = create_case(db_session, title="Lost laptop", actor=lead, summary="A laptop was lost.")
     facts = service.facts_for(db_session, case, "en", env, today=date(2025, 1, 2))

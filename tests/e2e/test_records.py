@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from csirt.cases import service as case_service
+from csirt.cases.creation import create_case
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def test_datasets_evidence_and_inquiry_chart(
     page: Any, live_server: str, live_users: Any, shots: Any, tmp_path: Any
 ) -> None:
     created = live_users.create(roles=["responder"], username="e2e-records")
-    case = case_service.create_case(
+    case = create_case(
         live_users.session, title="選挙人名簿の流出（e2e）", actor=created.user
     )
     live_users.session.commit()

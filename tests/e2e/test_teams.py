@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from csirt.cases import service as case_service
+from csirt.cases.creation import create_case
 from csirt.cases import signals
 from csirt.cases.models import Priority
 from csirt.db import get_db, utcnow
@@ -52,7 +52,7 @@ def test_p1_first_response(page: Any, live_app: Any, live_server: str, live_user
         order=[m.id for m in team.members],
         actor=None,
     )
-    case = case_service.create_case(
+    case = create_case(
         session,
         title="匿名通報：名簿流出の疑い",
         actor=None,

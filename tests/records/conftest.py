@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from csirt.auth import service as auth_service
-from csirt.cases import service as case_service
+from csirt.cases.creation import create_case
 from csirt.cases.models import Case, CaseMember
 from tests.factories import FACTORY, UserFactory
 
@@ -22,7 +22,7 @@ def responder(login_as: Any) -> Any:
 
 @pytest.fixture
 def case(db_session: Session, responder: Any) -> Case:
-    made = case_service.create_case(db_session, title="名簿の流出", actor=responder)
+    made = create_case(db_session, title="名簿の流出", actor=responder)
     db_session.commit()
     return made
 
@@ -31,7 +31,7 @@ def case(db_session: Session, responder: Any) -> Case:
 def other_case(db_session: Session, users: UserFactory) -> Case:
     """A case the responder is not a member of."""
     lead = users.create(roles=["lead"]).user
-    made = case_service.create_case(db_session, title="Other", actor=lead)
+    made = create_case(db_session, title="Other", actor=lead)
     db_session.commit()
     return made
 

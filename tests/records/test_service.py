@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
-from csirt.cases import service as case_service
+from csirt.cases.creation import create_case
 from csirt.cases.models import AffectedDataset, CustodyEntry, Evidence
 from csirt.cases.signals import facts_changed
 from csirt.records import service
@@ -31,7 +31,7 @@ def actor(users: UserFactory) -> Any:
 
 @pytest.fixture
 def a_case(db_session: Session, actor: Any) -> Any:
-    return case_service.create_case(db_session, title="Leak", actor=actor)
+    return create_case(db_session, title="Leak", actor=actor)
 
 
 def dataset(**overrides: Any) -> v.DatasetInput:
@@ -91,7 +91,7 @@ def test_totals(db_session: Session, a_case, actor):
 
 
 def test_records_of_another_case_are_not_found(db_session: Session, a_case, actor):
-    other = case_service.create_case(db_session, title="Other", actor=actor)
+    other = create_case(db_session, title="Other", actor=actor)
     row = service.add_dataset(db_session, other, actor, dataset())
     with pytest.raises(service.RecordNotFoundError):
         service.get_record(db_session, AffectedDataset, a_case, row.id)
@@ -268,7 +268,7 @@ def test_liaison_is_listed_by_contact_time(db_session: Session, a_case, actor):
 
 
 def test_inquiry_counts_per_day(db_session: Session, a_case, actor):
-    other = case_service.create_case(db_session, title="Other", actor=actor)
+    other = create_case(db_session, title="Other", actor=actor)
     days = {date(2015, 6, 30): 5, date(2015, 7, 1): 3, date(2015, 7, 3): 1}
     made = []
     for day, n in days.items():

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from csirt.auth import service as auth_service
-from csirt.cases import service as case_service
+from csirt.cases.creation import create_case
 from tests.factories import FACTORY, UserFactory
 
 
@@ -24,6 +24,6 @@ def bearer(db_session: Session, user: Any, *scopes: str) -> dict[str, str]:
 def lead_api(db_session: Session, users: UserFactory) -> tuple[Any, dict[str, str], int]:
     """A lead, a token of theirs with every scope, and a case they lead."""
     lead = users.create(roles=["lead"]).user
-    case = case_service.create_case(db_session, title="Red team", actor=lead)
+    case = create_case(db_session, title="Red team", actor=lead)
     db_session.commit()
     return lead, bearer(db_session, lead, "read", "write", "export"), case.id

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csirt.cases import service as cases
+from csirt.cases.creation import create_case
 from csirt.cases.models import CaseMember
 from csirt.teams.models import AckKind, Acknowledgement
 from tests.conftest import csrf_from, login
@@ -17,8 +17,8 @@ from tests.factories import UserFactory, assign_to_case
 
 def _two_cases(db_session: Session, users: UserFactory):
     lead = users.create(roles=["lead"]).user
-    mine = cases.create_case(db_session, title="PR担当の事案", actor=lead)
-    other = cases.create_case(db_session, title="関係のない秘密の事案", actor=lead)
+    mine = create_case(db_session, title="PR担当の事案", actor=lead)
+    other = create_case(db_session, title="関係のない秘密の事案", actor=lead)
     db_session.commit()
     return mine, other
 

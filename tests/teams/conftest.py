@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from csirt.cases import service as case_service
+from csirt.cases.creation import create_case
 from csirt.cases.models import Case, Priority
 from csirt.notify.mail import SmtpMailer
 from csirt.notify.service import MAILER_KEY, Channel, Settings
@@ -143,7 +143,7 @@ class World:
         tlp: str = "amber",
         actor: Any = None,
     ) -> Case:
-        case = case_service.create_case(
+        case = create_case(
             self.session,
             title=title,
             summary=summary,

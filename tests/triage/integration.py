@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
-from csirt.cases import service as cases
+from csirt.cases.creation import create_case
 from csirt.cases.models import AffectedDataset, Case
 from csirt.cases.signals import facts_changed
 
@@ -21,7 +21,7 @@ def make_case(
     session: Session, actor: User | None, *, aware_at: dt.datetime | None = None, **flags: Any
 ) -> Case:
     """A case created through the cases service."""
-    return cases.create_case(
+    return create_case(
         session,
         title=flags.pop("title", "Voter list found online"),
         actor=actor,

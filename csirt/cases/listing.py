@@ -1,0 +1,107 @@
+"""The case list: filters and keyset pages over the cases a user may see, with per-page figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from csirt.auth.models import User
+from csirt.cases import search
+from csirt.cases.models import Case, CaseTag, Phase, Task, TaskAssignee
+from csirt.cases.need_to_know import visible_clause
+from csirt.cases.tasks import OPEN_TASK_STATUSES
+from csirt.db import utcnow
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[Case]
+    next_cursor: int | None
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What the case list can be narrowed by (None: no filter)."""
+
+    phase: str | None = None
+    priority: str | None = None
+    q: str | None = None
+    tag: str | None = None
+    assignee_id: int | None = None
+    overdue: bool = False
+    open_only: bool = False
+
+
+def _overdue_clause(now: datetime) -> Any:
+    return exists().where(
+        Task.case_id == Case.id, Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < now
+    )
+
+
+def list_cases(
+    session: Session,
+    user: User,
+    *,
+    phase: str | None = None,
+    priority: str | None = None,
+    limit: int = 50,
+    cursor: int | None = None,
+    filters: CaseFilters | None = None,
+    now: datetime | None = None,
+) -> CasePage:
+    """Newest first, keyset-paginated on the primary key: no OFFSET, no COUNT."""
+    filters = filters or CaseFilters(phase=phase, priority=priority)
+    query = select(Case).order_by(Case.id.desc()).limit(limit + 1)
+    visible = visible_clause(user)
+    if visible is not None:
+        query = query.where(visible)
+    if filters.phase:
+        query = query.where(Case.phase == filters.phase)
+    elif filters.open_only:
+        query = query.where(Case.phase != Phase.CLOSED.value)
+    if filters.priority:
+        query = query.where(Case.priority == filters.priority)
+    if filters.tag:
+        query = query.where(
+            exists().where(CaseTag.case_id == Case.id, CaseTag.tag == filters.tag.strip())
+        )
+    if filters.assignee_id is not None:
+        query = query.where(
+            exists().where(
+                Task.case_id == Case.id,
+                TaskAssignee.task_id == Task.id,
+                TaskAssignee.user_id == filters.assignee_id,
+            )
+        )
+    if filters.overdue:
+        query = query.where(_overdue_clause(now or utcnow()))
+    if filters.q and filters.q.strip():
+        query = query.where(search.search_filter(filters.q))
+    if cursor is not None:
+        query = query.where(Case.id < cursor)
+    rows = list(session.scalars(query))
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return CasePage(rows[:limit], next_cursor)
+
+
+def overdue_counts(
+    session: Session, case_ids: Sequence[int], now: datetime | None = None
+) -> dict[int, int]:
+    """Open tasks past their due date per case, for a page of cases (one grouped query)."""
+    if not case_ids:
+        return {}
+    rows = session.execute(
+        select(Task.case_id, func.count())
+        .where(
+            Task.case_id.in_(case_ids),
+            Task.status.in_(OPEN_TASK_STATUSES),
+            Task.due_at < (now or utcnow()),
+        )
+        .group_by(Task.case_id)
+    )
+    return dict(rows.tuples().all())

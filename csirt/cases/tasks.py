@@ -1,0 +1,153 @@
+"""A case's tasks: added by hand or by a playbook, assigned to members, commented, overdue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from csirt.audit.actions import AuditAction
+from csirt.auth.models import User
+from csirt.cases import trail
+from csirt.cases.errors import CaseValidationError, TaskNotFoundError
+from csirt.cases.models import Case, Phase, Task, TaskAssignee, TaskComment, TaskStatus
+from csirt.cases.need_to_know import member_ids
+from csirt.db import utcnow
+
+OPEN_TASK_STATUSES = (TaskStatus.OPEN.value, TaskStatus.IN_PROGRESS.value)
+
+
+def list_tasks(session: Session, case: Case) -> list[Task]:
+    """The case's tasks by due date (assignees loaded in one extra query)."""
+    return list(
+        session.scalars(
+            select(Task)
+            .where(Task.case_id == case.id)
+            .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+        )
+    )
+
+
+def get_task(session: Session, case: Case, task_id: int) -> Task:
+    """A task of this case."""
+    task = session.get(Task, task_id)
+    if task is None or task.case_id != case.id:
+        raise TaskNotFoundError(task_id)
+    return task
+
+
+def _check_assignees(session: Session, case: Case, assignee_ids: Iterable[int]) -> list[int]:
+    ids = sorted(set(assignee_ids))
+    if not set(ids) <= member_ids(session, case):
+        raise CaseValidationError({"assignees": "assignees must be members of the case"})
+    return ids
+
+
+def add_task(
+    session: Session,
+    case: Case,
+    actor: User | None,
+    *,
+    title: str,
+    description: str = "",
+    phase: str = Phase.DETECT.value,
+    due_at: datetime | None = None,
+    required: bool = False,
+    assignee_ids: Iterable[int] = (),
+) -> Task:
+    """Add a task by hand."""
+    errors: dict[str, str] = {}
+    title = title.strip()
+    if not title or len(title) > 200:
+        errors["title"] = "required, at most 200 characters"
+    if phase not in {p.value for p in Phase} or phase == Phase.CLOSED.value:
+        errors["phase"] = "unknown phase"
+    if due_at is not None and due_at.tzinfo is None:
+        errors["due_at"] = "must carry a time zone"
+    if errors:
+        raise CaseValidationError(errors)
+    ids = _check_assignees(session, case, assignee_ids)
+    task = Task(
+        case_id=case.id,
+        title=title,
+        description=description,
+        phase=phase,
+        due_at=due_at,
+        required=required,
+        status=TaskStatus.OPEN.value,
+    )
+    session.add(task)
+    session.flush()
+    for user_id in ids:
+        task.assignees.append(TaskAssignee(user_id=user_id))
+    trail.record(session, AuditAction.TASK_CREATE, case, actor, task=task.id)
+    session.flush()
+    return task
+
+
+_UNSET: Any = object()
+
+
+def update_task(
+    session: Session,
+    case: Case,
+    task: Task,
+    actor: User | None,
+    *,
+    status: str | None = None,
+    due_at: datetime | None = _UNSET,
+    assignee_ids: Iterable[int] | None = None,
+) -> None:
+    """Change a task's status, due date or assignees."""
+    changed: dict[str, Any] = {}
+    if status is not None and status != task.status:
+        if status not in {s.value for s in TaskStatus}:
+            raise CaseValidationError({"status": "unknown status"})
+        task.status = status
+        task.completed_at = utcnow() if status == TaskStatus.DONE.value else None
+        changed["status"] = status
+    if due_at is not _UNSET and due_at != task.due_at:
+        if due_at is not None and due_at.tzinfo is None:
+            raise CaseValidationError({"due_at": "must carry a time zone"})
+        task.due_at = due_at
+        changed["due_at"] = due_at.isoformat() if due_at else None
+    if assignee_ids is not None:
+        ids = _check_assignees(session, case, assignee_ids)
+        have = {a.user_id: a for a in task.assignees}
+        for user_id, row in have.items():
+            if user_id not in ids:
+                task.assignees.remove(row)
+        for user_id in ids:
+            if user_id not in have:
+                task.assignees.append(TaskAssignee(user_id=user_id))
+        if set(ids) != set(have):
+            changed["assignees"] = ids
+    if changed:
+        trail.record(session, AuditAction.TASK_UPDATE, case, actor, task=task.id, **changed)
+        session.flush()
+
+
+def add_task_comment(
+    session: Session, case: Case, task: Task, actor: User | None, body: str
+) -> TaskComment:
+    """Comment on a task."""
+    body = body.strip()
+    if not body:
+        raise CaseValidationError({"body": "required"})
+    comment = TaskComment(task_id=task.id, author_id=actor.id if actor else None, body=body)
+    session.add(comment)
+    trail.record(session, AuditAction.TASK_COMMENT, case, actor, task=task.id)
+    session.flush()
+    return comment
+
+
+def is_overdue(task: Task, now: datetime | None = None) -> bool:
+    """Open and past its due date."""
+    return (
+        task.status in OPEN_TASK_STATUSES
+        and task.due_at is not None
+        and task.due_at < (now or utcnow())
+    )

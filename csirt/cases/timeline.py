@@ -1,0 +1,263 @@
+"""A case's timeline: validated events (form, JSON, CSV), batch import, filtered keyset pages
+with opaque cursors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from csirt.audit.actions import AuditAction
+from csirt.auth.models import User
+from csirt.cases import trail
+from csirt.cases.errors import CaseValidationError
+from csirt.cases.models import Case, Evidence, Precision, TimelineEvent, Visibility
+from csirt.dates import in_range, parse_day, parse_instant
+from csirt.db import utcnow
+
+CATEGORIES = (
+    "event",
+    "detection",
+    "report",
+    "action",
+    "communication",
+    "publication",
+    "legal",
+    "phase",
+    "priority",
+)
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """A validated timeline event, ready to store."""
+
+    occurred_at: datetime
+    precision: str
+    title: str
+    description: str = ""
+    source: str = ""
+    actor: str = ""
+    category: str = "event"
+    visibility: str = Visibility.INTERNAL.value
+    evidence_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+def parse_when(text: str, zone: Any) -> tuple[datetime, str]:
+    """Parse ``YYYY-MM-DD`` (day precision) or an ISO date-time (minute precision).
+
+    A date or a date-time without an offset is read in ``zone``. ValueError if unreadable.
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("required")
+    if len(text) == 10:
+        day = parse_day(text)
+        return in_range(datetime(day.year, day.month, day.day, tzinfo=zone)).astimezone(UTC), "day"
+    value = parse_instant(text.replace(" ", "T", 1), zone)
+    return value.astimezone(UTC), "minute"
+
+
+def validate_event(
+    data: Mapping[str, Any], zone: Any, *, evidence_ids_allowed: set[int] | None = None
+) -> EventInput:
+    """Check a timeline event given as strings (form, JSON or CSV); CaseValidationError."""
+    errors: dict[str, str] = {}
+    occurred_at = utcnow()
+    precision = ""
+    raw_when = data.get("occurred_at")
+    if not isinstance(raw_when, str):
+        errors["occurred_at"] = "required: YYYY-MM-DD or an ISO 8601 date and time"
+    else:
+        try:
+            occurred_at, precision = parse_when(raw_when, zone)
+        except ValueError:
+            errors["occurred_at"] = "required: YYYY-MM-DD or an ISO 8601 date and time"
+    raw_precision = data.get("precision") or precision or "minute"
+    if not isinstance(raw_precision, str) or raw_precision not in {p.value for p in Precision}:
+        errors["precision"] = "day or minute"
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        errors["title"] = "required"
+    elif len(title.strip()) > 200:
+        errors["title"] = "at most 200 characters"
+    texts: dict[str, str] = {}
+    for name, limit in (("description", 20000), ("source", 100), ("actor", 100)):
+        value = data.get(name, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors[name] = "must be text"
+        elif len(value) > limit:
+            errors[name] = f"at most {limit} characters"
+        else:
+            texts[name] = value
+    category = data.get("category") or "event"
+    if not isinstance(category, str) or category not in CATEGORIES:
+        errors["category"] = "one of " + ", ".join(CATEGORIES)
+    visibility = data.get("visibility") or Visibility.INTERNAL.value
+    if not isinstance(visibility, str) or visibility not in {v.value for v in Visibility}:
+        errors["visibility"] = "internal or public"
+    evidence: list[int] = []
+    raw_evidence = data.get("evidence_ids") or []
+    if isinstance(raw_evidence, str):
+        raw_evidence = [part for part in raw_evidence.replace(";", " ").split() if part]
+    try:
+        evidence = [int(x) for x in raw_evidence]
+    except (TypeError, ValueError):
+        errors["evidence_ids"] = "a list of evidence ids"
+    if evidence and evidence_ids_allowed is not None and not set(evidence) <= evidence_ids_allowed:
+        errors["evidence_ids"] = "unknown evidence of this case"
+    if errors:
+        raise CaseValidationError(errors)
+    if raw_precision == "day":
+        # A day-precision time is kept at the start of that day in the configured zone.
+        local = occurred_at.astimezone(zone)
+        occurred_at = datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(UTC)
+    return EventInput(
+        occurred_at=occurred_at,
+        precision=str(raw_precision),
+        title=str(title).strip(),
+        description=texts["description"],
+        source=texts["source"].strip(),
+        actor=texts["actor"].strip(),
+        category=str(category),
+        visibility=str(visibility),
+        evidence_ids=tuple(evidence),
+    )
+
+
+def case_evidence_ids(session: Session, case: Case) -> set[int]:
+    """Ids of the case's evidence (links from timeline events must point at these)."""
+    return set(session.scalars(select(Evidence.id).where(Evidence.case_id == case.id)))
+
+
+def _event_row(case: Case, actor: User | None, item: EventInput) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "occurred_at": item.occurred_at,
+        "precision": item.precision,
+        "recorded_at": utcnow(),
+        "source": item.source,
+        "actor": item.actor,
+        "title": item.title,
+        "description": item.description,
+        "category": item.category,
+        "visibility": item.visibility,
+        "automatic": False,
+        "created_by_id": actor.id if actor else None,
+        "evidence_ids": list(item.evidence_ids),
+    }
+
+
+def add_event(session: Session, case: Case, actor: User | None, item: EventInput) -> TimelineEvent:
+    """Record one timeline event."""
+    row = TimelineEvent(**_event_row(case, actor, item))
+    session.add(row)
+    session.flush()
+    trail.record(session, AuditAction.TIMELINE_ADD, case, actor, event=row.id)
+    return row
+
+
+def add_events(
+    session: Session, case: Case, actor: User | None, items: Sequence[EventInput]
+) -> int:
+    """Record many events in batches of multi-row INSERTs (CSV import)."""
+    rows = [_event_row(case, actor, item) for item in items]
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(TimelineEvent), rows[start : start + 1000])
+    trail.record(session, AuditAction.TIMELINE_IMPORT, case, actor, events=len(rows))
+    session.flush()
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class TimelineFilters:
+    category: str | None = None
+    visibility: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    items: list[TimelineEvent]
+    next_cursor: str | None
+
+
+def _event_filters(query: Any, filters: TimelineFilters) -> Any:
+    if filters.category:
+        query = query.where(TimelineEvent.category == filters.category)
+    if filters.visibility:
+        query = query.where(TimelineEvent.visibility == filters.visibility)
+    if filters.text and filters.text.strip():
+        pattern = (
+            "%"
+            + filters.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        query = query.where(
+            or_(
+                TimelineEvent.title.ilike(pattern, escape="\\"),
+                TimelineEvent.description.ilike(pattern, escape="\\"),
+                TimelineEvent.source.ilike(pattern, escape="\\"),
+                TimelineEvent.actor.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def encode_event_cursor(event_row: TimelineEvent) -> str:
+    """An opaque keyset cursor for (occurred_at, id)."""
+    return f"{event_row.occurred_at.astimezone(UTC).strftime('%Y%m%dT%H%M%S%f')}.{event_row.id}"
+
+
+def decode_event_cursor(cursor: str) -> tuple[datetime, int] | None:
+    """The (occurred_at, id) of a cursor, or None if it is not one."""
+    stamp, _sep, ident = cursor.partition(".")
+    try:
+        when = datetime.strptime(stamp, "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+        return when, int(ident)
+    except ValueError:
+        return None
+
+
+def list_events(
+    session: Session,
+    case: Case,
+    filters: TimelineFilters | None = None,
+    *,
+    limit: int | None = 500,
+    cursor: str | None = None,
+) -> EventPage:
+    """The case's events in time order, keyset-paginated on (occurred_at, id)."""
+    query = select(TimelineEvent).where(TimelineEvent.case_id == case.id)
+    query = _event_filters(query, filters or TimelineFilters())
+    position = decode_event_cursor(cursor) if cursor else None
+    if position is not None:
+        when, ident = position
+        query = query.where(
+            or_(
+                TimelineEvent.occurred_at > when,
+                and_(TimelineEvent.occurred_at == when, TimelineEvent.id > ident),
+            )
+        )
+    query = query.order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+    if limit is None:
+        return EventPage(list(session.scalars(query)), None)
+    rows = list(session.scalars(query.limit(limit + 1)))
+    next_cursor = encode_event_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return EventPage(rows[:limit], next_cursor)
+
+
+def count_events(session: Session, case: Case) -> int:
+    """How many events the case has (index-only count over the case's events)."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(TimelineEvent).where(TimelineEvent.case_id == case.id)
+        )
+        or 0
+    )

@@ -1,0 +1,56 @@
+"""What every change of a case leaves behind: an audit row and, for phase and priority
+changes, an automatic timeline event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
+from csirt.auth.models import User
+from csirt.cases.models import Case, Precision, TimelineEvent, Visibility
+from csirt.db import utcnow
+
+
+def actor_of(user: User | None) -> audit.Actor:
+    """The audit actor for a user (or the system)."""
+    return audit.Actor(user.id, user.username) if user is not None else audit.SYSTEM
+
+
+def record(
+    session: Session, action: AuditAction, case: Case, user: User | None, **details: Any
+) -> None:
+    """Append the audit row of a change of ``case``."""
+    audit.record(
+        session,
+        action,
+        actor=actor_of(user),
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        details=details or None,
+    )
+
+
+def auto_event(
+    session: Session, case: Case, actor: User | None, category: str, title: str, text: str = ""
+) -> TimelineEvent:
+    """Add the automatic timeline event of a phase or priority change."""
+    event_row = TimelineEvent(
+        case_id=case.id,
+        occurred_at=utcnow(),
+        precision=Precision.MINUTE.value,
+        source="csirt",
+        actor=actor.username if actor else "system",
+        title=title,
+        description=text,
+        category=category,
+        visibility=Visibility.INTERNAL.value,
+        automatic=True,
+        created_by_id=actor.id if actor else None,
+        evidence_ids=[],
+    )
+    session.add(event_row)
+    return event_row

@@ -4,7 +4,8 @@ An API view describes itself with :func:`operation`. Its request body and query 
 pydantic models (:mod:`csirt.api.schema`): the same model validates the request
 (``read_body``/``read_query``) and, through ``model_json_schema()``, documents it here, so the
 two cannot drift. Responses name a model class or a JSON Schema dict (a dict may hold model
-classes anywhere; they become ``$ref`` to ``components/schemas``). The document walks
+classes anywhere; they are written inline, the models they nest as ``$ref`` to
+``components/schemas``). The document walks
 ``app.url_map`` so an interface's document lists exactly its own routes.
 """
 
@@ -92,21 +93,20 @@ def operation(
 
 
 class _Schemas:
-    """Turns model classes into ``$ref`` and collects their JSON Schemas as components."""
+    """Turns model classes into JSON Schemas and collects the models they nest as components."""
 
     def __init__(self) -> None:
         self.components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
 
     def model(self, model: type[BaseModel]) -> dict[str, Any]:
-        name = model.__name__
-        if name not in self.components:
-            schema = model.model_json_schema(ref_template=REF)
-            self.components.update(schema.pop("$defs", {}))
-            self.components[name] = schema
-        return {"$ref": REF.format(model=name)}
+        """The model's JSON Schema, inline (readers of an operation see its fields at once);
+        the models it nests go to ``components/schemas``."""
+        schema = model.model_json_schema(ref_template=REF)
+        self.components.update(schema.pop("$defs", {}))
+        return schema
 
     def resolve(self, node: Any) -> Any:
-        """``node`` with model classes as refs and 3.0-style ``nullable`` as 3.1 types."""
+        """``node`` with model classes as schemas and 3.0-style ``nullable`` as 3.1 types."""
         if isinstance(node, type) and issubclass(node, BaseModel):
             return self.model(node)
         if isinstance(node, list):

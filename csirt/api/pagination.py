@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import Response, jsonify
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from csirt.api.schema import ApiValidationError, QueryModel
 
@@ -22,6 +22,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_ID = 2_147_483_647
 _SEP = "~"
+BAD_CURSOR = "the next_cursor of a previous page"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -35,6 +36,13 @@ class PageQuery(QueryModel):
         None, max_length=200, description="the next_cursor of the previous page (opaque)"
     )
 
+    @field_validator("cursor")
+    @classmethod
+    def _a_cursor(cls, value: str | None) -> str | None:
+        if value is not None and _unpack(value) is None:
+            raise ValueError(BAD_CURSOR)
+        return value
+
     def position(self, scope: str, parse: Callable[[str], T | None]) -> T | None:
         """The keyset position in the cursor, or None for the first page.
 
@@ -46,7 +54,7 @@ class PageQuery(QueryModel):
         text = decode_cursor(scope, self.cursor)
         value = parse(text) if text is not None else None
         if value is None:
-            raise ApiValidationError({"cursor": "the next_cursor of a previous page"})
+            raise ApiValidationError({"cursor": BAD_CURSOR})
         return value
 
 
@@ -56,8 +64,7 @@ def encode_cursor(scope: str, position: str | int) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(scope: str, cursor: str) -> str | None:
-    """The position of a cursor of ``scope``, or None if it is not one."""
+def _unpack(cursor: str) -> tuple[str, str] | None:
     if not cursor.isascii():
         return None
     try:
@@ -65,7 +72,13 @@ def decode_cursor(scope: str, cursor: str) -> str | None:
     except (binascii.Error, ValueError):
         return None
     name, sep, position = raw.partition(_SEP)
-    return position if sep and name == scope else None
+    return (name, position) if sep else None
+
+
+def decode_cursor(scope: str, cursor: str) -> str | None:
+    """The position of a cursor of ``scope``, or None if it is not one."""
+    unpacked = _unpack(cursor)
+    return unpacked[1] if unpacked is not None and unpacked[0] == scope else None
 
 
 def row_id(text: str) -> int | None:

@@ -12,9 +12,10 @@ reaches a model is already within them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from flask import current_app, request
 from pydantic import (
@@ -33,6 +34,7 @@ BODY_ATTR = "_csirt_body_model"
 QUERY_ATTR = "_csirt_query_model"
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 NOT_AN_OBJECT = "must be a JSON object"
 
 
@@ -54,6 +56,14 @@ class QueryModel(BaseModel):
     """Query parameters: text converted to the field's type; unknown parameters ignored."""
 
     model_config = ConfigDict(extra="ignore")
+
+
+class LangQuery(QueryModel):
+    """``?lang=``: the language of an answer's reasons and labels (see csirt.i18n)."""
+
+    lang: Literal["ja", "en"] | None = Field(
+        None, description="language of reasons and labels (default: the user's, else the server's)"
+    )
 
 
 def _instant(value: Any) -> datetime:
@@ -88,7 +98,8 @@ Day = Annotated[date, PlainValidator(_day), WithJsonSchema({"type": "string", "f
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:
-    """Each failing field (its top-level name, or ``body``) with a short reason."""
+    """Each failing field (dotted, e.g. ``datasets.0.persons``; a bad item of a list of plain
+    values names the list) with a short reason; ``body`` when the body itself is wrong."""
     errors: dict[str, str] = {}
     for detail in error.errors(include_url=False):
         errors.setdefault(_field(detail), _reason(detail))
@@ -96,11 +107,9 @@ def field_errors(error: ValidationError) -> dict[str, str]:
 
 
 def _field(detail: ErrorDetails) -> str:
-    path: list[str] = []
-    for part in detail["loc"]:
-        if isinstance(part, int):
-            break  # a list's items: the list is the field
-        path.append(str(part))
+    path = [str(part) for part in detail["loc"]]
+    while path and isinstance(detail["loc"][len(path) - 1], int):
+        path.pop()
     return ".".join(path) or "body"
 
 
@@ -165,3 +174,46 @@ def read_query(model: type[M]) -> M:
         return model.model_validate(values)
     except ValidationError as error:
         raise ApiValidationError(field_errors(error)) from None
+
+
+def read_body_with(model: type[M], domain: Callable[[dict[str, Any]], T]) -> tuple[M, T]:
+    """The body checked by ``model`` (its shape: types, enums, lengths, required and unknown
+    fields) and read by ``domain``, the package's own reader (the one its forms use too), which
+    checks what only the domain knows (vocabulary items, date order, links to other rows).
+
+    Both run on every request, so a 422 names every bad field at once; ``domain`` raises an
+    error with an ``errors`` mapping. Returns the model and what ``domain`` read.
+    """
+    _declared(BODY_ATTR, model)
+    raw = request.get_data(cache=True)
+    if not request.is_json:
+        raise ApiValidationError({"body": NOT_AN_OBJECT})
+    errors: dict[str, str] = {}
+    body: M | None = None
+    try:
+        body = validate_json(model, raw)
+    except ApiValidationError as error:
+        if "body" in error.errors:
+            raise
+        errors = error.errors
+    try:
+        value = domain(parse_json_object(raw))
+    except Exception as error:  # the domain's named validation error
+        found = getattr(error, "errors", None)
+        if not isinstance(found, dict):
+            raise
+        raise ApiValidationError({**found, **errors}) from None
+    if body is None:
+        raise ApiValidationError(errors)
+    return body, value
+
+
+def parse_json_object(raw: str | bytes) -> dict[str, Any]:
+    """JSON text that must be an object (within the limits of :mod:`csirt.api.limits`)."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise ApiValidationError({"body": NOT_AN_OBJECT})
+    return value

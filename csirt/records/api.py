@@ -1,17 +1,25 @@
-"""Case record API: data sets, evidence, takedowns, notes, liaison, inquiries (bearer token)."""
+"""Case record API: data sets, evidence, takedowns, notes, liaison, inquiries (bearer token).
+
+Each body is checked by its model (the schema the OpenAPI document shows) and read by
+:mod:`csirt.records.validation`, the reader the console forms use too; errors become problems
+through :mod:`csirt.api.errors`; lists page by :mod:`csirt.api.pagination`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from pydantic import BaseModel, Field, WithJsonSchema
 
-from csirt.api.openapi import OPENAPI_ATTR, operation
-from csirt.api.problems import problem, validation_problem
+from csirt.api import errors
+from csirt.api.openapi import OPENAPI_ATTR, json_response, operation
+from csirt.api.pagination import PageQuery, page_response, row_id
+from csirt.api.responses import created, iso
+from csirt.api.schema import ApiModel, read_body_with, read_query
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.models import (
@@ -23,7 +31,6 @@ from csirt.cases.models import (
     Note,
     TakedownRequest,
 )
-from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.need_to_know import get_case_for
 from csirt.db import Base, get_session, writes
 from csirt.records import service, validation
@@ -32,194 +39,83 @@ from csirt.records.views import evidence_response, evidence_store, tz
 from csirt.triage import load_vocabulary
 
 bp = Blueprint("api_records", __name__, url_prefix="/api/v1")
+errors.register(bp)
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=Base)
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 500
 TAGS = ["case records"]
 
+# --- request models (validate and document) ---------------------------------------------
 
-class CaseGoneError(Exception):
-    """The case does not exist or is not visible to the token's user."""
-
-
-def _case(case_id: int) -> Case:
-    try:
-        return get_case_for(get_session(), current_user, case_id)
-    except CaseNotFoundError:
-        raise CaseGoneError(case_id) from None
+Moment = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+"""ISO 8601, read by validation.Reader.moment (without an offset: in CSIRT_TIMEZONE)."""
 
 
-@bp.errorhandler(CaseGoneError)
-def _case_gone(_error: CaseGoneError) -> ResponseReturnValue:
-    return problem(404, "Not Found", "no such case")
+class DatasetIn(ApiModel):
+    name: str = Field(max_length=200, examples=["選挙人名簿 北区"])
+    holder: str | None = Field(None, max_length=200)
+    items: list[str] = Field([], description="vocabulary keys")
+    persons: int = Field(ge=0, le=validation.MAX_PERSONS)
+    persons_estimated: bool = False
+    exposure: Literal[validation.EXPOSURES] = Field()  # type: ignore[valid-type]
+    exposed_from: Moment | None = None
+    exposed_until: Moment | None = None
+    encrypted: bool = False
+    secondary_damage: str | None = Field(None, max_length=10_000)
 
 
-@bp.errorhandler(validation.RecordValidationError)
-def _invalid(error: validation.RecordValidationError) -> ResponseReturnValue:
-    return validation_problem(error.errors)
+class TakedownIn(ApiModel):
+    kind: Literal[validation.TAKEDOWN_KINDS] = "takedown"  # type: ignore[valid-type]
+    recipient: str = Field(max_length=200)
+    url: str = Field(max_length=2000, description="http(s)")
+    requested_at: Moment | None = None
+    status: Literal[validation.TAKEDOWN_STATUSES] = "requested"  # type: ignore[valid-type]
+    answer: str | None = Field(None, max_length=10_000)
+    answered_at: Moment | None = None
+    evidence_id: int | None = Field(None, ge=0, le=2**31 - 1)
 
 
-@bp.errorhandler(service.RecordNotFoundError)
-def _record_gone(_error: service.RecordNotFoundError) -> ResponseReturnValue:
-    return problem(404, "Not Found", "no such record in this case")
+class NoteIn(ApiModel):
+    body: str = Field(max_length=100_000, description="Markdown")
 
 
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+class LiaisonIn(ApiModel):
+    party_kind: Literal[validation.PARTY_KINDS]  # type: ignore[valid-type]
+    party: str = Field(max_length=200)
+    contact_at: Moment
+    direction: Literal[validation.DIRECTIONS] = "out"  # type: ignore[valid-type]
+    summary: str | None = Field(None, max_length=20_000)
 
 
-def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise validation.RecordValidationError({"body": "must be a JSON object"})
-    return body
+class InquiryIn(ApiModel):
+    channel: Literal[validation.CHANNELS]  # type: ignore[valid-type]
+    received_on: str = Field(json_schema_extra={"format": "date"})
+    topic: str | None = Field(None, max_length=200)
+    answered: bool = False
 
 
-def _page_params() -> tuple[int, int | None]:
-    errors = {}
-    limit = DEFAULT_LIMIT
-    cursor = None
-    raw_limit = request.args.get("limit")
-    if raw_limit is not None:
-        if raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_LIMIT:
-            limit = int(raw_limit)
-        else:
-            errors["limit"] = f"must be a whole number from 1 to {MAX_LIMIT}"
-    raw_cursor = request.args.get("cursor")
-    if raw_cursor is not None:
-        # ASCII digits only ("²".isdigit() is true), and within a 32-bit id column.
-        if raw_cursor.isascii() and raw_cursor.isdigit() and len(raw_cursor) <= 9:
-            cursor = int(raw_cursor)
-        else:
-            errors["cursor"] = "must be a cursor from a previous page"
-    if errors:
-        raise validation.RecordValidationError(errors)
-    return limit, cursor
+class EvidenceForm(BaseModel):
+    """The multipart form of an evidence upload (documentation: the form is read by
+    validation.read_evidence, the file by the service)."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"})
+    kind: Literal[validation.EVIDENCE_KINDS] = "file"  # type: ignore[valid-type]
+    title: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    url: str | None = Field(None, description="required for web_capture")
+    captured_at: str | None = Field(
+        None, description="required for web_capture", json_schema_extra={"format": "date-time"}
+    )
 
 
-def _page(
-    case: Case, model: type[M], to_json: Callable[[M], dict[str, Any]]
-) -> ResponseReturnValue:
-    limit, cursor = _page_params()
-    rows, next_cursor = service.page_of(get_session(), model, case, limit=limit, cursor=cursor)
-    return jsonify(items=[to_json(r) for r in rows], next_cursor=next_cursor)
-
-
-def _created(body: dict[str, Any]) -> Response:
-    response = jsonify(body)
-    response.status_code = 201
-    return response
-
-
-# --- OpenAPI schemas ----------------------------------------------------------------------
-
-PAGE_PARAMS = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
-    {"name": "cursor", "in": "query", "schema": {"type": "integer"}},
-]
-DATE_TIME = {"type": "string", "format": "date-time"}
-DATASET_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "persons", "exposure"],
-    "properties": {
-        "name": {"type": "string", "maxLength": 200, "example": "選挙人名簿 北区"},
-        "holder": {"type": "string", "maxLength": 200},
-        "items": {"type": "array", "items": {"type": "string"}, "description": "vocabulary keys"},
-        "persons": {"type": "integer", "minimum": 0},
-        "persons_estimated": {"type": "boolean"},
-        "exposure": {"type": "string", "enum": list(validation.EXPOSURES)},
-        "exposed_from": DATE_TIME,
-        "exposed_until": DATE_TIME,
-        "encrypted": {"type": "boolean"},
-        "secondary_damage": {"type": "string"},
-    },
-}
-EVIDENCE_FORM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["file"],
-    "properties": {
-        "file": {"type": "string", "format": "binary"},
-        "kind": {"type": "string", "enum": list(validation.EVIDENCE_KINDS)},
-        "title": {"type": "string"},
-        "description": {"type": "string"},
-        "url": {"type": "string", "description": "required for web_capture"},
-        "captured_at": {**DATE_TIME, "description": "required for web_capture"},
-    },
-}
-TAKEDOWN_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["recipient", "url"],
-    "properties": {
-        "kind": {"type": "string", "enum": list(validation.TAKEDOWN_KINDS)},
-        "recipient": {"type": "string"},
-        "url": {"type": "string"},
-        "requested_at": DATE_TIME,
-        "status": {"type": "string", "enum": list(validation.TAKEDOWN_STATUSES)},
-        "answer": {"type": "string"},
-        "answered_at": DATE_TIME,
-        "evidence_id": {"type": "integer"},
-    },
-}
-NOTE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["body"],
-    "properties": {"body": {"type": "string", "description": "Markdown"}},
-}
-LIAISON_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["party_kind", "party", "contact_at"],
-    "properties": {
-        "party_kind": {"type": "string", "enum": list(validation.PARTY_KINDS)},
-        "party": {"type": "string"},
-        "contact_at": DATE_TIME,
-        "direction": {"type": "string", "enum": list(validation.DIRECTIONS)},
-        "summary": {"type": "string"},
-    },
-}
-INQUIRY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["channel", "received_on"],
-    "properties": {
-        "channel": {"type": "string", "enum": list(validation.CHANNELS)},
-        "received_on": {"type": "string", "format": "date"},
-        "topic": {"type": "string"},
-        "answered": {"type": "boolean"},
-    },
-}
-
-
-def _list_response(what: str) -> dict[str, Any]:
-    return {
-        "200": {
-            "description": f"{what}, newest first",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "items": {"type": "array", "items": {"type": "object"}},
-                            "next_cursor": {"type": "integer", "nullable": True},
-                        },
-                    }
-                }
-            },
-        }
-    }
-
-
-CREATED = {"201": {"description": "Created", "content": {"application/json": {}}}}
-
-
-def multipart(schema: dict[str, Any]) -> Callable[[F], F]:
+def multipart(model: type[BaseModel]) -> Callable[[F], F]:
     """Declare a multipart/form-data request body (after ``operation``)."""
 
     def decorate(view: F) -> F:
         spec = getattr(view, OPENAPI_ATTR)
         spec["requestBody"] = {
             "required": True,
-            "content": {"multipart/form-data": {"schema": schema}},
+            "content": {"multipart/form-data": {"schema": model}},
         }
         return view
 
@@ -239,11 +135,11 @@ def dataset_json(row: AffectedDataset) -> dict[str, Any]:
         "persons": row.persons,
         "persons_estimated": row.persons_estimated,
         "exposure": row.exposure,
-        "exposed_from": _iso(row.exposed_from),
-        "exposed_until": _iso(row.exposed_until),
+        "exposed_from": iso(row.exposed_from),
+        "exposed_until": iso(row.exposed_until),
         "encrypted": row.encrypted,
         "secondary_damage": row.secondary_damage,
-        "updated_at": _iso(row.updated_at),
+        "updated_at": iso(row.updated_at),
     }
 
 
@@ -258,10 +154,10 @@ def evidence_json(row: Evidence) -> dict[str, Any]:
         "size": row.size,
         "sha256": row.sha256,
         "url": row.url,
-        "captured_at": _iso(row.captured_at),
+        "captured_at": iso(row.captured_at),
         "description": row.description,
         "added_by_id": row.added_by_id,
-        "added_at": _iso(row.added_at),
+        "added_at": iso(row.added_at),
         "content_url": f"/api/v1/cases/{row.case_id}/evidence/{row.id}/content",
     }
 
@@ -273,10 +169,10 @@ def takedown_json(row: TakedownRequest) -> dict[str, Any]:
         "kind": row.kind,
         "recipient": row.recipient,
         "url": row.url,
-        "requested_at": _iso(row.requested_at),
+        "requested_at": iso(row.requested_at),
         "status": row.status,
         "answer": row.answer,
-        "answered_at": _iso(row.answered_at),
+        "answered_at": iso(row.answered_at),
         "evidence_id": row.evidence_id,
     }
 
@@ -288,8 +184,8 @@ def note_json(row: Note) -> dict[str, Any]:
         "body": row.body,
         "html": render_markdown(row.body),
         "author_id": row.author_id,
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
     }
 
 
@@ -299,11 +195,11 @@ def liaison_json(row: LiaisonEntry) -> dict[str, Any]:
         "id": row.id,
         "party_kind": row.party_kind,
         "party": row.party,
-        "contact_at": _iso(row.contact_at),
+        "contact_at": iso(row.contact_at),
         "direction": row.direction,
         "summary": row.summary,
         "recorded_by_id": row.recorded_by_id,
-        "recorded_at": _iso(row.recorded_at),
+        "recorded_at": iso(row.recorded_at),
     }
 
 
@@ -312,60 +208,113 @@ def inquiry_json(row: Inquiry) -> dict[str, Any]:
     return {
         "id": row.id,
         "channel": row.channel,
-        "received_on": _iso(row.received_on),
+        "received_on": iso(row.received_on),
         "topic": row.topic,
         "answered": row.answered,
-        "answered_at": _iso(row.answered_at),
+        "answered_at": iso(row.answered_at),
     }
 
 
-# --- data sets ----------------------------------------------------------------------------
+# --- one list and one create for every collection -----------------------------------------
 
 
-@bp.get("/cases/<int:case_id>/datasets")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Affected data sets of a case",
-    tags=TAGS,
-    parameters=PAGE_PARAMS,
-    responses=_list_response("Data sets"),
+def _case(case_id: int) -> Case:
+    return get_case_for(get_session(), current_user, case_id)
+
+
+def _list_response(what: str, **extra: Any) -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object"}},
+            "next_cursor": {"type": "string", "nullable": True},
+            **extra,
+        },
+    }
+    return {"200": json_response(schema, f"{what}, newest first")}
+
+
+CREATED = {"201": {"description": "Created", "content": {"application/json": {}}}}
+
+
+def _page(case: Case, model: type[M], to_json: Callable[[M], dict[str, Any]], **extra: Any) -> Any:
+    page = read_query(PageQuery)
+    scope = model.__tablename__
+    cursor = page.position(scope, row_id)
+    rows, next_id = service.page_of(get_session(), model, case, limit=page.limit, cursor=cursor)
+    return page_response(scope, rows, to_json, next_id, **extra)
+
+
+def _create(
+    case_id: int,
+    model: type[ApiModel],
+    read: Callable[[dict[str, Any]], Any],
+    add: Callable[..., M],
+    to_json: Callable[[M], dict[str, Any]],
+) -> ResponseReturnValue:
+    case = _case(case_id)
+    _body, data = read_body_with(model, read)
+    session = get_session()
+    row = add(session, case, current_user, data)
+    session.commit()
+    return created(to_json(row))
+
+
+def _collection(
+    name: str,
+    what: str,
+    row: type[M],
+    to_json: Callable[[M], dict[str, Any]],
+    summary: str,
+) -> None:
+    """GET (paged list) for one collection of a case's records."""
+
+    @requires(Permission.CASE_VIEW)
+    @operation(what, tags=TAGS, query=PageQuery, responses=_list_response(summary))
+    def list_rows(case_id: int) -> ResponseReturnValue:
+        return _page(_case(case_id), row, to_json)  # type: ignore[no-any-return]
+
+    bp.add_url_rule(f"/cases/<int:case_id>/{name}", f"list_{name}", list_rows, methods=["GET"])
+
+
+_collection("datasets", "Affected data sets of a case", AffectedDataset, dataset_json, "Data sets")
+_collection("evidence", "Evidence of a case", Evidence, evidence_json, "Evidence")
+_collection(
+    "takedowns",
+    "Takedown and search-cache removal requests of a case",
+    TakedownRequest,
+    takedown_json,
+    "Requests",
 )
-def list_datasets(case_id: int) -> ResponseReturnValue:
-    return _page(_case(case_id), AffectedDataset, dataset_json)
+_collection("notes", "Notes of a case (Markdown and sanitised HTML)", Note, note_json, "Notes")
+_collection(
+    "liaison",
+    "Liaison log of a case (police, regulator, JPCERT/CC, vendors, lawyers)",
+    LiaisonEntry,
+    liaison_json,
+    "Contacts",
+)
 
 
 @bp.post("/cases/<int:case_id>/datasets")
 @requires(Permission.CASE_EDIT)
 @operation(
-    "Add an affected data set (triage re-runs)",
-    tags=TAGS,
-    request_body=DATASET_SCHEMA,
-    responses=CREATED,
+    "Add an affected data set (triage re-runs)", tags=TAGS, body=DatasetIn, responses=CREATED
 )
 def create_dataset(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    data = validation.read_dataset(_json_body(), load_vocabulary(), tz())
-    session = get_session()
-    row = service.add_dataset(session, case, current_user, data)
-    session.commit()
-    return _created(dataset_json(row))
-
-
-# --- evidence -----------------------------------------------------------------------------
-
-
-@bp.get("/cases/<int:case_id>/evidence")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Evidence of a case", tags=TAGS, parameters=PAGE_PARAMS, responses=_list_response("Evidence")
-)
-def list_evidence(case_id: int) -> ResponseReturnValue:
-    return _page(_case(case_id), Evidence, evidence_json)
+    vocabulary = load_vocabulary()
+    return _create(
+        case_id,
+        DatasetIn,
+        lambda data: validation.read_dataset(data, vocabulary, tz()),
+        service.add_dataset,
+        dataset_json,
+    )
 
 
 @bp.post("/cases/<int:case_id>/evidence")
 @requires(Permission.CASE_EDIT)
-@multipart(EVIDENCE_FORM_SCHEMA)
+@multipart(EvidenceForm)
 @operation(
     "Upload evidence: a file or captured web content (hash computed by the server)",
     tags=TAGS,
@@ -387,7 +336,7 @@ def create_evidence(case_id: int) -> ResponseReturnValue:
     except BaseException:
         service.discard_blob(session, store, blob)
         raise
-    return _created(evidence_json(row))
+    return created(evidence_json(row))
 
 
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>/content")
@@ -407,89 +356,44 @@ def evidence_content(case_id: int, evidence_id: int) -> ResponseReturnValue:
     return response
 
 
-@bp.get("/cases/<int:case_id>/takedowns")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Takedown and search-cache removal requests of a case",
-    tags=TAGS,
-    parameters=PAGE_PARAMS,
-    responses=_list_response("Requests"),
-)
-def list_takedowns(case_id: int) -> ResponseReturnValue:
-    return _page(_case(case_id), TakedownRequest, takedown_json)
-
-
 @bp.post("/cases/<int:case_id>/takedowns")
 @requires(Permission.CASE_EDIT)
 @operation(
     "Record a takedown or search-cache removal request",
     tags=TAGS,
-    request_body=TAKEDOWN_SCHEMA,
+    body=TakedownIn,
     responses=CREATED,
 )
 def create_takedown(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    data = validation.read_takedown(_json_body(), tz())
-    session = get_session()
-    row = service.add_takedown(session, case, current_user, data)
-    session.commit()
-    return _created(takedown_json(row))
-
-
-# --- notes, liaison, inquiries ------------------------------------------------------------
-
-
-@bp.get("/cases/<int:case_id>/notes")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Notes of a case (Markdown and sanitised HTML)",
-    tags=TAGS,
-    parameters=PAGE_PARAMS,
-    responses=_list_response("Notes"),
-)
-def list_notes(case_id: int) -> ResponseReturnValue:
-    return _page(_case(case_id), Note, note_json)
+    return _create(
+        case_id,
+        TakedownIn,
+        lambda data: validation.read_takedown(data, tz()),
+        service.add_takedown,
+        takedown_json,
+    )
 
 
 @bp.post("/cases/<int:case_id>/notes")
 @requires(Permission.CASE_EDIT)
-@operation("Add a Markdown note", tags=TAGS, request_body=NOTE_SCHEMA, responses=CREATED)
+@operation("Add a Markdown note", tags=TAGS, body=NoteIn, responses=CREATED)
 def create_note(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    body = validation.read_note(_json_body(), tz())
-    session = get_session()
-    row = service.add_note(session, case, current_user, body)
-    session.commit()
-    return _created(note_json(row))
-
-
-@bp.get("/cases/<int:case_id>/liaison")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Liaison log of a case (police, regulator, JPCERT/CC, vendors, lawyers)",
-    tags=TAGS,
-    parameters=PAGE_PARAMS,
-    responses=_list_response("Contacts"),
-)
-def list_liaison(case_id: int) -> ResponseReturnValue:
-    return _page(_case(case_id), LiaisonEntry, liaison_json)
+    return _create(
+        case_id, NoteIn, lambda data: validation.read_note(data, tz()), service.add_note, note_json
+    )
 
 
 @bp.post("/cases/<int:case_id>/liaison")
 @requires(Permission.CASE_EDIT)
-@operation(
-    "Record a contact with an outside party",
-    tags=TAGS,
-    request_body=LIAISON_SCHEMA,
-    responses=CREATED,
-)
+@operation("Record a contact with an outside party", tags=TAGS, body=LiaisonIn, responses=CREATED)
 def create_liaison(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    data = validation.read_liaison(_json_body(), tz())
-    session = get_session()
-    row = service.add_liaison(session, case, current_user, data)
-    session.commit()
-    return _created(liaison_json(row))
+    return _create(
+        case_id,
+        LiaisonIn,
+        lambda data: validation.read_liaison(data, tz()),
+        service.add_liaison,
+        liaison_json,
+    )
 
 
 @bp.get("/cases/<int:case_id>/inquiries")
@@ -497,28 +401,26 @@ def create_liaison(case_id: int) -> ResponseReturnValue:
 @operation(
     "Public inquiries of a case, with the counts per day",
     tags=TAGS,
-    parameters=PAGE_PARAMS,
-    responses=_list_response("Inquiries"),
+    query=PageQuery,
+    responses=_list_response("Inquiries", per_day={"type": "array", "items": {"type": "object"}}),
 )
 def list_inquiries(case_id: int) -> ResponseReturnValue:
     case = _case(case_id)
-    limit, cursor = _page_params()
-    session = get_session()
-    rows, next_cursor = service.page_of(session, Inquiry, case, limit=limit, cursor=cursor)
     per_day = [
         {"day": c.day.isoformat(), "total": c.total, "answered": c.answered}
-        for c in service.inquiry_counts(session, case)
+        for c in service.inquiry_counts(get_session(), case)
     ]
-    return jsonify(items=[inquiry_json(r) for r in rows], next_cursor=next_cursor, per_day=per_day)
+    return _page(case, Inquiry, inquiry_json, per_day=per_day)  # type: ignore[no-any-return]
 
 
 @bp.post("/cases/<int:case_id>/inquiries")
 @requires(Permission.CASE_EDIT)
-@operation("Record a public inquiry", tags=TAGS, request_body=INQUIRY_SCHEMA, responses=CREATED)
+@operation("Record a public inquiry", tags=TAGS, body=InquiryIn, responses=CREATED)
 def create_inquiry(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    data = validation.read_inquiry(_json_body(), tz())
-    session = get_session()
-    row = service.add_inquiry(session, case, current_user, data)
-    session.commit()
-    return _created(inquiry_json(row))
+    return _create(
+        case_id,
+        InquiryIn,
+        lambda data: validation.read_inquiry(data, tz()),
+        service.add_inquiry,
+        inquiry_json,
+    )

@@ -2,108 +2,75 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from pydantic import Field
 
-from csirt.api.openapi import operation
-from csirt.api.problems import problem, validation_problem
+from csirt.api import errors
+from csirt.api.openapi import json_response, operation, problem_response
+from csirt.api.schema import ApiModel, Instant, LangQuery, read_body_with, read_query
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.models import Case
-from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.need_to_know import get_case_for
 from csirt.db import get_session
 from csirt.triage import service
 from csirt.triage.engine import evaluate
-from csirt.triage.facts import EXPOSURES, ORG_KINDS, FactsError, OrgKind, parse_facts
+from csirt.triage.facts import EXPOSURES, ORG_KINDS, OrgKind, parse_facts
 from csirt.triage.models import CaseTriage, Obligation
 
 bp = Blueprint("api_triage", __name__, url_prefix="/api/v1")
+errors.register(bp)
 
-_LANG_PARAM: dict[str, Any] = {
-    "name": "lang",
-    "in": "query",
-    "required": False,
-    "description": "Language of reasons and bases (default: the user's, else the server's)",
-    "schema": {"type": "string", "enum": ["ja", "en"]},
-}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
-FACTS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "aware_at",
-        "datasets",
-        "exposure",
-        "insider",
-        "wrongful_intent",
-        "ongoing",
-        "whistleblower_report",
-    ],
-    "additionalProperties": False,
-    "properties": {
-        "organization": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "kind": {"type": "string", "enum": list(ORG_KINDS)},
-                "jurisdictions": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"type": "string", "example": "JP"},
-                },
-                "social_responsibility": {"type": "string", "enum": ["average", "high"]},
-                "ordinance_sensitive_items": {
-                    "type": "array",
-                    "description": (
-                        "Vocabulary keys the local ordinance makes sensitive "
-                        "(条例要配慮個人情報, APPI Rules Art. 43(5)); default: legal.yaml's list"
-                    ),
-                    "items": {"type": "string", "description": "vocabulary.yaml key"},
-                },
-            },
-        },
-        "aware_at": {**_TIMESTAMP, "example": "2026-11-20T10:00:00+09:00"},
-        "datasets": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["items", "persons"],
-                "additionalProperties": False,
-                "properties": {
-                    "items": {
-                        "type": "array",
-                        "items": {"type": "string", "description": "vocabulary.yaml key"},
-                    },
-                    "persons": {"type": "integer", "minimum": 0},
-                    "persons_estimated": {"type": "boolean", "default": False},
-                    "encrypted": {"type": "boolean", "default": False},
-                    "exposure": {"type": "string", "enum": list(EXPOSURES), "nullable": True},
-                },
-            },
-        },
-        "exposure": {"type": "string", "enum": list(EXPOSURES)},
-        "insider": {"type": "boolean"},
-        "wrongful_intent": {"type": "boolean"},
-        "ongoing": {"type": "boolean"},
-        "whistleblower_report": {"type": "boolean"},
-        "reported_at": {**_TIMESTAMP, "nullable": True},
-        "acknowledged_at": {
-            **_TIMESTAMP,
-            "nullable": True,
-            "description": "When the report was acknowledged to the reporter (EU feedback "
-            "counts from it; else from the end of the 7 days)",
-        },
-        "contractor_notice_at": {
-            **_TIMESTAMP,
-            "nullable": True,
-            "description": "When a contractor notified the organisation: awareness at the latest",
-        },
-        "response": {"type": "string", "enum": ["appropriate", "inappropriate", "unknown"]},
-    },
-}
+
+
+class Organization(ApiModel):
+    kind: Literal[ORG_KINDS] | None = None  # type: ignore[valid-type]
+    jurisdictions: list[str] | None = Field(None, min_length=1, examples=[["JP"]])
+    social_responsibility: Literal["average", "high"] | None = None
+    ordinance_sensitive_items: list[str] | None = Field(
+        None,
+        description="Vocabulary keys the local ordinance makes sensitive "
+        "(条例要配慮個人情報, APPI Rules Art. 43(5)); default: legal.yaml's list",
+    )
+
+
+class DatasetFacts(ApiModel):
+    items: list[str] = Field(description="vocabulary.yaml keys")
+    persons: int = Field(ge=0)
+    persons_estimated: bool = False
+    encrypted: bool = False
+    exposure: Literal[EXPOSURES] | None = None  # type: ignore[valid-type]
+
+
+class FactsIn(ApiModel):
+    """The facts of an incident; checked for shape here and read by triage.facts.parse_facts
+    (vocabulary items, jurisdiction codes, the range of dates)."""
+
+    organization: Organization | None = None
+    aware_at: Instant = Field(examples=["2026-11-20T10:00:00+09:00"])
+    datasets: list[DatasetFacts]
+    exposure: Literal[EXPOSURES]  # type: ignore[valid-type]
+    insider: bool
+    wrongful_intent: bool
+    ongoing: bool
+    whistleblower_report: bool
+    reported_at: Instant | None = None
+    acknowledged_at: Instant | None = Field(
+        None,
+        description="When the report was acknowledged to the reporter (EU feedback counts "
+        "from it; else from the end of the 7 days)",
+    )
+    contractor_notice_at: Instant | None = Field(
+        None, description="When a contractor notified the organisation: awareness at the latest"
+    )
+    response: Literal["appropriate", "inappropriate", "unknown"] = "unknown"
+
+
 _OBLIGATION_PROPS: dict[str, Any] = {
     "regime": {"type": "string"},
     "kind": {"type": "string"},
@@ -234,10 +201,6 @@ OBLIGATIONS_SCHEMA: dict[str, Any] = {
 }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def _lang() -> service.Lang:
     chosen = (
         request.args.get("lang") or current_user.lang or current_app.config["CSIRT"].default_lang
@@ -245,15 +208,8 @@ def _lang() -> service.Lang:
     return "en" if chosen == "en" else "ja"
 
 
-def _case(case_id: int) -> Case | None:
-    try:
-        return get_case_for(get_session(), current_user, case_id)
-    except CaseNotFoundError:
-        return None
-
-
-def _not_found() -> ResponseReturnValue:
-    return problem(404, "Not Found", "no such case")
+def _case(case_id: int) -> Case:
+    return get_case_for(get_session(), current_user, case_id)
 
 
 @bp.post("/triage/evaluate")
@@ -261,29 +217,27 @@ def _not_found() -> ResponseReturnValue:
 @operation(
     "Evaluate facts without a case: score, priority, factors, JNSA damage, obligations",
     tags=["triage"],
-    parameters=[_LANG_PARAM],
-    request_body=FACTS_SCHEMA,
+    query=LangQuery,
+    body=FactsIn,
     responses={
-        "200": _json(RESULT_SCHEMA, "The explained result"),
-        "422": {"description": "Missing or invalid facts; `errors` names each field"},
+        "200": json_response(RESULT_SCHEMA, "The explained result"),
+        "422": problem_response("Missing or invalid facts; `errors` names each field"),
     },
 )
 def evaluate_facts() -> ResponseReturnValue:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return validation_problem({"body": "must be a JSON object"})
+    read_query(LangQuery)
     config = current_app.config["CSIRT"]
     rules = service.rules_for(config)
     default_kind: OrgKind = "business" if config.org_kind == "business" else "local_government"
-    try:
-        facts = parse_facts(
+    _body, facts = read_body_with(
+        FactsIn,
+        lambda payload: parse_facts(
             payload,
             default_org_kind=default_kind,
             default_jurisdictions=config.jurisdictions,
             vocabulary=rules.vocabulary,
-        )
-    except FactsError as error:
-        return validation_problem(error.errors)
+        ),
+    )
     return jsonify(evaluate(facts, rules, config.tz).to_json(_lang()))
 
 
@@ -292,13 +246,12 @@ def evaluate_facts() -> ResponseReturnValue:
 @operation(
     "The triage of a case's current facts (same shape as /triage/evaluate, plus `case`)",
     tags=["triage"],
-    parameters=[_LANG_PARAM],
-    responses={"200": _json(CASE_RESULT_SCHEMA, "The explained result")},
+    query=LangQuery,
+    responses={"200": json_response(CASE_RESULT_SCHEMA, "The explained result")},
 )
 def case_triage(case_id: int) -> ResponseReturnValue:
+    read_query(LangQuery)
     case = _case(case_id)
-    if case is None:
-        return _not_found()
     session = get_session()
     _facts, result = service.evaluate_case(session, case, current_app.config["CSIRT"])
     body = result.to_json(_lang())
@@ -342,13 +295,12 @@ def _obligation_json(row: Obligation, lang: service.Lang, tz: Any) -> dict[str, 
 @operation(
     "The tracked obligations of a case, soonest due first",
     tags=["triage"],
-    parameters=[_LANG_PARAM],
-    responses={"200": _json(OBLIGATIONS_SCHEMA, "The obligations")},
+    query=LangQuery,
+    responses={"200": json_response(OBLIGATIONS_SCHEMA, "The obligations")},
 )
 def case_obligations(case_id: int) -> ResponseReturnValue:
+    read_query(LangQuery)
     case = _case(case_id)
-    if case is None:
-        return _not_found()
     lang = _lang()
     tz = current_app.config["CSIRT"].tz
     rows = service.obligations_of(get_session(), case)

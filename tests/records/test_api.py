@@ -126,7 +126,7 @@ def test_pagination(api: Api, case):
         )
     first = api.get(url(case, "inquiries") + "?limit=2").json
     assert len(first["items"]) == 2
-    assert first["next_cursor"] == first["items"][-1]["id"]
+    assert isinstance(first["next_cursor"], str)  # opaque: passed back as it came
     rest = api.get(url(case, "inquiries") + f"?limit=10&cursor={first['next_cursor']}").json
     assert len(rest["items"]) == 3
     assert rest["next_cursor"] is None
@@ -134,6 +134,11 @@ def test_pagination(api: Api, case):
     bad = api.get(url(case, "notes") + "?limit=0&cursor=x")
     assert bad.status_code == 422
     assert set(bad.json["errors"]) == {"limit", "cursor"}
+    # A cursor of another list is refused, never a silent restart at the first page.
+    other = api.get(url(case, "notes") + f"?cursor={first['next_cursor']}")
+    assert other.status_code == 422
+    assert set(other.json["errors"]) == {"cursor"}
+    assert api.get(url(case, "notes") + "?limit=201").status_code == 422
 
 
 def test_evidence_upload_and_download(api: Api, case, db_session: Session, evidence_dir):

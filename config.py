@@ -10,13 +10,17 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields, replace
+from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 OrgKind = Literal["local_government", "business"]
 Interface = Literal["all", "intake", "console"]
+MailBackend = Literal["console", "smtp"]
+SmtpTls = Literal["starttls", "tls", "off"]
+SocialResponsibility = Literal["average", "high"]
 
 ORG_KINDS: tuple[OrgKind, ...] = ("local_government", "business")
 JURISDICTIONS = frozenset({"JP", "EU"})
@@ -61,8 +65,45 @@ class Config:
     intake_escrow_key_file: Path | None = None
     # The intake's onion service address (deploy/tor/); sent as Onion-Location when set.
     onion_url: str = ""
+    # Largest request body (uploads) and largest JSON body of an API request.
+    max_upload_mb: int = 25
+    api_max_json_kb: int = 1024
+    # How long a re-authentication counts for sensitive actions.
+    reauth_minutes: int = 10
+    # Database connection pool per worker (None: SQLAlchemy's defaults).
+    db_pool_size: int | None = None
+    db_max_overflow: int | None = None
+    # Mail: the console backend prints only that a mail was sent.
+    mail_backend: MailBackend = "console"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_from: str = "csirt@localhost"
+    smtp_tls: SmtpTls = "starttls"
+    # An unacknowledged P1/P2 page goes to the next on-call person after this many minutes.
+    escalation_minutes: int = 15
+    # Intake: receipt hashing slots, retention, acknowledgement, global budgets per worker.
+    intake_hash_slots: int = 2
+    intake_hash_wait_s: int = 2
+    intake_retention_days: int = 180
+    intake_retention_warn_days: int = 14
+    intake_ack_days: int = 5
+    intake_submissions_per_minute: int = 600
+    intake_mailbox_per_minute: int = 600
+    # JNSA social-responsibility coefficient of the organisation.
+    social_responsibility: SocialResponsibility = "average"
+    # Audit misuse signals (audit_review): thresholds and working time.
+    audit_window_minutes: int = 60
+    audit_peer_factor: float = 3.0
+    audit_peer_minimum: int = 10
+    audit_baseline_days: int = 28
+    audit_baseline_factor: float = 3.0
+    audit_baseline_minimum: int = 20
+    audit_work_start: time = time(8, 0)
+    audit_work_end: time = time(19, 0)
+    audit_work_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
+    audit_off_hours_minimum: int = 3
+    audit_bulk_export_minimum: int = 10
     testing: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -134,6 +175,7 @@ class Config:
 
         cookie_secure = _bool(env, "CSIRT_COOKIE_SECURE", default=True)
         escrow_file = env.get("CSIRT_INTAKE_ESCROW_KEY_FILE", "").strip()
+        work_start, work_end = _work_hours(env, "CSIRT_AUDIT_WORK_HOURS")
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -154,8 +196,63 @@ class Config:
             intake_escrow=_bool(env, "CSIRT_INTAKE_ESCROW", default=True),
             intake_escrow_key_file=Path(escrow_file) if escrow_file else None,
             onion_url=_onion_url(env),
-            extra={k: v for k, v in env.items() if k.startswith("CSIRT_")},
+            max_upload_mb=_int(env, "CSIRT_MAX_UPLOAD_MB", 25),
+            api_max_json_kb=_int(env, "CSIRT_API_MAX_JSON_KB", 1024),
+            reauth_minutes=_int(env, "CSIRT_REAUTH_MINUTES", 10),
+            db_pool_size=_optional_int(env, "CSIRT_DB_POOL_SIZE", minimum=1),
+            db_max_overflow=_optional_int(env, "CSIRT_DB_MAX_OVERFLOW", minimum=0),
+            mail_backend=_choice(env, "CSIRT_MAIL_BACKEND", MailBackend, "console"),
+            smtp_host=_text(env, "CSIRT_SMTP_HOST", "localhost"),
+            smtp_port=_port(env, "CSIRT_SMTP_PORT", 25),
+            smtp_from=_text(env, "CSIRT_SMTP_FROM", "csirt@localhost"),
+            smtp_tls=_choice(env, "CSIRT_SMTP_TLS", SmtpTls, "starttls"),
+            escalation_minutes=_int(env, "CSIRT_ESCALATION_MINUTES", 15),
+            intake_hash_slots=_int(env, "CSIRT_INTAKE_HASH_SLOTS", 2),
+            intake_hash_wait_s=_int(env, "CSIRT_INTAKE_HASH_WAIT_S", 2),
+            intake_retention_days=_int(env, "CSIRT_INTAKE_RETENTION_DAYS", 180),
+            intake_retention_warn_days=_int(env, "CSIRT_INTAKE_RETENTION_WARN_DAYS", 14),
+            intake_ack_days=_int(env, "CSIRT_INTAKE_ACK_DAYS", 5),
+            intake_submissions_per_minute=_int(env, "CSIRT_INTAKE_SUBMISSIONS_PER_MINUTE", 600),
+            intake_mailbox_per_minute=_int(env, "CSIRT_INTAKE_MAILBOX_PER_MINUTE", 600),
+            social_responsibility=_choice(
+                env, "CSIRT_SOCIAL_RESPONSIBILITY", SocialResponsibility, "average"
+            ),
+            audit_window_minutes=_int(env, "CSIRT_AUDIT_WINDOW_MINUTES", 60),
+            audit_peer_factor=_float(env, "CSIRT_AUDIT_PEER_FACTOR", 3.0),
+            audit_peer_minimum=_int(env, "CSIRT_AUDIT_PEER_MINIMUM", 10),
+            audit_baseline_days=_int(env, "CSIRT_AUDIT_BASELINE_DAYS", 28),
+            audit_baseline_factor=_float(env, "CSIRT_AUDIT_BASELINE_FACTOR", 3.0),
+            audit_baseline_minimum=_int(env, "CSIRT_AUDIT_BASELINE_MINIMUM", 20),
+            audit_work_start=work_start,
+            audit_work_end=work_end,
+            audit_work_days=_work_days(env, "CSIRT_AUDIT_WORK_DAYS"),
+            audit_off_hours_minimum=_int(env, "CSIRT_AUDIT_OFF_HOURS_MINIMUM", 3),
+            audit_bulk_export_minimum=_int(env, "CSIRT_AUDIT_BULK_EXPORT_MINIMUM", 10),
         )
+
+
+# Fields that are not one variable each (or not read from the environment at all).
+_NOT_FROM_ENV = frozenset(
+    {
+        "database_url",
+        "secret_key",
+        "instance_path",
+        "audit_work_start",
+        "audit_work_end",
+        "audit_work_days",
+        "testing",
+    }
+)
+
+ENV_NAMES: tuple[str, ...] = (
+    "CSIRT_DATABASE_URL",
+    "CSIRT_SECRET_KEY",
+    "CSIRT_INSTANCE_PATH",
+    *(f"CSIRT_{f.name.upper()}" for f in fields(Config) if f.name not in _NOT_FROM_ENV),
+    "CSIRT_AUDIT_WORK_HOURS",
+    "CSIRT_AUDIT_WORK_DAYS",
+)
+"""Every variable :meth:`Config.from_env` reads (the README's configuration table lists them)."""
 
 
 # Values published in this repository (deploy/csirt.env.example, README): never a real secret.
@@ -196,6 +293,80 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(name, "must be greater than zero")
     return value
+
+
+def _optional_int(env: Mapping[str, str], name: str, *, minimum: int) -> int | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a number, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(name, "must be a number greater than zero")
+    return value
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return (env.get(name) or "").strip() or default
+
+
+def _choice(env: Mapping[str, str], name: str, kind: Any, default: str) -> Any:
+    allowed: tuple[str, ...] = get_args(kind)
+    value = (env.get(name) or "").strip().lower() or default
+    if value not in allowed:
+        raise ConfigError(name, f"must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(name, f"must be a port number, not {raw!r}")
+    return int(raw)
+
+
+def _work_hours(env: Mapping[str, str], name: str) -> tuple[time, time]:
+    """``08:00-19:00``: the start and end of the working day (start before end)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return time(8, 0), time(19, 0)
+    first, sep, last = raw.partition("-")
+    try:
+        start, end = time.fromisoformat(first.strip()), time.fromisoformat(last.strip())
+    except ValueError:
+        start = end = time(0)
+    if not sep or not start < end:
+        raise ConfigError(name, f"must be HH:MM-HH:MM with the start first, not {raw!r}")
+    return start, end
+
+
+def _work_days(env: Mapping[str, str], name: str) -> frozenset[int]:
+    """``0-4`` (Monday to Friday) or one day ``3``; Monday is 0."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return frozenset(range(5))
+    lo, _sep, hi = raw.partition("-")
+    hi = hi or lo
+    if not (lo.strip().isdigit() and hi.strip().isdigit() and int(lo) <= int(hi) <= 6):
+        raise ConfigError(name, f"must be a day 0-6 or a range like 0-4 (Monday is 0), not {raw!r}")
+    return frozenset(range(int(lo), int(hi) + 1))
 
 
 def _count(env: Mapping[str, str], name: str, default: int) -> int:

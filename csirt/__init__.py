@@ -20,6 +20,7 @@ from config import Config
 from csirt import cli, db, i18n, web
 from csirt.auth import access
 from csirt.auth.service import Hashing
+from csirt.catalog import current as catalog_current
 from csirt.redirects import local_target
 
 Interface = Literal["all", "intake", "console"]
@@ -85,7 +86,7 @@ def create_app(config: Config | None = None, interface: Interface = "all") -> Fl
         REMEMBER_COOKIE_SECURE=config.cookie_secure,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_SSL_STRICT=False,  # Referer is never sent (no-referrer); the token suffices
-        MAX_CONTENT_LENGTH=int(config.extra.get("CSIRT_MAX_UPLOAD_MB", "25")) * 1024 * 1024,
+        MAX_CONTENT_LENGTH=config.max_upload_mb * 1024 * 1024,
         BABEL_DEFAULT_LOCALE=config.default_lang,
         BABEL_DEFAULT_TIMEZONE=config.timezone,
         BABEL_TRANSLATION_DIRECTORIES="translations",
@@ -101,6 +102,9 @@ def create_app(config: Config | None = None, interface: Interface = "all") -> Fl
     app.url_map.converters["int"] = BoundedIntConverter
     app.extensions["csirt.hashing"] = Hashing.create(config.secret_key, fast=config.testing)
 
+    # One catalog (vocabulary, rules, playbooks, questionnaire) from CSIRT_PLAYBOOKS_PATH;
+    # a PlaybookError stops the start with the file and line.
+    catalog_current.init_app(app)
     db.init_app(app, config.database_url)
     # The access hook runs first: an anonymous request is refused before anything else.
     access.init_app(app, with_login=interface != "intake")

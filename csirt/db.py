@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -17,6 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from config import Config
 
 # Stable constraint names, so that alembic revisions are reviewable and portable.
 NAMING_CONVENTION = {
@@ -63,29 +66,13 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
-POOL_SIZE_ENV = "CSIRT_DB_POOL_SIZE"
-MAX_OVERFLOW_ENV = "CSIRT_DB_MAX_OVERFLOW"
-
-
-def pool_options(env: Mapping[str, Any]) -> dict[str, int]:
+def pool_options(config: Config) -> dict[str, int]:
     """Pool sizes from ``CSIRT_DB_POOL_SIZE`` / ``CSIRT_DB_MAX_OVERFLOW`` (unset: SQLAlchemy's)."""
-    from config import ConfigError
-
     options: dict[str, int] = {}
-    for variable, option, minimum in (
-        (POOL_SIZE_ENV, "pool_size", 1),
-        (MAX_OVERFLOW_ENV, "max_overflow", 0),
-    ):
-        raw = str(env.get(variable, "")).strip()
-        if not raw:
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(variable, f"must be a whole number, not {raw!r}") from None
-        if value < minimum:
-            raise ConfigError(variable, f"must be at least {minimum}")
-        options[option] = value
+    if config.db_pool_size is not None:
+        options["pool_size"] = config.db_pool_size
+    if config.db_max_overflow is not None:
+        options["max_overflow"] = config.db_max_overflow
     return options
 
 
@@ -232,7 +219,7 @@ class Database:
 
 
 def init_app(app: Flask, url: str) -> Database:
-    database = Database(make_engine(url, **pool_options(app.config["CSIRT"].extra)))
+    database = Database(make_engine(url, **pool_options(app.config["CSIRT"])))
     app.extensions["csirt.db"] = database
     app.teardown_appcontext(_close_session)
     return database

@@ -33,7 +33,7 @@ from csirt.cases.models import (
 from csirt.cases.playbooks import apply_playbook
 from csirt.cases.search import terms_of
 from csirt.cases.tagging import set_tags
-from csirt.catalog import load_playbooks
+from csirt.catalog import load_catalog
 from csirt.db import utcnow
 from csirt.intake import staff_keys
 from csirt.intake.escrow import Escrow
@@ -73,7 +73,7 @@ def _enrich_demo_case(session: Session, case: Case, lead: User, config: Config) 
         path=demo_story.story_path(config.playbooks_path),
     )
     set_tags(session, case, ["選挙人名簿", "内部不正", "インターネット掲載"], lead)
-    registry = load_playbooks(config.playbooks_path / "incidents")
+    registry = load_catalog(config.playbooks_path).playbooks
     if "internet_leak" in registry:
         apply_playbook(session, case, registry["internet_leak"], lead, "ja")
     session.flush()

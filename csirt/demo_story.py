@@ -19,14 +19,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
-from csirt.cases.timeline import add_event, validate_event
 from csirt.cases.models import Case
+from csirt.cases.timeline import add_event, validate_event
+from csirt.catalog import load_catalog
 from csirt.documents import facts as f
 from csirt.documents import service as documents
 from csirt.documents import snapshot
 from csirt.records import service as records
 from csirt.records import validation as records_validation
-from csirt.triage import load_vocabulary
+from csirt.triage import Vocabulary
 from csirt.yamlfile import LineDict, PlaybookError, load_yaml, playbooks_dir
 
 STORY_FILE = Path("demo") / "sakai-2015.yaml"
@@ -72,6 +73,11 @@ def story_path(playbooks: Path | None = None) -> Path:
     return (playbooks or playbooks_dir()) / STORY_FILE
 
 
+def story_vocabulary(path: Path) -> Vocabulary:
+    """The vocabulary of the playbooks folder the story file belongs to (its catalog's)."""
+    return load_catalog(path.parent.parent).vocabulary
+
+
 def load_story(path: Path | None = None) -> Story:
     """Read and check the founding story; PlaybookError names the file and line."""
     resolved = path or story_path()
@@ -85,7 +91,7 @@ def load_story(path: Path | None = None) -> Story:
     for key in ("data_sets", "events", "measures", "recommendations", "obligations"):
         if not isinstance(data[key], list) or not all(isinstance(x, dict) for x in data[key]):
             raise story.fail(data, key, "must be a list of mappings")
-    vocabulary = load_vocabulary()
+    vocabulary = story_vocabulary(resolved)
     for item in data["data_sets"]:
         for key in item.get("items", []):
             if key not in vocabulary:
@@ -105,7 +111,7 @@ def _local(value: str, zone: ZoneInfo) -> datetime:
 def _facts(path: Path, lang: str) -> f.CaseFacts:
     story = load_story(path)
     zone = ZoneInfo(STORY_ZONE)
-    vocabulary = load_vocabulary()
+    vocabulary = story_vocabulary(story.path)
     org = story.section("organisation")
     case = story.section("case")
     text = story.text
@@ -278,7 +284,7 @@ def seed_story(
             zone,
         )
         add_event(session, case, actor, item)
-    vocabulary = load_vocabulary()
+    vocabulary = story_vocabulary(story.path)
     for data_set in story.section("data_sets"):
         payload = {
             "name": text(data_set, "name", lang),

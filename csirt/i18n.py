@@ -1,27 +1,63 @@
-"""Language choice: the user's setting, else the session's choice, else Accept-Language."""
+"""Language choice: one rule for pages, the API, mails and documents.
+
+A request's language is, in order: ``?lang=`` on an API request, the signed-in user's setting,
+the session's choice, the browser's Accept-Language, then ``CSIRT_DEFAULT_LANG``.
+:func:`current_lang` is the only way code asks for it; bilingual catalog text is a
+``LocalText`` read with ``.get(current_lang())``.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
-from flask_babel import Babel
+from typing import Literal, TypeGuard
+
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-LANGUAGES = ("ja", "en")
+Lang = Literal["ja", "en"]
+LANGUAGES: tuple[Lang, ...] = ("ja", "en")
+
+
+def is_lang(value: object) -> TypeGuard[Lang]:
+    """Tell whether ``value`` is a supported language code."""
+    return value in LANGUAGES
+
+
+def as_lang(value: object, default: Lang = "ja") -> Lang:
+    """``value`` when it is a supported language, else ``default`` (stored settings, mails)."""
+    return value if is_lang(value) else default
+
+
+def default_lang() -> Lang:
+    """The deployment's default language (``CSIRT_DEFAULT_LANG``; no app: Japanese)."""
+    return as_lang(current_app.config["CSIRT"].default_lang) if has_app_context() else "ja"
 
 
 def select_locale() -> str:
+    if request.path.startswith("/api/"):
+        asked = request.args.get("lang")
+        if is_lang(asked):
+            return asked
     # The intake has no login manager at all: reporters have no accounts.
     if (
         hasattr(current_app, "login_manager")
         and current_user.is_authenticated
-        and (current_user.lang in LANGUAGES)
+        and is_lang(current_user.lang)
     ):
         return str(current_user.lang)
     chosen = session.get("lang")
-    if chosen in LANGUAGES:
-        return str(chosen)
-    default = current_app.config["CSIRT"].default_lang
+    if is_lang(chosen):
+        return chosen
+    default = default_lang()
     return request.accept_languages.best_match(LANGUAGES, default=default) or default
+
+
+def current_lang() -> Lang:
+    """The language of this request (outside a request: the deployment's default)."""
+    if not has_request_context():
+        return default_lang()
+    locale = get_locale()
+    return as_lang(locale.language if locale is not None else None, default_lang())
 
 
 def select_timezone() -> str:

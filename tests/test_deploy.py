@@ -89,18 +89,21 @@ def test_bad_settings_stop_the_start(
         load_conf(env, monkeypatch)
 
 
-def test_pool_sizes_come_from_the_environment() -> None:
-    from config import ConfigError
+def test_pool_sizes_come_from_the_environment(tmp_path: Path) -> None:
+    from config import Config, ConfigError
 
-    assert pool_options({}) == {}
-    assert pool_options({"CSIRT_DB_POOL_SIZE": "4", "CSIRT_DB_MAX_OVERFLOW": "0"}) == {
+    def options(env: dict[str, str]) -> dict[str, int]:
+        return pool_options(Config.from_env(env, instance_path=tmp_path))
+
+    assert options({}) == {}
+    assert options({"CSIRT_DB_POOL_SIZE": "4", "CSIRT_DB_MAX_OVERFLOW": "0"}) == {
         "pool_size": 4,
         "max_overflow": 0,
     }
     with pytest.raises(ConfigError, match="CSIRT_DB_POOL_SIZE"):
-        pool_options({"CSIRT_DB_POOL_SIZE": "four"})
+        options({"CSIRT_DB_POOL_SIZE": "four"})
     with pytest.raises(ConfigError, match="CSIRT_DB_MAX_OVERFLOW: must be at least 0"):
-        pool_options({"CSIRT_DB_MAX_OVERFLOW": "-1"})
+        options({"CSIRT_DB_MAX_OVERFLOW": "-1"})
 
 
 # --- the smoke load ---------------------------------------------------------------------------

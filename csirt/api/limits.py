@@ -19,7 +19,6 @@ from flask import Flask, Response, current_app, request
 from csirt.api.problems import problem
 
 MAX_DEPTH = 32
-DEFAULT_MAX_JSON_KB = 1024
 
 
 def json_depth(raw: bytes | str) -> int:
@@ -46,8 +45,7 @@ def json_depth(raw: bytes | str) -> int:
 
 
 def max_json_bytes() -> int:
-    raw = str(current_app.config["CSIRT"].extra.get("CSIRT_API_MAX_JSON_KB", "")).strip()
-    kilobytes = int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_JSON_KB
+    kilobytes: int = current_app.config["CSIRT"].api_max_json_kb
     return kilobytes * 1024
 
 

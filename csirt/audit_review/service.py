@@ -12,7 +12,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select
@@ -24,6 +24,9 @@ from csirt.audit.models import AuditEvent
 from csirt.audit_review.models import ReviewSignal, SignalKind, SignalStatus
 from csirt.db import utcnow
 from csirt.intake.models import IdentityRequest  # read only: the words behind identity requests
+
+if TYPE_CHECKING:
+    from config import Config
 
 # What counts as a view, per category: members of the one enum, each written by a real request
 # (tests/audit_review/test_watched_actions.py drives them all).
@@ -94,46 +97,21 @@ class SignalSettings:
         return timedelta(minutes=self.window_minutes)
 
     @classmethod
-    def from_env(cls, extra: dict[str, Any] | Any, timezone: str) -> SignalSettings:
-        """Read ``CSIRT_AUDIT_WORK_HOURS=08:00-19:00``, ``CSIRT_AUDIT_WORK_DAYS=0-4`` and more."""
-
-        def number(name: str, default: float) -> float:
-            raw = str(extra.get(name, "")).strip()
-            try:
-                value = float(raw) if raw else default
-            except ValueError:
-                return default
-            return value if value > 0 else default
-
-        start, end = cls.work_start, cls.work_end
-        hours = str(extra.get("CSIRT_AUDIT_WORK_HOURS", "")).strip()
-        if "-" in hours:
-            try:
-                first, last = (time.fromisoformat(part.strip()) for part in hours.split("-", 1))
-            except ValueError:
-                pass
-            else:
-                if first < last:
-                    start, end = first, last
-        days = cls.work_days
-        raw_days = str(extra.get("CSIRT_AUDIT_WORK_DAYS", "")).strip()
-        if raw_days:
-            lo, _sep, hi = raw_days.partition("-")
-            if lo.isdigit() and (hi or lo).isdigit() and int(lo) <= int(hi or lo) <= 6:
-                days = frozenset(range(int(lo), int(hi or lo) + 1))
+    def from_config(cls, config: Config) -> SignalSettings:
+        """The thresholds set by ``CSIRT_AUDIT_*`` (validated when the config is built)."""
         return cls(
-            window_minutes=int(number("CSIRT_AUDIT_WINDOW_MINUTES", 60)),
-            peer_factor=number("CSIRT_AUDIT_PEER_FACTOR", 3.0),
-            peer_minimum=int(number("CSIRT_AUDIT_PEER_MINIMUM", 10)),
-            baseline_days=int(number("CSIRT_AUDIT_BASELINE_DAYS", 28)),
-            baseline_factor=number("CSIRT_AUDIT_BASELINE_FACTOR", 3.0),
-            baseline_minimum=int(number("CSIRT_AUDIT_BASELINE_MINIMUM", 20)),
-            work_start=start,
-            work_end=end,
-            work_days=days,
-            off_hours_minimum=int(number("CSIRT_AUDIT_OFF_HOURS_MINIMUM", 3)),
-            bulk_export_minimum=int(number("CSIRT_AUDIT_BULK_EXPORT_MINIMUM", 10)),
-            timezone=timezone,
+            window_minutes=config.audit_window_minutes,
+            peer_factor=config.audit_peer_factor,
+            peer_minimum=config.audit_peer_minimum,
+            baseline_days=config.audit_baseline_days,
+            baseline_factor=config.audit_baseline_factor,
+            baseline_minimum=config.audit_baseline_minimum,
+            work_start=config.audit_work_start,
+            work_end=config.audit_work_end,
+            work_days=config.audit_work_days,
+            off_hours_minimum=config.audit_off_hours_minimum,
+            bulk_export_minimum=config.audit_bulk_export_minimum,
+            timezone=config.timezone,
         )
 
     def is_working_time(self, moment: datetime) -> bool:

@@ -19,7 +19,6 @@ from flask import (
 )
 from flask.cli import with_appcontext
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -34,6 +33,7 @@ from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
 from csirt.db import get_db, get_session, utcnow, writes
+from csirt.i18n import as_lang, current_lang
 
 bp = Blueprint("audit_review", __name__, url_prefix="/console/audit")
 
@@ -54,7 +54,7 @@ class ScanForm(FlaskForm):  # type: ignore[misc]
 
 def _settings() -> service.SignalSettings:
     config = current_app.config["CSIRT"]
-    return service.SignalSettings.from_env(dict(config.extra), config.timezone)
+    return service.SignalSettings.from_config(config)
 
 
 def _parse_query() -> tuple[service.AuditQuery, dict[str, str]]:
@@ -214,8 +214,8 @@ def _export(fmt: str) -> ResponseReturnValue:
     db_session = get_session()
     config = current_app.config["CSIRT"]
     built = service.build_report(db_session, year, half, config.tz)
-    lang = request.args.get("lang") or str(get_locale() or config.default_lang)
-    lang = lang if lang in ("ja", "en") else config.default_lang
+    # The report's language may be chosen apart from the page's (?lang=ja|en).
+    lang = as_lang(request.args.get("lang"), current_lang())
     audit.record(
         db_session,
         AuditAction.AUDIT_REVIEW_EXPORT,

@@ -44,7 +44,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 REAUTH_AT = "reauth_at"
 REAUTH_FAILURES = "reauth_failures"
-DEFAULT_REAUTH_MINUTES = 10
 
 bp = Blueprint("reauth", __name__, url_prefix="/console")
 
@@ -66,8 +65,8 @@ class ReauthForm(FlaskForm):  # type: ignore[misc]
 
 def reauth_minutes() -> int:
     """How long a re-authentication stays fresh (``CSIRT_REAUTH_MINUTES``, default 10)."""
-    raw = str(current_app.config["CSIRT"].extra.get("CSIRT_REAUTH_MINUTES", "")).strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_REAUTH_MINUTES
+    minutes: int = current_app.config["CSIRT"].reauth_minutes
+    return minutes
 
 
 def recently_authenticated(now: datetime | None = None) -> bool:

@@ -18,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -64,6 +63,7 @@ from csirt.cases.timeline import (
     validate_event,
 )
 from csirt.db import get_session, utcnow, writes
+from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
@@ -81,10 +81,6 @@ def _zone() -> tzinfo:
     return current_app.config["CSIRT"].tz  # type: ignore[no-any-return]
 
 
-def _lang() -> str:
-    return "ja" if str(get_locale()).startswith("ja") else "en"
-
-
 _case = case_or_404
 
 
@@ -94,7 +90,7 @@ def _flash_errors(errors: dict[str, str]) -> None:
 
 
 def _playbook_choices(exclude: set[str] | None = None) -> list[SelectChoice]:
-    lang = _lang()
+    lang = current_lang()
     return forms.choices(
         (pid, playbook.title.get(lang))
         for pid, playbook in registry.playbooks().items()
@@ -178,7 +174,7 @@ def new() -> ResponseReturnValue:
                 involved=forms.split_lines(form.involved.data),
                 tags=forms.split_lines(form.tags.data),
                 playbooks=[chosen] if chosen else [],
-                lang=_lang(),
+                lang=current_lang(),
             )
         except CaseValidationError as exc:
             for name, message in exc.errors.items():
@@ -217,7 +213,7 @@ def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
         "tasks_overdue": [t for t in tasks if is_overdue(t, now)],
         "checklist": closing.checklist_lines(session, case, playbooks),
         "missing": forms_given.get("missing"),
-        "lang": _lang(),
+        "lang": current_lang(),
         "phase_form": phase_form,
         "priority_form": forms.PriorityForm(priority=case.priority),
         "close_form": forms_given.get("close_form") or forms.CloseForm(),
@@ -382,7 +378,7 @@ def add_playbook(case_id: int) -> ResponseReturnValue:
         abort(400)
     session = get_session()
     created = apply_playbook(
-        session, case, registry.playbooks()[form.playbook.data], current_user, _lang()
+        session, case, registry.playbooks()[form.playbook.data], current_user, current_lang()
     )
     session.commit()
     flash(_("%(n)d tasks added from the playbook.", n=len(created)), "success")

@@ -1,6 +1,10 @@
-"""Playbooks and the intake questionnaire: pure loaders and validators for ``playbooks/``."""
+"""The catalog read from ``playbooks/``: pure loaders and validators, and :class:`Catalog`.
+
+``csirt.catalog.current`` binds one catalog to an app (``current_catalog()``).
+"""
 
 from csirt.catalog._schema import LANGS, LocalText
+from csirt.catalog.catalog import Catalog, load_catalog
 from csirt.catalog.playbooks import (
     CHECKLIST_KINDS,
     PHASE_LABELS,
@@ -42,6 +46,7 @@ __all__ = [
     "ROLES",
     "ROLE_LABELS",
     "SKILLS",
+    "Catalog",
     "ChecklistItem",
     "Choice",
     "ChoiceField",
@@ -59,6 +64,7 @@ __all__ = [
     "TextField",
     "YesNoField",
     "format_offset",
+    "load_catalog",
     "load_playbook",
     "load_playbooks",
     "load_questionnaire",

@@ -15,6 +15,7 @@ from csirt.api.problems import problem, validation_problem
 from csirt.auth.access import exports, requires
 from csirt.auth.permissions import Permission
 from csirt.cases.errors import CaseNotFoundError
+from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
 from csirt.documents import service
 from csirt.documents.builders import KINDS, SECTIONS
@@ -69,7 +70,9 @@ _DOCUMENT_RESPONSE = {"content": {"application/json": {"schema": DOCUMENT_SCHEMA
 
 def _env() -> service.Environment:
     config = current_app.config["CSIRT"]
-    return service.Environment(config.org_name, config.timezone, config.instance_path)
+    return service.Environment(
+        config.org_name, config.timezone, config.instance_path, current_catalog().vocabulary
+    )
 
 
 def _json(session: Session, document: Document) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.cases.closing import MissingItem
-from csirt.cases.models import Case, CaseMember
 from csirt.cases.errors import CaseNotFoundError
+from csirt.cases.models import Case, CaseMember
 from csirt.cases.need_to_know import can_see
 from csirt.db import utcnow
 from csirt.documents import frozen, snapshot
@@ -45,6 +45,7 @@ from csirt.documents.models import (
     MeasureStatus,
     PreventionMeasure,
 )
+from csirt.triage.vocabulary import Vocabulary
 
 MAX_SECTION_CHARS = 20_000
 NEW_FACTS_NOTE = "new version from current facts"
@@ -229,6 +230,8 @@ class Environment:
     org_name: str
     timezone: str
     instance_path: Path
+    # The catalog's vocabulary: data items are labelled as the forms and triage label them.
+    vocabulary: Vocabulary
 
 
 def facts_for(
@@ -236,7 +239,13 @@ def facts_for(
 ) -> CaseFacts:
     """The case's public facts in one language."""
     return snapshot.build_case_facts(
-        session, case, lang=lang, org_name=env.org_name, timezone=env.timezone, today=today
+        session,
+        case,
+        lang=lang,
+        org_name=env.org_name,
+        timezone=env.timezone,
+        today=today,
+        vocabulary=env.vocabulary,
     )
 
 

@@ -25,7 +25,7 @@ from csirt.documents.builders._common import OBLIGATION_LABELS
 from csirt.documents.guard import ForbiddenTerms, forbidden_for_case
 from csirt.documents.models import DocumentContext, PreventionMeasure
 from csirt.intake.models import Submission, SubmissionMessage
-from csirt.triage import load_vocabulary
+from csirt.triage import Vocabulary
 from csirt.triage.models import Obligation
 
 ORGANISATION_SETTING = "documents.organisation"
@@ -165,8 +165,7 @@ def public_datasets(session: Session, case_id: int) -> list[AffectedDataset]:
     )
 
 
-def _data_set(row: AffectedDataset, lang: str, zone: ZoneInfo) -> f.DataSet:
-    vocabulary = load_vocabulary()
+def _data_set(row: AffectedDataset, lang: str, zone: ZoneInfo, vocabulary: Vocabulary) -> f.DataSet:
     items = tuple(
         f.DataItem(key, vocabulary.label(key, "ja"), vocabulary.label(key, "en"))
         for key in row.items or []
@@ -289,6 +288,7 @@ def build_case_facts(
     org_name: str,
     timezone: str = "Asia/Tokyo",
     today: date | None = None,
+    vocabulary: Vocabulary,
 ) -> f.CaseFacts:
     """Everything about the case that may appear in a public document, and nothing else."""
     zone = ZoneInfo(timezone)
@@ -317,7 +317,7 @@ def build_case_facts(
         first_contact_with_reporter_at=context.first_contact_at or intake_contact,
         staff=staff,
         events=tuple(_event(e) for e in public_events(session, case.id)),
-        data_sets=tuple(_data_set(d, lang, zone) for d in datasets),
+        data_sets=tuple(_data_set(d, lang, zone, vocabulary) for d in datasets),
         causes=tuple(context.causes or ()),
         responses=f.Responses(
             notice_to_individuals=context.notice_to_individuals,

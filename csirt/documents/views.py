@@ -29,6 +29,7 @@ from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
 from csirt.cases.errors import CaseNotFoundError
+from csirt.catalog.current import current_catalog
 from csirt.db import get_session
 from csirt.documents import forms, service, snapshot
 from csirt.documents.builders import SECTIONS
@@ -41,7 +42,9 @@ bp = Blueprint("documents", __name__)
 def env() -> service.Environment:
     """The deployment settings the document service needs."""
     config = current_app.config["CSIRT"]
-    return service.Environment(config.org_name, config.timezone, config.instance_path)
+    return service.Environment(
+        config.org_name, config.timezone, config.instance_path, current_catalog().vocabulary
+    )
 
 
 def _access(session: Session, case_id: int) -> service.CaseAccess:

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from csirt.api.openapi import PROBLEM_SCHEMA, operation
 from csirt.api.problems import problem, validation_problem
 from csirt.db import get_session
+from csirt.i18n import current_lang
 from csirt.intake import base, reporter, web
 from csirt.intake.base import AnswersInvalidError, BadReceiptError, IntakeBusyError
 
@@ -95,7 +96,7 @@ def _answers_of(document: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str
     if not isinstance(identity, dict):
         errors["identity"] = "must be an object"
         identity = {}
-    lang = document.get("lang") or web.lang()
+    lang = document.get("lang") or current_lang()
     if lang not in ("ja", "en"):
         errors["lang"] = "must be ja or en"
         lang = "ja"

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,7 @@ from csirt import vault
 from csirt.audit import service as audit
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
-from csirt.catalog import Questionnaire
+from csirt.catalog import Catalog, Questionnaire
 from csirt.intake.escrow import Escrow
 from csirt.intake.models import (
     Submission,
@@ -80,7 +79,7 @@ class IntakeSettings:
     hasher: vault.ReceiptHasher
     tz: ZoneInfo
     jurisdictions: frozenset[str]
-    playbooks_path: Path
+    catalog: Catalog
     retention_days: int = 180
     warn_days: int = 14
     ack_days: int = 5

@@ -26,7 +26,9 @@ from csirt.auth.access import requires
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
+from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow, writes
+from csirt.i18n import current_lang
 from csirt.intake import base, cli, disclosure, handling, handoff, keyring, staff_keys, web
 from csirt.intake.base import (
     AnswersInvalidError,
@@ -149,7 +151,7 @@ def _open_page(submission_id: int, status: int = 200, **forms: Any) -> ResponseR
         return redirect(url_for("intake_console.inbox"))
     questionnaire = web.settings(db_session).questionnaire
     labels = {f.key: f.label for f in questionnaire.fields}
-    language = web.lang()
+    language = current_lang()
     db_session.commit()
     requests = opened.submission.identity_requests
     return render_template(
@@ -176,12 +178,8 @@ def _answer_text(key: str, value: Any) -> str:
         return str(_("Yes") if value else _("No"))
     if isinstance(value, list):
         if key == "data_items":
-            from csirt.triage import load_vocabulary
-
-            vocabulary = load_vocabulary()
-            if web.lang() == "en":
-                return ", ".join(vocabulary.label(v, "en") for v in value)
-            return ", ".join(vocabulary.label(v, "ja") for v in value)
+            vocabulary = current_catalog().vocabulary
+            return ", ".join(vocabulary.label(v, current_lang()) for v in value)
         return ", ".join(str(v) for v in value)
     return str(value)
 
@@ -232,8 +230,9 @@ def promote(submission_id: int) -> ResponseReturnValue:
             private,
             submission_id,
             form.title.data or "",
-            lang=web.lang(),
-            questionnaire=web.settings(db_session).questionnaire,
+            lang=current_lang(),
+            vocabulary=current_catalog().vocabulary,
+            questionnaire=current_catalog().questionnaire,
         )
     except NotVisibleError:
         db_session.commit()
@@ -270,7 +269,7 @@ def attach(submission_id: int) -> ResponseReturnValue:
     db_session = get_session()
     try:
         handoff.attach_to_case(
-            db_session, _user(), submission_id, int(form.case_id.data or 0), lang=web.lang()
+            db_session, _user(), submission_id, int(form.case_id.data or 0), lang=current_lang()
         )
     except NotVisibleError:
         db_session.commit()

@@ -25,7 +25,7 @@ from csirt.intake.models import (
     SubmissionMessage,
 )
 from csirt.records.validation import MAX_PERSONS, DatasetInput
-from csirt.triage import load_vocabulary
+from csirt.triage import Vocabulary
 
 # --- hand-off to a case: through the cases and records services, like any fact change ---------
 
@@ -52,14 +52,16 @@ def url_given(answers: Mapping[str, Any], questionnaire: Questionnaire | None = 
 
 
 def tip_dataset(
-    answers: Mapping[str, Any], lang: str, questionnaire: Questionnaire | None = None
+    answers: Mapping[str, Any],
+    lang: str,
+    vocabulary: Vocabulary,
+    questionnaire: Questionnaire | None = None,
 ) -> DatasetInput | None:
     """The data set a report describes, in the UI language; None if it names none.
 
     Only structured answers are used: the ticked vocabulary items, the persons estimate and
     whether a web address was given (exposure ``public_internet``); never a word of free text.
     """
-    vocabulary = load_vocabulary()
     raw_items = answers.get("data_items")
     keys = [str(k) for k in raw_items] if isinstance(raw_items, list) else []
     items = tuple(dict.fromkeys(k for k in keys if k in vocabulary))
@@ -122,6 +124,7 @@ def promote(
     title: str,
     *,
     lang: str = "ja",
+    vocabulary: Vocabulary,
     questionnaire: Questionnaire | None = None,
 ) -> int:
     """Open a case from a report with only structured, non-identifying facts (audited).
@@ -163,7 +166,7 @@ def promote(
         case_id=case.id,
     )
     _report_event(session, case, user, submission, "received", lang)
-    dataset = tip_dataset(answers, lang, questionnaire)
+    dataset = tip_dataset(answers, lang, vocabulary, questionnaire)
     if dataset is not None:
         records.add_dataset(session, case, user, dataset)  # audited; sends facts_changed
     else:

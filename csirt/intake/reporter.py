@@ -44,7 +44,6 @@ from csirt.intake.models import (
     SubmissionMessage,
 )
 from csirt.intake.strip import StrippedFile, UnreadableFileError, strip_metadata
-from csirt.triage import load_rules
 from csirt.triage.deadlines import due_at
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ def answer_dates(
     )
     if not whistleblower:
         return internal, internal, None
-    rules = {rule.kind: rule for rule in load_rules(settings.playbooks_path).obligations}
+    rules = {rule.kind: rule for rule in settings.catalog.rules.obligations}
     answer_due = due_at(rules["wb_investigation_notice"].due, received_at, tz)
     ack_due, feedback_due = internal, None
     if "EU" in settings.jurisdictions:

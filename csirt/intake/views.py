@@ -21,6 +21,7 @@ from csirt import vault
 from csirt.api.problems import problem
 from csirt.catalog import ChoiceField, FileField, Questionnaire, TextField
 from csirt.db import get_session
+from csirt.i18n import current_lang
 from csirt.intake import base, reporter, web
 from csirt.intake.base import AnswersInvalidError, BadReceiptError, IntakeBusyError
 
@@ -71,7 +72,7 @@ def _form_page(
     values: MultiDict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> str:
-    language = web.lang()
+    language = current_lang()
     values = values if values is not None else MultiDict()
     rendered = []
     for field in questionnaire.fields:
@@ -109,7 +110,7 @@ def _receipt_page(
         form=CsrfForm(),
         groups=receipt.split("-"),
         answer_due=answer_due,
-        closing=questionnaire.closing.get(web.lang()).strip().splitlines(),
+        closing=questionnaire.closing.get(current_lang()).strip().splitlines(),
         token=token,
         error=error,
     )
@@ -141,7 +142,7 @@ def index() -> ResponseReturnValue:
     uploads = web.read_uploads(web.files(file_key), _file_limit(questionnaire))
     try:
         submitted = reporter.submit(
-            db_session, settings, web.form_answers(), web.lang(), uploads, ignore_unknown=True
+            db_session, settings, web.form_answers(), current_lang(), uploads, ignore_unknown=True
         )
     except AnswersInvalidError as exc:
         db_session.rollback()

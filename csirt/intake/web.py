@@ -18,18 +18,17 @@ from datetime import datetime
 from typing import IO, Any
 
 from flask import Flask, Request, current_app, request
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from csirt import vault
 from csirt.auth.models import Setting
-from csirt.catalog import load_questionnaire
-from csirt.intake.escrow import Escrow
+from csirt.catalog.current import current_catalog
 from csirt.intake.base import IntakeSettings, Upload
+from csirt.intake.escrow import Escrow
 from csirt.ratelimit import Budget
-from csirt.triage import load_vocabulary
 
 EXTENSION = "csirt.intake"
 SALT_SETTING = "intake.receipt_salt"
@@ -39,14 +38,6 @@ CONFIRM_CONTEXT = b"csirt:intake:confirm"
 MAILBOX_CONTEXT = b"csirt:intake:mailbox"
 CONFIRM_SECONDS = 30 * 60
 MAILBOX_SECONDS = 30 * 60
-
-
-def _extra_int(app: Flask, name: str, default: int) -> int:
-    raw = app.config["CSIRT"].extra.get(name, default)
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return default
 
 
 class InMemoryRequest(Request):
@@ -89,38 +80,31 @@ def settings(session: Session, app: Flask | None = None) -> IntakeSettings:
         if isinstance(cached, IntakeSettings):
             return cached
         config = app.config["CSIRT"]
-        playbooks = config.playbooks_path
-        vocabulary = load_vocabulary(playbooks / "vocabulary.yaml")
-        questionnaire = load_questionnaire(
-            playbooks / "intake" / "questionnaire.yaml", list(vocabulary)
-        )
+        catalog = current_catalog(app)
+        questionnaire = catalog.questionnaire
         salt = _installation_salt(session)
         if config.testing:
             hasher = vault.ReceiptHasher.for_tests(salt)
         else:
             hasher = vault.ReceiptHasher(
                 salt,
-                max_concurrent=_extra_int(app, "CSIRT_INTAKE_HASH_SLOTS", 2),
-                wait_timeout=float(_extra_int(app, "CSIRT_INTAKE_HASH_WAIT_S", 2)),
+                max_concurrent=config.intake_hash_slots,
+                wait_timeout=float(config.intake_hash_wait_s),
             )
         built = IntakeSettings(
             questionnaire=questionnaire,
             hasher=hasher,
             tz=config.tz,
             jurisdictions=config.jurisdictions,
-            playbooks_path=playbooks,
-            retention_days=_extra_int(app, "CSIRT_INTAKE_RETENTION_DAYS", 180),
-            warn_days=_extra_int(app, "CSIRT_INTAKE_RETENTION_WARN_DAYS", 14),
-            ack_days=_extra_int(app, "CSIRT_INTAKE_ACK_DAYS", 5),
-            submission_budget=Budget(
-                _extra_int(app, "CSIRT_INTAKE_SUBMISSIONS_PER_MINUTE", 600), 60
-            ),
+            catalog=catalog,
+            retention_days=config.intake_retention_days,
+            warn_days=config.intake_retention_warn_days,
+            ack_days=config.intake_ack_days,
+            submission_budget=Budget(config.intake_submissions_per_minute, 60),
             escrow=Escrow.from_config(config),
         )
         app.extensions[EXTENSION] = built
-        app.extensions[EXTENSION + ".mailbox_budget"] = Budget(
-            _extra_int(app, "CSIRT_INTAKE_MAILBOX_PER_MINUTE", 600), 60
-        )
+        app.extensions[EXTENSION + ".mailbox_budget"] = Budget(config.intake_mailbox_per_minute, 60)
         return built
 
 
@@ -128,12 +112,6 @@ def mailbox_budget(app: Flask | None = None) -> Budget:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     budget: Budget = app.extensions[EXTENSION + ".mailbox_budget"]
     return budget
-
-
-def lang() -> str:
-    """The reporter's language, "ja" or "en"."""
-    value = str(get_locale() or "ja")
-    return value if value in ("ja", "en") else "ja"
 
 
 def _token_key() -> bytes:
@@ -190,7 +168,7 @@ def read_uploads(files: list[FileStorage], limit_bytes: int) -> list[Upload]:
 
 def render_choices(field: Any, language: str) -> list[tuple[str, str]]:
     """(value, label) pairs of a checkbox field, labels from the vocabulary when needed."""
-    vocabulary = load_vocabulary(current_app.config["CSIRT"].playbooks_path / "vocabulary.yaml")
+    vocabulary = current_catalog().vocabulary
     return [
         (
             choice.value,

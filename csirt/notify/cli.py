@@ -10,20 +10,6 @@ from csirt.db import get_db
 from csirt.notify import intake_events, reminders
 from csirt.notify.service import channel_for
 
-DEFAULT_ESCALATION_MINUTES = 15
-
-
-def escalation_minutes(extra: dict[str, str] | object) -> int:
-    """CSIRT_ESCALATION_MINUTES (default 15); ClickException when it is not a positive number."""
-    raw = str(getattr(extra, "get", lambda *_: None)("CSIRT_ESCALATION_MINUTES") or "").strip()
-    if not raw:
-        return DEFAULT_ESCALATION_MINUTES
-    if not raw.isdigit() or int(raw) <= 0:
-        raise click.ClickException(
-            f"CSIRT_ESCALATION_MINUTES: must be a whole number of minutes, not {raw!r}"
-        )
-    return int(raw)
-
 
 @click.group("reminders")
 def reminders_group() -> None:
@@ -37,7 +23,7 @@ def send() -> None:
     from csirt.teams import service as teams
 
     config = current_app.config["CSIRT"]
-    minutes = escalation_minutes(config.extra)
+    minutes = config.escalation_minutes
     channel = channel_for(current_app)
     with get_db().session() as session:
         paged = teams.page_unpaged_p1(session, channel, config.tz)

@@ -11,15 +11,13 @@ from __future__ import annotations
 import smtplib
 import ssl
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
-
-class MailConfigError(ValueError):
-    """A CSIRT_MAIL_* / CSIRT_SMTP_* setting cannot be used."""
+if TYPE_CHECKING:
+    from config import Config
 
 
 @dataclass(frozen=True)
@@ -110,19 +108,10 @@ def mail_kind(mail: Mail) -> str:
     return "mail"
 
 
-def mailer_from_settings(settings: Mapping[str, Any]) -> Mailer:
+def mailer_from_settings(config: Config) -> Mailer:
     """The mailer that CSIRT_MAIL_BACKEND (smtp | console, default console) selects."""
-    backend = str(settings.get("CSIRT_MAIL_BACKEND", "console")).strip() or "console"
-    sender = str(settings.get("CSIRT_SMTP_FROM", "csirt@localhost")).strip()
-    if backend == "console":
-        return ConsoleMailer(sender=sender)
-    if backend != "smtp":
-        raise MailConfigError(f"CSIRT_MAIL_BACKEND: must be smtp or console, not {backend!r}")
-    host = str(settings.get("CSIRT_SMTP_HOST", "localhost")).strip()
-    raw_port = str(settings.get("CSIRT_SMTP_PORT", "25")).strip()
-    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
-        raise MailConfigError(f"CSIRT_SMTP_PORT: must be a port number, not {raw_port!r}")
-    tls = str(settings.get("CSIRT_SMTP_TLS", "starttls")).strip().lower() or "starttls"
-    if tls not in TLS_MODES:
-        raise MailConfigError(f"CSIRT_SMTP_TLS: must be one of {', '.join(TLS_MODES)}, not {tls!r}")
-    return SmtpMailer(host=host, port=int(raw_port), sender=sender, tls=tls)
+    if config.mail_backend == "console":
+        return ConsoleMailer(sender=config.smtp_from)
+    return SmtpMailer(
+        host=config.smtp_host, port=config.smtp_port, sender=config.smtp_from, tls=config.smtp_tls
+    )

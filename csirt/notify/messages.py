@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from csirt.i18n import as_lang
+
 NON_SENSITIVE_TLP = frozenset({"clear", "green"})
 
 
@@ -127,10 +129,6 @@ class Text:
     body: str
 
 
-def _lang(lang: str | None) -> str:
-    return lang if lang in ("ja", "en") else "ja"
-
-
 def case_text(
     kind: str,
     case: CaseRef,
@@ -141,7 +139,7 @@ def case_text(
     due: str = "",
 ) -> Text:
     """Subject and body of a notification about a case (content-free when sensitive)."""
-    language = _lang(lang)
+    language = as_lang(lang)
     subject, first = _TEXTS[kind][language]
     role_name = ROLE_NAMES[language].get(role or "", role or "")
     values = {"ref": case.reference, "role": role_name, "due": due}
@@ -156,7 +154,7 @@ def digest_text(
     lang: str | None, *, date_label: str, lines: list[str], unread: int, link: str
 ) -> Text:
     """The daily digest: references and due times only."""
-    language = _lang(lang)
+    language = as_lang(lang)
     if language == "ja":
         subject = f"[csirt] {date_label} の業務ダイジェスト"
         head = [f"未読の通知: {unread} 件", "期限が近い・過ぎた項目:"]
@@ -255,7 +253,7 @@ def report_text(
     kind: str, submission_id: int, link: str, lang: str | None, *, what: str = "", due: str = ""
 ) -> Text:
     """Subject and body of a notification about a report: its number, a date and a link only."""
-    language = _lang(lang)
+    language = as_lang(lang)
     subject, first = _REPORT_TEXTS[kind][language]
     values = {
         "id": submission_id,
@@ -268,7 +266,7 @@ def report_text(
 
 def case_report_reply_text(case: CaseRef, link: str, lang: str | None) -> Text:
     """To a case's lead: a reporter answered on a linked report (reference only)."""
-    language = _lang(lang)
+    language = as_lang(lang)
     subject, first = _CASE_REPLY[language]
     lines = [first.format(ref=case.reference), "", link, "", _CLOSING[language]]
     return Text(subject.format(ref=case.reference), "\n".join(lines))

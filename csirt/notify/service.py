@@ -55,7 +55,7 @@ class Channel:
 def install(app: Flask) -> None:
     """Give the app its mailer (CSIRT_MAIL_BACKEND) unless one was installed already."""
     config = app.config["CSIRT"]
-    app.extensions.setdefault(MAILER_KEY, mailer_from_settings(config.extra))
+    app.extensions.setdefault(MAILER_KEY, mailer_from_settings(config))
 
 
 def channel_for(app: Flask) -> Channel:

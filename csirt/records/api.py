@@ -32,11 +32,11 @@ from csirt.cases.models import (
     TakedownRequest,
 )
 from csirt.cases.need_to_know import get_case_for
+from csirt.catalog.current import current_catalog
 from csirt.db import Base, get_session, writes
 from csirt.records import service, validation
 from csirt.records.markdown import render_markdown
 from csirt.records.views import evidence_response, evidence_store, tz
-from csirt.triage import load_vocabulary
 
 bp = Blueprint("api_records", __name__, url_prefix="/api/v1")
 errors.register(bp)
@@ -302,7 +302,7 @@ _collection(
     "Add an affected data set (triage re-runs)", tags=TAGS, body=DatasetIn, responses=CREATED
 )
 def create_dataset(case_id: int) -> ResponseReturnValue:
-    vocabulary = load_vocabulary()
+    vocabulary = current_catalog().vocabulary
     return _create(
         case_id,
         DatasetIn,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import (
     Blueprint,
@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,11 +30,12 @@ from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.access import case_or_404
 from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry, Note
+from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
+from csirt.i18n import current_lang
 from csirt.records import forms, service, validation
 from csirt.records.markdown import render_markdown
 from csirt.records.storage import FileEvidenceStore
-from csirt.triage import load_vocabulary
 
 bp = Blueprint("records", __name__, url_prefix="/console/cases/<int:case_id>")
 
@@ -116,8 +116,8 @@ def _exposure_labels() -> dict[str, str]:
 
 def _dataset_form(**kwargs: Any) -> forms.DatasetForm:
     form = forms.DatasetForm(**kwargs)
-    vocabulary = load_vocabulary()
-    lang = _lang()
+    vocabulary = current_catalog().vocabulary
+    lang = current_lang()
     form.items.choices = [
         SelectChoice(key, item.label(lang) + (" (要配慮)" if item.sensitive else ""))
         for key, item in vocabulary.items()
@@ -125,17 +125,12 @@ def _dataset_form(**kwargs: Any) -> forms.DatasetForm:
     return form
 
 
-def _lang() -> Literal["ja", "en"]:
-    locale = get_locale()
-    return "ja" if locale is not None and locale.language == "ja" else "en"
-
-
 def _render_datasets(
     case: Case, form: forms.DatasetForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
     session = get_session()
     rows = service.list_datasets(session, case)
-    vocabulary = load_vocabulary()
+    vocabulary = current_catalog().vocabulary
     totals = service.dataset_totals(rows, vocabulary.sensitive_keys())
     return (
         render_template(
@@ -145,7 +140,7 @@ def _render_datasets(
             rows=rows,
             totals=totals,
             vocabulary=vocabulary,
-            lang=_lang(),
+            lang=current_lang(),
             sensitive=vocabulary.sensitive_keys(),
             exposure_labels=_exposure_labels(),
             form=form or _dataset_form(),
@@ -162,7 +157,7 @@ def datasets(case_id: int) -> ResponseReturnValue:
 
 
 def _read_dataset(payload: Mapping[str, Any]) -> validation.DatasetInput:
-    return validation.read_dataset(payload, load_vocabulary(), tz())
+    return validation.read_dataset(payload, current_catalog().vocabulary, tz())
 
 
 @bp.post("/datasets")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, Field
@@ -19,7 +19,9 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.cases.need_to_know import get_case_for
 from csirt.catalog import ROLES, SKILLS
+from csirt.catalog.current import current_catalog
 from csirt.db import get_session
+from csirt.i18n import current_lang
 from csirt.notify.service import channel_for
 from csirt.teams import service
 from csirt.teams.models import Team
@@ -77,11 +79,6 @@ class AssignmentIn(ApiModel):
 class Assignment(BaseModel):
     username: str
     role: str
-
-
-def _lang() -> str:
-    lang = request.args.get("lang") or current_user.lang or current_app.config["CSIRT"].default_lang
-    return "en" if lang == "en" else "ja"
 
 
 def _user_named(data: dict[str, Any]) -> User | None:
@@ -198,8 +195,8 @@ def suggestions(case_id: int) -> ResponseReturnValue:
     session = get_session()
     case = get_case_for(session, current_user, case_id)
     config = current_app.config["CSIRT"]
-    found = service.suggestions_for(session, case, config.tz, config.playbooks_path)
-    lang = _lang()
+    found = service.suggestions_for(session, case, config.tz, current_catalog().playbooks)
+    lang = current_lang()
     result: dict[str, Any] = {
         role: [
             {
@@ -247,7 +244,7 @@ def assign(case_id: int) -> ResponseReturnValue:
         service.record_refusal(session, case_id, exc, current_actor())
         session.commit()
         detail = (
-            exc.reason.get(_lang())
+            exc.reason.get(current_lang())
             if current_user.has_role(Role.ADMIN)
             else "this person has a conflict of interest with the case"
         )

@@ -9,11 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +24,7 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Role
 from csirt.cases.models import Case, CaseMember, CasePlaybook, Phase, Priority, Task, TaskAssignee
-from csirt.catalog import ROLES, SKILLS, LocalText, Playbook, load_playbooks
+from csirt.catalog import ROLES, SKILLS, LocalText, Playbook
 from csirt.db import utcnow
 from csirt.intake.models import Submission
 from csirt.notify import service as notify
@@ -644,21 +642,17 @@ def candidates(session: Session, tz: ZoneInfo, now: Clock = utcnow) -> list[Cand
     return result
 
 
-@lru_cache(maxsize=4)
-def _playbooks(folder: Path) -> dict[str, Playbook]:
-    return load_playbooks(folder)
-
-
-def role_skills(session: Session, case: Case, playbooks_path: Path) -> dict[str, tuple[str, ...]]:
-    """The skills of each role: from the case's playbooks where they name the role."""
+def role_skills(
+    session: Session, case: Case, playbooks: Mapping[str, Playbook]
+) -> dict[str, tuple[str, ...]]:
+    """The skills of each role: from the case's ``playbooks`` (the catalog's) naming the role."""
     needed: dict[str, list[str]] = {}
     applied = list(
         session.scalars(select(CasePlaybook.playbook_id).where(CasePlaybook.case_id == case.id))
     )
     if applied:
-        registry = _playbooks(playbooks_path / "incidents")
         for playbook_id in applied:
-            playbook = registry.get(playbook_id)
+            playbook = playbooks.get(playbook_id)
             for need in playbook.roles if playbook else ():
                 needed.setdefault(need.role, []).extend(need.skills)
     return {
@@ -667,7 +661,11 @@ def role_skills(session: Session, case: Case, playbooks_path: Path) -> dict[str,
 
 
 def suggestions_for(
-    session: Session, case: Case, tz: ZoneInfo, playbooks_path: Path, now: Clock = utcnow
+    session: Session,
+    case: Case,
+    tz: ZoneInfo,
+    playbooks: Mapping[str, Playbook],
+    now: Clock = utcnow,
 ) -> Suggestions:
     """Ranked suggestions per role for this case; conflicted people are only in ``excluded``."""
     assigned: dict[str, set[int]] = {}
@@ -675,7 +673,7 @@ def suggestions_for(
         assigned.setdefault(member.role, set()).add(member.user_id)
     return suggest(
         candidates(session, tz, now),
-        role_skills(session, case, playbooks_path),
+        role_skills(session, case, playbooks),
         involved_for(session, case),
         assigned=assigned,
     )

@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,11 +25,13 @@ from sqlalchemy.orm import Session
 from csirt.auth.access import current_actor, requires
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
-from csirt.cases.models import Case
 from csirt.cases.errors import CaseNotFoundError
+from csirt.cases.models import Case
 from csirt.cases.need_to_know import get_case_for
 from csirt.catalog import ROLE_LABELS, ROLES
+from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
+from csirt.i18n import current_lang
 from csirt.notify.service import channel_for
 from csirt.redirects import local_target
 from csirt.teams import ical, service
@@ -55,10 +56,6 @@ CALENDAR_DAYS = 28
 FEED_WEEKS = 26
 
 
-def _lang() -> str:
-    return "en" if str(get_locale()) == "en" else "ja"
-
-
 def _tz() -> Any:
     return current_app.config["CSIRT"].tz
 
@@ -69,7 +66,7 @@ def _actor() -> User:
 
 
 def _skills(profile: StaffProfile | None) -> str:
-    lang = _lang()
+    lang = current_lang()
     return (", " if lang == "en" else "・").join(
         SKILL_LABELS[s].get(lang) for s in (profile.skills if profile else []) if s in SKILL_LABELS
     )
@@ -136,7 +133,7 @@ def _render_team(
     tz = _tz()
     today = utcnow().astimezone(tz).date()
     member_form = forms.get("member_form") or MemberForm()
-    member_form.skills.choices = skill_choices(_lang())
+    member_form.skills.choices = skill_choices(current_lang())
     rotation_form = forms.get("rotation_form") or RotationForm(start=team.rotation_start)
     book = service.leave_book(session, today, today)
     return (
@@ -173,7 +170,7 @@ def add_member(team_id: int) -> ResponseReturnValue:
     session = get_session()
     team = _team_or_404(session, team_id)
     form = MemberForm()
-    form.skills.choices = skill_choices(_lang())
+    form.skills.choices = skill_choices(current_lang())
     if form.validate_on_submit():
         try:
             user = service.get_user(session, form.username.data)
@@ -378,7 +375,7 @@ def _render_person(
         department=user.department or "",
         availability_percent=profile.availability_percent if profile else 100,
     )
-    profile_form.skills.choices = skill_choices(_lang())
+    profile_form.skills.choices = skill_choices(current_lang())
     return (
         render_template(
             "teams/person.html",
@@ -414,7 +411,7 @@ def set_profile(user_id: int) -> ResponseReturnValue:
     session = get_session()
     user = _person_or_404(session, user_id)
     form = ProfileForm()
-    form.skills.choices = skill_choices(_lang())
+    form.skills.choices = skill_choices(current_lang())
     if form.validate_on_submit():
         service.set_profile(
             session,
@@ -484,14 +481,14 @@ def my_work() -> ResponseReturnValue:
         work=work,
         now=utcnow(),
         form=ActionForm(),
-        lang=_lang(),
+        lang=current_lang(),
         role_name=_role_name,
     )
 
 
 def _role_name(role: str) -> str:
     label = ROLE_LABELS.get(role)
-    return label.get(_lang()) if label else role
+    return label.get(current_lang()) if label else role
 
 
 # --- a case's team: first response ----------------------------------------------------------
@@ -517,11 +514,11 @@ def _render_case_team(
     session: Session, case: Case, status: int = 200, assign_form: AssignOneForm | None = None
 ) -> ResponseReturnValue:
     config = current_app.config["CSIRT"]
-    suggestions = service.suggestions_for(session, case, config.tz, config.playbooks_path)
-    needs = service.role_skills(session, case, config.playbooks_path)
+    suggestions = service.suggestions_for(session, case, config.tz, current_catalog().playbooks)
+    needs = service.role_skills(session, case, current_catalog().playbooks)
     members = list(case.members)
     filled = {m.role for m in members}
-    lang = _lang()
+    lang = current_lang()
     preselect = set()
     if case.priority == "P1":
         for role in ("lead", "investigator"):
@@ -594,7 +591,7 @@ def assign(case_id: int) -> ResponseReturnValue:
         # Nothing of the batch is written; the refusal is recorded on its own.
         service.record_refusal(session, case_id, exc, current_actor())
         session.commit()
-        message = exc.reason.get(_lang()) if current_user.has_role(Role.ADMIN) else ""
+        message = exc.reason.get(current_lang()) if current_user.has_role(Role.ADMIN) else ""
         flash(_("This person cannot be assigned: conflict of interest.") + " " + message, "error")
         return _render_case_team(session, session.get(Case, case_id) or case, 409)
     except (service.UnknownUserError, service.InvalidInputError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import Field
@@ -16,7 +16,9 @@ from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.models import Case
 from csirt.cases.need_to_know import get_case_for
+from csirt.catalog.current import current_catalog
 from csirt.db import get_session
+from csirt.i18n import current_lang
 from csirt.triage import service
 from csirt.triage.engine import evaluate
 from csirt.triage.facts import EXPOSURES, ORG_KINDS, OrgKind, parse_facts
@@ -201,13 +203,6 @@ OBLIGATIONS_SCHEMA: dict[str, Any] = {
 }
 
 
-def _lang() -> service.Lang:
-    chosen = (
-        request.args.get("lang") or current_user.lang or current_app.config["CSIRT"].default_lang
-    )
-    return "en" if chosen == "en" else "ja"
-
-
 def _case(case_id: int) -> Case:
     return get_case_for(get_session(), current_user, case_id)
 
@@ -227,7 +222,7 @@ def _case(case_id: int) -> Case:
 def evaluate_facts() -> ResponseReturnValue:
     read_query(LangQuery)
     config = current_app.config["CSIRT"]
-    rules = service.rules_for(config)
+    rules = current_catalog().rules
     default_kind: OrgKind = "business" if config.org_kind == "business" else "local_government"
     _body, facts = read_body_with(
         FactsIn,
@@ -238,7 +233,7 @@ def evaluate_facts() -> ResponseReturnValue:
             vocabulary=rules.vocabulary,
         ),
     )
-    return jsonify(evaluate(facts, rules, config.tz).to_json(_lang()))
+    return jsonify(evaluate(facts, rules, config.tz).to_json(current_lang()))
 
 
 @bp.get("/cases/<int:case_id>/triage")
@@ -253,8 +248,10 @@ def case_triage(case_id: int) -> ResponseReturnValue:
     read_query(LangQuery)
     case = _case(case_id)
     session = get_session()
-    _facts, result = service.evaluate_case(session, case, current_app.config["CSIRT"])
-    body = result.to_json(_lang())
+    _facts, result = service.evaluate_case(
+        session, case, current_app.config["CSIRT"], current_catalog().rules
+    )
+    body = result.to_json(current_lang())
     state = session.get(CaseTriage, case.id)
     override = None
     if state is not None and state.override_priority is not None:
@@ -301,7 +298,7 @@ def _obligation_json(row: Obligation, lang: service.Lang, tz: Any) -> dict[str, 
 def case_obligations(case_id: int) -> ResponseReturnValue:
     read_query(LangQuery)
     case = _case(case_id)
-    lang = _lang()
+    lang = current_lang()
     tz = current_app.config["CSIRT"].tz
     rows = service.obligations_of(get_session(), case)
     return jsonify(obligations=[_obligation_json(row, lang, tz) for row in rows])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from csirt.dates import OUT_OF_RANGE, DateRangeError, in_range
-from csirt.triage.vocabulary import Vocabulary, load_vocabulary
+from csirt.triage.vocabulary import Vocabulary
 
 OrgKind = Literal["local_government", "business"]
 ORG_KINDS: tuple[OrgKind, ...] = ("local_government", "business")
@@ -170,10 +170,10 @@ def parse_facts(
     *,
     default_org_kind: OrgKind,
     default_jurisdictions: Collection[str],
-    vocabulary: Vocabulary | None = None,
+    vocabulary: Vocabulary,
 ) -> Facts:
     """Validate an API payload into Facts; raise FactsError naming every bad field."""
-    vocab = vocabulary if vocabulary is not None else load_vocabulary()
+    vocab = vocabulary
     check = _Collector()
     if not isinstance(payload, Mapping):
         raise FactsError({"body": "must be a JSON object"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from csirt.triage.facts import (
     SOCIAL_RESPONSIBILITY,
 )
 from csirt.triage.vocabulary import IDENTITY_ROLES, Lang, Vocabulary, parse_vocabulary
-from csirt.yamlfile import LineDict, load_yaml, playbooks_dir
+from csirt.yamlfile import LineDict, load_yaml
 
 CONDITIONS: frozenset[str] = frozenset(
     {
@@ -219,27 +218,12 @@ class Rules:
         return next(p for p in self.priorities if score >= p.min_score)
 
 
-_FILES = ("vocabulary.yaml", "triage.yaml", "legal.yaml")
+def load_rules(folder: Path | str) -> Rules:
+    """Load and validate ``vocabulary.yaml``, ``triage.yaml`` and ``legal.yaml`` in ``folder``.
 
-
-def load_rules(playbooks_dir: Path | str | None = None) -> Rules:
-    """Load and validate the three triage YAML files; cached until one of them changes."""
-    folder = Path(playbooks_dir) if playbooks_dir is not None else _default_dir()
-    stamps = []
-    for name in _FILES:
-        try:
-            stamps.append((folder / name).stat().st_mtime_ns)
-        except OSError:
-            stamps.append(-1)  # load_yaml reports the missing file with its path
-    return _load_cached(folder.resolve(), tuple(stamps))
-
-
-def _default_dir() -> Path:
-    return playbooks_dir()
-
-
-@functools.lru_cache(maxsize=8)
-def _load_cached(folder: Path, stamps: tuple[int, ...]) -> Rules:
+    Not cached: the app's :class:`csirt.catalog.Catalog` is the one cached copy.
+    """
+    folder = Path(folder)
     vocabulary = parse_vocabulary(load_yaml(folder / "vocabulary.yaml"), folder / "vocabulary.yaml")
     triage_path = folder / "triage.yaml"
     scoring, priorities, jnsa, checked = _parse_triage(load_yaml(triage_path), triage_path)

@@ -25,8 +25,10 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
-from csirt.cases.models import AffectedDataset, Case, CaseMember, Priority
 from csirt.cases.lifecycle import change_priority
+from csirt.cases.models import AffectedDataset, Case, CaseMember, Priority
+from csirt.catalog import Catalog, load_catalog
+from csirt.catalog.current import current_catalog
 from csirt.db import utcnow
 from csirt.intake.models import Submission
 from csirt.triage.engine import TriageResult, evaluate
@@ -38,7 +40,7 @@ from csirt.triage.models import (
     ObligationStatus,
     TriageRun,
 )
-from csirt.triage.rules import Rules, load_rules
+from csirt.triage.rules import Rules
 
 Lang = Literal["ja", "en"]
 PRIORITY_ORDER = (Priority.P1.value, Priority.P2.value, Priority.P3.value, Priority.P4.value)
@@ -124,7 +126,7 @@ def case_facts(
         for row in rows
     )
     org_kind: OrgKind = "business" if config.org_kind == "business" else "local_government"
-    social = config.extra.get("CSIRT_SOCIAL_RESPONSIBILITY", "average")
+    social = config.social_responsibility
     state = session.get(CaseTriage, case.id)
     return Facts(
         org_kind=org_kind,
@@ -177,17 +179,17 @@ def facts_to_json(facts: Facts) -> dict[str, Any]:
     }
 
 
-def rules_for(config: Config) -> Rules:
-    """The validated triage rules of this deployment's playbooks folder (cached)."""
-    return load_rules(config.playbooks_path)
-
-
 def evaluate_case(
-    session: Session, case: Case, config: Config, *, whistleblower_report: bool | None = None
+    session: Session,
+    case: Case,
+    config: Config,
+    rules: Rules,
+    *,
+    whistleblower_report: bool | None = None,
 ) -> tuple[Facts, TriageResult]:
-    """Evaluate the case's current facts without storing anything."""
+    """Evaluate the case's current facts with the catalog's ``rules``, storing nothing."""
     facts = case_facts(session, case, config, whistleblower_report=whistleblower_report)
-    return facts, evaluate(facts, rules_for(config), config.tz)
+    return facts, evaluate(facts, rules, config.tz)
 
 
 # --- runs ------------------------------------------------------------------------------------
@@ -267,12 +269,15 @@ def run_triage(
     case: Case,
     *,
     config: Config,
+    catalog: Catalog,
     actor: User | None,
     reason: str = "",
     whistleblower_report: bool | None = None,
 ) -> TriageRun:
     """Evaluate the case, store the run, update its obligations and (unless overridden) priority."""
-    facts, result = evaluate_case(session, case, config, whistleblower_report=whistleblower_report)
+    facts, result = evaluate_case(
+        session, case, config, catalog.rules, whistleblower_report=whistleblower_report
+    )
     previous = latest_run(session, case)
     stored_facts = facts_to_json(facts)
     run = TriageRun(
@@ -406,6 +411,7 @@ def record_contractor_notice(
     notice_at: dt.datetime,
     actor: User,
     config: Config,
+    catalog: Catalog,
 ) -> CaseTriage:
     """Record that a contractor notified the organisation (法26条1項ただし書, 規則9条); re-triage.
 
@@ -444,7 +450,9 @@ def record_contractor_notice(
             "notice_at": notice_at.isoformat(),
         },
     )
-    run_triage(session, case, config=config, actor=actor, reason="contractor notice")
+    run_triage(
+        session, case, config=config, catalog=catalog, actor=actor, reason="contractor notice"
+    )
     return state
 
 
@@ -746,8 +754,10 @@ def on_facts_changed(
     """Receiver of ``csirt.cases.signals.facts_changed``: re-run triage in the sender's session."""
     if has_app_context():
         config: Config = current_app.config["CSIRT"]
+        catalog = current_catalog()
     elif _fallback_config:
         config = _fallback_config[0]
+        catalog = load_catalog(config.playbooks_path)
     else:  # pragma: no cover - init_app always runs first
         return
-    run_triage(session, sender, config=config, actor=actor, reason=reason)
+    run_triage(session, sender, config=config, catalog=catalog, actor=actor, reason=reason)

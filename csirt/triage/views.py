@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request
 from flask import url_for as flask_url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,7 +17,9 @@ from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.access import case_or_404
 from csirt.cases.models import Case
+from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
+from csirt.i18n import current_lang
 from csirt.triage import service
 from csirt.triage.forms import ActionForm, ContractorNoticeForm, DoneForm, OverrideForm
 from csirt.triage.models import CaseTriage, Obligation, ObligationStatus
@@ -91,10 +92,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["obligation_label"] = obligation_label
 
 
-def _lang() -> service.Lang:
-    return "ja" if str(get_locale() or "") == "ja" else "en"
-
-
 _load_case = case_or_404
 
 
@@ -116,15 +113,16 @@ def _panel(
 ) -> ResponseReturnValue:
     session = get_session()
     config = current_app.config["CSIRT"]
-    lang = _lang()
+    lang = current_lang()
+    catalog = current_catalog()
     state = session.get(CaseTriage, case.id)
     run = service.latest_run(session, case)
     if run is not None:
         result = run.result[lang]
     else:
-        _facts, live = service.evaluate_case(session, case, config)
+        _facts, live = service.evaluate_case(session, case, config, catalog.rules)
         result = live.to_json(lang)
-    rules = service.rules_for(config)
+    rules = catalog.rules
     obligations = service.obligations_of(session, case)
     forms = {o.id: _done_form(o) for o in obligations if o.status != ObligationStatus.DONE}
     forms.update(done_forms or {})
@@ -177,6 +175,7 @@ def rerun(case_id: int) -> ResponseReturnValue:
         session,
         case,
         config=current_app.config["CSIRT"],
+        catalog=current_catalog(),
         actor=current_user,
         reason="manual re-run",
     )
@@ -246,6 +245,7 @@ def contractor_notice(case_id: int) -> ResponseReturnValue:
             notice_at=form.notice_at.data.replace(tzinfo=config.tz),
             actor=current_user,
             config=config,
+            catalog=current_catalog(),
         )
     except service.ContractorNoticeError as error:
         if "notice_at" in error.errors:

@@ -1,20 +1,19 @@
 """The personal-data item vocabulary (``playbooks/vocabulary.yaml``): labels, 要配慮, JNSA levels.
 
-Other packages (the intake questionnaire, case data sets, documents) use :func:`load_vocabulary`
-to list the items a person may tick and to label them in Japanese or English.
+Other packages (the intake questionnaire, case data sets, documents) read it from the app's
+catalog (``csirt.catalog``) to list the items a person may tick and to label them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from csirt.triage._schema import Reader, join
-from csirt.yamlfile import load_yaml, playbooks_dir
+from csirt.yamlfile import load_yaml
 
 IDENTITY_ROLES: frozenset[str] = frozenset({"name", "address", "phone"})
 """Roles an item can play in the JNSA identifiability rule (本人特定容易度)."""
@@ -77,24 +76,10 @@ class Vocabulary(Mapping[str, Item]):
         return frozenset(k for k, item in self._items.items() if item.financial)
 
 
-def default_vocabulary_path() -> Path:
-    """``playbooks/vocabulary.yaml``."""
-    return playbooks_dir() / "vocabulary.yaml"
-
-
-def load_vocabulary(path: Path | str | None = None) -> Vocabulary:
-    """Load and validate the vocabulary; cached until the file changes."""
-    resolved = Path(path) if path is not None else default_vocabulary_path()
-    try:
-        stamp = resolved.stat().st_mtime_ns
-    except OSError:
-        stamp = -1  # let load_yaml report the unreadable file with its path
-    return _load_cached(resolved.resolve(), stamp)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_cached(path: Path, stamp: int) -> Vocabulary:
-    return parse_vocabulary(load_yaml(path), path)
+def load_vocabulary(path: Path | str) -> Vocabulary:
+    """Load and validate one vocabulary file (apps read theirs from the catalog instead)."""
+    resolved = Path(path)
+    return parse_vocabulary(load_yaml(resolved), resolved)
 
 
 def parse_vocabulary(data: object, path: Path) -> Vocabulary:

@@ -7,6 +7,7 @@ people signed in through the login form; only the audit clock is set, to replay 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -229,14 +230,18 @@ def test_scan_defaults_to_yesterday_and_today(db_session: Session, world: World)
     assert len(raised) == 1
 
 
-def test_settings_from_environment():
-    settings = service.SignalSettings.from_env(
+def test_settings_from_environment(tmp_path: Path) -> None:
+    from config import Config, ConfigError
+
+    def settings_of(env: dict[str, str], zone: str = "UTC") -> service.SignalSettings:
+        config = Config.from_env({**env, "CSIRT_TIMEZONE": zone}, instance_path=tmp_path)
+        return service.SignalSettings.from_config(config)
+
+    settings = settings_of(
         {
             "CSIRT_AUDIT_WORK_HOURS": "09:30-18:00",
             "CSIRT_AUDIT_WORK_DAYS": "0-5",
             "CSIRT_AUDIT_PEER_FACTOR": "4",
-            "CSIRT_AUDIT_PEER_MINIMUM": "x",
-            "CSIRT_AUDIT_BULK_EXPORT_MINIMUM": "-3",
         },
         "Europe/Paris",
     )
@@ -244,19 +249,26 @@ def test_settings_from_environment():
     assert settings.work_end == time(18, 0)
     assert settings.work_days == frozenset(range(6))
     assert settings.peer_factor == 4.0
-    assert settings.peer_minimum == 10  # not a number: the default
-    assert settings.bulk_export_minimum == 10  # not positive: the default
+    assert settings.peer_minimum == 10
     assert settings.tz.key == "Europe/Paris"
-    odd = service.SignalSettings.from_env(
-        {"CSIRT_AUDIT_WORK_HOURS": "18:00-09:00", "CSIRT_AUDIT_WORK_DAYS": "9"}, "UTC"
-    )
-    assert (odd.work_start, odd.work_end, odd.work_days) == (
+    default = settings_of({})
+    assert (default.work_start, default.work_end, default.work_days) == (
         time(8, 0),
         time(19, 0),
         frozenset(range(5)),
     )
-    bad = service.SignalSettings.from_env({"CSIRT_AUDIT_WORK_HOURS": "late-early"}, "UTC")
-    assert bad.work_start == time(8, 0)
-    single = service.SignalSettings.from_env({"CSIRT_AUDIT_WORK_DAYS": "3"}, "UTC")
+    single = settings_of({"CSIRT_AUDIT_WORK_DAYS": "3"})
     assert single.work_days == frozenset({3})
     assert single.is_working_time(datetime(2026, 3, 12, 10, 0, tzinfo=TOKYO)) is False
+    # A bad value stops the start with the variable's name (no silent default).
+    for variable, value in (
+        ("CSIRT_AUDIT_PEER_MINIMUM", "x"),
+        ("CSIRT_AUDIT_BULK_EXPORT_MINIMUM", "-3"),
+        ("CSIRT_AUDIT_PEER_FACTOR", "0"),
+        ("CSIRT_AUDIT_WORK_HOURS", "18:00-09:00"),
+        ("CSIRT_AUDIT_WORK_HOURS", "late-early"),
+        ("CSIRT_AUDIT_WORK_DAYS", "9"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            settings_of({variable: value})
+        assert caught.value.variable == variable

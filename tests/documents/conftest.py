@@ -12,8 +12,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
-from csirt.cases.models import AffectedDataset, Case, TimelineEvent
 from csirt.cases.creation import create_case
+from csirt.cases.models import AffectedDataset, Case, TimelineEvent
+from csirt.catalog.current import current_catalog
 from csirt.demo_story import founding_facts
 from csirt.documents import service, snapshot
 from csirt.documents.facts import CaseFacts
@@ -198,7 +199,9 @@ def make_demo_case(session: Session, creator: User, *, extra_events: int = 0) ->
 @pytest.fixture
 def env(app: Flask, tmp_path: Path) -> service.Environment:
     config = app.config["CSIRT"]
-    return service.Environment("Test City", config.timezone, config.instance_path)
+    return service.Environment(
+        "Test City", config.timezone, config.instance_path, current_catalog(app).vocabulary
+    )
 
 
 @pytest.fixture

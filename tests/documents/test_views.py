@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
+from csirt.catalog.current import current_catalog
 from csirt.documents import blocks, service
 from csirt.documents.models import Document, DocumentContext, PreventionMeasure
 from tests.conftest import csrf_from, login
@@ -177,7 +178,10 @@ def test_export_refusal_names_the_section(client, login_as, db_session, users) -
     user = login_as("lead")
     access = service.get_case_for_documents(db_session, user, demo.case.id)
     env = service.Environment(
-        "Test City", "Asia/Tokyo", client.application.config["CSIRT"].instance_path
+        "Test City",
+        "Asia/Tokyo",
+        client.application.config["CSIRT"].instance_path,
+        current_catalog(client.application).vocabulary,
     )
     document = service.create_document(db_session, user, access, "press_release", "en", env)
     service.save_sections(db_session, user, document, {"overview": "Call 090-1234-5678."})
@@ -210,7 +214,12 @@ def test_committee_sees_only_its_kinds(client, login_as, db_session, users) -> N
     demo = _demo(db_session, users)
     lead = users.create(roles=["lead"]).user
     access = service.get_case_for_documents(db_session, lead, demo.case.id)
-    env = service.Environment("T", "Asia/Tokyo", client.application.config["CSIRT"].instance_path)
+    env = service.Environment(
+        "T",
+        "Asia/Tokyo",
+        client.application.config["CSIRT"].instance_path,
+        current_catalog(client.application).vocabulary,
+    )
     press = service.create_document(db_session, lead, access, "press_release", "ja", env)
     report = service.create_document(db_session, lead, access, "committee_report", "ja", env)
     db_session.commit()

@@ -340,7 +340,7 @@ def test_the_tip_data_set_uses_structured_answers_only(settings: Any) -> None:
         "data_items": many,
         "persons_estimate": 5_000_000_000,
     }
-    dataset = tip_dataset(answers, "ja", settings.questionnaire)
+    dataset = tip_dataset(answers, "ja", settings.catalog.vocabulary, settings.questionnaire)
     assert dataset is not None
     assert dataset.items == tuple(many[:-1])  # unknown keys are dropped
     assert dataset.exposure == "internal"  # no address in the URL-or-place answer
@@ -349,9 +349,19 @@ def test_the_tip_data_set_uses_structured_answers_only(settings: Any) -> None:
     assert len(dataset.name) <= 200
     assert "example.invalid" not in dataset.name
     assert "共有フォルダ" not in dataset.name
-    online = tip_dataset({"where_seen": "https://example.invalid/list.csv"}, "en")
+    online = tip_dataset(
+        {"where_seen": "https://example.invalid/list.csv"}, "en", settings.catalog.vocabulary
+    )
     assert online is not None
     assert online.exposure == "public_internet"
     assert online.items == ()
     assert online.name == "Personal data named in a report"
-    assert tip_dataset({"what_happened": "text only"}, "ja", settings.questionnaire) is None
+    assert (
+        tip_dataset(
+            {"what_happened": "text only"},
+            "ja",
+            settings.catalog.vocabulary,
+            settings.questionnaire,
+        )
+        is None
+    )

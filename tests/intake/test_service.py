@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from csirt import vault
 from csirt.audit.models import AuditEvent
 from csirt.cases.models import AffectedDataset, Case
+from csirt.catalog import load_catalog
 from csirt.db import utcnow
 from csirt.intake import disclosure, handling, handoff, reporter, retention
 from csirt.intake.base import (
@@ -36,7 +37,10 @@ from csirt.intake.models import (
     SubmissionMessage,
 )
 from csirt.ratelimit import Budget
+from csirt.yamlfile import playbooks_dir
 from tests.intake.conftest import BASIC_ANSWERS, Staff, jpeg_with_exif, submit
+
+VOCABULARY = load_catalog(playbooks_dir()).vocabulary
 
 
 def _actions(db_session: Session) -> list[str]:
@@ -327,8 +331,10 @@ def test_promote_gives_the_case_only_structured_facts(
     result = submit(db_session, settings)
     sid = result.submission_id
     with pytest.raises(AnswersInvalidError):
-        handoff.promote(db_session, officer.user, officer.private, sid, "  ")
-    case_id = handoff.promote(db_session, officer.user, officer.private, sid, "名簿の掲載")
+        handoff.promote(db_session, officer.user, officer.private, sid, "  ", vocabulary=VOCABULARY)
+    case_id = handoff.promote(
+        db_session, officer.user, officer.private, sid, "名簿の掲載", vocabulary=VOCABULARY
+    )
     case = db_session.get(Case, case_id)
     assert case is not None
     assert case.insider is True
@@ -340,7 +346,9 @@ def test_promote_gives_the_case_only_structured_facts(
     assert dataset.items == ["name", "address"]
     assert db_session.get(Submission, sid).case_id == case_id  # type: ignore[union-attr]
     with pytest.raises(IntakeError):
-        handoff.promote(db_session, officer.user, officer.private, sid, "again")
+        handoff.promote(
+            db_session, officer.user, officer.private, sid, "again", vocabulary=VOCABULARY
+        )
     with pytest.raises(IntakeError):
         handoff.attach_to_case(db_session, officer.user, sid, case_id)
     other = submit(db_session, settings)

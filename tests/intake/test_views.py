@@ -13,13 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
+from csirt.catalog import load_catalog
 from csirt.intake import base, disclosure, handling, handoff
 from csirt.intake.base import IntakeSettings
 from csirt.intake.models import StaffKeySession, Submission
+from csirt.yamlfile import playbooks_dir
 from tests.conftest import csrf_from, login
 from tests.intake.conftest import BASIC_ANSWERS, Staff, submit
 
 RECEIPT_RE = re.compile(r'<span class="group">([0-9A-Z]{4})</span>')
+
+
+VOCABULARY = load_catalog(playbooks_dir()).vocabulary
 
 
 def _receipt(html: str) -> str:
@@ -608,7 +613,9 @@ def test_console_grant_download_identity_and_locks(
         == 400
     )
     first_private = Staff(first).private
-    case_id = handoff.promote(db_session, first.user, first_private, other.submission_id, "case")
+    case_id = handoff.promote(
+        db_session, first.user, first_private, other.submission_id, "case", vocabulary=VOCABULARY
+    )
     db_session.commit()
     attached = first_client.post(
         f"/console/intake/{sid}/attach", data={"csrf_token": csrf, "case_id": case_id}

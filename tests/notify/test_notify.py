@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from csirt.cases.models import CaseMember, Priority, Task, TaskAssignee
 from csirt.notify import reminders, service
-from csirt.notify.mail import ConsoleMailer, Mail, MailConfigError, SmtpMailer, mailer_from_settings
+from csirt.notify.mail import ConsoleMailer, Mail, SmtpMailer, mailer_from_settings
 from csirt.notify.messages import Kind
 from csirt.notify.service import Channel, Settings
 from tests.teams.conftest import Clock, Sink, World
@@ -182,21 +182,28 @@ def test_daily_digest_once_a_day(
     assert "(legal)" in body
 
 
-def test_mailers_from_settings():
-    assert isinstance(mailer_from_settings({}), ConsoleMailer)
+def test_mailers_from_settings(tmp_path):
+    from config import Config, ConfigError
+
+    def config(env: dict[str, str]) -> Config:
+        return Config.from_env(env, instance_path=tmp_path)
+
+    assert isinstance(mailer_from_settings(config({})), ConsoleMailer)
     smtp = mailer_from_settings(
-        {
-            "CSIRT_MAIL_BACKEND": "smtp",
-            "CSIRT_SMTP_HOST": "mail",
-            "CSIRT_SMTP_PORT": "587",
-            "CSIRT_SMTP_FROM": "csirt@city.example.jp",
-        }
+        config(
+            {
+                "CSIRT_MAIL_BACKEND": "smtp",
+                "CSIRT_SMTP_HOST": "mail",
+                "CSIRT_SMTP_PORT": "587",
+                "CSIRT_SMTP_FROM": "csirt@city.example.jp",
+            }
+        )
     )
     assert smtp == SmtpMailer("mail", 587, "csirt@city.example.jp")
-    with pytest.raises(MailConfigError, match="CSIRT_MAIL_BACKEND"):
-        mailer_from_settings({"CSIRT_MAIL_BACKEND": "pigeon"})
-    with pytest.raises(MailConfigError, match="CSIRT_SMTP_PORT"):
-        mailer_from_settings({"CSIRT_MAIL_BACKEND": "smtp", "CSIRT_SMTP_PORT": "x"})
+    with pytest.raises(ConfigError, match="CSIRT_MAIL_BACKEND"):
+        config({"CSIRT_MAIL_BACKEND": "pigeon"})
+    with pytest.raises(ConfigError, match="CSIRT_SMTP_PORT"):
+        config({"CSIRT_MAIL_BACKEND": "smtp", "CSIRT_SMTP_PORT": "x"})
     out = io.StringIO()
     console = ConsoleMailer(stream=out)
     console.send(Mail("a@example.jp", "件名", "本文"))
@@ -233,12 +240,11 @@ def test_cli_commands(runner, mail_app, sink: Sink, world: World, db_session: Se
     assert "digests sent" in result.output
 
 
-def test_escalation_minutes_setting():
-    import click
+def test_escalation_minutes_setting(tmp_path):
+    from config import Config, ConfigError
 
-    from csirt.notify.cli import escalation_minutes
-
-    assert escalation_minutes({}) == 15
-    assert escalation_minutes({"CSIRT_ESCALATION_MINUTES": "5"}) == 5
-    with pytest.raises(click.ClickException):
-        escalation_minutes({"CSIRT_ESCALATION_MINUTES": "soon"})
+    assert Config.from_env({}, instance_path=tmp_path).escalation_minutes == 15
+    five = Config.from_env({"CSIRT_ESCALATION_MINUTES": "5"}, instance_path=tmp_path)
+    assert five.escalation_minutes == 5
+    with pytest.raises(ConfigError, match="CSIRT_ESCALATION_MINUTES"):
+        Config.from_env({"CSIRT_ESCALATION_MINUTES": "soon"}, instance_path=tmp_path)

@@ -15,11 +15,14 @@ from csirt.audit.models import AuditEvent
 from csirt.cases.creation import create_case
 from csirt.cases.models import AffectedDataset, CustodyEntry, Evidence
 from csirt.cases.signals import facts_changed
+from csirt.catalog import load_catalog
 from csirt.records import service
 from csirt.records import validation as v
 from csirt.records.storage import FileEvidenceStore
-from csirt.triage import load_vocabulary
+from csirt.yamlfile import playbooks_dir
 from tests.factories import UserFactory
+
+SHIPPED_VOCABULARY = load_catalog(playbooks_dir()).vocabulary
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -37,7 +40,7 @@ def a_case(db_session: Session, actor: Any) -> Any:
 def dataset(**overrides: Any) -> v.DatasetInput:
     payload = {"name": "選挙人名簿 北区", "items": ["name", "address"], "persons": 1000}
     payload |= {"exposure": "public_internet", **overrides}
-    return v.read_dataset(payload, load_vocabulary(), TOKYO)
+    return v.read_dataset(payload, SHIPPED_VOCABULARY, TOKYO)
 
 
 def audit_actions(session: Session, case_id: int) -> list[str]:
@@ -82,7 +85,7 @@ def test_totals(db_session: Session, a_case, actor):
         dataset(items=["address", "name"], persons=20, persons_estimated=True),
     )
     rows = service.list_datasets(db_session, a_case)
-    totals = service.dataset_totals(rows, load_vocabulary().sensitive_keys())
+    totals = service.dataset_totals(rows, SHIPPED_VOCABULARY.sensitive_keys())
     assert totals.datasets == 2
     assert totals.persons == 1020
     assert totals.any_estimated

@@ -7,8 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from csirt.catalog import load_catalog
 from csirt.records import validation as v
-from csirt.triage import load_vocabulary
+from csirt.yamlfile import playbooks_dir
+
+SHIPPED_VOCABULARY = load_catalog(playbooks_dir()).vocabulary
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -32,7 +35,7 @@ def test_dataset_good_input_is_typed_and_deduplicated():
             "exposed_until": "2015-06-01T10:00:00+00:00",
             "encrypted": False,
         },
-        load_vocabulary(),
+        SHIPPED_VOCABULARY,
         TOKYO,
     )
     assert data.name == "選挙人名簿 北区"
@@ -57,7 +60,7 @@ def test_dataset_bad_input_names_every_field():
             "encrypted": 3,
             "holder": 12,
         },
-        load_vocabulary(),
+        SHIPPED_VOCABULARY,
         TOKYO,
     )
     assert errors == {
@@ -85,29 +88,29 @@ def test_dataset_bad_input_names_every_field():
 )
 def test_persons_must_be_a_sane_whole_number(persons, message):
     payload = {"name": "n", "persons": persons, "exposure": "lost"}
-    assert errors_of(v.read_dataset, payload, load_vocabulary(), TOKYO) == {"persons": message}
+    assert errors_of(v.read_dataset, payload, SHIPPED_VOCABULARY, TOKYO) == {"persons": message}
 
 
 def test_items_must_be_a_list_and_payload_an_object():
     payload = {"name": "n", "persons": 1, "exposure": "lost", "items": "name"}
-    assert errors_of(v.read_dataset, payload, load_vocabulary(), TOKYO) == {
+    assert errors_of(v.read_dataset, payload, SHIPPED_VOCABULARY, TOKYO) == {
         "items": "must be a list of data items"
     }
-    assert errors_of(v.read_dataset, ["x"], load_vocabulary(), TOKYO) == {
+    assert errors_of(v.read_dataset, ["x"], SHIPPED_VOCABULARY, TOKYO) == {
         "": "must be a JSON object"
     }
-    ok = v.read_dataset({"name": "n", "persons": 0, "exposure": "lost"}, load_vocabulary(), TOKYO)
+    ok = v.read_dataset({"name": "n", "persons": 0, "exposure": "lost"}, SHIPPED_VOCABULARY, TOKYO)
     assert ok.items == ()
     assert ok.exposed_from is None
 
 
 def test_bad_datetimes():
     payload = {"name": "n", "persons": 1, "exposure": "lost", "exposed_from": "yesterday"}
-    assert errors_of(v.read_dataset, payload, load_vocabulary(), TOKYO) == {
+    assert errors_of(v.read_dataset, payload, SHIPPED_VOCABULARY, TOKYO) == {
         "exposed_from": "must be an ISO 8601 date-time"
     }
     payload["exposed_from"] = 12
-    assert errors_of(v.read_dataset, payload, load_vocabulary(), TOKYO) == {
+    assert errors_of(v.read_dataset, payload, SHIPPED_VOCABULARY, TOKYO) == {
         "exposed_from": "must be an ISO 8601 date-time"
     }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from csirt.notify.mail import ConsoleMailer, Mail, MailConfigError, SmtpMailer, mailer_from_settings
+from csirt.notify.mail import ConsoleMailer, Mail, SmtpMailer, mailer_from_settings
 from tests.teams.conftest import Sink
 
 
@@ -126,12 +126,19 @@ def test_no_clear_text_fallback_when_the_server_lacks_starttls(pki):
     assert sink.messages == []
 
 
-def test_settings_choose_the_tls_mode():
+def test_settings_choose_the_tls_mode(tmp_path):
+    from config import Config, ConfigError
+
+    def mailer(env: dict[str, str]) -> SmtpMailer:
+        built = mailer_from_settings(Config.from_env(env, instance_path=tmp_path))
+        assert isinstance(built, SmtpMailer)
+        return built
+
     base = {"CSIRT_MAIL_BACKEND": "smtp", "CSIRT_SMTP_HOST": "mail", "CSIRT_SMTP_PORT": "465"}
-    assert mailer_from_settings(base).tls == "starttls"  # type: ignore[attr-defined]
-    assert mailer_from_settings({**base, "CSIRT_SMTP_TLS": "tls"}).tls == "tls"  # type: ignore[attr-defined]
-    with pytest.raises(MailConfigError, match="CSIRT_SMTP_TLS"):
-        mailer_from_settings({**base, "CSIRT_SMTP_TLS": "maybe"})
+    assert mailer(base).tls == "starttls"
+    assert mailer({**base, "CSIRT_SMTP_TLS": "tls"}).tls == "tls"
+    with pytest.raises(ConfigError, match="CSIRT_SMTP_TLS"):
+        mailer({**base, "CSIRT_SMTP_TLS": "maybe"})
 
 
 def test_the_console_mailer_logs_only_that_a_mail_was_sent():

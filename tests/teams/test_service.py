@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
 from csirt.cases.models import CaseMember, Priority, Task, TaskAssignee
+from csirt.catalog import load_catalog
 from csirt.notify.models import Notification
 from csirt.notify.service import Channel
 from csirt.teams import service
@@ -19,7 +20,7 @@ from csirt.teams.models import AckStatus
 from tests.teams.conftest import Clock, Sink, World
 
 TZ = ZoneInfo("Asia/Tokyo")
-PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
+PLAYBOOKS = load_catalog(Path(__file__).resolve().parents[2] / "playbooks").playbooks
 
 
 def _names(suggestions: service.Suggestions, role: str) -> list[str]:

@@ -5,11 +5,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csirt.triage import Rules, load_rules
+from csirt.yamlfile import playbooks_dir
 
 
 @pytest.fixture(scope="session")
 def rules() -> Rules:
-    return load_rules()
+    return load_rules(playbooks_dir())
 
 
 @pytest.fixture(scope="session")

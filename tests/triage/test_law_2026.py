@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from csirt.auth import service as auth
+from csirt.catalog.current import current_catalog
 from csirt.db import utcnow
 from csirt.notify.reminders import open_obligations
 from csirt.triage import Rules, evaluate, load_rules, service
@@ -535,6 +536,7 @@ def test_protection_window_is_on_the_board_and_does_not_hold_a_case_open(
         db_session,
         case,
         config=app.config["CSIRT"],
+        catalog=current_catalog(app),
         actor=created.user,
         whistleblower_report=True,
     )
@@ -555,7 +557,7 @@ def test_protection_window_is_on_the_board_and_does_not_hold_a_case_open(
 
 
 def test_every_legal_rule_has_a_source_and_a_recent_check() -> None:
-    rules = load_rules()
+    rules = load_rules(playbooks_dir())
     today = dt.date.today()
     checks: list[tuple[str, dt.date, str]] = [
         ("appi_reportable", rules.appi_reportable.checked, rules.appi_reportable.source),
@@ -599,7 +601,12 @@ def test_an_ended_protection_window_leaves_the_board_and_my_work(
     created = users.create(roles=["lead"])
     case = founding_case(app, db_session, created.user)  # aware 2015: the window ended 2016
     service.run_triage(
-        db_session, case, config=app.config["CSIRT"], actor=created.user, whistleblower_report=True
+        db_session,
+        case,
+        config=app.config["CSIRT"],
+        catalog=current_catalog(app),
+        actor=created.user,
+        whistleblower_report=True,
     )
     db_session.commit()
     window = {o.kind: o for o in service.obligations_of(db_session, case)}["wb_protection_window"]

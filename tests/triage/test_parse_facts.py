@@ -8,12 +8,21 @@ from typing import Any
 import pytest
 
 from csirt.triage import DatasetFacts, FactsError, parse_facts
+from csirt.triage.vocabulary import load_vocabulary
+from csirt.yamlfile import playbooks_dir
 
 from .factories import payload
 
+VOCABULARY = load_vocabulary(playbooks_dir() / "vocabulary.yaml")
+
 
 def parse(body: Any) -> Any:
-    return parse_facts(body, default_org_kind="local_government", default_jurisdictions=["JP"])
+    return parse_facts(
+        body,
+        default_org_kind="local_government",
+        default_jurisdictions=["JP"],
+        vocabulary=VOCABULARY,
+    )
 
 
 def errors_of(body: Any) -> dict[str, str]:
@@ -39,7 +48,9 @@ def test_the_issue_example_parses() -> None:
 def test_organization_defaults_apply() -> None:
     body = payload()
     del body["organization"]
-    facts = parse_facts(body, default_org_kind="business", default_jurisdictions=("JP", "EU"))
+    facts = parse_facts(
+        body, default_org_kind="business", default_jurisdictions=("JP", "EU"), vocabulary=VOCABULARY
+    )
     assert facts.org_kind == "business"
     assert facts.jurisdictions == frozenset({"JP", "EU"})
 

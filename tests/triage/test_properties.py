@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csirt.triage import EXPOSURES, DatasetFacts, Facts, evaluate, exposure_rank, load_rules
+from csirt.yamlfile import playbooks_dir
 
-RULES = load_rules()
+RULES = load_rules(playbooks_dir())
 TOKYO = ZoneInfo("Asia/Tokyo")
 ITEMS = list(RULES.vocabulary)
 

@@ -6,10 +6,15 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from csirt.triage import Rules, evaluate, parse_facts
+from csirt.triage.vocabulary import load_vocabulary
+from csirt.yamlfile import playbooks_dir
 
 from .factories import dataset, make_facts
 
 VOTERS = dataset("name", "address", "birth_date", "sex", persons=680_000)
+
+
+VOCABULARY = load_vocabulary(playbooks_dir() / "vocabulary.yaml")
 
 
 def test_sakai_is_p1_with_every_appi_obligation(rules: Rules, tokyo: ZoneInfo) -> None:
@@ -79,7 +84,9 @@ def test_sakai_through_the_api_payload(rules: Rules, tokyo: ZoneInfo) -> None:
         "whistleblower_report": True,
         "reported_at": "2015-06-24T09:00:00+09:00",
     }
-    facts = parse_facts(body, default_org_kind="business", default_jurisdictions=["EU"])
+    facts = parse_facts(
+        body, default_org_kind="business", default_jurisdictions=["EU"], vocabulary=VOCABULARY
+    )
     out = evaluate(facts, rules, tokyo).to_json("en")
     assert out["priority"] == "P1"
     assert out["damage_estimate"]["per_person_jpy"] == 6_000

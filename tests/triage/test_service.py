@@ -15,6 +15,7 @@ from csirt.audit.models import AuditEvent
 from csirt.cases.closing import missing_for_closing
 from csirt.cases.models import Case, CaseMember, TimelineEvent
 from csirt.cases.signals import priority_raised
+from csirt.catalog.current import current_catalog
 from csirt.db import utcnow
 from csirt.triage import service
 from csirt.triage.models import DeadlineFeedToken, Obligation, TriageRun
@@ -91,7 +92,7 @@ def test_case_facts_read_flags_datasets_and_config(
     config = app.config["CSIRT"].with_(
         org_kind="business",
         jurisdictions=frozenset({"JP", "EU"}),
-        extra={"CSIRT_SOCIAL_RESPONSIBILITY": "high"},
+        social_responsibility="high",
     )
     case = make_case(db_session, lead, involved=["Elections office"], ongoing=True)
     case.aware_at = None
@@ -497,7 +498,14 @@ def test_feed_tokens_are_hashed_rotated_and_revoked(
 
 def test_runs_are_kept_per_case(app: Flask, db_session: Session, lead: Any) -> None:
     case = founding_case(app, db_session, lead)
-    service.run_triage(db_session, case, config=app.config["CSIRT"], actor=lead, reason="again")
+    service.run_triage(
+        db_session,
+        case,
+        config=app.config["CSIRT"],
+        catalog=current_catalog(app),
+        actor=lead,
+        reason="again",
+    )
     runs = db_session.scalars(select(TriageRun).where(TriageRun.case_id == case.id)).all()
     assert len(runs) == 2
     assert service.latest_run(db_session, case) is runs[-1]

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from csirt.triage import Item, Rules, Vocabulary, evaluate, load_vocabulary
+from csirt.yamlfile import playbooks_dir
 
 from .factories import dataset, make_facts
 
@@ -37,7 +38,7 @@ REQUIRED = [
 
 @pytest.fixture(scope="module")
 def vocabulary() -> Vocabulary:
-    return load_vocabulary()
+    return load_vocabulary(playbooks_dir() / "vocabulary.yaml")
 
 
 def test_required_keys_are_present(vocabulary: Vocabulary) -> None:

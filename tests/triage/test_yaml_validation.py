@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from csirt.catalog import load_catalog
 from csirt.triage import PlaybookError, evaluate, load_rules, load_vocabulary
-from csirt.triage.vocabulary import default_vocabulary_path
 from csirt.yamlfile import playbooks_dir
 
 from .factories import dataset, make_facts
@@ -361,22 +361,22 @@ def test_deadlines_are_configurable(tmp_path: Path) -> None:
     assert final.article == "Local rule 1"
 
 
-def test_rules_reload_when_a_file_changes(tmp_path: Path) -> None:
-    folder = copy_playbooks(tmp_path)
-    first = load_rules(folder)
-    assert load_rules(folder) is first  # cached
+def test_the_catalog_reloads_when_a_file_changes(tmp_path: Path) -> None:
+    folder = tmp_path / "playbooks"
+    shutil.copytree(playbooks_dir(), folder)
+    first = load_catalog(folder)
+    assert load_catalog(folder) is first  # one cached copy per set of files
     line = edit(folder, "triage.yaml", "  insider: 8", "  insider: 9")
     assert line > 0
     stat = (folder / "triage.yaml").stat()
     os.utime(folder / "triage.yaml", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert load_rules(folder).scoring.insider == 9
+    assert load_catalog(folder).rules.scoring.insider == 9
 
 
 def test_shipped_files_load() -> None:
-    rules = load_rules()
+    rules = load_rules(playbooks_dir())
     assert [p.id for p in rules.priorities] == ["P1", "P2", "P3", "P4"]
-    assert rules.vocabulary is not None
-    assert load_vocabulary() is load_vocabulary(default_vocabulary_path())
+    assert rules.vocabulary == load_vocabulary(playbooks_dir() / "vocabulary.yaml")
     for rule in rules.obligations:
         assert rule.checked >= dt.date(2026, 1, 1)
         for basis in rule.basis.values():

@@ -14,8 +14,27 @@ from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case, CaseMember
 
 
+def conflicted(session: Session, user: User, case_id: int) -> bool:
+    """Whether the case or a report linked to it names the user or their department.
+
+    The decision is the intake's :func:`csirt.intake.conflicts.is_conflicted`, the one rule for
+    every role (issue 13, 2): a lead or admin who may see every case still cannot open this one.
+    """
+    from csirt.intake.conflicts import is_conflicted
+    from csirt.intake.models import Submission
+
+    involved = list(session.scalar(select(Case.involved).where(Case.id == case_id)) or [])
+    for entries in session.scalars(
+        select(Submission.involved).where(Submission.case_id == case_id)
+    ):
+        involved += list(entries or [])
+    return is_conflicted(user, involved)
+
+
 def can_see(session: Session, user: User, case_id: int) -> bool:
-    """Whether ``user`` may see the case (member, or CASE_VIEW_ALL)."""
+    """Whether ``user`` may see the case (member, or CASE_VIEW_ALL), never when named in it."""
+    if conflicted(session, user, case_id):
+        return False
     if user.can(Permission.CASE_VIEW_ALL):
         return True
     return bool(

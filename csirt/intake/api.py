@@ -145,10 +145,9 @@ def create_report() -> ResponseReturnValue:
 def _mailbox() -> base.Mailbox | Response:
     db_session = get_session()
     settings = web.settings(db_session)
-    if not web.mailbox_budget().spend():
-        return _busy()
+    receipt = request.headers.get("X-Receipt", "")
     try:
-        return reporter.open_mailbox(db_session, settings, request.headers.get("X-Receipt", ""))
+        return reporter.open_mailbox(db_session, settings, receipt, web.mailbox_budget())
     except BadReceiptError:
         return _unknown_receipt()
     except IntakeBusyError:

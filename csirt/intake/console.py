@@ -417,7 +417,7 @@ def identity_view(submission_id: int) -> ResponseReturnValue:
 @requires(Permission.IDENTITY_DECIDE)
 def identity_requests() -> ResponseReturnValue:
     db_session = get_session()
-    pending = disclosure.pending_identity_requests(db_session)
+    pending = disclosure.pending_identity_requests(db_session, _user())
     decided = db_session.scalars(
         select(IdentityRequest)
         .where(IdentityRequest.status != "pending")

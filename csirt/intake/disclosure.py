@@ -6,14 +6,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt import vault
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.db import utcnow
-from csirt.intake.base import AnswersInvalidError, IdentityError, actor, load_json
+from csirt.intake.base import (
+    AnswersInvalidError,
+    IdentityError,
+    actor,
+    hour,
+    load_json,
+    record_event,
+)
 from csirt.intake.conflicts import is_conflicted
-from csirt.intake.handling import load_visible
+from csirt.intake.handling import identity_approved, load_visible
 from csirt.intake.models import (
     IdentityKeyWrap,
     IdentityRequest,
@@ -50,7 +56,7 @@ def request_identity(
     )
     session.add(request)
     session.flush()
-    audit.record(
+    record_event(
         session,
         AuditAction.IDENTITY_REQUEST,
         actor=actor(user),
@@ -61,14 +67,18 @@ def request_identity(
     return request
 
 
-def pending_identity_requests(session: Session) -> list[IdentityRequest]:
-    return list(
-        session.scalars(
-            select(IdentityRequest)
-            .where(IdentityRequest.status == "pending")
-            .order_by(IdentityRequest.id)
-        )
-    )
+def pending_identity_requests(
+    session: Session, custodian: User | None = None
+) -> list[IdentityRequest]:
+    """Pending requests; for a custodian, none about a report that names them (conflict)."""
+    rows = session.scalars(
+        select(IdentityRequest)
+        .where(IdentityRequest.status == "pending")
+        .order_by(IdentityRequest.id)
+    ).all()
+    if custodian is None:
+        return list(rows)
+    return [r for r in rows if not is_conflicted(custodian, r.submission.involved)]
 
 
 def decide_identity(
@@ -89,6 +99,9 @@ def decide_identity(
     if request.requester_id == custodian.id:
         raise IdentityError("a custodian cannot decide their own request")
     submission = request.submission
+    if is_conflicted(custodian, submission.involved):
+        # Named in the report: a custodian may not decide who learns the reporter's name.
+        raise IdentityError("this custodian is named in the report")
     if approve:
         requester = session.get(User, request.requester_id)
         assert requester is not None
@@ -107,20 +120,30 @@ def decide_identity(
         if own is None:
             raise IdentityError("this custodian holds no identity key for this report")
         identity_key = vault.open_identity_key(private, own.wrapped)
-        session.add(
-            IdentityKeyWrap(
-                submission_id=submission.id,
-                user_id=requester.id,
-                wrapped=vault.wrap_identity_key(identity_key, requester.public_key),
-                request_id=request.id,
+        wrapped = vault.wrap_identity_key(identity_key, requester.public_key)
+        held = session.scalar(
+            select(IdentityKeyWrap).where(
+                IdentityKeyWrap.submission_id == submission.id,
+                IdentityKeyWrap.user_id == requester.id,
             )
         )
-        submission.identity_disclosed_at = utcnow()
+        if held is not None:  # a requester who is also a custodian: the approval is recorded
+            held.wrapped, held.request_id = wrapped, request.id
+        else:
+            session.add(
+                IdentityKeyWrap(
+                    submission_id=submission.id,
+                    user_id=requester.id,
+                    wrapped=wrapped,
+                    request_id=request.id,
+                )
+            )
+        submission.identity_disclosed_at = hour(utcnow())
     request.status = "approved" if approve else "denied"
     request.decided_by_id = custodian.id
-    request.decided_at = utcnow()
+    request.decided_at = hour(utcnow())
     request.decision_note = " ".join((note or "").split())[:2000]
-    audit.record(
+    record_event(
         session,
         AuditAction.IDENTITY_APPROVE if approve else AuditAction.IDENTITY_DENY,
         actor=actor(custodian),
@@ -134,20 +157,29 @@ def decide_identity(
 def view_identity(
     session: Session, user: User, private: bytes, submission_id: int
 ) -> dict[str, str]:
-    """The reporter's identity, for an officer whose request was approved (audited)."""
+    """The reporter's identity, for an officer whose request another custodian approved (audited).
+
+    Four eyes, always: the wrap every custodian holds to be able to approve is never enough to
+    read, even for an account that is both officer and custodian. Only a request by this user,
+    approved by a different person, opens it.
+    """
     submission = load_visible(session, user, submission_id)
     wrap = session.scalar(
         select(IdentityKeyWrap).where(
             IdentityKeyWrap.submission_id == submission.id, IdentityKeyWrap.user_id == user.id
         )
     )
-    if wrap is None or submission.identity_sealed is None:
+    if (
+        wrap is None
+        or submission.identity_sealed is None
+        or not identity_approved(session, user, submission.id)
+    ):
         raise IdentityError("no approved access to this identity")
     identity_key = vault.open_identity_key(private, wrap.wrapped)
     identity: dict[str, str] = load_json(
         vault.open_identity(identity_key, submission.identity_sealed, submission.id)
     )
-    audit.record(
+    record_event(
         session,
         AuditAction.IDENTITY_VIEW,
         actor=actor(user),

@@ -10,7 +10,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from csirt import vault
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
@@ -24,11 +23,14 @@ from csirt.intake.base import (
     NotVisibleError,
     Opened,
     actor,
+    hour,
     load_json,
     officers,
+    record_event,
 )
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.models import (
+    IdentityRequest,
     Submission,
     SubmissionAttachment,
     SubmissionKeyWrap,
@@ -44,7 +46,7 @@ def load_visible(session: Session, user: User, submission_id: int) -> Submission
     if submission is None:
         raise NotVisibleError("no such submission")
     if not user.can(Permission.INTAKE_READ) or is_conflicted(user, submission.involved):
-        audit.record(
+        record_event(
             session,
             AuditAction.INTAKE_DENIED,
             actor=actor(user),
@@ -67,6 +69,20 @@ def envelope_for(
     if wrap is None:
         raise NoKeyError("no key for this submission")
     return vault.SubmissionEnvelope.open_as_officer(submission.id, private, wrap.wrapped)
+
+
+def identity_approved(session: Session, user: User, submission_id: int) -> bool:
+    """Whether a request of ``user`` for this report's identity was approved by someone else."""
+    approved = session.scalar(
+        select(IdentityRequest.id).where(
+            IdentityRequest.submission_id == submission_id,
+            IdentityRequest.requester_id == user.id,
+            IdentityRequest.status == "approved",
+            IdentityRequest.decided_by_id.is_not(None),
+            IdentityRequest.decided_by_id != user.id,
+        )
+    )
+    return approved is not None
 
 
 @dataclass(frozen=True)
@@ -104,7 +120,7 @@ def open_submission(session: Session, user: User, private: bytes, submission_id:
     submission = load_visible(session, user, submission_id)
     envelope = envelope_for(session, user, private, submission)
     answers = load_json(envelope.open_field("answers", submission.answers_sealed))
-    audit.record(
+    record_event(
         session,
         AuditAction.INTAKE_OPEN,
         actor=actor(user),
@@ -112,7 +128,7 @@ def open_submission(session: Session, user: User, private: bytes, submission_id:
         object_id=submission.id,
         case_id=submission.case_id,
     )
-    may_view = any(w.user_id == user.id for w in submission.identity_wraps)
+    may_view = identity_approved(session, user, submission.id)
     return Opened(
         submission=submission,
         answers=answers,
@@ -134,10 +150,10 @@ def officer_reply(
     envelope = envelope_for(session, user, private, submission)
     message = add_message(session, submission, envelope, text, user)
     if submission.answered_at is None:
-        submission.answered_at = utcnow()
+        submission.answered_at = hour(utcnow())
     if submission.status == "new":
         submission.status = "answered"
-    audit.record(
+    record_event(
         session,
         AuditAction.INTAKE_REPLY,
         actor=actor(user),
@@ -167,7 +183,7 @@ def download_attachment(
     kind = "original" if original else "stripped"
     blob = row.original_sealed if original else row.stripped_sealed
     data = envelope.open_field(f"attachment:{row.id}:{kind}", blob)
-    audit.record(
+    record_event(
         session,
         AuditAction.INTAKE_ATTACHMENT_ORIGINAL
         if original
@@ -213,7 +229,7 @@ def grant(
                 granted_by_id=granter.id,
             )
         )
-    audit.record(
+    record_event(
         session,
         AuditAction.INTAKE_GRANT,
         actor=actor(granter),

@@ -11,13 +11,12 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.models import Exposure
 from csirt.catalog import Questionnaire
-from csirt.intake.base import AnswersInvalidError, IntakeError, actor
+from csirt.intake.base import AnswersInvalidError, IntakeError, actor, record_event
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.handling import load_visible, open_submission, reporter_wrote_last
 from csirt.intake.models import (
@@ -157,7 +156,7 @@ def promote(
     submission.case_id = case.id
     submission.status = "promoted"
     session.flush()
-    audit.record(
+    record_event(
         session,
         AuditAction.INTAKE_PROMOTE,
         actor=actor(user),
@@ -192,7 +191,7 @@ def attach_to_case(
     submission.case_id = case.id
     submission.status = "attached"
     session.flush()
-    audit.record(
+    record_event(
         session,
         AuditAction.INTAKE_ATTACH,
         actor=actor(user),

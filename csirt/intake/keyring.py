@@ -33,6 +33,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
+from csirt.intake.base import record_event
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.escrow import Escrow
 from csirt.intake.models import IdentityKeyWrap, Submission, SubmissionKeyWrap
@@ -93,7 +94,7 @@ def _audit_grants(
 ) -> None:
     by_id = {o.id: o for o in officers}
     for officer_id, report_ids in granted.items():
-        audit.record(
+        record_event(
             session,
             AuditAction.INTAKE_GRANT,
             actor=actor,
@@ -253,7 +254,9 @@ def _rewrap_identities(session: Session, holder: User, private: bytes) -> int:
     added = 0
     for submission, wrapped in session.execute(query).tuples():
         have = {w.user_id for w in submission.identity_wraps}
-        missing = [c for c in others if c.id not in have]
+        missing = [
+            c for c in others if c.id not in have and not is_conflicted(c, submission.involved)
+        ]
         if not missing:
             continue
         try:
@@ -269,7 +272,7 @@ def _rewrap_identities(session: Session, holder: User, private: bytes) -> int:
                     wrapped=vault.wrap_identity_key(identity_key, custodian.public_key),
                 )
             )
-            audit.record(
+            record_event(
                 session,
                 AuditAction.IDENTITY_CUSTODIAN_WRAP,
                 actor=audit.Actor(holder.id, holder.username),

@@ -16,6 +16,11 @@ import csirt.cases.models  # noqa: F401  (registers ``cases``, the target of sub
 from csirt.db import Base, utcnow
 
 
+def this_hour() -> datetime:
+    """Now, rounded down to the hour: rows about a report must not line up with a network log."""
+    return utcnow().replace(minute=0, second=0, microsecond=0)
+
+
 class Submission(Base):
     __tablename__ = "submissions"
 
@@ -85,7 +90,7 @@ class SubmissionKeyWrap(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=this_hour)
 
     submission: Mapped[Submission] = relationship(back_populates="key_wraps")
 
@@ -105,7 +110,7 @@ class IdentityKeyWrap(Base):
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("identity_requests.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=this_hour)
 
     submission: Mapped[Submission] = relationship(back_populates="identity_wraps")
 
@@ -122,7 +127,7 @@ class SubmissionMessage(Base):
     from_reporter: Mapped[bool] = mapped_column(default=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=this_hour)
 
     submission: Mapped[Submission] = relationship(back_populates="messages")
 
@@ -142,7 +147,7 @@ class SubmissionAttachment(Base):
     meta_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     original_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     stripped_sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=this_hour)
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
 
@@ -164,7 +169,7 @@ class IdentityRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=this_hour)
     decided_at: Mapped[datetime | None] = mapped_column()
 
     submission: Mapped[Submission] = relationship(back_populates="identity_requests")

@@ -6,6 +6,7 @@ Nothing here logs or records a receipt, a client address or any plaintext the re
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,7 +44,8 @@ from csirt.intake.models import (
     SubmissionKeyWrap,
     SubmissionMessage,
 )
-from csirt.intake.strip import StrippedFile, UnreadableFileError, strip_metadata
+from csirt.intake.strip import TIME_BUDGET_S, StrippedFile, UnreadableFileError, strip_metadata
+from csirt.ratelimit import Budget
 from csirt.triage.deadlines import due_at
 
 log = logging.getLogger(__name__)
@@ -101,12 +103,34 @@ def check_uploads(questionnaire: Questionnaire, uploads: Sequence[Upload]) -> di
     return {}
 
 
+_REFUSALS = {
+    "too many pixels": "the image has too many pixels",
+    "too large unpacked": "the file is too large when unpacked",
+    "too many parts": "the file is too large when unpacked",
+    "too slow": "the file takes too long to process",
+    "encrypted": "the file is encrypted",
+}
+
+
 def _strip_all(uploads: Sequence[Upload]) -> list[tuple[Upload, StrippedFile]]:
-    """Strip every file first, so that an unreadable one refuses the lot before any write."""
-    try:
-        return [(upload, strip_metadata(upload.data, upload.content_type)) for upload in uploads]
-    except UnreadableFileError:
-        raise AnswersInvalidError({"attachments": "a file cannot be read as its type"}) from None
+    """Strip every file first, so that an unreadable one refuses the lot before any write.
+
+    One time budget covers all the files of a request; a refusal names the file (by the name
+    the reporter gave it, never by anything read from inside it).
+    """
+    deadline = time.monotonic() + TIME_BUDGET_S
+    prepared = []
+    for upload in uploads:
+        left = max(deadline - time.monotonic(), 0.0)
+        try:
+            prepared.append(
+                (upload, strip_metadata(upload.data, upload.content_type, budget_s=left))
+            )
+        except UnreadableFileError as exc:
+            message = _REFUSALS.get(exc.reason, "a file cannot be read as its type")
+            name = _safe_filename(upload.filename)
+            raise AnswersInvalidError({"attachments": f"{name}: {message}"}) from None
+    return prepared
 
 
 def _seal_attachments(
@@ -132,6 +156,7 @@ def _seal_attachments(
             "content_type": upload.content_type,
             "size": len(upload.data),
             "stripped": stripped.method,
+            "complete": stripped.complete,
         }
         row.meta_sealed = envelope.seal_field(f"attachment:{row.id}:meta", dump_json(meta))
         row.original_sealed = envelope.seal_field(f"attachment:{row.id}:original", upload.data)
@@ -202,9 +227,11 @@ def submit(
         whistleblower=whistleblower,
         involved=involved,
         received_at=received_at,
-        ack_due=ack_due,
-        answer_due=answer_due,
-        feedback_due=feedback_due,
+        # Stored to the hour like every time about a report (an end-of-day due date becomes
+        # 23:00: earlier, never later).
+        ack_due=hour(ack_due),
+        answer_due=hour(answer_due),
+        feedback_due=hour(feedback_due) if feedback_due is not None else None,
         expires_at=received_at + timedelta(days=settings.retention_days),
     )
     session.add(submission)
@@ -235,6 +262,8 @@ def submit(
             identity_key, dump_json(identity), submission.id
         )
         for custodian in custodians(session):
+            if is_conflicted(custodian, involved):
+                continue  # named in the report: no key to its reporter's identity
             assert custodian.public_key is not None
             session.add(
                 IdentityKeyWrap(
@@ -246,7 +275,7 @@ def submit(
     _seal_attachments(session, submission, envelope, prepared, None)
     session.flush()
     signals.report_received.send(submission, session=session)
-    return Submitted(submission.id, receipt, answer_due)
+    return Submitted(submission.id, receipt, submission.answer_due)
 
 
 def find_by_keys(session: Session, keys: vault.ReceiptKeys) -> Mailbox:
@@ -275,9 +304,25 @@ def derive_keys(settings: IntakeSettings, receipt: str) -> vault.ReceiptKeys:
         raise IntakeBusyError("the receipt hasher is busy") from None
 
 
-def open_mailbox(session: Session, settings: IntakeSettings, receipt: str) -> Mailbox:
-    """The reporter's mailbox for a typed receipt; BadReceiptError for wrong or malformed."""
-    return find_by_keys(session, derive_keys(settings, receipt))
+def open_mailbox(
+    session: Session, settings: IntakeSettings, receipt: str, wrong_budget: Budget | None = None
+) -> Mailbox:
+    """The reporter's mailbox for a typed receipt; BadReceiptError for wrong or malformed.
+
+    Nobody can lock reporters out (issue 13, 8): a malformed receipt is refused before any
+    hashing and spends nothing; a well-formed one is hashed within the hasher's slots (the only
+    shared cost, released as soon as the hash is done); only a well-formed *wrong* one spends
+    ``wrong_budget``, and once that is spent wrong ones get IntakeBusyError while right ones
+    still open. The trade-off: a flood of well-formed receipts can still keep the slots busy
+    for moments (429 with Retry-After), which bounds memory and is never a lock-out.
+    """
+    keys = derive_keys(settings, receipt)
+    try:
+        return find_by_keys(session, keys)
+    except BadReceiptError:
+        if wrong_budget is not None and not wrong_budget.spend():
+            raise IntakeBusyError("too many wrong receipts") from None
+        raise
 
 
 def reporter_reply(
@@ -322,7 +367,7 @@ def add_message(
         from_reporter=author is None,
         author_id=author.id if author else None,
         body_sealed=b"",
-        created_at=hour(utcnow()) if author is None else utcnow(),
+        created_at=hour(utcnow()),
     )
     submission.messages.append(message)
     session.flush()
@@ -335,7 +380,12 @@ def attachment_info(
 ) -> AttachmentInfo:
     meta = load_json(envelope.open_field(f"attachment:{row.id}:meta", row.meta_sealed))
     return AttachmentInfo(
-        row.id, meta["filename"], meta["content_type"], int(meta["size"]), meta["stripped"]
+        row.id,
+        meta["filename"],
+        meta["content_type"],
+        int(meta["size"]),
+        meta["stripped"],
+        bool(meta.get("complete", True)),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.db import utcnow
-from csirt.intake.base import IntakeSettings
+from csirt.intake.base import IntakeSettings, hour, record_event
 from csirt.intake.models import (
     IdentityKeyWrap,
     IdentityRequest,
@@ -35,8 +35,8 @@ def warn_expiring(session: Session, settings: IntakeSettings) -> list[int]:
         )
     ).all()
     for row in rows:
-        row.expiry_warned_at = utcnow()
-        audit.record(
+        row.expiry_warned_at = hour(utcnow())
+        record_event(
             session,
             AuditAction.INTAKE_EXPIRY_WARNING,
             actor=audit.SYSTEM,
@@ -63,7 +63,7 @@ def purge_expired(session: Session) -> int:
         ):
             session.execute(delete(model).where(model.submission_id == submission_id))
         session.execute(delete(Submission).where(Submission.id == submission_id))
-        audit.record(
+        record_event(
             session,
             AuditAction.INTAKE_PURGE,
             actor=audit.SYSTEM,

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Flask, Response, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
@@ -21,13 +24,32 @@ from csirt import vault
 from csirt.api.problems import problem
 from csirt.catalog import ChoiceField, FileField, Questionnaire, TextField
 from csirt.db import get_session
-from csirt.i18n import current_lang
+from csirt.i18n import LANGUAGES, current_lang
 from csirt.intake import base, reporter, web
 from csirt.intake.base import AnswersInvalidError, BadReceiptError, IntakeBusyError
 
 bp = Blueprint("intake", __name__, url_prefix="/report")
 log = logging.getLogger(__name__)
 RETRY_AFTER = "5"
+
+
+def init_app(app: Flask) -> None:
+    """Uploads stay in memory; the instance folder is private; the onion address is announced."""
+    # Werkzeug spools uploads over 500 KB to a temporary file: a tip's attachment would sit in
+    # clear on disk while the request runs. In memory instead, bounded by MAX_CONTENT_LENGTH.
+    app.request_class = web.InMemoryRequest
+    instance = Path(app.instance_path)
+    if instance.is_dir() and instance.stat().st_mode & 0o077:
+        instance.chmod(0o700)
+    onion = app.config["CSIRT"].onion_url
+    if onion:
+
+        @app.after_request
+        def onion_location(response: Response) -> Response:
+            # Tor Browser offers the onion service for this page (only on the intake's pages).
+            if request.path.startswith("/report") and response.mimetype == "text/html":
+                response.headers["Onion-Location"] = onion + request.full_path.rstrip("?")
+            return response
 
 
 class CsrfForm(FlaskForm):  # type: ignore[misc]
@@ -42,9 +64,22 @@ def upload_message(message: str) -> str:
             "A file cannot be read: it does not match its type or is damaged."
         ),
         "write a message or attach a file": _("Write a message or attach a file."),
+        "the image has too many pixels": _(
+            "The image has too many pixels to be processed safely. Please send a smaller one."
+        ),
+        "the file is too large when unpacked": _(
+            "The file is too large when unpacked to be processed safely."
+        ),
+        "the file takes too long to process": _("The file takes too long to process."),
+        "the file is encrypted": _(
+            "The file is encrypted or password-protected. Please send it without a password."
+        ),
     }
     if message in known:
         return str(known[message])
+    name, _sep, reason = message.partition(": ")  # "<file name>: <reason>" (names hold no ':')
+    if reason in known:
+        return str(_("%(name)s: %(reason)s", name=name, reason=known[reason]))
     if message.startswith("at most") and "files" in message:
         return str(_("You can attach at most %(n)s files.", n=message.split()[2]))
     if message.startswith("each file"):
@@ -138,6 +173,8 @@ def index() -> ResponseReturnValue:
         return _form_page(questionnaire, web.form_answers(), expired), 400
     if web.step() == "confirm":
         return _confirm(questionnaire)
+    if web.step() == "language":
+        return _switch_language(questionnaire)
     file_key = questionnaire.file_fields[0].key if questionnaire.file_fields else "attachments"
     uploads = web.read_uploads(web.files(file_key), _file_limit(questionnaire))
     try:
@@ -152,9 +189,28 @@ def index() -> ResponseReturnValue:
         return _busy()
     db_session.commit()
     due_text = web.format_due(submitted.answer_due)
-    payload = json.dumps({"r": submitted.receipt, "d": due_text}).encode()
+    payload = json.dumps(
+        {"r": submitted.receipt, "d": due_text, "a": submitted.answer_due.isoformat()}
+    ).encode()
     token = web.seal_token(payload, web.CONFIRM_CONTEXT, web.CONFIRM_SECONDS)
     return _receipt_page(questionnaire, submitted.receipt, due_text, token)
+
+
+def _switch_language(questionnaire: Questionnaire) -> ResponseReturnValue:
+    """The receipt page again, in the chosen language, from the same sealed state (issue 13, 9)."""
+    payload = web.open_token(web.form_value("token"), web.CONFIRM_CONTEXT)
+    if payload is None:
+        return render_template("intake/confirm_expired.html"), 400
+    chosen = web.form_value("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+        refresh()  # this response already speaks the new language
+    data = json.loads(payload)
+    receipt, due_text = str(data["r"]), str(data["d"])
+    if isinstance(data.get("a"), str):
+        due_text = web.format_due(datetime.fromisoformat(data["a"]))
+    token = web.seal_token(payload, web.CONFIRM_CONTEXT, web.CONFIRM_SECONDS)
+    return _receipt_page(questionnaire, receipt, due_text, token)
 
 
 def _confirm(questionnaire: Questionnaire) -> ResponseReturnValue:
@@ -230,15 +286,20 @@ def mailbox() -> ResponseReturnValue:
         db_session.commit()
         box = reporter.find_by_keys(db_session, keys)
         return _mailbox_page(box, keys, sent=True)
-    if not web.mailbox_budget().spend():
-        return _busy()
+    # A malformed receipt is refused before any hashing and spends no budget; only well-formed
+    # wrong ones spend the mailbox budget (issue 13, 8; see reporter.open_mailbox).
     try:
         keys = reporter.derive_keys(settings, web.form_value("receipt"))
-        box = reporter.find_by_keys(db_session, keys)
     except BadReceiptError:
         return _login_page(not_found), 400
     except IntakeBusyError:
         return _busy()
+    try:
+        box = reporter.find_by_keys(db_session, keys)
+    except BadReceiptError:
+        if not web.mailbox_budget().spend():
+            return _busy()
+        return _login_page(not_found), 400
     return _mailbox_page(box, keys)
 
 

@@ -215,18 +215,21 @@ def _snapshot_database(url: str, folder: Path) -> tuple[str, Path]:
             src.backup(dst)
         return "sqlite", target
     target = folder / "database.pgdump"
-    args, env = _libpq(url)
     # pg_dump runs in one repeatable-read transaction: a consistent snapshot.
+    _run_pg("pg_dump", url, "--format=custom", "--no-owner", "--file", str(target))
+    return "postgresql", target
+
+
+def _run_pg(binary: str, url: str, *options: str, last: str | None = None) -> None:
+    """Run a PostgreSQL client tool against ``url`` (connection in its arguments and
+    environment, ``last`` after them); its error output, cut short, in :class:`BackupError`."""
+    args, env = _libpq(url)
+    command = [pg_binary(binary), *options, *args, *([last] if last is not None else [])]
     result = subprocess.run(  # noqa: S603 (fixed binary, arguments from our own config)
-        [pg_binary("pg_dump"), "--format=custom", "--no-owner", "--file", str(target), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        command, env=env, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        raise BackupError(f"pg_dump failed: {result.stderr.strip()[:500]}")
-    return "postgresql", target
+        raise BackupError(f"{binary} failed: {result.stderr.strip()[:500]}")
 
 
 def _instance_files(config: Config, exclude: set[Path]) -> Iterator[Path]:
@@ -422,7 +425,6 @@ def _restore_sqlite(copy: Path, target: Path) -> None:
 
 
 def _restore_postgres(dump: Path, url: str, *, force: bool) -> None:
-    args, env = _libpq(url)
     if force:
         engine = make_engine(url, isolation_level="AUTOCOMMIT")
         try:
@@ -431,22 +433,9 @@ def _restore_postgres(dump: Path, url: str, *, force: bool) -> None:
                 conn.exec_driver_sql("CREATE SCHEMA public")
         finally:
             engine.dispose()
-    result = subprocess.run(  # noqa: S603 (fixed binary, arguments from our own config)
-        [
-            pg_binary("pg_restore"),
-            "--no-owner",
-            "--exit-on-error",
-            "--single-transaction",
-            *args,
-            str(dump),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    _run_pg(
+        "pg_restore", url, "--no-owner", "--exit-on-error", "--single-transaction", last=str(dump)
     )
-    if result.returncode != 0:
-        raise BackupError(f"pg_restore failed: {result.stderr.strip()[:500]}")
 
 
 # --- commands ----------------------------------------------------------------------------------

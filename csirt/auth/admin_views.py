@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from csirt.auth import service
 from csirt.auth.access import current_actor, requires
@@ -29,6 +30,26 @@ bp = Blueprint("admin", __name__, url_prefix="/console/admin")
 def _hashing() -> service.Hashing:
     hashing: service.Hashing = current_app.extensions["csirt.hashing"]
     return hashing
+
+
+def _user_or_404(db_session: Session, user_id: int) -> User:
+    user = db_session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _provide_keypair(db_session: Session, user: User, password: str) -> None:
+    """An intake key pair for a key holder, wrapped under the password just set."""
+    config = current_app.config["CSIRT"]
+    staff_keys.provide_keypair(
+        db_session,
+        user,
+        password,
+        actor=current_actor(),
+        escrow=Escrow.from_config(config),
+        testing=config.testing,
+    )
 
 
 @bp.get("/users")
@@ -65,15 +86,7 @@ def user_new() -> ResponseReturnValue:
             form.username.errors.append(str(exc))
         else:
             # The first password is known now: an intake key pair for intake and custodian roles.
-            config = current_app.config["CSIRT"]
-            staff_keys.provide_keypair(
-                db_session,
-                user,
-                form.password.data,
-                actor=current_actor(),
-                escrow=Escrow.from_config(config),
-                testing=config.testing,
-            )
+            _provide_keypair(db_session, user, form.password.data)
             db_session.commit()
             flash(_("User %(name)s was created.", name=user.username), "success")
             return redirect(url_for("admin.users"))
@@ -86,9 +99,7 @@ def user_new() -> ResponseReturnValue:
 @reauth_required
 def user_edit(user_id: int) -> ResponseReturnValue:
     db_session = get_session()
-    user = db_session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _user_or_404(db_session, user_id)
     form = UserEditForm(obj=user)
     if not form.is_submitted():
         form.roles.data = sorted(r.value for r in user.role_set)
@@ -119,9 +130,7 @@ def user_edit(user_id: int) -> ResponseReturnValue:
 def user_password(user_id: int) -> ResponseReturnValue:
     """Reset someone's password; a key holder without a key pair gets one now."""
     db_session = get_session()
-    user = db_session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _user_or_404(db_session, user_id)
     form = AdminPasswordForm()
     if not form.validate_on_submit():
         flash(_("Enter a new password."), "error")
@@ -135,15 +144,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
         flash("; ".join(exc.reasons), "error")
         return redirect(url_for("admin.user_edit", user_id=user_id))
     had_key = user.wrapped_private_key is not None
-    config = current_app.config["CSIRT"]
-    staff_keys.provide_keypair(
-        db_session,
-        user,
-        form.password.data,
-        actor=current_actor(),
-        escrow=Escrow.from_config(config),
-        testing=config.testing,
-    )
+    _provide_keypair(db_session, user, form.password.data)
     db_session.commit()
     flash(_("The password of %(name)s was set.", name=user.username), "success")
     if had_key:
@@ -162,9 +163,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
 @requires(Permission.USER_MANAGE)
 def user_unlock(user_id: int) -> ResponseReturnValue:
     db_session = get_session()
-    user = db_session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _user_or_404(db_session, user_id)
     if ConfirmForm().validate_on_submit():
         service.unlock(db_session, user, actor=current_actor())
         db_session.commit()

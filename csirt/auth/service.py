@@ -136,6 +136,25 @@ class Hashing:
             raise InvalidCodeError("second factor cannot be read (secret key changed?)") from exc
 
 
+def _audit_user(
+    session: Session,
+    action: AuditAction,
+    user: User,
+    *,
+    actor: audit.Actor | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Audit ``action`` on ``user``; the actor is the user themselves unless given."""
+    audit.record(
+        session,
+        action,
+        actor=actor if actor is not None else audit.Actor(user.id, user.username),
+        object_type="user",
+        object_id=user.id,
+        details=details,
+    )
+
+
 def check_password_policy(password: str, username: str) -> None:
     """Raise :class:`PasswordPolicyError` listing every rule the password breaks."""
     reasons = []
@@ -193,12 +212,11 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(
+    _audit_user(
         session,
         AuditAction.USER_CREATE,
+        user,
         actor=actor,
-        object_type="user",
-        object_id=user.id,
         details={"username": username, "roles": sorted(r.value for r in user.role_set)},
     )
     return user
@@ -214,12 +232,11 @@ def set_roles(session: Session, user: User, roles: list[Role], *, actor: audit.A
     after = sorted(wanted)
     if before != after:
         end_sessions(user)  # a session must not keep the permissions of the old roles
-        audit.record(
+        _audit_user(
             session,
             AuditAction.USER_ROLES,
+            user,
             actor=actor,
-            object_type="user",
-            object_id=user.id,
             details={"username": user.username, "before": before, "after": after},
         )
 
@@ -235,13 +252,7 @@ def end_sessions(user: User) -> None:
 
 def record_logout(session: Session, user: User) -> None:
     """Audit a sign-out (the caller has ended the user's sessions)."""
-    audit.record(
-        session,
-        AuditAction.LOGOUT,
-        actor=audit.Actor(user.id, user.username),
-        object_type="user",
-        object_id=user.id,
-    )
+    _audit_user(session, AuditAction.LOGOUT, user)
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: audit.Actor) -> None:
@@ -251,14 +262,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: audit.Actor
     user.active = active
     if not active:
         end_sessions(user)
-    audit.record(
-        session,
-        AuditAction.USER_ACTIVE,
-        actor=actor,
-        object_type="user",
-        object_id=user.id,
-        details={"active": active},
-    )
+    _audit_user(session, AuditAction.USER_ACTIVE, user, actor=actor, details={"active": active})
 
 
 def set_password(
@@ -268,9 +272,7 @@ def set_password(
     user.password_hash = hashing.hasher.hash(password)
     user.password_changed_at = utcnow()
     end_sessions(user)  # every other session ends
-    audit.record(
-        session, AuditAction.USER_PASSWORD, actor=actor, object_type="user", object_id=user.id
-    )
+    _audit_user(session, AuditAction.USER_PASSWORD, user, actor=actor)
 
 
 def authenticate(
@@ -302,11 +304,8 @@ def authenticate(
             details={"reason": "unknown_user"},
         )
         raise InvalidCredentialsError()
-    actor = audit.Actor(user.id, user.username)
     if is_locked(user, now) and not known_device:
-        audit.record(
-            session, AuditAction.LOGIN_LOCKED, actor=actor, object_type="user", object_id=user.id
-        )
+        _audit_user(session, AuditAction.LOGIN_LOCKED, user)
         assert user.locked_until is not None
         raise AccountLockedError(user.locked_until)
     try:
@@ -314,24 +313,10 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         details: dict[str, object] = {"reason": "bad_password"}
         details.update(count_failure(user, max_failures=max_failures, lock_minutes=lock_minutes))
-        audit.record(
-            session,
-            AuditAction.LOGIN_FAILURE,
-            actor=actor,
-            object_type="user",
-            object_id=user.id,
-            details=details,
-        )
+        _audit_user(session, AuditAction.LOGIN_FAILURE, user, details=details)
         raise InvalidCredentialsError() from None
     if not user.active:
-        audit.record(
-            session,
-            AuditAction.LOGIN_FAILURE,
-            actor=actor,
-            object_type="user",
-            object_id=user.id,
-            details={"reason": "inactive"},
-        )
+        _audit_user(session, AuditAction.LOGIN_FAILURE, user, details={"reason": "inactive"})
         raise InvalidCredentialsError()
     if hashing.hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hashing.hasher.hash(password)
@@ -370,22 +355,13 @@ def take_lockout_notice(user: User) -> datetime | None:
 
 def complete_login(session: Session, user: User, *, method: str) -> None:
     user.last_login_at = utcnow()
-    audit.record(
-        session,
-        AuditAction.LOGIN_SUCCESS,
-        actor=audit.Actor(user.id, user.username),
-        object_type="user",
-        object_id=user.id,
-        details={"method": method},
-    )
+    _audit_user(session, AuditAction.LOGIN_SUCCESS, user, details={"method": method})
 
 
 def unlock(session: Session, user: User, *, actor: audit.Actor) -> None:
     user.locked_until = None
     user.failed_logins = 0
-    audit.record(
-        session, AuditAction.USER_UNLOCK, actor=actor, object_type="user", object_id=user.id
-    )
+    _audit_user(session, AuditAction.USER_UNLOCK, user, actor=actor)
 
 
 # --- second factor ---------------------------------------------------------------------------
@@ -439,13 +415,7 @@ def enable_totp(session: Session, hashing: Hashing, user: User, seed: str, code:
     user.totp_secret = hashing.seal_seed(seed)
     user.totp_enabled = True
     codes = _new_recovery_codes(user)
-    audit.record(
-        session,
-        AuditAction.TOTP_ENABLE,
-        actor=audit.Actor(user.id, user.username),
-        object_type="user",
-        object_id=user.id,
-    )
+    _audit_user(session, AuditAction.TOTP_ENABLE, user)
     return codes
 
 
@@ -454,9 +424,7 @@ def disable_totp(session: Session, user: User, *, actor: audit.Actor) -> None:
     user.totp_secret = None
     user.totp_last_step = None
     user.recovery_codes = []
-    audit.record(
-        session, AuditAction.TOTP_DISABLE, actor=actor, object_type="user", object_id=user.id
-    )
+    _audit_user(session, AuditAction.TOTP_DISABLE, user, actor=actor)
 
 
 def _hash_code(code: str) -> str:
@@ -498,7 +466,6 @@ def verify_second_factor(
             )
         return details
 
-    actor = audit.Actor(user.id, user.username)
     digits = "".join(ch for ch in code if ch.isdigit())
     if len(digits) == 6 and len(code.strip()) <= 7:
         try:
@@ -507,12 +474,10 @@ def verify_second_factor(
             )
             return "totp"
         except InvalidCodeError:
-            audit.record(
+            _audit_user(
                 session,
                 AuditAction.LOGIN_FAILURE,
-                actor=actor,
-                object_type="user",
-                object_id=user.id,
+                user,
                 details=failed("bad_totp"),
             )
             raise
@@ -520,20 +485,12 @@ def verify_second_factor(
     for recovery in user.recovery_codes:
         if recovery.used_at is None and secrets.compare_digest(recovery.code_hash, wanted):
             recovery.used_at = utcnow()
-            audit.record(
-                session,
-                AuditAction.LOGIN_RECOVERY_CODE,
-                actor=actor,
-                object_type="user",
-                object_id=user.id,
-            )
+            _audit_user(session, AuditAction.LOGIN_RECOVERY_CODE, user)
             return "recovery_code"
-    audit.record(
+    _audit_user(
         session,
         AuditAction.LOGIN_FAILURE,
-        actor=actor,
-        object_type="user",
-        object_id=user.id,
+        user,
         details=failed("bad_recovery_code"),
     )
     raise InvalidCodeError()

@@ -8,24 +8,13 @@ the session's choice, the browser's Accept-Language, then ``CSIRT_DEFAULT_LANG``
 
 from __future__ import annotations
 
-from typing import Literal, TypeGuard
-
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-Lang = Literal["ja", "en"]
-LANGUAGES: tuple[Lang, ...] = ("ja", "en")
+from csirt.lang import LANGUAGES, Lang, as_lang, is_lang
 
-
-def is_lang(value: object) -> TypeGuard[Lang]:
-    """Tell whether ``value`` is a supported language code."""
-    return value in LANGUAGES
-
-
-def as_lang(value: object, default: Lang = "ja") -> Lang:
-    """``value`` when it is a supported language, else ``default`` (stored settings, mails)."""
-    return value if is_lang(value) else default
+__all__ = ["LANGUAGES", "Lang", "as_lang", "current_lang", "default_lang", "is_lang"]
 
 
 def default_lang() -> Lang:

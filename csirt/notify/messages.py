@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from csirt.i18n import as_lang
+from csirt.lang import as_lang
 
 NON_SENSITIVE_TLP = frozenset({"clear", "green"})
 

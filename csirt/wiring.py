@@ -27,7 +27,7 @@ from csirt.documents import service as documents
 from csirt.intake import signals as intake_signals
 from csirt.notify import intake_events
 from csirt.notify import service as notify
-from csirt.teams import service as teams
+from csirt.teams import paging as teams_paging
 from csirt.triage import closing as triage_closing
 from csirt.triage import service as triage
 
@@ -58,7 +58,7 @@ REACTIONS: tuple[Reaction, ...] = (
     ),
     Reaction(
         case_signals.priority_raised,
-        teams.on_priority_raised,
+        teams_paging.on_priority_raised,
         "a case became P1/P2: page the on-call lead",
     ),
     Reaction(

@@ -21,7 +21,7 @@ from csirt.documents import service as documents
 from csirt.intake.base import AnswersInvalidError
 from csirt.records import service as records
 from csirt.records.validation import RecordValidationError
-from csirt.teams import service as teams
+from csirt.teams import base as teams
 from csirt.triage.facts import FactsError
 
 

@@ -20,14 +20,14 @@ def reminders_group() -> None:
 @with_appcontext
 def send() -> None:
     """Page unpaged P1/P2s, escalate unacknowledged pages, remind of tasks, deadlines, reports."""
-    from csirt.teams import service as teams
+    from csirt.teams.paging import escalate_due, page_unpaged_p1
 
     config = current_app.config["CSIRT"]
     minutes = config.escalation_minutes
     channel = channel_for(current_app)
     with get_db().session() as session:
-        paged = teams.page_unpaged_p1(session, channel, config.tz)
-        escalated = teams.escalate_due(session, channel, config.tz, minutes=minutes)
+        paged = page_unpaged_p1(session, channel, config.tz)
+        escalated = escalate_due(session, channel, config.tz, minutes=minutes)
         sent = reminders.send_due(session, channel)
         reports = intake_events.send_report_due(session, channel)
     click.echo(

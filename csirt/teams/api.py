@@ -23,8 +23,11 @@ from csirt.catalog.current import current_catalog
 from csirt.db import get_session
 from csirt.i18n import current_lang
 from csirt.notify.service import channel_for
-from csirt.teams import service
+from csirt.teams import assignment, people
+from csirt.teams.base import ConflictOfInterestError, UnknownUserError
+from csirt.teams.candidates import suggestions_for
 from csirt.teams.models import Team
+from csirt.teams.oncall import on_call_now
 
 bp = Blueprint("api_teams", __name__, url_prefix="/api/v1")
 errors.register(bp)
@@ -87,14 +90,14 @@ def _user_named(data: dict[str, Any]) -> User | None:
     if not isinstance(username, str) or not username.strip():
         return None
     try:
-        return service.get_user(get_session(), username)
-    except service.UnknownUserError:
+        return people.get_user(get_session(), username)
+    except UnknownUserError:
         raise ApiValidationError({"username": "no active user by that name"}) from None
 
 
 def _team_json(session: Session, team: Team) -> dict[str, Any]:
-    on_call = service.on_call_now(session, team, current_app.config["CSIRT"].tz)
-    profiles = service.profiles_of(session, [m.user_id for m in team.members])
+    on_call = on_call_now(session, team, current_app.config["CSIRT"].tz)
+    profiles = people.profiles_of(session, [m.user_id for m in team.members])
     members = []
     for member in team.members:
         profile = profiles.get(member.user_id)
@@ -126,7 +129,7 @@ def _team_json(session: Session, team: Team) -> dict[str, Any]:
 )
 def list_teams() -> ResponseReturnValue:
     session = get_session()
-    return jsonify([_team_json(session, t) for t in service.list_teams(session)])
+    return jsonify([_team_json(session, t) for t in people.list_teams(session)])
 
 
 @bp.post("/teams")
@@ -137,7 +140,7 @@ def list_teams() -> ResponseReturnValue:
 def create_team() -> ResponseReturnValue:
     body = read_body(TeamIn)
     session = get_session()
-    team = service.create_team(
+    team = people.create_team(
         session,
         name=body.name,
         slug=body.slug,
@@ -159,10 +162,10 @@ def create_team() -> ResponseReturnValue:
 )
 def add_member(team_id: int) -> ResponseReturnValue:
     session = get_session()
-    team = service.get_team(session, team_id)
+    team = people.get_team(session, team_id)
     body, user = read_body_with(MemberIn, _user_named)
     assert user is not None  # a valid body names a user
-    service.add_member(
+    people.add_member(
         session,
         team,
         user,
@@ -195,7 +198,7 @@ def suggestions(case_id: int) -> ResponseReturnValue:
     session = get_session()
     case = get_case_for(session, current_user, case_id)
     config = current_app.config["CSIRT"]
-    found = service.suggestions_for(session, case, config.tz, current_catalog().playbooks)
+    found = suggestions_for(session, case, config.tz, current_catalog().playbooks)
     lang = current_lang()
     result: dict[str, Any] = {
         role: [
@@ -230,7 +233,7 @@ def assign(case_id: int) -> ResponseReturnValue:
     body, user = read_body_with(AssignmentIn, _user_named)
     assert user is not None  # a valid body names a user
     try:
-        service.assign(
+        assignment.assign(
             session,
             channel_for(current_app),
             case,
@@ -238,10 +241,10 @@ def assign(case_id: int) -> ResponseReturnValue:
             body.role,
             actor=current_user._get_current_object(),
         )
-    except service.ConflictOfInterestError as exc:
+    except ConflictOfInterestError as exc:
         # Not through the table: the refusal itself is audited and committed.
         session.rollback()
-        service.record_refusal(session, case_id, exc, current_actor())
+        assignment.record_refusal(session, case_id, exc, current_actor())
         session.commit()
         detail = (
             exc.reason.get(current_lang())

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
-from csirt.teams import service
+from csirt.teams.oncall import set_rotation
+from csirt.teams.people import add_member, create_team
 
 # (slug, name, first response, [(username, skills)])
 DEMO_TEAMS: tuple[tuple[str, str, bool, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
@@ -28,13 +29,9 @@ DEMO_TEAMS: tuple[tuple[str, str, bool, tuple[tuple[str, tuple[str, ...]], ...]]
 def seed_teams(session: Session, users: dict[str, User], today: date) -> None:
     """Create the standard teams; the CSIRT core rotation starts on this week's Monday."""
     for slug, name, first_response, members in DEMO_TEAMS:
-        team = service.create_team(
-            session, name=name, slug=slug, actor=None, first_response=first_response
-        )
+        team = create_team(session, name=name, slug=slug, actor=None, first_response=first_response)
         for username, skills in members:
             if username in users:
-                service.add_member(session, team, users[username], actor=None, skills=skills)
+                add_member(session, team, users[username], actor=None, skills=skills)
         monday = today - timedelta(days=today.weekday())
-        service.set_rotation(
-            session, team, start=monday, order=[m.id for m in team.members], actor=None
-        )
+        set_rotation(session, team, start=monday, order=[m.id for m in team.members], actor=None)

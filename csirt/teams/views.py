@@ -34,8 +34,20 @@ from csirt.db import get_session, utcnow
 from csirt.i18n import current_lang
 from csirt.notify.service import channel_for
 from csirt.redirects import local_target
-from csirt.teams import ical, service
+from csirt.teams import assignment, candidates, ical, oncall
+from csirt.teams import leave as team_leave
+from csirt.teams import my_work as team_my_work
+from csirt.teams import people as team_people
 from csirt.teams import rotation as rot
+from csirt.teams.base import (
+    ConflictOfInterestError,
+    InvalidInputError,
+    NotAllowedToAssignError,
+    NothingToAcknowledgeError,
+    TeamNotFoundError,
+    UnknownUserError,
+)
+from csirt.teams.feed_tokens import new_feed_token, user_for_feed_token
 from csirt.teams.forms import (
     ActionForm,
     AssignOneForm,
@@ -73,7 +85,7 @@ def _skills(profile: StaffProfile | None) -> str:
 
 
 def _profiles(session: Session) -> dict[int, StaffProfile]:
-    return service.profiles_of(session)
+    return team_people.profiles_of(session)
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -83,8 +95,8 @@ def _local(moment: datetime | None) -> datetime | None:
 
 def _team_or_404(session: Session, team_id: int) -> Any:
     try:
-        return service.get_team(session, team_id)
-    except service.TeamNotFoundError:
+        return team_people.get_team(session, team_id)
+    except TeamNotFoundError:
         abort(404)
 
 
@@ -95,8 +107,8 @@ def _team_or_404(session: Session, team_id: int) -> Any:
 @requires(Permission.TEAM_VIEW)
 def index() -> ResponseReturnValue:
     session = get_session()
-    teams = service.list_teams(session)
-    on_call = {t.id: service.on_call_now(session, t, _tz()) for t in teams}
+    teams = team_people.list_teams(session)
+    on_call = {t.id: oncall.on_call_now(session, t, _tz()) for t in teams}
     return render_template("teams/index.html", teams=teams, on_call=on_call, form=TeamForm())
 
 
@@ -107,7 +119,7 @@ def create() -> ResponseReturnValue:
     form = TeamForm()
     if form.validate_on_submit():
         try:
-            team = service.create_team(
+            team = team_people.create_team(
                 session,
                 name=form.name.data,
                 slug=form.slug.data,
@@ -115,15 +127,15 @@ def create() -> ResponseReturnValue:
                 description=form.description.data or "",
                 first_response=form.first_response.data,
             )
-        except service.InvalidInputError as exc:
+        except InvalidInputError as exc:
             for field, message in exc.errors.items():
                 getattr(form, field).errors = [*getattr(form, field).errors, message]
         else:
             session.commit()
             flash(_("Team created."), "success")
             return redirect(url_for("teams.detail", team_id=team.id))
-    teams = service.list_teams(session)
-    on_call = {t.id: service.on_call_now(session, t, _tz()) for t in teams}
+    teams = team_people.list_teams(session)
+    on_call = {t.id: oncall.on_call_now(session, t, _tz()) for t in teams}
     return render_template("teams/index.html", teams=teams, on_call=on_call, form=form), 400
 
 
@@ -135,18 +147,18 @@ def _render_team(
     member_form = forms.get("member_form") or MemberForm()
     member_form.skills.choices = skill_choices(current_lang())
     rotation_form = forms.get("rotation_form") or RotationForm(start=team.rotation_start)
-    book = service.leave_book(session, today, today)
+    book = team_leave.leave_book(session, today, today)
     return (
         render_template(
             "teams/team.html",
             team=team,
-            on_call=service.on_call_now(session, team, tz),
+            on_call=oncall.on_call_now(session, team, tz),
             profiles=_profiles(session),
             skills_of=_skills,
             book=book,
             today=today,
-            calendar=service.calendar(session, team, today, CALENDAR_DAYS, tz),
-            overrides=service.overrides_of(session, team, utcnow()),
+            calendar=oncall.calendar(session, team, today, CALENDAR_DAYS, tz),
+            overrides=oncall.overrides_of(session, team, utcnow()),
             member_form=member_form,
             rotation_form=rotation_form,
             override_form=forms.get("override_form") or OverrideForm(),
@@ -173,8 +185,8 @@ def add_member(team_id: int) -> ResponseReturnValue:
     form.skills.choices = skill_choices(current_lang())
     if form.validate_on_submit():
         try:
-            user = service.get_user(session, form.username.data)
-            service.add_member(
+            user = team_people.get_user(session, form.username.data)
+            team_people.add_member(
                 session,
                 team,
                 user,
@@ -182,7 +194,7 @@ def add_member(team_id: int) -> ResponseReturnValue:
                 skills=form.skills.data,
                 department=form.department.data or None,
             )
-        except service.UnknownUserError:
+        except UnknownUserError:
             form.username.errors = [_("No active user by that name.")]
         else:
             session.commit()
@@ -199,8 +211,8 @@ def remove_member(team_id: int, member_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        service.remove_member(session, team, member_id, actor=_actor())
-    except service.TeamNotFoundError:
+        team_people.remove_member(session, team, member_id, actor=_actor())
+    except TeamNotFoundError:
         abort(404)
     session.commit()
     flash(_("Member removed."), "success")
@@ -225,7 +237,7 @@ def set_rotation(team_id: int) -> ResponseReturnValue:
         form.start.errors = [*form.start.errors, _("Positions must be whole numbers.")]
     if form.validate_on_submit() and not bad:
         order = [member_id for _pos, member_id in sorted(positions)]
-        service.set_rotation(session, team, start=form.start.data, order=order, actor=_actor())
+        oncall.set_rotation(session, team, start=form.start.data, order=order, actor=_actor())
         session.commit()
         flash(_("Rotation saved."), "success")
         return redirect(url_for("teams.detail", team_id=team.id))
@@ -240,16 +252,16 @@ def add_override(team_id: int) -> ResponseReturnValue:
     form = OverrideForm()
     if form.validate_on_submit():
         try:
-            user = service.get_user(session, form.username.data)
+            user = team_people.get_user(session, form.username.data)
             starts, ends = _local(form.starts_at.data), _local(form.ends_at.data)
             assert starts is not None  # DataRequired
             assert ends is not None
-            service.add_override(
+            oncall.add_override(
                 session, team, user, starts, ends, actor=_actor(), reason=form.reason.data or ""
             )
-        except service.UnknownUserError:
+        except UnknownUserError:
             form.username.errors = [_("No active user by that name.")]
-        except service.InvalidInputError:
+        except InvalidInputError:
             form.ends_at.errors = [_("The end must be after the start.")]
         else:
             session.commit()
@@ -266,10 +278,10 @@ def swap(team_id: int) -> ResponseReturnValue:
     form = SwapForm()
     if form.validate_on_submit():
         try:
-            service.swap_weeks(
+            oncall.swap_weeks(
                 session, team, form.week_a.data, form.week_b.data, _tz(), actor=_actor()
             )
-        except service.InvalidInputError:
+        except InvalidInputError:
             form.week_b.errors = [_("Choose two rotation weeks with different people on call.")]
         else:
             session.commit()
@@ -287,7 +299,7 @@ def oncall_ics(team_id: int) -> ResponseReturnValue:
     session = get_session()
     token = request.args.get("token", "")
     if token:
-        viewer = service.user_for_feed_token(session, token)
+        viewer = user_for_feed_token(session, token)
         if viewer is None or not viewer.can(Permission.TEAM_VIEW):
             abort(404)
     elif not current_user.is_authenticated:
@@ -297,9 +309,9 @@ def oncall_ics(team_id: int) -> ResponseReturnValue:
     team = _team_or_404(session, team_id)
     tz = _tz()
     now = utcnow()
-    rotation = service.rotation_of(session, team, now)
+    rotation = oncall.rotation_of(session, team, now)
     first = now.astimezone(tz).date() - timedelta(weeks=4)
-    names = {u.id: (u.display_name or u.username) for u in service.team_people(session)}
+    names = {u.id: (u.display_name or u.username) for u in team_people.team_people(session)}
     events = [
         ical.Event(
             uid=f"team{team.id}-week-{start.isoformat()}@csirt",
@@ -332,9 +344,9 @@ def feed_token() -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     session = get_session()
-    token = service.new_feed_token(session, _actor())
+    token = new_feed_token(session, _actor())
     session.commit()
-    teams = service.list_teams(session)
+    teams = team_people.list_teams(session)
     base = current_app.config["CSIRT"].base_url
     urls = [(t, f"{base}{url_for('teams.oncall_ics', team_id=t.id, token=token)}") for t in teams]
     return render_template("teams/feed_token.html", urls=urls)
@@ -349,27 +361,27 @@ def workload() -> ResponseReturnValue:
     session = get_session()
     tz = _tz()
     today = utcnow().astimezone(tz).date()
-    people = service.team_people(session)
+    people = team_people.team_people(session)
     memberships: dict[int, list[str]] = {}
     for member in session.scalars(select(TeamMember)):
         memberships.setdefault(member.user_id, []).append(member.team.name)
     return render_template(
         "teams/workload.html",
         people=people,
-        load=service.workload(session),
+        load=candidates.workload(session),
         memberships=memberships,
         profiles=_profiles(session),
         skills_of=_skills,
-        book=service.leave_book(session, today, today),
+        book=team_leave.leave_book(session, today, today),
         today=today,
-        on_call=service.on_call_user_ids(session, tz),
+        on_call=oncall.on_call_user_ids(session, tz),
     )
 
 
 def _render_person(
     session: Session, user: User, status: int = 200, **forms: Any
 ) -> ResponseReturnValue:
-    profile = service.profiles_of(session, [user.id]).get(user.id)
+    profile = team_people.profiles_of(session, [user.id]).get(user.id)
     profile_form = forms.get("profile_form") or ProfileForm(
         skills=profile.skills if profile else [],
         department=user.department or "",
@@ -382,7 +394,7 @@ def _render_person(
             person=user,
             profile=profile,
             skills_of=_skills,
-            leaves=service.leaves_of(session, user.id),
+            leaves=team_leave.leaves_of(session, user.id),
             profile_form=profile_form,
             leave_form=forms.get("leave_form") or LeaveForm(),
             action_form=ActionForm(),
@@ -413,7 +425,7 @@ def set_profile(user_id: int) -> ResponseReturnValue:
     form = ProfileForm()
     form.skills.choices = skill_choices(current_lang())
     if form.validate_on_submit():
-        service.set_profile(
+        team_people.set_profile(
             session,
             user,
             actor=_actor(),
@@ -435,7 +447,7 @@ def add_leave(user_id: int) -> ResponseReturnValue:
     form = LeaveForm()
     if form.validate_on_submit():
         try:
-            service.add_leave(
+            team_leave.add_leave(
                 session,
                 user,
                 form.starts_on.data,
@@ -443,7 +455,7 @@ def add_leave(user_id: int) -> ResponseReturnValue:
                 actor=_actor(),
                 note=form.note.data or "",
             )
-        except service.InvalidInputError:
+        except InvalidInputError:
             form.ends_on.errors = [_("The last day must not be before the first day.")]
         else:
             session.commit()
@@ -459,10 +471,10 @@ def delete_leave(user_id: int, leave_id: int) -> ResponseReturnValue:
     user = _person_or_404(session, user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    leave_ids = {leave.id for leave in service.leaves_of(session, user.id)}
+    leave_ids = {leave.id for leave in team_leave.leaves_of(session, user.id)}
     if leave_id not in leave_ids:
         abort(404)
-    service.delete_leave(session, leave_id, actor=_actor())
+    team_leave.delete_leave(session, leave_id, actor=_actor())
     session.commit()
     flash(_("Leave removed."), "success")
     return redirect(url_for("teams.person", user_id=user.id))
@@ -475,7 +487,7 @@ def delete_leave(user_id: int, leave_id: int) -> ResponseReturnValue:
 @requires(Permission.ACCOUNT)
 def my_work() -> ResponseReturnValue:
     session = get_session()
-    work = service.my_work(session, _actor())
+    work = team_my_work.my_work(session, _actor())
     return render_template(
         "teams/my_work.html",
         work=work,
@@ -514,8 +526,8 @@ def _render_case_team(
     session: Session, case: Case, status: int = 200, assign_form: AssignOneForm | None = None
 ) -> ResponseReturnValue:
     config = current_app.config["CSIRT"]
-    suggestions = service.suggestions_for(session, case, config.tz, current_catalog().playbooks)
-    needs = service.role_skills(session, case, current_catalog().playbooks)
+    suggestions = candidates.suggestions_for(session, case, config.tz, current_catalog().playbooks)
+    needs = candidates.role_skills(session, case, current_catalog().playbooks)
     members = list(case.members)
     filled = {m.role for m in members}
     lang = current_lang()
@@ -543,8 +555,8 @@ def _render_case_team(
             show_excluded=current_user.has_role(Role.ADMIN),
             lang=lang,
             preselect=preselect,
-            acks=service.acknowledgements(session, case.id),
-            mine=service.pending_for(session, case.id, current_user.id),
+            acks=assignment.acknowledgements(session, case.id),
+            mine=assignment.pending_for(session, case.id, current_user.id),
             can_assign=current_user.can(Permission.CASE_EDIT),
             form=ActionForm(),
             assign_form=assign_form or AssignOneForm(),
@@ -553,7 +565,7 @@ def _render_case_team(
     )
 
 
-@bp.get("/console/cases/<int:case_id>/team")
+@bp.get(assignment.CASE_TEAM_RULE)
 @requires(Permission.ACCOUNT)
 def case_team(case_id: int) -> ResponseReturnValue:
     session = get_session()
@@ -584,21 +596,21 @@ def assign(case_id: int) -> ResponseReturnValue:
     channel = channel_for(current_app)
     try:
         for role, username in wanted:
-            user = service.get_user(session, username)
-            service.assign(session, channel, case, user, role, actor=_actor())
-    except service.ConflictOfInterestError as exc:
+            user = team_people.get_user(session, username)
+            assignment.assign(session, channel, case, user, role, actor=_actor())
+    except ConflictOfInterestError as exc:
         session.rollback()
         # Nothing of the batch is written; the refusal is recorded on its own.
-        service.record_refusal(session, case_id, exc, current_actor())
+        assignment.record_refusal(session, case_id, exc, current_actor())
         session.commit()
         message = exc.reason.get(current_lang()) if current_user.has_role(Role.ADMIN) else ""
         flash(_("This person cannot be assigned: conflict of interest.") + " " + message, "error")
         return _render_case_team(session, session.get(Case, case_id) or case, 409)
-    except (service.UnknownUserError, service.InvalidInputError):
+    except (UnknownUserError, InvalidInputError):
         session.rollback()
         flash(_("Unknown person or role."), "error")
         return _render_case_team(session, session.get(Case, case_id) or case, 400)
-    except service.NotAllowedToAssignError:
+    except NotAllowedToAssignError:
         session.rollback()
         flash(_("Only the case's members and leads can assign people."), "error")
         return _render_case_team(session, session.get(Case, case_id) or case, 403)
@@ -615,8 +627,8 @@ def acknowledge(case_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        service.acknowledge(session, case, _actor())
-    except service.NothingToAcknowledgeError:
+        assignment.acknowledge(session, case, _actor())
+    except NothingToAcknowledgeError:
         flash(_("There is nothing for you to acknowledge on this case."), "info")
         return redirect(url_for("teams.case_team", case_id=case.id))
     session.commit()

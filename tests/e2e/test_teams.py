@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from csirt.cases.creation import create_case
 from csirt.cases import signals
+from csirt.cases.creation import create_case
 from csirt.cases.models import Priority
 from csirt.db import get_db, utcnow
-from csirt.teams import service
+from csirt.teams.oncall import set_rotation
+from csirt.teams.people import add_member, create_team
 
 pytestmark = pytest.mark.browser
 # Japanese once the catalogs are merged; English until then.
@@ -37,15 +38,15 @@ def test_p1_first_response(page: Any, live_app: Any, live_server: str, live_user
     lead.user.display_name, second.user.display_name = "当番 責任者", "調査 担当"
     suspect.user.display_name = "会計室 職員"
     today = utcnow().astimezone(live_app.config["CSIRT"].tz).date()
-    team = service.create_team(
+    team = create_team(
         session, name="CSIRT（コア）", slug="e2e-core", actor=None, first_response=True
     )
-    service.add_member(session, team, lead.user, actor=None, skills=["management", "forensics"])
-    service.add_member(session, team, second.user, actor=None, skills=["forensics", "systems"])
-    service.add_member(
+    add_member(session, team, lead.user, actor=None, skills=["management", "forensics"])
+    add_member(session, team, second.user, actor=None, skills=["forensics", "systems"])
+    add_member(
         session, team, suspect.user, actor=None, skills=["forensics", "systems", "management"]
     )
-    service.set_rotation(
+    set_rotation(
         session,
         team,
         start=today - timedelta(days=today.weekday()),

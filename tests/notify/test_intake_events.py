@@ -20,7 +20,7 @@ from csirt.intake.models import Submission
 from csirt.notify import intake_events
 from csirt.notify.models import Notification, SentReminder
 from csirt.notify.service import Channel
-from csirt.teams import service as teams
+from csirt.teams.assignment import assign
 from tests.conftest import csrf_from, login
 from tests.factories import UserFactory
 from tests.intake.conftest import BASIC_ANSWERS
@@ -110,8 +110,8 @@ def test_reply_tells_the_handling_officer_then_the_case_lead(
     assert case is not None
     lead, lead_client = _client_of(mail_app, db_session, users, "caselead", "lead")
     responder, responder_client = _client_of(mail_app, db_session, users, "member", "responder")
-    teams.assign(db_session, channel, case, lead, "lead", actor=None)
-    teams.assign(db_session, channel, case, responder, "investigator", actor=None)
+    assign(db_session, channel, case, lead, "lead", actor=None)
+    assign(db_session, channel, case, responder, "investigator", actor=None)
     db_session.commit()
     sink.messages.clear()
 

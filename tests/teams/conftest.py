@@ -18,8 +18,9 @@ from csirt.cases.creation import create_case
 from csirt.cases.models import Case, Priority
 from csirt.notify.mail import SmtpMailer
 from csirt.notify.service import MAILER_KEY, Channel, Settings
-from csirt.teams import service
 from csirt.teams.models import Team
+from csirt.teams.oncall import set_rotation
+from csirt.teams.people import add_member, create_team, profile_for
 from tests.factories import UserFactory
 
 
@@ -117,18 +118,18 @@ class World:
         user.email = f"{username}@example.jp" if email else None
         user.display_name = display_name or username
         if skills:
-            service.profile_for(self.session, user).skills = list(skills)
+            profile_for(self.session, user).skills = list(skills)
         return user
 
     def team(
         self, slug: str, members: list[Any], *, first_response: bool = False, start: Any = None
     ) -> Team:
-        team = service.create_team(
+        team = create_team(
             self.session, name=slug.title(), slug=slug, actor=None, first_response=first_response
         )
         for user in members:
-            service.add_member(self.session, team, user, actor=None)
-        service.set_rotation(
+            add_member(self.session, team, user, actor=None)
+        set_rotation(
             self.session, team, start=start, order=[m.id for m in team.members], actor=None
         )
         return team

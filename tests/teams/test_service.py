@@ -15,15 +15,38 @@ from csirt.cases.models import CaseMember, Priority, Task, TaskAssignee
 from csirt.catalog import load_catalog
 from csirt.notify.models import Notification
 from csirt.notify.service import Channel
-from csirt.teams import service
+from csirt.teams.assignment import acknowledge, assign, pending_for
+from csirt.teams.base import (
+    ConflictOfInterestError,
+    InvalidInputError,
+    NothingToAcknowledgeError,
+    TeamNotFoundError,
+    UnknownUserError,
+)
+from csirt.teams.candidates import involved_for, suggestions_for
+from csirt.teams.feed_tokens import new_feed_token, user_for_feed_token
+from csirt.teams.leave import add_leave
 from csirt.teams.models import AckStatus
+from csirt.teams.oncall import calendar, on_call_now, set_rotation, swap_weeks
+from csirt.teams.paging import escalate_due, page_on_call, page_unpaged_p1
+from csirt.teams.people import (
+    add_member,
+    create_team,
+    get_team,
+    get_user,
+    list_teams,
+    profile_for,
+    remove_member,
+    set_profile,
+)
+from csirt.teams.suggest import Suggestions
 from tests.teams.conftest import Clock, Sink, World
 
 TZ = ZoneInfo("Asia/Tokyo")
 PLAYBOOKS = load_catalog(Path(__file__).resolve().parents[2] / "playbooks").playbooks
 
 
-def _names(suggestions: service.Suggestions, role: str) -> list[str]:
+def _names(suggestions: Suggestions, role: str) -> list[str]:
     return [s.candidate.username for s in suggestions.by_role[role]]
 
 
@@ -41,7 +64,7 @@ def test_skill_match_ranks_first(world: World, clock: Clock):
         ],
     )
     case = world.case()
-    found = service.suggestions_for(world.session, case, TZ, PLAYBOOKS, clock)
+    found = suggestions_for(world.session, case, TZ, PLAYBOOKS, clock)
     assert _names(found, "investigator")[:3] == ["forensic", "half", "nothing"]
     top = found.by_role["investigator"][0]
     assert any("forensics" in r.en for r in top.reasons)
@@ -60,7 +83,7 @@ def test_workload_lowers_the_rank_of_equally_skilled_people(world: World, clock:
         world.session.add(TaskAssignee(task_id=task.id, user_id=busy.id))
     world.session.flush()
     case = world.case()
-    found = service.suggestions_for(world.session, case, TZ, PLAYBOOKS, clock)
+    found = suggestions_for(world.session, case, TZ, PLAYBOOKS, clock)
     ranked = found.by_role["privacy_officer"]
     assert [s.candidate.username for s in ranked] == ["free", "busy"]
     assert ranked[0].score - ranked[1].score == 15
@@ -71,12 +94,12 @@ def test_on_call_leave_and_part_time_count(world: World, clock: Clock):
     on_call = world.person("oncall", ("legal",))
     away = world.person("away", ("legal",))
     part = world.person("part", ("legal",))
-    service.set_profile(world.session, part, actor=None, availability_percent=50)
+    set_profile(world.session, part, actor=None, availability_percent=50)
     today = clock().astimezone(TZ).date()
-    service.add_leave(world.session, away, today, today + timedelta(days=2), actor=None)
+    add_leave(world.session, away, today, today + timedelta(days=2), actor=None)
     world.team("legal", [on_call, away, part], start=today - timedelta(days=today.weekday()))
     case = world.case()
-    ranked = service.suggestions_for(world.session, case, TZ, PLAYBOOKS, clock).by_role["legal"]
+    ranked = suggestions_for(world.session, case, TZ, PLAYBOOKS, clock).by_role["legal"]
     assert [s.candidate.username for s in ranked] == ["oncall", "part", "away"]
     assert any(r.en == "on call now" for r in ranked[0].reasons)
     assert any(r.en == "part time (50%)" for r in ranked[1].reasons)
@@ -100,7 +123,7 @@ def test_a_conflicted_person_never_appears_whatever_their_skills(
     plain = world.person("plain", ())
     world.team("core", [expert, plain], start=date(2026, 1, 5))  # expert is on call too
     case = world.case(involved=involved)
-    found = service.suggestions_for(world.session, case, TZ, PLAYBOOKS, clock)
+    found = suggestions_for(world.session, case, TZ, PLAYBOOKS, clock)
     for role, ranked in found.by_role.items():
         assert "expert" not in [s.candidate.username for s in ranked], role
     assert [e.candidate.username for e in found.excluded] == ["expert"]
@@ -112,7 +135,7 @@ def test_intake_involved_entries_also_exclude(world: World, clock: Clock):
     insider = world.person("insider", ("forensics",), department="選挙管理委員会事務局")
     world.team("core", [insider])
     case = world.case()
-    assert service.involved_for(world.session, case) == []
+    assert involved_for(world.session, case) == []
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     world.session.add(
         Submission(
@@ -130,8 +153,8 @@ def test_intake_involved_entries_also_exclude(world: World, clock: Clock):
         )
     )
     world.session.flush()
-    assert service.involved_for(world.session, case) == ["選挙管理委員会事務局"]
-    found = service.suggestions_for(world.session, case, TZ, PLAYBOOKS, clock)
+    assert involved_for(world.session, case) == ["選挙管理委員会事務局"]
+    found = suggestions_for(world.session, case, TZ, PLAYBOOKS, clock)
     assert found.by_role["investigator"] == []
 
 
@@ -139,8 +162,8 @@ def test_assigning_a_conflicted_person_is_refused(world: World, channel: Channel
     lead = world.person("boss", ("management",), roles=("lead",))
     suspect = world.person("suspect", ("forensics",), department="会計室")
     case = world.case(involved=("会計室",), actor=lead)
-    with pytest.raises(service.ConflictOfInterestError) as refused:
-        service.assign(world.session, channel, case, suspect, "investigator", actor=lead)
+    with pytest.raises(ConflictOfInterestError) as refused:
+        assign(world.session, channel, case, suspect, "investigator", actor=lead)
     assert "会計室" in refused.value.reason.ja
     members = world.session.scalars(select(CaseMember.user_id).where(CaseMember.case_id == case.id))
     assert suspect.id not in list(members)
@@ -152,9 +175,9 @@ def test_assignment_is_audited_notifies_and_waits_for_acknowledgement(
     lead = world.person("boss", ("management",), roles=("lead",))
     second = world.person("second", ("forensics",))
     case = world.case(actor=lead, priority=Priority.P1)
-    service.assign(world.session, channel, case, lead, "lead", actor=lead)
-    service.assign(world.session, channel, case, second, "investigator", actor=lead)
-    again = service.assign(world.session, channel, case, second, "investigator", actor=lead)
+    assign(world.session, channel, case, lead, "lead", actor=lead)
+    assign(world.session, channel, case, second, "investigator", actor=lead)
+    again = assign(world.session, channel, case, second, "investigator", actor=lead)
     assert again.role == "investigator"
     db_session.commit()
     assert len(sink.messages) == 1  # the lead assigned themselves: nothing to tell them
@@ -163,15 +186,15 @@ def test_assignment_is_audited_notifies_and_waits_for_acknowledgement(
         db_session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id))
     )
     assert actions.count("case.member.add") == 2
-    [pending] = service.pending_for(db_session, case.id)
+    [pending] = pending_for(db_session, case.id)
     assert pending.user_id == second.id
-    with pytest.raises(service.NothingToAcknowledgeError):
-        service.acknowledge(db_session, case, lead)
-    assert service.acknowledge(db_session, case, second) == 1
-    assert service.pending_for(db_session, case.id) == []
+    with pytest.raises(NothingToAcknowledgeError):
+        acknowledge(db_session, case, lead)
+    assert acknowledge(db_session, case, second) == 1
+    assert pending_for(db_session, case.id) == []
     assert case.acknowledged_at is not None
-    with pytest.raises(service.InvalidInputError):
-        service.assign(world.session, channel, case, second, "chef", actor=lead)
+    with pytest.raises(InvalidInputError):
+        assign(world.session, channel, case, second, "chef", actor=lead)
 
 
 def test_p1_pages_the_on_call_lead_and_escalates_after_the_configured_minutes(
@@ -184,17 +207,17 @@ def test_p1_pages_the_on_call_lead_and_escalates_after_the_configured_minutes(
     world.team("core", [first, second, third], first_response=True, start=monday)
     case = world.case(priority=Priority.P1, title="Canary title")
 
-    [page] = service.page_on_call(db_session, channel, case, TZ, clock)
+    [page] = page_on_call(db_session, channel, case, TZ, clock)
     assert page.user_id == first.id
-    assert service.page_on_call(db_session, channel, case, TZ, clock) == []  # once per case
+    assert page_on_call(db_session, channel, case, TZ, clock) == []  # once per case
     db_session.commit()
     assert [m["To"] for m in sink.messages] == ["first@example.jp"]
     assert db_session.scalar(select(Notification).where(Notification.user_id == first.id))
 
     clock.advance(minutes=14, seconds=59)
-    assert service.escalate_due(db_session, channel, TZ, minutes=15, now=clock) == []
+    assert escalate_due(db_session, channel, TZ, minutes=15, now=clock) == []
     clock.advance(seconds=1)
-    [escalated] = service.escalate_due(db_session, channel, TZ, minutes=15, now=clock)
+    [escalated] = escalate_due(db_session, channel, TZ, minutes=15, now=clock)
     assert escalated.user_id == second.id
     assert escalated.step == 1
     db_session.commit()
@@ -204,9 +227,9 @@ def test_p1_pages_the_on_call_lead_and_escalates_after_the_configured_minutes(
 
     # The second person answers: no more escalation.
     clock.advance(minutes=3)
-    service.acknowledge(db_session, case, second, now=clock)
+    acknowledge(db_session, case, second, now=clock)
     clock.advance(minutes=30)
-    assert service.escalate_due(db_session, channel, TZ, minutes=15, now=clock) == []
+    assert escalate_due(db_session, channel, TZ, minutes=15, now=clock) == []
 
 
 def test_escalation_skips_conflicted_people_and_stops_when_nobody_is_left(
@@ -217,10 +240,10 @@ def test_escalation_skips_conflicted_people_and_stops_when_nobody_is_left(
     monday = clock().astimezone(TZ).date() - timedelta(days=clock().astimezone(TZ).weekday())
     world.team("core", [suspect, first], first_response=True, start=monday)
     case = world.case(priority=Priority.P1, involved=("会計室",))
-    [page] = service.page_on_call(db_session, channel, case, TZ, clock)
+    [page] = page_on_call(db_session, channel, case, TZ, clock)
     assert page.user_id == first.id  # the suspect is on call this week, but never paged
     clock.advance(minutes=20)
-    assert service.escalate_due(db_session, channel, TZ, minutes=15, now=clock) == []
+    assert escalate_due(db_session, channel, TZ, minutes=15, now=clock) == []
     actions = list(
         db_session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id))
     )
@@ -234,9 +257,9 @@ def test_unpaged_p1_cases_are_paged_by_the_sweep(
     world.team("core", [first], first_response=True, start=date(2026, 1, 5))
     world.case(priority=Priority.P3)
     p1 = world.case(priority=Priority.P1)
-    pages = service.page_unpaged_p1(db_session, channel, TZ, clock)
+    pages = page_unpaged_p1(db_session, channel, TZ, clock)
     assert [p.case_id for p in pages] == [p1.id]
-    assert service.page_unpaged_p1(db_session, channel, TZ, clock) == []
+    assert page_unpaged_p1(db_session, channel, TZ, clock) == []
 
 
 @pytest.mark.parametrize("priority", ["P1", "P2"])
@@ -266,65 +289,65 @@ def test_rotation_overrides_swaps_and_leave_cover(world: World, clock: Clock, db
     b = world.person("bb")
     monday = clock().astimezone(TZ).date() - timedelta(days=clock().astimezone(TZ).weekday())
     team = world.team("core", [a, b], start=monday)
-    assert service.on_call_now(db_session, team, TZ, clock) == a
-    service.swap_weeks(db_session, team, monday, monday + timedelta(days=8), TZ, actor=None)
-    assert service.on_call_now(db_session, team, TZ, clock) == b
-    days = service.calendar(db_session, team, monday, 14, TZ)
+    assert on_call_now(db_session, team, TZ, clock) == a
+    swap_weeks(db_session, team, monday, monday + timedelta(days=8), TZ, actor=None)
+    assert on_call_now(db_session, team, TZ, clock) == b
+    days = calendar(db_session, team, monday, 14, TZ)
     assert [d.user.username for d in days[:7]] == ["bb"] * 7
     assert [d.user.username for d in days[7:]] == ["aa"] * 7
     assert {d.source for d in days} == {"override"}
-    with pytest.raises(service.InvalidInputError):
-        service.swap_weeks(db_session, team, monday, monday + timedelta(days=14), TZ, actor=None)
+    with pytest.raises(InvalidInputError):
+        swap_weeks(db_session, team, monday, monday + timedelta(days=14), TZ, actor=None)
     later = monday + timedelta(weeks=4)
-    service.add_leave(db_session, a, later, later + timedelta(days=6), actor=None)
-    cover = service.calendar(db_session, team, later, 1, TZ)[0]
+    add_leave(db_session, a, later, later + timedelta(days=6), actor=None)
+    cover = calendar(db_session, team, later, 1, TZ)[0]
     assert (cover.user, cover.source, cover.scheduled) == (b, "cover", a)
-    with pytest.raises(service.InvalidInputError):
-        service.add_leave(db_session, a, later, later - timedelta(days=1), actor=None)
+    with pytest.raises(InvalidInputError):
+        add_leave(db_session, a, later, later - timedelta(days=1), actor=None)
 
 
 def test_teams_people_and_profiles(world: World, db_session: Session):
     person = world.person("pp")
     team = world.team("alpha", [])
-    with pytest.raises(service.InvalidInputError) as bad:
-        service.create_team(db_session, name="", slug="Alpha!", actor=None)
+    with pytest.raises(InvalidInputError) as bad:
+        create_team(db_session, name="", slug="Alpha!", actor=None)
     assert set(bad.value.errors) == {"name", "slug"}
-    with pytest.raises(service.InvalidInputError) as taken:
-        service.create_team(db_session, name="A", slug="alpha", actor=None)
+    with pytest.raises(InvalidInputError) as taken:
+        create_team(db_session, name="A", slug="alpha", actor=None)
     assert taken.value.errors == {"slug": "already taken"}
-    member = service.add_member(
+    member = add_member(
         db_session, team, person, actor=None, skills=["pr", "legal"], department="広報課"
     )
-    assert service.add_member(db_session, team, person, actor=None) is member
-    assert service.profile_for(db_session, person).skills == ["legal", "pr"]
+    assert add_member(db_session, team, person, actor=None) is member
+    assert profile_for(db_session, person).skills == ["legal", "pr"]
     assert person.department == "広報課"
-    with pytest.raises(service.InvalidInputError):
-        service.add_member(db_session, team, person, actor=None, skills=["cooking"])
-    with pytest.raises(service.InvalidInputError):
-        service.set_profile(db_session, person, actor=None, availability_percent=0)
-    with pytest.raises(service.InvalidInputError):
-        service.set_profile(db_session, person, actor=None, department="x" * 129)
-    with pytest.raises(service.InvalidInputError):
-        service.set_rotation(db_session, team, start=None, order=[999], actor=None)
-    with pytest.raises(service.UnknownUserError):
-        service.get_user(db_session, "ghost")
+    with pytest.raises(InvalidInputError):
+        add_member(db_session, team, person, actor=None, skills=["cooking"])
+    with pytest.raises(InvalidInputError):
+        set_profile(db_session, person, actor=None, availability_percent=0)
+    with pytest.raises(InvalidInputError):
+        set_profile(db_session, person, actor=None, department="x" * 129)
+    with pytest.raises(InvalidInputError):
+        set_rotation(db_session, team, start=None, order=[999], actor=None)
+    with pytest.raises(UnknownUserError):
+        get_user(db_session, "ghost")
     member_id = member.id
-    service.remove_member(db_session, team, member_id, actor=None)
+    remove_member(db_session, team, member_id, actor=None)
     assert team.members == []
-    with pytest.raises(service.TeamNotFoundError):
-        service.remove_member(db_session, team, member_id, actor=None)
-    with pytest.raises(service.TeamNotFoundError):
-        service.get_team(db_session, 10**6)
+    with pytest.raises(TeamNotFoundError):
+        remove_member(db_session, team, member_id, actor=None)
+    with pytest.raises(TeamNotFoundError):
+        get_team(db_session, 10**6)
 
 
 def test_feed_tokens(world: World, db_session: Session):
     person = world.person("feeder")
-    token = service.new_feed_token(db_session, person)
-    assert service.user_for_feed_token(db_session, token) == person
-    assert service.user_for_feed_token(db_session, "wrong") is None
-    assert service.user_for_feed_token(db_session, "") is None
-    service.new_feed_token(db_session, person)
-    assert service.user_for_feed_token(db_session, token) is None  # the old one stops working
+    token = new_feed_token(db_session, person)
+    assert user_for_feed_token(db_session, token) == person
+    assert user_for_feed_token(db_session, "wrong") is None
+    assert user_for_feed_token(db_session, "") is None
+    new_feed_token(db_session, person)
+    assert user_for_feed_token(db_session, token) is None  # the old one stops working
 
 
 def test_demo_teams(world: World, db_session: Session):
@@ -332,7 +355,7 @@ def test_demo_teams(world: World, db_session: Session):
 
     lead = world.person("lead", ("management",), roles=("lead",))
     seed_teams(db_session, {"lead": lead}, date(2026, 3, 4))
-    teams = service.list_teams(db_session)
+    teams = list_teams(db_session)
     assert len(teams) == len(DEMO_TEAMS)
     core = next(t for t in teams if t.slug == "csirt-core")
     assert core.first_response

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from csirt.auth.service import create_token
 from csirt.cases.models import CaseMember, Priority
 from csirt.notify.models import Notification
-from csirt.teams import service
+from csirt.teams.assignment import assign, pending_for
+from csirt.teams.leave import leaves_of
 from csirt.teams.models import Team
 from tests.conftest import csrf_from
 from tests.factories import FACTORY
@@ -146,7 +147,7 @@ def test_team_pages_forms_and_feed(
         ).status_code
         == 400
     )
-    [row] = service.leaves_of(db_session, other.id)
+    [row] = leaves_of(db_session, other.id)
     assert (
         client.post(
             f"/console/teams/people/{other.id}/leave/{row.id}/delete", data={"csrf_token": token}
@@ -244,7 +245,7 @@ def test_second_person_acknowledges_from_my_work(
     second = login_as("responder", username="second")
     lead = world.person("boss", roles=("lead",))
     case = world.case(priority=Priority.P1, actor=lead)
-    service.assign(db_session, channel, case, second, "investigator", actor=lead)
+    assign(db_session, channel, case, second, "investigator", actor=lead)
     db_session.commit()
     work = client.get("/console/my-work")
     assert case.reference in work.text
@@ -254,7 +255,7 @@ def test_second_person_acknowledges_from_my_work(
     )
     assert ack.status_code == 302
     assert ack.headers["Location"].endswith("/console/my-work")
-    assert service.pending_for(db_session, case.id) == []
+    assert pending_for(db_session, case.id) == []
     notes = client.get("/console/notifications/")
     assert case.reference in notes.text
     note = db_session.scalar(select(Notification).where(Notification.user_id == second.id))

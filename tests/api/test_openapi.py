@@ -8,10 +8,14 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from openapi_spec_validator import validate
+from sqlalchemy.orm import Session
 
 from csirt.api.openapi import OPENAPI_ATTR, REF
 from csirt.api.schema import BODY_ATTR, QUERY_ATTR
+from csirt.auth import service as auth_service
+from tests.factories import FACTORY, UserFactory
 
 
 @pytest.mark.parametrize("interface", ["all", "console", "intake"])
@@ -60,4 +64,24 @@ def test_body_and_query_models_are_what_the_document_shows(
             }
             assert set(query.model_fields) <= params, rule.rule
             checked += 1
-    assert checked >= 15
+    assert checked >= 20
+
+
+def test_the_documented_title_limit_is_the_enforced_one(
+    client: FlaskClient, users: UserFactory, db_session: Session
+) -> None:
+    """The task's example of drift: the schema said nothing, the service cut at 200."""
+    document = client.get("/api/v1/openapi.json").json
+    post = document["paths"]["/api/v1/cases"]["post"]
+    title = post["requestBody"]["content"]["application/json"]["schema"]["properties"]["title"]
+    assert title["maxLength"] == 200
+    lead = users.create(roles=["lead"]).user
+    _token, plain = auth_service.create_token(db_session, lead, actor=FACTORY)
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {plain}"}
+    too_long = client.post("/api/v1/cases", json={"title": "x" * 201}, headers=headers)
+    assert too_long.status_code == 422
+    assert set(too_long.json["errors"]) == {"title"}
+    assert (
+        client.post("/api/v1/cases", json={"title": "x" * 200}, headers=headers).status_code == 201
+    )

@@ -7,7 +7,7 @@ PORT ?= 5000
 PYTHON ?= python3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lock audit-deps catalogs translations lint typecheck pytest pytest-pg check-apt bench bench-quick smoke clean
+.PHONY: run test install lock audit-deps catalogs translations lint typecheck pytest pytest-pg pytest-quick check-apt bench bench-quick smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ pytest-pg: install
 	CSIRT_TEST_BACKEND=postgres $(BIN)/pytest -q -p no:cacheprovider -m "not browser or story"
 
 test: lint typecheck audit-deps pytest pytest-pg
+
+# While working: everything but the tests marked `slow` (fuzzing, crash, smoke load, every
+# browser and story test), no coverage. `make test` (and CI) runs them all.
+pytest-quick: install
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow"
 
 bench: install
 	$(PY) -m bench.run

@@ -215,6 +215,7 @@ def fuzz_form(client: FlaskClient, counts: Callable[[], RowCounts], form: Form, 
     fuzz()
 
 
+@pytest.mark.slow
 def test_every_form_refuses_random_input_cleanly(
     client: FlaskClient, targets: Targets, counts: Callable[[], RowCounts]
 ) -> None:

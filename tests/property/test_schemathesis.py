@@ -79,6 +79,7 @@ def _fuzz_operation(operation: Any, targets: Targets, counts: Callable[[], RowCo
     fuzz()
 
 
+@pytest.mark.slow
 def test_schemathesis_over_the_openapi_document(
     app: Flask, targets: Targets, counts: Callable[[], RowCounts]
 ) -> None:

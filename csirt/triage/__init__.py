@@ -4,10 +4,8 @@ Rules, weights, coefficients and deadlines come from ``playbooks/`` (vocabulary.
 triage.yaml, legal.yaml). Nothing here imports Flask or a database session.
 """
 
+from csirt.triage.damage import Coefficient, DamageEstimate, DatasetDamage
 from csirt.triage.engine import (
-    Coefficient,
-    DamageEstimate,
-    DatasetDamage,
     Factor,
     Obligation,
     ResponseTargets,

@@ -9,9 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from csirt.triage.damage import (
+    DamageEstimate,
+    best_identifiability,
+    estimate_damage,
+    labels,
+)
 from csirt.triage.deadlines import due_at
 from csirt.triage.facts import DatasetFacts, Facts
-from csirt.triage.rules import Basis, DueSpec, IdentifiabilityLevel, Priority, Rules, Text
+from csirt.triage.rules import Basis, DueSpec, Priority, Rules, Text
 from csirt.triage.vocabulary import Item, Lang, Vocabulary
 
 
@@ -27,61 +33,6 @@ class Factor:
     def reason(self, lang: Lang) -> str:
         """The reason in ``lang``."""
         return self.reason_ja if lang == "ja" else self.reason_en
-
-
-@dataclass(frozen=True)
-class Coefficient:
-    """One coefficient of the JNSA formula with how it was chosen."""
-
-    key: str
-    value: int
-    explanation_ja: str
-    explanation_en: str
-
-    def explanation(self, lang: Lang) -> str:
-        """The explanation in ``lang``."""
-        return self.explanation_ja if lang == "ja" else self.explanation_en
-
-
-@dataclass(frozen=True)
-class DatasetDamage:
-    """The JNSA estimate for one data set that is not highly encrypted."""
-
-    items: tuple[str, ...]
-    persons: int
-    per_person_jpy: int
-    subtotal_jpy: int
-
-
-@dataclass(frozen=True)
-class DamageEstimate:
-    """JNSA 想定損害賠償額: coefficients of the costliest data set, total over all data sets."""
-
-    per_person_jpy: int
-    total_jpy: int
-    persons: int
-    coefficients: tuple[Coefficient, ...]
-    datasets: tuple[DatasetDamage, ...]
-
-    def coefficient(self, key: str) -> Coefficient:
-        """The coefficient named ``key`` (base, x, y, sensitivity, identifiability, ...)."""
-        return next(c for c in self.coefficients if c.key == key)
-
-    def formula(self, lang: Lang) -> str:
-        """The calculation spelled out, e.g. ``500 × 2 × 6 × 1 × 1 = 6,000円/人 × ...``."""
-        values = " × ".join(
-            str(self.coefficient(k).value)
-            for k in ("base", "sensitivity", "identifiability", "social_responsibility", "response")
-        )
-        if lang == "ja":
-            return (
-                f"{values} = {self.per_person_jpy:,}円/人; "
-                f"合計 {self.total_jpy:,}円（{self.persons:,}人）"
-            )
-        return (
-            f"{values} = {self.per_person_jpy:,} yen per person; "
-            f"total {self.total_jpy:,} yen ({self.persons:,} persons)"
-        )
 
 
 @dataclass(frozen=True)
@@ -243,10 +194,6 @@ def _derive(facts: Facts, vocabulary: Vocabulary) -> _Exposed:
     )
 
 
-def _labels(items: Iterable[Item], lang: Lang) -> str:
-    return ("、" if lang == "ja" else ", ").join(i.label(lang) for i in items)
-
-
 def evaluate(facts: Facts, rules: Rules, tz: ZoneInfo) -> TriageResult:
     """Score the facts, pick the priority, estimate the damage and list the obligations."""
     if facts.aware_at.tzinfo is None:
@@ -260,7 +207,7 @@ def evaluate(facts: Facts, rules: Rules, tz: ZoneInfo) -> TriageResult:
     factors = _factors(facts, exposed, rules, (reportable or bool(mynumber)) and appi_applies)
     score = min(rules.scoring.max_score, sum(f.points for f in factors))
     priority = rules.priority_for(score)
-    damage = _damage(facts, exposed, rules)
+    damage = estimate_damage(facts, exposed.plain, exposed.persons, rules)
     obligations = _obligations(
         facts, exposed, rules, tz, reportable, reasons, priority, mynumber_reasons=mynumber
     )
@@ -289,15 +236,15 @@ def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[boo
     if exposed.sensitive:
         reasons.append(
             Text(
-                f"要配慮個人情報を含む（{_labels(exposed.sensitive, 'ja')}）",
-                f"includes sensitive personal data ({_labels(exposed.sensitive, 'en')})",
+                f"要配慮個人情報を含む（{labels(exposed.sensitive, 'ja')}）",
+                f"includes sensitive personal data ({labels(exposed.sensitive, 'en')})",
             )
         )
     if exposed.financial:
         reasons.append(
             Text(
-                f"財産的被害のおそれ（{_labels(exposed.financial, 'ja')}）",
-                f"risk of financial damage ({_labels(exposed.financial, 'en')})",
+                f"財産的被害のおそれ（{labels(exposed.financial, 'ja')}）",
+                f"risk of financial damage ({labels(exposed.financial, 'en')})",
             )
         )
     if facts.wrongful_intent:
@@ -328,10 +275,10 @@ def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[boo
         if ordinance:
             reasons.append(
                 Text(
-                    f"条例要配慮個人情報を含む（{_labels(ordinance, 'ja')}）"
+                    f"条例要配慮個人情報を含む（{labels(ordinance, 'ja')}）"
                     "（個人情報保護法施行規則43条5号）",
                     f"includes personal data the ordinance makes sensitive "
-                    f"({_labels(ordinance, 'en')}) (APPI Rules Art. 43(5))",
+                    f"({labels(ordinance, 'en')}) (APPI Rules Art. 43(5))",
                 )
             )
     threshold = rule.persons_more_than[facts.org_kind]
@@ -429,8 +376,8 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
             Factor(
                 "sensitive_items",
                 scoring.sensitive_items,
-                f"要配慮個人情報：{_labels(exposed.sensitive, 'ja')}",
-                f"sensitive personal data: {_labels(exposed.sensitive, 'en')}",
+                f"要配慮個人情報：{labels(exposed.sensitive, 'ja')}",
+                f"sensitive personal data: {labels(exposed.sensitive, 'en')}",
             )
         )
     if exposed.financial and scoring.financial_items:
@@ -438,8 +385,8 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
             Factor(
                 "financial_items",
                 scoring.financial_items,
-                f"財産的被害のおそれがある項目：{_labels(exposed.financial, 'ja')}",
-                f"items that risk financial damage: {_labels(exposed.financial, 'en')}",
+                f"財産的被害のおそれがある項目：{labels(exposed.financial, 'ja')}",
+                f"items that risk financial damage: {labels(exposed.financial, 'en')}",
             )
         )
 
@@ -457,7 +404,7 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
         )
 
     if exposed.plain:
-        level = _best_identifiability(exposed.plain, rules)
+        level = best_identifiability(exposed.plain, rules)
         points = scoring.identifiability[level.id]
         if points > 0:
             factors.append(
@@ -511,122 +458,6 @@ _EXPOSURE_TEXT: Mapping[str, Text] = {
     "public_internet": Text("インターネット上で公開", "public on the internet"),
     "search_cache": Text("検索エンジンのキャッシュに残存", "left in search engine caches"),
     "misuse_confirmed": Text("悪用を確認", "misuse confirmed"),
-}
-
-
-def _roles(items: Iterable[str], vocabulary: Vocabulary) -> frozenset[str]:
-    return frozenset(role for key in items if (role := vocabulary[key].identifies) is not None)
-
-
-def _identifiability(dataset: DatasetFacts, rules: Rules) -> IdentifiabilityLevel:
-    return rules.jnsa.identifiability_of(_roles(dataset.items, rules.vocabulary))
-
-
-def _best_identifiability(datasets: Iterable[DatasetFacts], rules: Rules) -> IdentifiabilityLevel:
-    levels = [_identifiability(d, rules) for d in datasets]
-    return max(levels, key=lambda level: level.value)
-
-
-# --- JNSA damage -----------------------------------------------------------------------------
-
-
-def _sensitivity(x: int, y: int) -> int:
-    """JNSA 機微情報度 = 10^(x-1) + 5^(y-1)."""
-    return int(10 ** (x - 1) + 5 ** (y - 1))
-
-
-def _damage(facts: Facts, exposed: _Exposed, rules: Rules) -> DamageEstimate:
-    jnsa = rules.jnsa
-    social = jnsa.social_responsibility[facts.social_responsibility]
-    response = jnsa.response[facts.response]
-    vocabulary = rules.vocabulary
-
-    def per_person(dataset: DatasetFacts) -> int:
-        x = max((vocabulary[k].jnsa_x for k in dataset.items), default=1)
-        y = max((vocabulary[k].jnsa_y for k in dataset.items), default=1)
-        sensitivity = _sensitivity(x, y)
-        return (
-            jnsa.base_jpy * sensitivity * _identifiability(dataset, rules).value * social * response
-        )
-
-    breakdown = tuple(
-        sorted(
-            (
-                DatasetDamage(d.items, d.persons, per_person(d), per_person(d) * d.persons)
-                for d in exposed.plain
-            ),
-            key=lambda d: (-d.per_person_jpy, -d.persons, d.items),
-        )
-    )
-    # The coefficients shown are those of the costliest data set per person.
-    headline_items = breakdown[0].items if breakdown else ()
-    items = [vocabulary[k] for k in vocabulary if k in headline_items]
-    x = max((i.jnsa_x for i in items), default=1)
-    y = max((i.jnsa_y for i in items), default=1)
-    sensitivity = _sensitivity(x, y)
-    level = jnsa.identifiability_of(_roles(headline_items, vocabulary))
-    x_items = [i for i in items if i.jnsa_x == x]
-    y_items = [i for i in items if i.jnsa_y == y]
-    none_ja, none_en = "（項目なし）", "(no items)"
-    coefficients = (
-        Coefficient(
-            "base",
-            jnsa.base_jpy,
-            f"基礎情報価値 {jnsa.base_jpy}円（JNSAモデル）",
-            f"base value of one person's data: {jnsa.base_jpy} yen (JNSA model)",
-        ),
-        Coefficient(
-            "x",
-            x,
-            f"x（精神的苦痛）= {x}：{_labels(x_items, 'ja') or none_ja}",
-            f"x (mental distress) = {x}: {_labels(x_items, 'en') or none_en}",
-        ),
-        Coefficient(
-            "y",
-            y,
-            f"y（経済的損失）= {y}：{_labels(y_items, 'ja') or none_ja}",
-            f"y (economic loss) = {y}: {_labels(y_items, 'en') or none_en}",
-        ),
-        Coefficient(
-            "sensitivity",
-            sensitivity,
-            f"機微情報度 = 10^({x}-1) + 5^({y}-1) = {sensitivity}",
-            f"sensitivity = 10^({x}-1) + 5^({y}-1) = {sensitivity}",
-        ),
-        Coefficient(
-            "identifiability",
-            level.value,
-            f"本人特定容易度 = {level.value}：{level.label.ja}",
-            f"identifiability = {level.value}: {level.label.en}",
-        ),
-        Coefficient(
-            "social_responsibility",
-            social,
-            f"社会的責任度 = {social}："
-            + ("平均より高い" if facts.social_responsibility == "high" else "平均的"),
-            f"social responsibility = {social}: "
-            + ("higher than average" if facts.social_responsibility == "high" else "average"),
-        ),
-        Coefficient(
-            "response",
-            response,
-            f"事後対応評価 = {response}：{_RESPONSE_TEXT[facts.response].ja}",
-            f"post-incident response = {response}: {_RESPONSE_TEXT[facts.response].en}",
-        ),
-    )
-    return DamageEstimate(
-        per_person_jpy=breakdown[0].per_person_jpy if breakdown else 0,
-        total_jpy=sum(d.subtotal_jpy for d in breakdown),
-        persons=exposed.persons,
-        coefficients=coefficients,
-        datasets=breakdown,
-    )
-
-
-_RESPONSE_TEXT: Mapping[str, Text] = {
-    "appropriate": Text("適切", "appropriate"),
-    "inappropriate": Text("不適切", "inappropriate"),
-    "unknown": Text("不明", "unknown"),
 }
 
 
@@ -735,8 +566,8 @@ def _gdpr_high_risk(exposed: _Exposed, rules: Rules, priority: Priority) -> Text
         ja.append(f"優先度 {priority.id}")
         en.append(f"priority {priority.id}")
     if high_risk.sensitive_items and exposed.sensitive:
-        ja.append(f"要配慮個人情報（{_labels(exposed.sensitive, 'ja')}）")
-        en.append(f"sensitive data ({_labels(exposed.sensitive, 'en')})")
+        ja.append(f"要配慮個人情報（{labels(exposed.sensitive, 'ja')}）")
+        en.append(f"sensitive data ({labels(exposed.sensitive, 'en')})")
     if not ja:
         return None
     return Text("高リスク：" + "、".join(ja), "high risk: " + "; ".join(en))

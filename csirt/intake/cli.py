@@ -31,8 +31,7 @@ def purge() -> None:
         deleted = retention.purge_expired(session)
         session.commit()
     click.echo(f"warned: {len(warned)}, deleted: {deleted}")
-    if get_db().engine.dialect.name == "postgresql":
-        click.echo("PostgreSQL: run VACUUM (FULL) on the intake tables to overwrite freed pages.")
+    click.echo(retention.scrub_files(get_db().engine))
 
 
 @intake_group.command("doctor")

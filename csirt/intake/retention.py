@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
@@ -73,3 +74,26 @@ def purge_expired(session: Session) -> int:
     cutoff = now - timedelta(hours=24)
     session.execute(delete(StaffKeySession).where(StaffKeySession.created_at < cutoff))
     return len(ids)
+
+
+def scrub_files(engine: Engine) -> str:
+    """After a purge (committed), leave no copy of deleted rows in the database's files.
+
+    SQLite: ``secure_delete`` already zeroes freed pages of the main file; the WAL still holds
+    the pages as they were before the delete, so it is checkpointed and truncated to zero bytes.
+    PostgreSQL: dead tuples stay in the table files until VACUUM; backups keep everything until
+    they expire (README, "Retention"). Returns a line for the operator.
+    """
+    if engine.dialect.name == "sqlite":
+        # Outside any transaction (a checkpoint cannot run inside one): the raw connection.
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            cursor.close()
+        finally:
+            raw.close()
+        if busy:
+            return "SQLite: the WAL is in use; run `csirt intake purge` again when it is idle."
+        return "SQLite: WAL checkpointed and truncated."
+    return "PostgreSQL: run VACUUM (FULL) on the intake tables to overwrite freed pages."

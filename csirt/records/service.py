@@ -7,9 +7,9 @@ Every function takes the session explicitly and the case already loaded through
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import Integer, func, select
 from sqlalchemy import case as sql_case
@@ -49,6 +49,16 @@ MAX_CHART_SPAN_DAYS = 400
 
 M = TypeVar("M", bound=Base)
 
+# The object type of each record kind in the audit log.
+_OBJECT_TYPES: dict[type, str] = {
+    AffectedDataset: "dataset",
+    Evidence: "evidence",
+    TakedownRequest: "takedown",
+    Note: "note",
+    LiaisonEntry: "liaison",
+    Inquiry: "inquiry",
+}
+
 
 class RecordError(Exception):
     """Base of record errors shown to the user."""
@@ -62,8 +72,50 @@ class NotAuthorError(RecordError):
     """Only a note's author may edit it."""
 
 
-def _actor(user: User) -> audit.Actor:
-    return audit.Actor(user.id, user.username)
+def _audit(
+    session: Session,
+    action: AuditAction,
+    actor: User,
+    case: Case,
+    row: Any,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Audit a change of one record of the case (its kind is the object type)."""
+    audit.record(
+        session,
+        action,
+        actor=audit.Actor(actor.id, actor.username),
+        object_type=_OBJECT_TYPES[type(row)],
+        object_id=row.id,
+        case_id=case.id,
+        details=details,
+    )
+
+
+def _add(
+    session: Session,
+    case: Case,
+    actor: User,
+    action: AuditAction,
+    row: M,
+    details: dict[str, Any] | None = None,
+) -> M:
+    """Insert a record of the case and audit its creation."""
+    session.add(row)
+    session.flush()
+    _audit(session, action, actor, case, row, details)
+    return row
+
+
+def _fields(data: Any) -> dict[str, Any]:
+    """The fields of a validated input (a dataclass named like the record's columns)."""
+    return {f.name: getattr(data, f.name) for f in fields(data)}
+
+
+def _of_case(session: Session, model: type[M], case: Case, *order_by: Any) -> list[M]:
+    """Every record of ``model`` in the case, in the given order."""
+    query = select(model).where(model.case_id == case.id)  # type: ignore[attr-defined]
+    return list(session.scalars(query.order_by(*order_by)))
 
 
 def get_record(session: Session, model: type[M], case: Case, record_id: int) -> M:
@@ -102,30 +154,21 @@ def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
 
 
 def _apply_dataset(row: AffectedDataset, data: DatasetInput) -> None:
-    row.name = data.name
-    row.holder = data.holder
-    row.items = list(data.items)
-    row.persons = data.persons
-    row.persons_estimated = data.persons_estimated
-    row.exposure = data.exposure
-    row.exposed_from = data.exposed_from
-    row.exposed_until = data.exposed_until
-    row.encrypted = data.encrypted
-    row.secondary_damage = data.secondary_damage
+    for name, value in _fields(data).items():
+        setattr(row, name, list(value) if name == "items" else value)
 
 
 def _audit_dataset(
     session: Session, case: Case, actor: User, action: AuditAction, row: AffectedDataset
 ) -> None:
     session.flush()
-    audit.record(
+    _audit(
         session,
         action,
-        actor=_actor(actor),
-        object_type="dataset",
-        object_id=row.id,
-        case_id=case.id,
-        details={
+        actor,
+        case,
+        row,
+        {
             "name": row.name,
             "items": list(row.items),
             "persons": row.persons,
@@ -141,8 +184,7 @@ def _tell_triage(session: Session, case: Case, actor: User) -> None:
 
 def list_datasets(session: Session, case: Case) -> list[AffectedDataset]:
     """The case's data sets in the order they were added."""
-    query = select(AffectedDataset).where(AffectedDataset.case_id == case.id)
-    return list(session.scalars(query.order_by(AffectedDataset.id)))
+    return _of_case(session, AffectedDataset, case, AffectedDataset.id)
 
 
 def add_dataset(session: Session, case: Case, actor: User, data: DatasetInput) -> AffectedDataset:
@@ -272,14 +314,13 @@ def add_evidence(
                 note=f"uploaded via {via}; sha256 {blob.sha256}",
             )
         )
-        audit.record(
+        _audit(
             session,
             AuditAction.EVIDENCE_ADD,
-            actor=_actor(actor),
-            object_type="evidence",
-            object_id=evidence.id,
-            case_id=case.id,
-            details={"sha256": blob.sha256, "size": blob.size, "kind": data.kind},
+            actor,
+            case,
+            evidence,
+            {"sha256": blob.sha256, "size": blob.size, "kind": data.kind},
         )
         session.flush()
     except BaseException:
@@ -302,8 +343,7 @@ def discard_blob(session: Session, store: EvidenceStore, blob: StoredBlob) -> No
 
 def list_evidence(session: Session, case: Case) -> list[Evidence]:
     """The case's evidence, oldest first."""
-    query = select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)
-    return list(session.scalars(query))
+    return _of_case(session, Evidence, case, Evidence.id)
 
 
 def custody_of(session: Session, evidence: Evidence) -> list[tuple[CustodyEntry, User | None]]:
@@ -327,15 +367,7 @@ def add_custody(
     )
     session.add(entry)
     session.flush()
-    audit.record(
-        session,
-        AuditAction.EVIDENCE_CUSTODY,
-        actor=_actor(actor),
-        object_type="evidence",
-        object_id=evidence.id,
-        case_id=case.id,
-        details={"action": data.action},
-    )
+    _audit(session, AuditAction.EVIDENCE_CUSTODY, actor, case, evidence, {"action": data.action})
     return entry
 
 
@@ -349,14 +381,8 @@ def open_for_download(
             evidence_id=evidence.id, actor_id=actor.id, action="downloaded", note=f"via {via}"
         )
     )
-    audit.record(
-        session,
-        AuditAction.EVIDENCE_DOWNLOAD,
-        actor=_actor(actor),
-        object_type="evidence",
-        object_id=evidence.id,
-        case_id=case.id,
-        details={"sha256": evidence.sha256},
+    _audit(
+        session, AuditAction.EVIDENCE_DOWNLOAD, actor, case, evidence, {"sha256": evidence.sha256}
     )
     session.flush()
     return evidence
@@ -367,8 +393,7 @@ def open_for_download(
 
 def list_takedowns(session: Session, case: Case) -> list[TakedownRequest]:
     """The case's takedown and cache-removal requests, oldest first."""
-    query = select(TakedownRequest).where(TakedownRequest.case_id == case.id)
-    return list(session.scalars(query.order_by(TakedownRequest.id)))
+    return _of_case(session, TakedownRequest, case, TakedownRequest.id)
 
 
 def add_takedown(session: Session, case: Case, actor: User, data: TakedownInput) -> TakedownRequest:
@@ -379,28 +404,16 @@ def add_takedown(session: Session, case: Case, actor: User, data: TakedownInput)
         except RecordNotFoundError:
             raise RecordValidationError({"evidence_id": "no such evidence in this case"}) from None
     row = TakedownRequest(
-        case_id=case.id,
-        kind=data.kind,
-        recipient=data.recipient,
-        url=data.url,
-        requested_at=data.requested_at or utcnow(),
-        status=data.status,
-        answer=data.answer,
-        answered_at=data.answered_at,
-        evidence_id=data.evidence_id,
+        case_id=case.id, **(_fields(data) | {"requested_at": data.requested_at or utcnow()})
     )
-    session.add(row)
-    session.flush()
-    audit.record(
+    return _add(
         session,
+        case,
+        actor,
         AuditAction.TAKEDOWN_CREATE,
-        actor=_actor(actor),
-        object_type="takedown",
-        object_id=row.id,
-        case_id=case.id,
-        details={"kind": row.kind, "status": row.status},
+        row,
+        {"kind": row.kind, "status": row.status},
     )
-    return row
 
 
 def answer_takedown(
@@ -417,15 +430,7 @@ def answer_takedown(
     row.answer = data.answer
     row.answered_at = answered_at
     session.flush()
-    audit.record(
-        session,
-        AuditAction.TAKEDOWN_UPDATE,
-        actor=_actor(actor),
-        object_type="takedown",
-        object_id=row.id,
-        case_id=case.id,
-        details={"status": row.status},
-    )
+    _audit(session, AuditAction.TAKEDOWN_UPDATE, actor, case, row, {"status": row.status})
     return row
 
 
@@ -434,24 +439,13 @@ def answer_takedown(
 
 def list_notes(session: Session, case: Case) -> list[Note]:
     """The case's notes, oldest first."""
-    query = select(Note).where(Note.case_id == case.id).order_by(Note.id)
-    return list(session.scalars(query))
+    return _of_case(session, Note, case, Note.id)
 
 
 def add_note(session: Session, case: Case, actor: User, body: str) -> Note:
     """Add a Markdown note."""
     note = Note(case_id=case.id, author_id=actor.id, body=body)
-    session.add(note)
-    session.flush()
-    audit.record(
-        session,
-        AuditAction.NOTE_CREATE,
-        actor=_actor(actor),
-        object_type="note",
-        object_id=note.id,
-        case_id=case.id,
-    )
-    return note
+    return _add(session, case, actor, AuditAction.NOTE_CREATE, note)
 
 
 def edit_note(session: Session, case: Case, actor: User, note_id: int, body: str) -> Note:
@@ -461,14 +455,7 @@ def edit_note(session: Session, case: Case, actor: User, note_id: int, body: str
         raise NotAuthorError(note_id)
     note.body = body
     session.flush()
-    audit.record(
-        session,
-        AuditAction.NOTE_UPDATE,
-        actor=_actor(actor),
-        object_type="note",
-        object_id=note.id,
-        case_id=case.id,
-    )
+    _audit(session, AuditAction.NOTE_UPDATE, actor, case, note)
     return note
 
 
@@ -477,33 +464,15 @@ def edit_note(session: Session, case: Case, actor: User, note_id: int, body: str
 
 def list_liaison(session: Session, case: Case) -> list[LiaisonEntry]:
     """Contacts with outside parties, most recent contact first."""
-    query = select(LiaisonEntry).where(LiaisonEntry.case_id == case.id)
-    return list(session.scalars(query.order_by(LiaisonEntry.contact_at.desc(), LiaisonEntry.id)))
+    return _of_case(session, LiaisonEntry, case, LiaisonEntry.contact_at.desc(), LiaisonEntry.id)
 
 
 def add_liaison(session: Session, case: Case, actor: User, data: LiaisonInput) -> LiaisonEntry:
     """Record a contact with police, the regulator, JPCERT/CC, a vendor, a lawyer..."""
-    row = LiaisonEntry(
-        case_id=case.id,
-        party_kind=data.party_kind,
-        party=data.party,
-        contact_at=data.contact_at,
-        direction=data.direction,
-        summary=data.summary,
-        recorded_by_id=actor.id,
+    row = LiaisonEntry(case_id=case.id, recorded_by_id=actor.id, **_fields(data))
+    return _add(
+        session, case, actor, AuditAction.LIAISON_CREATE, row, {"party_kind": row.party_kind}
     )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        AuditAction.LIAISON_CREATE,
-        actor=_actor(actor),
-        object_type="liaison",
-        object_id=row.id,
-        case_id=case.id,
-        details={"party_kind": row.party_kind},
-    )
-    return row
 
 
 # --- public inquiries ---------------------------------------------------------------------
@@ -513,25 +482,11 @@ def add_inquiry(session: Session, case: Case, actor: User, data: InquiryInput) -
     """Record a public inquiry."""
     row = Inquiry(
         case_id=case.id,
-        channel=data.channel,
-        received_on=data.received_on,
-        topic=data.topic,
-        answered=data.answered,
-        answered_at=utcnow() if data.answered else None,
         recorded_by_id=actor.id,
+        answered_at=utcnow() if data.answered else None,
+        **_fields(data),
     )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        AuditAction.INQUIRY_CREATE,
-        actor=_actor(actor),
-        object_type="inquiry",
-        object_id=row.id,
-        case_id=case.id,
-        details={"channel": row.channel},
-    )
-    return row
+    return _add(session, case, actor, AuditAction.INQUIRY_CREATE, row, {"channel": row.channel})
 
 
 def mark_answered(session: Session, case: Case, actor: User, inquiry_id: int) -> Inquiry:
@@ -541,15 +496,7 @@ def mark_answered(session: Session, case: Case, actor: User, inquiry_id: int) ->
         row.answered = True
         row.answered_at = utcnow()
         session.flush()
-        audit.record(
-            session,
-            AuditAction.INQUIRY_UPDATE,
-            actor=_actor(actor),
-            object_type="inquiry",
-            object_id=row.id,
-            case_id=case.id,
-            details={"answered": True},
-        )
+        _audit(session, AuditAction.INQUIRY_UPDATE, actor, case, row, {"answered": True})
     return row
 
 

@@ -40,6 +40,8 @@ from csirt.records.storage import FileEvidenceStore
 bp = Blueprint("records", __name__, url_prefix="/console/cases/<int:case_id>")
 
 T = TypeVar("T")
+R = TypeVar("R")
+F = TypeVar("F", bound=FlaskForm)
 INQUIRY_PAGE = 100
 
 # Content types a browser may be handed as they are (always as an attachment); anything else,
@@ -107,6 +109,37 @@ def _back(endpoint: str, case: Case, **values: Any) -> ResponseReturnValue:
     return redirect(url_for(endpoint, case_id=case.id, **values))
 
 
+def _tab(name: str, case: Case, status: int, **context: Any) -> ResponseReturnValue:
+    """The case's ``name`` tab (``records/<name>.html``) with its context."""
+    page = render_template(f"records/{name}.html", case=case, active=f"records.{name}", **context)
+    return page, status
+
+
+def _create(
+    case: Case,
+    form: F,
+    reader: Callable[[Mapping[str, Any]], T],
+    add: Callable[[Session, Case, Any, T], R],
+    render: Callable[[Case, F, int], ResponseReturnValue],
+    message: str,
+    endpoint: str,
+    anchor: Callable[[R], str] | None = None,
+    **values: Any,
+) -> ResponseReturnValue:
+    """Add a record from a posted form: the page again with the errors (400), or the record
+    added by ``add(session, case, user, data)``, committed, and back to ``endpoint``."""
+    data = read_form(form, reader)
+    if data is None:
+        return render(case, form, 400)
+    session = get_session()
+    row = add(session, case, current_user, data)
+    session.commit()
+    flash(message, "success")
+    if anchor is not None:
+        values["_anchor"] = anchor(row)
+    return _back(endpoint, case, **values)
+
+
 def _exposure_labels() -> dict[str, str]:
     return {k: str(v) for k, v in forms.EXPOSURE_LABELS.items()}
 
@@ -132,21 +165,18 @@ def _render_datasets(
     rows = service.list_datasets(session, case)
     vocabulary = current_catalog().vocabulary
     totals = service.dataset_totals(rows, vocabulary.sensitive_keys())
-    return (
-        render_template(
-            "records/datasets.html",
-            case=case,
-            active="records.datasets",
-            rows=rows,
-            totals=totals,
-            vocabulary=vocabulary,
-            lang=current_lang(),
-            sensitive=vocabulary.sensitive_keys(),
-            exposure_labels=_exposure_labels(),
-            form=form or _dataset_form(),
-            delete_form=forms.ActionForm(),
-        ),
+    return _tab(
+        "datasets",
+        case,
         status,
+        rows=rows,
+        totals=totals,
+        vocabulary=vocabulary,
+        lang=current_lang(),
+        sensitive=vocabulary.sensitive_keys(),
+        exposure_labels=_exposure_labels(),
+        form=form or _dataset_form(),
+        delete_form=forms.ActionForm(),
     )
 
 
@@ -164,15 +194,15 @@ def _read_dataset(payload: Mapping[str, Any]) -> validation.DatasetInput:
 @requires(Permission.CASE_EDIT)
 def add_dataset(case_id: int) -> ResponseReturnValue:
     case = load_case(case_id)
-    form = _dataset_form()
-    data = read_form(form, _read_dataset)
-    if data is None:
-        return _render_datasets(case, form, 400)
-    session = get_session()
-    service.add_dataset(session, case, current_user, data)
-    session.commit()
-    flash(_("Data set added."), "success")
-    return _back("records.datasets", case)
+    return _create(
+        case,
+        _dataset_form(),
+        _read_dataset,
+        service.add_dataset,
+        _render_datasets,
+        _("Data set added."),
+        "records.datasets",
+    )
 
 
 def _local_input(value: Any) -> str:
@@ -252,22 +282,19 @@ def _render_evidence(
     session = get_session()
     rows = service.list_evidence(session, case)
     takedowns = service.list_takedowns(session, case)
-    return (
-        render_template(
-            "records/evidence.html",
-            case=case,
-            active="records.evidence",
-            rows=rows,
-            names=service.user_names(session, {r.added_by_id for r in rows}),
-            takedowns=takedowns,
-            kind_labels=forms.KIND_LABELS,
-            takedown_kind_labels=forms.TAKEDOWN_KIND_LABELS,
-            status_labels=forms.TAKEDOWN_STATUS_LABELS,
-            form=form or forms.EvidenceForm(),
-            takedown_form=takedown_form or _takedown_form(case, session),
-            answer_form=forms.TakedownAnswerForm,
-        ),
+    return _tab(
+        "evidence",
+        case,
         status,
+        rows=rows,
+        names=service.user_names(session, {r.added_by_id for r in rows}),
+        takedowns=takedowns,
+        kind_labels=forms.KIND_LABELS,
+        takedown_kind_labels=forms.TAKEDOWN_KIND_LABELS,
+        status_labels=forms.TAKEDOWN_STATUS_LABELS,
+        form=form or forms.EvidenceForm(),
+        takedown_form=takedown_form or _takedown_form(case, session),
+        answer_form=forms.TakedownAnswerForm,
     )
 
 
@@ -348,15 +375,16 @@ def evidence_detail(case_id: int, evidence_id: int) -> ResponseReturnValue:
 def add_custody(case_id: int, evidence_id: int) -> ResponseReturnValue:
     case = load_case(case_id)
     row = _evidence_row(case, evidence_id)
-    form = forms.CustodyForm()
-    data = read_form(form, lambda payload: validation.read_custody(payload, tz()))
-    if data is None:
-        return _render_evidence_detail(case, row, form, 400)
-    session = get_session()
-    service.add_custody(session, case, current_user, row.id, data)
-    session.commit()
-    flash(_("Custody entry added."), "success")
-    return _back("records.evidence_detail", case, evidence_id=row.id)
+    return _create(
+        case,
+        forms.CustodyForm(),
+        lambda payload: validation.read_custody(payload, tz()),
+        lambda session, case, user, data: service.add_custody(session, case, user, row.id, data),
+        lambda case, form, status: _render_evidence_detail(case, row, form, status),
+        _("Custody entry added."),
+        "records.evidence_detail",
+        evidence_id=row.id,
+    )
 
 
 def evidence_response(row: Evidence) -> Response:
@@ -448,17 +476,14 @@ def _render_notes(
 ) -> ResponseReturnValue:
     session = get_session()
     rows = service.list_notes(session, case)
-    return (
-        render_template(
-            "records/notes.html",
-            case=case,
-            active="records.notes",
-            rows=rows,
-            names=service.user_names(session, {r.author_id for r in rows}),
-            rendered={r.id: render_markdown(r.body) for r in rows},
-            form=form or forms.NoteForm(),
-        ),
+    return _tab(
+        "notes",
+        case,
         status,
+        rows=rows,
+        names=service.user_names(session, {r.author_id for r in rows}),
+        rendered={r.id: render_markdown(r.body) for r in rows},
+        form=form or forms.NoteForm(),
     )
 
 
@@ -471,16 +496,16 @@ def notes(case_id: int) -> ResponseReturnValue:
 @bp.post("/notes")
 @requires(Permission.CASE_EDIT)
 def add_note(case_id: int) -> ResponseReturnValue:
-    case = load_case(case_id)
-    form = forms.NoteForm()
-    body = read_form(form, lambda payload: validation.read_note(payload, tz()))
-    if body is None:
-        return _render_notes(case, form, 400)
-    session = get_session()
-    note = service.add_note(session, case, current_user, body)
-    session.commit()
-    flash(_("Note added."), "success")
-    return _back("records.notes", case, _anchor=f"note-{note.id}")
+    return _create(
+        load_case(case_id),
+        forms.NoteForm(),
+        lambda payload: validation.read_note(payload, tz()),
+        service.add_note,
+        _render_notes,
+        _("Note added."),
+        "records.notes",
+        anchor=lambda note: f"note-{note.id}",
+    )
 
 
 @bp.route("/notes/<int:note_id>/edit", methods=["GET", "POST"])
@@ -519,18 +544,15 @@ def _render_liaison(
 ) -> ResponseReturnValue:
     session = get_session()
     rows = service.list_liaison(session, case)
-    return (
-        render_template(
-            "records/liaison.html",
-            case=case,
-            active="records.liaison",
-            rows=rows,
-            names=service.user_names(session, {r.recorded_by_id for r in rows}),
-            party_labels=forms.PARTY_LABELS,
-            direction_labels=forms.DIRECTION_LABELS,
-            form=form or forms.LiaisonForm(),
-        ),
+    return _tab(
+        "liaison",
+        case,
         status,
+        rows=rows,
+        names=service.user_names(session, {r.recorded_by_id for r in rows}),
+        party_labels=forms.PARTY_LABELS,
+        direction_labels=forms.DIRECTION_LABELS,
+        form=form or forms.LiaisonForm(),
     )
 
 
@@ -543,16 +565,15 @@ def liaison(case_id: int) -> ResponseReturnValue:
 @bp.post("/liaison")
 @requires(Permission.CASE_EDIT)
 def add_liaison(case_id: int) -> ResponseReturnValue:
-    case = load_case(case_id)
-    form = forms.LiaisonForm()
-    data = read_form(form, lambda payload: validation.read_liaison(payload, tz()))
-    if data is None:
-        return _render_liaison(case, form, 400)
-    session = get_session()
-    service.add_liaison(session, case, current_user, data)
-    session.commit()
-    flash(_("Contact recorded."), "success")
-    return _back("records.liaison", case)
+    return _create(
+        load_case(case_id),
+        forms.LiaisonForm(),
+        lambda payload: validation.read_liaison(payload, tz()),
+        service.add_liaison,
+        _render_liaison,
+        _("Contact recorded."),
+        "records.liaison",
+    )
 
 
 # --- public inquiries ---------------------------------------------------------------------
@@ -565,22 +586,19 @@ def _render_inquiries(
     counts = service.inquiry_counts(session, case)
     cursor = request.args.get("cursor", type=int)
     rows, next_cursor = service.page_of(session, Inquiry, case, limit=INQUIRY_PAGE, cursor=cursor)
-    return (
-        render_template(
-            "records/inquiries.html",
-            case=case,
-            active="records.inquiries",
-            counts=counts,
-            total=sum(c.total for c in counts),
-            answered=sum(c.answered for c in counts),
-            chart=service.inquiry_chart(counts),
-            rows=rows,
-            next_cursor=next_cursor,
-            channel_labels=forms.CHANNEL_LABELS,
-            form=form or forms.InquiryForm(),
-            answer_form=forms.ActionForm(),
-        ),
+    return _tab(
+        "inquiries",
+        case,
         status,
+        counts=counts,
+        total=sum(c.total for c in counts),
+        answered=sum(c.answered for c in counts),
+        chart=service.inquiry_chart(counts),
+        rows=rows,
+        next_cursor=next_cursor,
+        channel_labels=forms.CHANNEL_LABELS,
+        form=form or forms.InquiryForm(),
+        answer_form=forms.ActionForm(),
     )
 
 
@@ -593,16 +611,15 @@ def inquiries(case_id: int) -> ResponseReturnValue:
 @bp.post("/inquiries")
 @requires(Permission.CASE_EDIT)
 def add_inquiry(case_id: int) -> ResponseReturnValue:
-    case = load_case(case_id)
-    form = forms.InquiryForm()
-    data = read_form(form, lambda payload: validation.read_inquiry(payload, tz()))
-    if data is None:
-        return _render_inquiries(case, form, 400)
-    session = get_session()
-    service.add_inquiry(session, case, current_user, data)
-    session.commit()
-    flash(_("Inquiry recorded."), "success")
-    return _back("records.inquiries", case)
+    return _create(
+        load_case(case_id),
+        forms.InquiryForm(),
+        lambda payload: validation.read_inquiry(payload, tz()),
+        service.add_inquiry,
+        _render_inquiries,
+        _("Inquiry recorded."),
+        "records.inquiries",
+    )
 
 
 @bp.post("/inquiries/<int:inquiry_id>/answered")

@@ -16,6 +16,7 @@ from csirt.auth.forms import (
     SecurityForm,
     UserCreateForm,
     UserEditForm,
+    password_messages,
 )
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
@@ -81,7 +82,7 @@ def user_new() -> ResponseReturnValue:
         except service.UserExistsError:
             form.username.errors.append(_("This username is taken."))
         except service.PasswordPolicyError as exc:
-            form.password.errors.append("; ".join(exc.reasons))
+            form.password.errors.extend(password_messages(exc.reasons))
         except service.AuthError as exc:
             form.username.errors.append(str(exc))
         else:
@@ -141,7 +142,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
         )
     except service.PasswordPolicyError as exc:
         db_session.rollback()
-        flash("; ".join(exc.reasons), "error")
+        flash(" ".join(password_messages(exc.reasons)), "error")
         return redirect(url_for("admin.user_edit", user_id=user_id))
     had_key = user.wrapped_private_key is not None
     _provide_keypair(db_session, user, form.password.data)

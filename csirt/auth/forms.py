@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from csirt.auth.passwords import MIN_PASSWORD_LENGTH, PasswordProblem
 from csirt.auth.permissions import Role
 
 ROLE_LABELS = {
@@ -153,3 +157,13 @@ class AdminPasswordForm(FlaskForm):  # type: ignore[misc]
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Set the password"))
+
+
+def password_messages(problems: Iterable[PasswordProblem]) -> list[str]:
+    """The broken password rules in the UI language (account page and user administration)."""
+    messages = {
+        PasswordProblem.TOO_SHORT: _("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+        PasswordProblem.CONTAINS_USERNAME: _("Do not include your username."),
+        PasswordProblem.TOO_COMMON: _("This password is too common or too simple."),
+    }
+    return [messages.get(problem, str(problem)) for problem in problems]

@@ -36,6 +36,7 @@ from csirt.auth.forms import (
     SecondFactorForm,
     TokenForm,
     TotpSetupForm,
+    password_messages,
 )
 from csirt.auth.models import ApiToken, User
 from csirt.auth.permissions import Permission
@@ -334,7 +335,7 @@ def change_password() -> ResponseReturnValue:
                     db_session, _hashing(), current_user, form.new.data, actor=current_actor()
                 )
             except service.PasswordPolicyError as exc:
-                form.new.errors.extend(_password_reasons(exc))
+                form.new.errors.extend(password_messages(exc.reasons))
             else:
                 staff_keys.rewrap_for_new_password(
                     current_user,
@@ -354,17 +355,6 @@ def change_password() -> ResponseReturnValue:
         tokens=[],
         totp_required=service.totp_required(db_session, current_user),
     ), 400
-
-
-def _password_reasons(exc: service.PasswordPolicyError) -> list[str]:
-    messages = {
-        f"at least {service.MIN_PASSWORD_LENGTH} characters": _(
-            "Use at least %(n)d characters.", n=service.MIN_PASSWORD_LENGTH
-        ),
-        "must not contain the username": _("Do not include your username."),
-        "too common or too simple": _("This password is too common or too simple."),
-    }
-    return [messages.get(reason, reason) for reason in exc.reasons]
 
 
 @bp.route("/account/two-step", methods=["GET", "POST"])

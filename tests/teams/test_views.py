@@ -264,6 +264,9 @@ def test_second_person_acknowledges_from_my_work(
     )
     assert opened.status_code == 302
     assert opened.headers["Location"].endswith(f"/cases/{case.id}/team")
+    team_page = client.get(opened.headers["Location"])  # built from the route the views serve
+    assert team_page.status_code == 200
+    assert case.reference in team_page.text
     assert (
         client.post(
             "/console/notifications/999999/open", data={"csrf_token": csrf_from(notes.text)}

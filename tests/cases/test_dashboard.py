@@ -1,0 +1,144 @@
+"""The dashboard's cache through real requests: right after every change, and across apps.
+
+One app's cache is emptied when a transaction that adds a case or changes a phase or priority
+ends (explicit invalidation); another app on the same database (another process or node) sees
+the change by the generation check. A warm visit does not count the cases again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+
+from csirt.cases.dashboard import dashboard_cache
+from tests.conftest import csrf_from, login
+from tests.factories import UserFactory
+
+COUNTS = re.compile(r'<span class="n">(\d+)</span> <span class="prio prio-(P\d)">')
+
+
+def open_counts(client: FlaskClient) -> dict[str, int]:
+    page = client.get("/console/")
+    assert page.status_code == 200
+    return {priority: int(n) for n, priority in COUNTS.findall(page.text)}
+
+
+def new_case(client: FlaskClient, priority: str) -> int:
+    form = client.get("/console/cases/new")
+    response = client.post(
+        "/console/cases/new",
+        data={
+            "title": "名簿の流出",
+            "priority": priority,
+            "tlp": "amber",
+            "playbook": "",
+            "csrf_token": csrf_from(form.text),
+        },
+    )
+    assert response.status_code == 302, response.text
+    found = re.search(r"/console/cases/(\d+)", response.headers["Location"])
+    assert found
+    return int(found.group(1))
+
+
+def post_on_case(client: FlaskClient, case_id: int, what: str, **data: str) -> None:
+    page = client.get(f"/console/cases/{case_id}")
+    response = client.post(
+        f"/console/cases/{case_id}/{what}", data={**data, "csrf_token": csrf_from(page.text)}
+    )
+    assert response.status_code == 302, response.text
+
+
+@contextmanager
+def counting_queries(connection: Connection) -> Iterator[list[str]]:
+    """The open-case count statements run on this connection meanwhile."""
+    seen: list[str] = []
+
+    def watch(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "GROUP BY cases.priority" in statement:
+            seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", watch)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", watch)
+
+
+def signed_in(app: Flask, username: str, password: str) -> FlaskClient:
+    client = app.test_client()
+    assert login(client, username, password).status_code == 302
+    return client
+
+
+def test_counts_follow_each_change_and_a_warm_visit_counts_nothing(
+    app: Flask, connection: Connection, users: UserFactory, db_session
+) -> None:
+    lead = users.create(roles=["lead"])
+    db_session.commit()
+    client = signed_in(app, lead.user.username, lead.password)
+    before = open_counts(client)
+
+    case_id = new_case(client, "P3")
+    with counting_queries(connection) as counted:
+        after_new = open_counts(client)
+    assert after_new["P3"] == before["P3"] + 1
+    assert len(counted) == 1
+    with counting_queries(connection) as counted:
+        assert open_counts(client) == after_new
+    assert counted == [], "a warm visit must not count the cases again"
+
+    post_on_case(client, case_id, "priority", priority="P2", reason="名簿が掲載された")
+    after_raise = open_counts(client)
+    assert after_raise["P3"] == before["P3"]
+    assert after_raise["P2"] == before["P2"] + 1
+
+    post_on_case(client, case_id, "phase", phase="analyse", reason="")
+    assert open_counts(client) == after_raise  # still open, same priority
+
+
+def test_mean_times_are_dropped_when_a_case_is_acknowledged(
+    app: Flask, users: UserFactory, db_session
+) -> None:
+    """The means are kept five minutes, unless a phase change (here the first one, which
+    acknowledges the case) empties the cache: the next visit shows the new mean at once."""
+    lead = users.create(roles=["lead"])
+    db_session.commit()
+    client = signed_in(app, lead.user.username, lead.password)
+    case_id = new_case(client, "P3")
+
+    def mean_to_acknowledge() -> str:
+        page = client.get("/console/", headers={"Accept-Language": "en"}).text
+        found = re.search(r'<span class="n">([^<]+)</span> mean hours to acknowledge', page)
+        assert found, page
+        return found.group(1)
+
+    assert mean_to_acknowledge() == "—"  # nothing acknowledged yet: now cached
+    post_on_case(client, case_id, "phase", phase="analyse", reason="")
+    assert mean_to_acknowledge() != "—"
+
+
+def test_another_app_on_the_same_database_sees_the_change(
+    make_app: Callable[[str], Flask], users: UserFactory, db_session
+) -> None:
+    """Two apps, two caches (two processes or nodes): a change made through one is seen by the
+    other on its next visit, although only the first one's cache was emptied."""
+    writer_app, reader_app = make_app("all"), make_app("console")
+    assert dashboard_cache(writer_app) is not dashboard_cache(reader_app)
+    lead = users.create(roles=["lead"])
+    db_session.commit()
+    writer = signed_in(writer_app, lead.user.username, lead.password)
+    reader = signed_in(reader_app, lead.user.username, lead.password)
+    case_id = new_case(writer, "P3")
+    warm = open_counts(reader)
+
+    post_on_case(writer, case_id, "priority", priority="P1", reason="")
+    seen = open_counts(reader)
+    assert seen["P1"] == warm["P1"] + 1
+    assert seen["P3"] == warm["P3"] - 1

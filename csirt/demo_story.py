@@ -19,12 +19,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
+from csirt.cases import persons
 from csirt.cases.models import Case
 from csirt.cases.timeline import add_event, validate_event
 from csirt.catalog import load_catalog
 from csirt.documents import facts as f
 from csirt.documents import service as documents
 from csirt.documents import snapshot
+from csirt.lang import as_lang
 from csirt.records import service as records
 from csirt.records import validation as records_validation
 from csirt.triage import Vocabulary
@@ -119,6 +121,8 @@ def _facts(path: Path, lang: str) -> f.CaseFacts:
     def t(node: LineDict, key: str) -> str:
         return text(node, key, lang, required=False)
 
+    names = {d.get("key"): text(d, "name", lang) for d in story.section("data_sets")}
+    sensitive = vocabulary.sensitive_keys()
     data_sets = tuple(
         f.DataSet(
             name=text(d, "name", lang),
@@ -129,7 +133,14 @@ def _facts(path: Path, lang: str) -> f.CaseFacts:
             ),
             persons=int(d["persons"]),
             persons_estimated=bool(d.get("persons_estimated", False)),
-            exposure=_exposure_label(str(d.get("exposure", "public_internet")), lang),
+            exposure=_exposure_label(str(d.get("exposure", "public_internet")), lang, vocabulary),
+            persons_max=d.get("count") == "max",
+            overlaps=names.get(d.get("overlaps"), "") if d.get("overlaps") else "",
+            sensitive_items=tuple(
+                vocabulary.label(key, "ja" if lang == "ja" else "en")
+                for key in d.get("items", [])
+                if key in sensitive
+            ),
         )
         for d in story.section("data_sets")
     )
@@ -170,12 +181,20 @@ def _facts(path: Path, lang: str) -> f.CaseFacts:
         method=t(committee_data, "method"),
         period_start=date.fromisoformat(committee_data["period_start"]),
         period_end=date.fromisoformat(committee_data["period_end"]),
+        meetings=tuple(
+            f.CommitteeMeeting(date.fromisoformat(m["day"]), t(m, "summary"))
+            for m in committee_data.get("meetings", [])
+        ),
     )
+    org_kind = "local_government" if org.get("public_body", True) else "business"
+    aware = _local(case["aware_at"], zone).date()
     obligations = tuple(
         f.Obligation(
             o["kind"],
             _local(o["due"], zone),
             _local(o["done"], zone) if o.get("done") else None,
+            regime=snapshot.REGIME_OF_KIND.get(o["kind"], ""),
+            in_force=snapshot.in_force(snapshot.REGIME_OF_KIND.get(o["kind"], ""), org_kind, aware),
         )
         for o in story.section("obligations")
     )
@@ -191,6 +210,8 @@ def _facts(path: Path, lang: str) -> f.CaseFacts:
                 email=str(org.get("email", "")),
             ),
             public_body=bool(org.get("public_body", True)),
+            head=t(org, "head"),
+            date_style=str(org.get("date_style", "wareki")),
         ),
         case_reference=str(case["reference"]),
         title=text(case, "public_title", lang),
@@ -217,25 +238,48 @@ def _facts(path: Path, lang: str) -> f.CaseFacts:
         findings=tuple(str(c.get(lang, "")) for c in case.get("findings", [])),
         recommendations=recommendations,
         committee=committee,
-        triage=f.TriageSummary("P1", obligations),
+        triage=f.TriageSummary(
+            "P1",
+            obligations,
+            org_kind=org_kind,
+        ),
         ppc_stage=f.PpcStage(case.get("ppc_stage", "preliminary")),
         publication=t(case, "publication"),
         other_notes=t(case, "other_notes"),
+        persons_total=case.get("persons_total"),
+        persons_total_note=t(case, "persons_total_note"),
+        **{key: t(case, key) for key in CONTEXT_TEXTS},
     )
 
 
-def founding_facts(lang: str = "ja", path: Path | None = None) -> f.CaseFacts:
-    """The founding case's public facts in one language, as of its document date."""
+# Texts of the story's case that go into the facts for documents as they are.
+CONTEXT_TEXTS = (
+    "future_actions",
+    "discipline",
+    "caution",
+    "reporter",
+    "data_holder",
+    "contact_person",
+    "occurrence",
+    "discovery",
+    "medium",
+    "direct_cause",
+)
+
+
+def founding_facts(
+    lang: str = "ja", path: Path | None = None, as_of: date | None = None
+) -> f.CaseFacts:
+    """The founding case's public facts in one language, as of `as_of` (default: the story's
+    document date): nothing after that day (see `facts.as_of`)."""
     if lang not in f.LANGS:
         raise ValueError(f"lang must be one of {f.LANGS}, not {lang!r}")
-    return _facts((path or story_path()).resolve(), lang)
+    facts = _facts((path or story_path()).resolve(), lang)
+    return f.as_of(facts, as_of or facts.document_date)
 
 
-def _exposure_label(exposure: str, lang: str) -> str:
-    label = snapshot.EXPOSURE_LABELS.get(exposure)
-    if label is None:
-        return exposure
-    return label[0] if lang == "ja" else label[1]
+def _exposure_label(exposure: str, lang: str, vocabulary: Vocabulary) -> str:
+    return vocabulary.exposure_public(exposure, as_lang(lang))
 
 
 # --- the demo case in the database --------------------------------------------------------------
@@ -268,6 +312,8 @@ def seed_story(
                 phone=str(org.get("phone", "")),
                 email=str(org.get("email", "")),
                 public_body=bool(org.get("public_body", True)),
+                head=text(org, "head", lang, required=False),
+                date_style=str(org.get("date_style", "wareki")),
             ),
         )
     for event in story.section("events"):
@@ -285,6 +331,8 @@ def seed_story(
         )
         add_event(session, case, actor, item)
     vocabulary = story_vocabulary(story.path)
+    ids: dict[str, int] = {}
+    stated: dict[str, Any] = {}
     for data_set in story.section("data_sets"):
         payload = {
             "name": text(data_set, "name", lang),
@@ -294,10 +342,25 @@ def seed_story(
             "persons_estimated": bool(data_set.get("persons_estimated", False)),
             "exposure": str(data_set.get("exposure", "public_internet")),
         }
-        records.add_dataset(
+        row = records.add_dataset(
             session, case, actor, records_validation.read_dataset(payload, vocabulary, zone)
         )
-    _seed_context(session, case, actor, story, zone, lang)
+        if data_set.get("key"):
+            ids[str(data_set["key"])] = row.id
+        overlaps = ids.get(str(data_set.get("overlaps", "")))
+        if data_set.get("count") or overlaps:
+            stated[str(row.id)] = {"count": data_set.get("count", "exact"), "overlaps": overlaps}
+    data = story.section("case")
+    persons.set_persons_total(
+        session,
+        actor,
+        case,
+        {
+            "persons_total": data.get("persons_total"),
+            "persons_total_note": text(data, "persons_total_note", lang, required=False),
+        },
+    )
+    _seed_context(session, case, actor, story, zone, lang, stated)
     for measure in story.section("measures"):
         values = documents.validate_measure(
             {
@@ -313,7 +376,13 @@ def seed_story(
 
 
 def _seed_context(
-    session: Session, case: Case, actor: User, story: Story, zone: ZoneInfo, lang: str
+    session: Session,
+    case: Case,
+    actor: User,
+    story: Story,
+    zone: ZoneInfo,
+    lang: str,
+    stated: dict[str, Any],
 ) -> None:
     text = story.text
     data = story.section("case")
@@ -353,6 +422,10 @@ def _seed_context(
                 "method": t(committee, "method"),
                 "period_start": str(committee["period_start"]),
                 "period_end": str(committee["period_end"]),
+                "meetings": [
+                    {"day": str(m["day"]), "summary": t(m, "summary")}
+                    for m in committee.get("meetings", [])
+                ],
                 "members": [
                     {
                         "name": text(m, "name", lang),
@@ -371,5 +444,7 @@ def _seed_context(
                 }
                 for number, r in enumerate(story.section("recommendations"), start=1)
             ],
+            "datasets": stated,
+            **{key: t(data, key) for key in CONTEXT_TEXTS},
         },
     )

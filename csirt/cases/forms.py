@@ -62,7 +62,12 @@ VISIBILITY_LABELS = {
     Visibility.INTERNAL.value: _l("Internal"),
     Visibility.PUBLIC.value: _l("Public"),
 }
-PRECISION_LABELS = {"minute": _l("To the minute"), "day": _l("Day only")}
+PRECISION_LABELS = {
+    "minute": _l("To the minute"),
+    "approx": _l("About this time"),
+    "day": _l("Day only"),
+    "month": _l("Month only"),
+}
 OPEN_PHASES = [p for p in Phase if p is not Phase.CLOSED]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from csirt.auth.models import User
 from csirt.db import Base, utcnow
+from csirt.triage.exposure import Exposure
 
 
 class Phase(enum.StrEnum):
@@ -65,6 +66,10 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
+    # The number of persons affected as the organisation states it (data sets may overlap),
+    # with its note (e.g. 重複を除く); documents use it when set (migration 0014).
+    persons_total: Mapped[int | None] = mapped_column()
+    persons_total_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     created_by: Mapped[User | None] = relationship()
     members: Mapped[list[CaseMember]] = relationship(
@@ -108,16 +113,10 @@ class Visibility(enum.StrEnum):
 
 
 class Precision(enum.StrEnum):
+    MONTH = "month"  # the source names only the month (2015年4月)
     DAY = "day"
+    APPROX = "approx"  # an approximate time (午後8時頃)
     MINUTE = "minute"
-
-
-class Exposure(enum.StrEnum):
-    INTERNAL = "internal"
-    LOST = "lost"
-    PUBLIC_INTERNET = "public_internet"
-    SEARCH_CACHE = "search_cache"
-    MISUSE_CONFIRMED = "misuse_confirmed"
 
 
 class CasePlaybook(Base):

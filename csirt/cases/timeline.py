@@ -79,7 +79,7 @@ def validate_event(
             errors["occurred_at"] = "required: YYYY-MM-DD or an ISO 8601 date and time"
     raw_precision = data.get("precision") or precision or "minute"
     if not isinstance(raw_precision, str) or raw_precision not in {p.value for p in Precision}:
-        errors["precision"] = "day or minute"
+        errors["precision"] = "month, day, approx or minute"
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
         errors["title"] = "required"
@@ -114,10 +114,12 @@ def validate_event(
         errors["evidence_ids"] = "unknown evidence of this case"
     if errors:
         raise CaseValidationError(errors)
-    if raw_precision == "day":
-        # A day-precision time is kept at the start of that day in the configured zone.
+    if raw_precision in ("day", "month"):
+        # A day-precision time is kept at the start of that day in the configured zone, a
+        # month-precision one at the start of its month.
         local = occurred_at.astimezone(zone)
-        occurred_at = datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(UTC)
+        day = 1 if raw_precision == "month" else local.day
+        occurred_at = datetime(local.year, local.month, day, tzinfo=zone).astimezone(UTC)
     return EventInput(
         occurred_at=occurred_at,
         precision=str(raw_precision),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from typing import Any
 from xml.sax.saxutils import quoteattr
 from zoneinfo import ZoneInfo
@@ -19,7 +19,17 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from csirt.documents.facts import DataSet, Measure, MeasureStatus, Precision, PublicEvent
+from csirt.documents.facts import DataSet, Measure, PublicEvent
+from csirt.documents.wording import (
+    STATUS_LABELS,
+    data_set_persons,
+    format_date,
+    format_datetime,
+    format_letter_date,
+    format_persons,
+    item_labels,
+    wareki_year,
+)
 
 # LibreOffice finds no substitute for "MS Mincho" here (fontconfig has no alias: it falls back to
 # a Gothic face), so the IPA fonts are named; the font table gives Word the MS fonts as altName,
@@ -33,71 +43,9 @@ FONT_LATIN_HEADING = "Arial"
 TABLE_STYLE = "CSIRT Table Text"
 TEXT_WIDTH_CM = 16.0
 
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 class TemplateError(ValueError):
     """The organisation template is not a readable .docx."""
-
-
-# --- formatting -------------------------------------------------------------------------------
-
-
-def format_date(day: date, lang: str) -> str:
-    """2015年6月24日 / 24 June 2015."""
-    if lang == "ja":
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-
-
-def format_datetime(moment: datetime, precision: Precision, lang: str, zone: ZoneInfo) -> str:
-    """A timeline date in the document's zone: day only, or day and HH:MM."""
-    local = moment.astimezone(zone)
-    text = format_date(local.date(), lang)
-    if precision is Precision.MINUTE:
-        text += f" {local:%H:%M}"
-    return text
-
-
-def format_persons(persons: int, estimated: bool, lang: str) -> str:
-    """680,000人 / 約680,000人 / approx. 680,000 persons."""
-    if lang == "ja":
-        return f"{'約' if estimated else ''}{persons:,}人"
-    unit = "person" if persons == 1 else "persons"
-    return f"{'approx. ' if estimated else ''}{persons:,} {unit}"
-
-
-def item_labels(data_set: DataSet, lang: str) -> str:
-    """The items of a data set joined the way each language lists them."""
-    labels = [item.label_ja if lang == "ja" else item.label_en for item in data_set.items]
-    return "、".join(labels) if lang == "ja" else ", ".join(labels)
-
-
-STATUS_LABELS: dict[str, dict[MeasureStatus, str]] = {
-    "ja": {
-        MeasureStatus.PLANNED: "未着手",
-        MeasureStatus.IN_PROGRESS: "実施中",
-        MeasureStatus.DONE: "完了",
-    },
-    "en": {
-        MeasureStatus.PLANNED: "Planned",
-        MeasureStatus.IN_PROGRESS: "In progress",
-        MeasureStatus.DONE: "Done",
-    },
-}
 
 
 # --- document and styles ----------------------------------------------------------------------
@@ -318,17 +266,54 @@ def centred(
         run.font.size = Pt(size)
 
 
+_LIST_MARK = re.compile(r"^(・|- |\(\d+\)\s?|（\d+）|\d+\.\s|[①-⑳])")
+
+
 def paragraphs(document: Document, text: str, *, indent: bool = True) -> list[Paragraph]:
-    """One paragraph per non-empty line of an edited section text."""
+    """One paragraph per non-empty line of an edited section text; list lines (・, -, (1))
+    hang: the text of a wrapped line aligns with the text after the mark."""
     added = []
+    base = 0.5 if indent else 0.0
     for line in text.splitlines():
         if not line.strip():
             continue
-        paragraph = document.add_paragraph(line.strip())
-        if indent:
-            paragraph.paragraph_format.left_indent = Cm(0.5)
+        content = line.strip()
+        paragraph = document.add_paragraph(content)
+        fmt = paragraph.paragraph_format
+        mark = _LIST_MARK.match(content)
+        if mark is not None:
+            width = _mark_width_cm(mark.group(0))
+            fmt.left_indent = Cm(base + width)
+            fmt.first_line_indent = Cm(-width)
+        elif indent:
+            fmt.left_indent = Cm(base)
         added.append(paragraph)
     return added
+
+
+def _mark_width_cm(mark: str) -> float:
+    # 10.5 pt body text: a full-width character is 0.37 cm, a half-width one about half.
+    full = sum(1 for ch in mark if ord(ch) > 0x2000)
+    half = len(mark) - full
+    return round(full * 0.37 + half * 0.19, 2)
+
+
+def keep_with_next(paragraph: Paragraph) -> None:
+    """Keep the paragraph on the page of what follows it (a heading, a table's lead-in)."""
+    paragraph.paragraph_format.keep_with_next = True
+
+
+# A date or number inside a table cell must not break across lines (2016年3月31 / 日, 9 / 8%):
+# a WORD JOINER (U+2060) between its characters forbids a break there in Word and LibreOffice.
+WORD_JOINER = "\u2060"
+_UNBREAKABLE = re.compile(
+    r"[0-9][0-9,.:%年月日時分秒人件点万歳項目]*[0-9年月日時分秒人件点万歳%項目]"
+)
+
+
+def no_break(text: str) -> str:
+    """Join the characters of each date and number so that a line never breaks inside one."""
+    return _UNBREAKABLE.sub(lambda m: WORD_JOINER.join(m.group(0)), text)
 
 
 _R, _T = qn("w:r"), qn("w:t")
@@ -401,6 +386,11 @@ def table(
 ) -> Table:
     """A bordered table with a repeated, shaded header row and fixed column widths."""
     assert len(headers) == len(widths_cm)
+    body = document.element.body
+    previous = [el for el in body.iterchildren() if el.tag != qn("w:sectPr")]
+    if previous and previous[-1].tag == qn("w:p"):
+        # The heading or lead-in just before a table stays on the table's page.
+        Paragraph(previous[-1], document._body).paragraph_format.keep_with_next = True
     tbl: Table = document.add_table(rows=1, cols=len(headers))
     tbl.autofit = False
     tbl_pr = tbl._tbl.tblPr
@@ -428,12 +418,23 @@ def table(
     # which a 1,000-event timeline notices.
     proto_row = _prototype_row(tbl, document)
     tbl_el = tbl._tbl
-    for values in rows:
+    for index, values in enumerate(rows):
         row = copy.deepcopy(proto_row)
         for tc, value in zip(row.iter(qn("w:tc")), values, strict=True):
-            _fill_cell(tc, value)
+            _fill_cell(tc, no_break(value))
+        if index == 0:
+            _keep_row_with_next(row)
         tbl_el.append(row)
+    _keep_row_with_next(header._tr)
     return tbl
+
+
+def _keep_row_with_next(tr: Any) -> None:
+    """The header row stays with the first data row (never alone at the foot of a page)."""
+    for p in tr.iter(qn("w:p")):
+        ppr = p.get_or_add_pPr()
+        if ppr.find(qn("w:keepNext")) is None:
+            ppr.append(OxmlElement("w:keepNext"))
 
 
 def _prototype_row(tbl: Table, document: Document) -> Any:
@@ -499,29 +500,23 @@ DATA_HEADERS = {
 }
 
 
-def data_table(document: Document, data_sets: Sequence[DataSet], lang: str) -> Table:
-    """Each data set with its items and number of persons, and a total row."""
+def data_table(
+    document: Document, data_sets: Sequence[DataSet], lang: str, total: str = ""
+) -> Table:
+    """Each data set with its items and number of persons, and the stated total (the caller's:
+    it knows the case's persons_total and the overlaps)."""
     rows: list[tuple[str, str, str, str]] = [
         (
             ds.name,
             ds.holder_department,
             item_labels(ds, lang),
-            format_persons(ds.persons, ds.persons_estimated, lang),
+            data_set_persons(ds, lang),
         )
         for ds in data_sets
     ]
-    if len(data_sets) > 1:
-        total = sum(ds.persons for ds in data_sets)
-        estimated = any(ds.persons_estimated for ds in data_sets)
-        rows.append(
-            (
-                "**合計" if lang == "ja" else "**Total",
-                "",
-                "",
-                format_persons(total, estimated, lang),
-            )
-        )
-    return table(document, DATA_HEADERS[lang], rows, (4.6, 3.3, 5.5, 2.6))
+    if len(data_sets) > 1 and total:
+        rows.append(("**合計" if lang == "ja" else "**Total", "", "", total))
+    return table(document, DATA_HEADERS[lang], rows, (4.4, 3.2, 5.4, 3.0))
 
 
 MEASURE_HEADERS = {
@@ -543,7 +538,7 @@ def measures_table(document: Document, measures: Sequence[Measure], lang: str) -
         )
         for number, measure in enumerate(measures, start=1)
     )
-    return table(document, MEASURE_HEADERS[lang], rows, (0.9, 4.2, 2.8, 2.5, 2.2, 3.4))
+    return table(document, MEASURE_HEADERS[lang], rows, (1.1, 4.0, 2.7, 2.9, 1.9, 3.4))
 
 
 def key_value_table(document: Document, rows: Sequence[tuple[str, str]]) -> Table:
@@ -591,18 +586,19 @@ def table_of_contents(document: Document, anchor: Paragraph, lang: str) -> None:
     converting, so the cached result lists the headings instead of a "press F9" placeholder.
     """
     # Style ids, not Paragraph.style: resolving a style object per paragraph is quadratic.
-    heading_ids = {document.styles[name].style_id for name in ("Heading 1", "Heading 2")}
+    level_of = {document.styles[f"Heading {n}"].style_id: n for n in (1, 2)}
     entries = [
-        "".join(p.xpath("./w:r/w:t/text()"))
+        ("".join(p.xpath("./w:r/w:t/text()")), level_of[p.style])
         for p in document.element.body.iterchildren(qn("w:p"))
-        if p.style in heading_ids
+        if p.style in level_of
     ]
     heading = anchor.insert_paragraph_before("目次" if lang == "ja" else "Contents", style="Title")
     heading.paragraph_format.space_after = Pt(18)
     lines = []
-    for entry in entries or [""]:
+    for entry, level in entries or [("", 1)]:
         line = anchor.insert_paragraph_before()
-        line.paragraph_format.left_indent = Cm(0 if entry[:1].isdigit() or not entry else 0.9)
+        # By heading level: 資料編 is a chapter like 結語, its 資料1… are indented under it.
+        line.paragraph_format.left_indent = Cm(0 if level == 1 else 0.9)
         line.paragraph_format.space_after = Pt(3)
         line.add_run(entry)
         lines.append(line)
@@ -697,18 +693,23 @@ def has_watermark(document: Document) -> bool:
 
 
 __all__ = [
+    "STATUS_LABELS",
+    "WORD_JOINER",
     "TemplateError",
     "centred",
+    "data_set_persons",
     "data_table",
     "draft_watermark",
     "format_date",
     "format_datetime",
+    "format_letter_date",
     "format_persons",
     "has_watermark",
     "item_labels",
     "key_value_table",
     "measures_table",
     "new_document",
+    "no_break",
     "page_break",
     "page_number_footer",
     "paragraphs",
@@ -717,4 +718,5 @@ __all__ = [
     "table_of_contents",
     "timeline_table",
     "title_block",
+    "wareki_year",
 ]

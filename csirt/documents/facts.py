@@ -7,6 +7,8 @@ shown as the calendar day of its instant in that zone.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -19,7 +21,9 @@ LANGS = ("ja", "en")
 class Precision(StrEnum):
     """How precisely the time of a public event is known."""
 
+    MONTH = "month"  # 2015年4月: the source names only the month
     DAY = "day"
+    APPROX = "approx"  # 午後8時頃: a clock time the source gives as approximate
     MINUTE = "minute"
 
 
@@ -55,6 +59,12 @@ class Organisation:
     department: str
     contact: ContactPoint
     public_body: bool = True
+    # The head of the body who signs letters and reports (e.g. 堺市長 竹山 修身).
+    head: str = ""
+    # Dates in Japanese documents: "wareki" (令和6年(2024年)12月14日（土）) or "seireki".
+    date_style: str = "wareki"
+    # The caution to residents a press release carries by default (不審な問い合わせ等にご注意).
+    caution: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,12 @@ class DataSet:
     persons: int
     persons_estimated: bool = False
     exposure: str = ""
+    # "最大393人": the count is an upper bound (the source says 最大…名分).
+    persons_max: bool = False
+    # The name of the data set whose persons include these (not added to the total).
+    overlaps: str = ""
+    # Labels of the items that are 要配慮個人情報 (sensitive).
+    sensitive_items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +163,7 @@ class Committee:
     method: str
     period_start: date
     period_end: date
+    meetings: tuple[CommitteeMeeting, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,10 @@ class Obligation:
     due: datetime
     done_at: datetime | None = None
     label: str = ""
+    regime: str = ""
+    # False when the rule was not in force when the organisation became aware: a row for
+    # reference (参考) only, never judged late.
+    in_force: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,6 +186,19 @@ class TriageSummary:
 
     priority: str
     obligations: tuple[Obligation, ...] = ()
+    # 報告対象事態: whether triage found the leak reportable, and its reasons (texts in the
+    # document's language), and the kind of organisation (local_government or business).
+    reportable: bool = False
+    reasons: tuple[str, ...] = ()
+    org_kind: str = ""
+
+
+@dataclass(frozen=True)
+class CommitteeMeeting:
+    """One meeting of the committee (開催経過)."""
+
+    day: date
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -195,6 +229,19 @@ class CaseFacts:
     ppc_stage: PpcStage = PpcStage.PRELIMINARY
     publication: str = ""
     other_notes: str = ""
+    # The number of persons as the organisation states it (overlaps removed), and its note.
+    persons_total: int | None = None
+    persons_total_note: str = ""
+    caution: str = ""
+    discipline: str = ""
+    future_actions: str = ""
+    reporter: str = ""
+    data_holder: str = ""
+    contact_person: str = ""
+    occurrence: str = ""
+    discovery: str = ""
+    medium: str = ""
+    direct_cause: str = ""
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
@@ -208,13 +255,25 @@ class CaseFacts:
 
     @property
     def total_persons(self) -> int:
-        """Sum of persons over all data sets."""
-        return sum(ds.persons for ds in self.data_sets)
+        """The stated number of persons: `persons_total` when set, else the sum over the data
+        sets that overlap no other (a data set within another adds nobody)."""
+        if self.persons_total is not None:
+            return self.persons_total
+        return sum(ds.persons for ds in self.data_sets if not ds.overlaps)
 
     @property
     def total_estimated(self) -> bool:
-        """True when any data set's number of persons is an estimate."""
-        return any(ds.persons_estimated for ds in self.data_sets)
+        """True when any counted data set's number of persons is an estimate."""
+        return any(ds.persons_estimated for ds in self.data_sets if not ds.overlaps)
+
+    @property
+    def total_max(self) -> bool:
+        """True when the total is an upper bound (every counted data set is one, or a bound
+        data set is the only one counted)."""
+        counted = [ds for ds in self.data_sets if not ds.overlaps]
+        return (
+            bool(counted) and self.persons_total is None and any(ds.persons_max for ds in counted)
+        )
 
     @property
     def days_to_first_contact(self) -> int | None:
@@ -229,3 +288,87 @@ class CaseFacts:
     def timeline(self) -> tuple[PublicEvent, ...]:
         """The public events in time order."""
         return tuple(sorted(self.events, key=lambda e: e.occurred_at))
+
+
+# --- as of a date ---------------------------------------------------------------------------
+
+_DATED_LINE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})-(\d{1,2})|年(\d{1,2})月(\d{1,2})日)")
+
+
+def line_date(line: str) -> date | None:
+    """The date a text line starts with (2016-03-02 or 2016年3月2日), if any."""
+    match = _DATED_LINE.match(line)
+    if match is None:
+        return None
+    year, month_iso, day_iso, month_ja, day_ja = match.groups()
+    try:
+        return date(int(year), int(month_iso or month_ja), int(day_iso or day_ja))
+    except ValueError:
+        return None
+
+
+def _text_as_of(text: str, day: date) -> str:
+    lines = [ln for ln in text.splitlines() if (line_date(ln) or day) <= day]
+    return "\n".join(lines)
+
+
+def as_of(facts: CaseFacts, day: date) -> CaseFacts:
+    """The facts as a document dated `day` may state them: nothing that happened after it.
+
+    Events after the day are left out; a measure due after it is not yet done (shown as
+    planned); an obligation done after it is not yet done; a committee that had not started
+    is left out, and its recommendations until its period ended; texts lose the lines that
+    start with a later date (2016年3月2日、告訴状を提出した。).
+    """
+    zone = facts.zone
+
+    def local(moment: datetime) -> date:
+        return moment.astimezone(zone).date()
+
+    events = tuple(e for e in facts.events if local(e.occurred_at) <= day)
+    measures = tuple(
+        dataclasses.replace(m, status=MeasureStatus.PLANNED, evidence="")
+        if m.due is not None and m.due > day and m.status is MeasureStatus.DONE
+        else m
+        for m in facts.measures
+    )
+    triage = facts.triage
+    if triage is not None:
+        obligations = tuple(
+            dataclasses.replace(o, done_at=None)
+            if o.done_at is not None and local(o.done_at) > day
+            else o
+            for o in triage.obligations
+        )
+        triage = dataclasses.replace(triage, obligations=obligations)
+    committee = facts.committee
+    recommendations = facts.recommendations
+    if committee is not None and committee.period_start > day:
+        committee, recommendations = None, ()
+    elif committee is not None:
+        meetings = tuple(m for m in committee.meetings if m.day <= day)
+        committee = dataclasses.replace(committee, meetings=meetings)
+        if committee.period_end > day:
+            recommendations = ()
+    responses = Responses(
+        notice_to_individuals=_text_as_of(facts.responses.notice_to_individuals, day),
+        takedown=_text_as_of(facts.responses.takedown, day),
+        police=_text_as_of(facts.responses.police, day),
+    )
+    return dataclasses.replace(
+        facts,
+        document_date=day,
+        events=events,
+        measures=measures,
+        triage=triage,
+        committee=committee,
+        recommendations=recommendations,
+        responses=responses,
+        causes=tuple(c for c in facts.causes if (line_date(c) or day) <= day),
+        findings=tuple(c for c in facts.findings if (line_date(c) or day) <= day),
+        secondary_damage=_text_as_of(facts.secondary_damage, day),
+        publication=_text_as_of(facts.publication, day),
+        other_notes=_text_as_of(facts.other_notes, day),
+        future_actions=_text_as_of(facts.future_actions, day),
+        discipline=_text_as_of(facts.discipline, day),
+    )

@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from csirt.dates import InDateRange
 from csirt.documents.builders import KINDS
 from csirt.documents.models import MeasureStatus
 
@@ -103,6 +104,13 @@ def kind_label(kind: str) -> str:
 class CreateDocumentForm(FlaskForm):  # type: ignore[misc]
     kind = SelectField(_l("Kind of document"), validators=[DataRequired()])
     lang = SelectField(_l("Language of the document"), validators=[DataRequired()])
+    as_of = DateField(
+        _l("As of"),
+        validators=[Optional(), InDateRange()],
+        description=_l(
+            "Events, measures and responses after this date are left out (default: today)."
+        ),
+    )
     submit = SubmitField(_l("Create draft"))
 
     def set_choices(self, kinds: Iterable[str]) -> None:

@@ -48,6 +48,8 @@ class Document(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The date the document speaks as of (its author's choice; None: the day it is built).
+    as_of: Mapped[date | None] = mapped_column(Date)
 
     case: Mapped[Case] = relationship()
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
@@ -144,6 +146,26 @@ class DocumentContext(Base):
     committee: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # [{"number", "title", "text", "owner"}]
     recommendations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Migration 0014. {"<data set id>": {"count": "exact" | "approx" | "max",
+    #  "overlaps": <data set id> | null}}: how each count is stated and which data set it is
+    # contained in (its persons are not added to the total).
+    datasets: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # {"department", "phone", "email"}: overrides of the organisation's contact for this case.
+    contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    caution: Mapped[str] = mapped_column(Text, default="", server_default="")
+    discipline: Mapped[str] = mapped_column(Text, default="", server_default="")
+    future_actions: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The PPC form's items: when it happened (a date or a period, as known), how it was found,
+    # the medium, and the direct cause (``causes`` holds the background and control failures).
+    occurrence: Mapped[str] = mapped_column(Text, default="", server_default="")
+    discovery: Mapped[str] = mapped_column(Text, default="", server_default="")
+    medium: Mapped[str] = mapped_column(Text, default="", server_default="")
+    direct_cause: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The PPC report's reporting body (e.g. 堺市長) and the holder of the data when another
+    # body holds it (e.g. 堺市選挙管理委員会 for voter rolls); the named contact person.
+    reporter: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    data_holder: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_person: Mapped[str] = mapped_column(String(200), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

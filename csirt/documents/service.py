@@ -1,35 +1,64 @@
-"""The document workflow: create a draft from the case's facts, edit it (every save is a version),
-review comments, approval by a lead who is not the last editor, diff between versions, and the
-audited export through the public-text guard. Also measures, the organisation template and who
-may reach a case's documents.
+"""The document workflow: create a draft from the case's facts as of a date, edit it (every save
+is a version), review comments, approval by a lead who is not the last editor, and the audited
+export through the public-text guard.
+
+The other aggregates live in their own modules (imported here for the views and the API):
+`errors`, `access` (who may reach a case's documents), `diff`, `measures`, `template`.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import docx
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
-from csirt.auth.permissions import Permission, Role
+from csirt.auth.permissions import Permission
 from csirt.cases.closing import MissingItem
-from csirt.cases.errors import CaseNotFoundError
-from csirt.cases.models import Case, CaseMember
-from csirt.cases.need_to_know import can_see
+from csirt.cases.models import Case
 from csirt.db import utcnow
 from csirt.documents import frozen, snapshot
+from csirt.documents.access import (
+    COMMITTEE_KINDS,
+    CaseAccess,
+    case_documents,
+    documents_for,
+    get_case_for_documents,
+    get_document_for,
+    kinds_for_public_facts,
+    reachable_cases,
+)
 from csirt.documents.builders import KINDS, SECTIONS, build_document, default_sections, to_bytes
+from csirt.documents.diff import (
+    DiffRow,
+    SectionDiff,
+    Segment,
+    diff_document,
+    diff_versions,
+    version,
+)
+from csirt.documents.errors import (
+    AlreadyApprovedError,
+    DocumentError,
+    DocumentNotFoundError,
+    DocumentValidationError,
+    FactsChangedError,
+    FrozenUnreadableError,
+    KindNotAllowedError,
+    NotApprovedError,
+    SelfApprovalError,
+    StaleVersionError,
+    TemplateInvalidError,
+)
 from csirt.documents.facts import LANGS, CaseFacts
 from csirt.documents.guard import (
     GuardFinding,
@@ -37,22 +66,66 @@ from csirt.documents.guard import (
     apply_override,
     check_public_text,
 )
-from csirt.documents.models import (
-    Document,
-    DocumentComment,
-    DocumentContext,
-    DocumentVersion,
-    MeasureStatus,
-    PreventionMeasure,
+from csirt.documents.measures import (
+    MeasureInput,
+    adopt_recommendations,
+    get_measure_for,
+    measures_for,
+    save_measure,
+    validate_measure,
+)
+from csirt.documents.models import Document, DocumentComment, DocumentContext, DocumentVersion
+from csirt.documents.template import (
+    MAX_TEMPLATE_BYTES,
+    delete_template,
+    load_template,
+    save_template,
+    template_path,
 )
 from csirt.triage.vocabulary import Vocabulary
+
+__all__ = [
+    "COMMITTEE_KINDS",
+    "MAX_TEMPLATE_BYTES",
+    "AlreadyApprovedError",
+    "CaseAccess",
+    "DiffRow",
+    "DocumentError",
+    "DocumentNotFoundError",
+    "DocumentValidationError",
+    "FactsChangedError",
+    "FrozenUnreadableError",
+    "KindNotAllowedError",
+    "MeasureInput",
+    "NotApprovedError",
+    "SectionDiff",
+    "Segment",
+    "SelfApprovalError",
+    "StaleVersionError",
+    "TemplateInvalidError",
+    "adopt_recommendations",
+    "case_documents",
+    "delete_template",
+    "diff_document",
+    "diff_versions",
+    "documents_for",
+    "get_case_for_documents",
+    "get_document_for",
+    "get_measure_for",
+    "kinds_for_public_facts",
+    "load_template",
+    "measures_for",
+    "reachable_cases",
+    "save_measure",
+    "save_template",
+    "template_path",
+    "validate_measure",
+    "version",
+]
 
 MAX_SECTION_CHARS = 20_000
 NEW_FACTS_NOTE = "new version from current facts"
 MAX_COMMENT_CHARS = 4_000
-MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
-TEMPLATE_FILENAME = "organisation-template.docx"
-COMMITTEE_KINDS = frozenset({"committee_report", "prevention_progress"})
 KIND_NAMES: dict[str, tuple[str, str]] = {
     "press_release": ("報道提供資料", "press release"),
     "committee_report": ("検証委員会報告書", "committee report"),
@@ -60,164 +133,6 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "individual_notice": ("本人への通知", "notice to individuals"),
     "prevention_progress": ("再発防止策の実施状況", "prevention progress report"),
 }
-
-
-class DocumentError(Exception):
-    """Base of document errors shown to the user."""
-
-
-class DocumentNotFoundError(DocumentError):
-    """No such document, or not one this user may reach (indistinguishable on purpose)."""
-
-
-class DocumentValidationError(DocumentError):
-    """Input that names bad fields: {field: message}."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = dict(errors)
-        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
-
-
-class KindNotAllowedError(DocumentError):
-    """This user may not work on documents of this kind for this case."""
-
-
-class SelfApprovalError(DocumentError):
-    """The last editor of a version may not approve it: a second person must."""
-
-
-class AlreadyApprovedError(DocumentError):
-    """The newest version is already approved."""
-
-
-class StaleVersionError(DocumentError):
-    """Someone saved a newer version since the editor opened the document."""
-
-
-class FactsChangedError(DocumentError):
-    """The case's facts changed since the approver loaded the draft: review it again."""
-
-
-class NotApprovedError(DocumentError):
-    """The newest version is a draft: it already follows today's facts."""
-
-
-class FrozenUnreadableError(DocumentError):
-    """The approved version's frozen facts cannot be read back: it cannot be rebuilt as
-    approved (make a new version from current facts and approve it)."""
-
-
-class TemplateInvalidError(DocumentError):
-    """The uploaded organisation template is not a usable .docx."""
-
-
-# --- who may reach a case's documents --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseAccess:
-    """A case reached through its documents: `full` for case workers, else public facts only."""
-
-    case: Case
-    full: bool
-    kinds: frozenset[str]
-
-
-def kinds_for_public_facts(user: User) -> frozenset[str]:
-    """Kinds a PUBLIC_FACTS_VIEW holder who is not on the case may work on."""
-    kinds: set[str] = set()
-    if user.has_role(Role.PR) or user.has_role(Role.LEAD):
-        kinds |= set(KINDS)
-    if user.has_role(Role.COMMITTEE):
-        kinds |= COMMITTEE_KINDS
-    return frozenset(kinds)
-
-
-def get_case_for_documents(session: Session, user: User, case_id: int) -> CaseAccess:
-    """The case, if this user may see its documents: members and CASE_VIEW_ALL see everything;
-    PUBLIC_FACTS_VIEW holders (PR, committee) only the public facts and their kinds."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise CaseNotFoundError(case_id)
-    if user.can(Permission.CASE_VIEW) and can_see(session, user, case_id):
-        return CaseAccess(case, True, frozenset(KINDS))
-    if user.can(Permission.PUBLIC_FACTS_VIEW):
-        kinds = kinds_for_public_facts(user)
-        # Need-to-know (issue 14): PR and committee reach only the cases they are assigned to.
-        if kinds and (user.can(Permission.CASE_VIEW_ALL) or _assigned(session, user, case_id)):
-            return CaseAccess(case, False, kinds)
-    raise CaseNotFoundError(case_id)
-
-
-def _assigned_to(user: User) -> ColumnElement[bool]:
-    """Cases a PR or committee member works on: assigned to the case (any role), or the
-    author of one of its documents."""
-    return or_(
-        exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id),
-        exists().where(Document.case_id == Case.id, Document.created_by_id == user.id),
-    )
-
-
-def _assigned(session: Session, user: User, case_id: int) -> bool:
-    query = select(Case.id).where(Case.id == case_id, _assigned_to(user))
-    return session.scalar(query) is not None
-
-
-def get_document_for(session: Session, user: User, document_id: int) -> tuple[Document, CaseAccess]:
-    """The document and the user's access to its case, or DocumentNotFoundError."""
-    document = session.get(Document, document_id)
-    if document is None:
-        raise DocumentNotFoundError(document_id)
-    try:
-        access = get_case_for_documents(session, user, document.case_id)
-    except CaseNotFoundError:
-        raise DocumentNotFoundError(document_id) from None
-    if document.kind not in access.kinds:
-        raise DocumentNotFoundError(document_id)
-    return document, access
-
-
-def reachable_cases(session: Session, user: User, limit: int = 200) -> list[Case]:
-    """Cases whose documents page the user may open, newest first."""
-    query = select(Case).order_by(Case.id.desc()).limit(limit)
-    if user.can(Permission.CASE_VIEW_ALL):
-        return list(session.scalars(query))
-    if user.can(Permission.PUBLIC_FACTS_VIEW) and kinds_for_public_facts(user):
-        return list(session.scalars(query.where(_assigned_to(user))))
-    if not user.can(Permission.CASE_VIEW):
-        return []
-    member = exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id)
-    return list(session.scalars(query.where(member)))
-
-
-def documents_for(session: Session, user: User, limit: int = 200) -> list[Document]:
-    """Documents the user may open, most recently changed first."""
-    cases = {c.id: c for c in reachable_cases(session, user, limit=10_000)}
-    if not cases:
-        return []
-    rows = session.scalars(
-        select(Document)
-        .where(Document.case_id.in_(list(cases)))
-        .order_by(Document.updated_at.desc(), Document.id.desc())
-        .limit(limit * 2)
-    ).all()
-    result = []
-    for document in rows:
-        access = get_case_for_documents(session, user, document.case_id)
-        if document.kind in access.kinds:
-            result.append(document)
-    return result[:limit]
-
-
-def case_documents(session: Session, case_id: int, kinds: frozenset[str]) -> list[Document]:
-    """The case's documents of the given kinds, oldest first."""
-    return list(
-        session.scalars(
-            select(Document)
-            .where(Document.case_id == case_id, Document.kind.in_(sorted(kinds)))
-            .order_by(Document.id)
-        )
-    )
 
 
 # --- facts ------------------------------------------------------------------------------------
@@ -230,8 +145,9 @@ class Environment:
     org_name: str
     timezone: str
     instance_path: Path
-    # The catalog's vocabulary: data items are labelled as the forms and triage label them.
-    vocabulary: Vocabulary
+    # The catalog's vocabulary: data items are labelled as the forms and triage label them
+    # (None: the shipped playbooks').
+    vocabulary: Vocabulary | None = None
 
 
 def facts_for(
@@ -249,6 +165,16 @@ def facts_for(
     )
 
 
+def document_facts(session: Session, document: Document, env: Environment) -> CaseFacts:
+    """The case's public facts as the document speaks of them: its language and as-of date."""
+    return facts_for(session, document.case, document.lang, env, today=document.as_of)
+
+
+def today_in(env: Environment) -> date:
+    """The current day in the deployment's zone (a document's default as-of date)."""
+    return utcnow().astimezone(ZoneInfo(env.timezone)).date()
+
+
 def _actor(user: User) -> audit.Actor:
     return audit.Actor(user.id, user.username)
 
@@ -257,9 +183,16 @@ def _actor(user: User) -> audit.Actor:
 
 
 def create_document(
-    session: Session, user: User, access: CaseAccess, kind: str, lang: str, env: Environment
+    session: Session,
+    user: User,
+    access: CaseAccess,
+    kind: str,
+    lang: str,
+    env: Environment,
+    as_of: date | None = None,
 ) -> Document:
-    """A new draft whose sections are pre-filled from the case's facts (version 1)."""
+    """A new draft whose sections are pre-filled from the case's facts as of `as_of` (default:
+    today): nothing after that day appears in it (version 1)."""
     errors = {}
     if kind not in KINDS:
         errors["kind"] = f"must be one of {', '.join(KINDS)}"
@@ -269,13 +202,23 @@ def create_document(
         raise DocumentValidationError(errors)
     if kind not in access.kinds:
         raise KindNotAllowedError(kind)
-    facts = facts_for(session, access.case, lang, env)
+    day = as_of or today_in(env)
+    facts = facts_for(session, access.case, lang, env, today=day)
+    committee = facts_for(session, access.case, lang, env).committee
+    if kind == "committee_report" and committee is not None and day < committee.period_end:
+        raise DocumentValidationError(
+            {
+                "as_of": "a committee report is dated on or after the end of the committee's "
+                f"period ({committee.period_end.isoformat()})"
+            }
+        )
     document = Document(
         case_id=access.case.id,
         kind=kind,
         lang=lang,
         current_version=1,
         created_by_id=user.id,
+        as_of=day,
     )
     session.add(document)
     session.flush()
@@ -295,23 +238,10 @@ def create_document(
         object_type="document",
         object_id=document.id,
         case_id=document.case_id,
-        details={"kind": kind, "lang": lang},
+        details={"kind": kind, "lang": lang, "as_of": day.isoformat()},
     )
     session.flush()
     return document
-
-
-def version(session: Session, document: Document, number: int | None = None) -> DocumentVersion:
-    """One version of the document (the newest by default)."""
-    wanted = document.current_version if number is None else number
-    row = session.scalar(
-        select(DocumentVersion).where(
-            DocumentVersion.document_id == document.id, DocumentVersion.number == wanted
-        )
-    )
-    if row is None:
-        raise DocumentValidationError({"version": f"no version {wanted}"})
-    return row
 
 
 def validate_sections(kind: str, sections: Mapping[str, Any]) -> dict[str, str]:
@@ -464,7 +394,7 @@ def _after_override(
 def current_facts_digest(session: Session, document: Document, env: Environment) -> str:
     """The digest of the case's facts as they are now (the document date left out): what an
     approver saw; `approve` refuses if the facts changed after they loaded the page."""
-    facts = facts_for(session, document.case, document.lang, env)
+    facts = document_facts(session, document, env)
     return frozen.facts_digest(facts, ignore_date=True)
 
 
@@ -491,7 +421,13 @@ def approve(
     current = version(session, document)
     if current.author_id == user.id:
         raise SelfApprovalError(document.current_version)
-    facts = facts_for(session, document.case, document.lang, env)
+    facts = document_facts(session, document, env)
+    if document.kind == "press_release" and not (
+        facts.organisation.contact.phone or facts.organisation.contact.email
+    ):
+        raise DocumentValidationError(
+            {"contact": "set the organisation's contact (phone or e-mail) before approval"}
+        )
     if facts_sha256 is not None and facts_sha256 != frozen.facts_digest(facts, ignore_date=True):
         raise FactsChangedError(document.current_version)
     findings = guard_findings(session, document, current.sections, facts)
@@ -619,92 +555,6 @@ def new_version_from_current_facts(
     return row
 
 
-# --- diff -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A run of unchanged or changed text (deleted on the old side, inserted on the new)."""
-
-    text: str
-    changed: bool
-
-
-@dataclass(frozen=True)
-class DiffRow:
-    """One line pair: tag is equal, replace, delete or insert."""
-
-    tag: str
-    old: tuple[Segment, ...]
-    new: tuple[Segment, ...]
-
-
-@dataclass(frozen=True)
-class SectionDiff:
-    """The changed lines of one section."""
-
-    key: str
-    rows: tuple[DiffRow, ...]
-
-
-def _inline(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
-    """Character-level marks (Japanese has no spaces between words)."""
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    left: list[Segment] = []
-    right: list[Segment] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if i2 > i1:
-            left.append(Segment(old[i1:i2], tag != "equal"))
-        if j2 > j1:
-            right.append(Segment(new[j1:j2], tag != "equal"))
-    return tuple(left), tuple(right)
-
-
-def diff_versions(
-    old: Mapping[str, str], new: Mapping[str, str], keys: Sequence[str]
-) -> list[SectionDiff]:
-    """Per section, the changed lines between two versions (unchanged sections are left out)."""
-    result = []
-    for key in keys:
-        before = old.get(key, "").splitlines()
-        after = new.get(key, "").splitlines()
-        if before == after:
-            continue
-        rows: list[DiffRow] = []
-        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal":
-                rows += [
-                    DiffRow("equal", (Segment(x, False),), (Segment(x, False),))
-                    for x in before[i1:i2]
-                ]
-            elif tag == "delete":
-                rows += [DiffRow("delete", (Segment(x, True),), ()) for x in before[i1:i2]]
-            elif tag == "insert":
-                rows += [DiffRow("insert", (), (Segment(x, True),)) for x in after[j1:j2]]
-            else:
-                olds, news = before[i1:i2], after[j1:j2]
-                for n in range(max(len(olds), len(news))):
-                    a = olds[n] if n < len(olds) else None
-                    b = news[n] if n < len(news) else None
-                    if a is not None and b is not None:
-                        left, right = _inline(a, b)
-                        rows.append(DiffRow("replace", left, right))
-                    elif a is not None:
-                        rows.append(DiffRow("delete", (Segment(a, True),), ()))
-                    else:
-                        rows.append(DiffRow("insert", (), (Segment(b or "", True),)))
-        result.append(SectionDiff(key, tuple(rows)))
-    return result
-
-
-def diff_document(session: Session, document: Document, old: int, new: int) -> list[SectionDiff]:
-    """The diff between two versions of a document."""
-    before = version(session, document, old)
-    after = version(session, document, new)
-    return diff_versions(before.sections, after.sections, SECTIONS[document.kind])
-
-
 # --- export -----------------------------------------------------------------------------------
 
 
@@ -746,7 +596,7 @@ def export_document(
     if final and row.frozen_facts is None:
         # Approved before approvals froze their facts (migration 0009): the first final export
         # freezes what it is built from, and every later one repeats it.
-        _freeze(row, document, facts_for(session, document.case, document.lang, env), template)
+        _freeze(row, document, document_facts(session, document, env), template)
         late_freeze = True
     try:
         thawed = frozen_facts(row) if final else None
@@ -755,7 +605,7 @@ def export_document(
     if thawed is not None:
         facts, template = thawed, row.frozen_template
     else:
-        facts = facts_for(session, document.case, document.lang, env)
+        facts = document_facts(session, document, env)
     findings = guard_findings(session, document, row.sections, facts)
     findings = _after_override(session, user, document, findings, override)
     if findings:
@@ -819,63 +669,6 @@ def describe_findings(findings: Sequence[GuardFinding]) -> dict[str, str]:
     return {section: ", ".join(kinds) for section, kinds in found.items()}
 
 
-# --- organisation template --------------------------------------------------------------------
-
-
-def template_path(instance_path: Path) -> Path:
-    """Where the organisation template is kept (instance folder)."""
-    return instance_path / "documents" / TEMPLATE_FILENAME
-
-
-def load_template(instance_path: Path) -> bytes | None:
-    """The organisation template's bytes, if one was uploaded."""
-    path = template_path(instance_path)
-    return path.read_bytes() if path.is_file() else None
-
-
-def save_template(session: Session, user: User, data: bytes, instance_path: Path) -> None:
-    """Validate (size, opens with python-docx) and store the organisation template; audited."""
-    if not data:
-        raise TemplateInvalidError("the file is empty")
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise TemplateInvalidError(
-            f"the file is larger than {MAX_TEMPLATE_BYTES // 1024 // 1024} MB"
-        )
-    try:
-        docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises several unrelated types for bad input
-        raise TemplateInvalidError("not a .docx file python-docx can open") from exc
-    path = template_path(instance_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
-    audit.record(
-        session,
-        AuditAction.DOCUMENT_TEMPLATE_UPLOAD,
-        actor=_actor(user),
-        object_type="settings",
-        object_id="documents.template",
-        details={"size": len(data)},
-    )
-
-
-def delete_template(session: Session, user: User, instance_path: Path) -> bool:
-    """Remove the organisation template (builders fall back to the house style)."""
-    path = template_path(instance_path)
-    if not path.is_file():
-        return False
-    path.unlink()
-    audit.record(
-        session,
-        AuditAction.DOCUMENT_TEMPLATE_DELETE,
-        actor=_actor(user),
-        object_type="settings",
-        object_id="documents.template",
-    )
-    return True
-
-
 # --- document context -------------------------------------------------------------------------
 
 
@@ -902,152 +695,6 @@ def save_context(
     )
     session.flush()
     return context
-
-
-# --- measures ---------------------------------------------------------------------------------
-
-
-def measures_for(session: Session, user: User) -> list[PreventionMeasure]:
-    """Organisation-wide measures and those of the cases the user may reach."""
-    case_ids = [c.id for c in reachable_cases(session, user, limit=10_000)]
-    condition: ColumnElement[bool] = PreventionMeasure.case_id.is_(None)
-    if case_ids:
-        condition = or_(condition, PreventionMeasure.case_id.in_(case_ids))
-    return list(
-        session.scalars(
-            select(PreventionMeasure)
-            .where(condition)
-            .order_by(PreventionMeasure.case_id.is_(None).desc(), PreventionMeasure.id)
-        )
-    )
-
-
-def get_measure_for(session: Session, user: User, measure_id: int) -> PreventionMeasure:
-    """A measure the user may see, or DocumentNotFoundError."""
-    measure = session.get(PreventionMeasure, measure_id)
-    if measure is None:
-        raise DocumentNotFoundError(measure_id)
-    if measure.case_id is not None:
-        try:
-            get_case_for_documents(session, user, measure.case_id)
-        except CaseNotFoundError:
-            raise DocumentNotFoundError(measure_id) from None
-    return measure
-
-
-@dataclass(frozen=True)
-class MeasureInput:
-    """Validated fields of a measure."""
-
-    title: str
-    owner: str
-    due: date | None
-    status: str
-    evidence: str
-
-
-def validate_measure(values: Mapping[str, Any]) -> MeasureInput:
-    """Check a measure's fields; DocumentValidationError names each bad one."""
-    errors = {}
-    title = str(values.get("title") or "").strip()
-    if not title:
-        errors["title"] = "must not be empty"
-    elif len(title) > 300:
-        errors["title"] = "must be at most 300 characters"
-    owner = str(values.get("owner") or "").strip()
-    if len(owner) > 200:
-        errors["owner"] = "must be at most 200 characters"
-    status = str(values.get("status") or MeasureStatus.PLANNED.value)
-    if status not in {s.value for s in MeasureStatus}:
-        errors["status"] = f"must be one of {', '.join(s.value for s in MeasureStatus)}"
-    due = values.get("due")
-    if isinstance(due, str):
-        try:
-            due = date.fromisoformat(due) if due else None
-        except ValueError:
-            errors["due"] = "must be a date (YYYY-MM-DD)"
-            due = None
-    if due is not None and not isinstance(due, date):
-        errors["due"] = "must be a date (YYYY-MM-DD)"
-        due = None
-    if errors:
-        raise DocumentValidationError(errors)
-    return MeasureInput(title, owner, due, status, str(values.get("evidence") or "").strip())
-
-
-def save_measure(
-    session: Session,
-    user: User,
-    values: MeasureInput,
-    *,
-    case: Case | None = None,
-    measure: PreventionMeasure | None = None,
-) -> PreventionMeasure:
-    """Create a measure (of a case, or organisation-wide) or update one; audited."""
-    if measure is None:
-        measure = PreventionMeasure(case_id=case.id if case else None, created_by_id=user.id)
-        session.add(measure)
-    measure.title = values.title
-    measure.owner = values.owner
-    measure.due = values.due
-    measure.status = values.status
-    measure.evidence = values.evidence
-    measure.updated_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        AuditAction.MEASURE_SAVE,
-        actor=_actor(user),
-        object_type="measure",
-        object_id=measure.id,
-        case_id=measure.case_id,
-        details={"status": measure.status},
-    )
-    return measure
-
-
-def adopt_recommendations(session: Session, user: User, case: Case) -> list[PreventionMeasure]:
-    """Turn the committee's recommendations of the case into planned measures (once each)."""
-    context = snapshot.get_context(session, case.id)
-    taken = set(
-        session.scalars(
-            select(PreventionMeasure.recommendation_number).where(
-                PreventionMeasure.case_id == case.id,
-                PreventionMeasure.recommendation_number.is_not(None),
-            )
-        )
-    )
-    created = []
-    for i, rec in enumerate(context.recommendations or [], start=1):
-        number = int(rec.get("number", i))
-        if number in taken:
-            continue
-        title = str(rec.get("title") or rec.get("text") or "").strip()[:300]
-        if not title:
-            continue
-        measure = PreventionMeasure(
-            case_id=case.id,
-            title=title,
-            owner=str(rec.get("owner", ""))[:200],
-            status=MeasureStatus.PLANNED.value,
-            evidence="",
-            recommendation_number=number,
-            created_by_id=user.id,
-        )
-        session.add(measure)
-        created.append(measure)
-    session.flush()
-    if created:
-        audit.record(
-            session,
-            AuditAction.MEASURE_ADOPT_RECOMMENDATIONS,
-            actor=_actor(user),
-            object_type="case",
-            object_id=case.id,
-            case_id=case.id,
-            details={"numbers": [m.recommendation_number for m in created]},
-        )
-    return created
 
 
 # --- closing ----------------------------------------------------------------------------------

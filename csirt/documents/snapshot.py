@@ -25,18 +25,45 @@ from csirt.documents.builders._common import OBLIGATION_LABELS
 from csirt.documents.guard import ForbiddenTerms, forbidden_for_case
 from csirt.documents.models import DocumentContext, PreventionMeasure
 from csirt.intake.models import Submission, SubmissionMessage
-from csirt.triage import Vocabulary
+from csirt.lang import as_lang
 from csirt.triage.models import Obligation
+from csirt.triage.service import latest_run
+from csirt.triage.vocabulary import Vocabulary, load_vocabulary
+from csirt.yamlfile import playbooks_dir
 
 ORGANISATION_SETTING = "documents.organisation"
-
-EXPOSURE_LABELS: dict[str, tuple[str, str]] = {
-    "internal": ("組織内に限られる", "Within the organisation"),
-    "lost": ("紛失・所在不明", "Lost"),
-    "public_internet": ("インターネット上で閲覧可能な状態にあった", "Readable on the internet"),
-    "search_cache": ("検索サイトのキャッシュに残存", "Kept in search-engine caches"),
-    "misuse_confirmed": ("不正利用が確認された", "Misuse confirmed"),
+DATE_STYLES = ("wareki", "seireki")
+# What a document calls a case whose public title is not written yet: never the internal title.
+UNTITLED = ("個人情報の取扱いに係る事案について", "An incident involving personal data")
+# When each regime's duties came into force for each kind of organisation: a duty is judged
+# only for an incident the organisation became aware of on or after that day (令和2年改正法:
+# 2022-04-01 for businesses and 行政機関; 令和3年改正法: 2023-04-01 for local governments;
+# 改正公益通報者保護法: 2022-06-01). Regimes not listed are judged always.
+IN_FORCE: dict[tuple[str, str], date] = {
+    ("appi", "business"): date(2022, 4, 1),
+    ("appi", "local_government"): date(2023, 4, 1),
+    ("mynumber", "business"): date(2022, 4, 1),
+    ("mynumber", "local_government"): date(2022, 4, 1),
+    ("whistleblower_jp", "business"): date(2022, 6, 1),
+    ("whistleblower_jp", "local_government"): date(2022, 6, 1),
 }
+REGIME_OF_KIND = {
+    "ppc_preliminary": "appi",
+    "ppc_final": "appi",
+    "notify_individuals": "appi",
+    "individual_notice": "appi",
+    "mynumber_preliminary": "mynumber",
+    "mynumber_report": "mynumber",
+    "reporter_notice": "whistleblower_jp",
+    "wb_investigation_notice": "whistleblower_jp",
+    "wb_outcome_notice": "whistleblower_jp",
+}
+COUNT_FORMS = ("exact", "approx", "max")
+
+
+def in_force(regime: str, org_kind: str, aware: date) -> bool:
+    """Whether the regime's duties applied to an incident the organisation knew of on `aware`."""
+    return aware >= IN_FORCE.get((regime, org_kind), date.min)
 
 
 @dataclass(frozen=True)
@@ -49,6 +76,9 @@ class OrganisationSettings:
     phone: str
     email: str
     public_body: bool
+    head: str = ""
+    date_style: str = "wareki"
+    caution: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the settings row."""
@@ -59,6 +89,9 @@ class OrganisationSettings:
             "phone": self.phone,
             "email": self.email,
             "public_body": self.public_body,
+            "head": self.head,
+            "date_style": self.date_style,
+            "caution": self.caution,
         }
 
 
@@ -73,6 +106,9 @@ def organisation_settings(session: Session, default_name: str) -> OrganisationSe
         phone=str(value.get("phone", "")),
         email=str(value.get("email", "")),
         public_body=bool(value.get("public_body", True)),
+        head=str(value.get("head", "")),
+        date_style=str(value.get("date_style") or "wareki"),
+        caution=str(value.get("caution", "")),
     )
 
 
@@ -105,20 +141,38 @@ def get_context(session: Session, case_id: int) -> DocumentContext:
             staff_post="",
             ppc_stage=f.PpcStage.PRELIMINARY.value,
             recommendations=[],
+            datasets={},
+            contact={},
+            caution="",
+            discipline="",
+            future_actions="",
+            occurrence="",
+            discovery="",
+            medium="",
+            direct_cause="",
+            reporter="",
+            data_holder="",
+            contact_person="",
         )
     return context
 
 
-def _organisation(settings: OrganisationSettings) -> f.Organisation:
+def _organisation(settings: OrganisationSettings, override: dict[str, Any]) -> f.Organisation:
+    """The organisation, its contact replaced field by field by the case's overrides."""
     return f.Organisation(
         name=settings.name,
         department=settings.department,
         contact=f.ContactPoint(
-            department=settings.contact_department or settings.department,
-            phone=settings.phone,
-            email=settings.email,
+            department=str(override.get("department") or "")
+            or settings.contact_department
+            or settings.department,
+            phone=str(override.get("phone") or "") or settings.phone,
+            email=str(override.get("email") or "") or settings.email,
         ),
         public_body=settings.public_body,
+        head=settings.head,
+        date_style=settings.date_style if settings.date_style in DATE_STYLES else "wareki",
+        caution=settings.caution,
     )
 
 
@@ -137,15 +191,17 @@ def public_events(session: Session, case_id: int) -> list[TimelineEvent]:
 
 
 def _event(row: TimelineEvent) -> f.PublicEvent:
-    precision = f.Precision.DAY if row.precision == "day" else f.Precision.MINUTE
+    try:
+        precision = f.Precision(row.precision)
+    except ValueError:
+        precision = f.Precision.MINUTE
     return f.PublicEvent(row.occurred_at, precision, row.title, row.description or "")
 
 
-def _exposure(row: AffectedDataset, lang: str, zone: ZoneInfo) -> str:
+def _exposure(row: AffectedDataset, lang: str, zone: ZoneInfo, vocabulary: Vocabulary) -> str:
     from csirt.documents.blocks import format_date
 
-    label = EXPOSURE_LABELS.get(row.exposure)
-    text = (label[0] if lang == "ja" else label[1]) if label else row.exposure
+    text = vocabulary.exposure_public(row.exposure, as_lang(lang))
     if row.exposed_from is None:
         return text
     start = format_date(row.exposed_from.astimezone(zone).date(), lang)
@@ -165,18 +221,42 @@ def public_datasets(session: Session, case_id: int) -> list[AffectedDataset]:
     )
 
 
-def _data_set(row: AffectedDataset, lang: str, zone: ZoneInfo, vocabulary: Vocabulary) -> f.DataSet:
+def default_vocabulary() -> Vocabulary:
+    """The shipped vocabulary, for callers that were given none (the app passes its catalog's)."""
+    return load_vocabulary(playbooks_dir() / "vocabulary.yaml")
+
+
+def _data_set(
+    row: AffectedDataset,
+    lang: str,
+    zone: ZoneInfo,
+    vocabulary: Vocabulary,
+    stated: dict[str, Any],
+    names: dict[int, str],
+) -> f.DataSet:
     items = tuple(
         f.DataItem(key, vocabulary.label(key, "ja"), vocabulary.label(key, "en"))
         for key in row.items or []
+        if key in vocabulary
     )
+    sensitive = vocabulary.sensitive_keys()
+    form = stated.get(str(row.id)) or {}
+    count = form.get("count") if form.get("count") in COUNT_FORMS else None
+    overlaps = form.get("overlaps")
     return f.DataSet(
+        persons_max=count == "max",
+        overlaps=names.get(overlaps, "") if isinstance(overlaps, int) else "",
+        sensitive_items=tuple(
+            vocabulary.label(key, "ja" if lang == "ja" else "en")
+            for key in row.items or []
+            if key in sensitive
+        ),
         name=row.name,
         holder_department=row.holder or "",
         items=items,
         persons=row.persons,
-        persons_estimated=row.persons_estimated,
-        exposure=_exposure(row, lang, zone),
+        persons_estimated=row.persons_estimated if count is None else count == "approx",
+        exposure=_exposure(row, lang, zone, vocabulary),
     )
 
 
@@ -219,6 +299,11 @@ def _committee(data: dict[str, Any] | None, today: date) -> f.Committee | None:
         method=str(data.get("method", "")),
         period_start=parse_date(data.get("period_start")) or today,
         period_end=parse_date(data.get("period_end")) or today,
+        meetings=tuple(
+            f.CommitteeMeeting(day, str(m.get("summary", "")))
+            for m in data.get("meetings", [])
+            if isinstance(m, dict) and (day := parse_date(m.get("day"))) is not None
+        ),
     )
 
 
@@ -244,7 +329,12 @@ def _recommendations(rows: Iterable[dict[str, Any]]) -> tuple[f.Recommendation, 
     )
 
 
-def _triage(session: Session, case: Case) -> f.TriageSummary | None:
+def _triage(session: Session, case: Case, lang: str, public_body: bool) -> f.TriageSummary:
+    run = latest_run(session, case)
+    result = (run.result or {}).get(lang, {}) if run is not None else {}
+    org_kind = str((run.facts or {}).get("org_kind", "")) if run is not None else ""
+    org_kind = org_kind or ("local_government" if public_body else "business")
+    aware = (case.aware_at or case.created_at).date()
     rows = session.scalars(
         select(Obligation).where(Obligation.case_id == case.id).order_by(Obligation.due_at)
     ).all()
@@ -254,12 +344,20 @@ def _triage(session: Session, case: Case) -> f.TriageSummary | None:
             due=row.due_at,
             done_at=row.done_at,
             label="" if row.kind in OBLIGATION_LABELS else (row.article or row.kind),
+            regime=row.regime,
+            in_force=in_force(row.regime, org_kind, aware),
         )
         for row in rows
         # A protection window (wb_protection_window) is no duty to be done on time.
         if row.status != "not_applicable" and row.deadline != "window"
     )
-    return f.TriageSummary(case.priority, obligations)
+    return f.TriageSummary(
+        case.priority,
+        obligations,
+        reportable=bool(result.get("reportable", False)),
+        reasons=tuple(str(r) for r in result.get("reasons", []) if r),
+        org_kind=org_kind,
+    )
 
 
 def _intake_dates(session: Session, case_id: int) -> tuple[datetime | None, datetime | None]:
@@ -288,9 +386,10 @@ def build_case_facts(
     org_name: str,
     timezone: str = "Asia/Tokyo",
     today: date | None = None,
-    vocabulary: Vocabulary,
+    vocabulary: Vocabulary | None = None,
 ) -> f.CaseFacts:
-    """Everything about the case that may appear in a public document, and nothing else."""
+    """Everything about the case that may appear in a public document as of `today` (default:
+    the current day in `timezone`), and nothing else (see `facts.as_of`)."""
     zone = ZoneInfo(timezone)
     document_date = today or utcnow().astimezone(zone).date()
     context = get_context(session, case.id)
@@ -304,11 +403,15 @@ def build_case_facts(
     secondary = context.secondary_damage or "\n".join(
         d.secondary_damage for d in datasets if d.secondary_damage
     )
-    return f.CaseFacts(
-        organisation=_organisation(settings),
+    names = {d.id: d.name for d in datasets}
+    stated = context.datasets or {}
+    vocab = vocabulary or default_vocabulary()
+    facts = f.CaseFacts(
+        organisation=_organisation(settings, context.contact or {}),
         case_reference=case.reference,
-        title=context.public_title or case.title,
-        summary=context.public_summary or case.summary,
+        # Never the internal title or summary: only what someone wrote for the public.
+        title=context.public_title or UNTITLED[0 if lang == "ja" else 1],
+        summary=context.public_summary,
         aware_at=case.aware_at or case.created_at,
         first_report_at=first_report,
         document_date=document_date,
@@ -317,7 +420,7 @@ def build_case_facts(
         first_contact_with_reporter_at=context.first_contact_at or intake_contact,
         staff=staff,
         events=tuple(_event(e) for e in public_events(session, case.id)),
-        data_sets=tuple(_data_set(d, lang, zone, vocabulary) for d in datasets),
+        data_sets=tuple(_data_set(d, lang, zone, vocab, stated, names) for d in datasets),
         causes=tuple(context.causes or ()),
         responses=f.Responses(
             notice_to_individuals=context.notice_to_individuals,
@@ -329,11 +432,24 @@ def build_case_facts(
         findings=tuple(context.findings or ()),
         recommendations=_recommendations(context.recommendations or []),
         committee=_committee(context.committee, document_date),
-        triage=_triage(session, case),
+        triage=_triage(session, case, lang, settings.public_body),
         ppc_stage=f.PpcStage(context.ppc_stage or f.PpcStage.PRELIMINARY.value),
         publication=context.publication,
         other_notes=context.other_notes,
+        persons_total=case.persons_total,
+        persons_total_note=case.persons_total_note or "",
+        caution=context.caution or "",
+        discipline=context.discipline or "",
+        future_actions=context.future_actions or "",
+        reporter=context.reporter or "",
+        data_holder=context.data_holder or "",
+        contact_person=context.contact_person or "",
+        occurrence=context.occurrence or "",
+        discovery=context.discovery or "",
+        medium=context.medium or "",
+        direct_cause=context.direct_cause or "",
     )
+    return f.as_of(facts, document_date)
 
 
 def _user_terms(user: User) -> list[str]:
@@ -390,6 +506,21 @@ def fact_texts(facts: f.CaseFacts) -> dict[str, str]:
     """The texts the builders take straight from the facts (tables, title), for the guard."""
     return {
         "title": "\n".join((facts.title, facts.summary)),
+        "context": "\n".join(
+            (
+                facts.caution,
+                facts.discipline,
+                facts.future_actions,
+                facts.reporter,
+                facts.data_holder,
+                facts.contact_person,
+                facts.occurrence,
+                facts.discovery,
+                facts.medium,
+                facts.direct_cause,
+                facts.persons_total_note,
+            )
+        ),
         "timeline": "\n".join(f"{e.title}\n{e.description}" for e in facts.events),
         "data_sets": "\n".join(
             f"{d.name}\n{d.holder_department}\n{d.exposure}" for d in facts.data_sets

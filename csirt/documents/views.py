@@ -150,9 +150,17 @@ def create(case_id: int) -> ResponseReturnValue:
     form.set_choices(access.kinds)
     if not form.validate_on_submit():
         return _render_case_page(session, access, form, 400)
-    document = service.create_document(
-        session, current_user, access, form.kind.data, form.lang.data, env()
-    )
+    try:
+        document = service.create_document(
+            session, current_user, access, form.kind.data, form.lang.data, env(), form.as_of.data
+        )
+    except service.DocumentValidationError as error:
+        if "as_of" not in error.errors:
+            raise
+        form.as_of.errors = [
+            _("A committee report is dated on or after the end of the committee's period.")
+        ]
+        return _render_case_page(session, access, form, 400)
     session.commit()
     flash(_("Draft created from the case facts."), "success")
     return redirect(url_for("documents.detail", document_id=document.id))

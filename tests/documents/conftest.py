@@ -128,6 +128,7 @@ def make_demo_case(session: Session, creator: User, *, extra_events: int = 0) ->
         creator,
         case,
         {
+            "public_title": "職員の不祥事案の発生について",
             "causes": ["個人情報の持ち出しに関する規程が守られていなかった。"],
             "findings": ["当該職員は選挙システムを複数回持ち出していた。"],
             "notice_to_individuals": "対象者へ個別に通知した。",

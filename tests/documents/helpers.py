@@ -8,6 +8,7 @@ import docx
 from docx.document import Document
 from docx.table import Table
 
+from csirt.documents.blocks import WORD_JOINER
 from csirt.documents.builders import build_document, to_bytes
 from csirt.documents.facts import CaseFacts
 
@@ -25,14 +26,20 @@ def headings(document: Document, level: int = 1) -> list[str]:
     return [p.text for p in document.paragraphs if p.style is not None and p.style.name == name]
 
 
+def seen(text: str) -> str:
+    """Text as a reader sees it: without the invisible word joiners that keep dates and
+    numbers in table cells on one line."""
+    return text.replace(WORD_JOINER, "")
+
+
 def rows(table: Table) -> list[list[str]]:
     """Cell texts of each row below the header."""
-    return [[cell.text for cell in row.cells] for row in table.rows[1:]]
+    return [[seen(cell.text) for cell in row.cells] for row in table.rows[1:]]
 
 
 def header(table: Table) -> list[str]:
     """Cell texts of the header row."""
-    return [cell.text for cell in table.rows[0].cells]
+    return [seen(cell.text) for cell in table.rows[0].cells]
 
 
 def body_text(document: Document) -> str:
@@ -41,7 +48,7 @@ def body_text(document: Document) -> str:
     for table in document.tables:
         for row in table.rows:
             parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
+    return seen("\n".join(parts))
 
 
 def title(document: Document) -> str:

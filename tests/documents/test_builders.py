@@ -25,11 +25,15 @@ from csirt.documents.builders import (
     press_release,
     to_bytes,
 )
-from csirt.documents.facts import PpcStage
-from tests.documents.helpers import body_text, header, headings, roundtrip, rows, title
+from csirt.documents.facts import MeasureStatus, PpcStage
+from tests.documents.helpers import body_text, header, headings, roundtrip, rows, seen, title
 
 JA = founding_facts("ja")
 EN = founding_facts("en")
+# A committee report is dated on or after the end of the committee's period.
+COMMITTEE_DAY = date(2016, 2, 25)
+JA_COMMITTEE = founding_facts("ja", as_of=COMMITTEE_DAY)
+EN_COMMITTEE = founding_facts("en", as_of=COMMITTEE_DAY)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -53,24 +57,47 @@ def test_press_release_headings_in_order() -> None:
         "1　概要",
         "2　職員の所属・役職等",
         "3　経過",
-        "4　流出した（おそれのある）情報",
+        "4　漏えいした（又はそのおそれがある）情報",
         "5　原因",
         "6　対応",
         "7　二次被害の有無",
         "8　再発防止策",
-        "9　問い合わせ先",
+        "9　今後の対応",
+        "10　市民の皆様へのお願い",
+        "11　問い合わせ先",
     ]
     text = body_text(document)
     assert "会計室 課長補佐級職員（59歳）" in text
     assert "報道提供資料" in text
     assert "072-000-0000" in text
+    # 和暦 with 西暦 and the weekday, as cities date their releases.
+    assert "平成27年(2015年)12月14日（月）" in text
+    assert "不審な電話" in text  # the caution to residents
+
+
+def test_press_release_dated_2015_says_nothing_of_2016() -> None:
+    document = roundtrip("press_release", JA)
+    text = body_text(document)
+    assert all(row[0].startswith("2015年") for row in rows(document.tables[0]))
+    assert "刑事告訴" not in text
+    assert "告訴状" not in text
+    assert "広報さかい1月号" not in text
+    assert "検証委員会報告書の公表" not in text
+    # Measures due in 2016 are not done in December 2015.
+    assert "実施済み" not in text
+
+
+def test_discipline_section_only_with_text() -> None:
+    facts = dataclasses.replace(JA, discipline="2015年12月14日付けで懲戒免職処分とした。")
+    found = headings(roundtrip("press_release", facts))
+    assert "10　職員の処分" in found
 
 
 def test_press_release_without_staff_misconduct_renumbers() -> None:
     facts = dataclasses.replace(JA, staff=None)
     found = headings(roundtrip("press_release", facts))
-    assert found[:3] == ["1　概要", "2　経過", "3　流出した（おそれのある）情報"]
-    assert len(found) == 8
+    assert found[:3] == ["1　概要", "2　経過", "3　漏えいした（又はそのおそれがある）情報"]
+    assert len(found) == 10
     assert press_release.headings(facts, "ja") == [h.split("　", 1)[1] for h in found]
 
 
@@ -80,10 +107,11 @@ def test_timeline_table_lists_every_public_event_in_order() -> None:
     assert header(timeline) == ["日時", "事項"]
     found = rows(timeline)
     assert len(found) == len(JA.events)
-    # The exposure from April 2015 is known only to the month: it is not a dated row.
-    assert found[0][0] == "2015年6月24日 20:00"
-    assert found[0][1].startswith("匿名の通報を受付\n")
-    assert found[1][0] == "2015年6月25日"
+    # As precise as the source: the exposure is known to the month, the tip "午後8時頃".
+    assert found[0][0] == "2015年4月"
+    assert found[1][0] == "2015年6月24日 午後8時頃"
+    assert found[1][1].startswith("匿名の通報を受付\n")
+    assert found[2][0] == "2015年6月25日"
 
 
 def test_data_table_rows_and_counts_match_the_data_sets() -> None:
@@ -96,19 +124,23 @@ def test_data_table_rows_and_counts_match_the_data_sets() -> None:
     assert roll[0].startswith("選挙人名簿")
     assert roll[1] == "北区選挙管理委員会事務局"
     assert roll[2] == "氏名、性別、生年月日、住所"
-    assert roll[3] == "約680,000人"
+    # Japanese rounding of an estimate, exact figures without 約, upper bounds as 最大.
+    assert roll[3] == "約68万人"
     assert found[1][3] == "約1,000人"
     assert found[2][3] == "11人"
-    assert found[-1] == ["合計", "", "", "約681,572人"]
+    assert found[5][3].startswith("最大393人\n（選挙人名簿")  # overlapping: within the roll
+    # The city's own figure (overlaps removed), not the sum 681,572.
+    assert found[-1] == ["合計", "", "", "約68万人（重複を除く）"]
+    assert "681,572" not in body_text(document)
 
 
 def test_english_variant() -> None:
     document = roundtrip("press_release", EN, lang="en")
     assert headings(document)[0] == "1　Overview"
-    assert headings(document)[-1] == "9　Contact"
+    assert headings(document)[-1] == "11　Contact"
     timeline, data = document.tables[:2]
-    assert rows(timeline)[0][0] == "24 June 2015 20:00"
-    assert rows(data)[0][3] == "approx. 680,000 persons"
+    assert rows(timeline)[1][0] == "24 June 2015, about 20:00"
+    assert rows(data)[0][3] == "about 680,000 persons"
     assert rows(data)[2][3] == "11 persons"
     assert rows(data)[0][2] == "Name, Sex, Date of birth, Address"  # vocabulary labels
     assert "記" not in [p.text for p in document.paragraphs]
@@ -167,7 +199,7 @@ def test_unknown_kind_and_language_are_refused() -> None:
 
 
 def test_committee_report_structure() -> None:
-    document = roundtrip("committee_report", JA)
+    document = roundtrip("committee_report", JA_COMMITTEE)
     assert headings(document) == [
         "1　序論",
         "2　事実経過",
@@ -185,7 +217,9 @@ def test_committee_report_structure() -> None:
         "(5)　検証の方法",
         "(6)　検証の期間",
     ]
-    assert title(document) == "堺市個人情報流出事案検証委員会 報告書"
+    assert headings(document, 2)[6] == "(7)　開催経過"
+    # The committee's name and 報告書 on lines of their own.
+    assert title(document) == "堺市個人情報流出事案検証委員会\n報告書"
     instr = document.element.body.xpath(".//w:instrText/text()")
     assert any(i.strip().startswith("TOC") for i in instr)
     texts = [p.text for p in document.paragraphs]
@@ -194,14 +228,17 @@ def test_committee_report_structure() -> None:
     assert texts.index("目次") < texts.index("1　序論", toc_start + 2)
     recs = headings(document, 3)
     assert recs[0] == "提言1　インターネット上の不審事象への対応"
-    assert len(recs) == len(JA.recommendations)
-    assert "（担当：CSIRT）" in texts
+    assert len(recs) == len(JA_COMMITTEE.recommendations)
+    # Owners that existed when the committee reported (the CSIRT was set up in April 2016).
+    assert "（担当：CSIRT）" not in texts
+    assert "（担当：総務局）" in texts
     assert "2015年12月21日から2016年2月25日まで" in texts
 
 
 def test_committee_report_tables() -> None:
-    document = roundtrip("committee_report", JA)
-    members, evaluation, data, timeline, measures = document.tables
+    document = roundtrip("committee_report", JA_COMMITTEE)
+    members, meetings, evaluation, data, timeline, measures = document.tables
+    assert rows(meetings)[0][0] == "2015年12月21日"
     assert rows(members)[0] == ["委員長", "委員A", "弁護士"]
     assert rows(evaluation)[0] == [
         "通報から通報者への最初の連絡",
@@ -209,18 +246,22 @@ def test_committee_report_tables() -> None:
         "2015年9月24日",
         "92日",
     ]
+    # Duties that did not exist in 2015 are shown for reference, never judged late.
     assert rows(evaluation)[1][0] == "通報者への調査の通知（20日以内）"
-    assert rows(evaluation)[1][3] == "72日遅延"
-    assert rows(data)[0][3] == "約680,000人"
-    assert len(rows(timeline)) == len(JA.events)
-    assert len(rows(measures)) == len(JA.measures)
+    assert rows(evaluation)[1][3] == "参考（当時は義務なし）"
+    assert not any("超過" in row[3] or "遅延" in row[3] for row in rows(evaluation))
+    assert rows(data)[0][3] == "約68万人"
+    assert len(rows(timeline)) == len(JA_COMMITTEE.events)
+    assert "刑事告訴" not in [row[1].split("\n")[0] for row in rows(timeline)]
+    assert len(rows(measures)) == len(JA_COMMITTEE.measures)
     text = body_text(document)
     assert "最初の通報（2015年6月24日 20:00）から通報者への最初の連絡まで92日を要した。" in text
+    assert "期限までに実施されなかった対応" not in text
 
 
 def test_committee_report_without_committee_or_contact() -> None:
     facts = dataclasses.replace(
-        JA,
+        JA_COMMITTEE,
         committee=None,
         first_contact_with_reporter_at=None,
         triage=None,
@@ -228,19 +269,19 @@ def test_committee_report_without_committee_or_contact() -> None:
         recommendations=(),
     )
     document = roundtrip("committee_report", facts)
-    assert title(document) == "職員の不祥事案の発生について 検証報告書"
+    assert title(document) == "職員の不祥事案の発生について\n検証報告書"
     evaluation = document.tables[1]
     assert rows(evaluation) == [["通報から通報者への最初の連絡", "2015年6月24日", "—", "—"]]
     assert "通報者への連絡は行われていない" in body_text(document)
-    assert committee_report.report_title(EN, "en").endswith("Report")
+    assert committee_report.report_title(EN_COMMITTEE, "en").endswith("Report")
 
 
 def test_committee_report_english_headings() -> None:
-    document = roundtrip("committee_report", EN, lang="en")
+    document = roundtrip("committee_report", EN_COMMITTEE, lang="en")
     assert headings(document) == [
         f"{n}　{h}" for n, h in enumerate(committee_report.headings("en")[:-1], start=1)
     ] + ["Appendices"]
-    assert rows(document.tables[1])[0][3] == "92 days"
+    assert rows(document.tables[2])[0][3] == "92 days"
 
 
 def test_ppc_report_has_the_nine_items() -> None:
@@ -260,14 +301,39 @@ def test_ppc_report_has_the_nine_items() -> None:
     head = document.tables[0]
     assert [r[0].text for r in [row.cells for row in head.rows]] == [
         "報告者",
+        "保有者",
         "担当部署・連絡先",
         "事案番号",
         "報告の区分",
         "発覚日時",
     ]
-    assert head.rows[4].cells[1].text == "2015年6月24日 20:00"
-    assert "合計 約681,572人（内訳は2の表のとおり）" in body_text(document)
-    assert rows(document.tables[1])[0][3] == "約680,000人"
+    assert head.rows[0].cells[1].text == "堺市長"
+    assert head.rows[1].cells[1].text.startswith("堺市選挙管理委員会")
+    assert head.rows[2].cells[1].text.startswith("担当者：")
+    assert seen(head.rows[5].cells[1].text) == "2015年6月24日 20:00"
+    text = body_text(document)
+    assert "オンライン" in text
+    assert "控え" in text
+    # The reportable situations, ticked (規則43条: a local government).
+    assert "☑ 本人の数が100人を超える事態（規則43条4号）" in text
+    assert "☑ 要配慮個人情報が含まれる事態（規則43条1号）" in text
+    assert "☐ 不正に利用されることにより財産的被害が生じるおそれがある事態（規則43条2号）" in text
+    assert "発生日時（期間）：2015年4月から6月までの間" in text
+    assert "発覚の経緯：" in text
+    assert "媒体等：" in text
+    assert "要配慮個人情報：含まれる（要介護度、障害者手帳の情報）" in text
+    assert "【直接の原因】" in text
+    assert "【背景・管理上の問題】" in text
+    assert "【今後実施予定の措置】" in text
+    assert "約68万人（重複を除く）（内訳は2の表のとおり）" in text
+    assert "681,572" not in text
+    assert rows(document.tables[1])[0][3] == "約68万人"
+
+
+def test_ppc_report_splits_measures_taken_and_planned() -> None:
+    later = founding_facts("ja", as_of=date(2016, 7, 1))
+    text = body_text(roundtrip("ppc_report", later))
+    assert text.index("【実施済みの措置】") < text.index("【今後実施予定の措置】")
 
 
 def test_ppc_preliminary_report_of_a_business_with_unknowns() -> None:
@@ -277,12 +343,14 @@ def test_ppc_preliminary_report_of_a_business_with_unknowns() -> None:
         organisation=dataclasses.replace(JA.organisation, public_body=False),
         data_sets=(),
         causes=(),
+        direct_cause="",
         publication="",
     )
     document = roundtrip("ppc_report", facts)
     assert title(document) == "個人データの漏えい等報告（速報）"
     assert headings(document)[1].endswith("個人データの項目")
     assert body_text(document).count("調査中（確報にて報告する。）") == 4
+    assert "規則7条4号" in body_text(document)  # a business: more than 1,000 persons
     assert len(document.tables) == 1
     final_empty = dataclasses.replace(facts, ppc_stage=PpcStage.FINAL)
     assert default_sections("ppc_report", final_empty)["cause"] == "該当なし"
@@ -293,49 +361,66 @@ def test_individual_notice() -> None:
     document = roundtrip("individual_notice", JA)
     assert headings(document) == [
         "1　概要",
-        "2　流出した（おそれのある）個人情報の項目",
+        "2　対象となる個人情報の項目",
         "3　原因",
         "4　二次被害又はそのおそれの有無及びその内容",
         "5　その他",
         "6　お問い合わせ先",
     ]
-    assert title(document) == "個人情報の流出に関するお知らせとお詫び"
-    assert len(rows(document.tables[0])) == len(JA.data_sets) + 1
+    assert title(document) == "個人情報の漏えい等に関するお知らせとお詫び"
+    # Every data set, but no grand total: a letter speaks of the recipient's data.
+    assert len(rows(document.tables[0])) == len(JA.data_sets)
     texts = [p.text for p in document.paragraphs]
     assert "関係者各位" in texts
     assert texts[-1] == "以上"
+    assert "堺市長 竹山 修身" in texts  # signed by the head of the body
+    assert "流出した（おそれのある）" not in body_text(document)
+
+
+def test_individual_notice_per_recipient_group() -> None:
+    postal = JA.data_sets[4].name
+    document = roundtrip("individual_notice", JA, sections={"recipients": postal})
+    found = rows(document.tables[0])
+    assert [row[0] for row in found] == [postal]  # no other data set, no grand total
+
+
+PROGRESS_DAY = date(2016, 7, 1)
 
 
 def test_prevention_progress() -> None:
-    document = roundtrip("prevention_progress", JA)
+    document = roundtrip("prevention_progress", founding_facts("ja", as_of=PROGRESS_DAY))
     assert headings(document) == [
         "1　概要",
         "2　実施状況の概要",
-        "3　各措置の実施状況",
-        "4　今後の取組",
-        "5　問い合わせ先",
+        "3　分野別の実施状況",
+        "4　各措置の実施状況",
+        "5　今後の取組",
+        "6　問い合わせ先",
     ]
-    counts, measures = document.tables
-    assert rows(counts) == [["完了", "5"], ["実施中", "1"], ["未着手", "1"], ["合計", "7"]]
+    counts, areas, measures = document.tables
+    assert rows(counts) == [["実施済み", "5"], ["実施中", "1"], ["予定", "1"], ["合計", "7"]]
+    assert header(areas) == ["分野（担当）", "実施済み", "実施中", "予定", "計"]
+    assert ["情報システム担当課", "2", "1", "0", "3"] in rows(areas)
     assert header(measures) == ["No.", "再発防止策", "担当", "期限", "状況", "効果の検証"]
     first = rows(measures)[0]
     assert first[0] == "1"
     assert first[3] == "2016年3月31日"
-    assert first[4] == "完了"
+    assert first[4] == "実施済み"
     assert first[5].startswith("eラーニング受講率98%")
     assert rows(measures)[5][5] == "—"
-    assert "7項目のうち5項目が完了しました。" in body_text(document)
+    text = body_text(document)
+    assert "2016年7月1日現在、7項目のうち5項目を実施済みです。" in text
+    assert "（2016年7月1日現在）" in text
+    assert "についてを受けて" not in text
 
 
 def test_prevention_progress_all_done() -> None:
-    done = tuple(
-        dataclasses.replace(m, status=JA.measures[0].status, due=None) for m in JA.measures
-    )
+    done = tuple(dataclasses.replace(m, status=MeasureStatus.DONE, due=None) for m in JA.measures)
     facts = dataclasses.replace(JA, measures=done)
     sections = default_sections("prevention_progress", facts)
     assert sections["next_steps"] == "各措置の効果を継続して検証します。"
     document = roundtrip("prevention_progress", facts)
-    assert rows(document.tables[1])[0][3] == "—"
+    assert rows(document.tables[2])[0][3] == "—"
 
 
 # --- organisation template -----------------------------------------------------------------
@@ -425,4 +510,4 @@ def to_bytes_part(document: docx.document.Document) -> bytes:
 
 def test_document_date_is_shown() -> None:
     facts = dataclasses.replace(JA, document_date=date(2016, 2, 25))
-    assert "2016年2月25日" in body_text(roundtrip("individual_notice", facts))
+    assert "平成28年(2016年)2月25日（木）" in body_text(roundtrip("individual_notice", facts))

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ from tests.conftest import csrf_from, login, make_config
 from tests.documents.helpers import body_text, rows
 
 FACTS = founding_facts("ja")
+# The console drafts documents as of today: everything of the story has happened by then.
+TODAY = founding_facts("ja", as_of=date.today())
 # (kind, who drafts it, who exports it): PR writes what goes out to the press, the persons and
 # the regulator; the committee drafts its own report and the progress report; the case's lead
 # approves everything (never the author) and exports what the committee may not.
@@ -141,9 +144,9 @@ def test_each_kind_exports_the_founding_story(seeded: dict[str, Any], kind: str)
     assert DEMO_SUMMARY[:30] not in text
     assert "匿名通報）—" not in text
     # The public facts: title or summary, and the data sets with their counts.
-    assert FACTS.title in text or FACTS.summary in text
+    assert FACTS.title.removesuffix("について") in text or FACTS.summary in text
     if kind == "prevention_progress":  # its table is the measures' (below)
-        assert len(_table(document, "No.")) == len(FACTS.measures)
+        assert len(_table(document, "No.")) == len(TODAY.measures)
         return
     data = _table(document, "情報の名称")
     names = [row[0] for row in data]
@@ -151,8 +154,12 @@ def test_each_kind_exports_the_founding_story(seeded: dict[str, Any], kind: str)
         assert data_set.name in names
     roll = data[names.index(FACTS.data_sets[0].name)]
     assert roll[2] == "氏名、性別、生年月日、住所"
-    assert roll[3] == "約680,000人"
+    assert roll[3] == "約68万人"
     assert all(row[2] for row in data[:-1])  # every data set names its items
+    # The case's stated number (persons_total, overlaps removed), never the sum.
+    assert "681,572" not in text
+    if kind != "individual_notice":
+        assert data[-1][3] == "約68万人（重複を除く）"
     # The organisation's contact is never empty where a document gives one.
     if kind in {"press_release", "ppc_report", "individual_notice"}:
         contact = FACTS.organisation.contact
@@ -165,23 +172,25 @@ def test_each_kind_exports_the_founding_story(seeded: dict[str, Any], kind: str)
 def test_the_dated_public_timeline_is_there(seeded: dict[str, Any], kind: str) -> None:
     document = docx.Document(io.BytesIO(seeded["exports"][kind]))
     timeline = _table(document, "日時")
-    assert len(timeline) == len(FACTS.events)
-    assert timeline[0][0] == "2015年6月24日 20:00"
-    assert timeline[0][1].startswith("匿名の通報を受付")
+    assert len(timeline) == len(TODAY.events)
+    assert timeline[0][0] == "2015年4月"  # known to the month only
+    assert timeline[1][0] == "2015年6月24日 午後8時頃"
+    assert timeline[1][1].startswith("匿名の通報を受付")
     assert timeline[-1][0] == "2016年3月2日"
     text = body_text(document)
-    assert "職員が個人契約のレンタルサーバーにデータを保存" not in text  # an internal event
+    assert "通報者への連絡が約3か月なかったことを確認" not in text  # an internal event
 
 
 def test_measures_and_committee_are_seeded(seeded: dict[str, Any]) -> None:
     progress = docx.Document(io.BytesIO(seeded["exports"]["prevention_progress"]))
     measures = _table(progress, "No.")
-    assert [row[1] for row in measures] == [m.title for m in FACTS.measures]
+    assert [row[1] for row in measures] == [m.title for m in TODAY.measures]
     report = body_text(docx.Document(io.BytesIO(seeded["exports"]["committee_report"])))
-    assert FACTS.committee is not None
-    assert FACTS.committee.name in report
+    assert TODAY.committee is not None
+    assert TODAY.committee.name in report
     assert "2015年12月21日から2016年2月25日まで" in report
-    for recommendation in FACTS.recommendations:
+    assert "報告書の取りまとめ" in report  # the meetings (開催経過)
+    for recommendation in TODAY.recommendations:
         assert recommendation.title in report
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 
 from docx.document import Document
@@ -55,6 +55,43 @@ def start(facts: CaseFacts, lang: str, *, draft: bool, template: bytes | None) -
     return document
 
 
+def opening(
+    kind: str,
+    keys: Sequence[str],
+    defaults: Callable[[CaseFacts, str], Mapping[str, str]],
+    facts: CaseFacts,
+    lang: str,
+    *,
+    draft: bool,
+    template: bytes | None,
+    sections: Mapping[str, str] | None,
+    header: Sequence[str],
+    title: str | None,
+    before_title: Sequence[str] = (),
+) -> tuple[Document, dict[str, str]]:
+    """The opening every kind shares: the section texts (defaults overlaid with the edits), a
+    new document, the right-aligned header lines, lines before the title and the title."""
+    check_lang(lang)
+    text = resolve_sections(kind, keys, defaults(facts, lang), sections)
+    document = start(facts, lang, draft=draft, template=template)
+    blocks.right_lines(document, [line for line in header if line])
+    for line in before_title:
+        document.add_paragraph(line)
+    if title is not None:
+        blocks.title_block(document, title, draft=draft, lang=lang)
+    return document, text
+
+
+def issue_date(facts: CaseFacts, lang: str) -> str:
+    """The document's date as the organisation writes it (和暦 with 西暦 and the weekday)."""
+    return blocks.format_letter_date(facts.document_date, lang, facts.organisation.date_style)
+
+
+def signatory(facts: CaseFacts) -> str:
+    """Who signs: the head of the body when set, else the organisation."""
+    return facts.organisation.head or facts.organisation.name
+
+
 def t(lang: str, ja: str, en: str) -> str:
     """The Japanese or English wording."""
     return ja if lang == "ja" else en
@@ -84,8 +121,14 @@ def contact_text(facts: CaseFacts, lang: str) -> str:
 
 
 def persons_total(facts: CaseFacts, lang: str) -> str:
-    """The total number of persons, 約 when any count is estimated."""
-    return blocks.format_persons(facts.total_persons, facts.total_estimated, lang)
+    """The number of persons as the organisation states it (約68万人（重複を除く）)."""
+    text = blocks.format_persons(
+        facts.total_persons, facts.total_estimated, lang, maximum=facts.total_max
+    )
+    note = facts.persons_total_note
+    if note:
+        text += f"（{note}）" if lang == "ja" else f" ({note})"
+    return text
 
 
 def measures_text(measures: Sequence[Measure], lang: str) -> str:
@@ -135,7 +178,10 @@ def obligation_label(obligation: Obligation, lang: str) -> str:
 
 
 def obligation_assessment(facts: CaseFacts, obligation: Obligation, lang: str) -> str:
-    """On time, N days late, or not done (and overdue by N days at the document date)."""
+    """On time, N days late, or not done (and overdue by N days at the document date); a duty
+    not in force when the organisation became aware is for reference only (参考)."""
+    if not obligation.in_force:
+        return t(lang, "参考（当時は義務なし）", "For reference (no such duty then)")
     due_day = local_date(facts, obligation.due)
     if obligation.done_at is None:
         overdue = (facts.document_date - due_day).days

@@ -11,10 +11,12 @@ from docx.shared import Cm, Pt
 from csirt.documents import blocks
 from csirt.documents.builders._common import (
     check_lang,
+    issue_date,
     local_date,
     numbered,
     obligation_assessment,
     obligation_label,
+    persons_total,
     resolve_sections,
     start,
     t,
@@ -52,7 +54,11 @@ H = {
     "recommendations": ("提言", "Recommendations"),
     "conclusion": ("結語", "Conclusion"),
     "appendix": ("資料編", "Appendices"),
-    "appendix_data": ("資料1　流出した（おそれのある）情報", "Appendix 1: Information leaked"),
+    "appendix_data": (
+        "資料1　漏えいした（又はそのおそれがある）情報",
+        "Appendix 1: Information leaked",
+    ),
+    "meetings": ("開催経過", "Meetings"),
     "appendix_timeline": ("資料2　経過一覧", "Appendix 2: Timeline"),
     "appendix_measures": ("資料3　再発防止策", "Appendix 3: Prevention measures"),
 }
@@ -114,7 +120,7 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
     late = [
         o
         for o in (facts.triage.obligations if facts.triage else ())
-        if o.done_at is None or o.done_at > o.due
+        if o.in_force and (o.done_at is None or o.done_at > o.due)
     ]
     if late:
         names = t(lang, "、", ", ").join(obligation_label(o, lang) for o in late)
@@ -171,10 +177,14 @@ def build(
 
     numbering = blocks.Sections(document)
     numbering.heading(_h("intro", lang))
-    for key in ("mandate", "members", "independence", "scope", "method", "period"):
+    for key in ("mandate", "members", "independence", "scope", "method", "period", "meetings"):
+        if key == "meetings" and not (facts.committee and facts.committee.meetings):
+            continue
         numbering.sub(_h(key, lang))
         if key == "members":
             _members(document, facts, lang)
+        elif key == "meetings":
+            _meetings(document, facts, lang)
         else:
             blocks.paragraphs(document, text[key])
 
@@ -207,7 +217,7 @@ def build(
     blocks.page_break(document)
     numbering.unnumbered(_h("appendix", lang))
     document.add_heading(_h("appendix_data", lang), level=2)
-    blocks.data_table(document, facts.data_sets, lang)
+    blocks.data_table(document, facts.data_sets, lang, persons_total(facts, lang))
     document.add_heading(_h("appendix_timeline", lang), level=2)
     blocks.timeline_table(document, facts.timeline, lang, facts.zone)
     if facts.measures:
@@ -221,12 +231,17 @@ def build(
 def _cover(document: Document, facts: CaseFacts, lang: str, draft: bool) -> None:
     for _ in range(8):
         document.add_paragraph()
-    title = blocks.title_block(document, report_title(facts, lang), draft=draft, lang=lang)
+    # The committee's name and 報告書 on lines of their own: 書 never stands alone.
+    name, _, last = report_title(facts, lang).rpartition(" ")
+    title = blocks.title_block(document, name or last, draft=draft, lang=lang)
+    if name:
+        title.add_run().add_break()
+        title.add_run(last)
     for run in title.runs:
         run.font.size = Pt(22)
     for _ in range(14):
         document.add_paragraph()
-    for line in (blocks.format_date(facts.document_date, lang), facts.organisation.name):
+    for line in (issue_date(facts, lang), facts.organisation.name):
         paragraph = document.add_paragraph(line)
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.runs[0].font.size = Pt(12)
@@ -242,6 +257,13 @@ def _members(document: Document, facts: CaseFacts, lang: str) -> None:
     rows = [(m.role, m.name, m.affiliation) for m in members]
     headers = t(lang, "役職", "Role"), t(lang, "氏名", "Name"), t(lang, "所属等", "Affiliation")
     blocks.table(document, headers, rows, (2.6, 4.0, blocks.TEXT_WIDTH_CM - 6.6))
+
+
+def _meetings(document: Document, facts: CaseFacts, lang: str) -> None:
+    meetings = facts.committee.meetings if facts.committee else ()
+    rows = [(blocks.format_date(m.day, lang), m.summary) for m in meetings]
+    headers = t(lang, "開催日", "Date"), t(lang, "内容", "Business")
+    blocks.table(document, headers, rows, (3.4, blocks.TEXT_WIDTH_CM - 3.4))
 
 
 def _narrative_timeline(document: Document, facts: CaseFacts, lang: str) -> None:

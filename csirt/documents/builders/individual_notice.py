@@ -9,13 +9,13 @@ from docx.document import Document
 from csirt.documents import blocks
 from csirt.documents.builders._common import (
     bullets,
-    check_lang,
     contact_text,
-    resolve_sections,
-    start,
+    issue_date,
+    opening,
+    signatory,
     t,
 )
-from csirt.documents.facts import CaseFacts
+from csirt.documents.facts import CaseFacts, DataSet
 
 KIND = "individual_notice"
 SECTION_KEYS = (
@@ -27,10 +27,11 @@ SECTION_KEYS = (
     "secondary_damage",
     "other",
     "contact",
+    "recipients",
 )
 HEADINGS: dict[str, tuple[str, str]] = {
     "overview": ("概要", "What happened"),
-    "items": ("流出した（おそれのある）個人情報の項目", "Personal data concerned"),
+    "items": ("対象となる個人情報の項目", "Personal data concerned"),
     "cause": ("原因", "Cause"),
     "secondary_damage": (
         "二次被害又はそのおそれの有無及びその内容",
@@ -50,7 +51,7 @@ def notice_title(lang: str) -> str:
     """The letter's title."""
     return t(
         lang,
-        "個人情報の流出に関するお知らせとお詫び",
+        "個人情報の漏えい等に関するお知らせとお詫び",
         "Notice of a leak of your personal data, and our apology",
     )
 
@@ -71,16 +72,18 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
         "addressee": t(lang, "関係者各位", "Dear Sir or Madam,"),
         "greeting": t(
             lang,
-            f"このたび、{facts.organisation.name}が保有する皆様の個人情報が流出した（おそれのある）"
-            "事案が発生いたしました。皆様に多大なご迷惑とご心配をおかけしましたことを深くお詫び"
-            "申し上げます。下記のとおりお知らせいたします。",
+            f"このたび、{facts.organisation.name}が保有する皆様の個人情報が外部に漏えいし、又は"
+            "漏えいしたおそれがあることが判明いたしました。皆様に多大なご迷惑とご心配をおかけ"
+            "しましたことを深くお詫び申し上げます。下記のとおりお知らせいたします。",
             f"Personal data about you held by {facts.organisation.name} has been, or may have "
             "been, leaked. We sincerely apologise for the trouble and concern this causes. "
             "The details are set out below.",
         ),
         "overview": facts.summary,
         "items": t(
-            lang, "流出した（おそれのある）個人情報は次のとおりです。", "The data concerned:"
+            lang,
+            "皆様に関する情報のうち、対象となる項目は次のとおりです。",
+            "The data about you concerned:",
         )
         if facts.data_sets
         else "",
@@ -88,7 +91,17 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
         "secondary_damage": facts.secondary_damage,
         "other": "\n".join(other),
         "contact": contact_text(facts, lang),
+        # The recipient group: the names of the data sets that concern them, one per line
+        # (the letter lists only those). Default: every data set.
+        "recipients": "\n".join(ds.name for ds in facts.data_sets),
     }
+
+
+def concerning(facts: CaseFacts, recipients: str) -> tuple[DataSet, ...]:
+    """The data sets named in the recipients section (all when it names none of them)."""
+    names = {line.strip() for line in recipients.splitlines() if line.strip()}
+    chosen = tuple(ds for ds in facts.data_sets if ds.name in names)
+    return chosen or facts.data_sets
 
 
 def build(
@@ -99,17 +112,19 @@ def build(
     template: bytes | None = None,
     sections: Mapping[str, str] | None = None,
 ) -> Document:
-    """The notice letter: addressee, apology, numbered items, data table, contact."""
-    check_lang(lang)
-    text = resolve_sections(KIND, SECTION_KEYS, default_sections(facts, lang), sections)
-    document = start(facts, lang, draft=draft, template=template)
-    blocks.right_lines(
-        document,
-        (
-            blocks.format_date(facts.document_date, lang),
-            facts.organisation.name,
-            facts.organisation.department,
-        ),
+    """The notice letter to one group of recipients: addressee, apology, numbered items, the
+    data sets that concern them (no grand total), contact; signed by the head of the body."""
+    document, text = opening(
+        KIND,
+        SECTION_KEYS,
+        default_sections,
+        facts,
+        lang,
+        draft=draft,
+        template=template,
+        sections=sections,
+        header=(issue_date(facts, lang), signatory(facts)),
+        title=None,
     )
     blocks.paragraphs(document, text["addressee"], indent=False)
     blocks.title_block(document, notice_title(lang), draft=draft, lang=lang)
@@ -117,13 +132,14 @@ def build(
     if lang == "ja":
         blocks.centred(document, "記")
     numbering = blocks.Sections(document)
+    data_sets = concerning(facts, text["recipients"])
     for key in SECTION_KEYS:
         if key not in HEADINGS:
             continue
         numbering.heading(HEADINGS[key][0 if lang == "ja" else 1])
         blocks.paragraphs(document, text[key])
-        if key == "items" and facts.data_sets:
-            blocks.data_table(document, facts.data_sets, lang)
+        if key == "items" and data_sets:
+            blocks.data_table(document, data_sets, lang)
     if lang == "ja":
         blocks.right_lines(document, ("以上",))
     return document

@@ -9,11 +9,11 @@ from docx.document import Document
 from csirt.documents import blocks
 from csirt.documents.builders._common import (
     bullets,
-    check_lang,
     contact_text,
+    issue_date,
     measures_text,
-    resolve_sections,
-    start,
+    opening,
+    persons_total,
     t,
 )
 from csirt.documents.facts import CaseFacts
@@ -29,25 +29,43 @@ SECTION_KEYS = (
     "response",
     "secondary_damage",
     "prevention",
+    "future",
+    "discipline",
+    "caution",
     "contact",
 )
 HEADINGS: dict[str, tuple[str, str]] = {
     "overview": ("概要", "Overview"),
     "staff": ("職員の所属・役職等", "Staff member's department and post"),
     "timeline": ("経過", "Course of events"),
-    "data": ("流出した（おそれのある）情報", "Information leaked or possibly leaked"),
+    "data": ("漏えいした（又はそのおそれがある）情報", "Information leaked or possibly leaked"),
     "cause": ("原因", "Cause"),
     "response": ("対応", "Response"),
     "secondary_damage": ("二次被害の有無", "Secondary damage"),
     "prevention": ("再発防止策", "Prevention of recurrence"),
+    "future": ("今後の対応", "Next steps"),
+    "discipline": ("職員の処分", "Disciplinary action"),
+    "caution": ("市民の皆様へのお願い", "A request to residents"),
     "contact": ("問い合わせ先", "Contact"),
 }
+# Sections printed only when they have text (the rest always, so that a gap shows).
+OPTIONAL = frozenset({"staff", "discipline"})
+DEFAULT_CAUTION = (
+    "本件に関連して、市職員等を装った不審な電話、電子メール、郵便物等があった場合は、"
+    "応じることなく、下記問い合わせ先までご連絡ください。",
+    "If you receive suspicious calls, e-mails or letters that refer to this incident or claim "
+    "to come from our staff, do not respond, and tell us at the contact below.",
+)
 
 
-def headings(facts: CaseFacts, lang: str) -> list[str]:
-    """The level-1 headings in order, without numbers (staff only for misconduct)."""
-    keys = [k for k in SECTION_KEYS if k in HEADINGS and (k != "staff" or facts.staff)]
-    return [HEADINGS[k][0 if lang == "ja" else 1] for k in keys]
+def _shown(key: str, text: dict[str, str]) -> bool:
+    return key in HEADINGS and (key not in OPTIONAL or bool(text.get(key, "").strip()))
+
+
+def headings(facts: CaseFacts, lang: str, sections: dict[str, str] | None = None) -> list[str]:
+    """The level-1 headings in order, without numbers (staff and discipline only with text)."""
+    text = sections if sections is not None else default_sections(facts, lang)
+    return [HEADINGS[k][0 if lang == "ja" else 1] for k in SECTION_KEYS if _shown(k, text)]
 
 
 def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
@@ -86,13 +104,27 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
         "overview": facts.summary,
         "staff": staff,
         "timeline": "",
-        "data": "\n".join(exposures),
+        "data": "\n".join(
+            [*exposures, t(lang, "対象者数：", "Persons concerned: ") + persons_total(facts, lang)]
+        )
+        if facts.data_sets
+        else "",
         "cause": bullets(facts.causes, lang) if facts.causes else "",
         "response": "\n".join(f"({n}) {line}" for n, line in enumerate(response_lines, 1)),
         # Left blank, the heading would stand empty in the release: say it is being checked.
         "secondary_damage": facts.secondary_damage
         or t(lang, "現在確認中です。", "This is being investigated."),
         "prevention": measures_text(facts.measures, lang) if facts.measures else "",
+        "future": facts.future_actions
+        or t(
+            lang,
+            "引き続き事実関係の調査を進め、新たな事実が判明した場合は速やかに公表します。",
+            "We will continue to investigate and will publish any new findings promptly.",
+        ),
+        "discipline": facts.discipline,
+        "caution": facts.caution
+        or facts.organisation.caution
+        or t(lang, DEFAULT_CAUTION[0], DEFAULT_CAUTION[1]),
         "contact": contact_text(facts, lang),
     }
 
@@ -106,33 +138,37 @@ def build(
     sections: Mapping[str, str] | None = None,
 ) -> Document:
     """The press release: lead, numbered sections, dated timeline and data-item tables."""
-    check_lang(lang)
-    text = resolve_sections(KIND, SECTION_KEYS, default_sections(facts, lang), sections)
-    document = start(facts, lang, draft=draft, template=template)
     contact = facts.organisation.contact
-    blocks.right_lines(
-        document,
-        (
+    document, text = opening(
+        KIND,
+        SECTION_KEYS,
+        default_sections,
+        facts,
+        lang,
+        draft=draft,
+        template=template,
+        sections=sections,
+        header=(
             t(lang, "報道提供資料", "Press release"),
-            blocks.format_date(facts.document_date, lang),
+            issue_date(facts, lang),
             f"{facts.organisation.name} {facts.organisation.department}",
-            t(lang, f"電話 {contact.phone}", f"Phone {contact.phone}"),
+            t(lang, f"電話 {contact.phone}", f"Phone {contact.phone}") if contact.phone else "",
         ),
+        title=facts.title,
     )
-    blocks.title_block(document, facts.title, draft=draft, lang=lang)
     blocks.paragraphs(document, text["lead"], indent=False)
     if lang == "ja":
         blocks.centred(document, "記")
     numbering = blocks.Sections(document)
     for key in SECTION_KEYS:
-        if key not in HEADINGS or (key == "staff" and facts.staff is None):
+        if not _shown(key, text):
             continue
         numbering.heading(HEADINGS[key][0 if lang == "ja" else 1])
         blocks.paragraphs(document, text[key])
         if key == "timeline":
             blocks.timeline_table(document, facts.timeline, lang, facts.zone)
-        elif key == "data":
-            blocks.data_table(document, facts.data_sets, lang)
+        elif key == "data" and facts.data_sets:
+            blocks.data_table(document, facts.data_sets, lang, persons_total(facts, lang))
     if lang == "ja":
         blocks.right_lines(document, ("以上",))
     return document

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from docx.document import Document
 
 from csirt.documents import blocks
-from csirt.documents.builders._common import check_lang, contact_text, resolve_sections, start, t
+from csirt.documents.builders._common import contact_text, issue_date, opening, t
 from csirt.documents.facts import CaseFacts, MeasureStatus
 
 KIND = "prevention_progress"
@@ -15,11 +15,12 @@ SECTION_KEYS = ("overview", "summary", "next_steps", "contact")
 HEADINGS: dict[str, tuple[str, str]] = {
     "overview": ("概要", "Background"),
     "summary": ("実施状況の概要", "Progress at a glance"),
+    "areas": ("分野別の実施状況", "Progress by area"),
     "measures": ("各措置の実施状況", "Each measure"),
     "next_steps": ("今後の取組", "Next steps"),
     "contact": ("問い合わせ先", "Contact"),
 }
-ORDER = ("overview", "summary", "measures", "next_steps", "contact")
+ORDER = ("overview", "summary", "areas", "measures", "next_steps", "contact")
 
 
 def headings(lang: str) -> list[str]:
@@ -46,16 +47,21 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
     total = len(facts.measures)
     done = counts[MeasureStatus.DONE]
     open_items = [m.title for m in facts.measures if m.status is not MeasureStatus.DONE]
+    day = blocks.format_date(facts.document_date, lang)
+    subject = facts.title.removesuffix("について")
     return {
         "overview": t(
             lang,
-            f"{facts.title}を受けて定めた再発防止策（{total}項目）の実施状況を報告します。",
-            f"This report gives the progress of the {total} measures adopted after: {facts.title}.",
+            f"「{subject}」に関し、{facts.organisation.name}が定めた再発防止策（{total}項目）の"
+            f"{day}現在の実施状況を"
+            "お知らせします。",
+            f"This report gives the progress, as of {day}, of the {total} measures adopted "
+            f"after: {facts.title}.",
         ),
         "summary": t(
             lang,
-            f"{total}項目のうち{done}項目が完了しました。",
-            f"{done} of {total} measures are done.",
+            f"{day}現在、{total}項目のうち{done}項目を実施済みです。",
+            f"As of {day}, {done} of {total} measures have been carried out.",
         ),
         "next_steps": t(
             lang,
@@ -77,24 +83,35 @@ def build(
     template: bytes | None = None,
     sections: Mapping[str, str] | None = None,
 ) -> Document:
-    """The progress report: status counts and the measures table with evidence of effect."""
-    check_lang(lang)
-    text = resolve_sections(KIND, SECTION_KEYS, default_sections(facts, lang), sections)
-    document = start(facts, lang, draft=draft, template=template)
-    blocks.right_lines(
-        document,
-        (
-            blocks.format_date(facts.document_date, lang),
+    """The progress report as of its date: status counts, counts by area (the owner), and the
+    measures table with evidence of effect."""
+    document, text = opening(
+        KIND,
+        SECTION_KEYS,
+        default_sections,
+        facts,
+        lang,
+        draft=draft,
+        template=template,
+        sections=sections,
+        header=(
+            issue_date(facts, lang),
             f"{facts.organisation.name} {facts.organisation.department}",
         ),
+        title=progress_title(lang),
     )
-    blocks.title_block(document, progress_title(lang), draft=draft, lang=lang)
+    as_of = blocks.format_date(facts.document_date, lang)
+    blocks.right_lines(document, (t(lang, f"（{as_of}現在）", f"(as of {as_of})"),))
     numbering = blocks.Sections(document)
     counts = status_counts(facts)
+    status = t(lang, "状況", "Status"), t(lang, "件数", "Count")
     for key in ORDER:
         numbering.heading(HEADINGS[key][0 if lang == "ja" else 1])
         if key == "measures":
             blocks.measures_table(document, facts.measures, lang)
+            continue
+        if key == "areas":
+            _areas(document, facts, lang)
             continue
         blocks.paragraphs(document, text[key])
         if key == "summary":
@@ -102,7 +119,31 @@ def build(
                 (blocks.STATUS_LABELS[lang][s], str(counts[s])) for s in reversed(MeasureStatus)
             ]
             rows.append((t(lang, "**合計", "**Total"), str(len(facts.measures))))
-            blocks.table(
-                document, (t(lang, "状況", "Status"), t(lang, "件数", "Count")), rows, (4.0, 2.5)
-            )
+            blocks.table(document, status, rows, (4.0, 2.5))
     return document
+
+
+def area_counts(facts: CaseFacts) -> dict[str, dict[MeasureStatus, int]]:
+    """Per area (the owner of the measures), how many measures are in each status."""
+    areas: dict[str, dict[MeasureStatus, int]] = {}
+    for measure in facts.measures:
+        counts = areas.setdefault(measure.owner or "—", dict.fromkeys(MeasureStatus, 0))
+        counts[measure.status] += 1
+    return areas
+
+
+def _areas(document: Document, facts: CaseFacts, lang: str) -> None:
+    order = tuple(reversed(MeasureStatus))
+    headers = (
+        t(lang, "分野（担当）", "Area (owner)"),
+        *(blocks.STATUS_LABELS[lang][s] for s in order),
+        t(lang, "計", "Total"),
+    )
+    rows = [
+        (area, *(str(counts[s]) for s in order), str(sum(counts.values())))
+        for area, counts in area_counts(facts).items()
+    ]
+    width = 2.2
+    blocks.table(
+        document, headers, rows, (blocks.TEXT_WIDTH_CM - width * 4, width, width, width, width)
+    )

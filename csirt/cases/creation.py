@@ -1,8 +1,4 @@
-"""Opening a case: its reference, its first members and tags, its playbooks.
-
-Every function of the cases package takes the SQLAlchemy session explicitly and raises a named
-``...Error`` (:mod:`csirt.cases.errors`); views and the API only translate those into pages or
-problems. Nothing here commits."""
+"""Opening a case: its reference, its first members and tags, its playbooks."""
 
 from __future__ import annotations
 

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from csirt.lang import LANGUAGES, LocalText
 from csirt.yamlfile import LineDict, LineList, PlaybookError
 
-LANGS: Final = ("ja", "en")
+__all__ = ["KEY_PATTERN", "LANGS", "LocalText", "Node", "unique"]
+
+LANGS: Final = LANGUAGES
 KEY_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]*")
-
-
-@dataclass(frozen=True)
-class LocalText:
-    """A text in every supported language (Japanese and English)."""
-
-    ja: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        """The text in ``lang`` ("ja" or "en"); ValueError for any other language."""
-        if lang == "ja":
-            return self.ja
-        if lang == "en":
-            return self.en
-        raise ValueError(f"unsupported language: {lang!r}")
 
 
 class Node:

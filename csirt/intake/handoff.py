@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
-from csirt.cases.models import Exposure
 from csirt.catalog import Questionnaire
 from csirt.intake.base import AnswersInvalidError, IntakeError, actor, record_event
 from csirt.intake.conflicts import is_conflicted
@@ -25,6 +24,7 @@ from csirt.intake.models import (
 )
 from csirt.records.validation import MAX_PERSONS, DatasetInput
 from csirt.triage import Vocabulary
+from csirt.triage.exposure import Exposure
 
 # --- hand-off to a case: through the cases and records services, like any fact change ---------
 

@@ -20,13 +20,6 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from csirt.auth.forms import MultiCheckboxField
 from csirt.records.validation import MAX_PERSONS
 
-EXPOSURE_LABELS = {
-    "internal": _l("Internal only"),
-    "lost": _l("Lost (whereabouts unknown)"),
-    "public_internet": _l("Public on the internet"),
-    "search_cache": _l("In search engine caches"),
-    "misuse_confirmed": _l("Misuse confirmed"),
-}
 KIND_LABELS = {"file": _l("File"), "web_capture": _l("Captured web content")}
 CUSTODY_LABELS = {
     "collected": _l("Collected"),
@@ -75,7 +68,8 @@ class DatasetForm(FlaskForm):  # type: ignore[misc]
         _l("Number of persons"), validators=[InputRequired(), NumberRange(0, MAX_PERSONS)]
     )
     persons_estimated = BooleanField(_l("The number is an estimate"))
-    exposure = SelectField(_l("Exposure"), choices=_choices(EXPOSURE_LABELS))
+    # Choices from the catalog (names of csirt.triage.exposure.Exposure), set by the view.
+    exposure = SelectField(_l("Exposure"), choices=[])
     exposed_from = StringField(
         _l("Exposed from"), validators=[Optional()], render_kw=DATETIME_LOCAL
     )

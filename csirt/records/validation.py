@@ -12,9 +12,9 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
-from csirt.cases.models import Exposure
 from csirt.dates import OUT_OF_RANGE, DateRangeError, parse_day, parse_instant
 from csirt.triage import Vocabulary
+from csirt.triage.exposure import Exposure
 
 MAX_PERSONS = 2_000_000_000  # fits a 32-bit INTEGER column on every backend
 TRUE_WORDS = frozenset({"true", "1", "y", "yes", "on"})

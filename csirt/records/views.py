@@ -36,6 +36,7 @@ from csirt.i18n import current_lang
 from csirt.records import forms, service, validation
 from csirt.records.markdown import render_markdown
 from csirt.records.storage import FileEvidenceStore
+from csirt.triage.exposure import Exposure
 
 bp = Blueprint("records", __name__, url_prefix="/console/cases/<int:case_id>")
 
@@ -141,7 +142,8 @@ def _create(
 
 
 def _exposure_labels() -> dict[str, str]:
-    return {k: str(v) for k, v in forms.EXPOSURE_LABELS.items()}
+    vocabulary, lang = current_catalog().vocabulary, current_lang()
+    return {e.value: vocabulary.exposure_label(e, lang) for e in Exposure}
 
 
 # --- affected data sets -------------------------------------------------------------------
@@ -155,6 +157,7 @@ def _dataset_form(**kwargs: Any) -> forms.DatasetForm:
         SelectChoice(key, item.label(lang) + (" (要配慮)" if item.sensitive else ""))
         for key, item in vocabulary.items()
     ]
+    form.exposure.choices = [SelectChoice(k, v) for k, v in _exposure_labels().items()]
     return form
 
 

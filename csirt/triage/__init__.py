@@ -21,7 +21,7 @@ from csirt.triage.facts import (
     exposure_rank,
     parse_facts,
 )
-from csirt.triage.rules import Basis, Priority, Rules, Text, load_rules
+from csirt.triage.rules import Basis, Priority, Rules, load_rules
 from csirt.triage.vocabulary import Item, Vocabulary, load_vocabulary
 from csirt.yamlfile import PlaybookError
 
@@ -42,7 +42,6 @@ __all__ = [
     "Priority",
     "ResponseTargets",
     "Rules",
-    "Text",
     "TriageResult",
     "Vocabulary",
     "evaluate",

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from csirt.lang import Lang
+from csirt.lang import Lang, LocalText
 from csirt.triage.facts import DatasetFacts, Facts
-from csirt.triage.rules import IdentifiabilityLevel, Rules, Text
+from csirt.triage.rules import IdentifiabilityLevel, Rules
 from csirt.triage.vocabulary import Item, Vocabulary
 
 
@@ -186,8 +186,8 @@ def estimate_damage(
     )
 
 
-_RESPONSE_TEXT: Mapping[str, Text] = {
-    "appropriate": Text("適切", "appropriate"),
-    "inappropriate": Text("不適切", "inappropriate"),
-    "unknown": Text("不明", "unknown"),
+_RESPONSE_TEXT: Mapping[str, LocalText] = {
+    "appropriate": LocalText("適切", "appropriate"),
+    "inappropriate": LocalText("不適切", "inappropriate"),
+    "unknown": LocalText("不明", "unknown"),
 }

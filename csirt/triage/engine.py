@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from csirt.lang import Lang, LocalText
 from csirt.triage.damage import (
     DamageEstimate,
     best_identifiability,
@@ -17,8 +18,8 @@ from csirt.triage.damage import (
 )
 from csirt.triage.deadlines import due_at
 from csirt.triage.facts import DatasetFacts, Facts
-from csirt.triage.rules import Basis, DueSpec, Priority, Rules, Text
-from csirt.triage.vocabulary import Item, Lang, Vocabulary
+from csirt.triage.rules import Basis, DueSpec, Priority, Rules
+from csirt.triage.vocabulary import Item, Vocabulary
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,14 @@ class TriageResult:
 
     score: int
     priority: str
-    priority_label: Text
+    priority_label: LocalText
     response_targets: ResponseTargets
     factors: tuple[Factor, ...]
     damage: DamageEstimate
     obligations: tuple[Obligation, ...]
     reportable: bool
-    reasons: tuple[Text, ...]
-    notes: tuple[Text, ...]
+    reasons: tuple[LocalText, ...]
+    notes: tuple[LocalText, ...]
 
     def obligation(self, kind: str) -> Obligation | None:
         """The obligation of ``kind``, if any."""
@@ -227,22 +228,22 @@ def evaluate(facts: Facts, rules: Rules, tz: ZoneInfo) -> TriageResult:
     )
 
 
-def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[bool, list[Text]]:
+def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[bool, list[LocalText]]:
     """Whether the APPI reporting duty applies (報告対象事態) and why."""
     rule = rules.appi_reportable
     if facts.effective_exposure == "internal" and not rule.internal_exposure_counts:
         return False, []
-    reasons: list[Text] = []
+    reasons: list[LocalText] = []
     if exposed.sensitive:
         reasons.append(
-            Text(
+            LocalText(
                 f"要配慮個人情報を含む（{labels(exposed.sensitive, 'ja')}）",
                 f"includes sensitive personal data ({labels(exposed.sensitive, 'en')})",
             )
         )
     if exposed.financial:
         reasons.append(
-            Text(
+            LocalText(
                 f"財産的被害のおそれ（{labels(exposed.financial, 'ja')}）",
                 f"risk of financial damage ({labels(exposed.financial, 'en')})",
             )
@@ -253,10 +254,10 @@ def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[boo
         # Under "exempt" a data set that is not highly encrypted must be known (so that adding
         # a highly encrypted data set never makes a case less reportable).
         if exposed.plain:
-            reasons.append(Text("不正の目的によるおそれ", "wrongful intent suspected"))
+            reasons.append(LocalText("不正の目的によるおそれ", "wrongful intent suspected"))
         elif rule.encryption == "report_if_wrongful_intent":
             reasons.append(
-                Text(
+                LocalText(
                     "不正の目的によるおそれ（高度な暗号化の措置を講じたデータ以外の漏えいは"
                     "未確認だが、鍵が漏えいしたおそれがあるため当組織の方針により報告対象と"
                     "する。法令上は報告対象外）",
@@ -274,7 +275,7 @@ def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[boo
         ordinance = tuple(i for i in exposed.items if i.key in ordinance_keys)
         if ordinance:
             reasons.append(
-                Text(
+                LocalText(
                     f"条例要配慮個人情報を含む（{labels(ordinance, 'ja')}）"
                     "（個人情報保護法施行規則43条5号）",
                     f"includes personal data the ordinance makes sensitive "
@@ -284,7 +285,7 @@ def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[boo
     threshold = rule.persons_more_than[facts.org_kind]
     if exposed.persons > threshold:
         reasons.append(
-            Text(
+            LocalText(
                 f"本人の数 {exposed.persons:,}人が{threshold:,}人を超える",
                 f"{exposed.persons:,} persons, more than {threshold:,}",
             )
@@ -292,7 +293,7 @@ def _appi_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[boo
     return bool(reasons), reasons
 
 
-def _mynumber_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> list[Text]:
+def _mynumber_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> list[LocalText]:
     """Why a leak of specific personal information must be reported (番号法29条の4), if so."""
     rule = rules.mynumber_reportable
     if rule is None:
@@ -306,11 +307,11 @@ def _mynumber_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> list[
     sets = [d for d in exposed.plain if rule.item in d.items]
     if not sets:
         return []
-    reasons: list[Text] = []
+    reasons: list[LocalText] = []
     persons = sum(d.persons for d in sets)
     if persons > rule.persons_more_than:
         reasons.append(
-            Text(
+            LocalText(
                 f"個人番号を含む本人の数 {persons:,}人が{rule.persons_more_than:,}人を超える"
                 "（番号法報告規則2条4号）",
                 f"{persons:,} persons' My Number, more than {rule.persons_more_than:,} "
@@ -319,7 +320,7 @@ def _mynumber_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> list[
         )
     if rule.wrongful_intent and facts.wrongful_intent:
         reasons.append(
-            Text(
+            LocalText(
                 "不正の目的によるおそれがある特定個人情報の漏えい等（同規則2条2号）",
                 "specific personal information, wrongful intent suspected (Art. 2(2))",
             )
@@ -327,7 +328,7 @@ def _mynumber_reportable(facts: Facts, exposed: _Exposed, rules: Rules) -> list[
     exposures = {facts.exposure, *(d.exposure for d in sets if d.exposure is not None)}
     if exposures & rule.exposures:
         reasons.append(
-            Text(
+            LocalText(
                 "特定個人情報が不特定多数の者に閲覧され、又は閲覧されるおそれ（同規則2条3号）",
                 "specific personal information viewable by an unspecified number of people "
                 "(Art. 2(3))",
@@ -423,8 +424,8 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
             Factor(
                 "exposure",
                 exposure_points,
-                f"流出の範囲：{_EXPOSURE_TEXT[exposure].ja}",
-                f"exposure: {_EXPOSURE_TEXT[exposure].en}",
+                f"流出の範囲：{rules.vocabulary.exposure_label(exposure, 'ja')}",
+                f"exposure: {rules.vocabulary.exposure_label(exposure, 'en')}",
             )
         )
 
@@ -452,15 +453,6 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
     return tuple(factors)
 
 
-_EXPOSURE_TEXT: Mapping[str, Text] = {
-    "internal": Text("組織内にとどまる", "stayed inside the organisation"),
-    "lost": Text("紛失・所在不明", "lost, whereabouts unknown"),
-    "public_internet": Text("インターネット上で公開", "public on the internet"),
-    "search_cache": Text("検索エンジンのキャッシュに残存", "left in search engine caches"),
-    "misuse_confirmed": Text("悪用を確認", "misuse confirmed"),
-}
-
-
 # --- obligations -----------------------------------------------------------------------------
 
 
@@ -470,10 +462,10 @@ def _obligations(
     rules: Rules,
     tz: ZoneInfo,
     reportable: bool,
-    reportable_reasons: list[Text],
+    reportable_reasons: list[LocalText],
     priority: Priority,
     *,
-    mynumber_reasons: list[Text] | None = None,
+    mynumber_reasons: list[LocalText] | None = None,
 ) -> tuple[Obligation, ...]:
     high_risk = _gdpr_high_risk(exposed, rules, priority)
     mynumber = mynumber_reasons or []
@@ -488,20 +480,20 @@ def _obligations(
     }
     aware_at = facts.effective_aware_at
     received = facts.reported_at if facts.reported_at is not None else aware_at
-    reasons: dict[str, Text] = {
-        "always": Text("常に", "always"),
-        "appi_reportable": Text(
+    reasons: dict[str, LocalText] = {
+        "always": LocalText("常に", "always"),
+        "appi_reportable": LocalText(
             "報告対象事態：" + "、".join(r.ja for r in reportable_reasons),
             "reportable: " + "; ".join(r.en for r in reportable_reasons),
         ),
-        "whistleblower_report": Text(
+        "whistleblower_report": LocalText(
             f"公益通報を受けた（{received.astimezone(tz):%Y-%m-%d}）",
             f"whistleblower report received ({received.astimezone(tz):%Y-%m-%d})",
         ),
-        "personal_data": Text("EU法域の個人データ侵害", "personal data breach under EU law"),
-        "gdpr_high_risk": high_risk or Text("", ""),
-        "wrongful_intent": Text("不正の目的によるおそれ", "wrongful intent suspected"),
-        "mynumber_reportable": Text(
+        "personal_data": LocalText("EU法域の個人データ侵害", "personal data breach under EU law"),
+        "gdpr_high_risk": high_risk or LocalText("", ""),
+        "wrongful_intent": LocalText("不正の目的によるおそれ", "wrongful intent suspected"),
+        "mynumber_reportable": LocalText(
             "番号法の報告対象事態：" + "、".join(r.ja for r in mynumber),
             "reportable under the My Number Act: " + "; ".join(r.en for r in mynumber),
         ),
@@ -555,7 +547,7 @@ def _obligations(
     return tuple(result)
 
 
-def _gdpr_high_risk(exposed: _Exposed, rules: Rules, priority: Priority) -> Text | None:
+def _gdpr_high_risk(exposed: _Exposed, rules: Rules, priority: Priority) -> LocalText | None:
     """Why the breach is high risk for GDPR Art. 34, or None (highly encrypted data excluded)."""
     if not exposed.plain:
         return None
@@ -570,15 +562,15 @@ def _gdpr_high_risk(exposed: _Exposed, rules: Rules, priority: Priority) -> Text
         en.append(f"sensitive data ({labels(exposed.sensitive, 'en')})")
     if not ja:
         return None
-    return Text("高リスク：" + "、".join(ja), "high risk: " + "; ".join(en))
+    return LocalText("高リスク：" + "、".join(ja), "high risk: " + "; ".join(en))
 
 
-def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[Text, ...]:
-    notes: list[Text] = []
+def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[LocalText, ...]:
+    notes: list[LocalText] = []
     if facts.effective_exposure == "internal":
         if rules.appi_reportable.internal_exposure_counts:
             notes.append(
-                Text(
+                LocalText(
                     "流出が組織内にとどまる場合も「おそれ」として義務を計算しています。"
                     "漏えいがないと確認できたら義務を取り下げてください。",
                     "Exposure is internal: obligations are still computed for the possibility "
@@ -587,7 +579,7 @@ def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[Text, ...]:
             )
         else:
             notes.append(
-                Text(
+                LocalText(
                     "流出が組織内にとどまるため、個人情報保護法の報告義務は計算していません。",
                     "Exposure is internal: APPI obligations are not computed (legal.yaml).",
                 )
@@ -595,7 +587,7 @@ def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[Text, ...]:
     if exposed.encrypted:
         if rules.appi_reportable.encryption == "report_if_wrongful_intent":
             notes.append(
-                Text(
+                LocalText(
                     "高度な暗号化が施されたデータセットは報告対象・損害額の計算から除いています"
                     "（個人情報保護法施行規則7条1号・43条1号）。ただし不正の目的によるおそれが"
                     "ある場合は、鍵が漏えいしたおそれがあるため、当組織の方針により報告対象と"
@@ -608,7 +600,7 @@ def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[Text, ...]:
             )
         else:
             notes.append(
-                Text(
+                LocalText(
                     "高度な暗号化が施されたデータセットは、法令どおり（個人情報保護法施行規則"
                     "7条1号・43条1号。不正の目的によるおそれがある場合を含む）報告対象・"
                     "損害額の計算から除いています。",
@@ -619,7 +611,7 @@ def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[Text, ...]:
             )
     if facts.wrongful_intent and not exposed.plain and rules.appi_reportable.encryption == "exempt":
         notes.append(
-            Text(
+            LocalText(
                 "不正の目的によるおそれがありますが、高度な暗号化がされていない個人データの"
                 "漏えい等が登録されていないため、報告対象事態とはしていません。",
                 "Wrongful intent is suspected, but no data set without high-grade encryption "
@@ -628,7 +620,7 @@ def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[Text, ...]:
         )
     if facts.contractor_notice_at is not None and facts.contractor_notice_at < facts.aware_at:
         notes.append(
-            Text(
+            LocalText(
                 "委託先からの通知の時点で事態を知ったものとして期限を計算しています"
                 "（個人情報保護法26条1項ただし書、同法施行規則9条）。",
                 "Deadlines count from the contractor's notice, the latest moment the "
@@ -636,10 +628,10 @@ def _notes(facts: Facts, exposed: _Exposed, rules: Rules) -> tuple[Text, ...]:
             )
         )
     if any(d.persons_estimated for d in facts.datasets):
-        notes.append(Text("人数は推定を含みます。", "Person counts include estimates."))
+        notes.append(LocalText("人数は推定を含みます。", "Person counts include estimates."))
     if facts.whistleblower_report and facts.reported_at is None:
         notes.append(
-            Text(
+            LocalText(
                 "通報の受付日時が不明なため、認知日時から期限を計算しています。",
                 "The report's arrival time is unknown: deadlines count from awareness.",
             )

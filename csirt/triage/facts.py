@@ -9,19 +9,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from csirt.dates import OUT_OF_RANGE, DateRangeError, in_range
+from csirt.triage.exposure import Exposure
 from csirt.triage.vocabulary import Vocabulary
 
 OrgKind = Literal["local_government", "business"]
 ORG_KINDS: tuple[OrgKind, ...] = ("local_government", "business")
 
-EXPOSURES: tuple[str, ...] = (
-    "internal",
-    "lost",
-    "public_internet",
-    "search_cache",
-    "misuse_confirmed",
-)
-"""Exposure levels, least to most severe; the effective exposure is the most severe one given."""
+EXPOSURES: tuple[str, ...] = tuple(e.value for e in Exposure)
+"""The exposure values, least to most severe."""
 
 SOCIAL_RESPONSIBILITY: tuple[str, ...] = ("average", "high")
 RESPONSE_QUALITY: tuple[str, ...] = ("appropriate", "inappropriate", "unknown")

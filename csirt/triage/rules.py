@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from csirt.lang import LocalText
 from csirt.triage._schema import Reader, join
 from csirt.triage.facts import (
     EXPOSURES,
@@ -15,7 +16,7 @@ from csirt.triage.facts import (
     RESPONSE_QUALITY,
     SOCIAL_RESPONSIBILITY,
 )
-from csirt.triage.vocabulary import IDENTITY_ROLES, Lang, Vocabulary, parse_vocabulary
+from csirt.triage.vocabulary import IDENTITY_ROLES, Vocabulary, parse_vocabulary
 from csirt.yamlfile import LineDict, load_yaml
 
 CONDITIONS: frozenset[str] = frozenset(
@@ -39,18 +40,6 @@ DEADLINE_KINDS: frozenset[str] = frozenset({"legal", "guidance", "internal", "wi
 law says "promptly", an internal target where the law sets no date, or the end of a period of
 protection (which does not keep a case open)."""
 ENCRYPTION_POLICIES: tuple[str, ...] = ("exempt", "report_if_wrongful_intent")
-
-
-@dataclass(frozen=True)
-class Text:
-    """A text in Japanese and English."""
-
-    ja: str
-    en: str
-
-    def get(self, lang: Lang) -> str:
-        """The text in ``lang``."""
-        return self.ja if lang == "ja" else self.en
 
 
 @dataclass(frozen=True)
@@ -89,7 +78,7 @@ class Scoring:
 class Priority:
     id: str
     min_score: int
-    label: Text
+    label: LocalText
     acknowledge_within_hours: int
     contain_within_hours: int
 
@@ -99,7 +88,7 @@ class IdentifiabilityLevel:
     id: str
     value: int
     any_of: tuple[frozenset[str], ...]
-    label: Text
+    label: LocalText
 
     def matches(self, roles: frozenset[str]) -> bool:
         """True when ``roles`` cover one of the combinations (the default level has none)."""
@@ -161,7 +150,7 @@ class ObligationRule:
 class Regime:
     id: str
     jurisdiction: str
-    label: Text
+    label: LocalText
 
 
 @dataclass(frozen=True)
@@ -380,7 +369,7 @@ def _parse_priorities(reader: Reader, root: LineDict) -> tuple[Priority, ...]:
         priority = Priority(
             id=reader.string(node, "id", field),
             min_score=reader.integer(node, "min_score", field),
-            label=Text(*reader.text(node, "label", field)),
+            label=LocalText(*reader.text(node, "label", field)),
             acknowledge_within_hours=reader.integer(
                 node, "acknowledge_within_hours", field, minimum=1
             ),
@@ -435,7 +424,7 @@ def _parse_jnsa(reader: Reader, node: LineDict) -> Jnsa:
             id=reader.string(level_node, "id", level_field),
             value=reader.integer(level_node, "value", level_field, minimum=1),
             any_of=tuple(combos),
-            label=Text(*reader.text(level_node, "label", level_field)),
+            label=LocalText(*reader.text(level_node, "label", level_field)),
         )
         if levels and level.value >= levels[-1].value:
             raise reader.error(
@@ -504,7 +493,9 @@ def _parse_legal(
                 node, "jurisdiction", join(field, "jurisdiction"), "must be upper case, e.g. JP"
             )
         regimes[regime_id] = Regime(
-            id=regime_id, jurisdiction=jurisdiction, label=Text(*reader.text(node, "label", field))
+            id=regime_id,
+            jurisdiction=jurisdiction,
+            label=LocalText(*reader.text(node, "label", field)),
         )
     if "appi" not in regimes:
         raise reader.error(root, "regimes", "regimes.appi", "is required")

@@ -10,17 +10,17 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
+from csirt.lang import Lang, LocalText
 from csirt.triage._schema import Reader, join
-from csirt.yamlfile import load_yaml
+from csirt.triage.exposure import Exposure
+from csirt.yamlfile import LineDict, load_yaml
 
 IDENTITY_ROLES: frozenset[str] = frozenset({"name", "address", "phone"})
 """Roles an item can play in the JNSA identifiability rule (本人特定容易度)."""
 
 JNSA_LEVELS = (1, 2, 3)
-
-Lang = Literal["ja", "en"]
+EXPOSURE_VALUES = frozenset(e.value for e in Exposure)
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,51 @@ class Item:
         return self.label_ja if lang == "ja" else self.label_en
 
 
-class Vocabulary(Mapping[str, Item]):
-    """Read-only mapping from item key to :class:`Item`, in the file's order."""
+@dataclass(frozen=True)
+class ExposureNames:
+    """What an :class:`Exposure` is called: in forms and reasons, and in public documents."""
 
-    def __init__(self, items: Mapping[str, Item], *, checked: dt.date, source: Path) -> None:
+    label: LocalText
+    public: LocalText
+
+
+class Vocabulary(Mapping[str, Item]):
+    """Read-only mapping from item key to :class:`Item`, in the file's order, and the display
+    names of the exposure levels."""
+
+    def __init__(
+        self,
+        items: Mapping[str, Item],
+        *,
+        checked: dt.date,
+        source: Path,
+        exposures: Mapping[Exposure, ExposureNames],
+    ) -> None:
         self._items = dict(items)
         self.checked = checked
         self.source = source
+        self.exposures = dict(exposures)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Vocabulary):
+            return NotImplemented
+        return (self._items, self.exposures, self.checked) == (
+            other._items,
+            other.exposures,
+            other.checked,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def exposure_label(self, exposure: str, lang: Lang) -> str:
+        """The name of ``exposure`` in forms and reasons (the value itself when unknown)."""
+        names = self.exposures.get(Exposure(exposure)) if exposure in EXPOSURE_VALUES else None
+        return names.label.get(lang) if names is not None else exposure
+
+    def exposure_public(self, exposure: str, lang: Lang) -> str:
+        """The wording of ``exposure`` in public documents (the value itself when unknown)."""
+        names = self.exposures.get(Exposure(exposure)) if exposure in EXPOSURE_VALUES else None
+        return names.public.get(lang) if names is not None else exposure
 
     def __getitem__(self, key: str) -> Item:
         return self._items[key]
@@ -86,7 +124,7 @@ def parse_vocabulary(data: object, path: Path) -> Vocabulary:
     """Validate already-loaded YAML as a vocabulary."""
     reader = Reader(path)
     root = reader.root(data)
-    reader.check_keys(root, "", required=("checked", "items"))
+    reader.check_keys(root, "", required=("checked", "items", "exposures"))
     checked = reader.date(root, "checked", "")
     items_node = reader.mapping(root, "items", "")
     if not items_node:
@@ -132,4 +170,29 @@ def parse_vocabulary(data: object, path: Path) -> Vocabulary:
             financial=reader.boolean(node, "financial", field),
             note=note,
         )
-    return Vocabulary(items, checked=checked, source=path)
+    return Vocabulary(items, checked=checked, source=path, exposures=_parse_exposures(reader, root))
+
+
+def _parse_exposures(reader: Reader, root: LineDict) -> dict[Exposure, ExposureNames]:
+    """``exposures``: the names of every exposure level, no more and no less."""
+    node = reader.mapping(root, "exposures", "")
+    names: dict[Exposure, ExposureNames] = {}
+    for key in node:
+        if key not in EXPOSURE_VALUES:
+            raise reader.error(
+                node,
+                key,
+                join("exposures", key),
+                f"unknown exposure (expected {', '.join(e.value for e in Exposure)})",
+            )
+        field = join("exposures", key)
+        entry = reader.mapping(node, key, "exposures")
+        reader.check_keys(entry, field, required=("label", "public"))
+        names[Exposure(key)] = ExposureNames(
+            label=LocalText(*reader.text(entry, "label", field)),
+            public=LocalText(*reader.text(entry, "public", field)),
+        )
+    for exposure in Exposure:
+        if exposure not in names:
+            raise reader.error(node, None, join("exposures", exposure.value), "is required")
+    return names

@@ -54,7 +54,7 @@ def test_panel_explains_the_founding_case_line_by_line(
     # Each factor with its points and reason.
     assert "680,000 persons affected" in text
     assert "insider involved" in text
-    assert "exposure: public on the internet" in text
+    assert "exposure: Public on the internet" in text  # the catalog's name
     assert re.search(r"<td class=\"num\">\+\d+</td>", text)
     # The obligations with due dates and a mark-done form each.
     for label in ("Preliminary report to the PPC", "Final report to the PPC", "Notice to the"):

@@ -454,7 +454,9 @@ def test_default_identifiability_level_must_be_last(tmp_path: Path) -> None:
 
 def test_empty_vocabulary(tmp_path: Path) -> None:
     path = tmp_path / "vocabulary.yaml"
-    path.write_text("checked: 2026-11-01\nitems: {}\n", encoding="utf-8")
+    shipped = (playbooks_dir() / "vocabulary.yaml").read_text(encoding="utf-8")
+    exposures = shipped[shipped.index("\nexposures:") :]
+    path.write_text("checked: 2026-11-01\nitems: {}\n" + exposures, encoding="utf-8")
     with pytest.raises(PlaybookError, match=r"vocabulary.yaml:2: items: must list at least one"):
         load_vocabulary(path)
 
@@ -475,3 +477,10 @@ def test_internal_exposure_can_be_excluded(tmp_path: Path) -> None:
     assert any("not computed" in note.en for note in internal.notes)
     lost = evaluate(make_facts(dataset("religion"), exposure="lost"), rules, tokyo)
     assert lost.reportable is True
+
+
+def test_every_exposure_needs_its_names(tmp_path: Path) -> None:
+    folder = copy_playbooks(tmp_path)
+    edit(folder, "vocabulary.yaml", "  misuse_confirmed:\n", "  misused:\n")
+    with pytest.raises(PlaybookError, match=r"exposures.misused: unknown exposure"):
+        load_rules(folder)

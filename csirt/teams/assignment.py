@@ -25,7 +25,7 @@ from csirt.teams.base import (
     NotAllowedToAssignError,
     NothingToAcknowledgeError,
     UnknownUserError,
-    actor_of,
+    record,
 )
 from csirt.teams.candidates import involved_for
 from csirt.teams.conflicts import conflict_of
@@ -116,12 +116,12 @@ def assign(
     member = CaseMember(case_id=case.id, user_id=user.id, role=role, added_at=moment)
     session.add(member)
     session.flush()
-    audit.record(
+    record(
         session,
         AuditAction.CASE_MEMBER_ADD,
-        actor=actor_of(actor),
-        object_type="case",
-        object_id=case.id,
+        actor,
+        "case",
+        case.id,
         case_id=case.id,
         details={"user": user.username, "role": role},
     )
@@ -216,12 +216,12 @@ def acknowledge(session: Session, case: Case, user: User, *, now: Clock = utcnow
     if case.acknowledged_at is None:
         case.acknowledged_at = moment
     notify.mark_case_read(session, user.id, case.id, moment)
-    audit.record(
+    record(
         session,
         AuditAction.CASE_ACKNOWLEDGE,
-        actor=actor_of(user),
-        object_type="case",
-        object_id=case.id,
+        user,
+        "case",
+        case.id,
         case_id=case.id,
         details={"requests": count},
     )

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.catalog import LocalText
 
@@ -60,3 +64,25 @@ class NothingToAcknowledgeError(TeamError):
 def actor_of(user: User | None) -> audit.Actor:
     """The audit actor for a user (or the system)."""
     return audit.Actor(user.id, user.username) if user is not None else audit.SYSTEM
+
+
+def record(
+    session: Session,
+    action: AuditAction,
+    actor: User | None,
+    object_type: str,
+    object_id: int,
+    *,
+    case_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append the audit row of a change made by ``actor`` (None: the system)."""
+    audit.record(
+        session,
+        action,
+        actor=actor_of(actor),
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case_id,
+        details=details,
+    )

@@ -8,10 +8,9 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
-from csirt.teams.base import actor_of
+from csirt.teams.base import record
 from csirt.teams.models import StaffProfile
 from csirt.teams.people import profile_for
 
@@ -25,13 +24,7 @@ def new_feed_token(session: Session, user: User) -> str:
     token = secrets.token_urlsafe(32)
     profile_for(session, user).feed_token_hash = _token_hash(token)
     session.flush()
-    audit.record(
-        session,
-        AuditAction.STAFF_FEED_TOKEN,
-        actor=actor_of(user),
-        object_type="user",
-        object_id=user.id,
-    )
+    record(session, AuditAction.STAFF_FEED_TOKEN, user, "user", user.id)
     return token
 
 

@@ -8,10 +8,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
-from csirt.teams.base import InvalidInputError, TeamNotFoundError, actor_of
+from csirt.teams.base import InvalidInputError, TeamNotFoundError, record
 from csirt.teams.models import Leave
 
 
@@ -30,12 +29,12 @@ def add_leave(
     leave = Leave(user_id=user.id, starts_on=starts_on, ends_on=ends_on, note=note[:200])
     session.add(leave)
     session.flush()
-    audit.record(
+    record(
         session,
         AuditAction.STAFF_LEAVE,
-        actor=actor_of(actor),
-        object_type="user",
-        object_id=user.id,
+        actor,
+        "user",
+        user.id,
         details={"from": starts_on.isoformat(), "to": ends_on.isoformat()},
     )
     return leave
@@ -57,13 +56,7 @@ def delete_leave(session: Session, leave_id: int, *, actor: User | None) -> None
         raise TeamNotFoundError(leave_id)
     session.delete(leave)
     session.flush()
-    audit.record(
-        session,
-        AuditAction.STAFF_LEAVE_DELETE,
-        actor=actor_of(actor),
-        object_type="user",
-        object_id=leave.user_id,
-    )
+    record(session, AuditAction.STAFF_LEAVE_DELETE, actor, "user", leave.user_id)
 
 
 @dataclass

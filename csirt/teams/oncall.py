@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.db import utcnow
 from csirt.teams import rotation as rot
-from csirt.teams.base import Clock, InvalidInputError, actor_of
+from csirt.teams.base import Clock, InvalidInputError, record
 from csirt.teams.leave import leave_book
 from csirt.teams.models import OnCallOverride, Team
 from csirt.teams.people import list_teams
@@ -41,12 +40,12 @@ def set_rotation(
     team.rotation_start = start
     session.flush()
     session.refresh(team)
-    audit.record(
+    record(
         session,
         AuditAction.TEAM_ROTATION,
-        actor=actor_of(actor),
-        object_type="team",
-        object_id=team.id,
+        actor,
+        "team",
+        team.id,
         details={"start": start.isoformat() if start else None},
     )
 
@@ -101,12 +100,12 @@ def add_override(
     )
     session.add(override)
     session.flush()
-    audit.record(
+    record(
         session,
         AuditAction.TEAM_ONCALL_OVERRIDE,
-        actor=actor_of(actor),
-        object_type="team",
-        object_id=team.id,
+        actor,
+        "team",
+        team.id,
         details={"user": user.username, "from": starts_at.isoformat(), "to": ends_at.isoformat()},
     )
     return override

@@ -12,7 +12,6 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import Case, Phase, Priority
@@ -21,7 +20,7 @@ from csirt.notify import service as notify
 from csirt.notify.messages import Kind
 from csirt.teams import rotation as rot
 from csirt.teams.assignment import case_team_path
-from csirt.teams.base import Clock
+from csirt.teams.base import Clock, record
 from csirt.teams.candidates import involved_for
 from csirt.teams.conflicts import conflict_of
 from csirt.teams.leave import LeaveBook, leave_book
@@ -87,12 +86,12 @@ def _page(
         path=case_team_path(case.id),
         now=moment,
     )
-    audit.record(
+    record(
         session,
         AuditAction.CASE_PAGE if step == 0 else AuditAction.CASE_PAGE_ESCALATE,
-        actor=audit.SYSTEM,
-        object_type="case",
-        object_id=case.id,
+        None,
+        "case",
+        case.id,
         case_id=case.id,
         details={"user": user.username, "team": team.slug, "step": step},
     )
@@ -176,12 +175,12 @@ def escalate_due(
         order = rot.after(rotation_of(session, team, moment), ack.user_id)
         user = _pageable(session, case, order, day, book, tried)
         if user is None:
-            audit.record(
+            record(
                 session,
                 AuditAction.CASE_PAGE_EXHAUSTED,
-                actor=audit.SYSTEM,
-                object_type="case",
-                object_id=case.id,
+                None,
+                "case",
+                case.id,
                 case_id=case.id,
                 details={"team": team.slug},
             )

@@ -10,11 +10,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.catalog import SKILLS
-from csirt.teams.base import InvalidInputError, TeamNotFoundError, UnknownUserError, actor_of
+from csirt.teams.base import InvalidInputError, TeamNotFoundError, UnknownUserError, record
 from csirt.teams.models import StaffProfile, Team, TeamMember
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -65,14 +64,7 @@ def create_team(
     team = Team(name=name, slug=slug, description=description, first_response=first_response)
     session.add(team)
     session.flush()
-    audit.record(
-        session,
-        AuditAction.TEAM_CREATE,
-        actor=actor_of(actor),
-        object_type="team",
-        object_id=team.id,
-        details={"slug": slug},
-    )
+    record(session, AuditAction.TEAM_CREATE, actor, "team", team.id, details={"slug": slug})
     return team
 
 
@@ -129,14 +121,7 @@ def set_profile(
         profile.availability_percent = availability_percent
         changes["availability_percent"] = availability_percent
     session.flush()
-    audit.record(
-        session,
-        AuditAction.STAFF_PROFILE,
-        actor=actor_of(actor),
-        object_type="user",
-        object_id=user.id,
-        details=changes,
-    )
+    record(session, AuditAction.STAFF_PROFILE, actor, "user", user.id, details=changes)
     return profile
 
 
@@ -166,12 +151,12 @@ def add_member(
     session.add(member)
     session.flush()
     session.refresh(team)
-    audit.record(
+    record(
         session,
         AuditAction.TEAM_MEMBER_ADD,
-        actor=actor_of(actor),
-        object_type="team",
-        object_id=team.id,
+        actor,
+        "team",
+        team.id,
         details={"user": user.username},
     )
     return member
@@ -186,13 +171,8 @@ def remove_member(session: Session, team: Team, member_id: int, *, actor: User |
     session.delete(member)
     session.flush()
     session.refresh(team)
-    audit.record(
-        session,
-        AuditAction.TEAM_MEMBER_REMOVE,
-        actor=actor_of(actor),
-        object_type="team",
-        object_id=team.id,
-        details={"user": username},
+    record(
+        session, AuditAction.TEAM_MEMBER_REMOVE, actor, "team", team.id, details={"user": username}
     )
 
 

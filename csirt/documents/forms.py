@@ -120,10 +120,6 @@ class CreateDocumentForm(FlaskForm):  # type: ignore[misc]
         self.lang.choices = [SelectChoice(k, str(v)) for k, v in LANG_LABELS.items()]
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
-    """A button that only needs the CSRF token (approve, export, delete)."""
-
-
 def sections_form(keys: Iterable[str], values: Mapping[str, str], data: object = None) -> FlaskForm:
     """A form with one textarea per section key, labelled in the UI language."""
 

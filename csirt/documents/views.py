@@ -35,6 +35,7 @@ from csirt.documents import forms, service, snapshot
 from csirt.documents.builders import SECTIONS
 from csirt.documents.guard import GuardFinding, PublicTextRefusedError
 from csirt.documents.models import Document
+from csirt.forms import ActionForm
 
 bp = Blueprint("documents", __name__)
 
@@ -128,7 +129,7 @@ def _render_case_page(
             access=access,
             documents=service.case_documents(session, access.case.id, access.kinds),
             form=form,
-            action=forms.ActionForm(),
+            action=ActionForm(),
             facts=_public_facts(session, access),
             event_when=event_when,
             kind_label=forms.kind_label,
@@ -202,7 +203,7 @@ def _render_detail(
             status_labels=forms.STATUS_LABELS,
             lang_labels=forms.LANG_LABELS,
             comment_form=comment_form,
-            action=forms.ActionForm(),
+            action=ActionForm(),
             errors=errors or [],
             last_editor_is_me=last_editor_is_me,
         ),
@@ -294,7 +295,7 @@ def comment(document_id: int) -> ResponseReturnValue:
 def approve(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document, access = _document(session, document_id)
-    if not forms.ActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     try:
         service.approve(
@@ -332,7 +333,7 @@ def approve(document_id: int) -> ResponseReturnValue:
 def new_version(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document, _access = _document(session, document_id)
-    if not forms.ActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     try:
         row = service.new_version_from_current_facts(session, current_user, document)
@@ -357,7 +358,7 @@ def new_version(document_id: int) -> ResponseReturnValue:
 def export(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document, access = _document(session, document_id)
-    if not forms.ActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     number = request.form.get("version", type=int)
     try:
@@ -637,7 +638,7 @@ def measure_edit(measure_id: int) -> ResponseReturnValue:
 def adopt_recommendations(case_id: int) -> ResponseReturnValue:
     session = get_session()
     access = _access(session, case_id)
-    if not forms.ActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     created = service.adopt_recommendations(session, current_user, access.case)
     session.commit()
@@ -661,7 +662,7 @@ def _render_settings(
             "documents/settings.html",
             form=settings_form,
             template_form=template_form or forms.TemplateForm(),
-            action=forms.ActionForm(),
+            action=ActionForm(),
             template_size=path.stat().st_size if path.is_file() else None,
             max_mb=service.MAX_TEMPLATE_BYTES // 1024 // 1024,
         ),
@@ -726,7 +727,7 @@ def template_upload() -> ResponseReturnValue:
 @bp.post("/console/documents/settings/template/delete")
 @requires(Permission.SETTINGS_MANAGE)
 def template_delete() -> ResponseReturnValue:
-    if not forms.ActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     session = get_session()
     if service.delete_template(session, current_user, env().instance_path):

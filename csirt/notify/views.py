@@ -7,11 +7,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.db import get_session
+from csirt.forms import ActionForm
 from csirt.notify import service
 from csirt.notify.cli import reminders_group
 from csirt.notify.messages import KINDS
@@ -30,10 +30,6 @@ KIND_LABELS = {
     "report_reply": _l("Reporter replied"),
     "report_due": _l("Answer to a reporter due"),
 }
-
-
-class ActionForm(FlaskForm):  # type: ignore[misc]
-    """A button that only needs the CSRF token."""
 
 
 def init_app(app: Flask) -> None:

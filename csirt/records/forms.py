@@ -149,7 +149,3 @@ class InquiryForm(FlaskForm):  # type: ignore[misc]
     )
     topic = StringField(_l("Topic"), validators=[Optional(), Length(max=200)])
     answered = BooleanField(_l("Answered"))
-
-
-class ActionForm(FlaskForm):  # type: ignore[misc]
-    """A button that posts (delete, mark answered): only the CSRF token."""

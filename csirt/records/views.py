@@ -32,6 +32,7 @@ from csirt.cases.access import case_or_404
 from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry, Note
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
+from csirt.forms import ActionForm
 from csirt.i18n import current_lang
 from csirt.records import forms, service, validation
 from csirt.records.markdown import render_markdown
@@ -179,7 +180,7 @@ def _render_datasets(
         sensitive=vocabulary.sensitive_keys(),
         exposure_labels=_exposure_labels(),
         form=form or _dataset_form(),
-        delete_form=forms.ActionForm(),
+        delete_form=ActionForm(),
     )
 
 
@@ -251,7 +252,7 @@ def edit_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
 @requires(Permission.CASE_EDIT)
 def delete_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
     case = load_case(case_id)
-    if not forms.ActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     session = get_session()
     try:
@@ -601,7 +602,7 @@ def _render_inquiries(
         next_cursor=next_cursor,
         channel_labels=forms.CHANNEL_LABELS,
         form=form or forms.InquiryForm(),
-        answer_form=forms.ActionForm(),
+        answer_form=ActionForm(),
     )
 
 
@@ -629,7 +630,7 @@ def add_inquiry(case_id: int) -> ResponseReturnValue:
 @requires(Permission.CASE_EDIT)
 def answer_inquiry(case_id: int, inquiry_id: int) -> ResponseReturnValue:
     case = load_case(case_id)
-    if not forms.ActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     session = get_session()
     try:

@@ -27,10 +27,6 @@ def skill_choices(lang: str) -> list[SelectChoice]:
     return [SelectChoice(key, label.get(lang)) for key, label in SKILL_LABELS.items()]
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
-    """A button that only needs the CSRF token."""
-
-
 class TeamForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(

@@ -31,6 +31,7 @@ from csirt.cases.need_to_know import get_case_for
 from csirt.catalog import ROLE_LABELS, ROLES
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
+from csirt.forms import ActionForm
 from csirt.i18n import current_lang
 from csirt.notify.service import channel_for
 from csirt.redirects import local_target
@@ -49,7 +50,6 @@ from csirt.teams.base import (
 )
 from csirt.teams.feed_tokens import new_feed_token, user_for_feed_token
 from csirt.teams.forms import (
-    ActionForm,
     AssignOneForm,
     LeaveForm,
     MemberForm,

@@ -6,8 +6,8 @@ triage.yaml, legal.yaml). Nothing here imports Flask or a database session.
 
 from csirt.triage.damage import Coefficient, DamageEstimate, DatasetDamage
 from csirt.triage.engine import (
+    DueObligation,
     Factor,
-    Obligation,
     ResponseTargets,
     TriageResult,
     evaluate,
@@ -21,7 +21,7 @@ from csirt.triage.facts import (
     exposure_rank,
     parse_facts,
 )
-from csirt.triage.rules import Basis, Priority, Rules, load_rules
+from csirt.triage.rules import Basis, PriorityRule, Rules, load_rules
 from csirt.triage.vocabulary import Item, Vocabulary, load_vocabulary
 from csirt.yamlfile import PlaybookError
 
@@ -33,13 +33,13 @@ __all__ = [
     "DamageEstimate",
     "DatasetDamage",
     "DatasetFacts",
+    "DueObligation",
     "Factor",
     "Facts",
     "FactsError",
     "Item",
-    "Obligation",
     "PlaybookError",
-    "Priority",
+    "PriorityRule",
     "ResponseTargets",
     "Rules",
     "TriageResult",

@@ -18,7 +18,7 @@ from csirt.triage.damage import (
 )
 from csirt.triage.deadlines import due_at
 from csirt.triage.facts import DatasetFacts, Facts
-from csirt.triage.rules import Basis, DueSpec, Priority, Rules
+from csirt.triage.rules import Basis, DueSpec, PriorityRule, Rules
 from csirt.triage.vocabulary import Item, Vocabulary
 
 
@@ -37,8 +37,9 @@ class Factor:
 
 
 @dataclass(frozen=True)
-class Obligation:
-    """A legal duty with its due date; tracked on the case until done."""
+class DueObligation:
+    """A duty the engine found, with its due date (the case tracks it as a
+    ``triage.models.Obligation`` row until done)."""
 
     regime: str
     kind: str
@@ -77,12 +78,12 @@ class TriageResult:
     response_targets: ResponseTargets
     factors: tuple[Factor, ...]
     damage: DamageEstimate
-    obligations: tuple[Obligation, ...]
+    obligations: tuple[DueObligation, ...]
     reportable: bool
     reasons: tuple[LocalText, ...]
     notes: tuple[LocalText, ...]
 
-    def obligation(self, kind: str) -> Obligation | None:
+    def obligation(self, kind: str) -> DueObligation | None:
         """The obligation of ``kind``, if any."""
         return next((o for o in self.obligations if o.kind == kind), None)
 
@@ -463,10 +464,10 @@ def _obligations(
     tz: ZoneInfo,
     reportable: bool,
     reportable_reasons: list[LocalText],
-    priority: Priority,
+    priority: PriorityRule,
     *,
     mynumber_reasons: list[LocalText] | None = None,
-) -> tuple[Obligation, ...]:
+) -> tuple[DueObligation, ...]:
     high_risk = _gdpr_high_risk(exposed, rules, priority)
     mynumber = mynumber_reasons or []
     conditions: dict[str, bool] = {
@@ -511,7 +512,7 @@ def _obligations(
             return min(facts.acknowledged_at, fallback)
         return fallback
 
-    result: list[Obligation] = []
+    result: list[DueObligation] = []
     for rule in rules.obligations:
         spec: DueSpec = rule.due
         basis: Mapping[str, Basis] = rule.basis
@@ -529,7 +530,7 @@ def _obligations(
         target = due_at(rule.target, origin_of(rule.target), tz) if rule.target else None
         chosen = basis[facts.org_kind]
         result.append(
-            Obligation(
+            DueObligation(
                 regime=rule.regime,
                 kind=rule.kind,
                 article=chosen.article,
@@ -547,7 +548,7 @@ def _obligations(
     return tuple(result)
 
 
-def _gdpr_high_risk(exposed: _Exposed, rules: Rules, priority: Priority) -> LocalText | None:
+def _gdpr_high_risk(exposed: _Exposed, rules: Rules, priority: PriorityRule) -> LocalText | None:
     """Why the breach is high risk for GDPR Art. 34, or None (highly encrypted data excluded)."""
     if not exposed.plain:
         return None

@@ -61,9 +61,3 @@ class ContractorNoticeForm(FlaskForm):  # type: ignore[misc]
         ],
     )
     submit = SubmitField(_l("Record the notice"))
-
-
-class ActionForm(FlaskForm):  # type: ignore[misc]
-    """Only the CSRF token: buttons that change something."""
-
-    submit = SubmitField(_l("Confirm"))

@@ -75,7 +75,10 @@ class Scoring:
 
 
 @dataclass(frozen=True)
-class Priority:
+class PriorityRule:
+    """A priority level as triage.yaml defines it: minimum score, label and response targets
+    (its ``id`` is a value of the case's ``Priority`` enum, ``csirt.cases.models``)."""
+
     id: str
     min_score: int
     label: LocalText
@@ -193,7 +196,7 @@ class Rules:
 
     vocabulary: Vocabulary
     scoring: Scoring
-    priorities: tuple[Priority, ...]
+    priorities: tuple[PriorityRule, ...]
     jnsa: Jnsa
     regimes: Mapping[str, Regime]
     appi_reportable: AppiReportable
@@ -202,7 +205,7 @@ class Rules:
     triage_checked: dt.date
     mynumber_reportable: MyNumberReportable | None = None
 
-    def priority_for(self, score: int) -> Priority:
+    def priority_for(self, score: int) -> PriorityRule:
         """The highest priority whose minimum score ``score`` reaches."""
         return next(p for p in self.priorities if score >= p.min_score)
 
@@ -237,7 +240,9 @@ def load_rules(folder: Path | str) -> Rules:
 # --- triage.yaml -----------------------------------------------------------------------------
 
 
-def _parse_triage(data: object, path: Path) -> tuple[Scoring, tuple[Priority, ...], Jnsa, dt.date]:
+def _parse_triage(
+    data: object, path: Path
+) -> tuple[Scoring, tuple[PriorityRule, ...], Jnsa, dt.date]:
     reader = Reader(path)
     root = reader.root(data)
     reader.check_keys(root, "", required=("checked", "scoring", "priorities", "jnsa"))
@@ -346,11 +351,11 @@ def _ordered_points(
     return result
 
 
-def _parse_priorities(reader: Reader, root: LineDict) -> tuple[Priority, ...]:
+def _parse_priorities(reader: Reader, root: LineDict) -> tuple[PriorityRule, ...]:
     seq = reader.sequence(root, "priorities", "")
     if not seq:
         raise reader.error(root, "priorities", "priorities", "must list at least one priority")
-    result: list[Priority] = []
+    result: list[PriorityRule] = []
     for index, node in enumerate(seq):
         field = f"priorities.{index}"
         if not isinstance(node, LineDict):
@@ -366,7 +371,7 @@ def _parse_priorities(reader: Reader, root: LineDict) -> tuple[Priority, ...]:
                 "contain_within_hours",
             ),
         )
-        priority = Priority(
+        priority = PriorityRule(
             id=reader.string(node, "id", field),
             min_score=reader.integer(node, "min_score", field),
             label=LocalText(*reader.text(node, "label", field)),

@@ -19,9 +19,10 @@ from csirt.cases.access import case_or_404
 from csirt.cases.models import Case
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
+from csirt.forms import ActionForm
 from csirt.i18n import current_lang
 from csirt.triage import service
-from csirt.triage.forms import ActionForm, ContractorNoticeForm, DoneForm, OverrideForm
+from csirt.triage.forms import ContractorNoticeForm, DoneForm, OverrideForm
 from csirt.triage.models import CaseTriage, Obligation, ObligationStatus
 
 bp = Blueprint("triage", __name__)

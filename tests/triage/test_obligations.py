@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from csirt.triage import DatasetFacts, Obligation, Rules, evaluate
+from csirt.triage import DatasetFacts, DueObligation, Rules, evaluate
 
 from .factories import dataset, make_facts
 
@@ -15,7 +15,7 @@ APPI = {"ppc_preliminary", "ppc_final", "notify_individuals"}
 JST = dt.timezone(dt.timedelta(hours=9))
 
 
-def kinds(obligations: tuple[Obligation, ...]) -> set[str]:
+def kinds(obligations: tuple[DueObligation, ...]) -> set[str]:
     return {o.kind for o in obligations}
 
 

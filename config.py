@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 OrgKind = Literal["local_government", "business"]
 Interface = Literal["all", "intake", "console"]
-MailBackend = Literal["console", "smtp"]
+MailBackend = Literal["log", "smtp"]
 SmtpTls = Literal["starttls", "tls", "off"]
 SocialResponsibility = Literal["average", "high"]
 
@@ -73,8 +73,8 @@ class Config:
     # Database connection pool per worker (None: SQLAlchemy's defaults).
     db_pool_size: int | None = None
     db_max_overflow: int | None = None
-    # Mail: the console backend prints only that a mail was sent.
-    mail_backend: MailBackend = "console"
+    # Mail: the log backend writes only that a mail was sent (kind, recipient count).
+    mail_backend: MailBackend = "log"
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_from: str = "csirt@localhost"
@@ -201,7 +201,7 @@ class Config:
             reauth_minutes=_int(env, "CSIRT_REAUTH_MINUTES", 10),
             db_pool_size=_optional_int(env, "CSIRT_DB_POOL_SIZE", minimum=1),
             db_max_overflow=_optional_int(env, "CSIRT_DB_MAX_OVERFLOW", minimum=0),
-            mail_backend=_choice(env, "CSIRT_MAIL_BACKEND", MailBackend, "console"),
+            mail_backend=_mail_backend(env),
             smtp_host=_text(env, "CSIRT_SMTP_HOST", "localhost"),
             smtp_port=_port(env, "CSIRT_SMTP_PORT", 25),
             smtp_from=_text(env, "CSIRT_SMTP_FROM", "csirt@localhost"),
@@ -331,6 +331,14 @@ def _choice(env: Mapping[str, str], name: str, kind: Any, default: str) -> Any:
     if value not in allowed:
         raise ConfigError(name, f"must be one of {', '.join(allowed)}, not {value!r}")
     return value
+
+
+def _mail_backend(env: Mapping[str, str]) -> MailBackend:
+    """``log`` or ``smtp``; ``console``, the former name of ``log``, still means it."""
+    if (env.get("CSIRT_MAIL_BACKEND") or "").strip().lower() == "console":
+        return "log"
+    backend: MailBackend = _choice(env, "CSIRT_MAIL_BACKEND", MailBackend, "log")
+    return backend
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

@@ -49,7 +49,7 @@ CONSOLE_MODULES: tuple[str, ...] = (
     "csirt.console.views",
     "csirt.cases.views",
     "csirt.cases.api",
-    "csirt.api.console",
+    "csirt.api.me",
     "csirt.auth.reauth",
     "csirt.audit_review.views",
     "csirt.triage.views",

@@ -187,3 +187,9 @@ def test_a_bad_intake_setting_stops_the_app(tmp_path: Path):
     )
     assert result.returncode != 0
     assert "CSIRT_INTAKE_HASH_SLOTS" in result.stderr
+
+
+def test_the_log_mail_backend_keeps_its_former_name(tmp_path: Path):
+    assert Config.from_env({}, instance_path=tmp_path).mail_backend == "log"
+    old = Config.from_env({"CSIRT_MAIL_BACKEND": "console"}, instance_path=tmp_path)
+    assert old.mail_backend == "log"

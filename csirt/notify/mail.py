@@ -2,7 +2,7 @@
 
 SMTP uses STARTTLS (``CSIRT_SMTP_TLS=starttls``, the default) or implicit TLS (``tls``) with the
 system's trusted certificates and host-name verification; ``off`` (plain text) is for a relay
-on the same host only. The console mailer prints only that a mail was sent (its kind and the
+on the same host only. The log mailer writes only that a mail was sent (its kind and the
 number of recipients), never its recipient, subject or body: the server log is not a mailbox.
 """
 
@@ -81,8 +81,8 @@ class SmtpMailer:
 
 
 @dataclass
-class ConsoleMailer:
-    """Development: note that a mail was sent instead of sending it; keep it in ``sent``.
+class LogMailer:
+    """Development: log that a mail was sent instead of sending it; keep it in ``sent``.
 
     Only the kind (the first word of the subject's bracketed tag, or "mail") and the number of
     recipients are printed: subjects and bodies can name cases and people.
@@ -109,9 +109,9 @@ def mail_kind(mail: Mail) -> str:
 
 
 def mailer_from_settings(config: Config) -> Mailer:
-    """The mailer that CSIRT_MAIL_BACKEND (smtp | console, default console) selects."""
-    if config.mail_backend == "console":
-        return ConsoleMailer(sender=config.smtp_from)
+    """The mailer that CSIRT_MAIL_BACKEND (smtp | log, default log) selects."""
+    if config.mail_backend == "log":
+        return LogMailer(sender=config.smtp_from)
     return SmtpMailer(
         host=config.smtp_host, port=config.smtp_port, sender=config.smtp_from, tls=config.smtp_tls
     )

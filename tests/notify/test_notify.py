@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from csirt.cases.models import CaseMember, Priority, Task, TaskAssignee
 from csirt.notify import reminders, service
-from csirt.notify.mail import ConsoleMailer, Mail, SmtpMailer, mailer_from_settings
+from csirt.notify.mail import LogMailer, Mail, SmtpMailer, mailer_from_settings
 from csirt.notify.messages import Kind
 from csirt.notify.service import Channel, Settings
 from tests.teams.conftest import Clock, Sink, World
@@ -188,7 +188,7 @@ def test_mailers_from_settings(tmp_path):
     def config(env: dict[str, str]) -> Config:
         return Config.from_env(env, instance_path=tmp_path)
 
-    assert isinstance(mailer_from_settings(config({})), ConsoleMailer)
+    assert isinstance(mailer_from_settings(config({})), LogMailer)
     smtp = mailer_from_settings(
         config(
             {
@@ -205,7 +205,7 @@ def test_mailers_from_settings(tmp_path):
     with pytest.raises(ConfigError, match="CSIRT_SMTP_PORT"):
         config({"CSIRT_MAIL_BACKEND": "smtp", "CSIRT_SMTP_PORT": "x"})
     out = io.StringIO()
-    console = ConsoleMailer(stream=out)
+    console = LogMailer(stream=out)
     console.send(Mail("a@example.jp", "件名", "本文"))
     assert console.sent
     # Only that a mail was sent (issue 14): no recipient, subject or body in the log.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from csirt.notify.mail import ConsoleMailer, Mail, SmtpMailer, mailer_from_settings
+from csirt.notify.mail import LogMailer, Mail, SmtpMailer, mailer_from_settings
 from tests.teams.conftest import Sink
 
 
@@ -143,7 +143,7 @@ def test_settings_choose_the_tls_mode(tmp_path):
 
 def test_the_console_mailer_logs_only_that_a_mail_was_sent():
     out = io.StringIO()
-    ConsoleMailer(stream=out).send(MAIL)
+    LogMailer(stream=out).send(MAIL)
     line = out.getvalue()
     assert line == "csirt mail: sent kind=reminder recipients=1\n"
     for secret in ("officer", "city.example.jp", "期限", "CSIRT-2015-001"):

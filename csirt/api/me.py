@@ -12,7 +12,7 @@ from csirt.api.openapi import json_response, operation
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 
-bp = Blueprint("api_console", __name__, url_prefix="/api/v1")
+bp = Blueprint("api_me", __name__, url_prefix="/api/v1")
 errors.register(bp)
 
 

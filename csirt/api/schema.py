@@ -113,16 +113,45 @@ def _field(detail: ErrorDetails) -> str:
     return ".".join(path) or "body"
 
 
+_WORDS = {
+    "missing": "required",
+    "extra_forbidden": "unknown field",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": NOT_AN_OBJECT,
+    "model_attributes_type": NOT_AN_OBJECT,
+    "json_type": NOT_AN_OBJECT,
+    "json_invalid": NOT_AN_OBJECT,
+}
+
+
 def _reason(detail: ErrorDetails) -> str:
+    """The house wording of a pydantic error (the console's forms say it the same way)."""
     kind = detail["type"]
-    if kind == "missing":
-        return "required"
-    if kind == "extra_forbidden":
-        return "unknown field"
-    if kind in ("model_type", "model_attributes_type", "json_type", "json_invalid"):
-        return NOT_AN_OBJECT
+    ctx = detail.get("ctx", {})
+    if kind in _WORDS:
+        return _WORDS[kind]
     if kind == "value_error":
-        return str(detail.get("ctx", {}).get("error", detail["msg"]))
+        return str(ctx.get("error", detail["msg"]))
+    if kind in ("literal_error", "enum"):
+        return "must be one of " + str(ctx.get("expected", "")).replace(" or ", ", ")
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "required"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind in ("too_short", "string_too_short"):
+        return f"must have at least {ctx.get('min_length')}"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be at most {ctx.get('le', ctx.get('lt'))}"
     return detail["msg"]
 
 
@@ -217,3 +246,11 @@ def parse_json_object(raw: str | bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ApiValidationError({"body": NOT_AN_OBJECT})
     return value
+
+
+def read_object() -> dict[str, Any]:
+    """The request's JSON body as an object, for a body that a domain parser reads whole (its
+    schema given by hand to :func:`operation` as ``request_body``)."""
+    if not request.is_json:
+        raise ApiValidationError({"body": NOT_AN_OBJECT})
+    return parse_json_object(request.get_data(cache=True))

@@ -6,20 +6,24 @@ receipt and a malformed one get byte-identical 401 answers.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict, Field
 
+from csirt.api import errors
 from csirt.api.openapi import PROBLEM_SCHEMA, operation
-from csirt.api.problems import problem, validation_problem
+from csirt.api.problems import problem
+from csirt.api.responses import created
+from csirt.api.schema import ApiModel, read_body, validate_json
 from csirt.db import get_session
 from csirt.i18n import current_lang
 from csirt.intake import base, reporter, web
-from csirt.intake.base import AnswersInvalidError, BadReceiptError, IntakeBusyError
+from csirt.intake.base import BadReceiptError, IntakeBusyError
 
 bp = Blueprint("api_intake", __name__, url_prefix="/api/v1")
+errors.register(bp)
 
 _PROBLEM = {"application/problem+json": {"schema": PROBLEM_SCHEMA}}
 _RECEIPT_HEADER = {
@@ -28,18 +32,6 @@ _RECEIPT_HEADER = {
     "required": True,
     "description": "The receipt shown once after submitting",
     "schema": {"type": "string"},
-}
-_REPORT_BODY = {
-    "type": "object",
-    "required": ["answers"],
-    "properties": {
-        "answers": {"type": "object", "description": "question key -> answer"},
-        "identity": {
-            "type": "object",
-            "properties": {"name": {"type": "string"}, "contact": {"type": "string"}},
-        },
-        "lang": {"type": "string", "enum": ["ja", "en"]},
-    },
 }
 _CREATED = {
     "201": {
@@ -73,37 +65,38 @@ def _busy() -> Response:
     return response
 
 
-def _document() -> dict[str, Any] | None:
-    """The report document from a JSON body or from the ``document`` part of a multipart body."""
+class ReportIn(BaseModel):
+    """A report: the questionnaire's answers, the reporter's identity if given, the language.
+
+    Unknown members are ignored (forms embedded elsewhere may send more); the answers are
+    checked by the questionnaire (``GET /intake`` shows it), each bad one named in the 422.
+    """
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    answers: dict[str, Any] = Field(description="question key -> answer")
+    identity: dict[str, Any] | None = Field(
+        None, description="identity question key -> answer (sealed for custodians only)"
+    )
+    lang: Literal["ja", "en"] | None = None
+
+
+class MailboxReply(ApiModel):
+    body: str = Field(description="the reply (multipart: a 'body' field)")
+
+
+def _document() -> ReportIn:
+    """The report from a JSON body or from the ``document`` part of a multipart body."""
     if request.mimetype == "multipart/form-data":
-        raw = request.form.get("document", "")
-        try:
-            loaded = json.loads(raw) if raw else None
-        except json.JSONDecodeError:
-            return None
-    else:
-        loaded = request.get_json(silent=True)
-    return loaded if isinstance(loaded, dict) else None
+        return validate_json(ReportIn, request.form.get("document", ""))
+    return read_body(ReportIn)
 
 
-def _answers_of(document: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, str]]:
-    errors: dict[str, str] = {}
-    answers = document.get("answers")
-    if not isinstance(answers, dict):
-        errors["answers"] = "must be an object"
-        answers = {}
-    identity = document.get("identity") or {}
-    if not isinstance(identity, dict):
-        errors["identity"] = "must be an object"
-        identity = {}
-    lang = document.get("lang") or current_lang()
-    if lang not in ("ja", "en"):
-        errors["lang"] = "must be ja or en"
-        lang = "ja"
-    merged = dict(answers)
-    for key, value in identity.items():
+def _answers_of(document: ReportIn) -> dict[str, Any]:
+    merged = dict(document.answers)
+    for key, value in (document.identity or {}).items():
         merged[f"identity.{key}"] = value
-    return merged, str(lang), errors
+    return merged
 
 
 @bp.post("/reports")
@@ -111,35 +104,28 @@ def _answers_of(document: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str
     "Send a report (JSON, or multipart with a JSON 'document' part and 'attachments' files)",
     public=True,
     tags=["intake"],
-    request_body=_REPORT_BODY,
+    body=ReportIn,
     responses=_CREATED,
 )
 def create_report() -> ResponseReturnValue:
     db_session = get_session()
     settings = web.settings(db_session)
     document = _document()
-    if document is None:
-        return validation_problem({"body": "send a JSON object with 'answers'"})
-    answers, lang, errors = _answers_of(document)
-    if errors:
-        return validation_problem(errors)
+    lang = document.lang or current_lang()
     limit = settings.questionnaire.file_fields[0].max_size_bytes
     uploads = web.read_uploads(web.files("attachments"), limit)
     try:
-        submitted = reporter.submit(db_session, settings, answers, lang, uploads)
-    except AnswersInvalidError as exc:
-        db_session.rollback()
-        return validation_problem(exc.errors)
+        submitted = reporter.submit(db_session, settings, _answers_of(document), lang, uploads)
     except IntakeBusyError:
         db_session.rollback()
         return _busy()
     db_session.commit()
-    response = jsonify(
-        receipt=submitted.receipt,
-        answer_due=submitted.answer_due.astimezone(settings.tz).isoformat(),
+    return created(
+        {
+            "receipt": submitted.receipt,
+            "answer_due": submitted.answer_due.astimezone(settings.tz).isoformat(),
+        }
     )
-    response.status_code = 201
-    return response
 
 
 def _mailbox() -> base.Mailbox | Response:
@@ -214,7 +200,7 @@ def read_mailbox() -> ResponseReturnValue:
     public=True,
     tags=["intake"],
     parameters=[_RECEIPT_HEADER],
-    request_body={"type": "object", "properties": {"body": {"type": "string"}}},
+    body=MailboxReply,
     responses={
         "201": {"description": "Sealed and stored"},
         "401": {"description": "Wrong or malformed receipt (same answer)", "content": _PROBLEM},
@@ -227,22 +213,12 @@ def reply_mailbox() -> ResponseReturnValue:
         return box
     db_session = get_session()
     settings = web.settings(db_session)
-    body: Any = ""
     if request.mimetype == "multipart/form-data":
         body = request.form.get("body", "")
     else:
-        payload = request.get_json(silent=True)
-        body = payload.get("body", "") if isinstance(payload, dict) else ""
-    if not isinstance(body, str):
-        return validation_problem({"body": "must be a string"})
+        body = read_body(MailboxReply).body
     limit = settings.questionnaire.file_fields[0].max_size_bytes
     uploads = web.read_uploads(web.files("attachments"), limit)
-    try:
-        reporter.reporter_reply(db_session, settings, box, body, uploads)
-    except AnswersInvalidError as exc:
-        db_session.rollback()
-        return validation_problem(exc.errors)
+    reporter.reporter_reply(db_session, settings, box, body, uploads)
     db_session.commit()
-    response = jsonify(status="sent")
-    response.status_code = 201
-    return response
+    return created({"status": "sent"})

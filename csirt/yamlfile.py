@@ -1,16 +1,25 @@
-"""Load the YAML data in ``playbooks/`` so that validation errors can name the file and line.
+"""Load and validate the YAML data in ``playbooks/``: errors name the file, line and field.
 
 Mappings load as :class:`LineDict` and sequences as :class:`LineList`; both remember the line
-of the node itself and of each key or item, so a validator can say
-``playbooks/triage.yaml:42: weights.persons: must be a number``.
+of the node itself and of each key or item. :class:`Node` is the one validator of every file
+(playbooks, questionnaire, vocabulary, triage and legal rules), so every error reads the same:
+``playbooks/triage.yaml:42: scoring.persons.points_per_tenfold: must be a number``. Lists are
+written ``tasks[2].due``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
+
+from csirt.lang import LANGUAGES, LocalText
+
+KEY_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class PlaybookError(ValueError):
@@ -100,5 +109,244 @@ def load_yaml(path: Path | str) -> Any:
 
 
 def playbooks_dir() -> Path:
-    """The ``playbooks/`` folder shipped beside the package (or pointed to by the config)."""
+    """The ``playbooks/`` folder shipped in the repository (the default CSIRT_PLAYBOOKS_PATH;
+    apps read the configured one through their catalog)."""
     return Path(__file__).resolve().parent.parent / "playbooks"
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def join(prefix: str, key: str | int) -> str:
+    """The field name of ``key`` inside ``prefix`` (``a.b``, ``a[2]``)."""
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _line_of(container: Any, key: str | int | None) -> int | None:
+    if isinstance(container, LineDict) and isinstance(key, str):
+        return container.line_of(key)
+    if isinstance(container, LineList) and isinstance(key, int):
+        return container.line_of(key)
+    line = getattr(container, "line", None)
+    return line if isinstance(line, int) and line > 0 else None
+
+
+class Node:
+    """One YAML mapping under validation; knows its file and its path in the document.
+
+    Each reader checks one key and raises :class:`PlaybookError` at the line of that key (or of
+    the mapping, when the key is absent).
+    """
+
+    def __init__(self, file: Path, value: Any, where: str, line: int | None) -> None:
+        self.file = file
+        self.where = where
+        # The line of the key that holds this mapping: where a missing key is reported.
+        self.line = line if line is not None else _line_of(value, None) or 1
+        if not isinstance(value, LineDict):
+            raise PlaybookError(file, self.line, f"{where or 'top level'}: must be a mapping")
+        self.data = value
+
+    @classmethod
+    def root(cls, file: Path, value: Any) -> Node:
+        """The document itself."""
+        return cls(file, value, "", _line_of(value, None) or 1)
+
+    def path(self, key: str | int) -> str:
+        return join(self.where, key)
+
+    def error(self, key: str, message: str) -> PlaybookError:
+        """An error about ``key`` at the line of that key (or of this mapping if it is absent)."""
+        line = self.data.key_lines.get(key, self.line)
+        return PlaybookError(self.file, line, f"{self.path(key)}: {message}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def keys(self) -> list[str]:
+        return list(self.data)
+
+    def expect_keys(self, required: Iterable[str], optional: Iterable[str] = ()) -> None:
+        """Refuse unknown keys and missing required ones."""
+        required = tuple(required)
+        allowed = set(required) | set(optional)
+        for key in self.data:
+            if key not in allowed:
+                expected = ", ".join(sorted(allowed))
+                raise self.error(key, f"unknown key (expected one of: {expected})")
+        for key in required:
+            if key not in self.data:
+                raise self.error(key, "is required")
+
+    def _get(self, key: str) -> Any:
+        if key not in self.data:
+            raise self.error(key, "is required")
+        return self.data[key]
+
+    def string(self, key: str) -> str:
+        value = self._get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, "must be a non-empty string")
+        return value.strip()
+
+    def key_name(self, key: str) -> str:
+        value = self.string(key)
+        if not KEY_PATTERN.fullmatch(value):
+            raise self.error(key, f"{value!r} must be lower_snake_case (a-z, 0-9, _)")
+        return value
+
+    def choice(self, key: str, allowed: Iterable[str]) -> str:
+        allowed = tuple(allowed)
+        value = self.string(key)
+        if value not in allowed:
+            raise self.error(key, f"{value!r} is not one of: {', '.join(allowed)}")
+        return value
+
+    def text(self, key: str) -> LocalText:
+        child = self.child(key)
+        child.expect_keys(LANGUAGES)
+        return LocalText(ja=child.string("ja"), en=child.string("en"))
+
+    def optional_text(self, key: str) -> LocalText | None:
+        return self.text(key) if self.has(key) else None
+
+    def boolean(self, key: str, default: bool | None = None) -> bool:
+        """True or false; ``default`` when absent (absent and no default: an error)."""
+        if not self.has(key) and default is not None:
+            return default
+        value = self._get(key)
+        if not isinstance(value, bool):
+            raise self.error(key, "must be true or false")
+        return value
+
+    def integer(self, key: str, minimum: int | None = None, maximum: int | None = None) -> int:
+        value = self._get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.error(key, "must be a whole number")
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise self.error(key, f"must be at most {maximum}")
+        return value
+
+    def number(self, key: str, minimum: float | None = None) -> float:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, "must be a number")
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"must be at least {minimum:g}")
+        return float(value)
+
+    def date(self, key: str) -> dt.date:
+        value = self._get(key)
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise self.error(key, "must be a date (YYYY-MM-DD)")
+        return value
+
+    def child(self, key: str) -> Node:
+        """The mapping under ``key``."""
+        if key not in self.data:
+            raise self.error(key, "is required")
+        return Node(self.file, self.data.get(key), self.path(key), self.data.line_of(key))
+
+    def sequence(self, key: str, allow_empty: bool = False) -> LineList:
+        value = self._get(key)
+        if not isinstance(value, LineList):
+            raise self.error(key, "must be a list")
+        if not value and not allow_empty:
+            raise self.error(key, "must not be empty")
+        return value
+
+    def nodes(self, key: str, allow_empty: bool = False) -> Iterator[Node]:
+        """Each item of the list under ``key``, which must be mappings."""
+        items = self.sequence(key, allow_empty)
+        for index, item in enumerate(items):
+            yield Node(self.file, item, self.path(key) + f"[{index}]", items.line_of(index))
+
+    def strings(self, key: str, allowed: Iterable[str] | None = None) -> tuple[str, ...]:
+        """A list of distinct non-empty strings, each from ``allowed`` when given."""
+        items = self.sequence(key, allow_empty=True)
+        allowed = tuple(allowed) if allowed is not None else None
+        seen: list[str] = []
+        for index, item in enumerate(items):
+            where = self.path(key) + f"[{index}]"
+            line = items.line_of(index)
+            if not isinstance(item, str) or not item.strip():
+                raise PlaybookError(self.file, line, f"{where}: must be a non-empty string")
+            item = item.strip()
+            if allowed is not None and item not in allowed:
+                raise PlaybookError(
+                    self.file, line, f"{where}: {item!r} is not one of: {', '.join(allowed)}"
+                )
+            if item in seen:
+                raise PlaybookError(self.file, line, f"{where}: {item!r} is listed twice")
+            seen.append(item)
+        return tuple(seen)
+
+
+def unique(node: Node, key: str, value: str, seen: dict[str, int]) -> None:
+    """Record ``value`` of ``node[key]``; refuse a value already seen in the same list."""
+    if value in seen:
+        raise node.error(key, f"{value!r} is used twice (first at line {seen[value]})")
+    seen[value] = node.data.line_of(key)
+
+
+class Reader:
+    """The same checks for parsers that walk the raw mappings (the triage files): each call
+    wraps the mapping in a :class:`Node` named ``field``, so errors read exactly as above."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def node(self, container: LineDict, field: str) -> Node:
+        return Node(self.path, container, field, _line_of(container, None))
+
+    def error(
+        self, container: Any, key: str | int | None, field: str, message: str
+    ) -> PlaybookError:
+        return PlaybookError(self.path, _line_of(container, key), f"{field}: {message}")
+
+    def root(self, data: Any) -> LineDict:
+        return Node.root(self.path, data).data
+
+    def check_keys(
+        self,
+        node: LineDict,
+        field: str,
+        *,
+        required: Collection[str] = (),
+        optional: Collection[str] = (),
+    ) -> None:
+        self.node(node, field).expect_keys(required, optional)
+
+    def mapping(self, node: LineDict, key: str, field: str) -> LineDict:
+        return self.node(node, field).child(key).data
+
+    def sequence(self, node: LineDict, key: str, field: str) -> LineList:
+        return self.node(node, field).sequence(key, allow_empty=True)
+
+    def string(
+        self, node: LineDict, key: str, field: str, *, choices: Collection[str] | None = None
+    ) -> str:
+        checked = self.node(node, field)
+        if choices is None:
+            return checked.string(key)
+        return checked.choice(key, sorted(choices))
+
+    def integer(self, node: LineDict, key: str, field: str, *, minimum: int = 0) -> int:
+        return self.node(node, field).integer(key, minimum=minimum)
+
+    def number(self, node: LineDict, key: str, field: str, *, minimum: float = 0.0) -> float:
+        return self.node(node, field).number(key, minimum=minimum)
+
+    def boolean(self, node: LineDict, key: str, field: str) -> bool:
+        return self.node(node, field).boolean(key)
+
+    def date(self, node: LineDict, key: str, field: str) -> dt.date:
+        return self.node(node, field).date(key)
+
+    def text(self, node: LineDict, key: str, field: str) -> LocalText:
+        """A ``{ja: ..., en: ...}`` pair."""
+        return self.node(node, field).text(key)

@@ -29,7 +29,7 @@ PACKAGE = ROOT / "csirt"
 # Pure by design (docs/architecture.md); any module whose docstring calls itself pure joins them.
 PURE_PATTERNS = (
     r"csirt\.vault(\..+)?",
-    r"csirt\.triage\.(engine|rules|deadlines|facts|vocabulary|_schema)",
+    r"csirt\.triage\.(engine|rules|deadlines|facts|vocabulary|damage|exposure)",
     r"csirt\.documents\.builders(\..+)?",
     r"csirt\.documents\.(blocks|facts|guard)",
 )

@@ -3,7 +3,6 @@
 ``csirt.catalog.current`` binds one catalog to an app (``current_catalog()``).
 """
 
-from csirt.catalog._schema import LANGS, LocalText
 from csirt.catalog.catalog import Catalog, load_catalog
 from csirt.catalog.playbooks import (
     CHECKLIST_KINDS,
@@ -36,6 +35,8 @@ from csirt.catalog.questionnaire import (
     YesNoField,
     load_questionnaire,
 )
+from csirt.lang import LANGUAGES as LANGS
+from csirt.lang import LocalText
 
 __all__ = [
     "CHECKLIST_KINDS",

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from csirt.catalog._schema import LocalText, Node, unique
-from csirt.yamlfile import PlaybookError, load_yaml
+from csirt.lang import LocalText
+from csirt.yamlfile import Node, PlaybookError, load_yaml, unique
 
 PHASES: Final = ("detect", "analyse", "contain", "eradicate", "recover", "post_incident")
 ROLES: Final = ("lead", "investigator", "privacy_officer", "pr", "legal")
@@ -282,7 +282,7 @@ def _checklist(
                 raise node.error("ref", "a manual item has no ref")
         else:
             if not node.has("ref"):
-                raise node.error("ref", f"missing (a {kind} item names what it checks)")
+                raise node.error("ref", f"is required (a {kind} item names what it checks)")
             ref = node.key_name("ref")
             known = known_refs[kind]
             if known is not None and ref not in known:

@@ -15,8 +15,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from csirt.catalog._schema import KEY_PATTERN, LANGS, LocalText, Node, unique
-from csirt.yamlfile import PlaybookError, load_yaml
+from csirt.lang import LANGUAGES as LANGS
+from csirt.lang import LocalText
+from csirt.yamlfile import KEY_PATTERN, Node, PlaybookError, load_yaml, unique
 
 FIELD_TYPES: Final = (
     "text",
@@ -362,7 +363,7 @@ def load_questionnaire(path: Path, item_keys: Collection[str]) -> Questionnaire:
 def _field(node: Node, item_keys: Collection[str]) -> QuestionField:
     # The type decides which other keys are allowed, so read it before anything else.
     if not node.has("type"):
-        raise node.error("type", "missing")
+        raise node.error("type", "is required")
     kind = node.choice("type", FIELD_TYPES)
     node.expect_keys(
         _COMMON_KEYS + _TYPE_KEYS[kind], ("required", *_TYPE_OPTIONAL_KEYS.get(kind, ()))

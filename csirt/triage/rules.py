@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Literal
 
 from csirt.lang import LocalText
-from csirt.triage._schema import Reader, join
 from csirt.triage.facts import (
     EXPOSURES,
     ORG_KINDS,
@@ -17,7 +16,7 @@ from csirt.triage.facts import (
     SOCIAL_RESPONSIBILITY,
 )
 from csirt.triage.vocabulary import IDENTITY_ROLES, Vocabulary, parse_vocabulary
-from csirt.yamlfile import LineDict, load_yaml
+from csirt.yamlfile import LineDict, Reader, join, load_yaml
 
 CONDITIONS: frozenset[str] = frozenset(
     {
@@ -357,7 +356,7 @@ def _parse_priorities(reader: Reader, root: LineDict) -> tuple[PriorityRule, ...
         raise reader.error(root, "priorities", "priorities", "must list at least one priority")
     result: list[PriorityRule] = []
     for index, node in enumerate(seq):
-        field = f"priorities.{index}"
+        field = f"priorities[{index}]"
         if not isinstance(node, LineDict):
             raise reader.error(seq, index, field, "must be a mapping")
         reader.check_keys(
@@ -374,7 +373,7 @@ def _parse_priorities(reader: Reader, root: LineDict) -> tuple[PriorityRule, ...
         priority = PriorityRule(
             id=reader.string(node, "id", field),
             min_score=reader.integer(node, "min_score", field),
-            label=LocalText(*reader.text(node, "label", field)),
+            label=reader.text(node, "label", field),
             acknowledge_within_hours=reader.integer(
                 node, "acknowledge_within_hours", field, minimum=1
             ),
@@ -390,7 +389,7 @@ def _parse_priorities(reader: Reader, root: LineDict) -> tuple[PriorityRule, ...
     if result[-1].min_score != 0:
         last = len(result) - 1
         raise reader.error(
-            seq[last], "min_score", f"priorities.{last}.min_score", "the last must be 0"
+            seq[last], "min_score", f"priorities[{last}].min_score", "the last must be 0"
         )
     return tuple(result)
 
@@ -405,7 +404,7 @@ def _parse_jnsa(reader: Reader, node: LineDict) -> Jnsa:
     seq = reader.sequence(node, "identifiability", field)
     levels: list[IdentifiabilityLevel] = []
     for index, level_node in enumerate(seq):
-        level_field = f"jnsa.identifiability.{index}"
+        level_field = f"jnsa.identifiability[{index}]"
         if not isinstance(level_node, LineDict):
             raise reader.error(seq, index, level_field, "must be a mapping")
         reader.check_keys(level_node, level_field, required=("id", "value", "any_of", "label"))
@@ -429,7 +428,7 @@ def _parse_jnsa(reader: Reader, node: LineDict) -> Jnsa:
             id=reader.string(level_node, "id", level_field),
             value=reader.integer(level_node, "value", level_field, minimum=1),
             any_of=tuple(combos),
-            label=LocalText(*reader.text(level_node, "label", level_field)),
+            label=reader.text(level_node, "label", level_field),
         )
         if levels and level.value >= levels[-1].value:
             raise reader.error(
@@ -500,7 +499,7 @@ def _parse_legal(
         regimes[regime_id] = Regime(
             id=regime_id,
             jurisdiction=jurisdiction,
-            label=LocalText(*reader.text(node, "label", field)),
+            label=reader.text(node, "label", field),
         )
     if "appi" not in regimes:
         raise reader.error(root, "regimes", "regimes.appi", "is required")
@@ -550,7 +549,7 @@ def _parse_legal(
             raise reader.error(
                 gdpr_priorities,
                 index,
-                f"gdpr_high_risk.priorities.{index}",
+                f"gdpr_high_risk.priorities[{index}]",
                 f"unknown priority {priority_id!r} (see triage.yaml)",
             )
     gdpr = GdprHighRisk(
@@ -566,7 +565,7 @@ def _parse_legal(
     seq = reader.sequence(root, "obligations", "")
     obligations: list[ObligationRule] = []
     for index, node in enumerate(seq):
-        field = f"obligations.{index}"
+        field = f"obligations[{index}]"
         if not isinstance(node, LineDict):
             raise reader.error(seq, index, field, "must be a mapping")
         reader.check_keys(
@@ -585,7 +584,7 @@ def _parse_legal(
         if "variants" in node:
             variants_node = reader.sequence(node, "variants", field)
             for v_index, v_node in enumerate(variants_node):
-                v_field = f"{field}.variants.{v_index}"
+                v_field = f"{field}.variants[{v_index}]"
                 if not isinstance(v_node, LineDict):
                     raise reader.error(variants_node, v_index, v_field, "must be a mapping")
                 reader.check_keys(v_node, v_field, required=("when",), optional=("due", "basis"))
@@ -637,7 +636,7 @@ def _item_keys(
     for index, item in enumerate(seq):
         if not isinstance(item, str) or item not in vocabulary:
             raise reader.error(
-                seq, index, f"{join(field, key)}.{index}", f"unknown vocabulary item {item!r}"
+                seq, index, f"{join(field, key)}[{index}]", f"unknown vocabulary item {item!r}"
             )
         keys.add(item)
     return frozenset(keys)
@@ -655,7 +654,7 @@ def _conditions(reader: Reader, node: LineDict, field: str) -> tuple[str, ...]:
                 raise reader.error(
                     seq,
                     index,
-                    f"{join(field, 'when')}.{index}",
+                    f"{join(field, 'when')}[{index}]",
                     f"must be one of {', '.join(sorted(CONDITIONS))}",
                 )
         return tuple(str(c) for c in seq)
@@ -679,7 +678,7 @@ def _mynumber(reader: Reader, node: LineDict, vocabulary: Vocabulary) -> MyNumbe
             raise reader.error(
                 exposures,
                 index,
-                f"{field}.exposures.{index}",
+                f"{field}.exposures[{index}]",
                 f"must be one of {', '.join(EXPOSURES)}",
             )
     return MyNumberReportable(

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from csirt.lang import Lang, LocalText
-from csirt.triage._schema import Reader, join
 from csirt.triage.exposure import Exposure
-from csirt.yamlfile import LineDict, load_yaml
+from csirt.yamlfile import LineDict, Reader, join, load_yaml
 
 IDENTITY_ROLES: frozenset[str] = frozenset({"name", "address", "phone"})
 """Roles an item can play in the JNSA identifiability rule (本人特定容易度)."""
@@ -141,7 +140,8 @@ def parse_vocabulary(data: object, path: Path) -> Vocabulary:
             required=("label", "sensitive", "jnsa", "identifies", "financial"),
             optional=("note",),
         )
-        label_ja, label_en = reader.text(node, "label", field)
+        label = reader.text(node, "label", field)
+        label_ja, label_en = label.ja, label.en
         jnsa = reader.mapping(node, "jnsa", field)
         jnsa_field = join(field, "jnsa")
         reader.check_keys(jnsa, jnsa_field, required=("x", "y"))
@@ -189,8 +189,8 @@ def _parse_exposures(reader: Reader, root: LineDict) -> dict[Exposure, ExposureN
         entry = reader.mapping(node, key, "exposures")
         reader.check_keys(entry, field, required=("label", "public"))
         names[Exposure(key)] = ExposureNames(
-            label=LocalText(*reader.text(entry, "label", field)),
-            public=LocalText(*reader.text(entry, "public", field)),
+            label=reader.text(entry, "label", field),
+            public=reader.text(entry, "public", field),
         )
     for exposure in Exposure:
         if exposure not in names:

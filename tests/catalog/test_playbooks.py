@@ -303,8 +303,8 @@ def test_format_offset(offset: timedelta, text: str) -> None:
 BAD_CASES = [
     # (what is replaced, by what, the text on the line named, start of the message)
     ("id: sample\n", "id: sample\nowner: me\n", "owner: me", "owner: unknown key"),
-    ("id: sample\n", "", "title:", "id: missing"),
-    ("  en: Sample\n", "", "title:", "title.en: missing"),
+    ("id: sample\n", "", "title:", "id: is required"),
+    ("  en: Sample\n", "", "title:", "title.en: is required"),
     ("  ja: 見本\n", "  ja: ''\n", "  ja: ''", "title.ja: must be a non-empty string"),
     ("  ja: 見本\n", "  ja: 見本\n  fr: Exemple\n", "fr: Exemple", "title.fr: unknown key"),
     ("title:\n  ja: 見本\n  en: Sample\n", "title: Sample\n", "title: Sample", "title: must be a"),
@@ -314,7 +314,7 @@ BAD_CASES = [
     ("due: 4h", "due: 4x", "due: 4x", "tasks[0].due: '4x' is not a duration"),
     ("due: 30m", "due: 30", "due: 30", "tasks[2].due: 30 is not a duration"),
     ("due: 1d12h", "due: 400d", "due: 400d", "tasks[1].due: '400d' is longer than 366 days"),
-    ("    due: 30m\n", "", "- key: contain_it", "tasks[2].due: missing"),
+    ("    due: 30m\n", "", "- key: contain_it", "tasks[2].due: is required"),
     ("key: review", "key: capture", "key: capture\n    phase: post", "tasks[1].key: 'capture' is"),
     ("key: contain_it", "key: contain-it", "contain-it", "tasks[2].key: 'contain-it' must be"),
     ("required: false\n  - key: contain", "required: maybe\n  - key: contain", "maybe", "tasks[1]"),
@@ -366,7 +366,7 @@ BAD_CASES = [
         "evidence[1].key",
     ),
     ("kind: manual\n", "kind: manual\n    ref: x\n", "ref: x", "checklist[3].ref: a manual item"),
-    ("    ref: capture\n", "", "- key: captured", "checklist[0].ref: missing"),
+    ("    ref: capture\n", "", "- key: captured", "checklist[0].ref: is required"),
     (
         "ref: capture\n",
         "ref: nothing\n",
@@ -422,7 +422,7 @@ def test_error_for_an_empty_file(tmp_path: Path) -> None:
     path = write(tmp_path, "sample.yaml", "")
     with pytest.raises(PlaybookError) as info:
         load_playbook(path)
-    assert (info.value.line, info.value.message) == (1, "document: must be a mapping")
+    assert (info.value.line, info.value.message) == (1, "top level: must be a mapping")
 
 
 def test_unknown_obligation_or_document_kind_is_refused(tmp_path: Path) -> None:

@@ -500,11 +500,16 @@ def test_unsupported_language(questionnaire: Questionnaire) -> None:
 BAD_CASES = [
     ("version: 2", "version: 0", "version: 0", "version: must be at least 1"),
     ("version: 2", "version: two", "version: two", "version: must be a whole number"),
-    ("intro: {ja: はじめに, en: Intro}", "intro: {ja: はじめに}", "intro:", "intro.en: missing"),
+    (
+        "intro: {ja: はじめに, en: Intro}",
+        "intro: {ja: はじめに}",
+        "intro:",
+        "intro.en: is required",
+    ),
     ("id: test\n", "id: test\nowner: x\n", "owner: x", "owner: unknown key"),
-    ("fields:\n", "fields:\n  - key: bare\n", "key: bare", "fields[0].type: missing"),
+    ("fields:\n", "fields:\n  - key: bare\n", "key: bare", "fields[0].type: is required"),
     ("type: date", "type: slider", "type: slider", "fields[3].type: 'slider' is not one of"),
-    ("    max_length: 10\n", "", "key: headline", "fields[1].max_length: missing"),
+    ("    max_length: 10\n", "", "key: headline", "fields[1].max_length: is required"),
     ("min: 0", "min: 0\n    max_length: 3", "max_length: 3\n", "fields[6].max_length: unknown key"),
     ("max: 1000", "max: -1", "max: -1", "fields[6].max: must not be below min (0)"),
     ("max: 1000", "max: lots", "max: lots", "fields[6].max: must be a whole number"),
@@ -580,7 +585,7 @@ BAD_CASES = [
         "fields[5].options[0].label.en",
     ),
     ("help: {ja: 短く, en: Short}", "help: Short", "help: Short", "fields[1].help: must be a map"),
-    ("    label: {ja: 日付, en: Date}\n", "", "key: seen_on", "fields[3].label: missing"),
+    ("    label: {ja: 日付, en: Date}\n", "", "key: seen_on", "fields[3].label: is required"),
 ]
 
 

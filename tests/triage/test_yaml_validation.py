@@ -74,7 +74,7 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
             NAME_ITEM,
             NAME_ITEM + "    colour: red\n",
             3,
-            "items.name.colour: unknown field",
+            "items.name.colour: unknown key",
         ),
         (
             "vocabulary.yaml",
@@ -120,7 +120,7 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
             "    points_per_tenfold: 6",
             "    points_per_tenfold: six",
             0,
-            "scoring.persons.points_per_tenfold: must be a number >= 0",
+            "scoring.persons.points_per_tenfold: must be a number",
         ),
         (
             "triage.yaml",
@@ -134,43 +134,43 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
             "  insider: 8",
             "  insider: -8",
             0,
-            "scoring.insider: must be an integer >= 0",
+            "scoring.insider: must be at least 0",
         ),
         (
             "triage.yaml",
             "    min_score: 45",
             "    min_score: 75",
             0,
-            "priorities.1.min_score: must be lower than the one above",
+            "priorities[1].min_score: must be lower than the one above",
         ),
         (
             "triage.yaml",
             "    min_score: 0",
             "    min_score: 5",
             0,
-            "priorities.3.min_score: the last must be 0",
+            "priorities[3].min_score: the last must be 0",
         ),
-        ("triage.yaml", "  - id: P2", "  - id: P1", 0, "priorities.1.id: duplicate priority P1"),
+        ("triage.yaml", "  - id: P2", "  - id: P1", 0, "priorities[1].id: duplicate priority P1"),
         (
             "triage.yaml",
             "    acknowledge_within_hours: 4",
             "    acknowledge_within_hours: 0",
             0,
-            "priorities.1.acknowledge_within_hours: must be an integer >= 1",
+            "priorities[1].acknowledge_within_hours: must be at least 1",
         ),
         (
             "triage.yaml",
             "      any_of: [[name], [address, phone]]",
             "      any_of: [[name], [address, fax]]",
             0,
-            "jnsa.identifiability.1.any_of.1: must be a non-empty list of roles",
+            "jnsa.identifiability[1].any_of[1]: must be a non-empty list of roles",
         ),
         (
             "triage.yaml",
             "      value: 3",
             "      value: 6",
             0,
-            "jnsa.identifiability.1.value: must be lower than the one above",
+            "jnsa.identifiability[1].value: must be lower than the one above",
         ),
         ("triage.yaml", "    high: 2\n", "", -1, "jnsa.social_responsibility.high: is required"),
         (
@@ -188,29 +188,30 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
             "    deadline: guidance\n    due: {from: aware_at, days: 3, hours: 72}\n    basis:\n"
             "      local_government:",
             1,
-            "obligations.0.due: needs exactly one of days, months, hours",
+            "obligations[0].due: needs exactly one of days, months, hours",
         ),
         (
             "legal.yaml",
             '    due: {from: acknowledged_at, else: "obligation:wb_acknowledge", months: 3}',
             '    due: {from: "obligation:wb_feedback", months: 3}',
             0,
-            "obligations.9.due.from: must be aware_at, reported_at, acknowledged_at or obligation:",
+            "obligations[9].due.from: must be aware_at, reported_at, acknowledged_at or "
+            "obligation:",
         ),
         (
             "legal.yaml",
             "    when: personal_data",
             "    when: sometimes",
             0,
-            "obligations.10.when: must be one of",
+            "obligations[10].when: 'sometimes' is not one of:",
         ),
         (
             "legal.yaml",
             "    regime: gdpr\n    when: personal_data",
             "    regime: ccpa\n    when: personal_data",
             0,
-            "obligations.10.regime: must be one of appi, eu_whistleblowing, gdpr, mynumber, "
-            "whistleblower_jp",
+            "obligations[10].regime: 'ccpa' is not one of: appi, eu_whistleblowing, gdpr, "
+            "mynumber, whistleblower_jp",
         ),
         (
             "legal.yaml",
@@ -218,7 +219,7 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
             "    due: {from: aware_at, hours: 72, count_first_day: true}\n    basis:\n"
             "      article: GDPR Art. 33",
             0,
-            "obligations.10.due.count_first_day: only applies to days",
+            "obligations[10].due.count_first_day: only applies to days",
         ),
         (
             "legal.yaml",
@@ -226,35 +227,35 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
             "      ja: 通報の受領を7日以内に通報者へ確認\n",
             "      article: Directive (EU) 2019/1937 Art. 9(1)(b)\n",
             0,
-            "obligations.8.basis.ja: is required",
+            "obligations[8].basis.ja: is required",
         ),
         (
             "legal.yaml",
             "    checked: 2026-12-06\n  - kind: ppc_final",
             "    checked: last week\n  - kind: ppc_final",
             0,
-            "obligations.0.checked: must be a date",
+            "obligations[0].checked: must be a date",
         ),
         (
             "legal.yaml",
             "  - kind: ppc_final",
             "  - kind: ppc_preliminary",
             0,
-            "obligations.1.kind: duplicate kind 'ppc_preliminary'",
+            "obligations[1].kind: duplicate kind 'ppc_preliminary'",
         ),
         (
             "legal.yaml",
             "  priorities: [P1, P2]",
             "  priorities: [P1, P9]",
             0,
-            "gdpr_high_risk.priorities.1: unknown priority 'P9'",
+            "gdpr_high_risk.priorities[1]: unknown priority 'P9'",
         ),
         (
             "legal.yaml",
             "    local_government: 100",
             "    local_government: many",
             0,
-            "appi_reportable.persons_more_than.local_government: must be an integer >= 0",
+            "appi_reportable.persons_more_than.local_government: must be a whole number",
         ),
         (
             "legal.yaml",
@@ -268,7 +269,7 @@ NAME_ITEM = "  name:\n    label: {ja: 氏名, en: Name}\n    sensitive: false\n"
             "  - kind: ppc_preliminary",
             "  - kind: ppc_preliminary\n    colour: red",
             1,
-            "obligations.0.colour: unknown field",
+            "obligations[0].colour: unknown key",
         ),
     ],
 )
@@ -401,19 +402,19 @@ def test_shipped_files_load() -> None:
             "triage.yaml",
             "    - id: possible",
             "    - possible\n    - id: possible",
-            "jnsa.identifiability.1: must be a mapping",
+            "jnsa.identifiability[1]: must be a mapping",
         ),
         (
             "triage.yaml",
             "  - id: P2",
             "  - P2\n  - id: P2",
-            "priorities.1: must be a mapping",
+            "priorities[1]: must be a mapping",
         ),
         (
             "legal.yaml",
             "  - kind: ppc_final",
             "  - ppc_final\n  - kind: ppc_final",
-            "obligations.1: must be a mapping",
+            "obligations[1]: must be a mapping",
         ),
         (
             "legal.yaml",
@@ -425,7 +426,7 @@ def test_shipped_files_load() -> None:
             "        due: {from: aware_at, days: 60, count_first_day: true, roll: forward}\n"
             "    basis:\n      local_government:\n"
             "        article: 個人情報保護法68条1項、同法施行規則44条2項",
-            "obligations.1.variants.0: must be a mapping",
+            "obligations[1].variants[0]: must be a mapping",
         ),
     ],
 )
@@ -449,7 +450,7 @@ def test_default_identifiability_level_must_be_last(tmp_path: Path) -> None:
         "    - id: possible\n      value: 3\n      any_of: []",
     )
     error = load_error(folder)
-    assert "jnsa.identifiability.2: comes after the default level" in error.message
+    assert "jnsa.identifiability[2]: comes after the default level" in error.message
 
 
 def test_empty_vocabulary(tmp_path: Path) -> None:

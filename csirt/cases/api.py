@@ -30,7 +30,7 @@ from csirt.api.schema import (
 )
 from csirt.auth.access import exports, requires
 from csirt.auth.permissions import Permission
-from csirt.cases import creation, listing, registry
+from csirt.cases import creation, listing, persons, registry
 from csirt.cases.editing import EDITABLE_FIELDS, update_case
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.lifecycle import change_phase, change_priority
@@ -81,6 +81,8 @@ class CaseOut(BaseModel):
     priority: Priority
     tlp: str
     aware_at: datetime | None
+    persons_total: int | None
+    persons_total_note: str
     insider: bool
     wrongful_intent: bool
     ongoing: bool
@@ -168,6 +170,13 @@ class CasePatch(_CaseFields):
         None, description="an open phase (close a case in the console, with its checklist)"
     )
     reason: str = Field("", description="why the priority or phase changed")
+    persons_total: int | None = Field(
+        None,
+        ge=0,
+        le=persons.MAX_PERSONS,
+        description="the number of persons as the organisation states it (documents use it)",
+    )
+    persons_total_note: str = Field("", max_length=persons.MAX_NOTE)
 
 
 class CaseListQuery(PageQuery):
@@ -222,6 +231,8 @@ def case_json(case: Case) -> dict[str, Any]:
         "priority": case.priority,
         "tlp": case.tlp,
         "aware_at": iso(case.aware_at),
+        "persons_total": case.persons_total,
+        "persons_total_note": case.persons_total_note,
         "insider": case.insider,
         "wrongful_intent": case.wrongful_intent,
         "ongoing": case.ongoing,
@@ -277,7 +288,7 @@ def _strings(data: dict[str, Any], name: str) -> list[str] | None:
 
 
 def _known(data: dict[str, Any]) -> dict[str, Any]:
-    """Playbooks that exist and normalised tags."""
+    """Playbooks that exist, normalised tags and a valid stated number of persons."""
     found: dict[str, Any] = {}
     problems: dict[str, str] = {}
     chosen = _strings(data, "playbooks")
@@ -293,6 +304,7 @@ def _known(data: dict[str, Any]) -> dict[str, Any]:
             found["tags"] = normalise_tags(tags)
         except CaseValidationError as exc:
             problems.update(exc.errors)
+    problems.update(persons.validate(data))
     if problems:
         raise CaseValidationError(problems)
     return found
@@ -373,7 +385,7 @@ def get_case(case_id: int) -> ResponseReturnValue:
 @bp.patch("/cases/<int:case_id>")
 @requires(Permission.CASE_EDIT)
 @operation(
-    "Change a case (fields, priority, open phase, tags)",
+    "Change a case (fields, priority, open phase, tags, stated number of persons)",
     tags=TAGS,
     body=CasePatch,
     responses={"200": json_response(CaseOut)},
@@ -383,6 +395,9 @@ def patch_case(case_id: int) -> ResponseReturnValue:
     body, known = read_body_with(CasePatch, _known)
     sent = body.model_dump(include=body.model_fields_set)
     session = get_session()
+    stated = {k: v for k, v in sent.items() if k in ("persons_total", "persons_total_note")}
+    if stated:
+        persons.set_persons_total(session, current_user, case, stated)
     update_case(session, case, current_user, {k: sent[k] for k in EDITABLE_FIELDS if k in sent})
     if "tags" in sent:
         set_tags(session, case, known["tags"], current_user)

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from flask import Blueprint, current_app, jsonify, request, send_file
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from pydantic import AfterValidator, Field
 from sqlalchemy.orm import Session
 
-from csirt.api.openapi import operation
-from csirt.api.problems import problem, validation_problem
+from csirt.api import errors
+from csirt.api.openapi import json_response, operation
+from csirt.api.problems import problem
+from csirt.api.responses import created
+from csirt.api.schema import ApiModel, Day, read_body, read_body_with, read_object
 from csirt.auth.access import exports, requires
 from csirt.auth.permissions import Permission
-from csirt.cases.errors import CaseNotFoundError
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
-from csirt.documents import service
+from csirt.documents import public_facts, service, snapshot
 from csirt.documents.builders import KINDS, SECTIONS
 from csirt.documents.facts import LANGS
 from csirt.documents.guard import PublicTextRefusedError, describe
 from csirt.documents.models import Document
 
 bp = Blueprint("api_documents", __name__, url_prefix="/api/v1")
+errors.register(bp)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TAGS = ["documents"]
@@ -42,6 +47,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
         "last_editor": {"type": "string", "nullable": True},
         "sections": {"type": "object", "additionalProperties": {"type": "string"}},
         "section_keys": {"type": "array", "items": {"type": "string"}},
+        "as_of": {"type": "string", "format": "date", "nullable": True},
         "facts_sha256": {
             "type": "string",
             "description": "digest of the case's facts now; pass it to approve what you reviewed",
@@ -65,7 +71,6 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
         },
     },
 }
-_DOCUMENT_RESPONSE = {"content": {"application/json": {"schema": DOCUMENT_SCHEMA}}}
 
 
 def _env() -> service.Environment:
@@ -89,6 +94,7 @@ def _json(session: Session, document: Document) -> dict[str, Any]:
         "last_editor": current.author.username if current.author else None,
         "sections": current.sections,
         "section_keys": list(SECTIONS[document.kind]),
+        "as_of": document.as_of.isoformat() if document.as_of else None,
         "facts_sha256": service.current_facts_digest(session, document, _env()),
         "approved_facts_sha256": None,
         "approved_document_date": None,
@@ -106,16 +112,47 @@ def _json(session: Session, document: Document) -> dict[str, Any]:
     return data
 
 
-def _not_found() -> ResponseReturnValue:
-    return problem(404, "Not Found", "no such document")
+def _in_range(day: date) -> date:
+    if not 1900 <= day.year <= 2999:
+        raise ValueError("must be a date (YYYY-MM-DD) between 1900 and 2999")
+    return day
 
 
-def _body() -> dict[str, Any] | None:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else None
+class DocumentIn(ApiModel):
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    lang: Literal[LANGS] = "ja"  # type: ignore[valid-type]
+    as_of: Annotated[Day, AfterValidator(_in_range)] | None = Field(
+        None,
+        description="the date the document speaks as of (default: today): events, measures "
+        "and responses after it are left out",
+    )
 
 
-def _refused(error: PublicTextRefusedError) -> ResponseReturnValue:
+class SectionsEdit(ApiModel):
+    sections: dict[str, str] = Field(min_length=1, description="section key -> text")
+    base_version: int | None = Field(
+        None,
+        ge=0,
+        le=2**31 - 1,
+        description="the version the edit started from (409 if newer exists)",
+    )
+    note: str = Field("", max_length=200)
+
+
+class Approval(ApiModel):
+    facts_sha256: str | None = Field(
+        None,
+        description="the document's facts_sha256 when you reviewed it: 409 facts-changed if the "
+        "case's facts changed since",
+    )
+    guard_override: list[str] = Field(
+        [],
+        description="override_key values of guard findings a lead lets pass as false positives "
+        "(audited; the same works on the .docx as ?guard_override=)",
+    )
+
+
+def _refused(error: PublicTextRefusedError) -> Response:
     errors = {
         section: f"contains forbidden content: {kinds}"
         for section, kinds in service.describe_findings(error.findings).items()
@@ -147,44 +184,18 @@ def _refused(error: PublicTextRefusedError) -> ResponseReturnValue:
 @operation(
     "Create a draft document of a kind for a case, pre-filled from its public facts",
     tags=TAGS,
-    request_body={
-        "type": "object",
-        "required": ["kind"],
-        "properties": {
-            "kind": {"type": "string", "enum": list(KINDS)},
-            "lang": {"type": "string", "enum": list(LANGS), "default": "ja"},
-        },
-    },
-    responses={"201": {"description": "The new draft", **_DOCUMENT_RESPONSE}},
+    body=DocumentIn,
+    responses={"201": json_response(DOCUMENT_SCHEMA, "The new draft")},
 )
 def create(case_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
-        access = service.get_case_for_documents(session, current_user, case_id)
-    except CaseNotFoundError:
-        return problem(404, "Not Found", "no such case")
-    body = _body()
-    if body is None:
-        return validation_problem({"body": "must be a JSON object"})
-    kind, lang = body.get("kind"), body.get("lang", "ja")
-    errors = {}
-    if not isinstance(kind, str) or kind not in KINDS:
-        errors["kind"] = f"must be one of {', '.join(KINDS)}"
-    if not isinstance(lang, str) or lang not in LANGS:
-        errors["lang"] = f"must be one of {', '.join(LANGS)}"
-    if errors:
-        return validation_problem(errors)
-    assert isinstance(kind, str)
-    assert isinstance(lang, str)
-    try:
-        document = service.create_document(session, current_user, access, kind, lang, _env())
-    except service.KindNotAllowedError:
-        return problem(403, "Forbidden", "you may not create documents of this kind")
+    access = service.get_case_for_documents(session, current_user, case_id)
+    body = read_body(DocumentIn)
+    document = service.create_document(
+        session, current_user, access, body.kind, body.lang, _env(), as_of=body.as_of
+    )
     session.commit()
-    response = jsonify(_json(session, document))
-    response.status_code = 201
-    response.headers["Location"] = f"/api/v1/documents/{document.id}"
-    return response
+    return created(_json(session, document), location=f"/api/v1/documents/{document.id}")
 
 
 @bp.get("/documents/<int:document_id>")
@@ -192,14 +203,11 @@ def create(case_id: int) -> ResponseReturnValue:
 @operation(
     "A document: status, versions and the newest version's sections",
     tags=TAGS,
-    responses={"200": {"description": "The document", **_DOCUMENT_RESPONSE}},
+    responses={"200": json_response(DOCUMENT_SCHEMA, "The document")},
 )
 def get(document_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
-        document, _access = service.get_document_for(session, current_user, document_id)
-    except service.DocumentNotFoundError:
-        return _not_found()
+    document, _access = service.get_document_for(session, current_user, document_id)
     return jsonify(_json(session, document))
 
 
@@ -208,55 +216,24 @@ def get(document_id: int) -> ResponseReturnValue:
 @operation(
     "Edit sections: saves a new version (unchanged text saves nothing)",
     tags=TAGS,
-    request_body={
-        "type": "object",
-        "required": ["sections"],
-        "properties": {
-            "sections": {"type": "object", "additionalProperties": {"type": "string"}},
-            "base_version": {
-                "type": "integer",
-                "description": "the version the edit started from (409 if newer exists)",
-            },
-            "note": {"type": "string", "maxLength": 200},
-        },
-    },
-    responses={"200": {"description": "The document after the edit", **_DOCUMENT_RESPONSE}},
+    body=SectionsEdit,
+    responses={"200": json_response(DOCUMENT_SCHEMA, "The document after the edit")},
 )
 def edit_sections(document_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
-        document, _access = service.get_document_for(session, current_user, document_id)
-    except service.DocumentNotFoundError:
-        return _not_found()
-    body = _body()
-    if body is None:
-        return validation_problem({"body": "must be a JSON object"})
-    sections = body.get("sections")
-    base = body.get("base_version")
-    note = body.get("note", "")
-    errors = {}
-    if not isinstance(sections, dict) or not sections:
-        errors["sections"] = "must be a non-empty object of section key to text"
-    if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
-        errors["base_version"] = "must be an integer"
-    if not isinstance(note, str) or len(note) > 200:
-        errors["note"] = "must be a string of at most 200 characters"
-    if errors:
-        return validation_problem(errors)
-    assert isinstance(sections, dict)
-    try:
-        service.save_sections(
-            session, current_user, document, sections, base_version=base, note=str(note)
-        )
-    except service.DocumentValidationError as error:
-        return validation_problem(error.errors)
-    except service.StaleVersionError:
-        return problem(
-            409,
-            "Conflict",
-            f"a newer version ({document.current_version}) exists",
-            kind="stale-version",
-        )
+    document, _access = service.get_document_for(session, current_user, document_id)
+    body, _sections = read_body_with(
+        SectionsEdit,
+        lambda data: service.validate_sections(document.kind, data.get("sections") or {}),
+    )
+    service.save_sections(
+        session,
+        current_user,
+        document,
+        body.sections,
+        base_version=body.base_version,
+        note=body.note,
+    )
     session.commit()
     return jsonify(_json(session, document))
 
@@ -268,60 +245,24 @@ def edit_sections(document_id: int) -> ResponseReturnValue:
     "Approval freezes the case's facts and the date with the version: every final export of "
     "it is the same file",
     tags=TAGS,
-    request_body={
-        "type": "object",
-        "properties": {
-            "facts_sha256": {
-                "type": "string",
-                "description": "the document's facts_sha256 when you reviewed it: 409 "
-                "facts-changed if the case's facts changed since",
-            },
-            "guard_override": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "override_key values of guard findings a lead lets pass as "
-                "false positives (audited; the same works on the .docx as ?guard_override=)",
-            },
-        },
-    },
-    responses={"200": {"description": "The approved document", **_DOCUMENT_RESPONSE}},
+    body=Approval,
+    responses={"200": json_response(DOCUMENT_SCHEMA, "The approved document")},
 )
 def approve(document_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
-        document, _access = service.get_document_for(session, current_user, document_id)
-    except service.DocumentNotFoundError:
-        return _not_found()
-    body = request.get_json(silent=True) if request.content_length else {}
-    if not isinstance(body, dict):
-        return validation_problem({"body": "must be a JSON object"})
-    expected = body.get("facts_sha256")
-    if expected is not None and not isinstance(expected, str):
-        return validation_problem({"facts_sha256": "must be a string"})
-    override = body.get("guard_override", [])
-    if not isinstance(override, list) or not all(isinstance(o, str) for o in override):
-        return validation_problem({"guard_override": "must be a list of strings"})
+    document, _access = service.get_document_for(session, current_user, document_id)
+    body = read_body(Approval, optional=True)
     try:
         service.approve(
-            session, current_user, document, _env(), facts_sha256=expected, override=override
+            session,
+            current_user,
+            document,
+            _env(),
+            facts_sha256=body.facts_sha256,
+            override=body.guard_override,
         )
-    except service.FactsChangedError:
-        return problem(
-            409,
-            "Conflict",
-            "the case's facts changed since you reviewed the document: review it again",
-            kind="facts-changed",
-        )
-    except service.SelfApprovalError:
-        return problem(
-            409,
-            "Conflict",
-            "the last editor of a version may not approve it",
-            kind="self-approval",
-        )
-    except service.AlreadyApprovedError:
-        return problem(409, "Conflict", "the newest version is already approved", kind="approved")
     except PublicTextRefusedError as error:
+        session.rollback()
         return _refused(error)
     session.commit()
     return jsonify(_json(session, document))
@@ -334,14 +275,19 @@ def approve(document_id: int) -> ResponseReturnValue:
 @operation(
     "The .docx of the newest version: final if approved, otherwise watermarked DRAFT",
     tags=TAGS,
+    parameters=[
+        {
+            "name": "guard_override",
+            "in": "query",
+            "description": "override_key of a guard finding a lead lets pass (repeatable)",
+            "schema": {"type": "array", "items": {"type": "string"}},
+        }
+    ],
     responses={"200": {"description": "The document", "content": {DOCX: {}}}},
 )
 def docx(document_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
-        document, _access = service.get_document_for(session, current_user, document_id)
-    except service.DocumentNotFoundError:
-        return _not_found()
+    document, _access = service.get_document_for(session, current_user, document_id)
     try:
         result = service.export_document(
             session,
@@ -353,13 +299,6 @@ def docx(document_id: int) -> ResponseReturnValue:
     except PublicTextRefusedError as error:
         session.commit()  # keep the audit record of the refusal
         return _refused(error)
-    except service.FrozenUnreadableError:
-        return problem(
-            409,
-            "Conflict",
-            "the approved version cannot be rebuilt from its stored facts: create a new version",
-            kind="frozen-unreadable",
-        )
     session.commit()
     response = send_file(
         io.BytesIO(result.data), mimetype=DOCX, as_attachment=True, download_name=result.filename
@@ -378,24 +317,47 @@ def docx(document_id: int) -> ResponseReturnValue:
     "A new version with the newest text, built from the case's current facts: a draft until "
     "approved again (use it when facts_changed_since_approval is true)",
     tags=TAGS,
-    responses={"201": {"description": "The document with its new version", **_DOCUMENT_RESPONSE}},
+    responses={"201": json_response(DOCUMENT_SCHEMA, "The document with its new version")},
 )
 def new_version(document_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
-        document, _access = service.get_document_for(session, current_user, document_id)
-    except service.DocumentNotFoundError:
-        return _not_found()
-    try:
-        service.new_version_from_current_facts(session, current_user, document)
-    except service.NotApprovedError:
-        return problem(
-            409,
-            "Conflict",
-            "the newest version is a draft: it already uses the case's current facts",
-            kind="not-approved",
-        )
+    document, _access = service.get_document_for(session, current_user, document_id)
+    service.new_version_from_current_facts(session, current_user, document)
     session.commit()
-    response = jsonify(_json(session, document))
-    response.status_code = 201
-    return response
+    return created(_json(session, document))
+
+
+@bp.get("/cases/<int:case_id>/public-facts")
+@requires(Permission.DOCUMENT_VIEW)
+@operation(
+    "The case's facts for documents (what the console's form holds): public title and "
+    "summary, causes, findings, responses, staff post, committee, recommendations, contact "
+    "overrides, the PPC form's texts and how data sets' counts are stated",
+    tags=TAGS,
+    responses={"200": json_response(public_facts.SCHEMA, "The facts")},
+)
+def get_public_facts(case_id: int) -> ResponseReturnValue:
+    session = get_session()
+    access = service.get_case_for_documents(session, current_user, case_id)
+    return jsonify(public_facts.to_json(snapshot.get_context(session, access.case.id)))
+
+
+@bp.put("/cases/<int:case_id>/public-facts")
+@requires(Permission.DOCUMENT_EDIT)
+@operation(
+    "Set the case's facts for documents: the fields given are replaced, the others kept",
+    tags=TAGS,
+    request_body=public_facts.SCHEMA,
+    responses={"200": json_response(public_facts.SCHEMA, "The facts after the change")},
+)
+def put_public_facts(case_id: int) -> ResponseReturnValue:
+    session = get_session()
+    access = service.get_case_for_documents(session, current_user, case_id)
+    if not access.full and not current_user.can(Permission.DOCUMENT_APPROVE):
+        return problem(403, "Forbidden", "you may not change this case's facts")
+    ids = {d.id for d in snapshot.public_datasets(session, case_id)}
+    values = public_facts.validate(read_object(), ids)
+    if values:
+        service.save_context(session, current_user, access.case, values)
+    session.commit()
+    return jsonify(public_facts.to_json(snapshot.get_context(session, access.case.id)))

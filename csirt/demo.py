@@ -31,6 +31,7 @@ from csirt.cases.models import (
     TimelineEvent,
 )
 from csirt.cases.playbooks import apply_playbook
+from csirt.cases.roles import CaseRole
 from csirt.cases.search import terms_of
 from csirt.cases.tagging import set_tags
 from csirt.catalog import load_catalog
@@ -267,10 +268,14 @@ def seed(session: Session, hashing: auth_service.Hashing, config: Config) -> lis
     assert case is not None
     from csirt.cases.models import CaseMember
 
-    session.add(CaseMember(case_id=case.id, user_id=users[Role.RESPONDER].id, role="investigator"))
+    session.add(
+        CaseMember(case_id=case.id, user_id=users[Role.RESPONDER].id, role=CaseRole.INVESTIGATOR)
+    )
     # PR and the committee reach a case's documents only when assigned to it (issue 14).
-    session.add(CaseMember(case_id=case.id, user_id=users[Role.PR].id, role="pr"))
-    session.add(CaseMember(case_id=case.id, user_id=users[Role.COMMITTEE].id, role="committee"))
+    session.add(CaseMember(case_id=case.id, user_id=users[Role.PR].id, role=CaseRole.PR))
+    session.add(
+        CaseMember(case_id=case.id, user_id=users[Role.COMMITTEE].id, role=CaseRole.COMMITTEE)
+    )
     _enrich_demo_case(session, case, users[Role.LEAD], config)
     # --- teams (csirt.teams) -------------------------------------------------------------
     from csirt.teams.demo import seed_teams

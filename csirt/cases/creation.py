@@ -14,6 +14,7 @@ from csirt.cases import dashboard, signals, trail
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.models import Case, CaseCounter, CaseMember, CaseTag, Phase, Priority, Tlp
 from csirt.cases.playbooks import apply_playbook
+from csirt.cases.roles import CaseRole
 from csirt.cases.tagging import normalise_tags
 from csirt.catalog import Playbook
 from csirt.db import utcnow
@@ -92,9 +93,9 @@ def create_case(
     session.add(case)
     session.flush()
     if actor is not None:
-        session.add(CaseMember(case_id=case.id, user_id=actor.id, role="creator"))
+        session.add(CaseMember(case_id=case.id, user_id=actor.id, role=CaseRole.CREATOR))
     if lead is not None:
-        session.add(CaseMember(case_id=case.id, user_id=lead.id, role="lead"))
+        session.add(CaseMember(case_id=case.id, user_id=lead.id, role=CaseRole.LEAD))
     for tag in clean_tags:
         session.add(CaseTag(case_id=case.id, tag=tag))
     trail.record(session, AuditAction.CASE_CREATE, case, actor, reference=case.reference)

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from csirt.auth.models import User
+from csirt.cases.roles import CaseRole
 from csirt.db import Base, utcnow
 from csirt.triage.exposure import Exposure
 
@@ -84,7 +85,7 @@ class CaseMember(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    role: Mapped[str] = mapped_column(String(32), default="investigator")
+    role: Mapped[str] = mapped_column(String(32), default=CaseRole.INVESTIGATOR.value)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="members")

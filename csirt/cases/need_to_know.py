@@ -12,6 +12,7 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case, CaseMember
+from csirt.cases.roles import CaseRole
 
 
 def conflicted(session: Session, user: User, case_id: int) -> bool:
@@ -92,7 +93,7 @@ def member_counts(session: Session, case: Case) -> tuple[int, int]:
     leads = session.scalar(
         select(func.count())
         .select_from(CaseMember)
-        .where(CaseMember.case_id == case.id, CaseMember.role == "lead")
+        .where(CaseMember.case_id == case.id, CaseMember.role == CaseRole.LEAD)
     )
     return int(members or 0), int(leads or 0)
 

@@ -5,11 +5,11 @@
 
 from csirt.catalog.catalog import Catalog, load_catalog
 from csirt.catalog.playbooks import (
+    CASE_ROLE_LABELS,
+    CASE_ROLES,
     CHECKLIST_KINDS,
     PHASE_LABELS,
     PHASES,
-    ROLE_LABELS,
-    ROLES,
     SKILLS,
     ChecklistItem,
     EvidenceItem,
@@ -39,13 +39,13 @@ from csirt.lang import LANGUAGES as LANGS
 from csirt.lang import LocalText
 
 __all__ = [
+    "CASE_ROLES",
+    "CASE_ROLE_LABELS",
     "CHECKLIST_KINDS",
     "FIELD_TYPES",
     "LANGS",
     "PHASES",
     "PHASE_LABELS",
-    "ROLES",
-    "ROLE_LABELS",
     "SKILLS",
     "Catalog",
     "ChecklistItem",

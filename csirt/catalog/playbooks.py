@@ -8,17 +8,18 @@ to collect, and the checklist that must be satisfied before a case closes.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
+from csirt.cases.roles import STAFFED, CaseRole
 from csirt.lang import LocalText
 from csirt.yamlfile import Node, PlaybookError, load_yaml, unique
 
 PHASES: Final = ("detect", "analyse", "contain", "eradicate", "recover", "post_incident")
-ROLES: Final = ("lead", "investigator", "privacy_officer", "pr", "legal")
+CASE_ROLES: Final = tuple(role.value for role in STAFFED)
 SKILLS: Final = ("forensics", "privacy", "legal", "pr", "systems", "management")
 CHECKLIST_KINDS: Final = ("task", "obligation", "document", "manual")
 
@@ -30,12 +31,12 @@ PHASE_LABELS: Final = {
     "recover": LocalText(ja="復旧", en="Recover"),
     "post_incident": LocalText(ja="事後対応", en="Post-incident"),
 }
-ROLE_LABELS: Final = {
-    "lead": LocalText(ja="対応責任者", en="Lead"),
-    "investigator": LocalText(ja="調査担当", en="Investigator"),
-    "privacy_officer": LocalText(ja="個人情報保護担当", en="Privacy officer"),
-    "pr": LocalText(ja="広報担当", en="Public relations"),
-    "legal": LocalText(ja="法務担当", en="Legal"),
+CASE_ROLE_LABELS: Final[Mapping[str, LocalText]] = {
+    CaseRole.LEAD: LocalText(ja="対応責任者", en="Lead"),
+    CaseRole.INVESTIGATOR: LocalText(ja="調査担当", en="Investigator"),
+    CaseRole.PRIVACY_OFFICER: LocalText(ja="個人情報保護担当", en="Privacy officer"),
+    CaseRole.PR: LocalText(ja="広報担当", en="Public relations"),
+    CaseRole.LEGAL: LocalText(ja="法務担当", en="Legal"),
 }
 
 # The longest offset accepted: a year and a day, so that a typo like "3000d" cannot hide a task.
@@ -210,7 +211,7 @@ def _roles(root: Node) -> tuple[RoleNeed, ...]:
     needs = []
     for node in root.nodes("roles"):
         node.expect_keys(("role", "count", "skills"), ("note",))
-        role = node.choice("role", ROLES)
+        role = node.choice("role", CASE_ROLES)
         unique(node, "role", role, seen)
         needs.append(
             RoleNeed(
@@ -230,7 +231,7 @@ def _tasks(root: Node, declared_roles: set[str]) -> tuple[TaskTemplate, ...]:
         node.expect_keys(("key", "title", "phase", "due", "role", "required"), ("description",))
         key = node.key_name("key")
         unique(node, "key", key, seen)
-        role = node.choice("role", ROLES)
+        role = node.choice("role", CASE_ROLES)
         if role not in declared_roles:
             raise node.error("role", f"{role!r} is not declared under roles")
         try:

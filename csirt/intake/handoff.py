@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
+from csirt.cases.roles import CaseRole
 from csirt.catalog import Questionnaire
 from csirt.intake.base import AnswersInvalidError, IntakeError, actor, record_event
 from csirt.intake.conflicts import is_conflicted
@@ -227,7 +228,7 @@ def may_know_reports(session: Session, user: User, case_id: int) -> bool:
         select(CaseMember.id).where(
             CaseMember.case_id == case_id,
             CaseMember.user_id == user.id,
-            CaseMember.role == "lead",
+            CaseMember.role == CaseRole.LEAD,
         )
     )
     return lead is not None

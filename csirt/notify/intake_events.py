@@ -21,6 +21,7 @@ from csirt.audit.models import AuditEvent
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.models import Case, CaseMember
+from csirt.cases.roles import CaseRole
 from csirt.db import utcnow
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.models import Submission, SubmissionMessage
@@ -98,7 +99,9 @@ def case_leads(session: Session, case_id: int, involved: Iterable[str]) -> list[
     rows = session.scalars(
         select(User)
         .join(CaseMember, CaseMember.user_id == User.id)
-        .where(CaseMember.case_id == case_id, CaseMember.role == "lead", User.active.is_(True))
+        .where(
+            CaseMember.case_id == case_id, CaseMember.role == CaseRole.LEAD, User.active.is_(True)
+        )
         .order_by(User.id)
         .distinct()
     )

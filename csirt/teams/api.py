@@ -18,7 +18,7 @@ from csirt.auth.access import current_actor, requires
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.cases.need_to_know import get_case_for
-from csirt.catalog import ROLES, SKILLS
+from csirt.catalog import CASE_ROLES, SKILLS
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session
 from csirt.i18n import current_lang
@@ -34,7 +34,7 @@ errors.register(bp)
 
 TAGS = ["teams"]
 Skill = Literal[SKILLS]  # type: ignore[valid-type]
-TeamRole = Literal[ROLES]  # type: ignore[valid-type]
+TeamRole = Literal[CASE_ROLES]  # type: ignore[valid-type]
 
 
 class Member(BaseModel):
@@ -188,7 +188,7 @@ def add_member(team_id: int) -> ResponseReturnValue:
         "200": json_response(
             {
                 "type": "object",
-                "properties": {r: {"type": "array", "items": Suggestion} for r in ROLES},
+                "properties": {r: {"type": "array", "items": Suggestion} for r in CASE_ROLES},
             },
             "Suggestions keyed by role",
         )

@@ -14,7 +14,7 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Role
 from csirt.cases.models import Case, CaseMember
-from csirt.catalog import ROLES
+from csirt.catalog import CASE_ROLES
 from csirt.db import utcnow
 from csirt.notify import service as notify
 from csirt.notify.messages import Kind
@@ -94,8 +94,8 @@ def assign(
     The actor must be a member of the case or a lead (NotAllowedToAssignError); someone paged
     for the case who is neither may only assign himself (taking the case).
     """
-    if role not in ROLES:
-        raise InvalidInputError({"role": f"must be one of {list(ROLES)}"})
+    if role not in CASE_ROLES:
+        raise InvalidInputError({"role": f"must be one of {list(CASE_ROLES)}"})
     if actor is not None and not may_assign(session, case, actor, user):
         raise NotAllowedToAssignError(case.id)
     if not user.active:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from csirt.cases.models import Case, CaseMember, CasePlaybook, Phase, Task, TaskAssignee
 from csirt.cases.tasks import OPEN_TASK_STATUSES
-from csirt.catalog import ROLES, Playbook
+from csirt.catalog import CASE_ROLES, Playbook
 from csirt.db import utcnow
 from csirt.intake.models import Submission
 from csirt.teams.base import Clock
@@ -98,7 +98,8 @@ def role_skills(
             for need in playbook.roles if playbook else ():
                 needed.setdefault(need.role, []).extend(need.skills)
     return {
-        role: tuple(dict.fromkeys(needed.get(role) or DEFAULT_ROLE_SKILLS[role])) for role in ROLES
+        role: tuple(dict.fromkeys(needed.get(role) or DEFAULT_ROLE_SKILLS[role]))
+        for role in CASE_ROLES
     }
 
 

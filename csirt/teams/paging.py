@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import Case, Phase, Priority
+from csirt.cases.roles import CaseRole
 from csirt.db import utcnow
 from csirt.notify import service as notify
 from csirt.notify.messages import Kind
@@ -70,7 +71,7 @@ def _page(
         case_id=case.id,
         user_id=user.id,
         kind=AckKind.PAGE.value,
-        role="lead",
+        role=CaseRole.LEAD,
         team_id=team.id,
         step=step,
         requested_at=moment,

@@ -28,7 +28,7 @@ from csirt.auth.permissions import Permission, Role
 from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case
 from csirt.cases.need_to_know import get_case_for
-from csirt.catalog import ROLE_LABELS, ROLES
+from csirt.catalog import CASE_ROLE_LABELS, CASE_ROLES
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
 from csirt.forms import ActionForm
@@ -499,7 +499,7 @@ def my_work() -> ResponseReturnValue:
 
 
 def _role_name(role: str) -> str:
-    label = ROLE_LABELS.get(role)
+    label = CASE_ROLE_LABELS.get(role)
     return label.get(current_lang()) if label else role
 
 
@@ -543,13 +543,13 @@ def _render_case_team(
             case=case,
             active="teams.case_team",
             members=members,
-            roles=ROLES,
+            roles=CASE_ROLES,
             role_name=_role_name,
             needs={
                 r: "・".join(SKILL_LABELS[s].get(lang) for s in needs[r])
                 if lang == "ja"
                 else ", ".join(SKILL_LABELS[s].get(lang) for s in needs[r])
-                for r in ROLES
+                for r in CASE_ROLES
             },
             suggestions=suggestions,
             show_excluded=current_user.has_role(Role.ADMIN),
@@ -587,8 +587,8 @@ def assign(case_id: int) -> ResponseReturnValue:
         role, _sep, username = pick.partition(":")
         wanted.append((role, username))
     if not picks:
-        if not form.validate() or single_role not in ROLES:
-            if single_role not in ROLES:
+        if not form.validate() or single_role not in CASE_ROLES:
+            if single_role not in CASE_ROLES:
                 form.username.errors = [*form.username.errors, _("Choose a role.")]
             flash(_("Tick at least one person, or name one with a role."), "error")
             return _render_case_team(session, case, 400, form)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from csirt.catalog import (
+    CASE_ROLE_LABELS,
+    CASE_ROLES,
     PHASE_LABELS,
     PHASES,
-    ROLE_LABELS,
-    ROLES,
     LocalText,
     Playbook,
     format_offset,
@@ -243,9 +243,9 @@ def test_tasks_for_refuses_a_naive_datetime(tmp_path: Path) -> None:
 
 def test_labels_cover_every_phase_and_role() -> None:
     assert set(PHASE_LABELS) == set(PHASES)
-    assert set(ROLE_LABELS) == set(ROLES)
+    assert set(CASE_ROLE_LABELS) == set(CASE_ROLES)
     assert PHASE_LABELS["contain"].get("ja") == "封じ込め"
-    assert ROLE_LABELS["privacy_officer"].get("en") == "Privacy officer"
+    assert CASE_ROLE_LABELS["privacy_officer"].get("en") == "Privacy officer"
     with pytest.raises(ValueError, match="unsupported language"):
         PHASE_LABELS["detect"].get("fr")
 

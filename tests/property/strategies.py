@@ -91,11 +91,26 @@ DATETIMES = st.one_of(
 )
 
 
+# The document's components/schemas, for "$ref" (set by the fuzzer from the OpenAPI document).
+COMPONENTS: dict[str, Any] = {}
+REF_PREFIX = "#/components/schemas/"
+
+
 def from_schema(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]:
-    """Return values that (mostly) follow a JSON schema: enum, type, format, items, properties."""
+    """Return values that (mostly) follow a JSON schema: enum, type, format, items, properties,
+    anyOf (a nullable field), $ref to the document's components."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(REF_PREFIX) and ref[len(REF_PREFIX) :] in COMPONENTS:
+        return from_schema(COMPONENTS[ref[len(REF_PREFIX) :]], depth)
+    if "anyOf" in schema:
+        return st.one_of([from_schema(option, depth) for option in schema["anyOf"]])
+    if "const" in schema:
+        return st.just(schema["const"])
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     kind = schema.get("type")
+    if kind == "null":
+        return st.none()
     if kind == "string":
         fmt = schema.get("format")
         if fmt == "date-time":
@@ -103,7 +118,13 @@ def from_schema(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any
         if fmt == "date":
             return DATES
         limit = int(schema.get("maxLength", 80))
-        return st.one_of(text(max_size=min(limit, 80)), text(min_size=limit, max_size=limit + 2))
+        # Around the limit (a long limit: one string just over it; hypothesis draws no 100k text)
+        edge = (
+            text(min_size=limit, max_size=limit + 2)
+            if limit <= 1000
+            else st.just("x" * limit) | st.just("x" * (limit + 1))
+        )
+        return st.one_of(text(max_size=min(limit, 80)), edge)
     if kind == "integer":
         return st.integers(min_value=-(2**63), max_value=2**63)
     if kind == "number":

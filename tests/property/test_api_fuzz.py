@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from csirt import create_app
 from tests.conftest import make_config
 from tests.property.conftest import RowCounts, Targets, changed, count_example
-from tests.property.strategies import AWKWARD_TEXT, body_for, from_schema, text
+from tests.property.strategies import AWKWARD_TEXT, COMPONENTS, body_for, from_schema, text
 
 EXAMPLES_PER_OPERATION = 15
 STATUSES: dict[str, set[int]] = {}
@@ -40,6 +40,7 @@ def load_openapi() -> dict[str, Any]:
 
 
 OPENAPI = load_openapi()
+COMPONENTS.update(OPENAPI.get("components", {}).get("schemas", {}))
 OPERATIONS = [
     (method.upper(), path, operation)
     for path, item in sorted(OPENAPI["paths"].items())

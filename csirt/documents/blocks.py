@@ -20,6 +20,12 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from csirt.documents.facts import DataSet, Measure, PublicEvent
+from csirt.documents.fields import (
+    draft_watermark,
+    has_watermark,
+    page_number_footer,
+    table_of_contents,
+)
 from csirt.documents.wording import (
     STATUS_LABELS,
     data_set_persons,
@@ -307,7 +313,16 @@ def keep_with_next(paragraph: Paragraph) -> None:
 # a WORD JOINER (U+2060) between its characters forbids a break there in Word and LibreOffice.
 WORD_JOINER = "\u2060"
 _UNBREAKABLE = re.compile(
-    r"[0-9][0-9,.:%年月日時分秒人件点万歳項目]*[0-9年月日時分秒人件点万歳%項目]"
+    r"(?:午前|午後)?[0-9][0-9,.:%年月日時分秒人件点万歳項目頃]*[0-9年月日時分秒人件点万歳%項目頃]"
+    r"|[0-9]"
+)
+
+
+NBSP = "\u00a0"
+# "21 December 2015" in a cell breaks at its spaces: they become no-break spaces there.
+_EN_DATE = re.compile(
+    r"\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October"
+    r"|November|December) \d{4}\b"
 )
 
 
@@ -386,11 +401,7 @@ def table(
 ) -> Table:
     """A bordered table with a repeated, shaded header row and fixed column widths."""
     assert len(headers) == len(widths_cm)
-    body = document.element.body
-    previous = [el for el in body.iterchildren() if el.tag != qn("w:sectPr")]
-    if previous and previous[-1].tag == qn("w:p"):
-        # The heading or lead-in just before a table stays on the table's page.
-        Paragraph(previous[-1], document._body).paragraph_format.keep_with_next = True
+    _keep_lead_in_with_table(document)
     tbl: Table = document.add_table(rows=1, cols=len(headers))
     tbl.autofit = False
     tbl_pr = tbl._tbl.tblPr
@@ -421,12 +432,31 @@ def table(
     for index, values in enumerate(rows):
         row = copy.deepcopy(proto_row)
         for tc, value in zip(row.iter(qn("w:tc")), values, strict=True):
-            _fill_cell(tc, no_break(value))
+            _fill_cell(tc, value)
         if index == 0:
             _keep_row_with_next(row)
         tbl_el.append(row)
     _keep_row_with_next(header._tr)
     return tbl
+
+
+def _keep_lead_in_with_table(document: Document, limit: int = 6) -> None:
+    """The paragraphs between a heading and the table about to follow it (and the heading)
+    stay on the table's page: a heading never ends a page whose next page holds its table."""
+    headings = {
+        style.style_id
+        for style in document.styles
+        if style.name is not None and style.name.startswith("Heading")
+    }
+    body = document.element.body
+    children = [el for el in body.iterchildren() if el.tag != qn("w:sectPr")]
+    for element in reversed(children[-limit:]):
+        if element.tag != qn("w:p"):
+            break
+        paragraph = Paragraph(element, document._body)
+        paragraph.paragraph_format.keep_with_next = True
+        if element.style in headings:
+            break
 
 
 def _keep_row_with_next(tr: Any) -> None:
@@ -453,7 +483,12 @@ def _prototype_row(tbl: Table, document: Document) -> Any:
 
 
 def _fill_cell(tc: Any, value: str) -> None:
-    """Lines of the value become paragraphs; a leading '**' line is bold (the event title)."""
+    """Lines of the value become paragraphs; a leading '**' line is bold (the event title).
+
+    Each date or number is a run of its own, its characters joined (WORD JOINER) and marked as
+    English text: LibreOffice's Japanese line breaking ignores the joiners, its English one
+    keeps them, so "2016年3月31日" or "98%" never breaks across lines in a narrow cell.
+    """
     first = tc.find(qn("w:p"))
     lines = value.split("\n") if value else [""]
     paragraph = first
@@ -464,17 +499,36 @@ def _fill_cell(tc: Any, value: str) -> None:
                 paragraph.remove(run)
             tc.append(paragraph)
         bold = line.startswith("**")
-        run = OxmlElement("w:r")
         if bold:
-            rpr = OxmlElement("w:rPr")
-            rpr.append(OxmlElement("w:b"))
-            run.append(rpr)
             line = line[2:]
-        text = OxmlElement("w:t")
-        text.text = line
-        text.set(qn("xml:space"), "preserve")
-        run.append(text)
-        paragraph.append(run)
+        line = _EN_DATE.sub(lambda m: m.group(0).replace(" ", NBSP), line)
+        start = 0
+        for match in _UNBREAKABLE.finditer(line):
+            if match.start() > start:
+                paragraph.append(_run(line[start : match.start()], bold=bold))
+            paragraph.append(_run(WORD_JOINER.join(match.group(0)), bold=bold, unbroken=True))
+            start = match.end()
+        if start < len(line) or not line:
+            paragraph.append(_run(line[start:], bold=bold))
+
+
+def _run(text: str, *, bold: bool, unbroken: bool = False) -> Any:
+    run = OxmlElement("w:r")
+    if bold or unbroken:
+        rpr = OxmlElement("w:rPr")
+        if bold:
+            rpr.append(OxmlElement("w:b"))
+        if unbroken:
+            lang = OxmlElement("w:lang")
+            lang.set(qn("w:val"), "en-US")
+            lang.set(qn("w:eastAsia"), "en-US")
+            rpr.append(lang)
+        run.append(rpr)
+    element = OxmlElement("w:t")
+    element.text = text
+    element.set(qn("xml:space"), "preserve")
+    run.append(element)
+    return run
 
 
 TIMELINE_HEADERS = {"ja": ("日時", "事項"), "en": ("Date", "Event")}
@@ -504,19 +558,54 @@ def data_table(
     document: Document, data_sets: Sequence[DataSet], lang: str, total: str = ""
 ) -> Table:
     """Each data set with its items and number of persons, and the stated total (the caller's:
-    it knows the case's persons_total and the overlaps)."""
+    it knows the case's persons_total); data sets within another are marked ※ and named in a
+    note under the table."""
     rows: list[tuple[str, str, str, str]] = [
         (
             ds.name,
             ds.holder_department,
             item_labels(ds, lang),
-            data_set_persons(ds, lang),
+            data_set_persons(ds, lang) + (("※" if lang == "ja" else "*") if ds.overlaps else ""),
         )
         for ds in data_sets
     ]
     if len(data_sets) > 1 and total:
-        rows.append(("**合計" if lang == "ja" else "**Total", "", "", total))
-    return table(document, DATA_HEADERS[lang], rows, (4.4, 3.2, 5.4, 3.0))
+        # "約68万人（重複を除く）": the note on a line of its own, never broken inside.
+        figure, bracket, note = total.partition("（" if lang == "ja" else " (")
+        rows.append(
+            (
+                "**合計" if lang == "ja" else "**Total",
+                "",
+                "",
+                figure + (f"\n{bracket}{note}" if bracket else ""),
+            )
+        )
+    tbl = table(document, DATA_HEADERS[lang], rows, (4.4, 3.2, 5.4, 3.0))
+    note = overlap_note(data_sets, lang)
+    if note:
+        paragraph = document.add_paragraph(note)
+        paragraph.paragraph_format.left_indent = Cm(0.37)
+        paragraph.paragraph_format.first_line_indent = Cm(-0.37)
+        for run in paragraph.runs:
+            run.font.size = Pt(9)
+    return tbl
+
+
+def overlap_note(data_sets: Sequence[DataSet], lang: str) -> str:
+    """※ …は、…に含まれます（合計には含めていません）。 for the data sets within another."""
+    within: dict[str, list[str]] = {}
+    for ds in data_sets:
+        if ds.overlaps:
+            within.setdefault(ds.overlaps, []).append(ds.name)
+    lines = []
+    for outer, names in within.items():
+        if lang == "ja":
+            lines.append(
+                f"※{'及び'.join(names)}の対象者は、{outer}の対象者に含まれます（合計には含めていません）。"
+            )
+        else:
+            lines.append(f"* {' and '.join(names)}: included in {outer} (not added to the total).")
+    return "\n".join(lines)
 
 
 MEASURE_HEADERS = {
@@ -549,150 +638,8 @@ def key_value_table(document: Document, rows: Sequence[tuple[str, str]]) -> Tabl
     return tbl
 
 
-# --- fields, footer, watermark ----------------------------------------------------------------
-
-
-def _field_runs(paragraph: Paragraph, instruction: str, placeholder: str) -> None:
-    """A complex field (begin/instr/separate/result/end) Word and LibreOffice both update."""
-    p = paragraph._p
-    p.append(_field_run("begin", None))
-    p.append(_field_run("instr", instruction))
-    p.append(_field_run("separate", None))
-    result = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = placeholder
-    result.append(text)
-    p.append(result)
-    p.append(_field_run("end", None))
-
-
-def page_number_footer(document: Document) -> None:
-    """A centred PAGE field in every section's footer, unless the template already has one."""
-    for section in document.sections:
-        footer = section.footer
-        if "PAGE" in "".join(footer._element.xpath(".//w:instrText/text() | .//@w:instr")):
-            continue
-        paragraph = footer.add_paragraph()
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.add_run("- ")
-        _field_runs(paragraph, " PAGE ", "1")
-        paragraph.add_run(" -")
-
-
-def table_of_contents(document: Document, anchor: Paragraph, lang: str) -> None:
-    """A TOC field over heading levels 1-2 in place of `anchor`, call once the body is built.
-
-    Word refreshes the field on open (updateFields); LibreOffice keeps the cached result when
-    converting, so the cached result lists the headings instead of a "press F9" placeholder.
-    """
-    # Style ids, not Paragraph.style: resolving a style object per paragraph is quadratic.
-    level_of = {document.styles[f"Heading {n}"].style_id: n for n in (1, 2)}
-    entries = [
-        ("".join(p.xpath("./w:r/w:t/text()")), level_of[p.style])
-        for p in document.element.body.iterchildren(qn("w:p"))
-        if p.style in level_of
-    ]
-    heading = anchor.insert_paragraph_before("目次" if lang == "ja" else "Contents", style="Title")
-    heading.paragraph_format.space_after = Pt(18)
-    lines = []
-    for entry, level in entries or [("", 1)]:
-        line = anchor.insert_paragraph_before()
-        # By heading level: 資料編 is a chapter like 結語, its 資料1… are indented under it.
-        line.paragraph_format.left_indent = Cm(0 if level == 1 else 0.9)
-        line.paragraph_format.space_after = Pt(3)
-        line.add_run(entry)
-        lines.append(line)
-    first, last = lines[0]._p, lines[-1]._p
-    first_run = first.find(qn("w:r"))
-    for kind, instruction in (
-        ("begin", None),
-        ("instr", ' TOC \\o "1-2" \\h \\z \\u '),
-        ("separate", None),
-    ):
-        run = _field_run(kind, instruction)
-        if first_run is None:
-            first.append(run)
-        else:
-            first_run.addprevious(run)
-    last.append(_field_run("end", None))
-    anchor._p.getparent().remove(anchor._p)
-    settings = document.settings.element
-    if settings.find(qn("w:updateFields")) is None:
-        update = OxmlElement("w:updateFields")
-        update.set(qn("w:val"), "true")
-        settings.append(update)
-
-
-def _field_run(kind: str, instruction: str | None) -> Any:
-    run = OxmlElement("w:r")
-    if instruction is not None:
-        instr = OxmlElement("w:instrText")
-        instr.set(qn("xml:space"), "preserve")
-        instr.text = instruction
-        run.append(instr)
-    else:
-        fld = OxmlElement("w:fldChar")
-        fld.set(qn("w:fldCharType"), kind)
-        if kind == "begin":
-            fld.set(qn("w:dirty"), "true")
-        run.append(fld)
-    return run
-
-
-WATERMARK_SHAPE_ID = "CsirtDraftWatermark"
-_VML_NS = (
-    'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
-)
-
-_SHAPETYPE_136 = """<v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800"
- path="m@7,l@8,m@5,21600l@6,21600e"><v:formulas><v:f eqn="sum #0 0 10800"/>
-<v:f eqn="prod #0 2 1"/><v:f eqn="sum 21600 0 @1"/><v:f eqn="sum 0 0 @2"/>
-<v:f eqn="sum 21600 0 @3"/><v:f eqn="if @0 @3 0"/><v:f eqn="if @0 21600 @1"/>
-<v:f eqn="if @0 0 @2"/><v:f eqn="if @0 @4 21600"/><v:f eqn="mid @5 @6"/>
-<v:f eqn="mid @8 @5"/><v:f eqn="mid @7 @8"/><v:f eqn="mid @6 @7"/><v:f eqn="sum @6 0 @5"/>
-</v:formulas><v:path textpathok="t" o:connecttype="custom"
- o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800" o:connectangles="270,180,90,0"/>
-<v:textpath on="t" fitshape="t"/><v:handles><v:h position="#0,bottomRight" xrange="6629,14971"/>
-</v:handles><o:lock v:ext="edit" text="t" shapetype="t"/></v:shapetype>"""
-
-
-def watermark_text(lang: str) -> str:
-    """The diagonal text a draft carries on every page."""
-    return "案 DRAFT" if lang == "ja" else "DRAFT"
-
-
-def draft_watermark(document: Document, lang: str) -> None:
-    """A grey diagonal VML text watermark in each section's header (Word's own kind)."""
-    text = watermark_text(lang)
-    font = FONT_HEADING_JA if lang == "ja" else FONT_LATIN_HEADING
-    style = quoteattr(f'font-family:"{font}";font-size:1pt')
-    xml = (
-        f"<w:r {nsdecls('w')} {_VML_NS}><w:rPr><w:noProof/></w:rPr><w:pict>{_SHAPETYPE_136}"
-        f'<v:shape id="{WATERMARK_SHAPE_ID}" o:spid="_x0000_s2049" type="#_x0000_t136" '
-        'style="position:absolute;margin-left:0;margin-top:0;width:440pt;height:150pt;'
-        "rotation:315;z-index:-251654144;mso-position-horizontal:center;"
-        "mso-position-horizontal-relative:margin;mso-position-vertical:center;"
-        'mso-position-vertical-relative:margin" o:allowincell="f" fillcolor="#c8c8c8" '
-        'stroked="f"><v:fill opacity=".5"/>'
-        f"<v:textpath style={style} string={quoteattr(text)}/></v:shape></w:pict></w:r>"
-    )
-    for section in document.sections:
-        paragraph = section.header.add_paragraph()
-        paragraph._p.append(parse_xml(xml))
-
-
-def has_watermark(document: Document) -> bool:
-    """True when a section header carries the draft watermark."""
-    for section in document.sections:
-        if section.header.is_linked_to_previous:
-            continue
-        for shape in section.header._element.iter("{urn:schemas-microsoft-com:vml}shape"):
-            if shape.get("id") == WATERMARK_SHAPE_ID:
-                return True
-    return False
-
-
 __all__ = [
+    "NBSP",
     "STATUS_LABELS",
     "WORD_JOINER",
     "TemplateError",

@@ -372,3 +372,22 @@ def as_of(facts: CaseFacts, day: date) -> CaseFacts:
         future_actions=_text_as_of(facts.future_actions, day),
         discipline=_text_as_of(facts.discipline, day),
     )
+
+
+_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
+def japanese_fields(facts: CaseFacts) -> list[str]:
+    """The public facts written in Japanese (kana or kanji): an English document cannot be
+    built from them. Proper names (the organisation, holding departments) may stay."""
+    texts = {
+        "public_title": [facts.title],
+        "public_summary": [facts.summary],
+        "events": [f"{e.title} {e.description}" for e in facts.events],
+        "data_sets": [ds.name for ds in facts.data_sets],
+        "causes": [*facts.causes, facts.direct_cause],
+        "findings": list(facts.findings),
+        "measures": [m.title for m in facts.measures],
+        "recommendations": [f"{r.title} {r.text}" for r in facts.recommendations],
+    }
+    return [name for name, values in texts.items() if any(_JAPANESE.search(v) for v in values)]

@@ -59,7 +59,7 @@ from csirt.documents.errors import (
     StaleVersionError,
     TemplateInvalidError,
 )
-from csirt.documents.facts import LANGS, CaseFacts
+from csirt.documents.facts import LANGS, CaseFacts, japanese_fields
 from csirt.documents.guard import (
     GuardFinding,
     PublicTextRefusedError,
@@ -204,6 +204,15 @@ def create_document(
         raise KindNotAllowedError(kind)
     day = as_of or today_in(env)
     facts = facts_for(session, access.case, lang, env, today=day)
+    japanese = japanese_fields(facts) if lang == "en" else []
+    if japanese:
+        raise DocumentValidationError(
+            {
+                "lang": "the case's public facts are in Japanese only ("
+                + ", ".join(japanese)
+                + "): create the document in Japanese, or write those facts in English first"
+            }
+        )
     committee = facts_for(session, access.case, lang, env).committee
     if kind == "committee_report" and committee is not None and day < committee.period_end:
         raise DocumentValidationError(

@@ -156,11 +156,19 @@ def create(case_id: int) -> ResponseReturnValue:
             session, current_user, access, form.kind.data, form.lang.data, env(), form.as_of.data
         )
     except service.DocumentValidationError as error:
-        if "as_of" not in error.errors:
+        if "lang" in error.errors:
+            form.lang.errors = [
+                _(
+                    "The case's public facts are written in Japanese only: create the "
+                    "document in Japanese, or write the facts in English first."
+                )
+            ]
+        elif "as_of" in error.errors:
+            form.as_of.errors = [
+                _("A committee report is dated on or after the end of the committee's period.")
+            ]
+        else:
             raise
-        form.as_of.errors = [
-            _("A committee report is dated on or after the end of the committee's period.")
-        ]
         return _render_case_page(session, access, form, 400)
     session.commit()
     flash(_("Draft created from the case facts."), "success")

@@ -104,15 +104,10 @@ def format_persons(persons: int, estimated: bool, lang: str, *, maximum: bool = 
 
 
 def data_set_persons(data_set: DataSet, lang: str) -> str:
-    """A data set's count as stated, with the data set it is part of (重複)."""
-    text = format_persons(
+    """A data set's count as stated (its overlap is noted under the table)."""
+    return format_persons(
         data_set.persons, data_set.persons_estimated, lang, maximum=data_set.persons_max
     )
-    if data_set.overlaps:
-        text += "\n" + (
-            f"（{data_set.overlaps}と重複）" if lang == "ja" else f"(within {data_set.overlaps})"
-        )
-    return text
 
 
 def item_labels(data_set: DataSet, lang: str) -> str:

@@ -8,7 +8,7 @@ import docx
 from docx.document import Document
 from docx.table import Table
 
-from csirt.documents.blocks import WORD_JOINER
+from csirt.documents.blocks import NBSP, WORD_JOINER
 from csirt.documents.builders import build_document, to_bytes
 from csirt.documents.facts import CaseFacts
 
@@ -29,7 +29,7 @@ def headings(document: Document, level: int = 1) -> list[str]:
 def seen(text: str) -> str:
     """Text as a reader sees it: without the invisible word joiners that keep dates and
     numbers in table cells on one line."""
-    return text.replace(WORD_JOINER, "")
+    return text.replace(WORD_JOINER, "").replace(NBSP, " ")
 
 
 def rows(table: Table) -> list[list[str]]:

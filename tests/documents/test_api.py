@@ -96,7 +96,7 @@ def test_pr_creates_edits_lead_approves_pr_downloads(client, db_session, users, 
 
 def test_the_last_editor_cannot_approve(client, db_session, users, case) -> None:
     lead = _bearer(db_session, users, "lead")
-    created = _create(client, lead, case.case.id, kind="ppc_report", lang="en").json
+    created = _create(client, lead, case.case.id, kind="ppc_report", lang="ja").json
     refused = client.post(f"/api/v1/documents/{created['id']}/approve", headers=lead)
     assert refused.status_code == 409
     assert refused.json["type"].endswith("self-approval")

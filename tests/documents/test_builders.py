@@ -10,7 +10,7 @@ from docx.enum.section import WD_ORIENT
 from docx.shared import Cm
 
 from csirt.demo_story import founding_facts
-from csirt.documents import blocks
+from csirt.documents import blocks, fields
 from csirt.documents.builders import (
     KINDS,
     SECTIONS,
@@ -128,9 +128,14 @@ def test_data_table_rows_and_counts_match_the_data_sets() -> None:
     assert roll[3] == "約68万人"
     assert found[1][3] == "約1,000人"
     assert found[2][3] == "11人"
-    assert found[5][3].startswith("最大393人\n（選挙人名簿")  # overlapping: within the roll
+    # Data sets within another are marked ※ and named in a note under the table.
+    assert found[4][3] == "約125人※"
+    assert found[5][3] == "最大393人※"
+    note = next(p.text for p in document.paragraphs if p.text.startswith("※"))
+    assert note.endswith("の対象者に含まれます（合計には含めていません）。")
+    assert "選挙人名簿" in note
     # The city's own figure (overlaps removed), not the sum 681,572.
-    assert found[-1] == ["合計", "", "", "約68万人（重複を除く）"]
+    assert found[-1] == ["合計", "", "", "約68万人\n（重複を除く）"]
     assert "681,572" not in body_text(document)
 
 
@@ -220,11 +225,20 @@ def test_committee_report_structure() -> None:
     assert headings(document, 2)[6] == "(7)　開催経過"
     # The committee's name and 報告書 on lines of their own.
     assert title(document) == "堺市個人情報流出事案検証委員会\n報告書"
+    # The contents give page numbers: PAGEREF fields to bookmarks on the headings, which
+    # LibreOffice computes on layout and Word updates on open.
     instr = document.element.body.xpath(".//w:instrText/text()")
-    assert any(i.strip().startswith("TOC") for i in instr)
+    refs = [i.split()[1] for i in instr if i.strip().startswith("PAGEREF")]
+    bookmarks = document.element.body.xpath(".//w:bookmarkStart/@w:name")
+    assert refs
+    assert set(refs) <= set(bookmarks)
+    assert document.settings.element.find(blocks.qn("w:updateFields")) is not None
     texts = [p.text for p in document.paragraphs]
     toc_start = texts.index("目次")
-    assert texts[toc_start + 1 : toc_start + 3] == ["1　序論", "(1)　委嘱の経緯"]
+    assert [t.rstrip("\t") for t in texts[toc_start + 1 : toc_start + 3]] == [
+        "1　序論",
+        "(1)　委嘱の経緯",
+    ]
     assert texts.index("目次") < texts.index("1　序論", toc_start + 2)
     recs = headings(document, 3)
     assert recs[0] == "提言1　インターネット上の不審事象への対応"
@@ -437,7 +451,7 @@ def _template(*, with_page_field: bool = False) -> bytes:
     section.footer.paragraphs[0].text = "Sakai City footer"
     if with_page_field:
         footer_p = section.footer.add_paragraph()
-        blocks._field_runs(footer_p, " PAGE ", "1")
+        fields._field_runs(footer_p, " PAGE ", "1")
     style = template.styles.add_style("Org Emphasis", WD_STYLE_TYPE.PARAGRAPH)
     style.font.size = blocks.Pt(13)
     template.add_paragraph("This body text belongs to the template and must go.")

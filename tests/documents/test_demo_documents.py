@@ -159,7 +159,7 @@ def test_each_kind_exports_the_founding_story(seeded: dict[str, Any], kind: str)
     # The case's stated number (persons_total, overlaps removed), never the sum.
     assert "681,572" not in text
     if kind != "individual_notice":
-        assert data[-1][3] == "約68万人（重複を除く）"
+        assert data[-1][3] == "約68万人\n（重複を除く）"
     # The organisation's contact is never empty where a document gives one.
     if kind in {"press_release", "ppc_report", "individual_notice"}:
         contact = FACTS.organisation.contact

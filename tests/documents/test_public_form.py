@@ -116,6 +116,7 @@ def _text(client: FlaskClient, headers: Headers, document_id: int) -> str:
 PUBLIC = {
     "public_title": "個人情報の漏えいについて",
     "public_summary": "市が保有する個人情報がインターネット上で閲覧可能な状態にあった。",
+    "contact": {"department": "総務課", "phone": "072-111-2222"},
 }
 
 
@@ -196,7 +197,8 @@ def test_ppc_report_names_the_reportable_situation(client, db_session, team) -> 
 
 
 def test_empty_public_facts_never_print_the_internal_title(client, db_session, team) -> None:
-    case_id = _new_case(client, db_session, team, datasets=[("名簿", 10)])
+    # A data set named in English: English documents are allowed (nothing public is Japanese).
+    case_id = _new_case(client, db_session, team, datasets=[("Voters roll", 10)])
     facts = _ok(client.get(f"/api/v1/cases/{case_id}/public-facts", headers=team["pr"]))
     assert facts["public_title"] == ""
     for kind in KINDS:

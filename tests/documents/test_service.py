@@ -19,7 +19,7 @@ from csirt.audit.models import AuditEvent
 from csirt.auth.models import User
 from csirt.cases.closing import closing_checks, register_checklist_resolver
 from csirt.cases.errors import CaseNotFoundError
-from csirt.cases.models import CaseMember, TimelineEvent
+from csirt.cases.models import AffectedDataset, CaseMember, TimelineEvent
 from csirt.documents import blocks, service
 from csirt.documents.builders import (
     KINDS,
@@ -250,7 +250,34 @@ def test_prevention_progress_from_the_database(db_session, demo, env, lead_b) ->
     assert rows(counts)[-1][-1] == "2"
 
 
+def test_english_refused_while_the_facts_are_japanese(db_session, demo, env) -> None:
+    with pytest.raises(service.DocumentValidationError) as refused:
+        _create(db_session, demo.lead, demo, "press_release", env, lang="en")
+    assert "Japanese only" in refused.value.errors["lang"]
+    assert "public_title" in refused.value.errors["lang"]
+
+
 def test_english_export_and_draft_watermark(db_session, demo, env) -> None:
+    english = {
+        "public_title": "Misconduct by a city employee",
+        "public_summary": "Personal data was readable on the internet.",
+        "causes": ["Data could be taken out without approval."],
+        "findings": [],
+        "recommendations": [],
+        "committee": None,
+    }
+    service.save_context(db_session, demo.lead, demo.case, english)
+    for event in db_session.scalars(
+        select(TimelineEvent).where(TimelineEvent.case_id == demo.case.id)
+    ):
+        event.visibility = "internal"
+    for data_set in db_session.scalars(
+        select(AffectedDataset).where(AffectedDataset.case_id == demo.case.id)
+    ):
+        data_set.name = "Electoral roll"
+    for measure in db_session.scalars(select(PreventionMeasure)):
+        measure.title = "Training"
+    db_session.flush()
     document = _create(db_session, demo.lead, demo, "press_release", env, lang="en")
     result = service.export_document(db_session, demo.lead, document, env)
     assert not result.final

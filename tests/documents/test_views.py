@@ -165,7 +165,7 @@ def test_self_approval_is_a_named_error(client, login_as, db_session, users, app
     login_as("lead")
     case_url = f"/console/cases/{demo.case.id}/documents"
     _english(client)
-    doc_id = _document_id(_post(client, case_url, case_url, {"kind": "ppc_report", "lang": "en"}))
+    doc_id = _document_id(_post(client, case_url, case_url, {"kind": "ppc_report", "lang": "ja"}))
     detail_url = f"/console/documents/{doc_id}"
     assert "another lead must approve" in client.get(detail_url).text
     refused = _post(client, detail_url, f"{detail_url}/approve", {})
@@ -183,7 +183,7 @@ def test_export_refusal_names_the_section(client, login_as, db_session, users) -
         client.application.config["CSIRT"].instance_path,
         current_catalog(client.application).vocabulary,
     )
-    document = service.create_document(db_session, user, access, "press_release", "en", env)
+    document = service.create_document(db_session, user, access, "press_release", "ja", env)
     service.save_sections(db_session, user, document, {"overview": "Call 090-1234-5678."})
     db_session.commit()
     detail_url = f"/console/documents/{document.id}"

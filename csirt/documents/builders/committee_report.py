@@ -263,7 +263,7 @@ def _meetings(document: Document, facts: CaseFacts, lang: str) -> None:
     meetings = facts.committee.meetings if facts.committee else ()
     rows = [(blocks.format_date(m.day, lang), m.summary) for m in meetings]
     headers = t(lang, "開催日", "Date"), t(lang, "内容", "Business")
-    blocks.table(document, headers, rows, (3.4, blocks.TEXT_WIDTH_CM - 3.4))
+    blocks.table(document, headers, rows, (3.6, blocks.TEXT_WIDTH_CM - 3.6))
 
 
 def _narrative_timeline(document: Document, facts: CaseFacts, lang: str) -> None:
@@ -309,7 +309,7 @@ def _evaluation_table(document: Document, facts: CaseFacts, lang: str) -> None:
             )
         )
     if rows:
-        blocks.table(document, EVALUATION_HEADERS[lang], rows, (6.4, 3.2, 3.2, 3.2))
+        blocks.table(document, EVALUATION_HEADERS[lang], rows, (4.2, 3.7, 3.7, 4.4))
 
 
 __all__ = ["KIND", "SECTION_KEYS", "build", "default_sections", "headings", "report_title"]

@@ -55,8 +55,8 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
             f"「{subject}」に関し、{facts.organisation.name}が定めた再発防止策（{total}項目）の"
             f"{day}現在の実施状況を"
             "お知らせします。",
-            f"This report gives the progress, as of {day}, of the {total} measures adopted "
-            f"after: {facts.title}.",
+            f"This report sets out the progress, as of {day}, of the {total} measures adopted "
+            f"after the incident \u201c{facts.title}\u201d.",
         ),
         "summary": t(
             lang,

@@ -47,6 +47,7 @@ from csirt.intake.models import (
 from csirt.intake.strip import TIME_BUDGET_S, StrippedFile, UnreadableFileError, strip_metadata
 from csirt.ratelimit import Budget
 from csirt.triage.deadlines import due_at
+from csirt.triage.kinds import ObligationKind
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +75,14 @@ def answer_dates(
     if not whistleblower:
         return internal, internal, None
     rules = {rule.kind: rule for rule in settings.catalog.rules.obligations}
-    answer_due = due_at(rules["wb_investigation_notice"].due, received_at, tz)
+    answer_due = due_at(rules[ObligationKind.WB_INVESTIGATION_NOTICE].due, received_at, tz)
     ack_due, feedback_due = internal, None
     if "EU" in settings.jurisdictions:
-        eu_ack = due_at(rules["wb_acknowledge"].due, received_at, tz)
+        eu_ack = due_at(rules[ObligationKind.WB_ACKNOWLEDGE].due, received_at, tz)
         ack_due = min(internal, eu_ack)
         acknowledged = received_at if acknowledged_at is None else acknowledged_at
         # A late acknowledgement does not push the feedback date out.
-        feedback_due = due_at(rules["wb_feedback"].due, min(acknowledged, eu_ack), tz)
+        feedback_due = due_at(rules[ObligationKind.WB_FEEDBACK].due, min(acknowledged, eu_ack), tz)
     return ack_due, answer_due, feedback_due
 
 

@@ -15,6 +15,7 @@ from csirt.triage.facts import (
     RESPONSE_QUALITY,
     SOCIAL_RESPONSIBILITY,
 )
+from csirt.triage.kinds import ObligationKind
 from csirt.triage.vocabulary import IDENTITY_ROLES, Vocabulary, parse_vocabulary
 from csirt.yamlfile import LineDict, Reader, join, load_yaml
 
@@ -39,6 +40,7 @@ DEADLINE_KINDS: frozenset[str] = frozenset({"legal", "guidance", "internal", "wi
 law says "promptly", an internal target where the law sets no date, or the end of a period of
 protection (which does not keep a case open)."""
 ENCRYPTION_POLICIES: tuple[str, ...] = ("exempt", "report_if_wrongful_intent")
+OBLIGATION_KINDS: frozenset[str] = frozenset(kind.value for kind in ObligationKind)
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ class Variant:
 
 @dataclass(frozen=True)
 class ObligationRule:
-    kind: str
+    kind: ObligationKind
+    label: LocalText
     regime: str
     # Applies when any of these conditions holds.
     when: tuple[str, ...]
@@ -571,15 +574,15 @@ def _parse_legal(
         reader.check_keys(
             node,
             field,
-            required=("kind", "regime", "when", "due", "basis", "checked"),
+            required=("kind", "label", "regime", "when", "due", "basis", "checked"),
             optional=("variants", "deadline", "target", "source"),
         )
-        kind = reader.string(node, "kind", field)
+        kind = ObligationKind(reader.string(node, "kind", field, choices=OBLIGATION_KINDS))
         if any(o.kind == kind for o in obligations):
-            raise reader.error(node, "kind", join(field, "kind"), f"duplicate kind {kind!r}")
+            raise reader.error(node, "kind", join(field, "kind"), f"duplicate kind '{kind}'")
         regime = reader.string(node, "regime", field, choices=regimes)
         reckoning: Literal["jp", "eu"] = "eu" if regimes[regime].jurisdiction == "EU" else "jp"
-        earlier = {o.kind for o in obligations}
+        earlier: set[str] = {o.kind.value for o in obligations}
         variants: list[Variant] = []
         if "variants" in node:
             variants_node = reader.sequence(node, "variants", field)
@@ -610,6 +613,7 @@ def _parse_legal(
         obligations.append(
             ObligationRule(
                 kind=kind,
+                label=reader.text(node, "label", field),
                 regime=regime,
                 when=_conditions(reader, node, field),
                 due=_due(reader, node, field, earlier, reckoning),

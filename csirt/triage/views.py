@@ -27,20 +27,6 @@ from csirt.triage.models import CaseTriage, Obligation, ObligationStatus
 
 bp = Blueprint("triage", __name__)
 
-OBLIGATION_LABELS = {
-    "ppc_preliminary": _l("Preliminary report to the PPC (速報)"),
-    "ppc_final": _l("Final report to the PPC (確報)"),
-    "notify_individuals": _l("Notice to the affected persons"),
-    "wb_investigation_notice": _l("Tell the whistleblower whether an investigation is done"),
-    "wb_outcome_notice": _l("Tell the whistleblower the outcome"),
-    "wb_acknowledge": _l("Acknowledge the report (EU)"),
-    "wb_feedback": _l("Feedback to the reporter (EU)"),
-    "gdpr_authority": _l("Notify the supervisory authority (GDPR)"),
-    "gdpr_individuals": _l("Tell the data subjects (GDPR)"),
-    "mynumber_preliminary": _l("Preliminary report to the PPC on My Number data (速報)"),
-    "mynumber_report": _l("Final report to the PPC on My Number data (確報)"),
-    "wb_protection_window": _l("Reporter protection period (one year after the report)"),
-}
 DEADLINE_LABELS = {
     "legal": _l("legal deadline"),
     "guidance": _l("guidance (the law says promptly)"),
@@ -84,8 +70,11 @@ CHANGE_LABELS = {
 
 
 def obligation_label(kind: str) -> str:
-    """The obligation kind in the UI language."""
-    return str(OBLIGATION_LABELS.get(kind, kind))
+    """The obligation kind's name (legal.yaml ``label``) in the UI language."""
+    for rule in current_catalog().rules.obligations:
+        if rule.kind == kind:
+            return rule.label.get(current_lang())
+    return kind
 
 
 def init_app(app: Flask) -> None:

@@ -485,3 +485,11 @@ def test_every_exposure_needs_its_names(tmp_path: Path) -> None:
     edit(folder, "vocabulary.yaml", "  misuse_confirmed:\n", "  misused:\n")
     with pytest.raises(PlaybookError, match=r"exposures.misused: unknown exposure"):
         load_rules(folder)
+
+
+def test_an_obligation_kind_must_be_known(tmp_path: Path) -> None:
+    """Kinds are an enum (csirt.triage.kinds): a typo cannot create a duty nobody labels."""
+    folder = copy_playbooks(tmp_path)
+    edit(folder, "legal.yaml", "  - kind: gdpr_individuals\n", "  - kind: gdpr_individual\n")
+    with pytest.raises(PlaybookError, match=r"\.kind: 'gdpr_individual' is not one of:"):
+        load_rules(folder)

@@ -20,12 +20,11 @@ class Coefficient:
 
     key: str
     value: int
-    explanation_ja: str
-    explanation_en: str
+    how: LocalText
 
     def explanation(self, lang: Lang) -> str:
         """The explanation in ``lang``."""
-        return self.explanation_ja if lang == "ja" else self.explanation_en
+        return self.how.get(lang)
 
 
 @dataclass(frozen=True)
@@ -135,46 +134,60 @@ def estimate_damage(
         Coefficient(
             "base",
             jnsa.base_jpy,
-            f"基礎情報価値 {jnsa.base_jpy}円（JNSAモデル）",
-            f"base value of one person's data: {jnsa.base_jpy} yen (JNSA model)",
+            LocalText(
+                f"基礎情報価値 {jnsa.base_jpy}円（JNSAモデル）",
+                f"base value of one person's data: {jnsa.base_jpy} yen (JNSA model)",
+            ),
         ),
         Coefficient(
             "x",
             x,
-            f"x（精神的苦痛）= {x}：{labels(x_items, 'ja') or none_ja}",
-            f"x (mental distress) = {x}: {labels(x_items, 'en') or none_en}",
+            LocalText(
+                f"x（精神的苦痛）= {x}：{labels(x_items, 'ja') or none_ja}",
+                f"x (mental distress) = {x}: {labels(x_items, 'en') or none_en}",
+            ),
         ),
         Coefficient(
             "y",
             y,
-            f"y（経済的損失）= {y}：{labels(y_items, 'ja') or none_ja}",
-            f"y (economic loss) = {y}: {labels(y_items, 'en') or none_en}",
+            LocalText(
+                f"y（経済的損失）= {y}：{labels(y_items, 'ja') or none_ja}",
+                f"y (economic loss) = {y}: {labels(y_items, 'en') or none_en}",
+            ),
         ),
         Coefficient(
             "sensitivity",
             sensitivity,
-            f"機微情報度 = 10^({x}-1) + 5^({y}-1) = {sensitivity}",
-            f"sensitivity = 10^({x}-1) + 5^({y}-1) = {sensitivity}",
+            LocalText(
+                f"機微情報度 = 10^({x}-1) + 5^({y}-1) = {sensitivity}",
+                f"sensitivity = 10^({x}-1) + 5^({y}-1) = {sensitivity}",
+            ),
         ),
         Coefficient(
             "identifiability",
             level.value,
-            f"本人特定容易度 = {level.value}：{level.label.ja}",
-            f"identifiability = {level.value}: {level.label.en}",
+            LocalText(
+                f"本人特定容易度 = {level.value}：{level.label.ja}",
+                f"identifiability = {level.value}: {level.label.en}",
+            ),
         ),
         Coefficient(
             "social_responsibility",
             social,
-            f"社会的責任度 = {social}："
-            + ("平均より高い" if facts.social_responsibility == "high" else "平均的"),
-            f"social responsibility = {social}: "
-            + ("higher than average" if facts.social_responsibility == "high" else "average"),
+            LocalText(
+                f"社会的責任度 = {social}："
+                + ("平均より高い" if facts.social_responsibility == "high" else "平均的"),
+                f"social responsibility = {social}: "
+                + ("higher than average" if facts.social_responsibility == "high" else "average"),
+            ),
         ),
         Coefficient(
             "response",
             response,
-            f"事後対応評価 = {response}：{_RESPONSE_TEXT[facts.response].ja}",
-            f"post-incident response = {response}: {_RESPONSE_TEXT[facts.response].en}",
+            LocalText(
+                f"事後対応評価 = {response}：{_RESPONSE_TEXT[facts.response].ja}",
+                f"post-incident response = {response}: {_RESPONSE_TEXT[facts.response].en}",
+            ),
         ),
     )
     return DamageEstimate(

@@ -28,12 +28,11 @@ class Factor:
 
     key: str
     points: int
-    reason_ja: str
-    reason_en: str
+    why: LocalText
 
     def reason(self, lang: Lang) -> str:
         """The reason in ``lang``."""
-        return self.reason_ja if lang == "ja" else self.reason_en
+        return self.why.get(lang)
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,9 @@ class DueObligation:
     regime: str
     kind: str
     article: str
-    basis_ja: str
-    basis_en: str
+    requirement: LocalText
     due_at: dt.datetime
-    reason_ja: str
-    reason_en: str
+    why: LocalText
     checked: dt.date
     status: str = "pending"
     # The organisation's earlier internal target, if any (due_at stays the legal deadline).
@@ -59,7 +56,7 @@ class DueObligation:
 
     def basis(self, lang: Lang) -> str:
         """``article: requirement`` in ``lang``."""
-        return f"{self.article}: {self.basis_ja if lang == 'ja' else self.basis_en}"
+        return f"{self.article}: {self.requirement.get(lang)}"
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,7 @@ class TriageResult:
                     "article": o.article,
                     "due_at": o.due_at.isoformat(),
                     "status": o.status,
-                    "reason": o.reason_ja if lang == "ja" else o.reason_en,
+                    "reason": o.why.get(lang),
                     "checked": o.checked.isoformat(),
                     "target_at": o.target_at.isoformat() if o.target_at else None,
                     "deadline": o.deadline,
@@ -371,15 +368,17 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
             f": {scoring.persons.points_per_tenfold:g} x log10(1 + persons), "
             f"at most {scoring.persons.max_points}"
         )
-        factors.append(Factor("persons", persons_points, ja, en))
+        factors.append(Factor("persons", persons_points, LocalText(ja, en)))
 
     if exposed.sensitive and scoring.sensitive_items:
         factors.append(
             Factor(
                 "sensitive_items",
                 scoring.sensitive_items,
-                f"要配慮個人情報：{labels(exposed.sensitive, 'ja')}",
-                f"sensitive personal data: {labels(exposed.sensitive, 'en')}",
+                LocalText(
+                    f"要配慮個人情報：{labels(exposed.sensitive, 'ja')}",
+                    f"sensitive personal data: {labels(exposed.sensitive, 'en')}",
+                ),
             )
         )
     if exposed.financial and scoring.financial_items:
@@ -387,8 +386,10 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
             Factor(
                 "financial_items",
                 scoring.financial_items,
-                f"財産的被害のおそれがある項目：{labels(exposed.financial, 'ja')}",
-                f"items that risk financial damage: {labels(exposed.financial, 'en')}",
+                LocalText(
+                    f"財産的被害のおそれがある項目：{labels(exposed.financial, 'ja')}",
+                    f"items that risk financial damage: {labels(exposed.financial, 'en')}",
+                ),
             )
         )
 
@@ -400,8 +401,10 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
             Factor(
                 "jnsa_sensitivity",
                 sensitivity_points,
-                f"JNSA機微度 x（精神的苦痛）={x}、y（経済的損失）={y}",
-                f"JNSA sensitivity x (mental distress) = {x}, y (economic loss) = {y}",
+                LocalText(
+                    f"JNSA機微度 x（精神的苦痛）={x}、y（経済的損失）={y}",
+                    f"JNSA sensitivity x (mental distress) = {x}, y (economic loss) = {y}",
+                ),
             )
         )
 
@@ -413,8 +416,10 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
                 Factor(
                     "identifiability",
                     points,
-                    f"本人特定容易度 {level.value}：{level.label.ja}",
-                    f"identifiability {level.value}: {level.label.en}",
+                    LocalText(
+                        f"本人特定容易度 {level.value}：{level.label.ja}",
+                        f"identifiability {level.value}: {level.label.en}",
+                    ),
                 )
             )
 
@@ -425,8 +430,10 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
             Factor(
                 "exposure",
                 exposure_points,
-                f"流出の範囲：{rules.vocabulary.exposure_label(exposure, 'ja')}",
-                f"exposure: {rules.vocabulary.exposure_label(exposure, 'en')}",
+                LocalText(
+                    f"流出の範囲：{rules.vocabulary.exposure_label(exposure, 'ja')}",
+                    f"exposure: {rules.vocabulary.exposure_label(exposure, 'en')}",
+                ),
             )
         )
 
@@ -450,7 +457,7 @@ def _factors(facts: Facts, exposed: _Exposed, rules: Rules, reportable: bool) ->
     )
     for key, present, points, ja, en in flags:
         if present and points > 0:
-            factors.append(Factor(key, points, ja, en))
+            factors.append(Factor(key, points, LocalText(ja, en)))
     return tuple(factors)
 
 
@@ -534,11 +541,12 @@ def _obligations(
                 regime=rule.regime,
                 kind=rule.kind,
                 article=chosen.article,
-                basis_ja=chosen.ja,
-                basis_en=chosen.en,
+                requirement=LocalText(chosen.ja, chosen.en),
                 due_at=computed[rule.kind],
-                reason_ja=" / ".join(reasons[when].ja for when in holding),
-                reason_en=" / ".join(reasons[when].en for when in holding),
+                why=LocalText(
+                    " / ".join(reasons[when].ja for when in holding),
+                    " / ".join(reasons[when].en for when in holding),
+                ),
                 checked=rule.checked,
                 target_at=target if target is not None and target < computed[rule.kind] else None,
                 deadline=rule.deadline,

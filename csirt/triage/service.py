@@ -488,10 +488,10 @@ def sync_obligations(session: Session, case: Case, result: TriageResult) -> None
             continue
         row.regime = found.regime
         row.article = found.article
-        row.basis_ja = found.basis_ja
-        row.basis_en = found.basis_en
-        row.reason_ja = found.reason_ja
-        row.reason_en = found.reason_en
+        row.basis_ja = found.requirement.ja
+        row.basis_en = found.requirement.en
+        row.reason_ja = found.why.ja
+        row.reason_en = found.why.en
         row.checked = found.checked
         row.due_at = found.due_at
         row.target_at = found.target_at

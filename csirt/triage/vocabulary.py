@@ -27,8 +27,7 @@ class Item:
     """One kind of personal data, e.g. ``name`` or ``medical_history``."""
 
     key: str
-    label_ja: str
-    label_en: str
+    name: LocalText
     sensitive: bool
     jnsa_x: int
     jnsa_y: int
@@ -38,7 +37,7 @@ class Item:
 
     def label(self, lang: Lang = "ja") -> str:
         """The item's label in ``lang``."""
-        return self.label_ja if lang == "ja" else self.label_en
+        return self.name.get(lang)
 
 
 @dataclass(frozen=True)
@@ -140,8 +139,6 @@ def parse_vocabulary(data: object, path: Path) -> Vocabulary:
             required=("label", "sensitive", "jnsa", "identifies", "financial"),
             optional=("note",),
         )
-        label = reader.text(node, "label", field)
-        label_ja, label_en = label.ja, label.en
         jnsa = reader.mapping(node, "jnsa", field)
         jnsa_field = join(field, "jnsa")
         reader.check_keys(jnsa, jnsa_field, required=("x", "y"))
@@ -161,8 +158,7 @@ def parse_vocabulary(data: object, path: Path) -> Vocabulary:
         note = reader.string(node, "note", field) if "note" in node else None
         items[key] = Item(
             key=key,
-            label_ja=label_ja,
-            label_en=label_en,
+            name=reader.text(node, "label", field),
             sensitive=reader.boolean(node, "sensitive", field),
             jnsa_x=x,
             jnsa_y=y,

@@ -42,7 +42,7 @@ def config(database_url: str, tmp_path: Path) -> Config:
     )
     vocabulary.write_text(text, encoding="utf-8")
     catalog = load_catalog(folder)
-    assert catalog.vocabulary["name"].label_ja == NEW_JA
+    assert catalog.vocabulary["name"].label("ja") == NEW_JA
     assert catalog.vocabulary["email"].sensitive
     return make_config(database_url, tmp_path / "instance", playbooks_path=folder)
 

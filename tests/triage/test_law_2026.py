@@ -135,7 +135,7 @@ def test_final_report_rolls_forward_past_closed_days(
     # The internal target: day 30 itself, or the working day before it; none when the
     # legal deadline is already that day.
     assert _day(final.target_at) == target
-    assert "12月29日" in final.basis_ja
+    assert "12月29日" in final.requirement.ja
 
 
 @pytest.mark.parametrize("org_kind", ["local_government", "business"])
@@ -216,8 +216,8 @@ def test_ordinance_sensitive_items_make_one_person_reportable(
     final = result.obligation("ppc_final")
     assert (final is not None) is reportable
     if final is not None:
-        assert "43条5号" in final.reason_ja
-        assert "Art. 43(5)" in final.reason_en
+        assert "43条5号" in final.why.ja
+        assert "Art. 43(5)" in final.why.en
 
 
 def test_ordinance_items_from_the_playbook(tmp_path: Path) -> None:
@@ -276,7 +276,7 @@ def test_my_number_report(
     if report is not None:
         assert report.regime == "mynumber"
         assert "番号法29条の4" in report.article
-        assert "番号法" in report.reason_ja
+        assert "番号法" in report.why.ja
         # Counted and rolled forward like the 確報: day 30 is 2026-12-30 (or day 60 is
         # 2027-01-29 with wrongful intent).
         expected = "2027-01-29" if overrides.get("wrongful_intent") else "2027-01-04"
@@ -319,8 +319,8 @@ def test_protection_window_is_one_year_after_the_report(
     assert window.deadline == "window"
     assert window.regime == "whistleblower_jp"
     assert _day(window.due_at) == window_ends
-    assert "推定" in window.basis_ja
-    assert "探索" in window.basis_ja
+    assert "推定" in window.requirement.ja
+    assert "探索" in window.requirement.ja
 
 
 @pytest.mark.parametrize(
@@ -369,8 +369,8 @@ def test_encryption_policy_report_if_wrongful_intent(tmp_path: Path) -> None:
     assert result.reportable is True
     final = result.obligation("ppc_final")
     assert final is not None
-    assert "当組織の方針" in final.reason_ja
-    assert "own policy" in final.reason_en
+    assert "当組織の方針" in final.why.ja
+    assert "own policy" in final.why.en
     assert any("own policy" in note.en for note in result.notes)
 
 

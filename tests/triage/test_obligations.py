@@ -92,8 +92,8 @@ def test_sensitive_reason_names_the_item(rules: Rules, tokyo: ZoneInfo) -> None:
     result = evaluate(make_facts(dataset("medical_history")), rules, tokyo)
     final = result.obligation("ppc_final")
     assert final is not None
-    assert "病歴" in final.reason_ja
-    assert "Medical history" in final.reason_en
+    assert "病歴" in final.why.ja
+    assert "Medical history" in final.why.en
     assert final.status == "pending"
     assert final.article.startswith("個人情報保護法68条")
 
@@ -162,7 +162,7 @@ def test_wrongful_intent_moves_final_report_to_60_days(rules: Rules, tokyo: Zone
     assert plain_preliminary is not None
     assert wrongful_preliminary is not None
     assert plain_preliminary.due_at == wrongful_preliminary.due_at
-    assert "wrongful intent" in wrongful_final.reason_en
+    assert "wrongful intent" in wrongful_final.why.en
 
 
 def test_internal_exposure_still_reportable_with_a_note(rules: Rules, tokyo: ZoneInfo) -> None:
@@ -242,8 +242,8 @@ def test_eu_obligations(rules: Rules, tokyo: ZoneInfo) -> None:
     assert APPI | {"wb_investigation_notice", "wb_outcome_notice"} <= set(due)
     individuals = result.obligation("gdpr_individuals")
     assert individuals is not None
-    assert "priority P2" in individuals.reason_en
-    assert "Medical history" in individuals.reason_en
+    assert "priority P2" in individuals.why.en
+    assert "Medical history" in individuals.why.en
 
 
 def test_gdpr_72_hours_across_a_dst_change(rules: Rules) -> None:

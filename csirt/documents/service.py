@@ -179,6 +179,25 @@ def _actor(user: User) -> audit.Actor:
     return audit.Actor(user.id, user.username)
 
 
+def _record(
+    session: Session,
+    user: User,
+    document: Document,
+    action: AuditAction,
+    details: dict[str, Any],
+) -> None:
+    """Audit an action on a document (by its case)."""
+    audit.record(
+        session,
+        action,
+        actor=_actor(user),
+        object_type="document",
+        object_id=document.id,
+        case_id=document.case_id,
+        details=details,
+    )
+
+
 # --- workflow ---------------------------------------------------------------------------------
 
 
@@ -240,14 +259,12 @@ def create_document(
             note="",
         )
     )
-    audit.record(
+    _record(
         session,
+        user,
+        document,
         AuditAction.DOCUMENT_CREATE,
-        actor=_actor(user),
-        object_type="document",
-        object_id=document.id,
-        case_id=document.case_id,
-        details={"kind": kind, "lang": lang, "as_of": day.isoformat()},
+        {"kind": kind, "lang": lang, "as_of": day.isoformat()},
     )
     session.flush()
     return document
@@ -305,14 +322,12 @@ def save_sections(
     document.current_version = number
     document.updated_at = utcnow()
     changed = sorted(k for k in merged if merged.get(k) != current.sections.get(k))
-    audit.record(
+    _record(
         session,
+        user,
+        document,
         AuditAction.DOCUMENT_EDIT,
-        actor=_actor(user),
-        object_type="document",
-        object_id=document.id,
-        case_id=document.case_id,
-        details={"version": number, "sections": changed},
+        {"version": number, "sections": changed},
     )
     session.flush()
     return row
@@ -340,14 +355,12 @@ def add_comment(
         author_id=user.id,
     )
     session.add(comment)
-    audit.record(
+    _record(
         session,
+        user,
+        document,
         AuditAction.DOCUMENT_COMMENT,
-        actor=_actor(user),
-        object_type="document",
-        object_id=document.id,
-        case_id=document.case_id,
-        details={"version": document.current_version, "section": section},
+        {"version": document.current_version, "section": section},
     )
     session.flush()
     return comment
@@ -385,14 +398,12 @@ def _after_override(
         return findings
     refused, passed = apply_override(findings, override)
     if passed:
-        audit.record(
+        _record(
             session,
+            user,
+            document,
             AuditAction.DOCUMENT_GUARD_OVERRIDE,
-            actor=_actor(user),
-            object_type="document",
-            object_id=document.id,
-            case_id=document.case_id,
-            details={
+            {
                 "version": document.current_version,
                 "passed": sorted(f"{f.section}:{f.kind.value}:{f.key}" for f in passed),
             },
@@ -447,14 +458,12 @@ def approve(
     document.approved_version = document.current_version
     document.approved_by_id = user.id
     document.approved_at = utcnow()
-    audit.record(
+    _record(
         session,
+        user,
+        document,
         AuditAction.DOCUMENT_APPROVE,
-        actor=_actor(user),
-        object_type="document",
-        object_id=document.id,
-        case_id=document.case_id,
-        details={
+        {
             "kind": document.kind,
             "version": document.current_version,
             "facts_sha256": current.frozen_facts_sha256,
@@ -551,14 +560,12 @@ def new_version_from_current_facts(
     session.add(row)
     document.current_version = number
     document.updated_at = utcnow()
-    audit.record(
+    _record(
         session,
+        user,
+        document,
         AuditAction.DOCUMENT_EDIT,
-        actor=_actor(user),
-        object_type="document",
-        object_id=document.id,
-        case_id=document.case_id,
-        details={"version": number, "sections": [], "from_current_facts": True},
+        {"version": number, "sections": [], "from_current_facts": True},
     )
     session.flush()
     return row
@@ -618,14 +625,12 @@ def export_document(
     findings = guard_findings(session, document, row.sections, facts)
     findings = _after_override(session, user, document, findings, override)
     if findings:
-        audit.record(
+        _record(
             session,
+            user,
+            document,
             AuditAction.DOCUMENT_EXPORT_REFUSED,
-            actor=_actor(user),
-            object_type="document",
-            object_id=document.id,
-            case_id=document.case_id,
-            details={
+            {
                 "kind": document.kind,
                 "version": row.number,
                 "found": sorted({f"{x.section}:{x.kind.value}" for x in findings}),
@@ -649,14 +654,12 @@ def export_document(
             # Same frozen facts, text and template, other bytes: the builders changed since
             # approval (an upgrade). Recorded, not hidden; the content is still the approved one.
             details["differs_from_approved_sha256"] = row.frozen_docx_sha256
-    audit.record(
+    _record(
         session,
+        user,
+        document,
         AuditAction.DOCUMENT_EXPORT,
-        actor=_actor(user),
-        object_type="document",
-        object_id=document.id,
-        case_id=document.case_id,
-        details=details,
+        details,
     )
     return Export(
         safe_filename(document.case, document, row.number, final),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from docx.document import Document
 
@@ -80,6 +82,63 @@ def opening(
     if title is not None:
         blocks.title_block(document, title, draft=draft, lang=lang)
     return document, text
+
+
+class Body(Protocol):
+    """Writes a kind's content after its opening (the sections' texts are resolved)."""
+
+    def __call__(
+        self, document: Document, text: dict[str, str], facts: CaseFacts, lang: str, draft: bool
+    ) -> None: ...
+
+
+def _nothing(facts: CaseFacts, lang: str) -> Sequence[str]:
+    return ()
+
+
+def _no_title(facts: CaseFacts, lang: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """One kind of document: its editable sections with their defaults, its opening (header
+    lines, lines before the title, title) and its body. `build` is the kind's builder."""
+
+    kind: str
+    keys: tuple[str, ...]
+    defaults: Callable[[CaseFacts, str], Mapping[str, str]]
+    body: Body
+    header: Callable[[CaseFacts, str], Sequence[str]] = _nothing
+    title: Callable[[CaseFacts, str], str | None] = _no_title
+    before_title: Callable[[CaseFacts, str], Sequence[str]] = _nothing
+
+    def build(
+        self,
+        facts: CaseFacts,
+        *,
+        lang: str = "ja",
+        draft: bool,
+        template: bytes | None = None,
+        sections: Mapping[str, str] | None = None,
+    ) -> Document:
+        """The document: the shared opening, then the kind's body."""
+        check_lang(lang)
+        document, text = opening(
+            self.kind,
+            self.keys,
+            self.defaults,
+            facts,
+            lang,
+            draft=draft,
+            template=template,
+            sections=sections,
+            header=self.header(facts, lang),
+            title=self.title(facts, lang),
+            before_title=self.before_title(facts, lang),
+        )
+        self.body(document, text, facts, lang, draft)
+        return document
 
 
 def issue_date(facts: CaseFacts, lang: str) -> str:

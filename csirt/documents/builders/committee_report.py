@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 
 from csirt.documents import blocks
 from csirt.documents.builders._common import (
-    check_lang,
+    DocumentKind,
     issue_date,
     local_date,
     numbered,
     obligation_assessment,
     obligation_label,
     persons_total,
-    resolve_sections,
-    start,
     t,
     when,
 )
@@ -159,18 +155,10 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
     }
 
 
-def build(
-    facts: CaseFacts,
-    *,
-    lang: str = "ja",
-    draft: bool,
-    template: bytes | None = None,
-    sections: Mapping[str, str] | None = None,
-) -> Document:
-    """The committee report: cover, contents, six numbered chapters and appendices."""
-    check_lang(lang)
-    text = resolve_sections(KIND, SECTION_KEYS, default_sections(facts, lang), sections)
-    document = start(facts, lang, draft=draft, template=template)
+def body(
+    document: Document, text: dict[str, str], facts: CaseFacts, lang: str, draft: bool
+) -> None:
+    """Cover, contents, six numbered chapters and the appendices."""
     _cover(document, facts, lang, draft)
     toc_anchor = document.add_paragraph()
     blocks.page_break(document)
@@ -225,7 +213,10 @@ def build(
         blocks.measures_table(document, facts.measures, lang)
 
     blocks.table_of_contents(document, toc_anchor, lang)
-    return document
+
+
+SPEC = DocumentKind(KIND, SECTION_KEYS, default_sections, body)
+build = SPEC.build
 
 
 def _cover(document: Document, facts: CaseFacts, lang: str, draft: bool) -> None:

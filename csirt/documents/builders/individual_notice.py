@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from docx.document import Document
 
 from csirt.documents import blocks
 from csirt.documents.builders._common import (
+    DocumentKind,
     bullets,
     contact_text,
     issue_date,
-    opening,
     signatory,
     t,
 )
@@ -104,28 +102,16 @@ def concerning(facts: CaseFacts, recipients: str) -> tuple[DataSet, ...]:
     return chosen or facts.data_sets
 
 
-def build(
-    facts: CaseFacts,
-    *,
-    lang: str = "ja",
-    draft: bool,
-    template: bytes | None = None,
-    sections: Mapping[str, str] | None = None,
-) -> Document:
-    """The notice letter to one group of recipients: addressee, apology, numbered items, the
-    data sets that concern them (no grand total), contact; signed by the head of the body."""
-    document, text = opening(
-        KIND,
-        SECTION_KEYS,
-        default_sections,
-        facts,
-        lang,
-        draft=draft,
-        template=template,
-        sections=sections,
-        header=(issue_date(facts, lang), signatory(facts)),
-        title=None,
-    )
+def header(facts: CaseFacts, lang: str) -> list[str]:
+    """The date (和暦) and the head of the body, who signs the letter."""
+    return [issue_date(facts, lang), signatory(facts)]
+
+
+def body(
+    document: Document, text: dict[str, str], facts: CaseFacts, lang: str, draft: bool
+) -> None:
+    """The letter to one group of recipients: addressee, title, apology, numbered items with
+    the data sets that concern them (no grand total), 以上."""
     blocks.paragraphs(document, text["addressee"], indent=False)
     blocks.title_block(document, notice_title(lang), draft=draft, lang=lang)
     blocks.paragraphs(document, text["greeting"], indent=False)
@@ -142,4 +128,7 @@ def build(
             blocks.data_table(document, data_sets, lang)
     if lang == "ja":
         blocks.right_lines(document, ("以上",))
-    return document
+
+
+SPEC = DocumentKind(KIND, SECTION_KEYS, default_sections, body, header=header)
+build = SPEC.build

@@ -9,18 +9,16 @@ and measures taken and planned.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from docx.document import Document
 from docx.shared import Pt
 
 from csirt.documents import blocks
 from csirt.documents.builders._common import (
+    DocumentKind,
     bullets,
     contact_text,
     issue_date,
     measures_text,
-    opening,
     persons_total,
     signatory,
     t,
@@ -250,31 +248,21 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
     }
 
 
-def build(
-    facts: CaseFacts,
-    *,
-    lang: str = "ja",
-    draft: bool,
-    template: bytes | None = None,
-    sections: Mapping[str, str] | None = None,
-) -> Document:
-    """The regulator report: working-copy note, reporter block, reportable situations and the
-    nine numbered items."""
-    document, text = opening(
-        KIND,
-        SECTION_KEYS,
-        default_sections,
-        facts,
-        lang,
-        draft=draft,
-        template=template,
-        sections=sections,
-        header=(issue_date(facts, lang), signatory(facts)),
-        before_title=(
-            t(lang, "個人情報保護委員会 御中", "To the Personal Information Protection Commission"),
-        ),
-        title=report_title(facts, lang),
-    )
+def header(facts: CaseFacts, lang: str) -> list[str]:
+    """The date (和暦) and the reporting body's head."""
+    return [issue_date(facts, lang), signatory(facts)]
+
+
+def addressee(facts: CaseFacts, lang: str) -> list[str]:
+    """個人情報保護委員会 御中."""
+    return [t(lang, "個人情報保護委員会 御中", "To the Personal Information Protection Commission")]
+
+
+def body(
+    document: Document, text: dict[str, str], facts: CaseFacts, lang: str, draft: bool
+) -> None:
+    """The working-copy note, the reporter block, the reportable situations and the nine
+    numbered items."""
     note = document.add_paragraph(t(lang, *WORKING_COPY))
     note.paragraph_format.space_after = Pt(8)
     contact = contact_text(facts, lang)
@@ -298,4 +286,15 @@ def build(
         blocks.paragraphs(document, text[key])
         if key == "items" and facts.data_sets:
             blocks.data_table(document, facts.data_sets, lang, persons_total(facts, lang))
-    return document
+
+
+SPEC = DocumentKind(
+    KIND,
+    SECTION_KEYS,
+    default_sections,
+    body,
+    header=header,
+    title=report_title,
+    before_title=addressee,
+)
+build = SPEC.build

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from docx.document import Document
 
 from csirt.documents import blocks
 from csirt.documents.builders._common import (
+    DocumentKind,
     bullets,
     contact_text,
     issue_date,
     measures_text,
-    opening,
     persons_total,
     t,
 )
@@ -129,33 +127,21 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
     }
 
 
-def build(
-    facts: CaseFacts,
-    *,
-    lang: str = "ja",
-    draft: bool,
-    template: bytes | None = None,
-    sections: Mapping[str, str] | None = None,
-) -> Document:
-    """The press release: lead, numbered sections, dated timeline and data-item tables."""
+def header(facts: CaseFacts, lang: str) -> list[str]:
+    """報道提供資料, the date (和暦), the issuing department and its phone."""
     contact = facts.organisation.contact
-    document, text = opening(
-        KIND,
-        SECTION_KEYS,
-        default_sections,
-        facts,
-        lang,
-        draft=draft,
-        template=template,
-        sections=sections,
-        header=(
-            t(lang, "報道提供資料", "Press release"),
-            issue_date(facts, lang),
-            f"{facts.organisation.name} {facts.organisation.department}",
-            t(lang, f"電話 {contact.phone}", f"Phone {contact.phone}") if contact.phone else "",
-        ),
-        title=facts.title,
-    )
+    return [
+        t(lang, "報道提供資料", "Press release"),
+        issue_date(facts, lang),
+        f"{facts.organisation.name} {facts.organisation.department}",
+        t(lang, f"電話 {contact.phone}", f"Phone {contact.phone}") if contact.phone else "",
+    ]
+
+
+def body(
+    document: Document, text: dict[str, str], facts: CaseFacts, lang: str, draft: bool
+) -> None:
+    """The lead, 記, the numbered sections with the timeline and data tables, 以上."""
     blocks.paragraphs(document, text["lead"], indent=False)
     if lang == "ja":
         blocks.centred(document, "記")
@@ -171,4 +157,11 @@ def build(
             blocks.data_table(document, facts.data_sets, lang, persons_total(facts, lang))
     if lang == "ja":
         blocks.right_lines(document, ("以上",))
-    return document
+
+
+def _title(facts: CaseFacts, lang: str) -> str:
+    return facts.title
+
+
+SPEC = DocumentKind(KIND, SECTION_KEYS, default_sections, body, header=header, title=_title)
+build = SPEC.build

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from docx.document import Document
 
 from csirt.documents import blocks
-from csirt.documents.builders._common import contact_text, issue_date, opening, t
+from csirt.documents.builders._common import DocumentKind, contact_text, issue_date, t
 from csirt.documents.facts import CaseFacts, MeasureStatus
 
 KIND = "prevention_progress"
@@ -75,31 +73,20 @@ def default_sections(facts: CaseFacts, lang: str) -> dict[str, str]:
     }
 
 
-def build(
-    facts: CaseFacts,
-    *,
-    lang: str = "ja",
-    draft: bool,
-    template: bytes | None = None,
-    sections: Mapping[str, str] | None = None,
-) -> Document:
-    """The progress report as of its date: status counts, counts by area (the owner), and the
-    measures table with evidence of effect."""
-    document, text = opening(
-        KIND,
-        SECTION_KEYS,
-        default_sections,
-        facts,
-        lang,
-        draft=draft,
-        template=template,
-        sections=sections,
-        header=(
-            issue_date(facts, lang),
-            f"{facts.organisation.name} {facts.organisation.department}",
-        ),
-        title=progress_title(lang),
-    )
+def header(facts: CaseFacts, lang: str) -> list[str]:
+    """The date (和暦) and the issuing department."""
+    return [issue_date(facts, lang), f"{facts.organisation.name} {facts.organisation.department}"]
+
+
+def _title(facts: CaseFacts, lang: str) -> str:
+    return progress_title(lang)
+
+
+def body(
+    document: Document, text: dict[str, str], facts: CaseFacts, lang: str, draft: bool
+) -> None:
+    """As of its date: status counts, counts by area (the owner), the measures with the
+    evidence of their effect."""
     as_of = blocks.format_date(facts.document_date, lang)
     blocks.right_lines(document, (t(lang, f"（{as_of}現在）", f"(as of {as_of})"),))
     numbering = blocks.Sections(document)
@@ -120,7 +107,6 @@ def build(
             ]
             rows.append((t(lang, "**合計", "**Total"), str(len(facts.measures))))
             blocks.table(document, status, rows, (4.0, 2.5))
-    return document
 
 
 def area_counts(facts: CaseFacts) -> dict[str, dict[MeasureStatus, int]]:
@@ -147,3 +133,7 @@ def _areas(document: Document, facts: CaseFacts, lang: str) -> None:
     blocks.table(
         document, headers, rows, (blocks.TEXT_WIDTH_CM - width * 4, width, width, width, width)
     )
+
+
+SPEC = DocumentKind(KIND, SECTION_KEYS, default_sections, body, header=header, title=_title)
+build = SPEC.build

@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     ValidationError,
     WithJsonSchema,
@@ -95,6 +96,40 @@ Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 """A row id: within every backend's integer column (PostgreSQL: 32 bits)."""
 
 Day = Annotated[date, PlainValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def _iso(value: date) -> str:  # a datetime is a date too
+    return value.isoformat()
+
+
+IsoTime = Annotated[
+    datetime,
+    PlainSerializer(_iso, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""A date-time in a response: ISO 8601 with its offset, as stored."""
+
+IsoDay = Annotated[
+    date,
+    PlainSerializer(_iso, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+
+
+class ApiOut(BaseModel):
+    """A response body read from a row's attributes: the model that documents the response is
+    the one that writes it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def dump(cls, row: Any, **values: Any) -> dict[str, Any]:
+        """``row`` as JSON-ready data; ``values`` give the fields a row has no attribute for."""
+        data = {
+            name: values[name] if name in values else getattr(row, name)
+            for name in cls.model_fields
+        }
+        return cls.model_validate(data).model_dump(mode="json")
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:

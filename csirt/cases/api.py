@@ -8,22 +8,23 @@ page by the one rule of :mod:`csirt.api.pagination`; errors become problems thro
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from csirt.api import errors
 from csirt.api.openapi import json_response, operation
 from csirt.api.pagination import PageQuery, page_response, row_id
-from csirt.api.responses import created, iso
+from csirt.api.responses import created
 from csirt.api.schema import (
     ApiModel,
+    ApiOut,
     Id,
     Instant,
+    IsoTime,
     read_body,
     read_body_with,
     read_query,
@@ -34,7 +35,7 @@ from csirt.cases import creation, listing, persons, registry
 from csirt.cases.editing import EDITABLE_FIELDS, update_case
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.lifecycle import change_phase, change_priority
-from csirt.cases.models import Case, Phase, Precision, Priority, Task, TimelineEvent, Visibility
+from csirt.cases.models import Case, Phase, Precision, Priority, Visibility
 from csirt.cases.need_to_know import get_case_for
 from csirt.cases.tagging import case_tags, normalise_tags, set_tags
 from csirt.cases.tasks import add_task, is_overdue, list_tasks
@@ -71,7 +72,14 @@ OpenPhase = Annotated[
 # --- responses (documentation) ------------------------------------------------------------
 
 
-class CaseOut(BaseModel):
+def _listed(value: Any) -> list[Any]:
+    return list(value or [])
+
+
+Listed = BeforeValidator(_listed)
+
+
+class CaseOut(ApiOut):
     id: int
     reference: str
     title: str
@@ -80,16 +88,23 @@ class CaseOut(BaseModel):
     outcome: str | None
     priority: Priority
     tlp: str
-    aware_at: datetime | None
+    aware_at: IsoTime | None
     persons_total: int | None
     persons_total_note: str
     insider: bool
     wrongful_intent: bool
     ongoing: bool
-    involved: list[str]
-    created_at: datetime
-    closed_at: datetime | None
-    tags: list[str] | None = Field(None, description="one case only")
+    involved: Annotated[list[str], Listed]
+    created_at: IsoTime
+    closed_at: IsoTime | None
+
+
+class CaseDetail(CaseOut):
+    tags: list[str]
+
+    @classmethod
+    def dump(cls, row: Any, **values: Any) -> dict[str, Any]:
+        return super().dump(row, tags=case_tags(get_session(), row), **values)
 
 
 class CasePage(BaseModel):
@@ -97,11 +112,11 @@ class CasePage(BaseModel):
     next_cursor: str | None
 
 
-class EventOut(BaseModel):
+class EventOut(ApiOut):
     id: int
-    occurred_at: datetime
+    occurred_at: IsoTime
     precision: Precision
-    recorded_at: datetime
+    recorded_at: IsoTime
     title: str
     description: str
     source: str
@@ -109,7 +124,7 @@ class EventOut(BaseModel):
     category: str
     visibility: Visibility
     automatic: bool
-    evidence_ids: list[int]
+    evidence_ids: Annotated[list[int], Listed]
 
 
 class EventPage(BaseModel):
@@ -117,7 +132,7 @@ class EventPage(BaseModel):
     next_cursor: str | None
 
 
-class TaskOut(BaseModel):
+class TaskOut(ApiOut):
     id: int
     key: str | None
     playbook_id: str | None
@@ -126,9 +141,14 @@ class TaskOut(BaseModel):
     phase: str
     status: str
     required: bool
-    due_at: datetime | None
+    due_at: IsoTime | None
     overdue: bool
-    assignees: list[int]
+    assignees: list[int] = Field(description="user ids")
+
+    @classmethod
+    def dump(cls, row: Any, **values: Any) -> dict[str, Any]:
+        assignees = [a.user_id for a in row.assignees]
+        return super().dump(row, overdue=is_overdue(row), assignees=assignees, **values)
 
 
 class TaskList(BaseModel):
@@ -216,67 +236,6 @@ class TaskIn(ApiModel):
     assignees: list[Id] = Field([], description="user ids (members of the case)")
 
 
-# --- serialisation ------------------------------------------------------------------------
-
-
-def case_json(case: Case) -> dict[str, Any]:
-    """The API representation of a case."""
-    return {
-        "id": case.id,
-        "reference": case.reference,
-        "title": case.title,
-        "summary": case.summary,
-        "phase": case.phase,
-        "outcome": case.outcome,
-        "priority": case.priority,
-        "tlp": case.tlp,
-        "aware_at": iso(case.aware_at),
-        "persons_total": case.persons_total,
-        "persons_total_note": case.persons_total_note,
-        "insider": case.insider,
-        "wrongful_intent": case.wrongful_intent,
-        "ongoing": case.ongoing,
-        "involved": list(case.involved or []),
-        "created_at": iso(case.created_at),
-        "closed_at": iso(case.closed_at),
-    }
-
-
-def event_json(event_row: TimelineEvent) -> dict[str, Any]:
-    """The API representation of a timeline event."""
-    return {
-        "id": event_row.id,
-        "occurred_at": iso(event_row.occurred_at),
-        "precision": event_row.precision,
-        "recorded_at": iso(event_row.recorded_at),
-        "title": event_row.title,
-        "description": event_row.description,
-        "source": event_row.source,
-        "actor": event_row.actor,
-        "category": event_row.category,
-        "visibility": event_row.visibility,
-        "automatic": event_row.automatic,
-        "evidence_ids": list(event_row.evidence_ids or []),
-    }
-
-
-def task_json(task: Task) -> dict[str, Any]:
-    """The API representation of a task."""
-    return {
-        "id": task.id,
-        "key": task.key,
-        "playbook_id": task.playbook_id,
-        "title": task.title,
-        "description": task.description,
-        "phase": task.phase,
-        "status": task.status,
-        "required": task.required,
-        "due_at": iso(task.due_at),
-        "overdue": is_overdue(task),
-        "assignees": [a.user_id for a in task.assignees],
-    }
-
-
 # --- what only the cases package knows ----------------------------------------------------
 
 
@@ -341,7 +300,7 @@ def list_cases() -> ResponseReturnValue:
         limit=query.limit,
         cursor=query.position("cases", row_id),
     )
-    return page_response("cases", page.items, case_json, page.next_cursor)
+    return page_response("cases", page.items, CaseOut.dump, page.next_cursor)
 
 
 @bp.post("/cases")
@@ -371,15 +330,14 @@ def create_case() -> ResponseReturnValue:
         playbooks=known.get("playbooks", []),
     )
     session.commit()
-    return created(case_json(case), location=f"/api/v1/cases/{case.id}")
+    return created(CaseOut.dump(case), location=f"/api/v1/cases/{case.id}")
 
 
 @bp.get("/cases/<int:case_id>")
 @requires(Permission.CASE_VIEW)
-@operation("One case", tags=TAGS, responses={"200": json_response(CaseOut)})
+@operation("One case, with its tags", tags=TAGS, responses={"200": json_response(CaseDetail)})
 def get_case(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    return jsonify(case_json(case) | {"tags": case_tags(get_session(), case)})
+    return jsonify(CaseDetail.dump(_case(case_id)))
 
 
 @bp.patch("/cases/<int:case_id>")
@@ -406,7 +364,7 @@ def patch_case(case_id: int) -> ResponseReturnValue:
     if body.phase is not None:
         change_phase(session, case, body.phase, current_user, body.reason)
     session.commit()
-    return jsonify(case_json(case))
+    return jsonify(CaseOut.dump(case))
 
 
 # --- timeline -----------------------------------------------------------------------------
@@ -426,7 +384,7 @@ def get_timeline(case_id: int) -> ResponseReturnValue:
     cursor = query.position("events", lambda text: text if decode_event_cursor(text) else None)
     filters = TimelineFilters(category=query.category, visibility=query.visibility, text=query.q)
     page = list_events(get_session(), case, filters, limit=query.limit, cursor=cursor)
-    return page_response("events", page.items, event_json, page.next_cursor)
+    return page_response("events", page.items, EventOut.dump, page.next_cursor)
 
 
 @bp.post("/cases/<int:case_id>/timeline")
@@ -447,7 +405,7 @@ def post_event(case_id: int) -> ResponseReturnValue:
     )
     row = add_event(session, case, current_user, item)
     session.commit()
-    return created(event_json(row))
+    return created(EventOut.dump(row))
 
 
 @bp.get("/cases/<int:case_id>/timeline.csv")
@@ -476,7 +434,7 @@ def get_timeline_csv(case_id: int) -> ResponseReturnValue:
 @operation("The case's tasks by due date", tags=TAGS, responses={"200": json_response(TaskList)})
 def get_tasks(case_id: int) -> ResponseReturnValue:
     case = _case(case_id)
-    return jsonify(items=[task_json(t) for t in list_tasks(get_session(), case)])
+    return jsonify(items=[TaskOut.dump(t) for t in list_tasks(get_session(), case)])
 
 
 @bp.post("/cases/<int:case_id>/tasks")
@@ -500,4 +458,4 @@ def post_task(case_id: int) -> ResponseReturnValue:
         assignee_ids=body.assignees,
     )
     session.commit()
-    return created(task_json(task))
+    return created(TaskOut.dump(task))

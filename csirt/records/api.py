@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, Field, WithJsonSchema
@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from csirt.api import errors
 from csirt.api.openapi import OPENAPI_ATTR, json_response, operation
 from csirt.api.pagination import PageQuery, page_response, row_id
-from csirt.api.responses import created, iso
-from csirt.api.schema import ApiModel, read_body_with, read_query
+from csirt.api.responses import created
+from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body_with, read_query
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.models import (
@@ -122,97 +122,88 @@ def multipart(model: type[BaseModel]) -> Callable[[F], F]:
     return decorate
 
 
-# --- serialisation ------------------------------------------------------------------------
+# --- responses (each model documents its response and writes it) ----------------------
 
 
-def dataset_json(row: AffectedDataset) -> dict[str, Any]:
-    """The API shape of a data set."""
-    return {
-        "id": row.id,
-        "name": row.name,
-        "holder": row.holder,
-        "items": list(row.items),
-        "persons": row.persons,
-        "persons_estimated": row.persons_estimated,
-        "exposure": row.exposure,
-        "exposed_from": iso(row.exposed_from),
-        "exposed_until": iso(row.exposed_until),
-        "encrypted": row.encrypted,
-        "secondary_damage": row.secondary_damage,
-        "updated_at": iso(row.updated_at),
-    }
+class DatasetOut(ApiOut):
+    id: int
+    name: str
+    holder: str
+    items: list[str]
+    persons: int
+    persons_estimated: bool
+    exposure: str
+    exposed_from: IsoTime | None
+    exposed_until: IsoTime | None
+    encrypted: bool
+    secondary_damage: str
+    updated_at: IsoTime
 
 
-def evidence_json(row: Evidence) -> dict[str, Any]:
-    """The API shape of an evidence item (the bytes are at ``content_url``)."""
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "title": row.title,
-        "filename": row.filename,
-        "content_type": row.content_type,
-        "size": row.size,
-        "sha256": row.sha256,
-        "url": row.url,
-        "captured_at": iso(row.captured_at),
-        "description": row.description,
-        "added_by_id": row.added_by_id,
-        "added_at": iso(row.added_at),
-        "content_url": f"/api/v1/cases/{row.case_id}/evidence/{row.id}/content",
-    }
+class EvidenceOut(ApiOut):
+    id: int
+    kind: str
+    title: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str | None
+    captured_at: IsoTime | None
+    description: str
+    added_by_id: int | None
+    added_at: IsoTime
+    content_url: str = Field(description="the bytes (download recorded in the chain of custody)")
+
+    @classmethod
+    def dump(cls, row: Any, **values: Any) -> dict[str, Any]:
+        url = f"/api/v1/cases/{row.case_id}/evidence/{row.id}/content"
+        return super().dump(row, content_url=url, **values)
 
 
-def takedown_json(row: TakedownRequest) -> dict[str, Any]:
-    """The API shape of a takedown or cache-removal request."""
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "recipient": row.recipient,
-        "url": row.url,
-        "requested_at": iso(row.requested_at),
-        "status": row.status,
-        "answer": row.answer,
-        "answered_at": iso(row.answered_at),
-        "evidence_id": row.evidence_id,
-    }
+class TakedownOut(ApiOut):
+    id: int
+    kind: str
+    recipient: str
+    url: str
+    requested_at: IsoTime
+    status: str
+    answer: str
+    answered_at: IsoTime | None
+    evidence_id: int | None
 
 
-def note_json(row: Note) -> dict[str, Any]:
-    """The API shape of a note, with its sanitised HTML."""
-    return {
-        "id": row.id,
-        "body": row.body,
-        "html": render_markdown(row.body),
-        "author_id": row.author_id,
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
-    }
+class NoteOut(ApiOut):
+    id: int
+    body: str = Field(description="Markdown")
+    html: str = Field(description="the Markdown rendered and sanitised")
+    author_id: int | None
+    created_at: IsoTime
+    updated_at: IsoTime
+
+    @classmethod
+    def dump(cls, row: Any, **values: Any) -> dict[str, Any]:
+        return super().dump(row, html=render_markdown(row.body), **values)
 
 
-def liaison_json(row: LiaisonEntry) -> dict[str, Any]:
-    """The API shape of a liaison entry."""
-    return {
-        "id": row.id,
-        "party_kind": row.party_kind,
-        "party": row.party,
-        "contact_at": iso(row.contact_at),
-        "direction": row.direction,
-        "summary": row.summary,
-        "recorded_by_id": row.recorded_by_id,
-        "recorded_at": iso(row.recorded_at),
-    }
+class LiaisonOut(ApiOut):
+    id: int
+    party_kind: str
+    party: str
+    contact_at: IsoTime
+    direction: str
+    summary: str
+    recorded_by_id: int | None
+    recorded_at: IsoTime
 
 
-def inquiry_json(row: Inquiry) -> dict[str, Any]:
-    """The API shape of a public inquiry."""
-    return {
-        "id": row.id,
-        "channel": row.channel,
-        "received_on": iso(row.received_on),
-        "topic": row.topic,
-        "answered": row.answered,
-        "answered_at": iso(row.answered_at),
-    }
+class InquiryOut(ApiOut):
+    id: int
+    channel: str
+    received_on: IsoDay
+    topic: str
+    answered: bool
+    answered_at: IsoTime | None
 
 
 # --- one list and one create for every collection -----------------------------------------
@@ -222,11 +213,11 @@ def _case(case_id: int) -> Case:
     return get_case_for(get_session(), current_user, case_id)
 
 
-def _list_response(what: str, **extra: Any) -> dict[str, Any]:
+def _list_response(out: type[ApiOut], what: str, **extra: Any) -> dict[str, Any]:
     schema = {
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": {"type": "object"}},
+            "items": {"type": "array", "items": out},
             "next_cursor": {"type": "string", "nullable": True},
             **extra,
         },
@@ -234,82 +225,154 @@ def _list_response(what: str, **extra: Any) -> dict[str, Any]:
     return {"200": json_response(schema, f"{what}, newest first")}
 
 
-CREATED = {"201": {"description": "Created", "content": {"application/json": {}}}}
+def _created(out: type[ApiOut]) -> dict[str, Any]:
+    return {"201": json_response(out, "Created")}
 
 
-def _page(case: Case, model: type[M], to_json: Callable[[M], dict[str, Any]], **extra: Any) -> Any:
+def _page(case: Case, model: type[M], out: type[ApiOut], **extra: Any) -> Response:
     page = read_query(PageQuery)
     scope = model.__tablename__
     cursor = page.position(scope, row_id)
     rows, next_id = service.page_of(get_session(), model, case, limit=page.limit, cursor=cursor)
-    return page_response(scope, rows, to_json, next_id, **extra)
-
-
-def _create(
-    case_id: int,
-    model: type[ApiModel],
-    read: Callable[[dict[str, Any]], Any],
-    add: Callable[..., M],
-    to_json: Callable[[M], dict[str, Any]],
-) -> ResponseReturnValue:
-    case = _case(case_id)
-    _body, data = read_body_with(model, read)
-    session = get_session()
-    row = add(session, case, current_user, data)
-    session.commit()
-    return created(to_json(row))
+    return page_response(scope, rows, out.dump, next_id, **extra)
 
 
 def _collection(
     name: str,
-    what: str,
     row: type[M],
-    to_json: Callable[[M], dict[str, Any]],
-    summary: str,
+    out: type[ApiOut],
+    listed: tuple[str, str] | None,
+    added: tuple[str, str, type[ApiModel], Callable[[dict[str, Any]], Any], Callable[..., M]],
 ) -> None:
-    """GET (paged list) for one collection of a case's records."""
+    """The routes of one collection of a case's records.
 
-    @requires(Permission.CASE_VIEW)
-    @operation(what, tags=TAGS, query=PageQuery, responses=_list_response(summary))
-    def list_rows(case_id: int) -> ResponseReturnValue:
-        return _page(_case(case_id), row, to_json)  # type: ignore[no-any-return]
+    ``listed``: the GET list (summary, what its items are), or None when it has its own view;
+    ``added``: the POST (endpoint, summary, body model, the records reader, the service call).
+    """
+    if listed is not None:
+        summary, what = listed
 
-    bp.add_url_rule(f"/cases/<int:case_id>/{name}", f"list_{name}", list_rows, methods=["GET"])
+        @requires(Permission.CASE_VIEW)
+        @operation(summary, tags=TAGS, query=PageQuery, responses=_list_response(out, what))
+        def list_rows(case_id: int) -> ResponseReturnValue:
+            return _page(_case(case_id), row, out)
+
+        bp.add_url_rule(f"/cases/<int:case_id>/{name}", f"list_{name}", list_rows, methods=["GET"])
+
+    endpoint, summary, model, read, add = added
+
+    @requires(Permission.CASE_EDIT)
+    @operation(summary, tags=TAGS, body=model, responses=_created(out))
+    def create_row(case_id: int) -> ResponseReturnValue:
+        case = _case(case_id)
+        _body, data = read_body_with(model, read)
+        session = get_session()
+        created_row = add(session, case, current_user, data)
+        session.commit()
+        return created(out.dump(created_row))
+
+    bp.add_url_rule(f"/cases/<int:case_id>/{name}", endpoint, create_row, methods=["POST"])
 
 
-_collection("datasets", "Affected data sets of a case", AffectedDataset, dataset_json, "Data sets")
-_collection("evidence", "Evidence of a case", Evidence, evidence_json, "Evidence")
+_collection(
+    "datasets",
+    AffectedDataset,
+    DatasetOut,
+    ("Affected data sets of a case", "Data sets"),
+    (
+        "create_dataset",
+        "Add an affected data set (triage re-runs)",
+        DatasetIn,
+        lambda data: validation.read_dataset(data, current_catalog().vocabulary, tz()),
+        service.add_dataset,
+    ),
+)
 _collection(
     "takedowns",
-    "Takedown and search-cache removal requests of a case",
     TakedownRequest,
-    takedown_json,
-    "Requests",
+    TakedownOut,
+    ("Takedown and search-cache removal requests of a case", "Requests"),
+    (
+        "create_takedown",
+        "Record a takedown or search-cache removal request",
+        TakedownIn,
+        lambda data: validation.read_takedown(data, tz()),
+        service.add_takedown,
+    ),
 )
-_collection("notes", "Notes of a case (Markdown and sanitised HTML)", Note, note_json, "Notes")
+_collection(
+    "notes",
+    Note,
+    NoteOut,
+    ("Notes of a case (Markdown and sanitised HTML)", "Notes"),
+    (
+        "create_note",
+        "Add a Markdown note",
+        NoteIn,
+        lambda data: validation.read_note(data, tz()),
+        service.add_note,
+    ),
+)
 _collection(
     "liaison",
-    "Liaison log of a case (police, regulator, JPCERT/CC, vendors, lawyers)",
     LiaisonEntry,
-    liaison_json,
-    "Contacts",
+    LiaisonOut,
+    ("Liaison log of a case (police, regulator, JPCERT/CC, vendors, lawyers)", "Contacts"),
+    (
+        "create_liaison",
+        "Record a contact with an outside party",
+        LiaisonIn,
+        lambda data: validation.read_liaison(data, tz()),
+        service.add_liaison,
+    ),
+)
+_collection(
+    "inquiries",
+    Inquiry,
+    InquiryOut,
+    None,  # listed below, with its counts per day
+    (
+        "create_inquiry",
+        "Record a public inquiry",
+        InquiryIn,
+        lambda data: validation.read_inquiry(data, tz()),
+        service.add_inquiry,
+    ),
 )
 
 
-@bp.post("/cases/<int:case_id>/datasets")
-@requires(Permission.CASE_EDIT)
+@bp.get("/cases/<int:case_id>/inquiries")
+@requires(Permission.CASE_VIEW)
 @operation(
-    "Add an affected data set (triage re-runs)", tags=TAGS, body=DatasetIn, responses=CREATED
+    "Public inquiries of a case, with the counts per day",
+    tags=TAGS,
+    query=PageQuery,
+    responses=_list_response(
+        InquiryOut, "Inquiries", per_day={"type": "array", "items": {"type": "object"}}
+    ),
 )
-def create_dataset(case_id: int) -> ResponseReturnValue:
-    vocabulary = current_catalog().vocabulary
-    return _create(
-        case_id,
-        DatasetIn,
-        lambda data: validation.read_dataset(data, vocabulary, tz()),
-        service.add_dataset,
-        dataset_json,
-    )
+def list_inquiries(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    per_day = [
+        {"day": c.day.isoformat(), "total": c.total, "answered": c.answered}
+        for c in service.inquiry_counts(get_session(), case)
+    ]
+    return _page(case, Inquiry, InquiryOut, per_day=per_day)
+
+
+# --- evidence: a multipart upload and a download ------------------------------------------
+
+
+@bp.get("/cases/<int:case_id>/evidence")
+@requires(Permission.CASE_VIEW)
+@operation(
+    "Evidence of a case",
+    tags=TAGS,
+    query=PageQuery,
+    responses=_list_response(EvidenceOut, "Evidence"),
+)
+def list_evidence(case_id: int) -> ResponseReturnValue:
+    return _page(_case(case_id), Evidence, EvidenceOut)
 
 
 @bp.post("/cases/<int:case_id>/evidence")
@@ -318,7 +381,7 @@ def create_dataset(case_id: int) -> ResponseReturnValue:
 @operation(
     "Upload evidence: a file or captured web content (hash computed by the server)",
     tags=TAGS,
-    responses=CREATED,
+    responses=_created(EvidenceOut),
 )
 def create_evidence(case_id: int) -> ResponseReturnValue:
     case = _case(case_id)
@@ -336,7 +399,7 @@ def create_evidence(case_id: int) -> ResponseReturnValue:
     except BaseException:
         service.discard_blob(session, store, blob)
         raise
-    return created(evidence_json(row))
+    return created(EvidenceOut.dump(row))
 
 
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>/content")
@@ -354,73 +417,3 @@ def evidence_content(case_id: int, evidence_id: int) -> ResponseReturnValue:
     response = evidence_response(row)
     session.commit()
     return response
-
-
-@bp.post("/cases/<int:case_id>/takedowns")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Record a takedown or search-cache removal request",
-    tags=TAGS,
-    body=TakedownIn,
-    responses=CREATED,
-)
-def create_takedown(case_id: int) -> ResponseReturnValue:
-    return _create(
-        case_id,
-        TakedownIn,
-        lambda data: validation.read_takedown(data, tz()),
-        service.add_takedown,
-        takedown_json,
-    )
-
-
-@bp.post("/cases/<int:case_id>/notes")
-@requires(Permission.CASE_EDIT)
-@operation("Add a Markdown note", tags=TAGS, body=NoteIn, responses=CREATED)
-def create_note(case_id: int) -> ResponseReturnValue:
-    return _create(
-        case_id, NoteIn, lambda data: validation.read_note(data, tz()), service.add_note, note_json
-    )
-
-
-@bp.post("/cases/<int:case_id>/liaison")
-@requires(Permission.CASE_EDIT)
-@operation("Record a contact with an outside party", tags=TAGS, body=LiaisonIn, responses=CREATED)
-def create_liaison(case_id: int) -> ResponseReturnValue:
-    return _create(
-        case_id,
-        LiaisonIn,
-        lambda data: validation.read_liaison(data, tz()),
-        service.add_liaison,
-        liaison_json,
-    )
-
-
-@bp.get("/cases/<int:case_id>/inquiries")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Public inquiries of a case, with the counts per day",
-    tags=TAGS,
-    query=PageQuery,
-    responses=_list_response("Inquiries", per_day={"type": "array", "items": {"type": "object"}}),
-)
-def list_inquiries(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    per_day = [
-        {"day": c.day.isoformat(), "total": c.total, "answered": c.answered}
-        for c in service.inquiry_counts(get_session(), case)
-    ]
-    return _page(case, Inquiry, inquiry_json, per_day=per_day)  # type: ignore[no-any-return]
-
-
-@bp.post("/cases/<int:case_id>/inquiries")
-@requires(Permission.CASE_EDIT)
-@operation("Record a public inquiry", tags=TAGS, body=InquiryIn, responses=CREATED)
-def create_inquiry(case_id: int) -> ResponseReturnValue:
-    return _create(
-        case_id,
-        InquiryIn,
-        lambda data: validation.read_inquiry(data, tz()),
-        service.add_inquiry,
-        inquiry_json,
-    )

@@ -23,14 +23,6 @@ CASE_ROLES: Final = tuple(role.value for role in STAFFED)
 SKILLS: Final = ("forensics", "privacy", "legal", "pr", "systems", "management")
 CHECKLIST_KINDS: Final = ("task", "obligation", "document", "manual")
 
-PHASE_LABELS: Final = {
-    "detect": LocalText(ja="検知", en="Detect"),
-    "analyse": LocalText(ja="分析", en="Analyse"),
-    "contain": LocalText(ja="封じ込め", en="Contain"),
-    "eradicate": LocalText(ja="根絶", en="Eradicate"),
-    "recover": LocalText(ja="復旧", en="Recover"),
-    "post_incident": LocalText(ja="事後対応", en="Post-incident"),
-}
 CASE_ROLE_LABELS: Final[Mapping[str, LocalText]] = {
     CaseRole.LEAD: LocalText(ja="対応責任者", en="Lead"),
     CaseRole.INVESTIGATOR: LocalText(ja="調査担当", en="Investigator"),

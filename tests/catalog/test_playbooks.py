@@ -10,7 +10,6 @@ import pytest
 from csirt.catalog import (
     CASE_ROLE_LABELS,
     CASE_ROLES,
-    PHASE_LABELS,
     PHASES,
     LocalText,
     Playbook,
@@ -241,13 +240,11 @@ def test_tasks_for_refuses_a_naive_datetime(tmp_path: Path) -> None:
         playbook.tasks_for(datetime(2015, 6, 24, 20, 0))
 
 
-def test_labels_cover_every_phase_and_role() -> None:
-    assert set(PHASE_LABELS) == set(PHASES)
+def test_labels_cover_every_role() -> None:
     assert set(CASE_ROLE_LABELS) == set(CASE_ROLES)
-    assert PHASE_LABELS["contain"].get("ja") == "封じ込め"
     assert CASE_ROLE_LABELS["privacy_officer"].get("en") == "Privacy officer"
     with pytest.raises(ValueError, match="unsupported language"):
-        PHASE_LABELS["detect"].get("fr")
+        CASE_ROLE_LABELS["lead"].get("fr")
 
 
 # --- offsets ---------------------------------------------------------------------------------

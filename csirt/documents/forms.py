@@ -151,11 +151,10 @@ class CommentForm(FlaskForm):  # type: ignore[misc]
 
 class ContextForm(FlaskForm):  # type: ignore[misc]
     public_title = StringField(
-        _l("Public title (defaults to the case title)"), validators=[Optional(), Length(max=200)]
+        _l("Public title (documents never use the internal title)"),
+        validators=[Optional(), Length(max=200)],
     )
-    public_summary = TextAreaField(
-        _l("Public summary (defaults to the case summary)"), validators=[Optional()]
-    )
+    public_summary = TextAreaField(_l("Public summary"), validators=[Optional()])
     causes = TextAreaField(_l("Causes (one per line)"), validators=[Optional()])
     findings = TextAreaField(_l("Facts found (one per line)"), validators=[Optional()])
     notice_to_individuals = TextAreaField(_l("Notice to individuals"), validators=[Optional()])
@@ -196,6 +195,42 @@ class ContextForm(FlaskForm):  # type: ignore[misc]
     committee_members = TextAreaField(
         _l("Members (one per line: name | affiliation | role)"), validators=[Optional()]
     )
+    committee_meetings = TextAreaField(
+        _l("Meetings (one per line: YYYY-MM-DD | what was done)"), validators=[Optional()]
+    )
+    occurrence = TextAreaField(
+        _l("When it happened (a date or a period, as precisely as known)"),
+        validators=[Optional()],
+    )
+    discovery = TextAreaField(_l("How it was found"), validators=[Optional()])
+    medium = TextAreaField(_l("Medium (where the data were)"), validators=[Optional()])
+    direct_cause = TextAreaField(_l("Direct cause"), validators=[Optional()])
+    reporter = StringField(
+        _l("Reporting body (e.g. the mayor)"), validators=[Optional(), Length(max=200)]
+    )
+    data_holder = StringField(
+        _l("Holder of the data, if another body (e.g. the election commission)"),
+        validators=[Optional(), Length(max=200)],
+    )
+    contact_person = StringField(
+        _l("Named contact for the regulator"), validators=[Optional(), Length(max=200)]
+    )
+    future_actions = TextAreaField(_l("Next steps (今後の対応)"), validators=[Optional()])
+    caution = TextAreaField(
+        _l("Caution to residents (default: the organisation's)"), validators=[Optional()]
+    )
+    discipline = TextAreaField(
+        _l("Disciplinary action (printed only when given)"), validators=[Optional()]
+    )
+    contact_department = StringField(
+        _l("Contact department for this case"), validators=[Optional(), Length(max=200)]
+    )
+    contact_phone = StringField(
+        _l("Contact phone for this case"), validators=[Optional(), Length(max=200)]
+    )
+    contact_email = StringField(
+        _l("Contact e-mail for this case"), validators=[Optional(), Length(max=200)]
+    )
     recommendations = TextAreaField(
         _l("Recommendations (one per line: title | text | owner)"), validators=[Optional()]
     )
@@ -223,6 +258,25 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
     phone = StringField(_l("Public phone number"), validators=[Optional(), Length(max=40)])
     email = EmailField(_l("Public e-mail address"), validators=[Optional(), Length(max=254)])
     public_body = BooleanField(_l("Public body (保有個人情報)"))
+    head = StringField(
+        _l("Head of the body, who signs (e.g. 堺市長 竹山 修身)"),
+        validators=[Optional(), Length(max=200)],
+    )
+    date_style = SelectField(
+        _l("Dates in Japanese documents"),
+        choices=[
+            SelectChoice(
+                "wareki", _l("Japanese era with the Western year: 令和6年(2024年)12月14日（土）")
+            ),
+            SelectChoice("seireki", _l("Western year: 2024年12月14日（土）")),
+        ],
+        default="wareki",
+        validate_choice=False,  # anything else is stored as wareki (the view's choice)
+    )
+    caution = TextAreaField(
+        _l("Caution to residents in press releases (default wording when empty)"),
+        validators=[Optional(), Length(max=2000)],
+    )
     submit = SubmitField(_l("Save settings"))
 
 

@@ -436,6 +436,32 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+# Free texts of the facts for documents, as they are (the PPC form's, the press release's).
+CONTEXT_TEXTS = (
+    "occurrence",
+    "discovery",
+    "medium",
+    "direct_cause",
+    "reporter",
+    "data_holder",
+    "contact_person",
+    "future_actions",
+    "caution",
+    "discipline",
+)
+
+
+def _meetings_valid(form: Any) -> bool:
+    """Each meeting line starts with its day (YYYY-MM-DD); a form error otherwise."""
+    for row in _pipe_rows(form.committee_meetings.data, ("day", "summary")):
+        if snapshot.parse_date(row["day"]) is None:
+            form.committee_meetings.errors = [
+                _("Each meeting needs its date first (YYYY-MM-DD | what was done).")
+            ]
+            return False
+    return True
+
+
 def _pipe_rows(text: str | None, names: tuple[str, ...]) -> list[dict[str, str]]:
     rows = []
     for line in _lines(text):
@@ -465,7 +491,7 @@ def case_facts(case_id: int) -> ResponseReturnValue:
     form = forms.ContextForm()
     if request.method == "GET":
         _fill_context_form(form, context)
-    elif form.validate_on_submit():
+    elif form.validate_on_submit() and _meetings_valid(form):
         committee = None
         if form.committee_name.data:
             committee = {
@@ -481,6 +507,7 @@ def case_facts(case_id: int) -> ResponseReturnValue:
                 if form.committee_period_end.data
                 else "",
                 "members": _pipe_rows(form.committee_members.data, ("name", "affiliation", "role")),
+                "meetings": _pipe_rows(form.committee_meetings.data, ("day", "summary")),
             }
         recommendations = [
             {"number": i, **row}
@@ -511,6 +538,12 @@ def case_facts(case_id: int) -> ResponseReturnValue:
                 "first_contact_at": _aware(form.first_contact_at.data),
                 "committee": committee,
                 "recommendations": recommendations,
+                "contact": {
+                    key: value
+                    for key in ("department", "phone", "email")
+                    if (value := (getattr(form, f"contact_{key}").data or "").strip())
+                },
+                **{name: (getattr(form, name).data or "").strip() for name in CONTEXT_TEXTS},
             },
         )
         session.commit()
@@ -539,8 +572,12 @@ def _fill_context_form(form: Any, context: Any) -> None:
         "staff_post",
         "staff_age",
         "ppc_stage",
+        *CONTEXT_TEXTS,
     ):
         getattr(form, name).data = getattr(context, name)
+    for key, value in (context.contact or {}).items():
+        if key in ("department", "phone", "email"):
+            getattr(form, f"contact_{key}").data = value
     form.first_report_at.data = _local(context.first_report_at)
     form.first_contact_at.data = _local(context.first_contact_at)
     committee = context.committee or {}
@@ -551,6 +588,9 @@ def _fill_context_form(form: Any, context: Any) -> None:
     form.committee_members.data = "\n".join(
         " | ".join((m.get("name", ""), m.get("affiliation", ""), m.get("role", "")))
         for m in committee.get("members", [])
+    )
+    form.committee_meetings.data = "\n".join(
+        f"{m.get('day', '')} | {m.get('summary', '')}" for m in committee.get("meetings", [])
     )
     form.recommendations.data = "\n".join(
         " | ".join((r.get("title", ""), r.get("text", ""), r.get("owner", "")))
@@ -696,6 +736,11 @@ def settings() -> ResponseReturnValue:
             phone=(form.phone.data or "").strip(),
             email=(form.email.data or "").strip(),
             public_body=bool(form.public_body.data),
+            head=(form.head.data or "").strip(),
+            date_style=form.date_style.data
+            if form.date_style.data in snapshot.DATE_STYLES
+            else "wareki",
+            caution=(form.caution.data or "").strip(),
         ),
     )
     from csirt.audit import service as audit

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
 from csirt.catalog.current import current_catalog
-from csirt.documents import blocks, service
+from csirt.documents import blocks, service, snapshot
 from csirt.documents.models import Document, DocumentContext, PreventionMeasure
 from tests.conftest import csrf_from, login
 from tests.documents.conftest import PUBLIC_PHONE, DemoCase, make_demo_case
@@ -261,7 +261,12 @@ def test_case_facts_form(client, login_as, db_session, users) -> None:
             "committee_name": "検証委員会",
             "committee_period_start": "2015-12-01",
             "committee_members": "委員 丙 | 大学 | 委員長",
+            "committee_meetings": "2015-12-21 | 第1回",
             "recommendations": "管理 | 持出しを管理する | 総務局\n通報 | 連絡する",
+            "occurrence": "2015年4月から6月までの間",
+            "reporter": "堺市長",
+            "contact_phone": "072-111-2222",
+            "caution": "不審な電話にご注意ください。",
         },
     )
     assert ok.status_code == 302
@@ -281,6 +286,31 @@ def test_case_facts_form(client, login_as, db_session, users) -> None:
         "owner": "",
     }
     assert context.staff_department == ""
+    assert context.committee["meetings"] == [{"day": "2015-12-21", "summary": "第1回"}]
+    assert (context.occurrence, context.reporter) == ("2015年4月から6月までの間", "堺市長")
+    assert context.contact == {"phone": "072-111-2222"}
+    assert context.caution == "不審な電話にご注意ください。"
+    assert "2015-12-21 | 第1回" in client.get(url).text
+    undated = _post(client, url, url, {"ppc_stage": "final", "committee_meetings": "第1回 | 選任"})
+    assert undated.status_code == 400
+
+
+def test_committee_report_dated_before_the_committee_ends_is_a_form_error(
+    client, login_as, db_session, users
+) -> None:
+    demo = _demo(db_session, users)
+    login_as("lead")
+    case_url = f"/console/cases/{demo.case.id}/documents"
+    early = _post(
+        client,
+        case_url,
+        case_url,
+        {"kind": "committee_report", "lang": "ja", "as_of": "2016-01-31"},
+    )
+    assert early.status_code == 400
+    assert "committee" in early.text or "委員会" in early.text
+    english = _post(client, case_url, case_url, {"kind": "press_release", "lang": "en"})
+    assert english.status_code == 400
 
 
 def test_measures_pages(client, login_as, db_session, users) -> None:
@@ -368,9 +398,13 @@ def test_settings_and_template_upload(client, login_as, db_session, users) -> No
             "phone": PUBLIC_PHONE,
             "email": "a@city.example.lg.jp",
             "public_body": "y",
+            "head": "堺市長 竹山 修身",
+            "date_style": "seireki",
         },
     )
     assert ok.status_code == 302
+    saved = snapshot.organisation_settings(db_session, "x")
+    assert (saved.head, saved.date_style) == ("堺市長 竹山 修身", "seireki")
     refused = _post(
         client, url, f"{url}/template", {"template": (io.BytesIO(b"not a docx"), "t.docx")}
     )

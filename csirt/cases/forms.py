@@ -12,13 +12,14 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from csirt.auth.forms import MultiCheckboxField
 from csirt.cases.lifecycle import OUTCOMES
@@ -117,6 +118,18 @@ class CaseForm(FlaskForm):  # type: ignore[misc]
     tags = StringField(_l("Tags (comma-separated)"), validators=[Length(max=1000)])
     playbook = SelectField(_l("Playbook"), choices=[], validate_choice=False)
     submit = SubmitField(_l("Save"))
+
+
+class CaseEditForm(CaseForm):
+    """The case form when editing: also the number of persons as the organisation states it."""
+
+    persons_total = IntegerField(
+        _l("Persons affected, as stated (overlaps removed)"),
+        validators=[Optional(), NumberRange(min=0, max=200_000_000)],
+    )
+    persons_total_note = StringField(
+        _l("Note on the number (e.g. 重複を除く)"), validators=[Optional(), Length(max=200)]
+    )
 
 
 class PhaseForm(FlaskForm):  # type: ignore[misc]

@@ -26,7 +26,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
-from csirt.cases import closing, forms, need_to_know, registry, timeline_csv
+from csirt.cases import closing, forms, need_to_know, persons, registry, timeline_csv
 from csirt.cases.access import case_or_404, record_case_view
 from csirt.cases.creation import create_case
 from csirt.cases.editing import update_case
@@ -239,7 +239,7 @@ def detail(case_id: int) -> ResponseReturnValue:
 def edit(case_id: int) -> ResponseReturnValue:
     case = _case(case_id)
     session = get_session()
-    form = forms.CaseForm(obj=case if request.method == "GET" else None)
+    form = forms.CaseEditForm(obj=case if request.method == "GET" else None)
     del form.playbook
     del form.priority
     if request.method == "GET":
@@ -266,6 +266,15 @@ def edit(case_id: int) -> ResponseReturnValue:
                 },
             )
             set_tags(session, case, forms.split_lines(form.tags.data), current_user)
+            persons.set_persons_total(
+                session,
+                current_user,
+                case,
+                {
+                    "persons_total": form.persons_total.data,
+                    "persons_total_note": form.persons_total_note.data or "",
+                },
+            )
         except CaseValidationError as exc:
             session.rollback()
             for name, message in exc.errors.items():

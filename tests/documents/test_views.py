@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
+from csirt.cases.models import Case
 from csirt.catalog.current import current_catalog
 from csirt.documents import blocks, service, snapshot
 from csirt.documents.models import Document, DocumentContext, PreventionMeasure
@@ -429,3 +430,25 @@ def test_settings_and_template_upload(client, login_as, db_session, users) -> No
 def test_pr_cannot_manage_settings(client, login_as) -> None:
     login_as("pr")
     assert client.get("/console/documents/settings").status_code == 403
+
+
+def test_case_edit_form_states_the_persons_total(client, login_as, db_session, users) -> None:
+    demo = _demo(db_session, users)
+    login_as("lead")
+    url = f"/console/cases/{demo.case.id}/edit"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="persons_total"' in page.text
+    fields = {"title": demo.case.title, "tlp": "amber", "persons_total_note": "重複を除く"}
+    negative = _post(client, url, url, {**fields, "persons_total": "-5"})
+    assert negative.status_code == 400
+    saved = _post(client, url, url, {**fields, "persons_total": "680000"})
+    assert saved.status_code == 302
+    db_session.expire_all()
+    case = db_session.get(Case, demo.case.id)
+    assert case is not None
+    assert (case.persons_total, case.persons_total_note) == (680_000, "重複を除く")
+    cleared = _post(client, url, url, {**fields, "persons_total": ""})
+    assert cleared.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Case, demo.case.id).persons_total is None

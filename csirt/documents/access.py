@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from csirt.auth.models import User
@@ -84,17 +84,21 @@ def get_document_for(session: Session, user: User, document_id: int) -> tuple[Do
     return document, access
 
 
+def reachable_clause(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on Case for the cases whose documents page the user may open."""
+    if user.can(Permission.CASE_VIEW_ALL):
+        return true()
+    if user.can(Permission.PUBLIC_FACTS_VIEW) and kinds_for_public_facts(user):
+        return _assigned_to(user)
+    if not user.can(Permission.CASE_VIEW):
+        return false()
+    return exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id)
+
+
 def reachable_cases(session: Session, user: User, limit: int = 200) -> list[Case]:
     """Cases whose documents page the user may open, newest first."""
-    query = select(Case).order_by(Case.id.desc()).limit(limit)
-    if user.can(Permission.CASE_VIEW_ALL):
-        return list(session.scalars(query))
-    if user.can(Permission.PUBLIC_FACTS_VIEW) and kinds_for_public_facts(user):
-        return list(session.scalars(query.where(_assigned_to(user))))
-    if not user.can(Permission.CASE_VIEW):
-        return []
-    member = exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id)
-    return list(session.scalars(query.where(member)))
+    query = select(Case).where(reachable_clause(user)).order_by(Case.id.desc()).limit(limit)
+    return list(session.scalars(query))
 
 
 def documents_for(session: Session, user: User, limit: int = 200) -> list[Document]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
@@ -18,7 +18,7 @@ from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case
 from csirt.db import utcnow
 from csirt.documents import snapshot
-from csirt.documents.access import get_case_for_documents, reachable_cases
+from csirt.documents.access import get_case_for_documents, reachable_clause
 from csirt.documents.errors import DocumentNotFoundError, DocumentValidationError
 from csirt.documents.models import MeasureStatus, PreventionMeasure
 
@@ -28,11 +28,9 @@ def _actor(user: User) -> audit.Actor:
 
 
 def measures_for(session: Session, user: User) -> list[PreventionMeasure]:
-    """Organisation-wide measures and those of the cases the user may reach."""
-    case_ids = [c.id for c in reachable_cases(session, user, limit=10_000)]
-    condition: ColumnElement[bool] = PreventionMeasure.case_id.is_(None)
-    if case_ids:
-        condition = or_(condition, PreventionMeasure.case_id.in_(case_ids))
+    """Organisation-wide measures and those of the cases the user may reach (one query)."""
+    reachable = select(Case.id).where(reachable_clause(user))
+    condition = or_(PreventionMeasure.case_id.is_(None), PreventionMeasure.case_id.in_(reachable))
     return list(
         session.scalars(
             select(PreventionMeasure)
@@ -40,6 +38,14 @@ def measures_for(session: Session, user: User) -> list[PreventionMeasure]:
             .order_by(PreventionMeasure.case_id.is_(None).desc(), PreventionMeasure.id)
         )
     )
+
+
+def measure_cases(session: Session, measures: list[PreventionMeasure]) -> dict[int, Case]:
+    """The cases of these measures, by id (one query)."""
+    ids = {m.case_id for m in measures if m.case_id is not None}
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(sorted(ids))))}
 
 
 def get_measure_for(session: Session, user: User, measure_id: int) -> PreventionMeasure:

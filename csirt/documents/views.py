@@ -606,7 +606,7 @@ def _fill_context_form(form: Any, context: Any) -> None:
 def measures() -> ResponseReturnValue:
     session = get_session()
     rows = service.measures_for(session, current_user)
-    cases = {c.id: c for c in service.reachable_cases(session, current_user, limit=10_000)}
+    cases = service.measure_cases(session, rows)
     return render_template(
         "documents/measures.html",
         measures=rows,

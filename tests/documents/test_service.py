@@ -712,3 +712,28 @@ def test_bigger_case_builds(db_session, users: UserFactory, env, tmp_path: Path)
     service.approve(db_session, approver, document, env)
     built = _reopen(service.export_document(db_session, approver, document, env).data)
     assert len(rows(_table_with_header(built, "日時"))) == big.public_events
+
+
+def test_documents_for_is_one_query(db_session, demo, env, users) -> None:
+    """The access rule is in the SQL: one SELECT however many cases and documents there are."""
+    from sqlalchemy import event
+
+    pr = users.create(roles=["pr"]).user
+    db_session.add(CaseMember(case_id=demo.case.id, user_id=pr.id, role="pr"))
+    created = [_create(db_session, demo.lead, demo, "press_release", env) for _ in range(3)]
+    db_session.flush()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        found = service.documents_for(db_session, pr)
+        lead_found = service.documents_for(db_session, demo.lead)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert {d.id for d in found} == {d.id for d in created}
+    assert {d.id for d in lead_found} >= {d.id for d in created}
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2

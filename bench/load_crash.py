@@ -15,6 +15,7 @@ attachment without a submission), every case is whole (reference, a member), and
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -28,6 +29,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -51,6 +53,9 @@ REPORT_BODY = json.dumps(
     ensure_ascii=False,
 ).encode()
 REQUEST_TIMEOUT_S = 10.0
+# What a request may meet when the server is killed: a refused or reset connection (OSError) or
+# an answer cut short (http.client.IncompleteRead, BadStatusLine...: HTTPException).
+LOST = (OSError, http.client.HTTPException)
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 OFFICERS = 3
 
@@ -156,7 +161,7 @@ class _Load:
                 status, body = _request(
                     f"{self.base}/api/v1/reports", data=REPORT_BODY, headers=headers
                 )
-            except OSError:
+            except LOST:
                 self._count(None)
                 continue
             self._count(status, "POST /api/v1/reports")
@@ -189,7 +194,7 @@ class _Load:
         while opener is None and not self.stop.is_set():
             try:
                 opener = self._signed_in()
-            except (OSError, AssertionError):  # a busy server: try again until the end
+            except (*LOST, AssertionError):  # a busy server: try again until the end
                 self._count(None)
         rounds = 0
         while opener is not None and not self.stop.is_set():
@@ -219,7 +224,7 @@ class _Load:
             except urllib.error.HTTPError as error:
                 self._count(error.code, "GET /console/cases/")
                 error.close()
-            except OSError:
+            except LOST:
                 self._count(None)
 
 
@@ -282,8 +287,15 @@ def run_crash(
     workdir: Path,
     settings: WorkerSettings | None = None,
     warm_token: bool = True,
+    enough: Callable[[CrashResult], bool] | None = None,
+    max_seconds: float | None = None,
 ) -> CrashResult:
-    """Load, SIGKILL the server's whole process group after load_seconds, restart, verify."""
+    """Load, SIGKILL the server's whole process group after load_seconds, restart, verify.
+
+    With ``enough``, the load goes on past ``load_seconds`` until ``enough(result)`` holds (at
+    most ``max_seconds`` in all): on a busy machine the kill still comes after enough work to
+    prove something, instead of after a fixed time that a loaded machine may not fill.
+    """
     settings = settings or WorkerSettings()
     url = f"sqlite:///{workdir / 'crash.sqlite3'}"
     instance = workdir / "instance"
@@ -306,9 +318,17 @@ def run_crash(
         threading.Thread(target=load.console, args=(i,), daemon=True) for i in range(consoles)
     ]
     try:
+        began = time.monotonic()
         for thread in threads:
             thread.start()
         time.sleep(load_seconds)
+        deadline = began + max(load_seconds, max_seconds or 0.0)
+        while enough is not None and time.monotonic() < deadline:
+            with load.lock:
+                if enough(result):
+                    break
+            time.sleep(0.2)
+        result.load_seconds = time.monotonic() - began
         # Mid-load: stop counting new receipts, then kill master and workers at once.
         with load.lock:
             load.stop.set()

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from config import Config, ConfigError
 from csirt import create_app, vault
+from csirt.db import get_db
 from csirt.intake import web
 from csirt.ratelimit import Budget
 from tests.conftest import csrf_from, make_config
@@ -213,11 +214,15 @@ def test_a_forged_language_switch_reveals_nothing(client: FlaskClient) -> None:
 
 def test_onion_location_header_when_configured(database_url: str, tmp_path: Path) -> None:
     app = create_app(make_config(database_url, tmp_path, onion_url=ONION), interface="intake")
-    page = app.test_client().get("/report/")
-    assert page.status_code == 200
-    assert page.headers["Onion-Location"] == ONION + "/report/"
     plain = create_app(make_config(database_url, tmp_path / "plain"), interface="intake")
-    assert "Onion-Location" not in plain.test_client().get("/report/").headers
+    try:
+        page = app.test_client().get("/report/")
+        assert page.status_code == 200
+        assert page.headers["Onion-Location"] == ONION + "/report/"
+        assert "Onion-Location" not in plain.test_client().get("/report/").headers
+    finally:
+        get_db(app).engine.dispose()
+        get_db(plain).engine.dispose()
 
 
 def test_onion_url_is_validated_at_start(tmp_path: Path) -> None:

@@ -498,6 +498,17 @@ def test_09_pr_drafts_lead_approves_pr_exports_the_final(story: Story) -> None:
     case_id = story.need("case_id")
     story.need("records")
     pr, lead = story.api("pr"), story.api("lead")
+    # The facts for documents (issue 16): a public title and the case's contact, without
+    # which a press release is not approved.
+    ok(
+        lead.put(
+            f"/api/v1/cases/{case_id}/public-facts",
+            json={
+                "public_title": "職員の不祥事案の発生について",
+                "contact": {"department": "人事課", "phone": "072-000-0000"},
+            },
+        )
+    )
     draft = ok(
         pr.post(f"/api/v1/cases/{case_id}/documents", json={"kind": "press_release"}), 201
     ).json()
@@ -522,7 +533,8 @@ def test_09_pr_drafts_lead_approves_pr_exports_the_final(story: Story) -> None:
     assert "お詫び" in text
     assert "検索サイトへのキャッシュ削除依頼" in text, "the public timeline is not in the release"
     assert "680,000" in text or "68万" in text or "680000" in text, "the data set is not in it"
-    assert "681,000" in text or "68.1万" in text, "the release's total is not 680,000 + 1,000"
+    # 680,000 (estimated) + 1,000, stated the Japanese way: 約68万人 (issue 16).
+    assert "681,000" in text or "約68万人" in text, "the release's total is not 680,000 + 1,000"
     assert TIP[:20] not in text
     assert ANSWER[:15] not in text
     story.state["final"] = (document_id, final.content)

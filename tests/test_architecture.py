@@ -31,7 +31,7 @@ PURE_PATTERNS = (
     r"csirt\.vault(\..+)?",
     r"csirt\.triage\.(engine|rules|deadlines|facts|vocabulary|damage|exposure)",
     r"csirt\.documents\.builders(\..+)?",
-    r"csirt\.documents\.(blocks|facts|guard)",
+    r"csirt\.documents\.(blocks|facts|fields|frozen|guard|wording)",
 )
 PURE_DOCSTRING = re.compile(r"\(pure\)|^Pure[:.]|\bpure:|pure loaders", re.MULTILINE)
 FORBIDDEN_IN_PURE = re.compile(r"^(flask|flask_\w+|wtforms|sqlalchemy|alembic)(\.|$)|^csirt\.db$")

@@ -250,12 +250,6 @@ def test_public_facts_round_trip_and_validation(client, db_session, team) -> Non
     )
     assert early.status_code == 422
     assert "as_of" in early.json["errors"]
-    assert (
-        "PUT"
-        in str(
-            client.get("/api/v1/openapi.json", headers=lead)
-            .json["paths"]
-            .get("/api/v1/cases/{case_id}/public-facts", {})
-        ).upper()
-        or True
-    )
+    paths = client.get("/api/v1/openapi.json", headers=lead).json["paths"]
+    operations = next(v for k, v in paths.items() if k.endswith("/cases/{case_id}/public-facts"))
+    assert {"get", "put"} <= set(operations)

@@ -120,8 +120,19 @@ def test_staff_named_in_a_report_are_kept_out_whatever_their_role(
     assert decided is not None
     assert decided.status == "pending", role
 
-    # Those not named keep working: the lead opens the case, the custodian decides.
+    # Those not named keep working: the lead opens the case, the custodian decides; the named
+    # person is never suggested for the case, and assigning them is refused.
     assert _signed_in(app, lead).get(f"/console/cases/{case_id}").status_code == 200
+    lead_headers = bearer(db_session, lead.user, "read", "write")
+    suggested = client.get(f"/api/v1/cases/{case_id}/suggestions", headers=lead_headers)
+    assert suggested.status_code == 200
+    assert named.user.username not in suggested.text
+    assigned = client.post(
+        f"/api/v1/cases/{case_id}/assignments",
+        json={"username": named.user.username, "role": "investigator"},
+        headers=lead_headers,
+    )
+    assert assigned.status_code == 409, assigned.text
     keeper = _signed_in(app, custodian)
     requests_page = keeper.get("/console/intake/identity-requests")
     assert f'/identity-requests/{request_id}"' in requests_page.text

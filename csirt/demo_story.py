@@ -165,7 +165,9 @@ def _facts(path: Path, lang: str) -> f.CaseFacts:
         for m in story.section("measures")
     )
     recommendations = tuple(
-        f.Recommendation(number, text(r, "text", lang), t(r, "owner"), t(r, "title"))
+        f.Recommendation(
+            number, text(r, "text", lang), t(r, "owner"), t(r, "title"), t(r, "finding")
+        )
         for number, r in enumerate(story.section("recommendations"), start=1)
     )
     committee_data = story.section("committee")
@@ -441,6 +443,7 @@ def _seed_context(
                     "title": t(r, "title"),
                     "text": text(r, "text", lang),
                     "owner": t(r, "owner"),
+                    "finding": t(r, "finding"),
                 }
                 for number, r in enumerate(story.section("recommendations"), start=1)
             ],

@@ -140,6 +140,8 @@ class Recommendation:
     text: str
     owner: str
     title: str = ""
+    # What the committee found that the recommendation answers (指摘事項).
+    finding: str = ""
 
 
 @dataclass(frozen=True)

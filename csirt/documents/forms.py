@@ -232,7 +232,8 @@ class ContextForm(FlaskForm):  # type: ignore[misc]
         _l("Contact e-mail for this case"), validators=[Optional(), Length(max=200)]
     )
     recommendations = TextAreaField(
-        _l("Recommendations (one per line: title | text | owner)"), validators=[Optional()]
+        _l("Recommendations (one per line: title | text | owner | finding answered)"),
+        validators=[Optional()],
     )
     submit = SubmitField(_l("Save facts"))
 

@@ -103,6 +103,7 @@ SCHEMA: dict[str, Any] = {
                     "title": _text,
                     "text": _text,
                     "owner": _text,
+                    "finding": _text,
                 },
             },
         },
@@ -201,13 +202,13 @@ def validate(body: dict[str, Any], dataset_ids: set[int]) -> dict[str, Any]:
                 not isinstance(value, list)
                 or len(value) > MAX_ITEMS
                 or not all(
-                    _strings(r, ("title", "text", "owner"))
+                    _strings(r, ("title", "text", "owner", "finding"))
                     and isinstance(r.get("number", 0), int)
                     and not isinstance(r.get("number", 0), bool)
                     for r in value
                 )
             ):
-                errors[key] = "must be a list of {number, title, text, owner}"
+                errors[key] = "must be a list of {number, title, text, owner, finding}"
             else:
                 values[key] = value
         elif key == "contact":

@@ -324,6 +324,7 @@ def _recommendations(rows: Iterable[dict[str, Any]]) -> tuple[f.Recommendation, 
             text=str(r.get("text", "")),
             owner=str(r.get("owner", "")),
             title=str(r.get("title", "")),
+            finding=str(r.get("finding", "")),
         )
         for i, r in enumerate(rows, start=1)
     )

@@ -512,7 +512,8 @@ def case_facts(case_id: int) -> ResponseReturnValue:
         recommendations = [
             {"number": i, **row}
             for i, row in enumerate(
-                _pipe_rows(form.recommendations.data, ("title", "text", "owner")), start=1
+                _pipe_rows(form.recommendations.data, ("title", "text", "owner", "finding")),
+                start=1,
             )
         ]
         service.save_context(
@@ -593,7 +594,9 @@ def _fill_context_form(form: Any, context: Any) -> None:
         f"{m.get('day', '')} | {m.get('summary', '')}" for m in committee.get("meetings", [])
     )
     form.recommendations.data = "\n".join(
-        " | ".join((r.get("title", ""), r.get("text", ""), r.get("owner", "")))
+        " | ".join(
+            (r.get("title", ""), r.get("text", ""), r.get("owner", ""), r.get("finding", ""))
+        ).rstrip(" |")
         for r in context.recommendations or []
     )
 

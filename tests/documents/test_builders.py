@@ -243,6 +243,8 @@ def test_committee_report_structure() -> None:
     recs = headings(document, 3)
     assert recs[0] == "提言1　インターネット上の不審事象への対応"
     assert len(recs) == len(JA_COMMITTEE.recommendations)
+    # A recommendation answers a finding (指摘事項).
+    assert any(t.startswith("【指摘】市は匿名の通報から約3か月間") for t in texts)
     # Owners that existed when the committee reported (the CSIRT was set up in April 2016).
     assert "（担当：CSIRT）" not in texts
     assert "（担当：総務局）" in texts

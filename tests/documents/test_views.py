@@ -285,6 +285,7 @@ def test_case_facts_form(client, login_as, db_session, users) -> None:
         "title": "通報",
         "text": "連絡する",
         "owner": "",
+        "finding": "",
     }
     assert context.staff_department == ""
     assert context.committee["meetings"] == [{"day": "2015-12-21", "summary": "第1回"}]

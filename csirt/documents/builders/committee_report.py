@@ -195,7 +195,15 @@ def body(
     for rec in sorted(facts.recommendations, key=lambda r: r.number):
         label = t(lang, f"提言{rec.number}", f"Recommendation {rec.number}")
         document.add_heading(f"{label}　{rec.title}" if rec.title else label, level=3)
-        blocks.paragraphs(document, rec.text)
+        if rec.finding:
+            blocks.paragraphs(
+                document, t(lang, f"【指摘】{rec.finding}", f"Finding: {rec.finding}")
+            )
+            blocks.paragraphs(
+                document, t(lang, f"【提言】{rec.text}", f"Recommendation: {rec.text}")
+            )
+        else:
+            blocks.paragraphs(document, rec.text)
         owner = document.add_paragraph(t(lang, f"（担当：{rec.owner}）", f"(Owner: {rec.owner})"))
         owner.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 

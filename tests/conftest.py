@@ -1,4 +1,5 @@
-"""Shared fixtures: a database migrated once per run, each test in a rolled-back transaction.
+"""Shared fixtures: a database migrated once per run, one app per interface per run, each test
+in a rolled-back transaction; factories for users and cases (tests/factories.py).
 
 Backends: SQLite by default; ``CSIRT_TEST_BACKEND=postgres`` starts a throwaway PostgreSQL
 (see bench/pg.py). ``CSIRT_REQUIRE_ALL=1`` (CI) turns every skip into a failure, so a missing
@@ -10,7 +11,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +25,15 @@ from sqlalchemy.orm import Session
 
 from config import Config
 from csirt import create_app
+from csirt.cases.dashboard import DashboardCache
 from csirt.db import get_db, make_engine
 from csirt.migrate import upgrade
-from tests.factories import UserFactory
+from csirt.notify.mail import LogMailer
+from csirt.ratelimit import Budget, RateLimiter
+from tests.factories import CaseFactory, UserFactory
 
+_OWN_BASETEMP = pytest.StashKey[str]()
+_PASSED = pytest.StashKey[bool]()
 REQUIRE_ALL = os.environ.get("CSIRT_REQUIRE_ALL") == "1"
 BACKEND = os.environ.get("CSIRT_TEST_BACKEND", "sqlite")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,9 +49,40 @@ LAUNCH_ARGS = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Each run gets its own temporary folder, removed when the run passes.
+
+    pytest's default (``/tmp/pytest-of-<user>``) is shared by every run of the user; two runs
+    that end together both try to delete the same old folders, and the loser crashes at exit
+    after its tests passed.
+    """
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="csirt-tests-")
+        config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_OWN_BASETEMP, None)
+    if own is not None and config.stash.get(_PASSED, False):
+        shutil.rmtree(own, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_PASSED] = exitstatus in (0, 5)  # passed, or nothing to run
+    own = session.config.stash.get(_OWN_BASETEMP, None)
+    if own is not None and exitstatus != 0:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"temporary files of this run kept in {own}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect (not skip: CI forbids skips) the tests written for the other backend."""
     other = "postgres_only" if BACKEND == "sqlite" else "sqlite_only"
+    for item in items:  # a real browser or server is slow: `make pytest-quick` leaves them out
+        if item.get_closest_marker("browser") or item.get_closest_marker("story"):
+            item.add_marker(pytest.mark.slow)
     kept = [item for item in items if item.get_closest_marker(other) is None]
     deselected = [item for item in items if item.get_closest_marker(other) is not None]
     if deselected:
@@ -107,22 +146,117 @@ def config(database_url: str, tmp_path: Path) -> Config:
     return make_config(database_url, tmp_path / "instance")
 
 
-def _bound_app(config: Config, connection: Connection, interface: str) -> Flask:
-    app = create_app(config, interface=interface)  # type: ignore[arg-type]
-    get_db(app).engine.dispose()
-    get_db(app).bind_to(connection)
-    return app
+# --- one app per interface (and per distinct configuration) per test session ----------------
+#
+# ``create_app`` costs about 0.2 s (Werkzeug compiles ~170 rules), so the apps are built once and
+# reused; what a test may change is put back before the next one begins:
+# - the database: each test binds the app to its own rolled-back connection;
+# - the instance folder: each test gets its own (``config.instance_path`` under ``tmp_path``);
+# - ``app.config`` and ``app.extensions``: restored to what ``create_app`` left, with the
+#   stateful ones (rate limiters, budgets, the log mailer's ``sent``, the dashboard cache)
+#   made afresh; lazily built ones (intake settings, read from the database; the dashboard
+#   cache) are dropped and rebuilt on first use.
+# A test that changes what cannot be put back (routes, blueprints) is marked ``fresh_app``.
+
+
+def _fresh(value: Any) -> Any:
+    """``value`` without the state earlier tests left in it."""
+    if isinstance(value, RateLimiter):
+        return RateLimiter(value.limit, value.window)
+    if isinstance(value, Budget):
+        return Budget(value._limiter.limit, value._limiter.window)
+    if isinstance(value, LogMailer):
+        return LogMailer(sender=value.sender, stream=value.stream)
+    if isinstance(value, DashboardCache):
+        return DashboardCache(value.mean_seconds)
+    if isinstance(value, tuple):
+        return tuple(_fresh(item) for item in value)
+    return value
+
+
+def _class_default(app: Flask, name: str) -> bool:
+    """Whether ``name`` is a plain class-level default (``test_client_class``), which a test
+    overrides per instance; cached properties (``jinja_env``) are kept."""
+    default = getattr(type(app), name, _class_default)
+    return default is not _class_default and not hasattr(type(default), "__get__")
+
+
+@dataclass
+class _SharedApp:
+    app: Flask
+    attributes: dict[str, Any]
+    config: dict[str, Any]
+    extensions: dict[str, Any]
+
+    @classmethod
+    def build(cls, config: Config, interface: str) -> _SharedApp:
+        app = create_app(config, interface=interface)  # type: ignore[arg-type]
+        get_db(app).engine.dispose()
+        return cls(app, dict(vars(app)), dict(app.config), dict(app.extensions))
+
+    def lend(self, config: Config, connection: Connection) -> Flask:
+        """The app as ``create_app(config)`` left it, bound to this test's transaction."""
+        app = self.app
+        for name in [n for n in vars(app) if n not in self.attributes and _class_default(app, n)]:
+            delattr(app, name)
+        vars(app).update(self.attributes)
+        app.config.clear()
+        app.config.update(self.config)
+        app.config["CSIRT"] = config
+        app.instance_path = str(config.instance_path)
+        app.extensions.clear()
+        app.extensions.update({key: _fresh(value) for key, value in self.extensions.items()})
+        get_db(app).bind_to(connection)
+        return app
+
+
+def _app_key(config: Config, interface: str) -> tuple[object, ...]:
+    # Everything but the instance folder (each test has its own) decides which app is reused.
+    return (
+        interface,
+        *(
+            (f.name, repr(getattr(config, f.name)))
+            for f in fields(config)
+            if f.name != "instance_path"
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def _shared_apps() -> dict[tuple[object, ...], _SharedApp]:
+    return {}
 
 
 @pytest.fixture
-def app(config: Config, connection: Connection) -> Flask:
-    return _bound_app(config, connection, "all")
+def make_app(
+    request: pytest.FixtureRequest,
+    config: Config,
+    connection: Connection,
+    _shared_apps: dict[tuple[object, ...], _SharedApp],
+) -> Callable[[str], Flask]:
+    """The app of an interface ("all", "console", "intake") on this test's transaction."""
+    fresh = request.node.get_closest_marker("fresh_app") is not None
+    lent: dict[str, Flask] = {}
+
+    def _make(interface: str) -> Flask:
+        if interface in lent:  # the same app for the whole test, never reset mid-test
+            return lent[interface]
+        if fresh:
+            shared = _SharedApp.build(config, interface)
+        else:
+            key = _app_key(config, interface)
+            shared = _shared_apps.get(key) or _shared_apps.setdefault(
+                key, _SharedApp.build(config, interface)
+            )
+        lent[interface] = shared.lend(config, connection)
+        return lent[interface]
+
+    return _make
 
 
 @pytest.fixture
-def make_app(config: Config, connection: Connection) -> Any:
-    """Build an app of another interface on the same test transaction."""
-    return lambda interface: _bound_app(config, connection, interface)
+def app(make_app: Callable[[str], Flask]) -> Flask:
+    return make_app("all")
 
 
 @pytest.fixture
@@ -145,6 +279,12 @@ def runner(app: Flask) -> Any:
 @pytest.fixture
 def users(db_session: Session, app: Flask) -> UserFactory:
     return UserFactory(db_session, app.extensions["csirt.hashing"])
+
+
+@pytest.fixture
+def cases(db_session: Session, users: UserFactory, app: Flask) -> CaseFactory:
+    """``cases.create(triaged=True, with_datasets=2, phase="contain", members=[...])``."""
+    return CaseFactory(db_session, users, app)
 
 
 CSRF_RE = re.compile(

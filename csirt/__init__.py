@@ -50,7 +50,7 @@ CONSOLE_MODULES: tuple[str, ...] = (
     "csirt.cases.views",
     "csirt.cases.api",
     "csirt.api.me",
-    "csirt.auth.reauth",
+    "csirt.auth.reauth_views",
     "csirt.audit_review.views",
     "csirt.triage.views",
     "csirt.triage.api",

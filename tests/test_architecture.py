@@ -57,18 +57,6 @@ VIEW_IMPORT_ALLOWED: dict[tuple[str, str], str] = {
     ("csirt.records.api", "csirt.records.views"): (
         "evidence_response / evidence_store / tz shared by both"
     ),
-    **{
-        (view, "csirt.auth.reauth"): (
-            "auth/reauth.py holds both the @reauth_required decorator and its own page (bp)"
-        )
-        for view in (
-            "csirt.audit_review.views",
-            "csirt.auth.admin_views",
-            "csirt.auth.views",
-            "csirt.documents.views",
-            "csirt.intake.console",
-        )
-    },
 }
 
 

@@ -2,9 +2,9 @@
 
 Decorate a console view with :func:`reauth_required` (under ``@requires``): unless the user
 entered their password (and second factor, when on) within the last ``CSIRT_REAUTH_MINUTES``
-(default 10) minutes, they are sent to ``reauth.confirm`` and back. Signing in counts as
-entering them. API requests are bearer-token only and cannot re-authenticate: a decorated API
-view answers 403.
+(default 10) minutes, they are sent to ``reauth.confirm`` (the page, in
+:mod:`csirt.auth.reauth_views`) and back. Signing in counts as entering them. API requests are
+bearer-token only and cannot re-authenticate: a decorated API view answers 403.
 """
 
 from __future__ import annotations
@@ -14,53 +14,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask.typing import ResponseReturnValue
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
 
-from csirt.audit import service as audit
-from csirt.audit.actions import AuditAction
-from csirt.auth import service
-from csirt.auth.access import current_actor, is_api_request, requires
-from csirt.auth.permissions import Permission
-from csirt.db import get_session, utcnow
+from csirt.auth.access import is_api_request
+from csirt.db import utcnow
 from csirt.redirects import local_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 REAUTH_AT = "reauth_at"
 REAUTH_FAILURES = "reauth_failures"
-
-bp = Blueprint("reauth", __name__, url_prefix="/console")
-
-
-class ReauthForm(FlaskForm):  # type: ignore[misc]
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password", "autofocus": True},
-    )
-    code = StringField(
-        _l("Code from your authenticator app, or a recovery code"),
-        validators=[Optional(), Length(max=32)],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
-    )
-    next = StringField(validators=[Optional(), Length(max=2000)])
-    submit = SubmitField(_l("Confirm"))
 
 
 def reauth_minutes() -> int:
@@ -77,7 +41,8 @@ def recently_authenticated(now: datetime | None = None) -> bool:
     return any(now - t <= timedelta(minutes=reauth_minutes()) for t in times)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a console path on this host, else the dashboard."""
     return local_target(target, url_for("console.dashboard"), prefix="/console")
 
 
@@ -86,7 +51,7 @@ def _return_target() -> str:
     if request.method == "GET" or (rule is not None and "GET" in (rule.methods or set())):
         return request.full_path.rstrip("?")
     # A POST-only action cannot be replayed by a redirect: go back where its form said.
-    return _safe_next(request.form.get("reauth_next"))
+    return safe_next(request.form.get("reauth_next"))
 
 
 def reauth_required(view: F) -> F:
@@ -104,72 +69,3 @@ def reauth_required(view: F) -> F:
         return redirect(url_for("reauth.confirm", next=_return_target()))
 
     return cast(F, wrapper)
-
-
-@bp.route("/reauth", methods=["GET", "POST"])
-@requires(Permission.ACCOUNT)
-def confirm() -> ResponseReturnValue:
-    """Ask for the password (and second factor) again; remember the time in the session."""
-    form = ReauthForm()
-    if not form.is_submitted():
-        form.next.data = request.args.get("next", "")
-    if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template("auth/reauth.html", form=form), status
-    db_session = get_session()
-    user = current_user._get_current_object()
-    hashing: service.Hashing = current_app.extensions["csirt.hashing"]
-    ok = True
-    try:
-        hashing.hasher.verify(user.password_hash, form.password.data)
-    except Exception:  # argon2 raises several kinds; all mean "wrong"
-        ok = False
-    if ok and user.totp_enabled:
-        try:
-            config = current_app.config["CSIRT"]
-            service.verify_second_factor(
-                db_session,
-                hashing,
-                user,
-                form.code.data or "",
-                max_failures=config.login_max_failures,
-                lock_minutes=config.login_lock_minutes,
-            )
-        except service.InvalidCodeError:
-            ok = False
-    if not ok:
-        return _failed(form)
-    session[REAUTH_AT] = utcnow().isoformat()
-    session.pop(REAUTH_FAILURES, None)
-    audit.record(
-        db_session,
-        AuditAction.REAUTH_SUCCESS,
-        actor=current_actor(),
-        object_type="user",
-        object_id=user.id,
-    )
-    db_session.commit()
-    return redirect(_safe_next(form.next.data))
-
-
-def _failed(form: ReauthForm) -> ResponseReturnValue:
-    db_session = get_session()
-    failures = int(session.get(REAUTH_FAILURES, 0)) + 1
-    session[REAUTH_FAILURES] = failures
-    audit.record(
-        db_session,
-        AuditAction.REAUTH_FAILURE,
-        actor=current_actor(),
-        object_type="user",
-        object_id=current_user.id,
-        details={"failures": failures},
-    )
-    db_session.commit()
-    if failures >= current_app.config["CSIRT"].login_max_failures:
-        # Someone at an unattended, signed-in screen guessing: end the session.
-        logout_user()
-        session.clear()
-        flash(_("Too many failed confirmations. You have been signed out."), "error")
-        return redirect(url_for("auth.login"))
-    form.password.errors.append(_("That did not match. Try again."))
-    return render_template("auth/reauth.html", form=form), 401

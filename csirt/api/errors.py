@@ -59,6 +59,7 @@ INVALID: tuple[type[Exception], ...] = (
 PROBLEMS: dict[type[Exception], Problem] = {
     cases.CaseNotFoundError: Problem(404, "no such case"),
     cases.TaskNotFoundError: Problem(404, "no such task in this case"),
+    cases.EventNotFoundError: Problem(404, "no such timeline event in this case"),
     records.RecordNotFoundError: Problem(404, "no such record in this case"),
     documents.DocumentNotFoundError: Problem(404, "no such document"),
     teams.TeamNotFoundError: Problem(404, "no such team"),

@@ -89,6 +89,9 @@ class AuditAction(StrEnum):
     TIMELINE_ADD = "timeline.add"
     TIMELINE_IMPORT = "timeline.import"
     TIMELINE_EXPORT = "timeline.export"
+    TIMELINE_EDIT = "timeline.edit"  # the previous version is kept in record_versions
+    TIMELINE_DELETE = "timeline.delete"  # soft: the event moves to record_versions
+    TIMELINE_RESTORE = "timeline.restore"  # a lead put a deleted event back
 
     # --- Case records: data sets, evidence, takedowns, notes, liaison, inquiries. --------------
     DATASET_CREATE = "dataset.create"

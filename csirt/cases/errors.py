@@ -37,3 +37,7 @@ class ClosingRefusedError(CaseError):
 
 class TaskNotFoundError(CaseError):
     """No such task in this case."""
+
+
+class EventNotFoundError(CaseError):
+    """No such timeline event in this case (or no deleted one, for a restore)."""

@@ -381,3 +381,31 @@ class ChecklistTick(Base):
     item: Mapped[str] = mapped_column(String(140))
     ticked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ticked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordVersion(Base):
+    """An earlier version of a case record (timeline event, data set), kept on every change.
+
+    One table for every record kind: ``kind`` names the record's table, ``data`` holds the
+    record's columns as they were before the change. A deletion moves the record here (change
+    ``delete``), so nothing that reads the live tables needs to know about deleted rows; a lead's
+    restore puts it back with the same id (change ``restore``).
+    """
+
+    __tablename__ = "record_versions"
+    __table_args__ = (
+        Index("ix_record_versions_record", "kind", "record_id", "id"),
+        Index("ix_record_versions_case", "case_id", "kind", "change"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int] = mapped_column()
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    change: Mapped[str] = mapped_column(String(8))  # edit, delete, restore
+    data: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    changed_by: Mapped[User | None] = relationship()

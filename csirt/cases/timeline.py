@@ -13,9 +13,16 @@ from sqlalchemy.orm import Session
 
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
-from csirt.cases import trail
-from csirt.cases.errors import CaseValidationError
-from csirt.cases.models import Case, Evidence, Precision, TimelineEvent, Visibility
+from csirt.cases import history, trail
+from csirt.cases.errors import CaseValidationError, EventNotFoundError
+from csirt.cases.models import (
+    Case,
+    Evidence,
+    Precision,
+    RecordVersion,
+    TimelineEvent,
+    Visibility,
+)
 from csirt.dates import in_range, parse_day, parse_instant
 from csirt.db import utcnow
 
@@ -263,3 +270,133 @@ def count_events(session: Session, case: Case) -> int:
         )
         or 0
     )
+
+
+# --- corrections: edit with history, soft delete, restore ------------------------------------
+
+KIND = "timeline_event"
+"""The ``RecordVersion.kind`` of timeline events."""
+
+EDITABLE = (
+    "occurred_at",
+    "precision",
+    "title",
+    "description",
+    "source",
+    "actor",
+    "category",
+    "visibility",
+    "evidence_ids",
+)
+
+
+def get_event(session: Session, case: Case, event_id: int) -> TimelineEvent:
+    """The case's live event; EventNotFoundError otherwise."""
+    row = session.get(TimelineEvent, event_id)
+    if row is None or row.case_id != case.id:
+        raise EventNotFoundError(event_id)
+    return row
+
+
+def event_fields(row: TimelineEvent) -> dict[str, Any]:
+    """The event's editable fields as :func:`validate_event` reads them."""
+    return {
+        "occurred_at": row.occurred_at.astimezone(UTC).isoformat(),
+        "precision": row.precision,
+        "title": row.title,
+        "description": row.description,
+        "source": row.source,
+        "actor": row.actor,
+        "category": row.category,
+        "visibility": row.visibility,
+        "evidence_ids": list(row.evidence_ids or []),
+    }
+
+
+def merged_fields(row: TimelineEvent, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's fields with ``changes`` applied (a new time without a precision takes the
+    precision of its form)."""
+    data = event_fields(row)
+    if "occurred_at" in changes and "precision" not in changes:
+        data.pop("precision")
+    data.update({k: v for k, v in changes.items() if k in EDITABLE})
+    return data
+
+
+def edit_event(
+    session: Session,
+    case: Case,
+    actor: User | None,
+    row: TimelineEvent,
+    item: EventInput,
+    reason: str = "",
+) -> TimelineEvent:
+    """Change an event; its previous version is kept with who, when and why."""
+    before = event_fields(row)
+    history.keep(session, case, KIND, row, history.EDIT, actor, reason)
+    row.occurred_at = item.occurred_at
+    row.precision = item.precision
+    row.title = item.title
+    row.description = item.description
+    row.source = item.source
+    row.actor = item.actor
+    row.category = item.category
+    row.visibility = item.visibility
+    row.evidence_ids = list(item.evidence_ids)
+    changed = sorted(k for k, v in event_fields(row).items() if before[k] != v)
+    session.flush()
+    trail.record(session, AuditAction.TIMELINE_EDIT, case, actor, event=row.id, fields=changed)
+    return row
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise CaseValidationError({"reason": "required"})
+    if len(reason) > history.MAX_REASON:
+        raise CaseValidationError({"reason": f"at most {history.MAX_REASON} characters"})
+    return reason
+
+
+def delete_event(
+    session: Session, case: Case, actor: User | None, row: TimelineEvent, reason: str
+) -> RecordVersion:
+    """Soft-delete an event with a reason: it moves to the history, restorable by a lead."""
+    version = history.keep(session, case, KIND, row, history.DELETE, actor, _reason(reason))
+    event_id = row.id
+    session.delete(row)
+    session.flush()
+    trail.record(session, AuditAction.TIMELINE_DELETE, case, actor, event=event_id)
+    return version
+
+
+def restore_event(
+    session: Session, case: Case, actor: User | None, event_id: int, reason: str = ""
+) -> TimelineEvent:
+    """Put a deleted event back with its id (the caller checks that the actor is a lead)."""
+    if session.get(TimelineEvent, event_id) is not None:
+        raise EventNotFoundError(event_id)
+    deletion = history.last_deletion(session, case, KIND, event_id)
+    if deletion is None:
+        raise EventNotFoundError(event_id)
+    row = history.rebuild(TimelineEvent, deletion.data)
+    row.case_id = case.id
+    session.add(row)
+    session.flush()
+    history.keep(session, case, KIND, row, history.RESTORE, actor, reason)
+    session.flush()
+    trail.record(session, AuditAction.TIMELINE_RESTORE, case, actor, event=event_id)
+    return row
+
+
+def event_history(session: Session, case: Case, event_id: int) -> list[RecordVersion]:
+    """An event's earlier versions, newest first; EventNotFoundError if it never existed."""
+    found = history.versions(session, case, KIND, event_id)
+    if not found:
+        get_event(session, case, event_id)
+    return found
+
+
+def deleted_events(session: Session, case: Case) -> list[RecordVersion]:
+    """The case's deleted events (their last version), newest deletion first."""
+    return history.deleted(session, case, KIND, TimelineEvent)

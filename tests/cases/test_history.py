@@ -1,0 +1,126 @@
+"""Correcting a case: timeline events edited with history, soft-deleted with a reason,
+restored by a lead (API with tokens and console forms)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from csirt.audit.models import AuditEvent
+from csirt.auth import service as auth_service
+from csirt.cases.models import TimelineEvent
+from tests.factories import FACTORY
+
+
+def _token(db_session: Session, user) -> dict[str, str]:
+    _row, plain = auth_service.create_token(
+        db_session, user, name="t", actor=FACTORY, scopes=("read", "write")
+    )
+    db_session.commit()
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def _event(client, headers, case_id: int, **fields) -> int:
+    body = {"occurred_at": "2026-11-02T09:30:00+09:00", "title": "USBメモリ紛失の届出"}
+    body.update(fields)
+    made = client.post(f"/api/v1/cases/{case_id}/timeline", json=body, headers=headers)
+    assert made.status_code == 201, made.json
+    return int(made.json["id"])
+
+
+def test_patch_keeps_the_earlier_version(client, db_session: Session, users, cases):
+    responder = users.create(roles=["responder"]).user
+    case = cases.create(members=[responder], commit=True)
+    headers = _token(db_session, responder)
+    event_id = _event(client, headers, case.id)
+    url = f"/api/v1/cases/{case.id}/timeline/{event_id}"
+    patched = client.patch(
+        url,
+        json={"title": "USBメモリ紛失の届出（総務課）", "reason": "課名の追記"},
+        headers=headers,
+    )
+    assert patched.status_code == 200, patched.json
+    assert patched.json["title"] == "USBメモリ紛失の届出（総務課）"
+    assert patched.json["occurred_at"].startswith("2026-11-02T00:30:00")  # time kept
+    again = client.patch(url, json={"occurred_at": "2026-11-01"}, headers=headers)
+    assert again.status_code == 200
+    assert again.json["precision"] == "day"  # a date alone is day precision
+    found = client.get(url + "/history", headers=headers)
+    assert found.status_code == 200
+    items = found.json["items"]
+    assert [v["change"] for v in items] == ["edit", "edit"]
+    assert items[1]["data"]["title"] == "USBメモリ紛失の届出"
+    assert items[1]["reason"] == "課名の追記"
+    assert items[1]["changed_by"] == responder.username
+    assert items[0]["data"]["title"] == "USBメモリ紛失の届出（総務課）"
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.case_id == case.id)
+    ).all()
+    assert actions.count("timeline.edit") == 2
+
+
+def test_bad_patch_changes_nothing(client, db_session: Session, users, cases):
+    responder = users.create(roles=["responder"]).user
+    case = cases.create(members=[responder], commit=True)
+    headers = _token(db_session, responder)
+    event_id = _event(client, headers, case.id)
+    url = f"/api/v1/cases/{case.id}/timeline/{event_id}"
+    for body in ({"title": ""}, {"occurred_at": "yesterday"}, {"category": "nope"}, [1]):
+        bad = client.patch(url, json=body, headers=headers)
+        assert bad.status_code == 422, (body, bad.json)
+    assert client.get(url + "/history", headers=headers).json["items"] == []
+    assert (
+        client.patch(
+            f"/api/v1/cases/{case.id}/timeline/999999", json={"title": "x"}, headers=headers
+        ).status_code
+        == 404
+    )
+
+
+def test_delete_needs_a_reason_and_a_lead_restores(client, db_session: Session, users, cases):
+    responder = users.create(roles=["responder"]).user
+    lead = users.create(roles=["lead"]).user
+    case = cases.create(actor=lead, members=[responder], commit=True)
+    headers = _token(db_session, responder)
+    lead_headers = _token(db_session, lead)
+    event_id = _event(client, headers, case.id)
+    url = f"/api/v1/cases/{case.id}/timeline/{event_id}"
+    assert client.delete(url, headers=headers).status_code == 422
+    assert client.delete(url, json={"reason": ""}, headers=headers).status_code == 422
+    gone = client.delete(url, json={"reason": "重複して登録"}, headers=headers)
+    assert gone.status_code == 204
+    assert db_session.get(TimelineEvent, event_id) is None
+    listed = client.get(f"/api/v1/cases/{case.id}/timeline", headers=headers).json["items"]
+    assert event_id not in [e["id"] for e in listed]
+    items = client.get(url + "/history", headers=headers).json["items"]
+    assert items[0]["change"] == "delete"
+    assert items[0]["reason"] == "重複して登録"
+    assert client.patch(url, json={"title": "x"}, headers=headers).status_code == 404
+    refused = client.post(url + "/restore", json={"reason": "誤削除"}, headers=headers)
+    assert refused.status_code == 403
+    back = client.post(url + "/restore", json={"reason": "誤削除"}, headers=lead_headers)
+    assert back.status_code == 200, back.json
+    assert back.json["id"] == event_id
+    assert back.json["title"] == "USBメモリ紛失の届出"
+    listed = client.get(f"/api/v1/cases/{case.id}/timeline", headers=headers).json["items"]
+    assert event_id in [e["id"] for e in listed]
+    items = client.get(url + "/history", headers=headers).json["items"]
+    assert [v["change"] for v in items] == ["restore", "delete"]
+    again = client.post(url + "/restore", json={"reason": "x"}, headers=lead_headers)
+    assert again.status_code == 404  # not deleted any more
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.case_id == case.id)
+    ).all()
+    assert "timeline.delete" in actions
+    assert "timeline.restore" in actions
+
+
+def test_outsiders_see_no_history(client, db_session: Session, users, cases):
+    responder = users.create(roles=["responder"]).user
+    outsider = users.create(roles=["responder"]).user
+    case = cases.create(members=[responder], commit=True)
+    event_id = _event(client, _token(db_session, responder), case.id)
+    headers = _token(db_session, outsider)
+    url = f"/api/v1/cases/{case.id}/timeline/{event_id}"
+    assert client.get(url + "/history", headers=headers).status_code == 404
+    assert client.delete(url, json={"reason": "x"}, headers=headers).status_code == 404

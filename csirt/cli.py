@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
+    from csirt.records.cli import evidence_group
+
+    app.cli.add_command(evidence_group)
 
 
 def _create_app() -> Flask:

@@ -46,6 +46,7 @@ from csirt.intake.models import (
     SubmissionMessage,
 )
 from csirt.notify.models import Notification, NotificationPreference, SentReminder
+from csirt.records.blobs import EvidenceBlob, EvidenceChunk
 from csirt.teams.models import (
     Acknowledgement,
     Leave,
@@ -79,6 +80,8 @@ __all__ = [
     "DocumentContext",
     "DocumentVersion",
     "Evidence",
+    "EvidenceBlob",
+    "EvidenceChunk",
     "IdentityKeyWrap",
     "IdentityRequest",
     "Inquiry",
@@ -90,6 +93,7 @@ __all__ = [
     "Obligation",
     "OnCallOverride",
     "PreventionMeasure",
+    "RecordVersion",
     "RecoveryCode",
     "ReviewSignal",
     "SentReminder",
@@ -106,7 +110,6 @@ __all__ = [
     "TaskComment",
     "Team",
     "TeamMember",
-    "RecordVersion",
     "TimelineEvent",
     "TriageRun",
     "User",

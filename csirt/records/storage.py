@@ -1,7 +1,9 @@
-"""Content-addressed evidence storage under the instance folder.
+"""Content-addressed evidence storage: a folder for SQLite installs, the database on PostgreSQL.
 
-A file's path is derived from its SHA-256 only (``<first two hex>/<sha256>``), never from the
-name the client sent, and every path is checked to stay inside the storage root.
+A blob's key is derived from its SHA-256 only (``<first two hex>/<sha256>``), never from the
+name the client sent. :class:`FileEvidenceStore` keeps the blob under the instance folder (one
+node); :class:`csirt.records.blobs.DatabaseEvidenceStore` keeps it in the database in chunks, so
+that every node of a PostgreSQL deployment serves it and the database's backups carry it.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ class EvidenceStore(Protocol):
     def put(self, stream: IO[bytes]) -> StoredBlob:
         """Store the stream's bytes; return their key, hash and size."""
 
-    def path(self, key: str) -> Path:
-        """The file of ``key`` (checked to be inside the store)."""
+    def open(self, key: str) -> IO[bytes]:
+        """The bytes of ``key`` as a readable file; :class:`FileNotFoundError` if missing."""
 
     def discard(self, blob: StoredBlob) -> None:
         """Remove a blob that this call created (used when its database row fails)."""
@@ -64,6 +66,10 @@ class FileEvidenceStore:
         if not candidate.is_relative_to(root):
             raise StorageError("storage key leaves the evidence folder")
         return candidate
+
+    def open(self, key: str) -> IO[bytes]:
+        """The stored file of ``key``, opened for reading."""
+        return self.path(key).open("rb")
 
     def put(self, stream: IO[bytes]) -> StoredBlob:
         """Copy the stream to a temporary file while hashing, then move it to its hash's path."""

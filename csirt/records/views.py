@@ -35,8 +35,9 @@ from csirt.db import get_session, writes
 from csirt.forms import ActionForm
 from csirt.i18n import current_lang
 from csirt.records import forms, service, validation
+from csirt.records.blobs import store_for
 from csirt.records.markdown import render_markdown
-from csirt.records.storage import FileEvidenceStore
+from csirt.records.storage import EvidenceStore, StorageError
 from csirt.triage.exposure import Exposure
 
 bp = Blueprint("records", __name__, url_prefix="/console/cases/<int:case_id>")
@@ -66,9 +67,9 @@ MESSAGES = {
 }
 
 
-def evidence_store() -> FileEvidenceStore:
-    """The evidence folder of this deployment (``<instance>/evidence``)."""
-    return FileEvidenceStore(Path(current_app.config["CSIRT"].instance_path) / "evidence")
+def evidence_store() -> EvidenceStore:
+    """The evidence store: the database on PostgreSQL, else ``<instance>/evidence``."""
+    return store_for(get_session(), Path(current_app.config["CSIRT"].instance_path))
 
 
 def tz() -> Any:
@@ -393,12 +394,13 @@ def add_custody(case_id: int, evidence_id: int) -> ResponseReturnValue:
 
 def evidence_response(row: Evidence) -> Response:
     """The stored bytes as an attachment that no browser renders inline."""
-    path = evidence_store().path(row.storage_key)
-    if not path.is_file():
+    try:
+        content = evidence_store().open(row.storage_key)
+    except (FileNotFoundError, StorageError):
         abort(410)
     mimetype = row.content_type if row.content_type in SAFE_DOWNLOAD_TYPES else None
     response = send_file(
-        path,
+        content,
         mimetype=mimetype or "application/octet-stream",
         as_attachment=True,
         download_name=row.filename or f"evidence-{row.id}-{row.sha256[:12]}.bin",

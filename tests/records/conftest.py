@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from csirt.auth import service as auth_service
 from csirt.cases.creation import create_case
 from csirt.cases.models import Case, CaseMember
+from csirt.records.blobs import EvidenceBlob, store_for
+from csirt.records.storage import FileEvidenceStore
 from tests.factories import FACTORY, UserFactory
 
 
@@ -63,3 +67,33 @@ def api(app: Any, db_session: Session, users: UserFactory, case: Case) -> Api:
 @pytest.fixture
 def evidence_dir(app: Any) -> Any:
     return app.config["CSIRT"].instance_path / "evidence"
+
+
+class Blobs:
+    """The app's evidence store as the backend has it (database on PostgreSQL, else folder)."""
+
+    def __init__(self, session: Session, instance: Path) -> None:
+        self.session = session
+        self.folder = instance / "evidence"
+        self.store = store_for(session, instance)
+
+    def read(self, sha: str) -> bytes:
+        with self.store.open(f"{sha[:2]}/{sha}") as content:
+            return content.read()
+
+    def remove(self, sha: str) -> None:
+        if isinstance(self.store, FileEvidenceStore):
+            (self.folder / sha[:2] / sha).chmod(0o600)
+            (self.folder / sha[:2] / sha).unlink()
+        else:
+            self.session.execute(delete(EvidenceBlob).where(EvidenceBlob.sha256 == sha))
+
+    def none(self) -> bool:
+        files = self.folder.exists() and any(self.folder.rglob("*/*"))
+        rows = self.session.scalar(select(func.count()).select_from(EvidenceBlob))
+        return not files and not rows
+
+
+@pytest.fixture
+def blobs(app: Any, db_session: Session) -> Blobs:
+    return Blobs(db_session, app.config["CSIRT"].instance_path)

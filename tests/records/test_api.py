@@ -141,7 +141,7 @@ def test_pagination(api: Api, case):
     assert api.get(url(case, "notes") + "?limit=201").status_code == 422
 
 
-def test_evidence_upload_and_download(api: Api, case, db_session: Session, evidence_dir):
+def test_evidence_upload_and_download(api: Api, case, db_session: Session, blobs):
     pdf = b"%PDF-1.4\n" + b"x" * 2000
     response = api.post(
         url(case, "evidence"),
@@ -160,7 +160,7 @@ def test_evidence_upload_and_download(api: Api, case, db_session: Session, evide
     assert body["content_type"] == "application/pdf"
     assert body["filename"] == "passwd"
     assert len(body["sha256"]) == 64
-    assert (evidence_dir / body["sha256"][:2] / body["sha256"]).read_bytes() == pdf
+    assert blobs.read(body["sha256"]) == pdf
     assert api.get(url(case, "evidence")).json["items"][0]["sha256"] == body["sha256"]
     content = api.get(body["content_url"])
     assert content.status_code == 200
@@ -180,7 +180,7 @@ def test_evidence_upload_and_download(api: Api, case, db_session: Session, evide
     assert takedown.json["evidence_id"] == body["id"]
 
 
-def test_bad_evidence_writes_no_row_and_no_file(api: Api, case, db_session: Session, evidence_dir):
+def test_bad_evidence_writes_no_row_and_no_file(api: Api, case, db_session: Session, blobs):
     missing = api.post(url(case, "evidence"), data={"kind": "web_capture"})
     assert missing.status_code == 422
     assert set(missing.json["errors"]) == {"url", "captured_at", "file"}
@@ -203,7 +203,7 @@ def test_bad_evidence_writes_no_row_and_no_file(api: Api, case, db_session: Sess
     )
     assert empty.status_code == 422
     assert count(db_session, Evidence) == 0
-    assert not evidence_dir.exists() or not any(evidence_dir.rglob("*/*"))
+    assert blobs.none()
 
 
 def test_openapi_lists_the_record_endpoints(client):

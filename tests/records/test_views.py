@@ -118,7 +118,9 @@ def test_bad_dataset_form_writes_nothing(client: FlaskClient, case, db_session: 
     assert db_session.scalars(select(AffectedDataset)).all() == []
 
 
-def test_upload_download_custody(client: FlaskClient, case, db_session: Session, evidence_dir):
+def test_upload_download_custody(
+    client: FlaskClient, case, db_session: Session, evidence_dir, blobs
+):
     page = f"{base(case)}/evidence"
     html = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
     response = post_form(
@@ -139,7 +141,7 @@ def test_upload_download_custody(client: FlaskClient, case, db_session: Session,
     assert row.content_type == "text/html"
     stored = list(evidence_dir.rglob("*"))
     assert all(p.resolve().is_relative_to(evidence_dir.resolve()) for p in stored)
-    assert (evidence_dir / row.sha256[:2] / row.sha256).read_bytes() == html
+    assert blobs.read(row.sha256) == html
     detail = client.get(f"{page}/{row.id}")
     assert row.sha256 in detail.text
     assert "https://bbs.example/thread/1" in detail.text
@@ -178,7 +180,7 @@ def test_upload_download_custody(client: FlaskClient, case, db_session: Session,
 
 
 def test_png_downloads_keep_their_type_and_missing_files_are_gone(
-    client: FlaskClient, case, db_session: Session, evidence_dir
+    client: FlaskClient, case, db_session: Session, blobs
 ):
     page = f"{base(case)}/evidence"
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
@@ -194,12 +196,11 @@ def test_png_downloads_keep_their_type_and_missing_files_are_gone(
     assert download.headers["Content-Type"] == "image/png"
     assert "shot.png" in download.headers["Content-Disposition"]
     download.close()
-    (evidence_dir / row.sha256[:2] / row.sha256).chmod(0o600)
-    (evidence_dir / row.sha256[:2] / row.sha256).unlink()
+    blobs.remove(row.sha256)
     assert client.get(f"{page}/{row.id}/download").status_code == 410
 
 
-def test_bad_uploads(client: FlaskClient, case, db_session: Session, evidence_dir):
+def test_bad_uploads(client: FlaskClient, case, db_session: Session, blobs):
     page = f"{base(case)}/evidence"
     missing = post_form(client, page, page, {"kind": "web_capture"})
     assert missing.status_code == 400
@@ -218,7 +219,7 @@ def test_bad_uploads(client: FlaskClient, case, db_session: Session, evidence_di
     )
     assert exe.status_code == 400
     assert db_session.scalars(select(Evidence)).all() == []
-    assert not evidence_dir.exists() or not any(evidence_dir.rglob("*/*"))
+    assert blobs.none()
 
 
 def test_takedown_requests(client: FlaskClient, case, db_session: Session):

@@ -216,3 +216,24 @@ class ImportForm(FlaskForm):  # type: ignore[misc]
 
 class ButtonForm(FlaskForm):  # type: ignore[misc]
     """A form with only its CSRF token (for one-button actions)."""
+
+
+class EventEditForm(EventForm):
+    """Correct an event; the previous version is kept with the reason."""
+
+    reason = StringField(_l("Why it changed"), validators=[Length(max=500)])
+    submit = SubmitField(_l("Save the correction"))
+
+
+class ReasonForm(FlaskForm):  # type: ignore[misc]
+    """A destructive or restoring action that records why (deletion needs a reason)."""
+
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Confirm"))
+
+
+class RestoreForm(FlaskForm):  # type: ignore[misc]
+    """A lead restores a deleted record (the reason is optional)."""
+
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Restore"))

@@ -25,7 +25,7 @@ from wtforms import SelectChoice
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.access import current_actor, requires
-from csirt.auth.permissions import Permission
+from csirt.auth.permissions import Permission, Role
 from csirt.cases import closing, forms, need_to_know, persons, registry, timeline_csv
 from csirt.cases.access import case_or_404, record_case_view
 from csirt.cases.creation import create_case
@@ -34,6 +34,7 @@ from csirt.cases.errors import (
     CaseNotFoundError,
     CaseValidationError,
     ClosingRefusedError,
+    EventNotFoundError,
     TaskNotFoundError,
     TeamTooSmallError,
 )
@@ -59,7 +60,13 @@ from csirt.cases.timeline import (
     add_events,
     case_evidence_ids,
     count_events,
+    delete_event,
+    deleted_events,
+    edit_event,
+    event_history,
+    get_event,
     list_events,
+    restore_event,
     validate_event,
 )
 from csirt.db import get_session, utcnow, writes
@@ -597,6 +604,9 @@ def _timeline_page(
         filters=filters,
         query=query,
         total=count_events(session, case),
+        deleted=deleted_events(session, case),
+        restore_form=forms.RestoreForm(),
+        is_lead=current_user.has_role(Role.LEAD),
         event_form=event_form or forms.EventForm(),
         import_form=forms.ImportForm(),
         import_errors=import_errors,
@@ -687,4 +697,122 @@ def timeline_import(case_id: int) -> ResponseReturnValue:
     count = add_events(session, case, current_user, items)
     session.commit()
     flash(_("%(n)d events imported.", n=count), "success")
+    return redirect(url_for("cases.timeline", case_id=case.id))
+
+
+# --- timeline corrections: edit with history, delete after confirmation, restore (leads) ------
+
+EVENT_FIELDS = timeline_csv.COLUMNS[:-1]
+
+
+def _event_or_404(case: Case, event_id: int) -> Any:
+    try:
+        return get_event(get_session(), case, event_id)
+    except EventNotFoundError:
+        abort(404)
+
+
+def _event_edit_page(case: Case, row: Any, form: forms.EventEditForm) -> str:
+    return render_template(
+        "cases/event_edit.html",
+        case=case,
+        active="cases.timeline",
+        event=row,
+        form=form,
+        versions=event_history(get_session(), case, row.id),
+        zone=_zone(),
+        categories=forms.CATEGORY_LABELS,
+        visibilities=forms.VISIBILITY_LABELS,
+        when=timeline_csv.format_when,
+    )
+
+
+@bp.get("/<int:case_id>/timeline/<int:event_id>/edit")
+@requires(Permission.CASE_EDIT)
+def event_edit(case_id: int, event_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    row = _event_or_404(case, event_id)
+    form = forms.EventEditForm(
+        data={
+            "occurred_at": timeline_csv.format_when(row, _zone()),
+            "precision": row.precision,
+            "title": row.title,
+            "description": row.description,
+            "category": row.category,
+            "visibility": row.visibility,
+            "source": row.source,
+            "actor": row.actor,
+        }
+    )
+    return _event_edit_page(case, row, form)
+
+
+@bp.post("/<int:case_id>/timeline/<int:event_id>/edit")
+@requires(Permission.CASE_EDIT)
+def event_save(case_id: int, event_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    row = _event_or_404(case, event_id)
+    form = forms.EventEditForm()
+    session = get_session()
+    if form.validate_on_submit():
+        data: dict[str, Any] = {name: getattr(form, name).data for name in EVENT_FIELDS}
+        data["evidence_ids"] = list(row.evidence_ids or [])
+        try:
+            item = validate_event(data, _zone())
+        except CaseValidationError as exc:
+            for name, message in exc.errors.items():
+                if hasattr(form, name):
+                    getattr(form, name).errors.append(message)
+        else:
+            edit_event(session, case, current_user, row, item, form.reason.data or "")
+            session.commit()
+            flash(_("The event was corrected; the previous version is kept."), "success")
+            return redirect(url_for("cases.event_edit", case_id=case.id, event_id=row.id))
+    return _event_edit_page(case, row, form), 400
+
+
+@bp.route("/<int:case_id>/timeline/<int:event_id>/delete", methods=["GET", "POST"])
+@requires(Permission.CASE_EDIT)
+def event_delete(case_id: int, event_id: int) -> ResponseReturnValue:
+    """Deleting asks first: a confirmation page with the reason (works without JavaScript)."""
+    case = _case(case_id)
+    row = _event_or_404(case, event_id)
+    form = forms.ReasonForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            delete_event(get_session(), case, current_user, row, form.reason.data)
+            get_session().commit()
+            flash(_("The event was deleted. A lead can restore it."), "success")
+            return redirect(url_for("cases.timeline", case_id=case.id))
+        status = 400
+    else:
+        status = 200
+    page = render_template(
+        "cases/event_delete.html",
+        case=case,
+        active="cases.timeline",
+        event=row,
+        form=form,
+        zone=_zone(),
+        when=timeline_csv.format_when,
+    )
+    return page, status
+
+
+@bp.post("/<int:case_id>/timeline/<int:event_id>/restore")
+@requires(Permission.CASE_EDIT)
+def event_restore(case_id: int, event_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    if not current_user.has_role(Role.LEAD):
+        abort(403)
+    form = forms.RestoreForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = get_session()
+    try:
+        restore_event(session, case, current_user, event_id, form.reason.data or "")
+    except EventNotFoundError:
+        abort(404)
+    session.commit()
+    flash(_("The event was restored."), "success")
     return redirect(url_for("cases.timeline", case_id=case.id))

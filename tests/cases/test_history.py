@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from csirt.audit.models import AuditEvent
 from csirt.auth import service as auth_service
 from csirt.cases.models import TimelineEvent
+from tests.conftest import csrf_from
 from tests.factories import FACTORY
 
 
@@ -124,3 +125,90 @@ def test_outsiders_see_no_history(client, db_session: Session, users, cases):
     url = f"/api/v1/cases/{case.id}/timeline/{event_id}"
     assert client.get(url + "/history", headers=headers).status_code == 404
     assert client.delete(url, json={"reason": "x"}, headers=headers).status_code == 404
+
+
+def _add_by_form(client, case_id: int) -> None:
+    page = client.get(f"/console/cases/{case_id}/timeline")
+    added = client.post(
+        f"/console/cases/{case_id}/timeline",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "occurred_at": "2026-11-02 09:30",
+            "precision": "minute",
+            "title": "名簿の掲載を確認",
+            "category": "detection",
+            "visibility": "internal",
+        },
+    )
+    assert added.status_code == 302, added.text
+
+
+def test_console_edit_delete_confirm_restore(client, login_as, db_session: Session, cases):
+    lead = login_as("lead")
+    case = cases.create(actor=lead, commit=True)
+    _add_by_form(client, case.id)
+    row = db_session.scalar(select(TimelineEvent).where(TimelineEvent.case_id == case.id))
+    assert row is not None
+    event_id = row.id
+    base = f"/console/cases/{case.id}/timeline/{event_id}"
+    timeline = client.get(f"/console/cases/{case.id}/timeline")
+    assert base + "/edit" in timeline.text
+    form = client.get(base + "/edit")
+    assert form.status_code == 200
+    assert "名簿の掲載を確認" in form.text
+    fields = {
+        "csrf_token": csrf_from(form.text),
+        "occurred_at": "2026-11-02 09:45",
+        "precision": "minute",
+        "title": "名簿の掲載を確認（県HP）",
+        "category": "detection",
+        "visibility": "internal",
+        "reason": "時刻の訂正",
+    }
+    bad = client.post(base + "/edit", data={**fields, "occurred_at": "いつか"})
+    assert bad.status_code == 400
+    saved = client.post(base + "/edit", data=fields)
+    assert saved.status_code == 302, saved.text
+    page = client.get(base + "/edit")
+    assert "時刻の訂正" in page.text  # the history shows why
+    assert "名簿の掲載を確認（県HP）" in page.text
+    confirm = client.get(base + "/delete")
+    assert confirm.status_code == 200
+    assert "名簿の掲載を確認（県HP）" in confirm.text
+    token = csrf_from(confirm.text)
+    assert client.post(base + "/delete", data={"csrf_token": token}).status_code == 400
+    assert db_session.get(TimelineEvent, event_id) is not None
+    gone = client.post(base + "/delete", data={"csrf_token": token, "reason": "重複登録"})
+    assert gone.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(TimelineEvent, event_id) is None
+    timeline = client.get(f"/console/cases/{case.id}/timeline")
+    assert "重複登録" in timeline.text  # listed as deleted, with the reason
+    restored = client.post(
+        base + "/restore", data={"csrf_token": csrf_from(timeline.text), "reason": ""}
+    )
+    assert restored.status_code == 302
+    db_session.expire_all()
+    back = db_session.get(TimelineEvent, event_id)
+    assert back is not None
+    assert back.title == "名簿の掲載を確認（県HP）"
+
+
+def test_console_restore_is_for_leads(client, login_as, db_session: Session, users, cases):
+    responder = login_as("responder")
+    case = cases.create(members=[responder], commit=True)
+    _add_by_form(client, case.id)
+    row = db_session.scalar(select(TimelineEvent).where(TimelineEvent.case_id == case.id))
+    assert row is not None
+    base = f"/console/cases/{case.id}/timeline/{row.id}"
+    confirm = client.get(base + "/delete")
+    token = csrf_from(confirm.text)
+    assert (
+        client.post(base + "/delete", data={"csrf_token": token, "reason": "誤り"}).status_code
+        == 302
+    )
+    timeline = client.get(f"/console/cases/{case.id}/timeline")
+    assert base + "/restore" not in timeline.text
+    refused = client.post(base + "/restore", data={"csrf_token": token})
+    assert refused.status_code == 403
+    assert client.get(f"/console/cases/{case.id}/timeline/999999/edit").status_code == 404

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, inspect, text
 
 from csirt import backup, create_app
 from csirt.audit import service as audit
-from csirt.cases.models import TimelineEvent
 from csirt.cases.creation import create_case
+from csirt.cases.models import TimelineEvent
 from csirt.db import get_db, make_engine
 from csirt.migrate import upgrade
 from csirt.vault.kdf import KdfParams

@@ -125,9 +125,7 @@ class World:
 
     def cases(self, count: int, members: Iterable[Person] = ()) -> list[Case]:
         lead = self.users.create(roles=["lead"]).user
-        made = [
-            create_case(self.db, title=f"事案 {n}", actor=lead) for n in range(count)
-        ]
+        made = [create_case(self.db, title=f"事案 {n}", actor=lead) for n in range(count)]
         self.db.flush()
         for person in members:
             for case in made:

@@ -23,9 +23,7 @@ def test_datasets_evidence_and_inquiry_chart(
     page: Any, live_server: str, live_users: Any, shots: Any, tmp_path: Any
 ) -> None:
     created = live_users.create(roles=["responder"], username="e2e-records")
-    case = create_case(
-        live_users.session, title="選挙人名簿の流出（e2e）", actor=created.user
-    )
+    case = create_case(live_users.session, title="選挙人名簿の流出（e2e）", actor=created.user)
     live_users.session.commit()
     sign_in(page, live_server, created.user.username, created.password)
     base = f"{live_server}/console/cases/{case.id}"

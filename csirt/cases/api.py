@@ -32,7 +32,7 @@ from csirt.api.schema import (
 )
 from csirt.auth.access import exports, requires
 from csirt.auth.permissions import Permission, Role
-from csirt.cases import creation, listing, persons, registry
+from csirt.cases import activity, creation, listing, persons, registry
 from csirt.cases.editing import EDITABLE_FIELDS, update_case
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.lifecycle import change_phase, change_priority
@@ -57,6 +57,7 @@ from csirt.cases.timeline import (
 )
 from csirt.cases.views import export_response
 from csirt.db import get_session, writes
+from csirt.i18n import current_lang
 
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1")
 errors.register(bp)
@@ -159,6 +160,21 @@ class VersionOut(ApiOut):
 
 class EventHistory(BaseModel):
     items: list[VersionOut]
+
+
+class ActivityOut(BaseModel):
+    id: int = Field(description="the audit log's sequence number")
+    at: IsoTime
+    actor: str = Field(description="username, or system")
+    action: str = Field(description="the audit action")
+    kind: Literal[tuple(activity.KINDS)]  # type: ignore[valid-type]
+    kind_label: str
+    text: str = Field(description="the change in plain words (in the language asked for)")
+
+
+class ActivityPage(BaseModel):
+    items: list[ActivityOut]
+    next_cursor: str | None
 
 
 class TaskOut(ApiOut):
@@ -275,6 +291,15 @@ class EventPatch(ApiModel):
 
 class ReasonIn(ApiModel):
     reason: str = Field(min_length=1, max_length=500, description="why (kept in the history)")
+
+
+class ActivityQuery(PageQuery):
+    kind: Literal[tuple(activity.KINDS)] | None = Field(  # type: ignore[valid-type]
+        None, description="only changes of this kind"
+    )
+    lang: Literal["ja", "en"] | None = Field(
+        None, description="language of the texts (default: the user's, else the server's)"
+    )
 
 
 class TaskIn(ApiModel):
@@ -553,6 +578,40 @@ def get_event_history(case_id: int, event_id: int) -> ResponseReturnValue:
 )
 def get_timeline_csv(case_id: int) -> ResponseReturnValue:
     return export_response(_case(case_id))
+
+
+# --- activity -----------------------------------------------------------------------------
+
+
+@bp.get("/cases/<int:case_id>/activity")
+@requires(Permission.CASE_VIEW)
+@operation(
+    "The case's changes in plain words, newest first (from the audit log; keyset pagination)",
+    tags=TAGS,
+    query=ActivityQuery,
+    responses={"200": json_response(ActivityPage)},
+)
+def get_activity(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    query = read_query(ActivityQuery)
+    before = query.position("activity", row_id)
+    page = activity.case_activity(
+        get_session(), case, kind=query.kind, limit=query.limit, before=before
+    )
+    lang = query.lang or current_lang()
+
+    def to_json(item: activity.Activity) -> dict[str, Any]:
+        return {
+            "id": item.seq,
+            "at": item.at.isoformat(),
+            "actor": item.actor,
+            "action": item.action,
+            "kind": item.kind,
+            "kind_label": activity.KINDS[item.kind].get(lang),
+            "text": item.text.get(lang),
+        }
+
+    return page_response("activity", page.items, to_json, page.next_seq)
 
 
 # --- tasks --------------------------------------------------------------------------------

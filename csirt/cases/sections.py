@@ -21,6 +21,7 @@ CASE_SECTIONS = (
     ("triage.panel", _l("Triage")),
     ("teams.case_team", _l("Team")),
     ("documents.case_documents", _l("Documents")),
+    ("cases.case_activity", _l("Activity")),
 )
 
 

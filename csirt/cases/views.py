@@ -26,7 +26,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission, Role
-from csirt.cases import closing, forms, need_to_know, persons, registry, timeline_csv
+from csirt.cases import activity, closing, forms, need_to_know, persons, registry, timeline_csv
 from csirt.cases.access import case_or_404, record_case_view
 from csirt.cases.creation import create_case
 from csirt.cases.editing import update_case
@@ -816,3 +816,32 @@ def event_restore(case_id: int, event_id: int) -> ResponseReturnValue:
     session.commit()
     flash(_("The event was restored."), "success")
     return redirect(url_for("cases.timeline", case_id=case.id))
+
+
+# --- activity ----------------------------------------------------------------------------------
+
+ACTIVITY_PER_PAGE = 100
+
+
+@bp.get("/<int:case_id>/activity")
+@requires(Permission.CASE_VIEW)
+def case_activity(case_id: int) -> ResponseReturnValue:
+    """The case's changes in plain words (members of the case and leads)."""
+    case = _case(case_id)
+    kind = request.args.get("kind") or None
+    if kind not in activity.KINDS:
+        kind = None
+    before_text = request.args.get("before", "")
+    before = int(before_text) if before_text.isdigit() and len(before_text) <= 12 else None
+    page = activity.case_activity(
+        get_session(), case, kind=kind, limit=ACTIVITY_PER_PAGE, before=before
+    )
+    return render_template(
+        "cases/activity.html",
+        case=case,
+        active="cases.activity",
+        page=page,
+        kind=kind,
+        kinds=activity.KINDS,
+        lang=current_lang(),
+    )

@@ -1,0 +1,29 @@
+"""Scheduled jobs that are safe on every node: one PostgreSQL advisory lock per job.
+
+Every node runs the same timers. A job first takes its transaction-scoped advisory lock
+(``pg_try_advisory_xact_lock``); a node that finds it taken skips this round, because another
+node is doing the work right now. The lock ends with the job's transaction, so a node that
+starts just after sees every send the other recorded (sends are recorded in the transaction,
+and the mail leaves only after its commit: ``csirt.notify.service.send_outbox``). On SQLite
+(one node) the write transaction already serialises jobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def lock_id(job: str) -> int:
+    """A stable signed 64-bit key for ``job`` (the same on every node and every release)."""
+    return int.from_bytes(hashlib.sha256(f"csirt:{job}".encode()).digest()[:8], "big", signed=True)
+
+
+def try_job_lock(session: Session, job: str) -> bool:
+    """Take the job's lock for this transaction; False if another node holds it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    taken = session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id(job)})
+    return bool(taken)

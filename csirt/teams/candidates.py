@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from csirt.auth.models import UserRole
 from csirt.cases.models import Case, CaseMember, CasePlaybook, Phase, Task, TaskAssignee
 from csirt.cases.tasks import OPEN_TASK_STATUSES
 from csirt.catalog import CASE_ROLES, Playbook
@@ -18,8 +19,8 @@ from csirt.intake.models import Submission
 from csirt.teams.base import Clock
 from csirt.teams.leave import leave_book
 from csirt.teams.models import StaffProfile
-from csirt.teams.oncall import on_call_user_ids
-from csirt.teams.people import team_people
+from csirt.teams.oncall import on_call_now
+from csirt.teams.people import list_teams, team_people
 from csirt.teams.suggest import DEFAULT_ROLE_SKILLS, Candidate, Suggestions, suggest
 
 
@@ -56,13 +57,29 @@ def workload(session: Session) -> dict[int, tuple[int, int]]:
     return {uid: (tasks.get(uid, 0), cases.get(uid, 0)) for uid in set(tasks) | set(cases)}
 
 
+def on_duty_user_ids(session: Session, tz: ZoneInfo, now: Clock = utcnow) -> set[int]:
+    """Who is on call now for the CSIRT: the first-response teams' on-call person (every team's
+    when no team is marked first response). A one-person team's member is not "on call"."""
+    teams = list_teams(session)
+    duty = [t for t in teams if t.first_response] or teams
+    found: set[int] = set()
+    for team in duty:
+        user = on_call_now(session, team, tz, now)
+        if user is not None:
+            found.add(user.id)
+    return found
+
+
 def candidates(session: Session, tz: ZoneInfo, now: Clock = utcnow) -> list[Candidate]:
     """Every team member as the ranking sees them: skills, on call, workload, availability."""
     today = now().astimezone(tz).date()
     book = leave_book(session, today, today)
     load = workload(session)
-    on_call = on_call_user_ids(session, tz, now)
+    on_call = on_duty_user_ids(session, tz, now)
     profiles = {p.user_id: p for p in session.scalars(select(StaffProfile))}
+    roles: dict[int, list[str]] = {}
+    for user_id, role in session.execute(select(UserRole.user_id, UserRole.role)).tuples():
+        roles.setdefault(user_id, []).append(role)
     result = []
     for user in team_people(session):
         profile = profiles.get(user.id)
@@ -79,6 +96,7 @@ def candidates(session: Session, tz: ZoneInfo, now: Clock = utcnow) -> list[Cand
                 open_cases=cases,
                 availability_percent=profile.availability_percent if profile else 100,
                 on_leave=book.on_leave(user.id, today),
+                roles=frozenset(roles.get(user.id, ())),
             )
         )
     return result

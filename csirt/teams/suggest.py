@@ -29,6 +29,18 @@ SKILL_LABELS: Mapping[str, LocalText] = {
     "systems": LocalText(ja="情報システム", en="systems"),
     "management": LocalText(ja="マネジメント", en="management"),
 }
+# Who may take each case role, by account role (``auth.permissions.Role`` values): case roles
+# are filled from responders and leads, PR staff only for the PR role. Custodians, committee
+# members, auditors, intake officers and admins are never suggested (they cannot work a case;
+# an account with several roles qualifies through any of them).
+CASE_ROLE_ACCOUNTS: Mapping[str, frozenset[str]] = {
+    "lead": frozenset({"lead", "responder"}),
+    "investigator": frozenset({"lead", "responder"}),
+    "privacy_officer": frozenset({"lead", "responder"}),
+    "pr": frozenset({"lead", "responder", "pr"}),
+    "legal": frozenset({"lead", "responder"}),
+}
+RESPONDING_ACCOUNTS = frozenset({"lead", "responder"})
 SKILL_POINTS = 60
 ON_CALL_POINTS = 25
 WORK_ITEM_PENALTY = 5
@@ -51,6 +63,7 @@ class Candidate:
     open_cases: int = 0
     availability_percent: int = 100
     on_leave: bool = False
+    roles: frozenset[str] = frozenset()  # account roles (``auth.permissions.Role`` values)
 
 
 @dataclass(frozen=True)
@@ -140,7 +153,8 @@ def suggest(
     assigned: Mapping[str, set[int]] | None = None,
     limit: int = 5,
 ) -> Suggestions:
-    """Rank candidates for each role; conflicted people never appear in any ranking."""
+    """Rank candidates for each role; conflicted people never appear in any ranking, and a
+    role lists only people whose account may take it (:data:`CASE_ROLE_ACCOUNTS`)."""
     assigned = assigned or {}
     eligible: list[Candidate] = []
     excluded: list[Exclusion] = []
@@ -153,7 +167,10 @@ def suggest(
     by_role: dict[str, list[Suggestion]] = {}
     for role, skills in role_skills.items():
         taken = assigned.get(role, set())
-        ranked = [score(c, skills) for c in eligible if c.user_id not in taken]
+        accounts = CASE_ROLE_ACCOUNTS.get(role, RESPONDING_ACCOUNTS)
+        ranked = [
+            score(c, skills) for c in eligible if c.user_id not in taken and c.roles & accounts
+        ]
         ranked.sort(key=lambda s: (-s.score, s.candidate.username))
         by_role[role] = ranked[:limit]
     return Suggestions(by_role, excluded)

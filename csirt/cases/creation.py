@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases import dashboard, signals, trail
+from csirt.cases.editing import aware_at_error
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.models import Case, CaseCounter, CaseMember, CaseTag, Phase, Priority, Tlp
 from csirt.cases.playbooks import apply_playbook
@@ -62,8 +63,9 @@ def create_case(
         errors["title"] = "required"
     elif len(title) > 200:
         errors["title"] = "at most 200 characters"
-    if aware_at is not None and aware_at.tzinfo is None:
-        errors["aware_at"] = "must carry a time zone"
+    aware_problem = aware_at_error(aware_at)
+    if aware_problem:
+        errors["aware_at"] = aware_problem
     try:
         tlp_value = Tlp(tlp).value
     except ValueError:

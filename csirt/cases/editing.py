@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,6 +13,22 @@ from csirt.auth.models import User
 from csirt.cases import signals, trail
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.models import Case, Tlp
+from csirt.db import utcnow
+
+FUTURE_SLACK = timedelta(minutes=1)
+"""How far in the future an instant of awareness may be (clocks differ a little)."""
+
+
+def aware_at_error(value: object) -> str | None:
+    """Why ``value`` is not a valid moment of awareness (None if it is, or is left empty)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return "must be a date and time with a time zone"
+    if value > utcnow() + FUTURE_SLACK:
+        return "must not be in the future"
+    return None
+
 
 FACT_FIELDS = ("aware_at", "insider", "wrongful_intent", "ongoing", "involved")
 EDITABLE_FIELDS = ("title", "summary", "tlp", *FACT_FIELDS)
@@ -38,8 +54,9 @@ def update_case(
             except ValueError:
                 errors[name] = "unknown TLP"
         elif name == "aware_at":
-            if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
-                errors[name] = "must be a date and time with a time zone"
+            problem = aware_at_error(value)
+            if problem:
+                errors[name] = problem
             clean[name] = value
         elif name == "involved":
             clean[name] = [str(v).strip() for v in value if str(v).strip()]

@@ -462,6 +462,15 @@ def _meetings_valid(form: Any) -> bool:
     return True
 
 
+def _period_valid(form: Any) -> bool:
+    """The committee's period does not end before it starts; a form error otherwise."""
+    start, end = form.committee_period_start.data, form.committee_period_end.data
+    if start is not None and end is not None and end < start:
+        form.committee_period_end.errors = [_("The period cannot end before it starts.")]
+        return False
+    return True
+
+
 def _pipe_rows(text: str | None, names: tuple[str, ...]) -> list[dict[str, str]]:
     rows = []
     for line in _lines(text):
@@ -491,7 +500,7 @@ def case_facts(case_id: int) -> ResponseReturnValue:
     form = forms.ContextForm()
     if request.method == "GET":
         _fill_context_form(form, context)
-    elif form.validate_on_submit() and _meetings_valid(form):
+    elif form.validate_on_submit() and _meetings_valid(form) and _period_valid(form):
         committee = None
         if form.committee_name.data:
             committee = {

@@ -46,6 +46,7 @@ from csirt.intake.models import (
     SubmissionMessage,
 )
 from csirt.notify.models import Notification, NotificationPreference, SentReminder
+from csirt.ratelimit import BudgetCounter
 from csirt.records.blobs import EvidenceBlob, EvidenceChunk
 from csirt.teams.models import (
     Acknowledgement,
@@ -64,6 +65,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Base",
+    "BudgetCounter",
     "Case",
     "CaseCounter",
     "CaseLink",

@@ -1,8 +1,13 @@
-"""In-memory rate limits that store no identifier.
+"""Rate limits that store no identifier.
 
 Keys (a username, a client address) are never kept: each is replaced by a keyed BLAKE2b digest
 under a random secret that is replaced every window, so after two windows even the digests
-cannot be linked to anything. Counts live in process memory only and vanish on restart.
+cannot be linked to anything. Per-key counts live in process memory only and vanish on restart.
+
+Global budgets (a number of events per window, whoever sends them) must hold across every node
+of a PostgreSQL deployment: :func:`budget_for` gives a :class:`SharedBudget` there, one counter
+row per budget and time bucket in ``budget_counters`` (a name, a bucket number and a count:
+nothing about any client). On SQLite (one node) the in-memory :class:`Budget` stays.
 """
 
 from __future__ import annotations
@@ -12,6 +17,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy import BigInteger, String, delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from csirt.db import Base, get_db
 
 
 class RateLimiter:
@@ -97,3 +109,74 @@ class Budget:
 
     def spend(self) -> bool:
         return self._limiter.hit("*")
+
+
+class BudgetCounter(Base):
+    """How much of a global budget was spent in one time bucket (no client identifier)."""
+
+    __tablename__ = "budget_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    used: Mapped[int] = mapped_column()
+
+
+class SharedBudget(Budget):
+    """A global budget counted in PostgreSQL, so that N nodes together spend ``limit``, not N x.
+
+    Buckets are fixed windows of wall-clock time (``floor(now / window)``, the nodes' clocks
+    kept by NTP). Each spend is one atomic upsert in its own short transaction: the count holds
+    even when the request that spent it fails, and no request holds the counter row's lock for
+    longer than that statement.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        limit: int,
+        window: float,
+        sessions: Callable[[], Session],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(limit, window)
+        self.name = name
+        self.limit = limit
+        self.window = window
+        self._sessions = sessions
+        self._clock = clock
+
+    def spend(self) -> bool:
+        """Count one event in the current bucket; False (nothing counted) when it is spent."""
+        if self.limit <= 0:
+            return False
+        bucket = int(self._clock() // self.window)
+        statement = (
+            insert(BudgetCounter)
+            .values(name=self.name, bucket=bucket, used=1)
+            .on_conflict_do_update(
+                index_elements=[BudgetCounter.name, BudgetCounter.bucket],
+                set_={"used": BudgetCounter.used + 1},
+                where=BudgetCounter.used < self.limit,
+            )
+            .returning(BudgetCounter.used)
+        )
+        with self._sessions() as session:
+            used = session.scalar(statement)
+            if used == 1:  # the bucket's first event: drop the buckets before the last one
+                session.execute(
+                    delete(BudgetCounter).where(
+                        BudgetCounter.name == self.name, BudgetCounter.bucket < bucket - 1
+                    )
+                )
+            session.commit()
+        return used is not None
+
+
+def budget_for(app: Flask, name: str, limit: int, window: float) -> Budget:
+    """The budget ``name``: shared by every node on PostgreSQL, in memory on SQLite."""
+    database = get_db(app)
+    if database.engine.dialect.name == "postgresql":
+        # Looked up at each spend: tests rebind the app's sessions to their own transaction.
+        return SharedBudget(name, limit, window, lambda: get_db(app).sessionmaker())
+    return Budget(limit, window)

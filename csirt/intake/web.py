@@ -28,7 +28,7 @@ from csirt.auth.models import Setting
 from csirt.catalog.current import current_catalog
 from csirt.intake.base import IntakeSettings, Upload
 from csirt.intake.escrow import Escrow
-from csirt.ratelimit import Budget
+from csirt.ratelimit import Budget, budget_for
 
 EXTENSION = "csirt.intake"
 SALT_SETTING = "intake.receipt_salt"
@@ -100,11 +100,15 @@ def settings(session: Session, app: Flask | None = None) -> IntakeSettings:
             retention_days=config.intake_retention_days,
             warn_days=config.intake_retention_warn_days,
             ack_days=config.intake_ack_days,
-            submission_budget=Budget(config.intake_submissions_per_minute, 60),
+            submission_budget=budget_for(
+                app, "intake.submissions", config.intake_submissions_per_minute, 60
+            ),
             escrow=Escrow.from_config(config),
         )
         app.extensions[EXTENSION] = built
-        app.extensions[EXTENSION + ".mailbox_budget"] = Budget(config.intake_mailbox_per_minute, 60)
+        app.extensions[EXTENSION + ".mailbox_budget"] = budget_for(
+            app, "intake.mailbox", config.intake_mailbox_per_minute, 60
+        )
         return built
 
 

@@ -1,4 +1,4 @@
-"""several nodes on one database: evidence blobs in the database
+"""several nodes on one database: evidence blobs and global budgets in the database
 
 Revision ID: 0016
 Revises: 0015
@@ -8,6 +8,9 @@ Create Date: 2026-12-06 18:10:00
 SHA-256 (the same keys as the ``instance/evidence`` folder), so that every node of a PostgreSQL
 deployment serves them and the database's backups carry them. ``csirt evidence migrate`` moves
 existing files in, verifying every hash.
+
+``budget_counters`` counts the global budgets (intake submissions, mailbox lookups) per name
+and time bucket, shared by every node (no client identifier).
 """
 
 from __future__ import annotations
@@ -43,7 +46,15 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
     )
 
+    op.create_table(
+        "budget_counters",
+        sa.Column("name", sa.String(40), primary_key=True),
+        sa.Column("bucket", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("used", sa.Integer(), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("budget_counters")
     op.drop_table("evidence_chunks")
     op.drop_table("evidence_blobs")

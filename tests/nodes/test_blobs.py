@@ -12,6 +12,8 @@ from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from csirt.db import get_db
+from csirt.ratelimit import BudgetCounter, SharedBudget, budget_for
 from csirt.records import service
 from csirt.records import validation as v
 from csirt.records.blobs import DatabaseEvidenceStore, EvidenceBlob, EvidenceChunk, store_for
@@ -117,3 +119,25 @@ def test_migrate_moves_files_and_verifies_every_hash(
         assert content.read() == good
     again = runner.invoke(args=["evidence", "migrate"])
     assert "0 moved into the database, 1 already there" in again.output
+
+
+@pytest.mark.postgres_only
+def test_a_shared_budget_counts_in_the_database(app: Flask, db_session: Session) -> None:
+    now = [1_000_000.0]
+    budgets = [
+        SharedBudget("test.budget", 2, 60, lambda: get_db(app).sessionmaker(), clock=lambda: now[0])
+        for _node in range(2)
+    ]
+    assert budgets[0].spend()
+    assert budgets[1].spend()
+    assert not budgets[0].spend()  # two "nodes", one budget
+    assert not budgets[1].spend()
+    now[0] += 60
+    assert budgets[1].spend()
+    now[0] += 120
+    assert budgets[0].spend()
+    rows = db_session.scalars(
+        select(BudgetCounter.bucket).where(BudgetCounter.name == "test.budget")
+    )
+    assert list(rows) == [int(now[0] // 60)]  # older buckets are dropped
+    assert isinstance(budget_for(app, "x", 1, 60), SharedBudget)

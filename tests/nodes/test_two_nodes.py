@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from tests.story.conftest import (
 )
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
+SUBMISSIONS_PER_MINUTE = 4
 
 
 @dataclass
@@ -95,6 +97,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                     "CSIRT_SMTP_PORT": str(smtp_port),
                     "CSIRT_SMTP_FROM": "csirt@city.example.jp",
                     "CSIRT_SMTP_TLS": "off",
+                    "CSIRT_INTAKE_SUBMISSIONS_PER_MINUTE": str(SUBMISSIONS_PER_MINUTE),
                 }
                 nodes.append(Node(f"http://127.0.0.1:{port}", env, instance))
             a, b = nodes
@@ -230,6 +233,27 @@ def test_reminders_started_on_both_nodes_at_once_send_each_mail_once(cluster: Cl
     third = cluster.b.cli("reminders", "send")
     assert third.returncode == 0, third.stderr[-2000:]
     assert len(cluster.sink.messages) == already + len(sent), third.stdout
+
+
+def test_two_intake_nodes_share_the_submission_budget(cluster: Cluster) -> None:
+    if 60 - time.time() % 60 < 15:  # the budget's bucket is the wall-clock minute
+        time.sleep(60 - time.time() % 60 + 0.5)
+    report = {
+        "answers": {
+            "what_happened": "庁内の名簿らしきファイルが外部に公開されています（二台構成の確認）。",
+            "where_seen": "https://files.example/list.xlsx",
+            "persons_estimate": 120,
+            "data_items": ["name", "address"],
+        }
+    }
+    statuses = []
+    for index in range(SUBMISSIONS_PER_MINUTE + 3):
+        node = (cluster.a, cluster.b)[index % 2]
+        answer = requests.post(f"{node.url}/api/v1/reports", json=report, timeout=30)
+        statuses.append(answer.status_code)
+    assert statuses.count(201) == SUBMISSIONS_PER_MINUTE, statuses
+    assert statuses.count(429) == 3, statuses
+    assert statuses[:SUBMISSIONS_PER_MINUTE] == [201] * SUBMISSIONS_PER_MINUTE
 
 
 def test_health_answers_on_both(cluster: Cluster) -> None:

@@ -34,6 +34,7 @@ from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
 from csirt.db import get_db, get_session, utcnow, writes
 from csirt.i18n import as_lang, current_lang
+from csirt.jobs import try_job_lock
 
 bp = Blueprint("audit_review", __name__, url_prefix="/console/audit")
 
@@ -263,6 +264,9 @@ def review_group() -> None:
 def scan_command() -> None:
     """Look for signals in yesterday's and today's audit events (run it from cron hourly)."""
     with get_db().session() as db_session:
+        if not try_job_lock(db_session, "audit-review scan"):
+            click.echo("audit-review scan: another node is running it; skipped")
+            return
         raised = service.scan(db_session, settings=_settings(), actor=audit.Actor(None, "cli"))
     click.echo(f"{len(raised)} new signals")
 

@@ -96,7 +96,8 @@ class AuditAction(StrEnum):
     # --- Case records: data sets, evidence, takedowns, notes, liaison, inquiries. --------------
     DATASET_CREATE = "dataset.create"
     DATASET_UPDATE = "dataset.update"
-    DATASET_DELETE = "dataset.delete"
+    DATASET_DELETE = "dataset.delete"  # soft: the data set moves to record_versions
+    DATASET_RESTORE = "dataset.restore"  # a lead put a deleted data set back
     EVIDENCE_ADD = "evidence.add"
     EVIDENCE_CUSTODY = "evidence.custody"
     EVIDENCE_DOWNLOAD = "evidence.download"  # the stored bytes left the server

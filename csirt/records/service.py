@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
+from csirt.cases import history
 from csirt.cases.models import (
     AffectedDataset,
     Case,
@@ -26,6 +27,7 @@ from csirt.cases.models import (
     Inquiry,
     LiaisonEntry,
     Note,
+    RecordVersion,
     TakedownRequest,
 )
 from csirt.cases.signals import facts_changed
@@ -153,6 +155,10 @@ def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
 # --- affected data sets -------------------------------------------------------------------
 
 
+DATASET_KIND = "dataset"
+"""The ``RecordVersion.kind`` of affected data sets."""
+
+
 def _apply_dataset(row: AffectedDataset, data: DatasetInput) -> None:
     for name, value in _fields(data).items():
         setattr(row, name, list(value) if name == "items" else value)
@@ -198,23 +204,65 @@ def add_dataset(session: Session, case: Case, actor: User, data: DatasetInput) -
 
 
 def update_dataset(
-    session: Session, case: Case, actor: User, dataset_id: int, data: DatasetInput
+    session: Session,
+    case: Case,
+    actor: User,
+    dataset_id: int,
+    data: DatasetInput,
+    reason: str = "",
 ) -> AffectedDataset:
-    """Change a data set; audited, and triage is told."""
+    """Change a data set; its previous version is kept (who, when, why); audited, and triage
+    is told."""
     row = get_record(session, AffectedDataset, case, dataset_id)
+    history.keep(session, case, DATASET_KIND, row, history.EDIT, actor, reason)
     _apply_dataset(row, data)
     _audit_dataset(session, case, actor, AuditAction.DATASET_UPDATE, row)
     _tell_triage(session, case, actor)
     return row
 
 
-def delete_dataset(session: Session, case: Case, actor: User, dataset_id: int) -> None:
-    """Remove a data set; audited, and triage is told."""
+def delete_dataset(session: Session, case: Case, actor: User, dataset_id: int, reason: str) -> None:
+    """Remove a data set with a reason (soft: it moves to its history, a lead may restore it);
+    audited, and triage is told."""
+    reason = reason.strip()
+    if not reason or len(reason) > history.MAX_REASON:
+        raise RecordValidationError(
+            {"reason": f"required, at most {history.MAX_REASON} characters"}
+        )
     row = get_record(session, AffectedDataset, case, dataset_id)
+    history.keep(session, case, DATASET_KIND, row, history.DELETE, actor, reason)
     _audit_dataset(session, case, actor, AuditAction.DATASET_DELETE, row)
     session.delete(row)
     session.flush()
     _tell_triage(session, case, actor)
+
+
+def restore_dataset(
+    session: Session, case: Case, actor: User, dataset_id: int, reason: str = ""
+) -> AffectedDataset:
+    """Put a deleted data set back with its id (the caller checks the actor is a lead);
+    audited, and triage is told."""
+    deletion = history.last_deletion(session, case, DATASET_KIND, dataset_id)
+    if deletion is None or session.get(AffectedDataset, dataset_id) is not None:
+        raise RecordNotFoundError(dataset_id)
+    row = history.rebuild(AffectedDataset, deletion.data)
+    row.case_id = case.id
+    session.add(row)
+    session.flush()
+    history.keep(session, case, DATASET_KIND, row, history.RESTORE, actor, reason)
+    _audit_dataset(session, case, actor, AuditAction.DATASET_RESTORE, row)
+    _tell_triage(session, case, actor)
+    return row
+
+
+def dataset_history(session: Session, case: Case, dataset_id: int) -> list[RecordVersion]:
+    """A data set's earlier versions, newest first."""
+    return history.versions(session, case, DATASET_KIND, dataset_id)
+
+
+def deleted_datasets(session: Session, case: Case) -> list[RecordVersion]:
+    """The case's deleted data sets (as deleted), newest deletion first."""
+    return history.deleted(session, case, DATASET_KIND, AffectedDataset)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from csirt.auth.access import requires
-from csirt.auth.permissions import Permission
+from csirt.auth.permissions import Permission, Role
 from csirt.cases.access import case_or_404
+from csirt.cases.forms import ReasonForm, RestoreForm
 from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry, Note
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
@@ -182,6 +183,9 @@ def _render_datasets(
         exposure_labels=_exposure_labels(),
         form=form or _dataset_form(),
         delete_form=ActionForm(),
+        deleted=service.deleted_datasets(session, case),
+        restore_form=RestoreForm(),
+        is_lead=current_user.has_role(Role.LEAD),
     )
 
 
@@ -228,7 +232,12 @@ def edit_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
         form.exposed_from.data = _local_input(row.exposed_from)
         form.exposed_until.data = _local_input(row.exposed_until)
         return render_template(
-            "records/dataset_edit.html", case=case, active="records.datasets", form=form, row=row
+            "records/dataset_edit.html",
+            case=case,
+            active="records.datasets",
+            form=form,
+            row=row,
+            versions=service.dataset_history(session, case, row.id),
         )
     form = _dataset_form()
     data = read_form(form, _read_dataset)
@@ -240,6 +249,7 @@ def edit_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
                 active="records.datasets",
                 form=form,
                 row=row,
+                versions=service.dataset_history(session, case, row.id),
             ),
             400,
         )
@@ -249,19 +259,51 @@ def edit_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
     return _back("records.datasets", case)
 
 
-@bp.post("/datasets/<int:dataset_id>/delete")
+@bp.route("/datasets/<int:dataset_id>/delete", methods=["GET", "POST"])
 @requires(Permission.CASE_EDIT)
 def delete_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
+    """Deleting asks first: a confirmation page with the reason (works without JavaScript)."""
     case = load_case(case_id)
-    if not ActionForm().validate_on_submit():
+    session = get_session()
+    try:
+        row = service.get_record(session, AffectedDataset, case, dataset_id)
+    except service.RecordNotFoundError:
+        not_found()
+    form = ReasonForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if "csrf_token" in form.errors:
+                abort(400)
+            status = 400
+        else:
+            service.delete_dataset(session, case, current_user, dataset_id, form.reason.data)
+            session.commit()
+            flash(_("Data set deleted. A lead can restore it."), "success")
+            return _back("records.datasets", case)
+    else:
+        status = 200
+    page = render_template(
+        "records/dataset_delete.html", case=case, active="records.datasets", row=row, form=form
+    )
+    return page, status
+
+
+@bp.post("/datasets/<int:dataset_id>/restore")
+@requires(Permission.CASE_EDIT)
+def restore_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
+    case = load_case(case_id)
+    if not current_user.has_role(Role.LEAD):
+        abort(403)
+    form = RestoreForm()
+    if not form.validate_on_submit():
         abort(400)
     session = get_session()
     try:
-        service.delete_dataset(session, case, current_user, dataset_id)
+        service.restore_dataset(session, case, current_user, dataset_id, form.reason.data or "")
     except service.RecordNotFoundError:
         not_found()
     session.commit()
-    flash(_("Data set deleted."), "success")
+    flash(_("Data set restored."), "success")
     return _back("records.datasets", case)
 
 

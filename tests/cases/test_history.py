@@ -212,3 +212,78 @@ def test_console_restore_is_for_leads(client, login_as, db_session: Session, use
     refused = client.post(base + "/restore", data={"csrf_token": token})
     assert refused.status_code == 403
     assert client.get(f"/console/cases/{case.id}/timeline/999999/edit").status_code == 404
+
+
+def test_dataset_edit_delete_confirm_restore_tell_triage(
+    client, login_as, db_session: Session, cases
+):
+    from csirt.cases.models import AffectedDataset
+
+    lead = login_as("lead")
+    case = cases.create(actor=lead, commit=True)
+    page = f"/console/cases/{case.id}/datasets"
+    added = client.post(
+        page,
+        data={
+            "csrf_token": csrf_from(client.get(page).text),
+            "name": "選挙人名簿 北区",
+            "items": ["name", "address"],
+            "persons": "68000",
+            "exposure": "public_internet",
+        },
+    )
+    assert added.status_code == 302, added.text
+    row = db_session.scalar(select(AffectedDataset).where(AffectedDataset.case_id == case.id))
+    assert row is not None
+    dataset_id = row.id
+    edit = f"{page}/{dataset_id}/edit"
+    saved = client.post(
+        edit,
+        data={
+            "csrf_token": csrf_from(client.get(edit).text),
+            "name": "選挙人名簿 北区",
+            "items": ["name", "address"],
+            "persons": "70000",
+            "exposure": "public_internet",
+        },
+    )
+    assert saved.status_code == 302
+    assert "68,000" in client.get(edit).text  # the earlier version is shown
+
+    def runs() -> int:
+        return len(
+            db_session.scalars(
+                select(AuditEvent.seq).where(
+                    AuditEvent.case_id == case.id, AuditEvent.action == "triage.run"
+                )
+            ).all()
+        )
+
+    before = runs()
+    confirm = f"{page}/{dataset_id}/delete"
+    token = csrf_from(client.get(confirm).text)
+    assert client.post(confirm, data={"csrf_token": token}).status_code == 400
+    assert (
+        client.post(confirm, data={"csrf_token": token, "reason": "別事案の名簿"}).status_code
+        == 302
+    )
+    db_session.expire_all()
+    assert db_session.get(AffectedDataset, dataset_id) is None
+    assert runs() == before + 1  # triage ran without it
+    listing = client.get(page)
+    assert "別事案の名簿" in listing.text
+    restored = client.post(
+        f"{page}/{dataset_id}/restore", data={"csrf_token": csrf_from(listing.text)}
+    )
+    assert restored.status_code == 302
+    db_session.expire_all()
+    back = db_session.get(AffectedDataset, dataset_id)
+    assert back is not None
+    assert back.persons == 70000
+    assert runs() == before + 2
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.case_id == case.id, AuditEvent.action.like("dataset.%")
+        )
+    ).all()
+    assert actions == ["dataset.create", "dataset.update", "dataset.delete", "dataset.restore"]

@@ -63,7 +63,7 @@ def test_dataset_changes_are_audited_and_tell_triage(db_session: Session, a_case
     with facts_changed.connected_to(listener):
         row = service.add_dataset(db_session, a_case, actor, dataset())
         service.update_dataset(db_session, a_case, actor, row.id, dataset(persons=5))
-        service.delete_dataset(db_session, a_case, actor, row.id)
+        service.delete_dataset(db_session, a_case, actor, row.id, "重複")
     assert [h[1]["reason"] for h in heard] == ["datasets"] * 3
     assert all(h[0] is a_case and h[1]["actor"] is actor for h in heard)
     assert [h[1]["count"] for h in heard] == [1, 1, 0]

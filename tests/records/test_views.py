@@ -93,12 +93,15 @@ def test_add_edit_delete_dataset(client: FlaskClient, case, db_session: Session)
     assert row.exposure == "lost"
     assert client.get(f"{page}/999999/edit").status_code == 404
     row_id = row.id
-    gone = post_form(client, page, f"{page}/{row_id}/delete", {})
+    confirm = f"{page}/{row_id}/delete"
+    assert client.get(confirm).status_code == 200  # a confirmation page first
+    assert post_form(client, confirm, confirm, {}).status_code == 400  # a reason is needed
+    gone = post_form(client, confirm, confirm, {"reason": "重複登録"})
     assert gone.status_code == 302
     db_session.expire_all()
     assert db_session.scalars(select(AffectedDataset.id)).all() == []
     assert client.post(f"{page}/{row_id}/delete", data={}).status_code == 400
-    again = post_form(client, page, f"{page}/{row_id}/delete", {})
+    again = post_form(client, page, f"{page}/{row_id}/delete", {"reason": "x"})
     assert again.status_code == 404
     actions = db_session.scalars(
         select(AuditEvent.action).where(

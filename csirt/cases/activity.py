@@ -59,6 +59,10 @@ ACTIVITY: dict[A, tuple[str, T]] = {
     A.DATASET_CREATE: ("record", T(ja="漏えい等の対象データを追加しました", en="added a data set")),
     A.DATASET_UPDATE: ("record", T(ja="対象データを変更しました", en="changed a data set")),
     A.DATASET_DELETE: ("record", T(ja="対象データを削除しました", en="deleted a data set")),
+    A.DATASET_RESTORE: (
+        "record",
+        T(ja="削除された対象データを復元しました", en="restored a data set"),
+    ),
     A.EVIDENCE_ADD: ("record", T(ja="証拠を登録しました", en="added evidence")),
     A.EVIDENCE_CUSTODY: ("record", T(ja="証拠の保管記録を追加しました", en="recorded custody")),
     A.EVIDENCE_DOWNLOAD: ("record", T(ja="証拠をダウンロードしました", en="downloaded evidence")),

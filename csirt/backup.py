@@ -3,8 +3,10 @@
 A backup is a tar archive holding ``manifest.json``, the database (``database.sqlite3`` made with
 SQLite's online backup API, or ``database.pgdump`` from ``pg_dump --format=custom``, both a
 consistent snapshot while the app keeps running) and every file of the instance folder
-(``files/...``: evidence, templates, keys). The database is copied first: files are written
-before the rows that name them are committed, so every row in the snapshot finds its file.
+(``files/...``: evidence on SQLite, templates, keys). On PostgreSQL the evidence bytes are rows
+of the database (``csirt.records.blobs``), so the dump carries them. The database is copied
+first: files are written before the rows that name them are committed, so every row in the
+snapshot finds its file.
 
 The archive is encrypted in 1 MiB chunks with PyNaCl's SecretBox (XSalsa20-Poly1305) under a key
 derived from a passphrase by Argon2id. Each chunk's plaintext starts with the file's random id,

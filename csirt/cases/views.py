@@ -712,6 +712,14 @@ def _event_or_404(case: Case, event_id: int) -> Any:
         abort(404)
 
 
+def _as_time(text: Any) -> datetime | None:
+    """An instant kept in a version (ISO 8601), for the ``dt`` filter."""
+    try:
+        return datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
 def _event_edit_page(case: Case, row: Any, form: forms.EventEditForm) -> str:
     return render_template(
         "cases/event_edit.html",
@@ -720,6 +728,7 @@ def _event_edit_page(case: Case, row: Any, form: forms.EventEditForm) -> str:
         event=row,
         form=form,
         versions=event_history(get_session(), case, row.id),
+        as_time=_as_time,
         zone=_zone(),
         categories=forms.CATEGORY_LABELS,
         visibilities=forms.VISIBILITY_LABELS,

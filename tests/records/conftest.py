@@ -11,11 +11,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from csirt.auth import service as auth_service
-from csirt.cases.creation import create_case
 from csirt.cases.models import Case, CaseMember
 from csirt.records.blobs import EvidenceBlob, store_for
 from csirt.records.storage import FileEvidenceStore
-from tests.factories import FACTORY, UserFactory
+from tests.factories import FACTORY, CaseFactory, UserFactory
 
 
 @pytest.fixture
@@ -25,18 +24,15 @@ def responder(login_as: Any) -> Any:
 
 
 @pytest.fixture
-def case(db_session: Session, responder: Any) -> Case:
-    made = create_case(db_session, title="名簿の流出", actor=responder)
-    db_session.commit()
+def case(cases: CaseFactory, responder: Any) -> Case:
+    made: Case = cases.create(title="名簿の流出", actor=responder, commit=True)
     return made
 
 
 @pytest.fixture
-def other_case(db_session: Session, users: UserFactory) -> Case:
-    """A case the responder is not a member of."""
-    lead = users.create(roles=["lead"]).user
-    made = create_case(db_session, title="Other", actor=lead)
-    db_session.commit()
+def other_case(cases: CaseFactory) -> Case:
+    """A case the responder is not a member of (created by a new lead)."""
+    made: Case = cases.create(title="Other", commit=True)
     return made
 
 

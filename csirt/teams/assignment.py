@@ -30,7 +30,7 @@ from csirt.teams.base import (
 from csirt.teams.candidates import involved_for
 from csirt.teams.conflicts import conflict_of
 from csirt.teams.models import AckKind, Acknowledgement, AckStatus
-from csirt.teams.suggest import exclusion_reason
+from csirt.teams.suggest import CASE_ROLE_ACCOUNTS, exclusion_reason
 
 # The console page of a case's team: the teams views serve this rule, and the links in pages and
 # mails are built from it (every interface can page someone, the intake's has no console routes).
@@ -104,6 +104,12 @@ def assign(
     if conflict is not None:
         raise ConflictOfInterestError(
             exclusion_reason(conflict.kind, conflict.entry), user.username, role, conflict.kind
+        )
+    if not {r.value for r in user.role_set} & CASE_ROLE_ACCOUNTS[role]:
+        # A custodian, committee member, auditor or intake officer cannot open the case: a
+        # member they could never work with would only get a 403 on the case.
+        raise InvalidInputError(
+            {"username": "cannot work a case in this role (responders and leads; PR staff as PR)"}
         )
     member = session.scalar(
         select(CaseMember).where(

@@ -606,7 +606,17 @@ def assign(case_id: int) -> ResponseReturnValue:
         message = exc.reason.get(current_lang()) if current_user.has_role(Role.ADMIN) else ""
         flash(_("This person cannot be assigned: conflict of interest.") + " " + message, "error")
         return _render_case_team(session, session.get(Case, case_id) or case, 409)
-    except (UnknownUserError, InvalidInputError):
+    except InvalidInputError as exc:
+        session.rollback()
+        if "username" in exc.errors:
+            flash(
+                _("Only responders and leads, and PR staff as PR, can take a role on a case."),
+                "error",
+            )
+        else:
+            flash(_("Unknown person or role."), "error")
+        return _render_case_team(session, session.get(Case, case_id) or case, 400)
+    except UnknownUserError:
         session.rollback()
         flash(_("Unknown person or role."), "error")
         return _render_case_team(session, session.get(Case, case_id) or case, 400)

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.auth import service as auth_service
 from csirt.auth.permissions import Role
+from csirt.cases.models import CaseMember
 from csirt.catalog import CASE_ROLES
 from csirt.db import utcnow
+from tests.conftest import csrf_from
 from tests.factories import FACTORY
 from tests.teams.conftest import World
 
@@ -68,3 +71,35 @@ def test_on_call_label_only_for_the_person_on_call_now(client, db_session: Sessi
     labelled = {s["username"] for s in found.json["investigator"] if "on call now" in s["reasons"]}
     assert len(labelled) == 1
     assert labelled <= {u.username for u in duty}
+
+
+def test_people_who_cannot_work_a_case_cannot_be_assigned(
+    client, db_session: Session, world: World, login_as
+):
+    committee = world.person("outside-expert", ("legal",), roles=("committee",))
+    pr = world.person("press", ("pr",), roles=("pr",))
+    caller = world.person("caller-lead", roles=("lead",))
+    case = world.case(actor=caller)
+    db_session.commit()
+    headers = _headers(db_session, caller)
+    url = f"/api/v1/cases/{case.id}/assignments"
+    refused = client.post(
+        url, json={"username": committee.username, "role": "legal"}, headers=headers
+    )
+    assert refused.status_code == 422
+    assert "username" in refused.json["errors"]
+    wrong_role = client.post(
+        url, json={"username": pr.username, "role": "investigator"}, headers=headers
+    )
+    assert wrong_role.status_code == 422
+    as_pr = client.post(url, json={"username": pr.username, "role": "pr"}, headers=headers)
+    assert as_pr.status_code == 201
+    login_as("lead")
+    page = client.get(f"/console/cases/{case.id}/team")
+    console = client.post(
+        f"/console/cases/{case.id}/team/assign",
+        data={"username": committee.username, "role": "legal", "csrf_token": csrf_from(page.text)},
+    )
+    assert console.status_code == 400
+    members = db_session.scalars(select(CaseMember.user_id).where(CaseMember.case_id == case.id))
+    assert committee.id not in set(members)

@@ -48,7 +48,9 @@ def doc(client: FlaskClient, db_session: Session, users: UserFactory) -> Doc:
     lead_h = bearer(db_session, lead, "read", "write", "export")
     created = client.post(
         f"/api/v1/cases/{demo.case.id}/documents",
-        json={"kind": "press_release", "lang": "en"},
+        # Japanese: the demo case's public facts exist only in Japanese (an English document is
+        # refused for it, issue 16); the guard reads the section text whatever its language.
+        json={"kind": "press_release", "lang": "ja"},
         headers=author_h,
     )
     assert created.status_code == 201, created.json

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -58,8 +59,25 @@ def pytest_configure(config: pytest.Config) -> None:
     after its tests passed.
     """
     if config.option.basetemp is None:
+        _prune_kept_folders(Path(tempfile.gettempdir()))
         config.option.basetemp = tempfile.mkdtemp(prefix="csirt-tests-")
         config.stash[_OWN_BASETEMP] = config.option.basetemp
+
+
+def _prune_kept_folders(root: Path, keep: int = 3, idle_seconds: float = 3600) -> None:
+    """Folders kept by failed runs: the newest three stay; older ones go once idle for an hour
+    (a running suite adds a folder per test, so its own is never idle that long)."""
+
+    def age(folder: Path) -> float:
+        try:
+            return time.time() - folder.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    kept = sorted(root.glob("csirt-tests-*"), key=age)
+    for folder in kept[keep:]:
+        if age(folder) > idle_seconds:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

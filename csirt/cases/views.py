@@ -69,6 +69,7 @@ from csirt.cases.timeline import (
     restore_event,
     validate_event,
 )
+from csirt.catalog import CASE_ROLE_LABELS
 from csirt.db import get_session, utcnow, writes
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
@@ -94,6 +95,15 @@ _case = case_or_404
 def _flash_errors(errors: dict[str, str]) -> None:
     for name, message in errors.items():
         flash(f"{name}: {message}", "error")
+
+
+def _member_role(role: str) -> str:
+    """A case member's role in the UI language (never the stored code word)."""
+    label = CASE_ROLE_LABELS.get(role)
+    if label is not None:
+        return label.get(current_lang())
+    words: dict[str, str] = {"creator": _("creator"), "member": _("member")}
+    return words.get(role, role)
 
 
 def _playbook_choices(exclude: set[str] | None = None) -> list[SelectChoice]:
@@ -213,7 +223,9 @@ def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
         "case": case,
         "active": "cases.detail",
         "tags": case_tags(session, case),
-        "members": need_to_know.members(session, case),
+        "members": [
+            (user, _member_role(role)) for user, role in need_to_know.members(session, case)
+        ],
         "related": related_cases(session, current_user, case),
         "playbooks": playbooks,
         "tasks_open": sum(1 for t in tasks if t.status in OPEN_TASK_STATUSES),

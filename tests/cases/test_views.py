@@ -374,3 +374,13 @@ def test_timeline_add_filter_export_import(client, login_as, db_session: Session
     assert "row 2" in broken.text
     missing = client.post(f"/console/cases/{target.id}/timeline/import", data={"csrf_token": token})
     assert missing.status_code == 400
+
+
+def test_member_roles_are_words_of_the_ui_language(client, login_as, db_session: Session):
+    login_as("lead")
+    assert _new_case(client).status_code == 302
+    case = db_session.scalar(select(Case).where(Case.title == "Webに名簿が掲載"))
+    assert case is not None
+    page = client.get(f"/console/cases/{case.id}").text
+    assert "(作成者)" in page  # the demo UI is Japanese by default
+    assert "(creator)" not in page

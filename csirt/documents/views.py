@@ -292,7 +292,15 @@ def comment(document_id: int) -> ResponseReturnValue:
     ]
     if not form.validate_on_submit():
         return _render_detail(session, document, access, comment_form=form, status=400)
-    service.add_comment(session, current_user, document, form.body.data, form.section.data or "")
+    try:
+        service.add_comment(
+            session, current_user, document, form.body.data, form.section.data or ""
+        )
+    except service.DocumentValidationError as error:
+        for name, message in error.errors.items():
+            field = getattr(form, name, form.body)
+            field.errors = [*field.errors, message]
+        return _render_detail(session, document, access, comment_form=form, status=400)
     session.commit()
     flash(_("Comment added."), "success")
     return redirect(url_for("documents.detail", document_id=document.id) + "#comments")

@@ -68,7 +68,7 @@ class Case(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
     # The number of persons affected as the organisation states it (data sets may overlap),
-    # with its note (e.g. 重複を除く); documents use it when set (migration 0014).
+    # with its note (e.g. 重複を除く); documents use it when set (migration 0013).
     persons_total: Mapped[int | None] = mapped_column()
     persons_total_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
 

@@ -146,7 +146,7 @@ class DocumentContext(Base):
     committee: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # [{"number", "title", "text", "owner"}]
     recommendations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # Migration 0014. {"<data set id>": {"count": "exact" | "approx" | "max",
+    # Migration 0013. {"<data set id>": {"count": "exact" | "approx" | "max",
     #  "overlaps": <data set id> | null}}: how each count is stated and which data set it is
     # contained in (its persons are not added to the total).
     datasets: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,7 +1,7 @@
 """record versions: earlier versions and soft-deleted case records, one table for every kind
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0013
 Create Date: 2026-12-06 18:05:00
 
 ``record_versions`` keeps the previous version of a timeline event (and, later, of other case
@@ -17,7 +17,7 @@ from alembic import op
 import csirt.db
 
 revision = "0015"
-down_revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

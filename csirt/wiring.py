@@ -25,7 +25,7 @@ from csirt.cases import signals as case_signals
 from csirt.db import AppSession
 from csirt.documents import service as documents
 from csirt.intake import signals as intake_signals
-from csirt.notify import intake_events
+from csirt.notify import case_events, intake_events
 from csirt.notify import service as notify
 from csirt.teams import paging as teams_paging
 from csirt.triage import closing as triage_closing
@@ -70,6 +70,16 @@ REACTIONS: tuple[Reaction, ...] = (
         intake_signals.reporter_replied,
         intake_events.on_reporter_replied,
         "a reporter wrote again: tell its officers and its case's lead (content-free)",
+    ),
+    Reaction(
+        case_signals.task_assigned,
+        case_events.on_task_assigned,
+        "a task got new assignees: tell each of them (not one who assigned themself)",
+    ),
+    Reaction(
+        case_signals.mentioned,
+        case_events.on_mentioned,
+        "@username in a comment or note: tell that person if they may see the case",
     ),
 )
 

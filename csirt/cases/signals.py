@@ -15,3 +15,8 @@ _signals = Namespace()
 facts_changed = _signals.signal("csirt.case.facts-changed")
 priority_raised = _signals.signal("csirt.case.priority-raised")
 phase_changed = _signals.signal("csirt.case.phase-changed")
+# Sent with the session, the case, the task and ``user_ids`` newly assigned, and the actor.
+task_assigned = _signals.signal("csirt.case.task-assigned")
+# Sent with the session, the case, the comment or note's ``text``, a console ``path`` and the
+# author: ``@username`` in it tells that person (csirt.notify.case_events decides who may hear).
+mentioned = _signals.signal("csirt.case.mentioned")

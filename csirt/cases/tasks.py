@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
-from csirt.cases import trail
+from csirt.cases import signals, trail
 from csirt.cases.errors import CaseValidationError, TaskNotFoundError
 from csirt.cases.models import Case, Phase, Task, TaskAssignee, TaskComment, TaskStatus
 from csirt.cases.need_to_know import member_ids
@@ -85,6 +85,8 @@ def add_task(
         task.assignees.append(TaskAssignee(user_id=user_id))
     trail.record(session, AuditAction.TASK_CREATE, case, actor, task=task.id)
     session.flush()
+    if ids:
+        signals.task_assigned.send(case, session=session, task=task, user_ids=ids, actor=actor)
     return task
 
 
@@ -125,9 +127,14 @@ def update_task(
                 task.assignees.append(TaskAssignee(user_id=user_id))
         if set(ids) != set(have):
             changed["assignees"] = ids
+        added = [i for i in ids if i not in have]
+    else:
+        added = []
     if changed:
         trail.record(session, AuditAction.TASK_UPDATE, case, actor, task=task.id, **changed)
         session.flush()
+    if added:
+        signals.task_assigned.send(case, session=session, task=task, user_ids=added, actor=actor)
 
 
 def add_task_comment(
@@ -141,6 +148,8 @@ def add_task_comment(
     session.add(comment)
     trail.record(session, AuditAction.TASK_COMMENT, case, actor, task=task.id)
     session.flush()
+    path = f"/console/cases/{case.id}/tasks#task-{task.id}"
+    signals.mentioned.send(case, session=session, text=body, path=path, actor=actor)
     return comment
 
 

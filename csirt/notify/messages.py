@@ -25,6 +25,8 @@ class Kind:
     REPORT_NEW = "report_new"
     REPORT_REPLY = "report_reply"
     REPORT_DUE = "report_due"
+    TASK_ASSIGNED = "task_assigned"
+    MENTION = "mention"
 
 
 KINDS = (
@@ -37,6 +39,8 @@ KINDS = (
     Kind.REPORT_NEW,
     Kind.REPORT_REPLY,
     Kind.REPORT_DUE,
+    Kind.TASK_ASSIGNED,
+    Kind.MENTION,
 )
 
 # (subject, first line) per kind and language; {ref} is the case reference.
@@ -84,6 +88,26 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     Kind.DEADLINE_DUE: {
         "ja": ("事案 {ref} の法定期限", "事案 {ref} の報告・通知の期限は {due} です。"),
         "en": ("Legal deadline on case {ref}", "A report or notice on case {ref} is due {due}."),
+    },
+    Kind.TASK_ASSIGNED: {
+        "ja": (
+            "事案 {ref} のタスクの担当になりました",
+            "事案 {ref} のタスクの担当者に指定されました。コンソールで確認してください。",
+        ),
+        "en": (
+            "A task on case {ref} was assigned to you",
+            "You were made an assignee of a task on case {ref}. Please look at it in the console.",
+        ),
+    },
+    Kind.MENTION: {
+        "ja": (
+            "事案 {ref} であなた宛ての書き込みがあります",
+            "事案 {ref} のコメントまたはメモで、あなたの名前が挙げられました。",
+        ),
+        "en": (
+            "You were mentioned on case {ref}",
+            "A comment or note on case {ref} mentions you.",
+        ),
     },
 }
 _CLOSING = {

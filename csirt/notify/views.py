@@ -29,6 +29,8 @@ KIND_LABELS = {
     "report_new": _l("New report at the intake"),
     "report_reply": _l("Reporter replied"),
     "report_due": _l("Answer to a reporter due"),
+    "task_assigned": _l("Task assigned to you"),
+    "mention": _l("Mentioned in a comment or note"),
 }
 
 

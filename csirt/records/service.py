@@ -30,7 +30,7 @@ from csirt.cases.models import (
     RecordVersion,
     TakedownRequest,
 )
-from csirt.cases.signals import facts_changed
+from csirt.cases.signals import facts_changed, mentioned
 from csirt.db import Base, utcnow
 from csirt.records.storage import EvidenceStore, StoredBlob
 from csirt.records.validation import (
@@ -493,7 +493,9 @@ def list_notes(session: Session, case: Case) -> list[Note]:
 def add_note(session: Session, case: Case, actor: User, body: str) -> Note:
     """Add a Markdown note."""
     note = Note(case_id=case.id, author_id=actor.id, body=body)
-    return _add(session, case, actor, AuditAction.NOTE_CREATE, note)
+    note = _add(session, case, actor, AuditAction.NOTE_CREATE, note)
+    mentioned.send(case, session=session, text=body, path=_notes_path(case), actor=actor)
+    return note
 
 
 def edit_note(session: Session, case: Case, actor: User, note_id: int, body: str) -> Note:
@@ -501,10 +503,17 @@ def edit_note(session: Session, case: Case, actor: User, note_id: int, body: str
     note = get_record(session, Note, case, note_id)
     if note.author_id != actor.id:
         raise NotAuthorError(note_id)
-    note.body = body
+    previous, note.body = note.body, body
     session.flush()
     _audit(session, AuditAction.NOTE_UPDATE, actor, case, note)
+    mentioned.send(
+        case, session=session, text=body, previous=previous, path=_notes_path(case), actor=actor
+    )
     return note
+
+
+def _notes_path(case: Case) -> str:
+    return f"/console/cases/{case.id}/notes"
 
 
 # --- liaison ------------------------------------------------------------------------------

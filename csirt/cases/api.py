@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from sqlalchemy import select
 
 from csirt.api import errors
 from csirt.api.openapi import json_response, operation
@@ -31,6 +32,7 @@ from csirt.api.schema import (
     read_query,
 )
 from csirt.auth.access import exports, requires
+from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.cases import activity, creation, listing, persons, registry
 from csirt.cases.editing import EDITABLE_FIELDS, update_case
@@ -39,7 +41,7 @@ from csirt.cases.lifecycle import change_phase, change_priority
 from csirt.cases.models import Case, Phase, Precision, Priority, Visibility
 from csirt.cases.need_to_know import get_case_for
 from csirt.cases.tagging import case_tags, normalise_tags, set_tags
-from csirt.cases.tasks import add_task, is_overdue, list_tasks
+from csirt.cases.tasks import add_task, bulk_update_tasks, is_overdue, list_tasks
 from csirt.cases.timeline import (
     CATEGORIES,
     TimelineFilters,
@@ -309,6 +311,21 @@ class TaskIn(ApiModel):
     due_at: Instant | None = None
     required: bool = False
     assignees: list[Id] = Field([], description="user ids (members of the case)")
+
+
+class TaskBulkIn(ApiModel):
+    task_ids: list[Id] = Field(min_length=1, max_length=500, description="tasks of this case")
+    status: Literal["open", "in_progress", "done"] | None = Field(
+        None, description="set on every selected task"
+    )
+    assignee: str | None = Field(
+        None, max_length=150, description="username of a case member to add to every task"
+    )
+
+
+class TaskBulkOut(BaseModel):
+    updated: int = Field(description="tasks that changed")
+    items: list[TaskOut]
 
 
 # --- what only the cases package knows ----------------------------------------------------
@@ -647,3 +664,32 @@ def post_task(case_id: int) -> ResponseReturnValue:
     )
     session.commit()
     return created(TaskOut.dump(task))
+
+
+@bp.post("/cases/<int:case_id>/tasks/bulk")
+@requires(Permission.CASE_EDIT)
+@operation(
+    "Set the status or add an assignee on several tasks (all or nothing)",
+    tags=TAGS,
+    body=TaskBulkIn,
+    responses={"200": json_response(TaskBulkOut)},
+)
+def post_tasks_bulk(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    body = read_body(TaskBulkIn)
+    session = get_session()
+    assignee_id: int | None = None
+    if body.assignee is not None:
+        user = session.scalar(select(User).where(User.username == body.assignee))
+        if user is None:
+            raise CaseValidationError({"assignee": "unknown user"})
+        assignee_id = user.id
+    if body.status is None and assignee_id is None:
+        raise CaseValidationError({"status": "give a status or an assignee"})
+    updated = bulk_update_tasks(
+        session, case, current_user, body.task_ids, status=body.status, add_assignee_id=assignee_id
+    )
+    session.commit()
+    chosen = set(body.task_ids)
+    items = [TaskOut.dump(t) for t in list_tasks(session, case) if t.id in chosen]
+    return jsonify(updated=updated, items=items)

@@ -160,3 +160,49 @@ def is_overdue(task: Task, now: datetime | None = None) -> bool:
         and task.due_at is not None
         and task.due_at < (now or utcnow())
     )
+
+
+def bulk_update_tasks(
+    session: Session,
+    case: Case,
+    actor: User | None,
+    task_ids: Iterable[int],
+    *,
+    status: str | None = None,
+    add_assignee_id: int | None = None,
+) -> int:
+    """Set the status and/or add an assignee on several tasks at once: all or nothing.
+
+    Every id is checked before anything changes; one audit row per changed task. Returns the
+    number of tasks that changed.
+    """
+    ids = sorted(set(task_ids))
+    errors: dict[str, str] = {}
+    if not ids:
+        errors["task_ids"] = "select at least one task"
+    if status is None and add_assignee_id is None:
+        errors["status"] = "choose a status or an assignee"
+    if status is not None and status not in {s.value for s in TaskStatus}:
+        errors["status"] = "unknown status"
+    if add_assignee_id is not None and add_assignee_id not in member_ids(session, case):
+        errors["assignee"] = "assignees must be members of the case"
+    tasks = (
+        list(session.scalars(select(Task).where(Task.case_id == case.id, Task.id.in_(ids))))
+        if ids
+        else []
+    )
+    missing = sorted(set(ids) - {t.id for t in tasks})
+    if missing:
+        errors["task_ids"] = "unknown tasks: " + ", ".join(str(i) for i in missing)
+    if errors:
+        raise CaseValidationError(errors)
+    changed = 0
+    for task in tasks:
+        assignees = None
+        have = [a.user_id for a in task.assignees]
+        if add_assignee_id is not None and add_assignee_id not in have:
+            assignees = [*have, add_assignee_id]
+        if (status is not None and status != task.status) or assignees is not None:
+            update_task(session, case, task, actor, status=status, assignee_ids=assignees)
+            changed += 1
+    return changed

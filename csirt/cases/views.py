@@ -48,6 +48,7 @@ from csirt.cases.tasks import (
     OPEN_TASK_STATUSES,
     add_task,
     add_task_comment,
+    bulk_update_tasks,
     get_task,
     is_overdue,
     list_tasks,
@@ -486,6 +487,8 @@ def _tasks_page(case: Case, task_form: forms.TaskForm | None = None) -> str:
         update_forms=update_forms,
         comment_form=forms.CommentForm(),
         status_labels=forms.STATUS_LABELS,
+        button_form=forms.ButtonForm(),
+        member_choices=choices,
     )
 
 
@@ -555,7 +558,82 @@ def task_update(case_id: int, task_id: int) -> ResponseReturnValue:
         _flash_errors(exc.errors)
         return _tasks_page(case), 400
     session.commit()
+    flash(_("Task updated: %(title)s", title=task.title), "success")
     return redirect(url_for("cases.tasks", case_id=case.id) + f"#task-{task.id}")
+
+
+@bp.post("/<int:case_id>/tasks/<int:task_id>/status")
+@requires(Permission.CASE_EDIT)
+def task_status(case_id: int, task_id: int) -> ResponseReturnValue:
+    """Inline quick update: only the status, from the task's row."""
+    case = _case(case_id)
+    session = get_session()
+    try:
+        task = get_task(session, case, task_id)
+    except TaskNotFoundError:
+        abort(404)
+    if not forms.ButtonForm().validate_on_submit():
+        abort(400)
+    status = request.form.get("status", "")
+    if status not in forms.STATUS_LABELS:
+        flash(_("Choose a status."), "error")
+        return _tasks_page(case), 400
+    update_task(session, case, task, current_user, status=status)
+    session.commit()
+    flash(
+        _(
+            "Task updated: %(title)s — %(status)s",
+            title=task.title,
+            status=forms.STATUS_LABELS[status],
+        ),
+        "success",
+    )
+    return redirect(url_for("cases.tasks", case_id=case.id) + f"#task-{task.id}")
+
+
+def _int_or_none(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+@bp.post("/<int:case_id>/tasks/bulk")
+@requires(Permission.CASE_EDIT)
+def task_bulk(case_id: int) -> ResponseReturnValue:
+    """Set the status or add an assignee on every selected task (all or nothing)."""
+    case = _case(case_id)
+    if not forms.ButtonForm().validate_on_submit():
+        abort(400)
+    raw_ids = request.form.getlist("task_ids")
+    ids = [int(v) for v in raw_ids if v.isdigit()]
+    status = request.form.get("status") or None
+    assignee_raw = request.form.get("assignee") or ""
+    assignee = _int_or_none(assignee_raw)
+    if not ids or len(ids) != len(raw_ids):
+        flash(_("Select at least one task."), "error")
+        return _tasks_page(case), 400
+    if status is None and assignee is None:
+        flash(_("Choose a status or an assignee for the selected tasks."), "error")
+        return _tasks_page(case), 400
+    if status is not None and status not in forms.STATUS_LABELS:
+        flash(_("Choose a status."), "error")
+        return _tasks_page(case), 400
+    if assignee_raw and assignee is None:
+        flash(_("The assignee must be a member of the case."), "error")
+        return _tasks_page(case), 400
+    session = get_session()
+    try:
+        n = bulk_update_tasks(
+            session, case, current_user, ids, status=status, add_assignee_id=assignee
+        )
+    except CaseValidationError as exc:
+        session.rollback()
+        if "assignee" in exc.errors:
+            flash(_("The assignee must be a member of the case."), "error")
+        if "task_ids" in exc.errors:
+            flash(_("Some selected tasks do not belong to this case."), "error")
+        return _tasks_page(case), 400
+    session.commit()
+    flash(_("%(n)d tasks updated.", n=n), "success")
+    return redirect(url_for("cases.tasks", case_id=case.id))
 
 
 @bp.post("/<int:case_id>/tasks/<int:task_id>/comments")

@@ -24,6 +24,7 @@ from csirt.cases import closing, dashboard, search
 from csirt.cases import signals as case_signals
 from csirt.db import AppSession
 from csirt.documents import service as documents
+from csirt.documents import signals as document_signals
 from csirt.intake import signals as intake_signals
 from csirt.notify import case_events, intake_events
 from csirt.notify import service as notify
@@ -80,6 +81,16 @@ REACTIONS: tuple[Reaction, ...] = (
         case_signals.mentioned,
         case_events.on_mentioned,
         "@username in a comment or note: tell that person if they may see the case",
+    ),
+    Reaction(
+        document_signals.approval_requested,
+        case_events.on_approval_requested,
+        "an author named a lead to approve a document: tell that lead",
+    ),
+    Reaction(
+        document_signals.approved,
+        case_events.on_approved,
+        "a document was approved: tell its authors",
     ),
 )
 

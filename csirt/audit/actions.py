@@ -135,6 +135,7 @@ class AuditAction(StrEnum):
     DOCUMENT_CONTEXT_EDIT = "document.context_edit"
     DOCUMENT_COMMENT = "document.comment"
     DOCUMENT_APPROVE = "document.approve"
+    DOCUMENT_APPROVAL_REQUEST = "document.approval_request"  # an author named the approver
     DOCUMENT_EXPORT = "document.export"
     DOCUMENT_EXPORT_REFUSED = "document.export_refused"  # the public-text guard refused
     DOCUMENT_GUARD_OVERRIDE = "document.guard_override"  # a lead let a guard finding pass

@@ -98,6 +98,10 @@ ACTIVITY: dict[A, tuple[str, T]] = {
     ),
     A.DOCUMENT_COMMENT: ("document", T(ja="文書にコメントしました", en="commented on a document")),
     A.DOCUMENT_APPROVE: ("document", T(ja="文書を承認しました", en="approved a document")),
+    A.DOCUMENT_APPROVAL_REQUEST: (
+        "document",
+        T(ja="文書の承認を依頼しました", en="asked for a document's approval"),
+    ),
     A.DOCUMENT_EXPORT: ("document", T(ja="文書を出力しました", en="exported a document")),
     A.DOCUMENT_EXPORT_REFUSED: (
         "document",

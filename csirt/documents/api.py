@@ -271,6 +271,32 @@ def approve(document_id: int) -> ResponseReturnValue:
     return jsonify(_json(session, document))
 
 
+class ApprovalRequest(ApiModel):
+    approver: str = Field(
+        min_length=1,
+        max_length=150,
+        description="username of a lead who may see the case and did not write the newest "
+        "version (422 otherwise, whoever it names)",
+    )
+
+
+@bp.post("/documents/<int:document_id>/request-approval")
+@requires(Permission.DOCUMENT_EDIT)
+@operation(
+    "Ask a named lead to approve the newest version (audited; the lead is notified)",
+    tags=TAGS,
+    body=ApprovalRequest,
+    responses={"200": json_response(DOCUMENT_SCHEMA, "The document")},
+)
+def request_approval(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    document, _access = service.get_document_for(session, current_user, document_id)
+    body = read_body(ApprovalRequest)
+    service.request_approval(session, current_user, document, body.approver)
+    session.commit()
+    return jsonify(_json(session, document))
+
+
 @bp.get("/documents/<int:document_id>/docx")
 @writes
 @requires(Permission.DOCUMENT_EXPORT)

@@ -25,8 +25,9 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.closing import MissingItem
 from csirt.cases.models import Case
+from csirt.cases.need_to_know import can_see
 from csirt.db import utcnow
-from csirt.documents import frozen, snapshot
+from csirt.documents import frozen, signals, snapshot
 from csirt.documents.access import (
     COMMITTEE_KINDS,
     CaseAccess,
@@ -473,6 +474,49 @@ def approve(
         },
     )
     session.flush()
+    signals.approved.send(document, session=session, actor=user)
+
+
+APPROVER_ERROR = "must be a lead who may see the case and did not write the newest version"
+
+
+def _may_approve(session: Session, document: Document, user: User) -> bool:
+    return (
+        user.active
+        and user.can(Permission.DOCUMENT_APPROVE)
+        and user.id != version(session, document).author_id
+        and can_see(session, user, document.case_id)
+    )
+
+
+def possible_approvers(session: Session, document: Document) -> list[User]:
+    """Active people who may approve the newest version (for the request form)."""
+    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [u for u in users if _may_approve(session, document, u)]
+
+
+def request_approval(session: Session, user: User, document: Document, approver_name: str) -> User:
+    """Ask a named lead to approve the newest version (audited; the lead is told).
+
+    The approver must be active, hold DOCUMENT_APPROVE, see the case and not be the newest
+    version's author; one error covers every refusal, so that nobody learns who exists.
+    """
+    if document.approved_version == document.current_version:
+        raise AlreadyApprovedError(document.current_version)
+    name = approver_name.strip()
+    approver = session.scalar(select(User).where(User.username == name)) if name else None
+    if approver is None or not _may_approve(session, document, approver):
+        raise DocumentValidationError({"approver": APPROVER_ERROR})
+    _record(
+        session,
+        user,
+        document,
+        AuditAction.DOCUMENT_APPROVAL_REQUEST,
+        {"kind": document.kind, "version": document.current_version, "approver": approver.id},
+    )
+    session.flush()
+    signals.approval_requested.send(document, session=session, approver=approver, actor=user)
+    return approver
 
 
 def _freeze(

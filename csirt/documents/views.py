@@ -214,6 +214,12 @@ def _render_detail(
             action=ActionForm(),
             errors=errors or [],
             last_editor_is_me=last_editor_is_me,
+            approvers=(
+                service.possible_approvers(session, document)
+                if current_user.can(Permission.DOCUMENT_EDIT)
+                and document.approved_version != document.current_version
+                else []
+            ),
         ),
         status,
     )
@@ -341,6 +347,30 @@ def approve(document_id: int) -> ResponseReturnValue:
         )
     session.commit()
     flash(_("Version %(n)d approved.", n=document.current_version), "success")
+    return redirect(url_for("documents.detail", document_id=document.id))
+
+
+@bp.post("/console/documents/<int:document_id>/request-approval")
+@requires(Permission.DOCUMENT_EDIT)
+def request_approval(document_id: int) -> ResponseReturnValue:
+    session = get_session()
+    document, access = _document(session, document_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        approver = service.request_approval(
+            session, current_user, document, request.form.get("approver", "")
+        )
+    except service.DocumentValidationError:
+        session.rollback()
+        message = _("Choose a lead who may approve it and did not write the newest version.")
+        return _render_detail(session, document, access, errors=[message], status=400)
+    except service.AlreadyApprovedError:
+        flash(_("This version is already approved."), "info")
+        return redirect(url_for("documents.detail", document_id=document.id))
+    session.commit()
+    name = approver.display_name or approver.username
+    flash(_("Approval requested from %(name)s.", name=name), "success")
     return redirect(url_for("documents.detail", document_id=document.id))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from csirt.auth.models import User
 from csirt.cases.models import Case, Task
 from csirt.cases.need_to_know import can_see
+from csirt.documents.models import Document, DocumentVersion
 from csirt.notify import service
 from csirt.notify.messages import Kind
 
@@ -68,6 +69,29 @@ def on_task_assigned(
     users = session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.id))
     path = f"/console/cases/{sender.id}/tasks#task-{task.id}"
     _tell(session, sender, list(users), Kind.TASK_ASSIGNED, path, actor)
+
+
+def _document_path(document: Document) -> str:
+    return f"/console/documents/{document.id}"
+
+
+def on_approval_requested(
+    sender: Document, *, session: Session, approver: User, actor: Any = None, **_: Any
+) -> None:
+    """Receiver of ``approval_requested``: tell the lead named to approve the document."""
+    _tell(session, sender.case, [approver], Kind.APPROVAL_REQUEST, _document_path(sender), actor)
+
+
+def on_approved(sender: Document, *, session: Session, actor: Any = None, **_: Any) -> None:
+    """Receiver of ``approved``: tell the document's creator and the authors of its versions."""
+    author_ids = {sender.created_by_id} | set(
+        session.scalars(
+            select(DocumentVersion.author_id).where(DocumentVersion.document_id == sender.id)
+        )
+    )
+    ids = sorted(i for i in author_ids if i is not None)
+    users = list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
+    _tell(session, sender.case, users, Kind.APPROVED, _document_path(sender), actor)
 
 
 def on_mentioned(

@@ -27,6 +27,8 @@ class Kind:
     REPORT_DUE = "report_due"
     TASK_ASSIGNED = "task_assigned"
     MENTION = "mention"
+    APPROVAL_REQUEST = "approval_request"
+    APPROVED = "approved"
 
 
 KINDS = (
@@ -41,6 +43,8 @@ KINDS = (
     Kind.REPORT_DUE,
     Kind.TASK_ASSIGNED,
     Kind.MENTION,
+    Kind.APPROVAL_REQUEST,
+    Kind.APPROVED,
 )
 
 # (subject, first line) per kind and language; {ref} is the case reference.
@@ -107,6 +111,26 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": (
             "You were mentioned on case {ref}",
             "A comment or note on case {ref} mentions you.",
+        ),
+    },
+    Kind.APPROVAL_REQUEST: {
+        "ja": (
+            "事案 {ref} の文書が承認を待っています",
+            "事案 {ref} の文書について、あなたが承認者に指名されました。確認して承認してください。",
+        ),
+        "en": (
+            "A document on case {ref} awaits your approval",
+            "You were named to approve a document on case {ref}. Please review it.",
+        ),
+    },
+    Kind.APPROVED: {
+        "ja": (
+            "事案 {ref} の文書が承認されました",
+            "あなたが作成・編集した事案 {ref} の文書が承認されました。",
+        ),
+        "en": (
+            "A document on case {ref} was approved",
+            "A document you wrote on case {ref} was approved.",
         ),
     },
 }

@@ -31,6 +31,8 @@ KIND_LABELS = {
     "report_due": _l("Answer to a reporter due"),
     "task_assigned": _l("Task assigned to you"),
     "mention": _l("Mentioned in a comment or note"),
+    "approval_request": _l("Document awaits your approval"),
+    "approved": _l("Your document was approved"),
 }
 
 

@@ -11,12 +11,11 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csirt.cases.models import Task
+from csirt.cases.models import Note, Task
 from csirt.notify.models import Notification
 from csirt.notify.service import Channel
 from csirt.teams.assignment import assign
 from tests.conftest import csrf_from, login
-from tests.factories import UserFactory
 from tests.teams.conftest import Sink, World
 
 SECRET_TITLE = "人事データベースの流出"
@@ -97,7 +96,7 @@ def test_an_assigned_task_tells_the_assignee_but_not_one_who_assigns_themself(
 def test_a_mention_tells_only_people_who_may_see_the_case(
     mail_app: Flask, db_session: Session, world: World, sink: Sink, channel: Channel
 ) -> None:
-    case, lead, lead_client, member, member_client, outsider = _setup(mail_app, world, channel)
+    case, _lead, lead_client, _member, member_client, outsider = _setup(mail_app, world, channel)
     page = lead_client.get(f"/console/cases/{case.id}/tasks")
     lead_client.post(
         f"/console/cases/{case.id}/tasks",
@@ -135,3 +134,26 @@ def test_a_mention_tells_only_people_who_may_see_the_case(
     assert noted.status_code == 302, noted.text
     assert len(_mails(sink, "member@example.jp")) == 1
     assert len(sink.messages) == 1
+
+    # Editing the note tells only a name it adds.
+    note = db_session.scalars(select(Note).where(Note.case_id == case.id)).one()
+    sink.messages.clear()
+    edit_url = f"/console/cases/{case.id}/notes/{note.id}/edit"
+    page = lead_client.get(edit_url)
+    assert page.status_code == 200
+    same = lead_client.post(
+        edit_url, data={"csrf_token": csrf_from(page.text), "body": "@member 再確認を"}
+    )
+    assert same.status_code == 302, same.text
+    assert sink.messages == []
+    second, _ = _client_of(mail_app, world, "second", "responder")
+    assign(world.session, channel, case, second, "investigator", actor=None)
+    world.session.commit()
+    sink.messages.clear()
+    page = lead_client.get(edit_url)
+    more = lead_client.post(
+        edit_url, data={"csrf_token": csrf_from(page.text), "body": "@member @second 再確認を"}
+    )
+    assert more.status_code == 302, more.text
+    assert len(_mails(sink, "second@example.jp")) == 1
+    assert _mails(sink, "member@example.jp") == []

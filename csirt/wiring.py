@@ -22,6 +22,7 @@ from sqlalchemy import event
 
 from csirt.cases import closing, dashboard, search
 from csirt.cases import signals as case_signals
+from csirt.cases import tasks as case_tasks
 from csirt.db import AppSession
 from csirt.documents import service as documents
 from csirt.documents import signals as document_signals
@@ -91,6 +92,17 @@ REACTIONS: tuple[Reaction, ...] = (
         document_signals.approved,
         case_events.on_approved,
         "a document was approved: tell its authors",
+    ),
+    Reaction(
+        case_signals.member_added,
+        case_tasks.on_member_added,
+        "a person joined a case: once a lead and one more member are on it, the playbook task "
+        "to form the team is done (with a comment saying why)",
+    ),
+    Reaction(
+        intake_signals.officer_replied,
+        case_tasks.on_officer_replied,
+        "an officer answered a linked report's reporter: the case's task to answer them is done",
     ),
 )
 

@@ -14,7 +14,6 @@ from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
-from sqlalchemy import select
 
 from csirt.api import errors
 from csirt.api.openapi import json_response, operation
@@ -31,8 +30,8 @@ from csirt.api.schema import (
     read_body_with,
     read_query,
 )
+from csirt.auth import service as auth_service
 from csirt.auth.access import exports, requires
-from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.cases import activity, creation, listing, persons, registry
 from csirt.cases.editing import EDITABLE_FIELDS, update_case
@@ -680,8 +679,8 @@ def post_tasks_bulk(case_id: int) -> ResponseReturnValue:
     session = get_session()
     assignee_id: int | None = None
     if body.assignee is not None:
-        user = session.scalar(select(User).where(User.username == body.assignee))
-        if user is None:
+        user = auth_service.get_user(session, body.assignee)
+        if user is None or not user.active:
             raise CaseValidationError({"assignee": "unknown user"})
         assignee_id = user.id
     if body.status is None and assignee_id is None:

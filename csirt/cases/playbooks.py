@@ -11,6 +11,7 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases import trail
 from csirt.cases.models import Case, CasePlaybook, Task, TaskStatus
+from csirt.cases.tasks import TEAM_TASK_KEY, close_tasks_for_event, team_formed
 from csirt.catalog import Playbook
 from csirt.db import utcnow
 
@@ -75,4 +76,6 @@ def apply_playbook(
         session, AuditAction.CASE_PLAYBOOK, case, actor, playbook=playbook.id, tasks=len(created)
     )
     session.flush()
+    if team_formed(session, case):  # formed before the playbook came: its forming task is done
+        close_tasks_for_event(session, case, TEAM_TASK_KEY)
     return created

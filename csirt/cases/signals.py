@@ -20,3 +20,6 @@ task_assigned = _signals.signal("csirt.case.task-assigned")
 # Sent with the session, the case, the comment or note's ``text``, a console ``path`` and the
 # author: ``@username`` in it tells that person (csirt.notify.case_events decides who may hear).
 mentioned = _signals.signal("csirt.case.mentioned")
+# Sent with the session, the new member (``user``), the ``role`` and the actor when a person joins
+# a case (csirt.teams.assignment): a task waiting for the team closes itself once it is formed.
+member_added = _signals.signal("csirt.case.member-added")

@@ -14,8 +14,9 @@ from csirt.auth.models import User
 from csirt.cases import signals, trail
 from csirt.cases.errors import CaseValidationError, TaskNotFoundError
 from csirt.cases.models import Case, Phase, Task, TaskAssignee, TaskComment, TaskStatus
-from csirt.cases.need_to_know import member_ids
+from csirt.cases.need_to_know import member_counts, member_ids
 from csirt.db import utcnow
+from csirt.i18n import default_lang
 
 OPEN_TASK_STATUSES = (TaskStatus.OPEN.value, TaskStatus.IN_PROGRESS.value)
 
@@ -206,3 +207,66 @@ def bulk_update_tasks(
             update_task(session, case, task, actor, status=status, assignee_ids=assignees)
             changed += 1
     return changed
+
+
+# --- tasks tied to an event --------------------------------------------------------------------
+
+# Playbook task keys (playbooks/incidents/*.yaml) that close themselves when their event happens.
+TEAM_TASK_KEY = "form_first_response_team"
+REPLY_TASK_KEY = "contact_tipster"
+
+_AUTO_COMMENTS = {
+    TEAM_TASK_KEY: {
+        "ja": "初動対応チームが編成された（責任者ともう1名のメンバーが事案に加わった）ため、"
+        "自動で完了にしました。",
+        "en": "Done automatically: the team is formed (a lead and one more member are on the "
+        "case).",
+    },
+    REPLY_TASK_KEY: {
+        "ja": "担当者がこの事案に関連する通報の通報者に返信したため、自動で完了にしました。",
+        "en": "Done automatically: an officer replied to the reporter of a report linked to "
+        "this case.",
+    },
+}
+
+
+def team_formed(session: Session, case: Case) -> bool:
+    """A lead and at least one more person are members of the case."""
+    members, leads = member_counts(session, case)
+    return leads >= 1 and members >= 2
+
+
+def close_tasks_for_event(session: Session, case: Case, key: str) -> int:
+    """Mark the case's open tasks with playbook ``key`` done, each with a comment saying why."""
+    tasks = list(
+        session.scalars(
+            select(Task).where(
+                Task.case_id == case.id, Task.key == key, Task.status.in_(OPEN_TASK_STATUSES)
+            )
+        )
+    )
+    body = _AUTO_COMMENTS[key][default_lang()]
+    for task in tasks:
+        update_task(session, case, task, None, status=TaskStatus.DONE.value)
+        add_task_comment(session, case, task, None, body)
+    return len(tasks)
+
+
+def on_member_added(case: Case, *, session: Session, **_: Any) -> None:
+    """A person joined the case: once the team is formed, its forming task is done."""
+    if team_formed(session, case):
+        close_tasks_for_event(session, case, TEAM_TASK_KEY)
+
+
+def on_officer_replied(submission: Any, *, session: Session, **_: Any) -> None:
+    """An officer answered a report's reporter: its case's task to answer them is done."""
+    case_id = getattr(submission, "case_id", None)
+    case = session.get(Case, case_id) if case_id is not None else None
+    if case is not None:
+        close_tasks_for_event(session, case, REPLY_TASK_KEY)
+
+
+def waiting_for(session: Session, case: Case) -> dict[str, dict[str, int]]:
+    """For each event-tied task key: what the case has now (the page says what is missing)."""
+    members, leads = member_counts(session, case)
+    return {TEAM_TASK_KEY: {"members": members, "leads": leads}, REPLY_TASK_KEY: {}}

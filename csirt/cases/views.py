@@ -46,6 +46,8 @@ from csirt.cases.playbooks import applied_playbook_ids, apply_playbook, case_pla
 from csirt.cases.tagging import case_tags, set_tags, tags_for
 from csirt.cases.tasks import (
     OPEN_TASK_STATUSES,
+    REPLY_TASK_KEY,
+    TEAM_TASK_KEY,
     add_task,
     add_task_comment,
     bulk_update_tasks,
@@ -53,6 +55,7 @@ from csirt.cases.tasks import (
     is_overdue,
     list_tasks,
     update_task,
+    waiting_for,
 )
 from csirt.cases.timeline import (
     CATEGORIES,
@@ -489,7 +492,29 @@ def _tasks_page(case: Case, task_form: forms.TaskForm | None = None) -> str:
         status_labels=forms.STATUS_LABELS,
         button_form=forms.ButtonForm(),
         member_choices=choices,
+        waiting=_waiting_hints(case, tasks),
     )
+
+
+def _waiting_hints(case: Case, tasks: list[Any]) -> dict[int, str]:
+    """For each open task that closes itself on an event: what is still missing."""
+    keyed = [t for t in tasks if t.key in (TEAM_TASK_KEY, REPLY_TASK_KEY)]
+    keyed = [t for t in keyed if t.status in OPEN_TASK_STATUSES]
+    if not keyed:
+        return {}
+    counts = waiting_for(get_session(), case)[TEAM_TASK_KEY]
+    missing = []
+    if counts["leads"] < 1:
+        missing.append(_("a lead"))
+    if counts["members"] < 2:
+        missing.append(_("one more member"))
+    team = (
+        _("Closes itself when the team is formed. Missing: %(what)s.", what=_(", ").join(missing))
+        if missing
+        else _("Closes itself when the team is formed: the team is complete, mark it done.")
+    )
+    reply = _("Closes itself when an officer replies to the reporter of a linked report.")
+    return {t.id: team if t.key == TEAM_TASK_KEY else reply for t in keyed}
 
 
 @bp.get("/<int:case_id>/tasks")

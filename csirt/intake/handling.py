@@ -14,6 +14,7 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.db import utcnow
+from csirt.intake import signals
 from csirt.intake.base import (
     MAX_MESSAGE_LENGTH,
     AnswersInvalidError,
@@ -161,6 +162,7 @@ def officer_reply(
         object_id=submission.id,
         case_id=submission.case_id,
     )
+    signals.officer_replied.send(submission, session=session, actor=user)
     return message
 
 

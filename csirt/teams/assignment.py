@@ -13,6 +13,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Role
+from csirt.cases import signals as case_signals
 from csirt.cases.models import Case, CaseMember
 from csirt.catalog import CASE_ROLES
 from csirt.db import utcnow
@@ -131,6 +132,7 @@ def assign(
         case_id=case.id,
         details={"user": user.username, "role": role},
     )
+    case_signals.member_added.send(case, session=session, user=user, role=role, actor=actor)
     if actor is not None and actor.id == user.id:
         _acknowledge_pages(session, case, user, moment)
     else:

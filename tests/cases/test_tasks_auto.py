@@ -93,6 +93,8 @@ def test_team_task_closes_when_a_lead_and_one_more_member_join(
     # the reply task is still open and says what it waits for
     assert _task(db_session, case.id, "contact_tipster").status == "open"
     assert "Closes itself when an officer replies" in page.text
+    assert client.get(f"/console/cases/{case.id}/activity").status_code == 200
+    assert client.get(f"/api/v1/cases/{case.id}/activity", headers=headers).status_code == 200
 
 
 def test_playbook_applied_after_the_team_was_formed(client, login_as, db_session: Session, users):

@@ -617,7 +617,8 @@ def task_status(case_id: int, task_id: int) -> ResponseReturnValue:
 
 
 def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    # ASCII digits only: "²".isdigit() is true, but int("²") fails.
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 @bp.post("/<int:case_id>/tasks/bulk")
@@ -628,7 +629,7 @@ def task_bulk(case_id: int) -> ResponseReturnValue:
     if not forms.ButtonForm().validate_on_submit():
         abort(400)
     raw_ids = request.form.getlist("task_ids")
-    ids = [int(v) for v in raw_ids if v.isdigit()]
+    ids = [int(v) for v in raw_ids if v.isascii() and v.isdigit()]
     status = request.form.get("status") or None
     assignee_raw = request.form.get("assignee") or ""
     assignee = _int_or_none(assignee_raw)
@@ -956,7 +957,8 @@ def case_activity(case_id: int) -> ResponseReturnValue:
     if kind not in activity.KINDS:
         kind = None
     before_text = request.args.get("before", "")
-    before = int(before_text) if before_text.isdigit() and len(before_text) <= 12 else None
+    digits = before_text.isascii() and before_text.isdigit()
+    before = int(before_text) if digits and len(before_text) <= 12 else None
     page = activity.case_activity(
         get_session(), case, kind=kind, limit=ACTIVITY_PER_PAGE, before=before
     )

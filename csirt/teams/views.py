@@ -229,7 +229,7 @@ def set_rotation(team_id: int) -> ResponseReturnValue:
     bad = False
     for member in team.members:
         raw = request.form.get(f"position-{member.id}", str(member.position)).strip()
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             bad = True
         else:
             positions.append((int(raw), member.id))

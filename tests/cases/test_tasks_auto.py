@@ -58,7 +58,7 @@ def test_team_task_closes_when_a_lead_and_one_more_member_join(
     task = _task(db_session, case.id, "form_first_response_team")
     assert task.status == "open"
     tasks_page = client.get(f"/console/cases/{case.id}/tasks")
-    assert "Missing: a lead, one more member." in tasks_page.text
+    assert "不足：責任者、もう1名のメンバー。" in tasks_page.text  # the UI is Japanese
 
     _row, plain = auth_service.create_token(
         db_session, lead, name="t", actor=FACTORY, scopes=("read", "write")
@@ -74,7 +74,7 @@ def test_team_task_closes_when_a_lead_and_one_more_member_join(
     )
     task = _task(db_session, case.id, "form_first_response_team")
     assert task.status == "open"  # a lead alone is not a team
-    assert "Missing: one more member." in client.get(f"/console/cases/{case.id}/tasks").text
+    assert "不足：もう1名のメンバー。" in client.get(f"/console/cases/{case.id}/tasks").text
     assert (
         client.post(
             url, json={"username": helper.username, "role": "investigator"}, headers=headers
@@ -92,7 +92,7 @@ def test_team_task_closes_when_a_lead_and_one_more_member_join(
     assert "自動で完了" in page.text
     # the reply task is still open and says what it waits for
     assert _task(db_session, case.id, "contact_tipster").status == "open"
-    assert "Closes itself when an officer replies" in page.text
+    assert "通報者に担当者が返信すると自動で完了します" in page.text
     assert client.get(f"/console/cases/{case.id}/activity").status_code == 200
     assert client.get(f"/api/v1/cases/{case.id}/activity", headers=headers).status_code == 200
 

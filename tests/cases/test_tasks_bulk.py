@@ -50,7 +50,7 @@ def test_bulk_status_and_assignee_from_the_console(client, login_as, db_session:
         follow_redirects=True,
     )
     assert response.status_code == 200
-    assert "2 tasks updated." in response.text
+    assert "2件のタスクを更新しました。" in response.text  # the UI is Japanese
     db_session.expire_all()
     assert db_session.get(Task, a.id).status == "done"
     assert db_session.get(Task, b.id).completed_at is not None
@@ -96,7 +96,7 @@ def test_inline_status_and_confirmation(client, login_as, db_session: Session, u
         follow_redirects=True,
     )
     assert response.status_code == 200
-    assert "Task updated: 作業0" in response.text
+    assert "タスクを更新しました：作業0" in response.text
     db_session.expire_all()
     assert db_session.get(Task, a.id).status == "in_progress"
     bad = client.post(
@@ -116,7 +116,7 @@ def test_inline_status_and_confirmation(client, login_as, db_session: Session, u
         data={"csrf_token": token, f"t{a.id}-status": "done", f"t{a.id}-due_at": ""},
         follow_redirects=True,
     )
-    assert "Task updated: 作業0" in response.text
+    assert "タスクを更新しました：作業0" in response.text
 
 
 def test_no_bulk_form_without_edit_permission(client, login_as, db_session: Session, users):

@@ -30,6 +30,9 @@ def init_app(app: Flask) -> None:
     from csirt.records.cli import evidence_group
 
     app.cli.add_command(evidence_group)
+    from csirt.cases.search_cli import search_group
+
+    app.cli.add_command(search_group)
 
 
 def _create_app() -> Flask:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,12 @@ from csirt.db import utcnow
 class CasePage:
     items: list[Case]
     next_cursor: int | None
+    # With a search: per case of the page, the kinds of text that matched (search.LABELS).
+    hits: dict[int, list[str]] = field(default_factory=dict)
+
+    def hit_labels(self, case_id: int) -> list[str]:
+        """Where the search found this case, in the user's language (タイトル, タイムライン...)."""
+        return [str(search.LABELS[kind]) for kind in self.hits.get(case_id, [])]
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,9 @@ def list_cases(
         query = query.where(Case.id < cursor)
     rows = list(session.scalars(query))
     next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return CasePage(rows[:limit], next_cursor)
+    items = rows[:limit]
+    hits = search.hit_sources(session, filters.q, [c.id for c in items]) if filters.q else {}
+    return CasePage(items, next_cursor, hits)
 
 
 def overdue_counts(

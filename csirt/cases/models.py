@@ -370,6 +370,23 @@ class CaseSearchTerm(Base):
     )
 
 
+class CaseSearchDoc(Base):
+    """One searchable text of a case (its title, a timeline event, a data set, a tag...), normalised.
+
+    ``case_search_terms`` finds the candidate cases by bigrams; these rows confirm the match
+    as a substring of one text and name where it was found (``kind``, ``source_id``).
+    """
+
+    __tablename__ = "case_search_docs"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "source_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int] = mapped_column()
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
 class ChecklistTick(Base):
     """A manual closing-checklist item confirmed by a person (``playbook_id:item_key``)."""
 

@@ -1,32 +1,95 @@
-"""Full-text search over case titles, summaries and notes through a bigram index.
+"""Full-text search over everything written on a case, through one bigram index on both backends.
 
-Each text is normalised (NFKC, case-folded, runs of white space made one space) and cut into
-overlapping two-character terms; a query matches the cases holding every term of the query.
-Japanese has no spaces between words, so bigrams are the usual unit; they serve Latin
-substrings too. The rows live in ``case_search_terms`` and are refreshed automatically when a
-case's title or summary, or one of its notes, is flushed.
+What is searched: the case's title, summary and ``involved`` list, its notes, timeline events,
+affected data sets (name and holding department) and tags (:data:`SOURCES`). Each text is
+normalised (NFKC, case-folded, white space made one space) and kept in ``case_search_docs``
+(one row per text, naming its kind and record); its overlapping two-character terms go to
+``case_search_terms``, one row per *case* and bigram. Japanese has no spaces between words, so
+bigrams are the usual unit; they serve Latin substrings too.
+
+A query is split at spaces into words; a case matches when, for every word,
+
+1. the case holds every bigram of the word (``term IN (...) GROUP BY case_id HAVING count = n``
+   over the primary key ``(term, case_id)``: an index-only range scan on SQLite and PostgreSQL
+   alike), and
+2. one of its texts holds the word itself (``LIKE`` on the few texts of the candidate cases):
+   no false hit from bigrams spread over two texts or out of order.
+
+A one-character word has no bigram: it is the prefix range ``term >= c AND term < c + U+10FFFF``
+of the same index (every character starts a bigram, since each text ends with a space), bounded
+by the index itself rather than a scan of the texts.
+
+Why one term row per case and not per text: a case's timeline repeats the same bigrams in many
+events; per case, the table is a fraction of the size and the ``GROUP BY case_id`` needs no
+join to reach the case. The texts table gives the per-text precision back where it is cheap.
+
+The index is kept by :func:`after_flush`, a session hook (``csirt/wiring.py`` SESSION_HOOKS):
+whichever service adds, edits or deletes (also softly, by moving the row to its history) a
+searchable record, the case's documents and terms are brought up to date in the same
+transaction. ``csirt search reindex`` and migration 0020_search rebuild them from scratch.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 
-from csirt.cases.models import Case, CaseSearchTerm, Note
+from csirt.cases.models import (
+    AffectedDataset,
+    Case,
+    CaseSearchDoc,
+    CaseSearchTerm,
+    CaseTag,
+    Note,
+    TimelineEvent,
+)
 
 _SPACE = re.compile(r"\s+")
 MAX_TERM = "\U0010ffff"
+MAX_WORDS = 8
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Source:
+    """A kind of searchable record: its model, the columns searched, and a label for the hit."""
+
+    kind: str
+    model: type[Any]
+    columns: tuple[str, ...]
+    label: Any  # a lazy gettext string
+    case_column: str = "case_id"
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("title", Case, ("title",), _l("Title"), "id"),
+    Source("summary", Case, ("summary",), _l("Summary"), "id"),
+    Source("involved", Case, ("involved",), _l("Involved"), "id"),
+    Source("note", Note, ("body",), _l("Note")),
+    Source("timeline", TimelineEvent, ("title", "description", "actor", "source"), _l("Timeline")),
+    Source("dataset", AffectedDataset, ("name", "holder"), _l("Data set")),
+    Source("tag", CaseTag, ("tag",), _l("Tag")),
+)
+LABELS: dict[str, Any] = {source.kind: source.label for source in SOURCES}
 
 
 def normalise(text: str) -> str:
     """NFKC, case-folded, white space collapsed, trimmed."""
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def _flat(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "\n".join(str(item) for item in value)
+    return "" if value is None else str(value)
 
 
 def terms_of(texts: Iterable[str]) -> set[str]:
@@ -43,80 +106,211 @@ def terms_of(texts: Iterable[str]) -> set[str]:
 
 
 def query_terms(query: str) -> tuple[set[str], str | None]:
-    """The bigrams a query needs, or (empty, the character) for a one-character query."""
+    """The bigrams a query word needs, or (empty, the character) for a one-character word."""
     norm = normalise(query)
     if len(norm) == 1:
         return set(), norm
     return {norm[i : i + 2] for i in range(len(norm) - 1)}, None
 
 
-def matching_case_ids(query: str) -> Any:
-    """A subquery of the ids of cases matching ``query`` (index scans over the term table)."""
-    grams, single = query_terms(query)
+def query_words(query: str) -> list[str]:
+    """The distinct words of a query (at most :data:`MAX_WORDS`), normalised."""
+    words: list[str] = []
+    for word in normalise(query).split(" "):
+        if word and word not in words:
+            words.append(word)
+    return words[:MAX_WORDS]
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _word_case_ids(word: str) -> Any:
+    grams, single = query_terms(word)
     if single is not None:
         return select(CaseSearchTerm.case_id).where(
             CaseSearchTerm.term >= single, CaseSearchTerm.term < single + MAX_TERM
         )
-    if not grams:
-        return select(CaseSearchTerm.case_id).where(CaseSearchTerm.term.is_(None))
-    return (
+    candidates = (
         select(CaseSearchTerm.case_id)
         .where(CaseSearchTerm.term.in_(sorted(grams)))
         .group_by(CaseSearchTerm.case_id)
         .having(func.count() == len(grams))
     )
+    return select(CaseSearchDoc.case_id).where(
+        CaseSearchDoc.case_id.in_(candidates),
+        CaseSearchDoc.text.like(_like(word), escape="\\"),
+    )
+
+
+def matching_case_ids(query: str) -> Any:
+    """A subquery of the ids of cases matching every word of ``query``."""
+    words = query_words(query)
+    if not words:
+        return select(CaseSearchTerm.case_id).where(CaseSearchTerm.term.is_(None))
+    selects = [_word_case_ids(word) for word in words]
+    if len(selects) == 1:
+        return selects[0]
+    return select(Case.id).where(*(Case.id.in_(s) for s in selects))
 
 
 def search_filter(query: str) -> ColumnElement[bool]:
-    """A WHERE clause on ``Case.id`` for the query."""
+    """A WHERE clause on ``Case.id`` for the query (need-to-know is the caller's clause)."""
     return and_(Case.id.in_(matching_case_ids(query)))
 
 
-def reindex(session: Session, case_ids: Iterable[int]) -> None:
-    """Rebuild the terms of these cases from their title, summary and notes."""
+def hit_sources(session: Session, query: str, case_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Per case of a result page, the kinds of text that hold a word of the query."""
+    words = query_words(query)
+    if not words or not case_ids:
+        return {}
+    order = {source.kind: i for i, source in enumerate(SOURCES)}
+    found: dict[int, set[str]] = {}
+    for word in words:
+        rows = session.execute(
+            select(CaseSearchDoc.case_id, CaseSearchDoc.kind)
+            .where(
+                CaseSearchDoc.case_id.in_(case_ids),
+                CaseSearchDoc.text.like(_like(word), escape="\\"),
+            )
+            .distinct()
+        )
+        for case_id, kind in rows:
+            found.setdefault(case_id, set()).add(kind)
+    return {
+        case_id: sorted(kinds, key=lambda kind: order.get(kind, len(order)))
+        for case_id, kinds in found.items()
+    }
+
+
+def _documents(connection: Connection, ids: list[int]) -> dict[int, dict[tuple[str, int], str]]:
+    """The normalised texts of these cases, keyed by (kind, source id)."""
+    docs: dict[int, dict[tuple[str, int], str]] = {case_id: {} for case_id in ids}
+    for source in SOURCES:
+        model = source.model
+        case_column = getattr(model, source.case_column)
+        columns = [getattr(model, name) for name in source.columns]
+        for row in connection.execute(
+            select(case_column, model.id, *columns).where(case_column.in_(ids))
+        ):
+            text = normalise("\n".join(_flat(value) for value in row[2:]))
+            if text:
+                docs[row[0]][(source.kind, row[1])] = text
+    return docs
+
+
+def rebuild(connection: Connection, case_ids: Iterable[int]) -> None:
+    """Bring the texts and terms of these cases in line with their records (writes only diffs)."""
     ids = sorted(set(case_ids))
     if not ids:
         return
-    connection = session.connection()
-    texts: dict[int, list[str]] = {case_id: [] for case_id in ids}
-    for case_id, title, summary in connection.execute(
-        select(Case.id, Case.title, Case.summary).where(Case.id.in_(ids))
+    wanted = _documents(connection, ids)
+    stored: dict[int, dict[tuple[str, int], tuple[int, str]]] = {case_id: {} for case_id in ids}
+    for doc_id, case_id, kind, source_id, text in connection.execute(
+        select(
+            CaseSearchDoc.id,
+            CaseSearchDoc.case_id,
+            CaseSearchDoc.kind,
+            CaseSearchDoc.source_id,
+            CaseSearchDoc.text,
+        ).where(CaseSearchDoc.case_id.in_(ids))
     ):
-        texts[case_id] += [title, summary]
-    for case_id, body in connection.execute(
-        select(Note.case_id, Note.body).where(Note.case_id.in_(ids))
+        stored[case_id][(kind, source_id)] = (doc_id, text)
+    old_terms: dict[int, set[str]] = {case_id: set() for case_id in ids}
+    for term, case_id in connection.execute(
+        select(CaseSearchTerm.term, CaseSearchTerm.case_id).where(CaseSearchTerm.case_id.in_(ids))
     ):
-        texts[case_id].append(body)
-    connection.execute(delete(CaseSearchTerm).where(CaseSearchTerm.case_id.in_(ids)))
-    rows = [
-        {"term": term, "case_id": case_id}
-        for case_id, parts in texts.items()
-        for term in sorted(terms_of(parts))
-    ]
-    for start in range(0, len(rows), 5000):
-        connection.execute(insert(CaseSearchTerm), rows[start : start + 5000])
+        old_terms[case_id].add(term)
+    drop_docs: list[int] = []
+    new_docs: list[dict[str, object]] = []
+    new_terms: list[dict[str, object]] = []
+    drop_terms: list[tuple[int, list[str]]] = []
+    for case_id in ids:
+        for key, (doc_id, text) in stored[case_id].items():
+            if wanted[case_id].get(key) != text:
+                drop_docs.append(doc_id)
+        for (kind, source_id), text in wanted[case_id].items():
+            if stored[case_id].get((kind, source_id), (0, None))[1] != text:
+                new_docs.append(
+                    {"case_id": case_id, "kind": kind, "source_id": source_id, "text": text}
+                )
+        terms = terms_of(wanted[case_id].values())
+        new_terms += [{"term": t, "case_id": case_id} for t in sorted(terms - old_terms[case_id])]
+        gone = sorted(old_terms[case_id] - terms)
+        if gone:
+            drop_terms.append((case_id, gone))
+    _in_batches(connection, delete(CaseSearchDoc), CaseSearchDoc.id, drop_docs)
+    for case_id, gone in drop_terms:
+        _in_batches(
+            connection,
+            delete(CaseSearchTerm).where(CaseSearchTerm.case_id == case_id),
+            CaseSearchTerm.term,
+            gone,
+        )
+    for rows, table in ((new_docs, CaseSearchDoc), (new_terms, CaseSearchTerm)):
+        for start in range(0, len(rows), BATCH):
+            connection.execute(insert(table), rows[start : start + BATCH])
+
+
+def _in_batches(connection: Connection, statement: Any, column: Any, values: list[Any]) -> None:
+    for start in range(0, len(values), 500):
+        connection.execute(statement.where(column.in_(values[start : start + 500])))
+
+
+def reindex(session: Session, case_ids: Iterable[int]) -> None:
+    """Rebuild the search index of these cases in the session's transaction."""
+    rebuild(session.connection(), case_ids)
+
+
+def case_ids_after(connection: Connection, last: int, batch: int) -> list[int]:
+    """The next ``batch`` case ids above ``last``, in order."""
+    query = select(Case.id).where(Case.id > last).order_by(Case.id).limit(batch)
+    return list(connection.scalars(query))
+
+
+def reindex_all(connection: Connection, batch: int = 500) -> int:
+    """Rebuild the index of every case, ``batch`` cases at a time; returns the number of cases."""
+    done = last = 0
+    while ids := case_ids_after(connection, last, batch):
+        rebuild(connection, ids)
+        done += len(ids)
+        last = ids[-1]
+    return done
+
+
+_WATCHED: dict[type[Any], tuple[str, tuple[str, ...]]] = {}
+for _source in SOURCES:
+    _case_attr, _columns = _WATCHED.get(_source.model, (_source.case_column, ()))
+    _WATCHED[_source.model] = (_case_attr, _columns + _source.columns)
+
+
+def _case_of(obj: object) -> int | None:
+    watched = _WATCHED.get(type(obj))
+    if watched is None:
+        return None
+    value = getattr(obj, watched[0], None)
+    return value if isinstance(value, int) else None
 
 
 def _touched_case_ids(session: Session) -> set[int]:
     ids: set[int] = set()
-    for obj in session.new:
-        if isinstance(obj, Case | Note) and getattr(obj, "id", None) is not None:
-            ids.add(obj.id if isinstance(obj, Case) else obj.case_id)
+    for obj in (*session.new, *session.deleted):
+        case_id = _case_of(obj)
+        if case_id is not None:
+            ids.add(case_id)
     for obj in session.dirty:
-        if isinstance(obj, Case) and any(
-            get_history(obj, name).has_changes() for name in ("title", "summary")
+        case_id = _case_of(obj)
+        if case_id is not None and any(
+            get_history(obj, name).has_changes() for name in _WATCHED[type(obj)][1]
         ):
-            ids.add(obj.id)
-        elif isinstance(obj, Note) and get_history(obj, "body").has_changes():
-            ids.add(obj.case_id)
-    for obj in session.deleted:
-        if isinstance(obj, Note):
-            ids.add(obj.case_id)
+            ids.add(case_id)
     return ids
 
 
 def after_flush(session: Session, _context: UOWTransaction) -> None:
-    """Session hook: refresh the terms of every case whose searchable text just changed."""
+    """Session hook: refresh the index of every case whose searchable text just changed."""
     ids = _touched_case_ids(session)
     if ids:
         alive = set(session.connection().scalars(select(Case.id).where(Case.id.in_(ids))))

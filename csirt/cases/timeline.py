@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
-from csirt.cases import history, trail
+from csirt.cases import history, search, trail
 from csirt.cases.errors import CaseValidationError, EventNotFoundError
 from csirt.cases.models import (
     Case,
@@ -181,6 +181,7 @@ def add_events(
         session.execute(insert(TimelineEvent), rows[start : start + 1000])
     trail.record(session, AuditAction.TIMELINE_IMPORT, case, actor, events=len(rows))
     session.flush()
+    search.reindex(session, [case.id])  # Core INSERTs: the session hook does not see them
     return len(rows)
 
 

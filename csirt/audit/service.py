@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -40,6 +40,21 @@ class Actor:
 
 SYSTEM = Actor(None, "system")
 REPORTER = Actor(None, "reporter")
+
+
+class Person(Protocol):
+    """A staff member as the audit log names them (``csirt.auth.models.User``)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+def actor_of(person: Person | None) -> Actor:
+    """The audit actor for a staff member, or the system when there is none."""
+    return Actor(person.id, person.username) if person is not None else SYSTEM
 
 
 def _canonical(event: AuditEvent) -> bytes:

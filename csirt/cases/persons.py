@@ -53,7 +53,7 @@ def set_persons_total(
         audit.record(
             session,
             AuditAction.CASE_UPDATE,
-            actor=audit.Actor(actor.id, actor.username),
+            actor=audit.actor_of(actor),
             object_type="case",
             object_id=case.id,
             case_id=case.id,

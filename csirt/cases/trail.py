@@ -14,11 +14,6 @@ from csirt.cases.models import Case, Precision, TimelineEvent, Visibility
 from csirt.db import utcnow
 
 
-def actor_of(user: User | None) -> audit.Actor:
-    """The audit actor for a user (or the system)."""
-    return audit.Actor(user.id, user.username) if user is not None else audit.SYSTEM
-
-
 def record(
     session: Session, action: AuditAction, case: Case, user: User | None, **details: Any
 ) -> None:
@@ -26,7 +21,7 @@ def record(
     audit.record(
         session,
         action,
-        actor=actor_of(user),
+        actor=audit.actor_of(user),
         object_type="case",
         object_id=case.id,
         case_id=case.id,

@@ -23,10 +23,6 @@ from csirt.documents.errors import DocumentNotFoundError, DocumentValidationErro
 from csirt.documents.models import MeasureStatus, PreventionMeasure
 
 
-def _actor(user: User) -> audit.Actor:
-    return audit.Actor(user.id, user.username)
-
-
 def measures_for(session: Session, user: User) -> list[PreventionMeasure]:
     """Organisation-wide measures and those of the cases the user may reach (one query)."""
     reachable = select(Case.id).where(reachable_clause(user))
@@ -123,7 +119,7 @@ def save_measure(
     audit.record(
         session,
         AuditAction.MEASURE_SAVE,
-        actor=_actor(user),
+        actor=audit.actor_of(user),
         object_type="measure",
         object_id=measure.id,
         case_id=measure.case_id,
@@ -167,7 +163,7 @@ def adopt_recommendations(session: Session, user: User, case: Case) -> list[Prev
         audit.record(
             session,
             AuditAction.MEASURE_ADOPT_RECOMMENDATIONS,
-            actor=_actor(user),
+            actor=audit.actor_of(user),
             object_type="case",
             object_id=case.id,
             case_id=case.id,

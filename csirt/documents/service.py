@@ -178,10 +178,6 @@ def today_in(env: Environment) -> date:
     return utcnow().astimezone(ZoneInfo(env.timezone)).date()
 
 
-def _actor(user: User) -> audit.Actor:
-    return audit.Actor(user.id, user.username)
-
-
 def _record(
     session: Session,
     user: User,
@@ -193,7 +189,7 @@ def _record(
     audit.record(
         session,
         action,
-        actor=_actor(user),
+        actor=audit.actor_of(user),
         object_type="document",
         object_id=document.id,
         case_id=document.case_id,
@@ -745,7 +741,7 @@ def save_context(
     audit.record(
         session,
         AuditAction.DOCUMENT_CONTEXT_EDIT,
-        actor=_actor(user),
+        actor=audit.actor_of(user),
         object_type="case",
         object_id=case.id,
         case_id=case.id,

@@ -18,10 +18,6 @@ MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 TEMPLATE_FILENAME = "organisation-template.docx"
 
 
-def _actor(user: User) -> audit.Actor:
-    return audit.Actor(user.id, user.username)
-
-
 def template_path(instance_path: Path) -> Path:
     """Where the organisation template is kept (instance folder)."""
     return instance_path / "documents" / TEMPLATE_FILENAME
@@ -53,7 +49,7 @@ def save_template(session: Session, user: User, data: bytes, instance_path: Path
     audit.record(
         session,
         AuditAction.DOCUMENT_TEMPLATE_UPLOAD,
-        actor=_actor(user),
+        actor=audit.actor_of(user),
         object_type="settings",
         object_id="documents.template",
         details={"size": len(data)},
@@ -69,7 +65,7 @@ def delete_template(session: Session, user: User, instance_path: Path) -> bool:
     audit.record(
         session,
         AuditAction.DOCUMENT_TEMPLATE_DELETE,
-        actor=_actor(user),
+        actor=audit.actor_of(user),
         object_type="settings",
         object_id="documents.template",
     )

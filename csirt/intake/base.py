@@ -141,10 +141,6 @@ class Opened:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def actor(user: User) -> audit.Actor:
-    return audit.Actor(user.id, user.username)
-
-
 def record_event(session: Session, action: AuditAction, **fields: Any) -> None:
     """Audit an act on a report, timed to the hour like every row about it (issue 13, 3)."""
     # The audit log's own clock, rounded (the audit review's tests move that clock).

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt import vault
+from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
@@ -13,7 +14,6 @@ from csirt.db import utcnow
 from csirt.intake.base import (
     AnswersInvalidError,
     IdentityError,
-    actor,
     hour,
     load_json,
     record_event,
@@ -59,7 +59,7 @@ def request_identity(
     record_event(
         session,
         AuditAction.IDENTITY_REQUEST,
-        actor=actor(user),
+        actor=audit.actor_of(user),
         object_type="submission",
         object_id=submission.id,
         details={"request": request.id},
@@ -146,7 +146,7 @@ def decide_identity(
     record_event(
         session,
         AuditAction.IDENTITY_APPROVE if approve else AuditAction.IDENTITY_DENY,
-        actor=actor(custodian),
+        actor=audit.actor_of(custodian),
         object_type="submission",
         object_id=submission.id,
         details={"request": request.id},
@@ -182,7 +182,7 @@ def view_identity(
     record_event(
         session,
         AuditAction.IDENTITY_VIEW,
-        actor=actor(user),
+        actor=audit.actor_of(user),
         object_type="submission",
         object_id=submission.id,
     )

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from csirt import vault
+from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
@@ -23,7 +24,6 @@ from csirt.intake.base import (
     NoKeyError,
     NotVisibleError,
     Opened,
-    actor,
     hour,
     load_json,
     officers,
@@ -50,7 +50,7 @@ def load_visible(session: Session, user: User, submission_id: int) -> Submission
         record_event(
             session,
             AuditAction.INTAKE_DENIED,
-            actor=actor(user),
+            actor=audit.actor_of(user),
             object_type="submission",
             object_id=submission.id,
             details={"reason": "conflict" if user.can(Permission.INTAKE_READ) else "permission"},
@@ -124,7 +124,7 @@ def open_submission(session: Session, user: User, private: bytes, submission_id:
     record_event(
         session,
         AuditAction.INTAKE_OPEN,
-        actor=actor(user),
+        actor=audit.actor_of(user),
         object_type="submission",
         object_id=submission.id,
         case_id=submission.case_id,
@@ -157,7 +157,7 @@ def officer_reply(
     record_event(
         session,
         AuditAction.INTAKE_REPLY,
-        actor=actor(user),
+        actor=audit.actor_of(user),
         object_type="submission",
         object_id=submission.id,
         case_id=submission.case_id,
@@ -190,7 +190,7 @@ def download_attachment(
         AuditAction.INTAKE_ATTACHMENT_ORIGINAL
         if original
         else AuditAction.INTAKE_ATTACHMENT_STRIPPED,
-        actor=actor(user),
+        actor=audit.actor_of(user),
         object_type="submission",
         object_id=submission.id,
         case_id=submission.case_id,
@@ -234,7 +234,7 @@ def grant(
     record_event(
         session,
         AuditAction.INTAKE_GRANT,
-        actor=actor(granter),
+        actor=audit.actor_of(granter),
         object_type="submission",
         object_id=submission.id,
         details={"to": grantee.username},

@@ -11,12 +11,13 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.roles import CaseRole
 from csirt.catalog import Questionnaire
-from csirt.intake.base import AnswersInvalidError, IntakeError, actor, record_event
+from csirt.intake.base import AnswersInvalidError, IntakeError, record_event
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.handling import load_visible, open_submission, reporter_wrote_last
 from csirt.intake.models import (
@@ -160,7 +161,7 @@ def promote(
     record_event(
         session,
         AuditAction.INTAKE_PROMOTE,
-        actor=actor(user),
+        actor=audit.actor_of(user),
         object_type="submission",
         object_id=submission.id,
         case_id=case.id,
@@ -195,7 +196,7 @@ def attach_to_case(
     record_event(
         session,
         AuditAction.INTAKE_ATTACH,
-        actor=actor(user),
+        actor=audit.actor_of(user),
         object_type="submission",
         object_id=submission.id,
         case_id=case.id,

@@ -229,7 +229,7 @@ def _rewrap_reports(session: Session, holder: User, private: bytes, escrow: Escr
             submission.escrow_wrap = vault.wrap_submission_key_for_officer(sub_key, escrow_public)
     if granted:
         session.flush()
-        _audit_grants(session, granted, others, audit.Actor(holder.id, holder.username), "sign-in")
+        _audit_grants(session, granted, others, audit.actor_of(holder), "sign-in")
     return added
 
 
@@ -275,7 +275,7 @@ def _rewrap_identities(session: Session, holder: User, private: bytes) -> int:
             record_event(
                 session,
                 AuditAction.IDENTITY_CUSTODIAN_WRAP,
-                actor=audit.Actor(holder.id, holder.username),
+                actor=audit.actor_of(holder),
                 object_type="submission",
                 object_id=submission.id,
                 details={"to": custodian.username},

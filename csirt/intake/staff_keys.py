@@ -102,7 +102,7 @@ def provide_keypair(
     audit.record(
         db_session,
         AuditAction.VAULT_ENROL,
-        actor=actor or audit.Actor(user.id, user.username),
+        actor=actor or audit.actor_of(user),
         object_type="user",
         object_id=user.id,
     )
@@ -309,7 +309,7 @@ def replace_keypair(
     audit.record(
         db_session,
         AuditAction.VAULT_ENROL,
-        actor=audit.Actor(user.id, user.username),
+        actor=audit.actor_of(user),
         object_type="user",
         object_id=user.id,
         details={"replaced": True},
@@ -346,7 +346,7 @@ def restore_with_recovery_key(
     audit.record(
         db_session,
         AuditAction.VAULT_RESTORE,
-        actor=audit.Actor(user.id, user.username),
+        actor=audit.actor_of(user),
         object_type="user",
         object_id=user.id,
     )

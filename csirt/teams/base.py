@@ -61,11 +61,6 @@ class NothingToAcknowledgeError(TeamError):
     """This person has no pending request on this case."""
 
 
-def actor_of(user: User | None) -> audit.Actor:
-    """The audit actor for a user (or the system)."""
-    return audit.Actor(user.id, user.username) if user is not None else audit.SYSTEM
-
-
 def record(
     session: Session,
     action: AuditAction,
@@ -80,7 +75,7 @@ def record(
     audit.record(
         session,
         action,
-        actor=actor_of(actor),
+        actor=audit.actor_of(actor),
         object_type=object_type,
         object_id=object_id,
         case_id=case_id,

@@ -75,10 +75,6 @@ class ObligationNotFoundError(TriageError):
 # --- facts -----------------------------------------------------------------------------------
 
 
-def _actor(user: User | None) -> audit.Actor:
-    return audit.Actor(user.id, user.username) if user is not None else audit.SYSTEM
-
-
 def whistleblower_report_of(session: Session, case: Case) -> dt.datetime | None:
     """When the earliest whistleblower report linked to the case arrived, or None."""
     received: dt.datetime | None = session.scalar(
@@ -301,7 +297,7 @@ def run_triage(
     audit.record(
         session,
         AuditAction.TRIAGE_RUN,
-        actor=_actor(actor),
+        actor=audit.actor_of(actor),
         object_type="case",
         object_id=case.id,
         case_id=case.id,
@@ -352,7 +348,7 @@ def override_priority(
     audit.record(
         session,
         AuditAction.TRIAGE_PRIORITY_OVERRIDE,
-        actor=_actor(actor),
+        actor=audit.actor_of(actor),
         object_type="case",
         object_id=case.id,
         case_id=case.id,
@@ -376,7 +372,7 @@ def clear_override(session: Session, case: Case, *, actor: User) -> CaseTriage:
     audit.record(
         session,
         AuditAction.TRIAGE_PRIORITY_OVERRIDE_CLEARED,
-        actor=_actor(actor),
+        actor=audit.actor_of(actor),
         object_type="case",
         object_id=case.id,
         case_id=case.id,
@@ -440,7 +436,7 @@ def record_contractor_notice(
     audit.record(
         session,
         AuditAction.TRIAGE_CONTRACTOR_NOTICE,
-        actor=_actor(actor),
+        actor=audit.actor_of(actor),
         object_type="case",
         object_id=case.id,
         case_id=case.id,
@@ -541,7 +537,7 @@ def mark_done(
     audit.record(
         session,
         AuditAction.TRIAGE_OBLIGATION_DONE,
-        actor=_actor(actor),
+        actor=audit.actor_of(actor),
         object_type="obligation",
         object_id=obligation.id,
         case_id=obligation.case_id,
@@ -637,7 +633,7 @@ def issue_feed_token(session: Session, user: User) -> str:
     audit.record(
         session,
         AuditAction.TRIAGE_FEED_TOKEN_ISSUED,
-        actor=_actor(user),
+        actor=audit.actor_of(user),
         object_type="user",
         object_id=user.id,
     )
@@ -653,7 +649,7 @@ def revoke_feed_token(session: Session, user: User) -> bool:
     audit.record(
         session,
         AuditAction.TRIAGE_FEED_TOKEN_REVOKED,
-        actor=_actor(user),
+        actor=audit.actor_of(user),
         object_type="user",
         object_id=user.id,
     )

@@ -42,7 +42,11 @@ class BoundedIntConverter(IntegerConverter):
 # define ``init_app(app)``, e.g. to connect signal receivers). Blueprints named ``api*`` are
 # CSRF-exempt: they authenticate by bearer token only.
 SHARED_MODULES: tuple[str, ...] = ("csirt.api.views",)
-INTAKE_MODULES: tuple[str, ...] = ("csirt.intake.views", "csirt.intake.api")
+INTAKE_MODULES: tuple[str, ...] = (
+    "csirt.intake.views",
+    "csirt.intake.api",
+    "csirt.public_measures.views",
+)
 CONSOLE_MODULES: tuple[str, ...] = (
     "csirt.auth.views",
     "csirt.auth.admin_views",
@@ -62,6 +66,8 @@ CONSOLE_MODULES: tuple[str, ...] = (
     "csirt.teams.api",
     "csirt.notify.views",
     "csirt.intake.console",
+    "csirt.inventory.views",
+    "csirt.inventory.api",
 )
 
 

@@ -35,6 +35,8 @@ from csirt.documents.models import (
     DocumentComment,
     DocumentContext,
     DocumentVersion,
+    MeasurePublication,
+    MeasurePublicUpdate,
     PreventionMeasure,
 )
 from csirt.intake.models import (
@@ -45,6 +47,13 @@ from csirt.intake.models import (
     SubmissionAttachment,
     SubmissionKeyWrap,
     SubmissionMessage,
+)
+from csirt.inventory.models import (
+    InventoryDatasetLink,
+    InventoryFile,
+    InventoryFileVersion,
+    InventoryOverlap,
+    InventoryPlace,
 )
 from csirt.notify.models import Notification, NotificationPreference, SentReminder
 from csirt.ratelimit import BudgetCounter
@@ -89,8 +98,15 @@ __all__ = [
     "IdentityKeyWrap",
     "IdentityRequest",
     "Inquiry",
+    "InventoryDatasetLink",
+    "InventoryFile",
+    "InventoryFileVersion",
+    "InventoryOverlap",
+    "InventoryPlace",
     "Leave",
     "LiaisonEntry",
+    "MeasurePublicUpdate",
+    "MeasurePublication",
     "Note",
     "Notification",
     "NotificationPreference",

@@ -143,6 +143,18 @@ class AuditAction(StrEnum):
     DOCUMENT_TEMPLATE_DELETE = "document.template_delete"
     MEASURE_SAVE = "measure.save"
     MEASURE_ADOPT_RECOMMENDATIONS = "measure.adopt_recommendations"
+    MEASURE_PUBLIC_PROPOSE = "measure.public_propose"  # a lead proposed the public text
+    MEASURE_PUBLIC_APPROVE = "measure.public_approve"  # a second lead approved it
+    MEASURE_PUBLIC_REJECT = "measure.public_reject"
+    MEASURE_PUBLICATION = "measure.publication"  # a case's measures published or withdrawn
+    MEASURE_REPORT = "measure.report"  # the half-yearly progress report exported
+
+    # --- Personal-data inventory (個人情報ファイル簿). ----------------------------------------
+    INVENTORY_CREATE = "inventory.create"
+    INVENTORY_UPDATE = "inventory.update"
+    INVENTORY_OVERLAP = "inventory.overlap"
+    INVENTORY_IMPORT = "inventory.import"
+    INVENTORY_EXPORT = "inventory.export"
 
     # --- The audit review itself: browsing the log, its report, signals. -----------------------
     AUDIT_REVIEW_BROWSE = "audit_review.browse"

@@ -42,6 +42,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "api_intake.create_report",
         "api_intake.read_mailbox",
         "api_intake.reply_mailbox",
+        # The public follow-up of prevention measures (approved texts only).
+        "measures_public.index",
+        "measures_public.feed",
         # Calendar apps cannot sign in: a per-user secret token in the URL authenticates.
         "triage.feed",
         # The on-call feed: a per-user token, or a staff session checked in the view itself.

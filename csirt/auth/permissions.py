@@ -31,6 +31,11 @@ class Permission(enum.StrEnum):
     DOCUMENT_APPROVE = "document:approve"
     DOCUMENT_EXPORT = "document:export"
     MEASURE_MANAGE = "measure:manage"
+    # The public follow-up of measures: a lead proposes, a second lead approves.
+    MEASURE_PUBLISH = "measure:publish"
+    # The personal-data inventory (個人情報ファイル簿).
+    INVENTORY_VIEW = "inventory:view"
+    INVENTORY_EDIT = "inventory:edit"
     # Oversight and administration.
     AUDIT_VIEW = "audit:view"
     USER_MANAGE = "user:manage"
@@ -90,6 +95,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.DOCUMENT_APPROVE,
             P.DOCUMENT_EXPORT,
             P.MEASURE_MANAGE,
+            P.MEASURE_PUBLISH,
+            P.INVENTORY_VIEW,
+            P.INVENTORY_EDIT,
             P.PUBLIC_FACTS_VIEW,
         }
     ),

@@ -194,3 +194,48 @@ class PreventionMeasure(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PublicDecision(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class MeasurePublicUpdate(Base):
+    """A lead's proposal of what the public follow-up page says about a measure; it appears
+    only once a second lead approves it (the latest approved one of a measure is shown)."""
+
+    __tablename__ = "measure_public_updates"
+    __table_args__ = (Index("ix_measure_public_updates_measure", "measure_id", "decision", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(
+        ForeignKey("prevention_measures.id", ondelete="CASCADE")
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    due: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")  # public evidence of completion
+    done_on: Mapped[date | None] = mapped_column(Date)
+    decision: Mapped[str] = mapped_column(String(16), default=PublicDecision.PENDING.value)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+    measure: Mapped[PreventionMeasure] = relationship()
+
+
+class MeasurePublication(Base):
+    """A case whose measures the organisation publishes, under a public title."""
+
+    __tablename__ = "measure_publications"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -34,6 +34,7 @@ from csirt.cases.models import (
 from csirt.cases.need_to_know import get_case_for
 from csirt.catalog.current import current_catalog
 from csirt.db import Base, get_session, writes
+from csirt.inventory import service as inventory
 from csirt.records import service, validation
 from csirt.records.markdown import render_markdown
 from csirt.records.views import evidence_response, evidence_store, tz
@@ -52,10 +53,24 @@ Moment = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"}
 
 
 class DatasetIn(ApiModel):
-    name: str = Field(max_length=200, examples=["選挙人名簿 北区"])
+    inventory_id: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="an inventory file: name, holder, items and persons come from it "
+        "(the fields given here win); the data set is marked as from the inventory",
+    )
+    name: str | None = Field(
+        None,
+        max_length=200,
+        examples=["選挙人名簿 北区"],
+        description="required without inventory_id",
+    )
     holder: str | None = Field(None, max_length=200)
-    items: list[str] = Field([], description="vocabulary keys")
-    persons: int = Field(ge=0, le=validation.MAX_PERSONS)
+    items: list[str] | None = Field(None, description="vocabulary keys")
+    persons: int | None = Field(
+        None, ge=0, le=validation.MAX_PERSONS, description="required without inventory_id"
+    )
     persons_estimated: bool = False
     exposure: Literal[validation.EXPOSURES] = Field()  # type: ignore[valid-type]
     exposed_from: Moment | None = None
@@ -274,6 +289,14 @@ def _collection(
     bp.add_url_rule(f"/cases/<int:case_id>/{name}", endpoint, create_row, methods=["POST"])
 
 
+def _read_dataset(data: dict[str, Any]) -> tuple[validation.DatasetInput, int | None]:
+    """A data set, completed from its inventory file when ``inventory_id`` names one."""
+    file_id = data.get("inventory_id")
+    if file_id is not None:
+        data = inventory.prefill(get_session(), file_id, data)
+    return validation.read_dataset(data, current_catalog().vocabulary, tz()), file_id
+
+
 _collection(
     "datasets",
     AffectedDataset,
@@ -283,8 +306,8 @@ _collection(
         "create_dataset",
         "Add an affected data set (triage re-runs)",
         DatasetIn,
-        lambda data: validation.read_dataset(data, current_catalog().vocabulary, tz()),
-        service.add_dataset,
+        _read_dataset,
+        lambda session, case, actor, read: inventory.add_case_dataset(session, case, actor, *read),
     ),
 )
 _collection(

@@ -148,6 +148,22 @@ class Reader:
         self.fail(key, "must be a date (YYYY-MM-DD)")
         return None
 
+    def items(self, key: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+        """A list of vocabulary keys (each once, in order)."""
+        raw = self.payload.get(key)
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.fail(key, "must be a list of data items")
+            return ()
+        items: list[str] = []
+        for index, item in enumerate(raw):
+            if not isinstance(item, str) or item not in vocabulary:
+                self.fail(f"{key}.{index}", "unknown data item")
+            elif item not in items:
+                items.append(item)
+        return tuple(items)
+
     def url(self, key: str, *, required: bool = False) -> str:
         value = self.text(key, required=required, max_len=2000)
         if value:
@@ -177,18 +193,7 @@ def read_dataset(payload: Mapping[str, Any], vocabulary: Vocabulary, tz: tzinfo)
     r = Reader(payload, tz)
     name = r.text("name", required=True)
     holder = r.text("holder")
-    raw_items = payload.get("items")
-    items: list[str] = []
-    if raw_items is None:
-        raw_items = []
-    if not isinstance(raw_items, list):
-        r.fail("items", "must be a list of data items")
-        raw_items = []
-    for index, key in enumerate(raw_items):
-        if not isinstance(key, str) or key not in vocabulary:
-            r.fail(f"items.{index}", "unknown data item")
-        elif key not in items:
-            items.append(key)
+    items = r.items("items", vocabulary)
     persons = r.integer("persons", required=True)
     persons_estimated = r.boolean("persons_estimated")
     exposure = r.choice("exposure", EXPOSURES)
@@ -202,7 +207,7 @@ def read_dataset(payload: Mapping[str, Any], vocabulary: Vocabulary, tz: tzinfo)
     return DatasetInput(
         name=name,
         holder=holder,
-        items=tuple(items),
+        items=items,
         persons=persons,
         persons_estimated=persons_estimated,
         exposure=exposure,

@@ -35,6 +35,8 @@ from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
 from csirt.forms import ActionForm
 from csirt.i18n import current_lang
+from csirt.inventory import service as inventory
+from csirt.inventory.forms import PickForm
 from csirt.records import forms, service, validation
 from csirt.records.blobs import store_for
 from csirt.records.markdown import render_markdown
@@ -182,11 +184,31 @@ def _render_datasets(
         sensitive=vocabulary.sensitive_keys(),
         exposure_labels=_exposure_labels(),
         form=form or _dataset_form(),
+        inventory=_inventory_panel(session, case),
+        pick_form=_pick_form(),
         delete_form=ActionForm(),
         deleted=service.deleted_datasets(session, case),
         restore_form=RestoreForm(),
         is_lead=current_user.has_role(Role.LEAD),
     )
+
+
+def _inventory_panel(session: Session, case: Case) -> inventory.CasePanel:
+    """The data sets taken from the inventory, the deduplicated total, "which files?"."""
+    args = request.args
+    what = inventory.Search(
+        q=args.get("inv_q", "").strip()[:200],
+        system=args.get("inv_system", "").strip()[:200],
+        holder=args.get("inv_holder", "").strip()[:200],
+    )
+    may = current_user.can(Permission.INVENTORY_VIEW)
+    return inventory.case_panel(session, case, what, may_search=may)
+
+
+def _pick_form() -> PickForm:
+    form = PickForm()
+    form.exposure.choices = [SelectChoice(k, v) for k, v in _exposure_labels().items()]
+    return form
 
 
 @bp.get("/datasets")

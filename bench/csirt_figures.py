@@ -121,7 +121,7 @@ def check_page(base_url: str, path: str, headers: Mapping[str, str], needle: byt
 def serve_console(scale: Scale, info: SeedInfo, instance: Path) -> GunicornServer:
     """Serve csirt's console with the limits' worker settings and a pool of one per thread."""
     env = bench_env(info.url, instance)
-    env["CSIRT_DB_POOL_SIZE"] = str(scale.settings.threads)
+    env["CSIRT_DB_POOL_SIZE"] = str(scale.settings.pool_size)
     env["CSIRT_DB_MAX_OVERFLOW"] = "0"
     return GunicornServer("wsgi:console", settings=scale.settings, env=env, ready_path=HEALTH)
 

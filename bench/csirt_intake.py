@@ -80,7 +80,7 @@ def measure_intake(report: Report, scale: Scale, instance: Path) -> None:
     has_officer = add_officer(url)
     env = bench_env(url, instance)
     env.update(
-        CSIRT_DB_POOL_SIZE=str(scale.settings.threads),
+        CSIRT_DB_POOL_SIZE=str(scale.settings.pool_size),
         CSIRT_DB_MAX_OVERFLOW="0",
         # The default budget (600 a minute per worker) is a brake against floods; the bench
         # measures capacity, so it lifts the brake and reports the default beside the figure.

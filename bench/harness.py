@@ -48,11 +48,27 @@ class WorkerSettings:
 
     workers: int = 2
     threads: int = 4
+    worker_class: str = "gthread"  # or "sync" (threads is then the database pool size only)
 
     @property
     def label(self) -> str:
-        """Return a short label such as ``w2t4``."""
+        """Return a short label such as ``w2t4`` (gthread) or ``w2sync``."""
+        if self.worker_class == "sync":
+            return f"w{self.workers}sync"
         return f"w{self.workers}t{self.threads}"
+
+    @property
+    def gunicorn_args(self) -> list[str]:
+        """Return gunicorn's worker options for these settings."""
+        args = ["--workers", str(self.workers), "--worker-class", self.worker_class]
+        if self.worker_class != "sync":
+            args += ["--threads", str(self.threads)]
+        return args
+
+    @property
+    def pool_size(self) -> int:
+        """Return the database connections one worker needs (one per thread)."""
+        return 1 if self.worker_class == "sync" else self.threads
 
 
 @dataclass(frozen=True)
@@ -138,7 +154,7 @@ class _MemorySampler:
 
 
 class GunicornServer:
-    """A WSGI app under gunicorn (gthread workers) on 127.0.0.1, as a context manager.
+    """A WSGI app under gunicorn (the settings' worker class) on 127.0.0.1, as a context manager.
 
     The listening socket is bound here (port 0) and handed to gunicorn as ``fd://`` so no port
     race is possible. ``url`` is ready once the constructor returns; ``stop()`` is idempotent
@@ -176,12 +192,7 @@ class GunicornServer:
             str(gunicorn),
             "--bind",
             f"fd://{fd}",
-            "--workers",
-            str(self.settings.workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(self.settings.threads),
+            *self.settings.gunicorn_args,
             "--worker-tmp-dir",
             "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir(),
             "--timeout",

@@ -303,7 +303,7 @@ def run_crash(
     env = bench_env(url, instance)
     env.update(
         CSIRT_INTAKE_SUBMISSIONS_PER_MINUTE="1000000",
-        CSIRT_DB_POOL_SIZE=str(settings.threads),
+        CSIRT_DB_POOL_SIZE=str(settings.pool_size),
     )
     result = CrashResult(submitters, consoles, load_seconds)
     server = _start(env, settings)

@@ -111,7 +111,7 @@ def serve_rows(url: str, settings: WorkerSettings) -> GunicornServer:
     return GunicornServer(
         ROWS_APP,
         settings=settings,
-        env={rows_limit.DB_URL_ENV: url, rows_limit.POOL_SIZE_ENV: str(settings.threads)},
+        env={rows_limit.DB_URL_ENV: url, rows_limit.POOL_SIZE_ENV: str(settings.pool_size)},
         ready_path="/rows",
     )
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from flask import Flask, Response, current_app, g, render_template, request
-from flask_babel import format_datetime, get_locale
+import orjson
+from flask import Flask, Response, current_app, render_template, request
+from flask.json.provider import DefaultJSONProvider
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -23,22 +24,65 @@ PERMISSIONS_POLICY = (
 )
 
 
+# Built once: every response gets these (set, replacing whatever a view put there).
+STATIC_HEADERS: tuple[tuple[str, str], ...] = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Permissions-Policy", PERMISSIONS_POLICY),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
+HSTS = "max-age=63072000; includeSubDomains"
+# Case data and tips must not linger in browser or proxy caches.
+NO_STORE: tuple[tuple[str, str], ...] = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+
+
 def security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["Permissions-Policy"] = PERMISSIONS_POLICY
-    headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    for name, value in STATIC_HEADERS:
+        headers[name] = value
     if request.is_secure:
-        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        headers["Strict-Transport-Security"] = HSTS
     if request.endpoint != "static":
-        # Case data and tips must not linger in browser or proxy caches.
-        headers["Cache-Control"] = "no-store"
-        headers["Pragma"] = "no-cache"
+        for name, value in NO_STORE:
+            headers[name] = value
     return response
+
+
+class FastJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider with responses encoded by orjson (several times faster).
+
+    The output is the same JSON as Flask's (keys sorted; dates, dataclasses and the rest through
+    Flask's own ``default``), only UTF-8 instead of ``\\u`` escapes. Calls with ``json.dumps``
+    options, and values orjson refuses (integers beyond 64 bits), go to Flask's encoder.
+    """
+
+    OPTIONS = (
+        orjson.OPT_SORT_KEYS
+        | orjson.OPT_NON_STR_KEYS
+        | orjson.OPT_PASSTHROUGH_DATETIME
+        | orjson.OPT_PASSTHROUGH_DATACLASS
+        | orjson.OPT_PASSTHROUGH_SUBCLASS
+    )
+
+    def _encode(self, obj: Any) -> bytes | None:
+        try:
+            return orjson.dumps(obj, default=self.default, option=self.OPTIONS)
+        except (orjson.JSONEncodeError, TypeError):
+            return None
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        encoded = None if kwargs else self._encode(obj)
+        return super().dumps(obj, **kwargs) if encoded is None else encoded.decode()
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        obj = self._prepare_response_obj(args, kwargs)
+        encoded = self._encode(obj)
+        if encoded is None:
+            return cast(Response, super().response(obj))
+        return Response(encoded + b"\n", mimetype=self.mimetype)
 
 
 def handle_http_error(error: HTTPException) -> Any:
@@ -60,28 +104,18 @@ def handle_unexpected(error: Exception) -> Any:
     return render_template("error.html", code=500, title=_("Something went wrong")), 500
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    if value is None:
-        return ""
-    if fmt == "short":
-        # Dense tables: one unambiguous form in every language, without Babel's per-call cost.
-        tz = g.get("_csirt_tz")
-        if tz is None:
-            tz = g._csirt_tz = current_app.config["CSIRT"].tz
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    return str(format_datetime(value, fmt))
-
-
 def init_app(app: Flask) -> None:
+    app.json = FastJSONProvider(app)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)
-    from csirt import labels
+    from csirt import i18n, labels
     from csirt.auth.permissions import Permission
     from csirt.db import utcnow
 
-    app.jinja_env.filters["dt"] = local_datetime
+    app.jinja_env.filters["dt"] = i18n.format_time
+    labels.init_app_filters(app.jinja_env)
     app.jinja_env.globals["Permission"] = Permission
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_label"] = labels.role_label

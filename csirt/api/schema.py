@@ -125,6 +125,8 @@ class ApiOut(BaseModel):
     @classmethod
     def dump(cls, row: Any, **values: Any) -> dict[str, Any]:
         """``row`` as JSON-ready data; ``values`` give the fields a row has no attribute for."""
+        if not values:  # the same validation, reading the row's attributes in pydantic's core
+            return cls.model_validate(row, from_attributes=True).model_dump(mode="json")
         data = {
             name: values[name] if name in values else getattr(row, name)
             for name in cls.model_fields

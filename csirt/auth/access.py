@@ -148,9 +148,9 @@ def init_app(app: Flask, *, with_login: bool) -> None:
         if is_api_request():
             return None  # the API authenticates by token only (it is CSRF-exempt)
         ident, _sep, token = user_id.partition(":")
-        if not ident.isdigit():
+        if not (ident.isascii() and ident.isdigit()) or len(ident) > 10:
             return None
-        user = get_session().get(User, int(ident))
+        user = service.load_user(get_session(), int(ident))  # one query: user and roles
         if user is None or not user.active or user.session_token != token:
             return None
         return user
@@ -163,17 +163,16 @@ def init_app(app: Flask, *, with_login: bool) -> None:
         scheme, _sep, plain = header.partition(" ")
         if scheme.lower() != "bearer" or not plain.strip():
             return None
-        db_session = get_session()
-        token = service.valid_token(db_session, plain.strip())
+        token = service.valid_token(get_session(), plain.strip())  # one query: token, user, roles
         if token is None:
             return None
         g.token_scopes = token.scope_set
         g.token_id = token.id
-        _record_token_use(db_session, plain.strip())
+        _record_token_use(token)
         return token.user
 
 
-def _record_token_use(db_session: Session, plain: str) -> None:
+def _record_token_use(token: ApiToken) -> None:
     """Note when a token was last used, at most hourly, once the request's session is closed.
 
     Not in the request's own transaction (an API read would have to upgrade its read lock, which
@@ -181,7 +180,7 @@ def _record_token_use(db_session: Session, plain: str) -> None:
     request's is open (a write request holds the write lock: the second would wait on it until
     the busy timeout). Losing this bookkeeping is harmless.
     """
-    token_id = service.token_use_to_record(db_session, plain)
+    token_id = service.token_use_to_record(token)
     if token_id is None:
         return
     used_at = utcnow()
@@ -231,6 +230,19 @@ def _session_expired() -> bool:
     return now - datetime.fromisoformat(seen_at) > timedelta(minutes=config.session_idle_minutes)
 
 
+# How stale ``seen_at`` may get before it is written again. Writing it on every request would
+# change the session, so Flask would sign and send a new cookie on every page. The idle check
+# reads the stored (older) time, so it can only end a session up to this much *earlier*.
+SEEN_AT_GRANULARITY = timedelta(seconds=60)
+
+
+def _note_seen() -> None:
+    now = utcnow()
+    seen_at = session.get("seen_at")
+    if seen_at is None or now - datetime.fromisoformat(seen_at) >= SEEN_AT_GRANULARITY:
+        session["seen_at"] = now.isoformat()
+
+
 def _enforce() -> ResponseReturnValue | None:
     endpoint = request.endpoint
     if endpoint is None:
@@ -249,7 +261,7 @@ def _enforce() -> ResponseReturnValue | None:
             session.clear()
             flash(_("Your session has expired. Please sign in again."), "info")
             return redirect(url_for("auth.login"))
-        session["seen_at"] = utcnow().isoformat()
+        _note_seen()
         if session.get("must_enrol_totp") and endpoint not in ENROLMENT_ENDPOINTS:
             flash(_("Your role requires a second factor. Please set it up now."), "warning")
             return redirect(url_for("auth.totp_setup"))

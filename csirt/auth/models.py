@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -74,7 +75,9 @@ class User(Base):
 
     @property
     def permissions(self) -> frozenset[Permission]:
-        return permissions_for(self.role_set)
+        # Read from the roles as they are now (a role change shows at once); the union of
+        # the role sets is computed once per combination of roles, not on every check.
+        return _granted(frozenset(r.role for r in self.roles))
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -84,6 +87,11 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+@functools.lru_cache(maxsize=64)
+def _granted(roles: frozenset[str]) -> frozenset[Permission]:
+    return permissions_for(frozenset(Role(r) for r in roles))
 
 
 class UserRole(Base):

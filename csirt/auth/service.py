@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
@@ -523,11 +523,25 @@ def user_for_token(session: Session, plain: str) -> User | None:
     return None if token is None else token.user
 
 
+def load_user(session: Session, user_id: int) -> User | None:
+    """A user with their roles, in one query (the per-request load of the signed-in user)."""
+    query = select(User).options(joinedload(User.roles)).where(User.id == user_id)
+    return session.scalars(query).unique().one_or_none()
+
+
 def valid_token(session: Session, plain: str) -> ApiToken | None:
-    """The token (of an active user) for a bearer value, or None (unknown, revoked, expired)."""
+    """The token (of an active user) for a bearer value, or None (unknown, revoked, expired).
+
+    One query loads the token, its user and the user's roles (every API request does this).
+    """
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plain)))
+    query = (
+        select(ApiToken)
+        .options(joinedload(ApiToken.user).joinedload(User.roles))
+        .where(ApiToken.token_hash == _token_hash(plain))
+    )
+    token = session.scalars(query).unique().one_or_none()
     now = utcnow()
     if token is None or token.revoked_at is not None:
         return None
@@ -538,11 +552,8 @@ def valid_token(session: Session, plain: str) -> ApiToken | None:
     return token
 
 
-def token_use_to_record(session: Session, plain: str) -> int | None:
+def token_use_to_record(token: ApiToken) -> int | None:
     """The id of the token if its ``last_used_at`` is over an hour old (written elsewhere)."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plain)))
-    if token is None:
-        return None
     if token.last_used_at is None or utcnow() - token.last_used_at > timedelta(hours=1):
         return token.id
     return None

@@ -1,0 +1,126 @@
+"""Per-request cost of the case list (issue 21), through real requests: what every request
+pays (user, roles, token) is one statement; an unchanged session cookie is not sent again;
+a role change still shows at once; the API's JSON is what Flask's encoder would write."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from flask.testing import FlaskClient
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from csirt.auth import service
+from csirt.auth.access import SEEN_AT_GRANULARITY
+from csirt.auth.permissions import Role
+from csirt.cases.creation import create_case
+from csirt.db import utcnow
+from tests.factories import FACTORY, UserFactory
+from tests.test_scale import statements
+
+CASE_API = "/api/v1/cases?limit=50"
+
+
+def _token(users: UserFactory, db_session: Session, *roles: str) -> tuple[Any, str]:
+    created = users.create(roles=list(roles))
+    _t, plain = service.create_token(db_session, created.user, actor=FACTORY)
+    db_session.commit()
+    return created.user, plain
+
+
+def test_an_api_request_loads_token_user_and_roles_in_one_statement(
+    client: FlaskClient, users: UserFactory, db_session: Session, connection: Connection
+) -> None:
+    _user, plain = _token(users, db_session, "lead")
+    for n in range(3):
+        create_case(db_session, title=f"perf {n}", actor=None)
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert client.get(CASE_API, headers=headers).status_code == 200  # records the first use
+    with statements(connection) as seen:
+        response = client.get(CASE_API, headers=headers)
+    assert response.status_code == 200
+    assert len(response.json["items"]) >= 3
+    selects = [s for s, _p in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects  # token + user + roles, then the page
+    assert "api_tokens" in selects[0]
+    assert "user_roles" in selects[0]
+
+
+def test_a_page_loads_the_signed_in_user_and_roles_in_one_statement(
+    client: FlaskClient, login_as: Any, connection: Connection
+) -> None:
+    login_as("lead")
+    with statements(connection) as seen:
+        assert client.get("/console/cases/").status_code == 200
+    user_selects = [s for s, _p in seen if "FROM users" in s and "user_roles" in s]
+    assert len(user_selects) == 1, [s for s, _p in seen]
+    assert not [s for s, _p in seen if s.lstrip().startswith("SELECT user_roles")]
+
+
+def test_an_unchanged_session_is_not_signed_and_sent_again(
+    client: FlaskClient, login_as: Any
+) -> None:
+    login_as("lead")
+    first = client.get("/console/cases/")
+    assert first.status_code == 200
+    again = client.get("/console/cases/")
+    assert again.status_code == 200
+    assert "Set-Cookie" not in again.headers  # seen_at is still fresh: nothing to re-sign
+
+
+def test_seen_at_is_refreshed_once_it_is_older_than_the_granularity(
+    client: FlaskClient, login_as: Any
+) -> None:
+    login_as("lead")
+    stale = (utcnow() - SEEN_AT_GRANULARITY - timedelta(seconds=1)).isoformat()
+    with client.session_transaction() as session:
+        session["seen_at"] = stale
+    assert client.get("/console/cases/").status_code == 200
+    with client.session_transaction() as session:
+        assert session["seen_at"] > stale
+
+
+def test_an_idle_session_still_ends(client: FlaskClient, login_as: Any, app: Flask) -> None:
+    login_as("lead")
+    idle = app.config["CSIRT"].session_idle_minutes
+    with client.session_transaction() as session:
+        session["seen_at"] = (utcnow() - timedelta(minutes=idle, seconds=1)).isoformat()
+    response = client.get("/console/cases/")
+    assert response.status_code == 302
+    assert "/console/login" in response.headers["Location"]
+
+
+def test_a_role_change_shows_on_the_next_request(
+    client: FlaskClient, users: UserFactory, db_session: Session
+) -> None:
+    user, plain = _token(users, db_session, "lead")
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert "case:view-all" in client.get("/api/v1/me", headers=headers).json["permissions"]
+    service.set_roles(db_session, user, [Role.RESPONDER], actor=FACTORY)
+    db_session.commit()
+    assert "case:view-all" not in client.get("/api/v1/me", headers=headers).json["permissions"]
+    user.active = False
+    db_session.commit()
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_api_json_is_what_flasks_encoder_writes(
+    client: FlaskClient, users: UserFactory, db_session: Session, app: Flask
+) -> None:
+    _user, plain = _token(users, db_session, "lead")
+    create_case(db_session, title="日本語の事案 \u2028 <b>", actor=None)
+    db_session.commit()
+    response = client.get(CASE_API, headers={"Authorization": f"Bearer {plain}"})
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    body = response.get_data()
+    assert "日本語の事案".encode() in body  # UTF-8, not \\u escapes
+    with app.app_context():
+        reference = DefaultJSONProvider(app).dumps(response.json)
+    assert json.loads(body) == json.loads(reference)
+    assert list(response.json["items"][0]) == sorted(response.json["items"][0])  # keys sorted

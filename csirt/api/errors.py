@@ -61,6 +61,7 @@ PROBLEMS: dict[type[Exception], Problem] = {
     cases.TaskNotFoundError: Problem(404, "no such task in this case"),
     cases.EventNotFoundError: Problem(404, "no such timeline event in this case"),
     records.RecordNotFoundError: Problem(404, "no such record in this case"),
+    records.NotAuthorError: Problem(403, "only a note's author may change it"),
     documents.DocumentNotFoundError: Problem(404, "no such document"),
     teams.TeamNotFoundError: Problem(404, "no such team"),
     cases.TeamTooSmallError: Problem(409, "", "team-too-small"),

@@ -86,6 +86,9 @@ class AuditAction(StrEnum):
     TASK_CREATE = "task.create"
     TASK_UPDATE = "task.update"
     TASK_COMMENT = "task.comment"
+    TASK_EDIT = "task.edit"  # the previous version is kept in record_versions
+    TASK_DELETE = "task.delete"  # soft: the task (with its comments) moves to record_versions
+    TASK_RESTORE = "task.restore"  # a lead put a deleted task back
     TIMELINE_ADD = "timeline.add"
     TIMELINE_IMPORT = "timeline.import"
     TIMELINE_EXPORT = "timeline.export"
@@ -105,7 +108,12 @@ class AuditAction(StrEnum):
     TAKEDOWN_UPDATE = "takedown.update"
     NOTE_CREATE = "note.create"
     NOTE_UPDATE = "note.update"
+    NOTE_DELETE = "note.delete"  # soft: the note moves to record_versions
+    NOTE_RESTORE = "note.restore"  # a lead put a deleted note back
     LIAISON_CREATE = "liaison.create"
+    LIAISON_UPDATE = "liaison.update"  # the previous version is kept in record_versions
+    LIAISON_DELETE = "liaison.delete"  # soft: the entry moves to record_versions
+    LIAISON_RESTORE = "liaison.restore"  # a lead put a deleted entry back
     INQUIRY_CREATE = "inquiry.create"
     INQUIRY_UPDATE = "inquiry.update"
 
@@ -136,6 +144,8 @@ class AuditAction(StrEnum):
     DOCUMENT_COMMENT = "document.comment"
     DOCUMENT_APPROVE = "document.approve"
     DOCUMENT_APPROVAL_REQUEST = "document.approval_request"  # an author named the approver
+    DOCUMENT_APPROVAL_REFUSE = "document.approval_refuse"  # a lead refused, with a reason
+    DOCUMENT_WITHDRAW = "document.withdraw"  # an unused draft moved to record_versions
     DOCUMENT_EXPORT = "document.export"
     DOCUMENT_EXPORT_REFUSED = "document.export_refused"  # the public-text guard refused
     DOCUMENT_GUARD_OVERRIDE = "document.guard_override"  # a lead let a guard finding pass

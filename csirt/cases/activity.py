@@ -47,6 +47,9 @@ ACTIVITY: dict[A, tuple[str, T]] = {
     A.TASK_CREATE: ("task", T(ja="タスクを追加しました", en="added a task")),
     A.TASK_UPDATE: ("task", T(ja="タスクを更新しました", en="updated a task")),
     A.TASK_COMMENT: ("task", T(ja="タスクにコメントしました", en="commented on a task")),
+    A.TASK_EDIT: ("task", T(ja="タスクを訂正しました", en="corrected a task")),
+    A.TASK_DELETE: ("task", T(ja="タスクを削除しました", en="deleted a task")),
+    A.TASK_RESTORE: ("task", T(ja="削除されたタスクを復元しました", en="restored a task")),
     A.TIMELINE_ADD: ("timeline", T(ja="時系列に出来事を追加しました", en="added an event")),
     A.TIMELINE_IMPORT: ("timeline", T(ja="時系列を取り込みました", en="imported events")),
     A.TIMELINE_EXPORT: ("timeline", T(ja="時系列を書き出しました", en="exported the timeline")),
@@ -70,7 +73,15 @@ ACTIVITY: dict[A, tuple[str, T]] = {
     A.TAKEDOWN_UPDATE: ("record", T(ja="削除依頼を更新しました", en="updated a takedown request")),
     A.NOTE_CREATE: ("record", T(ja="メモを追加しました", en="added a note")),
     A.NOTE_UPDATE: ("record", T(ja="メモを変更しました", en="changed a note")),
+    A.NOTE_DELETE: ("record", T(ja="メモを削除しました", en="deleted a note")),
+    A.NOTE_RESTORE: ("record", T(ja="削除されたメモを復元しました", en="restored a note")),
     A.LIAISON_CREATE: ("record", T(ja="連絡記録を追加しました", en="added a liaison entry")),
+    A.LIAISON_UPDATE: ("record", T(ja="連絡記録を訂正しました", en="corrected a liaison entry")),
+    A.LIAISON_DELETE: ("record", T(ja="連絡記録を削除しました", en="deleted a liaison entry")),
+    A.LIAISON_RESTORE: (
+        "record",
+        T(ja="削除された連絡記録を復元しました", en="restored a liaison entry"),
+    ),
     A.INQUIRY_CREATE: ("record", T(ja="問い合わせを記録しました", en="recorded an inquiry")),
     A.INQUIRY_UPDATE: ("record", T(ja="問い合わせを更新しました", en="updated an inquiry")),
     A.TRIAGE_RUN: ("triage", T(ja="トリアージを再評価しました", en="re-ran the triage")),
@@ -101,6 +112,14 @@ ACTIVITY: dict[A, tuple[str, T]] = {
     A.DOCUMENT_APPROVAL_REQUEST: (
         "document",
         T(ja="文書の承認を依頼しました", en="asked for a document's approval"),
+    ),
+    A.DOCUMENT_APPROVAL_REFUSE: (
+        "document",
+        T(ja="文書の承認を差し戻しました", en="refused a document's approval"),
+    ),
+    A.DOCUMENT_WITHDRAW: (
+        "document",
+        T(ja="使われていない下書きを取り下げました", en="withdrew an unused draft"),
     ),
     A.DOCUMENT_EXPORT: ("document", T(ja="文書を出力しました", en="exported a document")),
     A.DOCUMENT_EXPORT_REFUSED: (

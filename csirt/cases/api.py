@@ -18,7 +18,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from csirt.api import errors
 from csirt.api.openapi import json_response, operation
 from csirt.api.pagination import PageQuery, page_response, row_id
-from csirt.api.problems import problem
 from csirt.api.responses import created
 from csirt.api.schema import (
     ApiModel,
@@ -32,28 +31,24 @@ from csirt.api.schema import (
 )
 from csirt.auth import service as auth_service
 from csirt.auth.access import exports, requires
-from csirt.auth.permissions import Permission, Role
-from csirt.cases import activity, creation, listing, persons, registry
+from csirt.auth.permissions import Permission
+from csirt.cases import activity, corrections, creation, listing, persons, registry
 from csirt.cases.editing import EDITABLE_FIELDS, update_case
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.lifecycle import change_phase, change_priority
 from csirt.cases.models import Case, Phase, Precision, Priority, Visibility
 from csirt.cases.need_to_know import get_case_for
 from csirt.cases.tagging import case_tags, normalise_tags, set_tags
-from csirt.cases.tasks import add_task, bulk_update_tasks, is_overdue, list_tasks
+from csirt.cases.tasks import TASK, add_task, bulk_update_tasks, edit_task, is_overdue, list_tasks
 from csirt.cases.timeline import (
     CATEGORIES,
+    EVENT,
     TimelineFilters,
     add_event,
     case_evidence_ids,
+    correct_event,
     decode_event_cursor,
-    delete_event,
-    edit_event,
-    event_history,
-    get_event,
     list_events,
-    merged_fields,
-    restore_event,
     validate_event,
 )
 from csirt.cases.views import export_response
@@ -139,28 +134,6 @@ class EventOut(ApiOut):
 class EventPage(BaseModel):
     items: list[EventOut]
     next_cursor: str | None
-
-
-class VersionOut(ApiOut):
-    """An earlier version of a record: what it was, who changed it, when and why."""
-
-    change: Literal["edit", "delete", "restore"] = Field(
-        description="edit: the record before an edit; delete: the record as deleted; "
-        "restore: the record as restored"
-    )
-    changed_at: IsoTime
-    changed_by: str | None = Field(description="username (null: the system)")
-    reason: str
-    data: dict[str, Any] = Field(description="the record's fields as they were")
-
-    @classmethod
-    def dump(cls, row: Any, **values: Any) -> dict[str, Any]:
-        who = row.changed_by.username if row.changed_by is not None else None
-        return super().dump(row, changed_by=who, **values)
-
-
-class EventHistory(BaseModel):
-    items: list[VersionOut]
 
 
 class ActivityOut(BaseModel):
@@ -271,27 +244,6 @@ class EventIn(ApiModel):
     category: Literal[CATEGORIES] = "event"  # type: ignore[valid-type]
     visibility: Visibility = Visibility.INTERNAL
     evidence_ids: list[Id] = Field([])
-
-
-class EventPatch(ApiModel):
-    """Only the fields sent change; the previous version is kept with ``reason``."""
-
-    occurred_at: str | None = Field(
-        None, description="YYYY-MM-DD (day precision) or ISO 8601 date-time with offset"
-    )
-    precision: Precision | None = None
-    title: str | None = Field(None, max_length=200)
-    description: str | None = Field(None, max_length=20_000)
-    source: str | None = Field(None, max_length=100)
-    actor: str | None = Field(None, max_length=100)
-    category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
-    visibility: Visibility | None = None
-    evidence_ids: list[Id] | None = None
-    reason: str = Field("", max_length=500, description="why it changed (kept in the history)")
-
-
-class ReasonIn(ApiModel):
-    reason: str = Field(min_length=1, max_length=500, description="why (kept in the history)")
 
 
 class ActivityQuery(PageQuery):
@@ -499,83 +451,36 @@ def post_event(case_id: int) -> ResponseReturnValue:
     return created(EventOut.dump(row))
 
 
-def _event_changes(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != "reason" and v is not None}
-
-
-@bp.patch("/cases/<int:case_id>/timeline/<int:event_id>")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Correct a timeline event (only the fields sent change; the previous version is kept)",
-    tags=TAGS,
-    body=EventPatch,
-    responses={"200": json_response(EventOut)},
+corrections.api_routes(
+    bp,
+    corrections.ApiKind(
+        kind=TASK,
+        path="tasks",
+        name="task",
+        noun="task",
+        out=TaskOut,
+        create=TaskIn,
+        edit=edit_task,
+        tags=tuple(TAGS),
+    ),
+    _case,
 )
-def patch_event(case_id: int, event_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    session = get_session()
-    row = get_event(session, case, event_id)
-    allowed = case_evidence_ids(session, case)
-    zone = current_app.config["CSIRT"].tz
-    body, item = read_body_with(
-        EventPatch,
-        lambda data: validate_event(
-            merged_fields(row, _event_changes(data)), zone, evidence_ids_allowed=allowed
+corrections.api_routes(
+    bp,
+    corrections.ApiKind(
+        kind=EVENT,
+        path="timeline",
+        name="event",
+        noun="timeline event",
+        out=EventOut,
+        create=EventIn,
+        edit=lambda session, case, actor, row, changes, reason: correct_event(
+            session, case, actor, row, changes, reason, current_app.config["CSIRT"].tz
         ),
-    )
-    edit_event(session, case, current_user, row, item, body.reason)
-    session.commit()
-    return jsonify(EventOut.dump(row))
-
-
-@bp.delete("/cases/<int:case_id>/timeline/<int:event_id>")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Delete a timeline event with a reason (soft: kept in its history, a lead may restore it)",
-    tags=TAGS,
-    body=ReasonIn,
-    responses={"204": {"description": "Deleted"}},
+        tags=tuple(TAGS),
+    ),
+    _case,
 )
-def delete_event_api(case_id: int, event_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    session = get_session()
-    row = get_event(session, case, event_id)
-    body = read_body(ReasonIn)
-    delete_event(session, case, current_user, row, body.reason)
-    session.commit()
-    return "", 204
-
-
-@bp.post("/cases/<int:case_id>/timeline/<int:event_id>/restore")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Restore a deleted timeline event (leads only)",
-    tags=TAGS,
-    body=ReasonIn,
-    responses={"200": json_response(EventOut)},
-)
-def restore_event_api(case_id: int, event_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    if not current_user.has_role(Role.LEAD):
-        return problem(403, "Forbidden", "only a lead may restore a deleted event")
-    body = read_body(ReasonIn)
-    session = get_session()
-    row = restore_event(session, case, current_user, event_id, body.reason)
-    session.commit()
-    return jsonify(EventOut.dump(row))
-
-
-@bp.get("/cases/<int:case_id>/timeline/<int:event_id>/history")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "A timeline event's earlier versions, newest first (who, when, why; deletions included)",
-    tags=TAGS,
-    responses={"200": json_response(EventHistory)},
-)
-def get_event_history(case_id: int, event_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    found = event_history(get_session(), case, event_id)
-    return jsonify(items=[VersionOut.dump(v) for v in found])
 
 
 @bp.get("/cases/<int:case_id>/timeline.csv")

@@ -179,6 +179,18 @@ class TaskForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField(_l("Add task"))
 
 
+class TaskEditForm(FlaskForm):  # type: ignore[misc]
+    """Correct a task (its status and assignees change on the task list)."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
+    phase = SelectField(_l("Phase"), choices=[])
+    due_at = DateTimeLocalField(
+        _l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional(), InDateRange()]
+    )
+    required = BooleanField(_l("Required before closing"))
+
+
 class TaskUpdateForm(FlaskForm):  # type: ignore[misc]
     status = SelectField(_l("Status"), choices=choices(STATUS_LABELS.items()))
     due_at = DateTimeLocalField(

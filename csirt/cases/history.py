@@ -1,19 +1,52 @@
-"""Earlier versions of case records, for every record kind in one table (``RecordVersion``).
+"""Corrections of case records with history: one mechanism for every record kind.
 
-An edit keeps the record's previous columns; a deletion moves the whole record here (soft
-delete: the live tables hold only live rows, so no reader has to filter deleted ones); a restore
-puts the record back with its id. Each version says who, when and why.
+Every kind of case record that people correct (timeline events, data sets, tasks, notes,
+liaison entries, withdrawn draft documents, and observables next) shares this module and the
+one ``record_versions`` table (``RecordVersion``):
+
+- an **edit** keeps the record's previous columns (who, when, why), then changes it;
+- a **deletion** is soft: it moves the whole record (and the children named by its kind, e.g. a
+  task's assignees and comments) into the table with a required reason, so the live tables hold
+  only live rows and no reader has to filter deleted ones;
+- a **restore** (the caller checks that the actor is a lead) puts the record back with its id;
+- the **history** of a record lists its versions, newest first.
+
+How to give a new kind of record history (what observables do)::
+
+    OBSERVABLE = history.Kind(
+        name="observable",                  # RecordVersion.kind, at most 32 characters
+        model=Observable,                   # has ``id`` and ``case_id``
+        missing=ObservableNotFoundError,    # raised with the id for an unknown record
+        actions=history.Actions(AuditAction.OBSERVABLE_UPDATE, AuditAction.OBSERVABLE_DELETE,
+                                AuditAction.OBSERVABLE_RESTORE),
+    )
+    history.edit(session, OBSERVABLE, case, actor, row, apply_changes, reason)
+    history.delete(session, OBSERVABLE, case, actor, row, reason)
+    history.restore(session, OBSERVABLE, case, actor, record_id, reason)
+    history.record_history(session, OBSERVABLE, case, record_id)
+    history.deleted_of(session, OBSERVABLE, case)
+
+The API routes (``PATCH``/``DELETE`` on the record, ``POST …/restore``, ``GET …/history``) and
+the console's confirmation page and restore action come from ``csirt.cases.corrections``
+(``api_routes`` and ``console_routes``) given the kind, so each kind writes only its own
+validation (the ``edit`` callable) and its output model.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, TypeVar
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Date, LargeBinary, inspect, select
 from sqlalchemy.orm import Session
 
+from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
+from csirt.cases.errors import CaseValidationError
 from csirt.cases.models import Case, RecordVersion
 from csirt.db import Base, UTCDateTime, utcnow
 
@@ -23,28 +56,97 @@ EDIT = "edit"
 DELETE = "delete"
 RESTORE = "restore"
 MAX_REASON = 500
+CHILDREN = "_children"
 
 
-def snapshot(row: Base) -> dict[str, Any]:
-    """The row's columns as JSON values (instants as ISO 8601)."""
-    data: dict[str, Any] = {}
-    for column in row.__table__.columns:
-        value = getattr(row, column.key)
-        data[column.key] = value.isoformat() if isinstance(value, datetime) else value
+@dataclass(frozen=True)
+class Actions:
+    """The audit actions of a kind's edit, deletion and restore."""
+
+    edit: AuditAction
+    delete: AuditAction
+    restore: AuditAction
+
+    def of(self, change: str) -> AuditAction:
+        return {EDIT: self.edit, DELETE: self.delete, RESTORE: self.restore}[change]
+
+
+Audit = Callable[[Session, AuditAction, Case, "User | None", Any], None]
+"""How a kind audits a change: (session, action, case, actor, row)."""
+
+
+def audit_record(
+    session: Session, action: AuditAction, case: Case, actor: User | None, row: Any
+) -> None:
+    """The default audit of a change: the record's kind and id, in the case."""
+    audit.record(
+        session,
+        action,
+        actor=audit.actor_of(actor),
+        object_type=type(row).__tablename__,
+        object_id=row.id,
+        case_id=case.id,
+    )
+
+
+@dataclass(frozen=True)
+class Kind(Generic[R]):
+    """One kind of case record corrected with history (see the module docstring)."""
+
+    name: str
+    model: type[R]
+    missing: Callable[[int], Exception]
+    actions: Actions
+    audit: Audit = audit_record
+    children: tuple[str, ...] = ()
+    """Relationships kept with a deleted record and put back on restore."""
+    changed: Callable[[Session, Case, User | None], None] | None = None
+    """Called after every change (e.g. data sets re-run triage)."""
+
+
+# --- snapshots ---------------------------------------------------------------------------------
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def snapshot(row: Base, children: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The row's columns as JSON values (instants and days as ISO 8601, bytes as base64),
+    with the rows of the named relationships."""
+    data: dict[str, Any] = {
+        column.key: _value(getattr(row, column.key)) for column in row.__table__.columns
+    }
+    if children:
+        data[CHILDREN] = {name: [snapshot(c) for c in getattr(row, name)] for name in children}
     return data
 
 
 def rebuild(model: type[R], data: dict[str, Any]) -> R:
-    """A new ``model`` row from a :func:`snapshot` (with its id)."""
+    """A new ``model`` row from a :func:`snapshot` (with its id and its kept children)."""
     values: dict[str, Any] = {}
     for column in model.__table__.columns:
         if column.key not in data:
             continue
         value = data[column.key]
-        if isinstance(value, str) and isinstance(column.type, UTCDateTime):
-            value = datetime.fromisoformat(value)
+        if isinstance(value, str):
+            if isinstance(column.type, UTCDateTime):
+                value = datetime.fromisoformat(value)
+            elif isinstance(column.type, Date):
+                value = date.fromisoformat(value)
+            elif isinstance(column.type, LargeBinary):
+                value = base64.b64decode(value)
         values[column.key] = value
-    return model(**values)
+    row = model(**values)
+    relationships = inspect(model).relationships
+    for name, rows in (data.get(CHILDREN) or {}).items():
+        child = relationships[name].mapper.class_
+        getattr(row, name).extend(rebuild(child, item) for item in rows)
+    return row
 
 
 def keep(
@@ -55,20 +157,112 @@ def keep(
     change: str,
     actor: User | None,
     reason: str = "",
+    *,
+    children: tuple[str, ...] = (),
+    data: dict[str, Any] | None = None,
 ) -> RecordVersion:
-    """Keep ``row`` as it is now, before ``change``."""
+    """Keep ``row`` as it is now (or ``data``, a snapshot taken earlier), before ``change``."""
     version = RecordVersion(
         kind=kind,
         record_id=int(getattr(row, "id")),  # noqa: B009  (every record has an id)
         case_id=case.id,
         change=change,
-        data=snapshot(row),
-        reason=reason.strip()[:MAX_REASON],
+        data=data if data is not None else snapshot(row, children),
+        reason=(reason or "").strip()[:MAX_REASON],
         changed_by_id=actor.id if actor else None,
         changed_at=utcnow(),
     )
     session.add(version)
     return version
+
+
+def check_reason(reason: str | None) -> str:
+    """A deletion's reason: required, at most MAX_REASON characters (CaseValidationError)."""
+    text = (reason or "").strip()
+    if not text:
+        raise CaseValidationError({"reason": "required"})
+    if len(text) > MAX_REASON:
+        raise CaseValidationError({"reason": f"at most {MAX_REASON} characters"})
+    return text
+
+
+# --- the mechanism -----------------------------------------------------------------------------
+
+
+def get(session: Session, kind: Kind[R], case: Case, record_id: int) -> R:
+    """The case's live record of ``kind``; ``kind.missing(record_id)`` otherwise."""
+    row = session.get(kind.model, record_id)
+    if row is None or getattr(row, "case_id", None) != case.id:
+        raise kind.missing(record_id)
+    return row
+
+
+def _after(session: Session, kind: Kind[Any], change: str, case: Case, actor: Any, row: Any) -> Any:
+    session.flush()
+    kind.audit(session, kind.actions.of(change), case, actor, row)
+    if kind.changed is not None:
+        kind.changed(session, case, actor)
+    return row
+
+
+def edit(
+    session: Session,
+    kind: Kind[R],
+    case: Case,
+    actor: User | None,
+    row: R,
+    change: Callable[[R], object],
+    reason: str = "",
+) -> R:
+    """Change a record with ``change(row)``; its previous version is kept (who, when, why)."""
+    keep(session, case, kind.name, row, EDIT, actor, reason)
+    change(row)
+    return _after(session, kind, EDIT, case, actor, row)  # type: ignore[no-any-return]
+
+
+def delete(
+    session: Session, kind: Kind[R], case: Case, actor: User | None, row: R, reason: str | None
+) -> RecordVersion:
+    """Soft-delete a record with a reason: it moves to its history, a lead may restore it."""
+    text = check_reason(reason)
+    version = keep(session, case, kind.name, row, DELETE, actor, text, children=kind.children)
+    session.flush()
+    kind.audit(session, kind.actions.delete, case, actor, row)
+    session.delete(row)
+    session.flush()
+    if kind.changed is not None:
+        kind.changed(session, case, actor)
+    return version
+
+
+def restore(
+    session: Session,
+    kind: Kind[R],
+    case: Case,
+    actor: User | None,
+    record_id: int,
+    reason: str = "",
+) -> R:
+    """Put a deleted record back with its id (the caller checks that the actor is a lead)."""
+    deletion = last_deletion(session, case, kind.name, record_id)
+    if deletion is None or session.get(kind.model, record_id) is not None:
+        raise kind.missing(record_id)
+    row = rebuild(kind.model, deletion.data)
+    setattr(row, "case_id", case.id)  # noqa: B010  (every record has a case)
+    session.add(row)
+    session.flush()
+    keep(session, case, kind.name, row, RESTORE, actor, reason)
+    return _after(session, kind, RESTORE, case, actor, row)  # type: ignore[no-any-return]
+
+
+def record_history(
+    session: Session, kind: Kind[Any], case: Case, record_id: int
+) -> list[RecordVersion]:
+    """A record's earlier versions, newest first; ``kind.missing`` if it never existed."""
+    found = versions(session, case, kind.name, record_id)
+    if not found:
+        get(session, kind, case, record_id)
+    return found
 
 
 def versions(session: Session, case: Case, kind: str, record_id: int) -> list[RecordVersion]:
@@ -86,8 +280,13 @@ def versions(session: Session, case: Case, kind: str, record_id: int) -> list[Re
     )
 
 
-def deleted(session: Session, case: Case, kind: str, model: type[Base]) -> list[RecordVersion]:
+def deleted_of(session: Session, kind: Kind[Any], case: Case) -> list[RecordVersion]:
     """The deletions of the case's records of ``kind`` that are still deleted, newest first."""
+    return deleted(session, case, kind.name, kind.model)
+
+
+def deleted(session: Session, case: Case, kind: str, model: type[Base]) -> list[RecordVersion]:
+    """The deletions of the case's ``model`` records (kind ``kind``) still deleted, newest first."""
     table = model.__table__
     live = select(table.c.id).where(table.c.case_id == case.id)
     return list(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
-from csirt.cases import signals, trail
+from csirt.cases import history, signals, trail
 from csirt.cases.errors import CaseValidationError, TaskNotFoundError
 from csirt.cases.models import Case, Phase, Task, TaskAssignee, TaskComment, TaskStatus
 from csirt.cases.need_to_know import member_counts, member_ids
@@ -47,6 +47,21 @@ def _check_assignees(session: Session, case: Case, assignee_ids: Iterable[int]) 
     return ids
 
 
+def _checked(title: str, phase: str, due_at: datetime | None) -> str:
+    """The task's title stripped; CaseValidationError names every bad field."""
+    errors: dict[str, str] = {}
+    title = title.strip()
+    if not title or len(title) > 200:
+        errors["title"] = "required, at most 200 characters"
+    if phase not in {p.value for p in Phase} or phase == Phase.CLOSED.value:
+        errors["phase"] = "unknown phase"
+    if due_at is not None and due_at.tzinfo is None:
+        errors["due_at"] = "must carry a time zone"
+    if errors:
+        raise CaseValidationError(errors)
+    return title
+
+
 def add_task(
     session: Session,
     case: Case,
@@ -60,16 +75,7 @@ def add_task(
     assignee_ids: Iterable[int] = (),
 ) -> Task:
     """Add a task by hand."""
-    errors: dict[str, str] = {}
-    title = title.strip()
-    if not title or len(title) > 200:
-        errors["title"] = "required, at most 200 characters"
-    if phase not in {p.value for p in Phase} or phase == Phase.CLOSED.value:
-        errors["phase"] = "unknown phase"
-    if due_at is not None and due_at.tzinfo is None:
-        errors["due_at"] = "must carry a time zone"
-    if errors:
-        raise CaseValidationError(errors)
+    title = _checked(title, phase, due_at)
     ids = _check_assignees(session, case, assignee_ids)
     task = Task(
         case_id=case.id,
@@ -136,6 +142,58 @@ def update_task(
         session.flush()
     if added:
         signals.task_assigned.send(case, session=session, task=task, user_ids=added, actor=actor)
+
+
+# --- corrections: edit with history, soft delete, restore ------------------------------------
+
+
+def _audit_task(
+    session: Session, action: AuditAction, case: Case, actor: User | None, row: Task
+) -> None:
+    trail.record(session, action, case, actor, task=row.id)
+
+
+TASK = history.Kind(
+    name="task",
+    model=Task,
+    missing=TaskNotFoundError,
+    actions=history.Actions(
+        AuditAction.TASK_EDIT, AuditAction.TASK_DELETE, AuditAction.TASK_RESTORE
+    ),
+    audit=_audit_task,
+    children=("assignees", "comments"),
+)
+"""Tasks are corrected with history; a deleted task keeps its assignees and comments."""
+
+EDITABLE = ("title", "description", "phase", "due_at", "required")
+
+
+def edit_task(
+    session: Session,
+    case: Case,
+    actor: User | None,
+    task: Task,
+    changes: Mapping[str, Any],
+    reason: str = "",
+) -> Task:
+    """Correct a task's title, description, phase, due date, "required" or assignees; the
+    previous version is kept (who, when, why). CaseValidationError names every bad field."""
+    values = {name: changes.get(name, getattr(task, name)) for name in EDITABLE}
+    values["title"] = _checked(str(values["title"] or ""), str(values["phase"]), values["due_at"])
+    values["description"] = str(values["description"] or "")
+    values["required"] = bool(values["required"])
+    assignees = changes.get("assignees")
+    if assignees is not None:
+        _check_assignees(session, case, assignees)
+    history.edit(session, TASK, case, actor, task, lambda row: _assign(row, values), reason)
+    if assignees is not None:
+        update_task(session, case, task, actor, assignee_ids=assignees)
+    return task
+
+
+def _assign(row: Task, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
 def add_task_comment(

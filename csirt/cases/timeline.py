@@ -19,7 +19,6 @@ from csirt.cases.models import (
     Case,
     Evidence,
     Precision,
-    RecordVersion,
     TimelineEvent,
     Visibility,
 )
@@ -324,6 +323,24 @@ def merged_fields(row: TimelineEvent, changes: Mapping[str, Any]) -> dict[str, A
     return data
 
 
+def _audit_event(
+    session: Session, action: AuditAction, case: Case, actor: User | None, row: TimelineEvent
+) -> None:
+    trail.record(session, action, case, actor, event=row.id)
+
+
+EVENT = history.Kind(
+    name=KIND,
+    model=TimelineEvent,
+    missing=EventNotFoundError,
+    actions=history.Actions(
+        AuditAction.TIMELINE_EDIT, AuditAction.TIMELINE_DELETE, AuditAction.TIMELINE_RESTORE
+    ),
+    audit=_audit_event,
+)
+"""Timeline events are corrected with history (``csirt.cases.history``)."""
+
+
 def edit_event(
     session: Session,
     case: Case,
@@ -333,71 +350,26 @@ def edit_event(
     reason: str = "",
 ) -> TimelineEvent:
     """Change an event; its previous version is kept with who, when and why."""
-    before = event_fields(row)
-    history.keep(session, case, KIND, row, history.EDIT, actor, reason)
-    row.occurred_at = item.occurred_at
-    row.precision = item.precision
-    row.title = item.title
-    row.description = item.description
-    row.source = item.source
-    row.actor = item.actor
-    row.category = item.category
-    row.visibility = item.visibility
-    row.evidence_ids = list(item.evidence_ids)
-    changed = sorted(k for k, v in event_fields(row).items() if before[k] != v)
-    session.flush()
-    trail.record(session, AuditAction.TIMELINE_EDIT, case, actor, event=row.id, fields=changed)
-    return row
+
+    def change(event: TimelineEvent) -> None:
+        for name in EDITABLE:
+            value = getattr(item, name)
+            setattr(event, name, list(value) if name == "evidence_ids" else value)
+
+    return history.edit(session, EVENT, case, actor, row, change, reason)
 
 
-def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise CaseValidationError({"reason": "required"})
-    if len(reason) > history.MAX_REASON:
-        raise CaseValidationError({"reason": f"at most {history.MAX_REASON} characters"})
-    return reason
-
-
-def delete_event(
-    session: Session, case: Case, actor: User | None, row: TimelineEvent, reason: str
-) -> RecordVersion:
-    """Soft-delete an event with a reason: it moves to the history, restorable by a lead."""
-    version = history.keep(session, case, KIND, row, history.DELETE, actor, _reason(reason))
-    event_id = row.id
-    session.delete(row)
-    session.flush()
-    trail.record(session, AuditAction.TIMELINE_DELETE, case, actor, event=event_id)
-    return version
-
-
-def restore_event(
-    session: Session, case: Case, actor: User | None, event_id: int, reason: str = ""
+def correct_event(
+    session: Session,
+    case: Case,
+    actor: User | None,
+    row: TimelineEvent,
+    changes: Mapping[str, Any],
+    reason: str,
+    zone: Any,
 ) -> TimelineEvent:
-    """Put a deleted event back with its id (the caller checks that the actor is a lead)."""
-    if session.get(TimelineEvent, event_id) is not None:
-        raise EventNotFoundError(event_id)
-    deletion = history.last_deletion(session, case, KIND, event_id)
-    if deletion is None:
-        raise EventNotFoundError(event_id)
-    row = history.rebuild(TimelineEvent, deletion.data)
-    row.case_id = case.id
-    session.add(row)
-    session.flush()
-    history.keep(session, case, KIND, row, history.RESTORE, actor, reason)
-    session.flush()
-    trail.record(session, AuditAction.TIMELINE_RESTORE, case, actor, event=event_id)
-    return row
-
-
-def event_history(session: Session, case: Case, event_id: int) -> list[RecordVersion]:
-    """An event's earlier versions, newest first; EventNotFoundError if it never existed."""
-    found = history.versions(session, case, KIND, event_id)
-    if not found:
-        get_event(session, case, event_id)
-    return found
-
-
-def deleted_events(session: Session, case: Case) -> list[RecordVersion]:
-    """The case's deleted events (their last version), newest deletion first."""
-    return history.deleted(session, case, KIND, TimelineEvent)
+    """Apply the changed fields (strings, as a form or JSON gives them) with history; a new time
+    without a precision takes the precision of its form. CaseValidationError if invalid."""
+    allowed = case_evidence_ids(session, case)
+    item = validate_event(merged_fields(row, changes), zone, evidence_ids_allowed=allowed)
+    return edit_event(session, case, actor, row, item, reason)

@@ -19,14 +19,24 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.access import current_actor, requires
-from csirt.auth.permissions import Permission, Role
-from csirt.cases import activity, closing, forms, need_to_know, persons, registry, timeline_csv
+from csirt.auth.permissions import Permission
+from csirt.cases import (
+    activity,
+    closing,
+    corrections,
+    forms,
+    need_to_know,
+    persons,
+    registry,
+    timeline_csv,
+)
 from csirt.cases.access import case_or_404, record_case_view
 from csirt.cases.creation import create_case
 from csirt.cases.editing import update_case
@@ -38,6 +48,7 @@ from csirt.cases.errors import (
     TaskNotFoundError,
     TeamTooSmallError,
 )
+from csirt.cases.history import record_history
 from csirt.cases.lifecycle import change_phase, change_priority, close_case, tick_checklist_item
 from csirt.cases.links import link_cases, related_cases, unlink_cases
 from csirt.cases.listing import CaseFilters, list_cases, overdue_counts
@@ -47,10 +58,12 @@ from csirt.cases.tagging import case_tags, set_tags, tags_for
 from csirt.cases.tasks import (
     OPEN_TASK_STATUSES,
     REPLY_TASK_KEY,
+    TASK,
     TEAM_TASK_KEY,
     add_task,
     add_task_comment,
     bulk_update_tasks,
+    edit_task,
     get_task,
     is_overdue,
     list_tasks,
@@ -59,24 +72,21 @@ from csirt.cases.tasks import (
 )
 from csirt.cases.timeline import (
     CATEGORIES,
+    EVENT,
     TimelineFilters,
     add_event,
     add_events,
     case_evidence_ids,
     count_events,
-    delete_event,
-    deleted_events,
     edit_event,
-    event_history,
     get_event,
     list_events,
-    restore_event,
     validate_event,
 )
-from csirt.catalog import CASE_ROLE_LABELS
 from csirt.db import get_session, utcnow, writes
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
+from csirt.labels import case_role_label
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
 EVENTS_PER_PAGE = 200
@@ -488,6 +498,7 @@ def _tasks_page(case: Case, task_form: forms.TaskForm | None = None) -> str:
         names={c.value: c.label for c in choices},
         task_form=task_form,
         update_forms=update_forms,
+        **corrections.deleted_context(session, TASK_CORRECTIONS, bp.name, case),
         comment_form=forms.CommentForm(),
         status_labels=forms.STATUS_LABELS,
         button_form=forms.ButtonForm(),
@@ -720,9 +731,7 @@ def _timeline_page(
         filters=filters,
         query=query,
         total=count_events(session, case),
-        deleted=deleted_events(session, case),
-        restore_form=forms.RestoreForm(),
-        is_lead=current_user.has_role(Role.LEAD),
+        **corrections.deleted_context(session, EVENT_CORRECTIONS, bp.name, case),
         event_form=event_form or forms.EventForm(),
         import_form=forms.ImportForm(),
         import_errors=import_errors,
@@ -843,7 +852,7 @@ def _event_edit_page(case: Case, row: Any, form: forms.EventEditForm) -> str:
         active="cases.timeline",
         event=row,
         form=form,
-        versions=event_history(get_session(), case, row.id),
+        versions=record_history(get_session(), EVENT, case, row.id),
         as_time=_as_time,
         zone=_zone(),
         categories=forms.CATEGORY_LABELS,
@@ -896,51 +905,71 @@ def event_save(case_id: int, event_id: int) -> ResponseReturnValue:
     return _event_edit_page(case, row, form), 400
 
 
-@bp.route("/<int:case_id>/timeline/<int:event_id>/delete", methods=["GET", "POST"])
-@requires(Permission.CASE_EDIT)
-def event_delete(case_id: int, event_id: int) -> ResponseReturnValue:
-    """Deleting asks first: a confirmation page with the reason (works without JavaScript)."""
-    case = _case(case_id)
-    row = _event_or_404(case, event_id)
-    form = forms.ReasonForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            delete_event(get_session(), case, current_user, row, form.reason.data)
-            get_session().commit()
-            flash(_("The event was deleted. A lead can restore it."), "success")
-            return redirect(url_for("cases.timeline", case_id=case.id))
-        status = 400
-    else:
-        status = 200
-    page = render_template(
-        "cases/event_delete.html",
-        case=case,
-        active="cases.timeline",
-        event=row,
-        form=form,
-        zone=_zone(),
-        when=timeline_csv.format_when,
-    )
-    return page, status
+EVENT_CORRECTIONS = corrections.ConsoleKind(
+    kind=EVENT,
+    rule="/<int:case_id>/timeline",
+    name="event",
+    back="timeline",
+    active="cases.timeline",
+    label=lambda data: str(data.get("title", "")),
+    words={
+        "delete_title": _l("Delete this event?"),
+        "delete_text": _l(
+            "The event leaves the timeline and the documents. It is kept in its history with "
+            "your reason, and a lead can restore it."
+        ),
+        "delete_button": _l("Delete the event"),
+        "deleted": _l("The event was deleted. A lead can restore it."),
+        "restored": _l("The event was restored."),
+    },
+)
+corrections.console_routes(bp, EVENT_CORRECTIONS, _case)
 
 
-@bp.post("/<int:case_id>/timeline/<int:event_id>/restore")
-@requires(Permission.CASE_EDIT)
-def event_restore(case_id: int, event_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    if not current_user.has_role(Role.LEAD):
-        abort(403)
-    form = forms.RestoreForm()
-    if not form.validate_on_submit():
-        abort(400)
-    session = get_session()
-    try:
-        restore_event(session, case, current_user, event_id, form.reason.data or "")
-    except EventNotFoundError:
-        abort(404)
-    session.commit()
-    flash(_("The event was restored."), "success")
-    return redirect(url_for("cases.timeline", case_id=case.id))
+def _task_fields(row: Any) -> dict[str, Any]:
+    due = row.due_at.astimezone(_zone()).replace(tzinfo=None) if row.due_at else None
+    return {
+        "title": row.title,
+        "description": row.description,
+        "phase": row.phase,
+        "due_at": due,
+        "required": row.required,
+    }
+
+
+def _edit_task(session: Any, case: Case, actor: Any, row: Any, data: Any, reason: str) -> Any:
+    changes = dict(data, due_at=forms.local_to_utc(data.get("due_at"), _zone()))
+    return edit_task(session, case, actor, row, changes, reason)
+
+
+TASK_CORRECTIONS = corrections.ConsoleKind(
+    kind=TASK,
+    rule="/<int:case_id>/tasks",
+    name="task",
+    back="tasks",
+    active="cases.tasks",
+    label=lambda data: str(data.get("title", "")),
+    words={
+        "edit_title": _l("Correct the task"),
+        "delete_link": _l("Delete this task…"),
+        "delete_title": _l("Delete this task?"),
+        "delete_text": _l(
+            "The task leaves the case with its comments. It is kept in its history with your "
+            "reason, and a lead can restore it."
+        ),
+        "delete_button": _l("Delete the task"),
+        "deleted": _l("The task was deleted. A lead can restore it."),
+        "restored": _l("The task was restored."),
+        "saved": _l("The task was corrected; the previous version is kept."),
+    },
+    edit_page=corrections.EditPage(
+        form_class=forms.TaskEditForm,
+        fill=_task_fields,
+        edit=_edit_task,
+        prepare=lambda form: setattr(form.phase, "choices", forms.phase_choices()),
+    ),
+)
+corrections.console_routes(bp, TASK_CORRECTIONS, _case)
 
 
 # --- activity ----------------------------------------------------------------------------------

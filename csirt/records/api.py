@@ -22,6 +22,7 @@ from csirt.api.responses import created
 from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body_with, read_query
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
+from csirt.cases import corrections
 from csirt.cases.models import (
     AffectedDataset,
     Case,
@@ -362,6 +363,47 @@ _collection(
         service.add_inquiry,
     ),
 )
+
+
+for _spec in (
+    corrections.ApiKind(
+        kind=service.DATASET,
+        path="datasets",
+        name="dataset",
+        noun="data set",
+        out=DatasetOut,
+        create=DatasetIn,
+        edit=lambda session, case, actor, row, changes, reason: service.correct_dataset(
+            session, case, actor, row, changes, reason, current_catalog().vocabulary, tz()
+        ),
+        tags=tuple(TAGS),
+    ),
+    corrections.ApiKind(
+        kind=service.NOTE,
+        path="notes",
+        name="note",
+        noun="note",
+        out=NoteOut,
+        create=NoteIn,
+        edit=lambda session, case, actor, row, changes, reason: service.correct_note(
+            session, case, actor, row, changes, reason, tz()
+        ),
+        tags=tuple(TAGS),
+    ),
+    corrections.ApiKind(
+        kind=service.LIAISON,
+        path="liaison",
+        name="liaison",
+        noun="liaison entry",
+        out=LiaisonOut,
+        create=LiaisonIn,
+        edit=lambda session, case, actor, row, changes, reason: service.correct_liaison(
+            session, case, actor, row, changes, reason, tz()
+        ),
+        tags=tuple(TAGS),
+    ),
+):
+    corrections.api_routes(bp, _spec, _case)
 
 
 @bp.get("/cases/<int:case_id>/inquiries")

@@ -6,9 +6,9 @@ Every function takes the session explicitly and the case already loaded through
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import IO, Any, TypeVar
 
 from sqlalchemy import Integer, func, select
@@ -27,7 +27,6 @@ from csirt.cases.models import (
     Inquiry,
     LiaisonEntry,
     Note,
-    RecordVersion,
     TakedownRequest,
 )
 from csirt.cases.signals import facts_changed, mentioned
@@ -42,7 +41,11 @@ from csirt.records.validation import (
     RecordValidationError,
     TakedownAnswer,
     TakedownInput,
+    read_dataset,
+    read_liaison,
+    read_note,
 )
+from csirt.triage.vocabulary import Vocabulary
 
 # Content types the server recognises from the bytes themselves; the client's claim is ignored.
 SNIFF_LEN = 512
@@ -114,6 +117,25 @@ def _fields(data: Any) -> dict[str, Any]:
     return {f.name: getattr(data, f.name) for f in fields(data)}
 
 
+def merged(row: Any, input_type: type, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's fields named by its validated input type, as a form or JSON gives them
+    (instants in ISO 8601), with ``changes`` applied: what the shared reader reads again."""
+    values: dict[str, Any] = {}
+    for item in fields(input_type):
+        value = getattr(row, item.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, list | tuple):
+            value = list(value)
+        values[item.name] = value
+    return values | dict(changes)
+
+
+def _assign(row: Any, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(row, name, value)
+
+
 def _of_case(session: Session, model: type[M], case: Case, *order_by: Any) -> list[M]:
     """Every record of ``model`` in the case, in the given order."""
     query = select(model).where(model.case_id == case.id)  # type: ignore[attr-defined]
@@ -183,7 +205,7 @@ def _audit_dataset(
     )
 
 
-def _tell_triage(session: Session, case: Case, actor: User) -> None:
+def _tell_triage(session: Session, case: Case, actor: User | None) -> None:
     # Triage reads the data sets: let it re-run in this same transaction.
     facts_changed.send(case, session=session, actor=actor, reason="datasets")
 
@@ -203,6 +225,30 @@ def add_dataset(session: Session, case: Case, actor: User, data: DatasetInput) -
     return row
 
 
+def _audit_change(
+    session: Session, action: AuditAction, case: Case, actor: User | None, row: Any
+) -> None:
+    """The audit of a correction (``csirt.cases.history``) of one record of the case."""
+    assert actor is not None  # records are changed by people
+    if isinstance(row, AffectedDataset):
+        _audit_dataset(session, case, actor, action, row)
+    else:
+        _audit(session, action, actor, case, row)
+
+
+DATASET = history.Kind(
+    name=DATASET_KIND,
+    model=AffectedDataset,
+    missing=RecordNotFoundError,
+    actions=history.Actions(
+        AuditAction.DATASET_UPDATE, AuditAction.DATASET_DELETE, AuditAction.DATASET_RESTORE
+    ),
+    audit=_audit_change,
+    changed=_tell_triage,
+)
+"""Data sets are corrected with history; every change re-runs triage."""
+
+
 def update_dataset(
     session: Session,
     case: Case,
@@ -213,28 +259,32 @@ def update_dataset(
 ) -> AffectedDataset:
     """Change a data set; its previous version is kept (who, when, why); audited, and triage
     is told."""
-    row = get_record(session, AffectedDataset, case, dataset_id)
-    history.keep(session, case, DATASET_KIND, row, history.EDIT, actor, reason)
-    _apply_dataset(row, data)
-    _audit_dataset(session, case, actor, AuditAction.DATASET_UPDATE, row)
-    _tell_triage(session, case, actor)
-    return row
+    row = history.get(session, DATASET, case, dataset_id)
+    return history.edit(
+        session, DATASET, case, actor, row, lambda r: _apply_dataset(r, data), reason
+    )
+
+
+def correct_dataset(
+    session: Session,
+    case: Case,
+    actor: User,
+    row: AffectedDataset,
+    changes: Mapping[str, Any],
+    reason: str,
+    vocabulary: Vocabulary,
+    zone: tzinfo,
+) -> AffectedDataset:
+    """Apply the changed fields (as JSON gives them) with history; RecordValidationError."""
+    data = read_dataset(merged(row, DatasetInput, changes), vocabulary, zone)
+    return update_dataset(session, case, actor, row.id, data, reason)
 
 
 def delete_dataset(session: Session, case: Case, actor: User, dataset_id: int, reason: str) -> None:
     """Remove a data set with a reason (soft: it moves to its history, a lead may restore it);
     audited, and triage is told."""
-    reason = reason.strip()
-    if not reason or len(reason) > history.MAX_REASON:
-        raise RecordValidationError(
-            {"reason": f"required, at most {history.MAX_REASON} characters"}
-        )
-    row = get_record(session, AffectedDataset, case, dataset_id)
-    history.keep(session, case, DATASET_KIND, row, history.DELETE, actor, reason)
-    _audit_dataset(session, case, actor, AuditAction.DATASET_DELETE, row)
-    session.delete(row)
-    session.flush()
-    _tell_triage(session, case, actor)
+    row = history.get(session, DATASET, case, dataset_id)
+    history.delete(session, DATASET, case, actor, row, reason)
 
 
 def restore_dataset(
@@ -242,27 +292,7 @@ def restore_dataset(
 ) -> AffectedDataset:
     """Put a deleted data set back with its id (the caller checks the actor is a lead);
     audited, and triage is told."""
-    deletion = history.last_deletion(session, case, DATASET_KIND, dataset_id)
-    if deletion is None or session.get(AffectedDataset, dataset_id) is not None:
-        raise RecordNotFoundError(dataset_id)
-    row = history.rebuild(AffectedDataset, deletion.data)
-    row.case_id = case.id
-    session.add(row)
-    session.flush()
-    history.keep(session, case, DATASET_KIND, row, history.RESTORE, actor, reason)
-    _audit_dataset(session, case, actor, AuditAction.DATASET_RESTORE, row)
-    _tell_triage(session, case, actor)
-    return row
-
-
-def dataset_history(session: Session, case: Case, dataset_id: int) -> list[RecordVersion]:
-    """A data set's earlier versions, newest first."""
-    return history.versions(session, case, DATASET_KIND, dataset_id)
-
-
-def deleted_datasets(session: Session, case: Case) -> list[RecordVersion]:
-    """The case's deleted data sets (as deleted), newest deletion first."""
-    return history.deleted(session, case, DATASET_KIND, AffectedDataset)
+    return history.restore(session, DATASET, case, actor, dataset_id, reason)
 
 
 @dataclass(frozen=True)
@@ -498,18 +528,45 @@ def add_note(session: Session, case: Case, actor: User, body: str) -> Note:
     return note
 
 
-def edit_note(session: Session, case: Case, actor: User, note_id: int, body: str) -> Note:
-    """Change one's own note (NotAuthorError for anyone else's)."""
+NOTE = history.Kind(
+    name="note",
+    model=Note,
+    missing=RecordNotFoundError,
+    actions=history.Actions(
+        AuditAction.NOTE_UPDATE, AuditAction.NOTE_DELETE, AuditAction.NOTE_RESTORE
+    ),
+    audit=_audit_change,
+)
+"""Notes are corrected with history (only by their author)."""
+
+
+def edit_note(
+    session: Session, case: Case, actor: User, note_id: int, body: str, reason: str = ""
+) -> Note:
+    """Change one's own note (NotAuthorError for anyone else's); the previous text is kept."""
     note = get_record(session, Note, case, note_id)
     if note.author_id != actor.id:
         raise NotAuthorError(note_id)
-    previous, note.body = note.body, body
-    session.flush()
-    _audit(session, AuditAction.NOTE_UPDATE, actor, case, note)
+    previous = note.body
+    history.edit(session, NOTE, case, actor, note, lambda row: setattr(row, "body", body), reason)
     mentioned.send(
         case, session=session, text=body, previous=previous, path=_notes_path(case), actor=actor
     )
     return note
+
+
+def correct_note(
+    session: Session,
+    case: Case,
+    actor: User,
+    row: Note,
+    changes: Mapping[str, Any],
+    reason: str,
+    zone: tzinfo,
+) -> Note:
+    """Apply a changed body (form or JSON) with history; RecordValidationError, NotAuthorError."""
+    body = read_note({"body": row.body} | dict(changes), zone)
+    return edit_note(session, case, actor, row.id, body, reason)
 
 
 def _notes_path(case: Case) -> str:
@@ -529,6 +586,34 @@ def add_liaison(session: Session, case: Case, actor: User, data: LiaisonInput) -
     row = LiaisonEntry(case_id=case.id, recorded_by_id=actor.id, **_fields(data))
     return _add(
         session, case, actor, AuditAction.LIAISON_CREATE, row, {"party_kind": row.party_kind}
+    )
+
+
+LIAISON = history.Kind(
+    name="liaison",
+    model=LiaisonEntry,
+    missing=RecordNotFoundError,
+    actions=history.Actions(
+        AuditAction.LIAISON_UPDATE, AuditAction.LIAISON_DELETE, AuditAction.LIAISON_RESTORE
+    ),
+    audit=_audit_change,
+)
+"""Liaison entries are corrected with history."""
+
+
+def correct_liaison(
+    session: Session,
+    case: Case,
+    actor: User,
+    row: LiaisonEntry,
+    changes: Mapping[str, Any],
+    reason: str,
+    zone: tzinfo,
+) -> LiaisonEntry:
+    """Apply the changed fields (form or JSON) with history; RecordValidationError."""
+    data = read_liaison(merged(row, LiaisonInput, changes), zone)
+    return history.edit(
+        session, LIAISON, case, actor, row, lambda r: _assign(r, _fields(data)), reason
     )
 
 

@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from csirt.auth.access import requires
-from csirt.auth.permissions import Permission, Role
+from csirt.auth.permissions import Permission
+from csirt.cases import corrections
 from csirt.cases.access import case_or_404
-from csirt.cases.forms import ReasonForm, RestoreForm
-from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry, Note
+from csirt.cases.history import record_history
+from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
 from csirt.forms import ActionForm
@@ -187,9 +188,7 @@ def _render_datasets(
         inventory=_inventory_panel(session, case),
         pick_form=_pick_form(),
         delete_form=ActionForm(),
-        deleted=service.deleted_datasets(session, case),
-        restore_form=RestoreForm(),
-        is_lead=current_user.has_role(Role.LEAD),
+        **corrections.deleted_context(session, DATASETS, bp.name, case),
     )
 
 
@@ -259,7 +258,8 @@ def edit_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
             active="records.datasets",
             form=form,
             row=row,
-            versions=service.dataset_history(session, case, row.id),
+            versions=record_history(session, service.DATASET, case, row.id),
+            label=DATASETS.label,
         )
     form = _dataset_form()
     data = read_form(form, _read_dataset)
@@ -271,7 +271,8 @@ def edit_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
                 active="records.datasets",
                 form=form,
                 row=row,
-                versions=service.dataset_history(session, case, row.id),
+                versions=record_history(session, service.DATASET, case, row.id),
+                label=DATASETS.label,
             ),
             400,
         )
@@ -281,52 +282,25 @@ def edit_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
     return _back("records.datasets", case)
 
 
-@bp.route("/datasets/<int:dataset_id>/delete", methods=["GET", "POST"])
-@requires(Permission.CASE_EDIT)
-def delete_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
-    """Deleting asks first: a confirmation page with the reason (works without JavaScript)."""
-    case = load_case(case_id)
-    session = get_session()
-    try:
-        row = service.get_record(session, AffectedDataset, case, dataset_id)
-    except service.RecordNotFoundError:
-        not_found()
-    form = ReasonForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            if "csrf_token" in form.errors:
-                abort(400)
-            status = 400
-        else:
-            service.delete_dataset(session, case, current_user, dataset_id, form.reason.data)
-            session.commit()
-            flash(_("Data set deleted. A lead can restore it."), "success")
-            return _back("records.datasets", case)
-    else:
-        status = 200
-    page = render_template(
-        "records/dataset_delete.html", case=case, active="records.datasets", row=row, form=form
-    )
-    return page, status
-
-
-@bp.post("/datasets/<int:dataset_id>/restore")
-@requires(Permission.CASE_EDIT)
-def restore_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
-    case = load_case(case_id)
-    if not current_user.has_role(Role.LEAD):
-        abort(403)
-    form = RestoreForm()
-    if not form.validate_on_submit():
-        abort(400)
-    session = get_session()
-    try:
-        service.restore_dataset(session, case, current_user, dataset_id, form.reason.data or "")
-    except service.RecordNotFoundError:
-        not_found()
-    session.commit()
-    flash(_("Data set restored."), "success")
-    return _back("records.datasets", case)
+DATASETS = corrections.ConsoleKind(
+    kind=service.DATASET,
+    rule="/datasets",
+    name="dataset",
+    back="datasets",
+    active="records.datasets",
+    label=lambda data: f"{data.get('name', '')} ({data.get('persons') or 0:,})",
+    words={
+        "delete_title": _l("Delete this data set?"),
+        "delete_text": _l(
+            "The triage is evaluated again without it. It is kept in its history with your "
+            "reason, and a lead can restore it."
+        ),
+        "delete_button": _l("Delete the data set"),
+        "deleted": _l("Data set deleted. A lead can restore it."),
+        "restored": _l("Data set restored."),
+    },
+)
+corrections.console_routes(bp, DATASETS, load_case)
 
 
 # --- evidence -----------------------------------------------------------------------------
@@ -554,6 +528,7 @@ def _render_notes(
         names=service.user_names(session, {r.author_id for r in rows}),
         rendered={r.id: render_markdown(r.body) for r in rows},
         form=form or forms.NoteForm(),
+        **corrections.deleted_context(session, NOTES, bp.name, case),
     )
 
 
@@ -578,32 +553,42 @@ def add_note(case_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/notes/<int:note_id>/edit", methods=["GET", "POST"])
-@requires(Permission.CASE_EDIT)
-def edit_note(case_id: int, note_id: int) -> ResponseReturnValue:
-    case = load_case(case_id)
-    session = get_session()
-    try:
-        note = service.get_record(session, Note, case, note_id)
-    except service.RecordNotFoundError:
-        not_found()
-    if note.author_id != current_user.id:
-        abort(403)
-    form = forms.NoteForm(obj=note) if request.method == "GET" else forms.NoteForm()
-    if request.method == "POST":
-        body = read_form(form, lambda payload: validation.read_note(payload, tz()))
-        if body is not None:
-            service.edit_note(session, case, current_user, note_id, body)
-            session.commit()
-            flash(_("Note saved."), "success")
-            return _back("records.notes", case, _anchor=f"note-{note.id}")
-    status = 400 if request.method == "POST" else 200
-    return (
-        render_template(
-            "records/note_edit.html", case=case, active="records.notes", form=form, note=note
+NOTES = corrections.ConsoleKind(
+    kind=service.NOTE,
+    rule="/notes",
+    name="note",
+    back="notes",
+    active="records.notes",
+    label=lambda data: _excerpt(str(data.get("body", ""))),
+    words={
+        "edit_title": _l("Edit note"),
+        "delete_link": _l("Delete this note…"),
+        "delete_title": _l("Delete this note?"),
+        "delete_text": _l(
+            "The note leaves the case. It is kept in its history with your reason, and a lead "
+            "can restore it."
         ),
-        status,
-    )
+        "delete_button": _l("Delete the note"),
+        "deleted": _l("Note deleted. A lead can restore it."),
+        "restored": _l("Note restored."),
+        "saved": _l("Note saved."),
+    },
+    edit_page=corrections.EditPage(
+        form_class=forms.NoteForm,
+        fill=lambda row: {"body": row.body},
+        edit=lambda session, case, actor, row, data, reason: service.correct_note(
+            session, case, actor, row, data, reason, tz()
+        ),
+        show_errors=show_errors,
+        may_edit=lambda row, user: row.author_id == user.id,
+    ),
+)
+corrections.console_routes(bp, NOTES, load_case)
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 # --- liaison ------------------------------------------------------------------------------
@@ -623,6 +608,7 @@ def _render_liaison(
         party_labels=forms.PARTY_LABELS,
         direction_labels=forms.DIRECTION_LABELS,
         form=form or forms.LiaisonForm(),
+        **corrections.deleted_context(session, LIAISON, bp.name, case),
     )
 
 
@@ -644,6 +630,44 @@ def add_liaison(case_id: int) -> ResponseReturnValue:
         _("Contact recorded."),
         "records.liaison",
     )
+
+
+LIAISON = corrections.ConsoleKind(
+    kind=service.LIAISON,
+    rule="/liaison",
+    name="liaison",
+    back="liaison",
+    active="records.liaison",
+    label=lambda data: f"{data.get('party', '')} — {_excerpt(str(data.get('summary') or ''))}",
+    words={
+        "edit_title": _l("Edit contact"),
+        "delete_link": _l("Delete this contact…"),
+        "delete_title": _l("Delete this contact?"),
+        "delete_text": _l(
+            "The contact leaves the liaison log. It is kept in its history with your reason, "
+            "and a lead can restore it."
+        ),
+        "delete_button": _l("Delete the contact"),
+        "deleted": _l("Contact deleted. A lead can restore it."),
+        "restored": _l("Contact restored."),
+        "saved": _l("Contact saved."),
+    },
+    edit_page=corrections.EditPage(
+        form_class=forms.LiaisonForm,
+        fill=lambda row: {
+            "party_kind": row.party_kind,
+            "party": row.party,
+            "contact_at": _local_input(row.contact_at),
+            "direction": row.direction,
+            "summary": row.summary,
+        },
+        edit=lambda session, case, actor, row, data, reason: service.correct_liaison(
+            session, case, actor, row, data, reason, tz()
+        ),
+        show_errors=show_errors,
+    ),
+)
+corrections.console_routes(bp, LIAISON, load_case)
 
 
 # --- public inquiries ---------------------------------------------------------------------

@@ -56,6 +56,7 @@ from csirt.inventory.models import (
     InventoryPlace,
 )
 from csirt.notify.models import Notification, NotificationPreference, SentReminder
+from csirt.observables.models import AttackTag, Observable
 from csirt.ratelimit import BudgetCounter
 from csirt.records.blobs import EvidenceBlob, EvidenceChunk
 from csirt.teams.models import (
@@ -72,6 +73,7 @@ __all__ = [
     "Acknowledgement",
     "AffectedDataset",
     "ApiToken",
+    "AttackTag",
     "AuditEvent",
     "AuditHead",
     "Base",
@@ -111,6 +113,7 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "Obligation",
+    "Observable",
     "OnCallOverride",
     "PreventionMeasure",
     "RecordVersion",

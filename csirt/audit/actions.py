@@ -96,6 +96,16 @@ class AuditAction(StrEnum):
     TIMELINE_DELETE = "timeline.delete"  # soft: the event moves to record_versions
     TIMELINE_RESTORE = "timeline.restore"  # a lead put a deleted event back
 
+    # --- Observables, ATT&CK tags, STIX / MISP exchange (csirt.observables). ------------------
+    OBSERVABLE_ADD = "observable.add"  # created and merged counts, the source
+    OBSERVABLE_EDIT = "observable.edit"  # the previous version is kept in record_versions
+    OBSERVABLE_DELETE = "observable.delete"  # soft: the observable moves to record_versions
+    OBSERVABLE_RESTORE = "observable.restore"  # a lead put a deleted observable back
+    OBSERVABLE_LOOKUP = "observable.lookup"  # a sightings search by value (its key only)
+    OBSERVABLE_EXPORT = "observable.export"  # a STIX bundle or MISP event left the server
+    OBSERVABLE_IMPORT = "observable.import"  # a STIX bundle or MISP event was read into a case
+    ATTACK_TAGS = "attack.tags"  # the ATT&CK techniques of a case or a timeline event
+
     # --- Case records: data sets, evidence, takedowns, notes, liaison, inquiries. --------------
     DATASET_CREATE = "dataset.create"
     DATASET_UPDATE = "dataset.update"

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from csirt.catalog.playbooks import Playbook, load_playbooks
 from csirt.catalog.questionnaire import Questionnaire, load_questionnaire
+from csirt.observables.attack import Matrix, load_matrix
 from csirt.triage.rules import Rules, load_rules
 from csirt.triage.vocabulary import Vocabulary
 
@@ -27,12 +28,14 @@ INCIDENTS = Path("incidents")
 
 @dataclass(frozen=True)
 class Catalog:
-    """Vocabulary, triage rules, legal regimes, incident playbooks and the intake questionnaire."""
+    """Vocabulary, triage rules, legal regimes, incident playbooks, the intake questionnaire
+    and the ATT&CK technique list (``attack/enterprise.yaml``)."""
 
     path: Path
     rules: Rules
     playbooks: Mapping[str, Playbook]
     questionnaire: Questionnaire
+    attack: Matrix = field(default_factory=Matrix)
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -61,8 +64,13 @@ def _fingerprint(folder: Path) -> tuple[object, ...]:
 @functools.lru_cache(maxsize=8)
 def _load_cached(folder: Path, _fingerprint: tuple[object, ...]) -> Catalog:
     rules = load_rules(folder)
+    attack = load_matrix(folder)
     playbooks = load_playbooks(
-        folder / INCIDENTS, obligation_kinds={rule.kind for rule in rules.obligations}
+        folder / INCIDENTS,
+        obligation_kinds={rule.kind for rule in rules.obligations},
+        techniques=attack.techniques or None,
     )
     questionnaire = load_questionnaire(folder / QUESTIONNAIRE, list(rules.vocabulary))
-    return Catalog(path=folder, rules=rules, playbooks=playbooks, questionnaire=questionnaire)
+    return Catalog(
+        path=folder, rules=rules, playbooks=playbooks, questionnaire=questionnaire, attack=attack
+    )

@@ -35,6 +35,8 @@ CASE_ROLE_LABELS: Final[Mapping[str, LocalText]] = {
 MAX_OFFSET: Final = timedelta(days=366)
 _OFFSET = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
 _PLAYBOOK_KEYS: Final = ("id", "title", "description", "roles", "tasks", "evidence", "checklist")
+# Optional: ATT&CK techniques the playbook suggests for its cases (checked against the list).
+_OPTIONAL_KEYS: Final = ("techniques",)
 
 
 def parse_offset(text: str) -> timedelta:
@@ -120,6 +122,7 @@ class Playbook:
     tasks: tuple[TaskTemplate, ...]
     evidence: tuple[EvidenceItem, ...]
     checklist: tuple[ChecklistItem, ...]
+    techniques: tuple[str, ...] = ()
 
     def task(self, key: str) -> TaskTemplate:
         """The task with this key; KeyError if there is none."""
@@ -148,6 +151,7 @@ def load_playbooks(
     *,
     obligation_kinds: Collection[str] | None = None,
     document_kinds: Collection[str] | None = None,
+    techniques: Collection[str] | None = None,
 ) -> dict[str, Playbook]:
     """Load every ``*.yaml`` in ``folder`` into a registry keyed by playbook id.
 
@@ -160,7 +164,12 @@ def load_playbooks(
     if not files:
         raise PlaybookError(folder, None, "no playbooks (*.yaml) in this folder")
     playbooks = (
-        load_playbook(path, obligation_kinds=obligation_kinds, document_kinds=document_kinds)
+        load_playbook(
+            path,
+            obligation_kinds=obligation_kinds,
+            document_kinds=document_kinds,
+            techniques=techniques,
+        )
         for path in files
     )
     return {playbook.id: playbook for playbook in playbooks}
@@ -171,10 +180,13 @@ def load_playbook(
     *,
     obligation_kinds: Collection[str] | None = None,
     document_kinds: Collection[str] | None = None,
+    techniques: Collection[str] | None = None,
 ) -> Playbook:
-    """Load and validate one playbook file; its ``id`` must equal the file name without .yaml."""
+    """Load and validate one playbook file; its ``id`` must equal the file name without .yaml.
+
+    ``techniques``: the ATT&CK technique ids its optional ``techniques`` list must be among."""
     root = Node(path, load_yaml(path), "", 1)
-    root.expect_keys(_PLAYBOOK_KEYS)
+    root.expect_keys(_PLAYBOOK_KEYS, _OPTIONAL_KEYS)
     playbook_id = root.key_name("id")
     if playbook_id != path.stem:
         raise root.error("id", f"{playbook_id!r} must match the file name {path.stem!r}")
@@ -195,7 +207,19 @@ def load_playbook(
                 "document": document_kinds,
             },
         ),
+        techniques=_techniques(root, techniques),
     )
+
+
+def _techniques(root: Node, known: Collection[str] | None) -> tuple[str, ...]:
+    if not root.has("techniques"):
+        return ()
+    ids = root.strings("techniques")
+    unknown = [i for i in ids if known is not None and i not in known]
+    if unknown:
+        listed = ", ".join(unknown)
+        raise root.error("techniques", f"not ATT&CK Enterprise techniques: {listed}")
+    return ids
 
 
 def _roles(root: Node) -> tuple[RoleNeed, ...]:

@@ -8,7 +8,12 @@ Its two expensive figures are kept in one :class:`DashboardCache` per app
   database's *generation*, the highest case id and the highest timeline event id (every phase
   or priority change writes an automatic timeline event): two primary-key lookups, read before
   the counts, so a change committed by another process or node is seen on the next visit;
-- mean hours to acknowledge and to close, per visibility, are kept five minutes.
+- mean hours to acknowledge and to close, per visibility, are kept five minutes;
+- the trends behind the charts (:class:`Trends`: open cases per priority over twelve weeks, median
+  and 90th percentile hours to acknowledge and to close per month, obligations due per week for
+  the next four weeks, inquiries per day about open cases), per visibility, five minutes too.
+  The charts themselves are drawn by :mod:`csirt.cases.charts` (pure) on each visit, in the
+  visitor's language.
 
 On top of that check, invalidation is explicit: the cases service marks a transaction that
 adds a case or changes a phase or priority (:func:`counts_changed`), and when that transaction
@@ -21,16 +26,20 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from babel.dates import format_skeleton
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import func, or_, select
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
-from csirt.cases.models import Case, Phase, Priority, Task, TimelineEvent
+from csirt.cases.charts import Chart, Series, percentile
+from csirt.cases.models import Case, Inquiry, Phase, Priority, Task, TimelineEvent
 from csirt.cases.need_to_know import visible_clause
 from csirt.cases.tasks import OPEN_TASK_STATUSES
 from csirt.db import utcnow
@@ -51,13 +60,13 @@ class DashboardCache:
         self.mean_seconds = mean_seconds
         self._lock = threading.Lock()
         self._counts: tuple[Generation, dict[str, int]] | None = None
-        self._means: dict[tuple[bool, int], tuple[datetime, Means]] = {}
+        self._timed: dict[tuple[str, bool, int], tuple[datetime, Any]] = {}
 
     def invalidate(self) -> None:
         """Forget every figure (a case was added or changed phase or priority)."""
         with self._lock:
             self._counts = None
-            self._means.clear()
+            self._timed.clear()
 
     def counts(self, generation: Generation) -> dict[str, int] | None:
         """The open-case counts stored for this generation of the database, if any."""
@@ -71,17 +80,25 @@ class DashboardCache:
         with self._lock:
             self._counts = (generation, dict(counts))
 
-    def means(self, key: tuple[bool, int], now: datetime) -> Means | None:
-        """The mean times stored for this visibility if younger than ``mean_seconds``."""
+    def timed(self, name: str, key: tuple[bool, int], now: datetime) -> Any:
+        """The figure ``name`` stored for this visibility if younger than ``mean_seconds``."""
         with self._lock:
-            hit = self._means.get(key)
+            hit = self._timed.get((name, *key))
         if hit is None or (now - hit[0]).total_seconds() >= self.mean_seconds:
             return None
         return hit[1]
 
-    def store_means(self, key: tuple[bool, int], now: datetime, means: Means) -> None:
+    def store_timed(self, name: str, key: tuple[bool, int], now: datetime, value: Any) -> None:
         with self._lock:
-            self._means[key] = (now, means)
+            self._timed[(name, *key)] = (now, value)
+
+    def means(self, key: tuple[bool, int], now: datetime) -> Means | None:
+        """The mean times stored for this visibility if younger than ``mean_seconds``."""
+        hit: Means | None = self.timed("means", key, now)
+        return hit
+
+    def store_means(self, key: tuple[bool, int], now: datetime, means: Means) -> None:
+        self.store_timed("means", key, now, means)
 
 
 def dashboard_cache(app: Flask) -> DashboardCache:
@@ -111,6 +128,7 @@ class Deadline:
     due_at: datetime
     kind: str  # "task" | "obligation"
     overdue: bool
+    obligation: str = ""  # the obligation's kind (legal.yaml), shown by its label
 
 
 @dataclass(frozen=True)
@@ -122,12 +140,18 @@ class Dashboard:
     overdue_tasks: int
     mean_hours_to_acknowledge: float | None
     mean_hours_to_close: float | None
+    charts: tuple[Chart, ...] = ()
 
 
 def _hours_between(session: Session, start: Any, end: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return func.avg(func.extract("epoch", end - start)) / 3600.0
     return func.avg(func.julianday(end) - func.julianday(start)) * 24.0
+
+
+def _visibility_key(user: User) -> tuple[bool, int]:
+    see_all = user.can(Permission.CASE_VIEW_ALL)
+    return (see_all, 0 if see_all else user.id)
 
 
 def mean_times(
@@ -139,8 +163,7 @@ def mean_times(
 ) -> Means:
     """Mean hours to acknowledge and to close over the visible cases (cached five minutes)."""
     now = now or utcnow()
-    see_all = user.can(Permission.CASE_VIEW_ALL)
-    key = (see_all, 0 if see_all else user.id)
+    key = _visibility_key(user)
     hit = cache.means(key, now) if cache is not None else None
     if hit is not None:
         return hit
@@ -183,7 +206,7 @@ def _obligation_deadlines(
     if visible is not None:
         query = query.where(visible)
     return [
-        Deadline(case_id, reference, f"{title} — {kind}", due, "obligation", due < now)
+        Deadline(case_id, reference, title, due, "obligation", due < now, kind)
         for kind, due, case_id, reference, title in session.execute(query)
     ]
 
@@ -262,4 +285,248 @@ def dashboard(
         overdue_tasks=int(session.scalar(overdue_query) or 0),
         mean_hours_to_acknowledge=mtta,
         mean_hours_to_close=mttc,
+        charts=charts(trends(session, user, now, cache=cache)),
+    )
+
+
+# --- trends and their charts -----------------------------------------------------------------
+
+WEEKS = 12
+MONTHS = 12
+OBLIGATION_WEEKS = 4
+INQUIRY_DAYS = 30
+Quantiles = tuple[tuple[float | None, float | None], ...]  # (median, p90) per month
+
+
+@dataclass(frozen=True)
+class Trends:
+    """The figures behind the dashboard's charts (UTC weeks, months and days)."""
+
+    week_ends: tuple[datetime, ...]
+    open_by_week: dict[str, tuple[int, ...]]  # priority -> open cases at each week's end
+    months: tuple[date, ...]  # first day of each month
+    acknowledge: Quantiles  # hours from creation to acknowledgement, by month acknowledged
+    close: Quantiles  # hours from creation to closing, by month closed
+    obligation_weeks: tuple[datetime, ...]  # start of each coming week
+    obligations_due: tuple[int, ...]
+    inquiry_days: tuple[date, ...]
+    inquiries: tuple[int, ...]
+
+
+def _open_by_week(
+    session: Session, visible: Any, ends: list[datetime]
+) -> dict[str, tuple[int, ...]]:
+    """Open cases per priority at each moment, in one pass (conditional sums, no GROUP BY)."""
+
+    def open_at(priority: str, moment: datetime) -> Any:
+        is_open = and_(
+            Case.priority == priority,
+            Case.created_at <= moment,
+            or_(Case.closed_at.is_(None), Case.closed_at > moment),
+        )
+        return func.coalesce(func.sum(case((is_open, 1), else_=0)), 0)
+
+    priorities = [p.value for p in Priority]
+    query = select(*(open_at(p, moment) for p in priorities for moment in ends)).where(
+        Case.created_at <= ends[-1], or_(Case.closed_at.is_(None), Case.closed_at > ends[0])
+    )
+    if visible is not None:
+        query = query.where(visible)
+    row = list(session.execute(query).one())
+    n = len(ends)
+    return {p: tuple(int(v) for v in row[i * n : (i + 1) * n]) for i, p in enumerate(priorities)}
+
+
+def _month_starts(now: datetime) -> list[date]:
+    year, month = now.year, now.month
+    starts = []
+    for _step in range(MONTHS):
+        starts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def _quantiles_by_month(
+    session: Session, visible: Any, end_column: Any, months: list[date]
+) -> Quantiles:
+    since = datetime(months[0].year, months[0].month, 1, tzinfo=UTC)
+    query = select(Case.created_at, end_column).where(end_column >= since)
+    if visible is not None:
+        query = query.where(visible)
+    hours: dict[date, list[float]] = {month: [] for month in months}
+    for created, ended in session.execute(query):
+        month = date(ended.year, ended.month, 1)
+        if month in hours:
+            hours[month].append(max((ended - created).total_seconds(), 0) / 3600)
+    return tuple(
+        (_round(percentile(hours[m], 50)), _round(percentile(hours[m], 90))) for m in months
+    )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _obligations_by_week(
+    session: Session, visible: Any, now: datetime
+) -> tuple[tuple[datetime, ...], tuple[int, ...]]:
+    starts = tuple(now + timedelta(weeks=i) for i in range(OBLIGATION_WEEKS))
+    query = (
+        select(Obligation.due_at)
+        .join(Case, Case.id == Obligation.case_id)
+        .where(
+            Obligation.status.not_in(OBLIGATION_MET),
+            Obligation.due_at >= now,
+            Obligation.due_at < now + timedelta(weeks=OBLIGATION_WEEKS),
+        )
+    )
+    if visible is not None:
+        query = query.where(visible)
+    counts = [0] * OBLIGATION_WEEKS
+    for (due,) in session.execute(query):
+        counts[min((due - now).days // 7, OBLIGATION_WEEKS - 1)] += 1
+    return starts, tuple(counts)
+
+
+def _inquiries_by_day(
+    session: Session, visible: Any, today: date
+) -> tuple[tuple[date, ...], tuple[int, ...]]:
+    days = tuple(today - timedelta(days=INQUIRY_DAYS - 1 - i) for i in range(INQUIRY_DAYS))
+    query = (
+        select(Inquiry.received_on, func.count())
+        .join(Case, Case.id == Inquiry.case_id)
+        .where(Case.phase != Phase.CLOSED.value, Inquiry.received_on >= days[0])
+        .group_by(Inquiry.received_on)
+    )
+    if visible is not None:
+        query = query.where(visible)
+    counts = dict(session.execute(query).tuples().all())
+    return days, tuple(int(counts.get(day, 0)) for day in days)
+
+
+def trends(
+    session: Session,
+    user: User,
+    now: datetime | None = None,
+    *,
+    cache: DashboardCache | None = None,
+) -> Trends:
+    """The figures of the charts over the cases this user may see (cached five minutes)."""
+    now = now or utcnow()
+    key = _visibility_key(user)
+    hit: Trends | None = cache.timed("trends", key, now) if cache is not None else None
+    if hit is not None:
+        return hit
+    visible = visible_clause(user)
+    ends = [now - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
+    months = _month_starts(now)
+    obligation_weeks, obligations_due = _obligations_by_week(session, visible, now)
+    inquiry_days, inquiries = _inquiries_by_day(session, visible, now.date())
+    result = Trends(
+        week_ends=tuple(ends),
+        open_by_week=_open_by_week(session, visible, ends),
+        months=tuple(months),
+        acknowledge=_quantiles_by_month(session, visible, Case.acknowledged_at, months),
+        close=_quantiles_by_month(session, visible, Case.closed_at, months),
+        obligation_weeks=obligation_weeks,
+        obligations_due=obligations_due,
+        inquiry_days=inquiry_days,
+        inquiries=inquiries,
+    )
+    if cache is not None:
+        cache.store_timed("trends", key, now, result)
+    return result
+
+
+def _dates(values: tuple[date, ...], skeleton: str) -> tuple[str, ...]:
+    locale = str(get_locale() or "ja")
+    return tuple(format_skeleton(skeleton, value, locale=locale) for value in values)
+
+
+def _quantile_chart(
+    key: str, title: str, what: str, months: tuple[str, ...], q: Quantiles
+) -> Chart:
+    return Chart(
+        key=key,
+        title=title,
+        desc=_(
+            "Median and 90th percentile of the hours %(what)s, by month, over the last "
+            "%(months)d months.",
+            what=what,
+            months=len(months),
+        ),
+        category_name=_("Month"),
+        categories=months,
+        series=(
+            Series(_("Median"), tuple(m for m, _p in q), "s-median"),
+            Series(_("90th percentile"), tuple(p for _m, p in q), "s-p90"),
+        ),
+        style="lines",
+        unit=_("hours"),
+    )
+
+
+def charts(t: Trends) -> tuple[Chart, ...]:
+    """The dashboard's charts in the current language."""
+    weeks = _dates(tuple(moment.date() for moment in t.week_ends), "MMMd")
+    months = _dates(t.months, "yMMM")
+    open_now = sum(counts[-1] for counts in t.open_by_week.values())
+    return (
+        Chart(
+            key="open",
+            title=_("Open cases by priority, last %(weeks)d weeks", weeks=len(weeks)),
+            desc=_(
+                "Stacked bars: the cases open at the end of each week, by their current "
+                "priority; %(count)d open now.",
+                count=open_now,
+            ),
+            category_name=_("Week ending"),
+            categories=weeks,
+            series=tuple(
+                Series(p, tuple(float(n) for n in counts), f"s-{p}")
+                for p, counts in t.open_by_week.items()
+            ),
+            unit=_("cases"),
+        ),
+        _quantile_chart(
+            "acknowledge",
+            _("Time to acknowledge"),
+            _("from a case's creation to its acknowledgement"),
+            months,
+            t.acknowledge,
+        ),
+        _quantile_chart(
+            "close",
+            _("Time to close"),
+            _("from a case's creation to its closing"),
+            months,
+            t.close,
+        ),
+        Chart(
+            key="obligations",
+            title=_("Obligations due in the next %(weeks)d weeks", weeks=len(t.obligation_weeks)),
+            desc=_(
+                "Bars: reports and notices not yet done, by the week they fall due; %(count)d "
+                "in all.",
+                count=sum(t.obligations_due),
+            ),
+            category_name=_("Week starting"),
+            categories=_dates(tuple(moment.date() for moment in t.obligation_weeks), "MMMd"),
+            series=(Series(_("Obligations"), tuple(float(n) for n in t.obligations_due), "s1"),),
+            unit=_("items"),
+        ),
+        Chart(
+            key="inquiries",
+            title=_("Inquiries per day about open cases"),
+            desc=_(
+                "Bars: inquiries received each day over the last %(days)d days about cases "
+                "still open; %(count)d in all.",
+                days=len(t.inquiry_days),
+                count=sum(t.inquiries),
+            ),
+            category_name=_("Day"),
+            categories=_dates(t.inquiry_days, "MMMd"),
+            series=(Series(_("Inquiries"), tuple(float(n) for n in t.inquiries), "s2"),),
+            unit=_("inquiries"),
+        ),
     )

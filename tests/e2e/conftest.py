@@ -76,3 +76,12 @@ def shots(request: pytest.FixtureRequest) -> Any:
         return path
 
     return shot
+
+
+def sign_in(page: Any, live_server: str, username: str, password: str) -> None:
+    """Sign in through the Japanese login form (no second factor) and land on the dashboard."""
+    page.goto(f"{live_server}/console/login")
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="サインイン").click()
+    page.wait_for_url("**/console/")

@@ -13,11 +13,11 @@ from pydantic import AfterValidator, Field
 from sqlalchemy.orm import Session
 
 from csirt.api import errors
-from csirt.api.openapi import json_response, operation
 from csirt.api.problems import problem
 from csirt.api.responses import created
+from csirt.api.routes import ApiRoutes
 from csirt.api.schema import ApiModel, Day, read_body, read_body_with, read_object
-from csirt.auth.access import exports, requires
+from csirt.auth.access import exports
 from csirt.auth.permissions import Permission
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
@@ -29,9 +29,9 @@ from csirt.documents.models import Document
 
 bp = Blueprint("api_documents", __name__, url_prefix="/api/v1")
 errors.register(bp)
+api = ApiRoutes(bp, "documents")
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-TAGS = ["documents"]
 
 DOCUMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -152,6 +152,12 @@ class Approval(ApiModel):
     )
 
 
+def _document(session: Session, document_id: int) -> Document:
+    """The document, if the caller may see its case (else a 404 problem)."""
+    document, _access = service.get_document_for(session, current_user, document_id)
+    return document
+
+
 def _refused(error: PublicTextRefusedError) -> Response:
     errors = {
         section: f"contains forbidden content: {kinds}"
@@ -179,15 +185,14 @@ def _refused(error: PublicTextRefusedError) -> Response:
     )
 
 
-@bp.post("/cases/<int:case_id>/documents")
-@requires(Permission.DOCUMENT_EDIT)
-@operation(
-    "Create a draft document of a kind for a case, pre-filled from its public facts",
-    tags=TAGS,
+@api.post(
+    "/cases/<int:case_id>/documents",
+    Permission.DOCUMENT_EDIT,
     body=DocumentIn,
-    responses={"201": json_response(DOCUMENT_SCHEMA, "The new draft")},
+    created=(DOCUMENT_SCHEMA, "The new draft"),
 )
 def create(case_id: int) -> ResponseReturnValue:
+    """Create a draft document of a kind for a case, pre-filled from its public facts."""
     session = get_session()
     access = service.get_case_for_documents(session, current_user, case_id)
     body = read_body(DocumentIn)
@@ -198,30 +203,26 @@ def create(case_id: int) -> ResponseReturnValue:
     return created(_json(session, document), location=f"/api/v1/documents/{document.id}")
 
 
-@bp.get("/documents/<int:document_id>")
-@requires(Permission.DOCUMENT_VIEW)
-@operation(
-    "A document: status, versions and the newest version's sections",
-    tags=TAGS,
-    responses={"200": json_response(DOCUMENT_SCHEMA, "The document")},
+@api.get(
+    "/documents/<int:document_id>", Permission.DOCUMENT_VIEW, ok=(DOCUMENT_SCHEMA, "The document")
 )
 def get(document_id: int) -> ResponseReturnValue:
+    """A document: status, versions and the newest version's sections."""
     session = get_session()
-    document, _access = service.get_document_for(session, current_user, document_id)
+    document = _document(session, document_id)
     return jsonify(_json(session, document))
 
 
-@bp.patch("/documents/<int:document_id>/sections")
-@requires(Permission.DOCUMENT_EDIT)
-@operation(
-    "Edit sections: saves a new version (unchanged text saves nothing)",
-    tags=TAGS,
+@api.patch(
+    "/documents/<int:document_id>/sections",
+    Permission.DOCUMENT_EDIT,
     body=SectionsEdit,
-    responses={"200": json_response(DOCUMENT_SCHEMA, "The document after the edit")},
+    ok=(DOCUMENT_SCHEMA, "The document after the edit"),
 )
 def edit_sections(document_id: int) -> ResponseReturnValue:
+    """Edit sections: saves a new version (unchanged text saves nothing)."""
     session = get_session()
-    document, _access = service.get_document_for(session, current_user, document_id)
+    document = _document(session, document_id)
     body, _sections = read_body_with(SectionsEdit, lambda data: _known_sections(document, data))
     service.save_sections(
         session,
@@ -241,19 +242,19 @@ def _known_sections(document: Document, data: dict[str, Any]) -> dict[str, str]:
     return service.validate_sections(document.kind, sections) if isinstance(sections, dict) else {}
 
 
-@bp.post("/documents/<int:document_id>/approve")
-@requires(Permission.DOCUMENT_APPROVE)
-@operation(
-    "Approve the newest version (a lead who is not its last editor; the guard must pass). "
-    "Approval freezes the case's facts and the date with the version: every final export of "
-    "it is the same file",
-    tags=TAGS,
+@api.post(
+    "/documents/<int:document_id>/approve",
+    Permission.DOCUMENT_APPROVE,
     body=Approval,
-    responses={"200": json_response(DOCUMENT_SCHEMA, "The approved document")},
+    ok=(DOCUMENT_SCHEMA, "The approved document"),
 )
 def approve(document_id: int) -> ResponseReturnValue:
+    """Approve the newest version (a lead who is not its last editor; the guard must pass). Approval
+    freezes the case's facts and the date with the version: every final export of it is the same
+    file.
+    """
     session = get_session()
-    document, _access = service.get_document_for(session, current_user, document_id)
+    document = _document(session, document_id)
     body = read_body(Approval, optional=True)
     try:
         service.approve(
@@ -280,30 +281,27 @@ class ApprovalRequest(ApiModel):
     )
 
 
-@bp.post("/documents/<int:document_id>/request-approval")
-@requires(Permission.DOCUMENT_EDIT)
-@operation(
-    "Ask a named lead to approve the newest version (audited; the lead is notified)",
-    tags=TAGS,
+@api.post(
+    "/documents/<int:document_id>/request-approval",
+    Permission.DOCUMENT_EDIT,
     body=ApprovalRequest,
-    responses={"200": json_response(DOCUMENT_SCHEMA, "The document")},
+    ok=(DOCUMENT_SCHEMA, "The document"),
 )
 def request_approval(document_id: int) -> ResponseReturnValue:
+    """Ask a named lead to approve the newest version (audited; the lead is notified)."""
     session = get_session()
-    document, _access = service.get_document_for(session, current_user, document_id)
+    document = _document(session, document_id)
     body = read_body(ApprovalRequest)
     service.request_approval(session, current_user, document, body.approver)
     session.commit()
     return jsonify(_json(session, document))
 
 
-@bp.get("/documents/<int:document_id>/docx")
 @writes
-@requires(Permission.DOCUMENT_EXPORT)
 @exports
-@operation(
-    "The .docx of the newest version: final if approved, otherwise watermarked DRAFT",
-    tags=TAGS,
+@api.get(
+    "/documents/<int:document_id>/docx",
+    Permission.DOCUMENT_EXPORT,
     parameters=[
         {
             "name": "guard_override",
@@ -315,8 +313,9 @@ def request_approval(document_id: int) -> ResponseReturnValue:
     responses={"200": {"description": "The document", "content": {DOCX: {}}}},
 )
 def docx(document_id: int) -> ResponseReturnValue:
+    """The .docx of the newest version: final if approved, otherwise watermarked DRAFT."""
     session = get_session()
-    document, _access = service.get_document_for(session, current_user, document_id)
+    document = _document(session, document_id)
     try:
         result = service.export_document(
             session,
@@ -340,46 +339,45 @@ def docx(document_id: int) -> ResponseReturnValue:
     return response
 
 
-@bp.post("/documents/<int:document_id>/new-version")
-@requires(Permission.DOCUMENT_EDIT)
-@operation(
-    "A new version with the newest text, built from the case's current facts: a draft until "
-    "approved again (use it when facts_changed_since_approval is true)",
-    tags=TAGS,
-    responses={"201": json_response(DOCUMENT_SCHEMA, "The document with its new version")},
+@api.post(
+    "/documents/<int:document_id>/new-version",
+    Permission.DOCUMENT_EDIT,
+    created=(DOCUMENT_SCHEMA, "The document with its new version"),
 )
 def new_version(document_id: int) -> ResponseReturnValue:
+    """A new version with the newest text, built from the case's current facts: a draft until
+    approved again (use it when facts_changed_since_approval is true).
+    """
     session = get_session()
-    document, _access = service.get_document_for(session, current_user, document_id)
+    document = _document(session, document_id)
     service.new_version_from_current_facts(session, current_user, document)
     session.commit()
     return created(_json(session, document))
 
 
-@bp.get("/cases/<int:case_id>/public-facts")
-@requires(Permission.DOCUMENT_VIEW)
-@operation(
-    "The case's facts for documents (what the console's form holds): public title and "
-    "summary, causes, findings, responses, staff post, committee, recommendations, contact "
-    "overrides, the PPC form's texts and how data sets' counts are stated",
-    tags=TAGS,
-    responses={"200": json_response(public_facts.SCHEMA, "The facts")},
+@api.get(
+    "/cases/<int:case_id>/public-facts",
+    Permission.DOCUMENT_VIEW,
+    ok=(public_facts.SCHEMA, "The facts"),
 )
 def get_public_facts(case_id: int) -> ResponseReturnValue:
+    """The case's facts for documents (what the console's form holds): public title and summary,
+    causes, findings, responses, staff post, committee, recommendations, contact overrides, the PPC
+    form's texts and how data sets' counts are stated.
+    """
     session = get_session()
     access = service.get_case_for_documents(session, current_user, case_id)
     return jsonify(public_facts.to_json(snapshot.get_context(session, access.case.id)))
 
 
-@bp.put("/cases/<int:case_id>/public-facts")
-@requires(Permission.DOCUMENT_EDIT)
-@operation(
-    "Set the case's facts for documents: the fields given are replaced, the others kept",
-    tags=TAGS,
+@api.put(
+    "/cases/<int:case_id>/public-facts",
+    Permission.DOCUMENT_EDIT,
     request_body=public_facts.SCHEMA,
-    responses={"200": json_response(public_facts.SCHEMA, "The facts after the change")},
+    ok=(public_facts.SCHEMA, "The facts after the change"),
 )
 def put_public_facts(case_id: int) -> ResponseReturnValue:
+    """Set the case's facts for documents: the fields given are replaced, the others kept."""
     session = get_session()
     access = service.get_case_for_documents(session, current_user, case_id)
     if not access.full and not current_user.can(Permission.DOCUMENT_APPROVE):

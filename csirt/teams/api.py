@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from csirt.api import errors
-from csirt.api.openapi import json_response, operation
 from csirt.api.problems import problem
+from csirt.api.routes import ApiRoutes
 from csirt.api.schema import ApiModel, ApiValidationError, LangQuery, read_body, read_body_with
-from csirt.auth.access import current_actor, requires
+from csirt.auth.access import current_actor
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.cases.need_to_know import get_case_for
@@ -31,8 +31,8 @@ from csirt.teams.oncall import on_call_now
 
 bp = Blueprint("api_teams", __name__, url_prefix="/api/v1")
 errors.register(bp)
+api = ApiRoutes(bp, "teams")
 
-TAGS = ["teams"]
 Skill = Literal[SKILLS]  # type: ignore[valid-type]
 TeamRole = Literal[CASE_ROLES]  # type: ignore[valid-type]
 
@@ -120,24 +120,16 @@ def _team_json(session: Session, team: Team) -> dict[str, Any]:
     }
 
 
-@bp.get("/teams")
-@requires(Permission.TEAM_VIEW)
-@operation(
-    "Teams with their members, skills and who is on call now",
-    tags=TAGS,
-    responses={"200": json_response({"type": "array", "items": TeamOut}, "The teams")},
-)
+@api.get("/teams", Permission.TEAM_VIEW, ok=({"type": "array", "items": TeamOut}, "The teams"))
 def list_teams() -> ResponseReturnValue:
+    """Teams with their members, skills and who is on call now."""
     session = get_session()
     return jsonify([_team_json(session, t) for t in people.list_teams(session)])
 
 
-@bp.post("/teams")
-@requires(Permission.TEAM_MANAGE)
-@operation(
-    "Create a team", tags=TAGS, body=TeamIn, responses={"201": json_response(TeamOut, "The team")}
-)
+@api.post("/teams", Permission.TEAM_MANAGE, body=TeamIn, created=(TeamOut, "The team"))
 def create_team() -> ResponseReturnValue:
+    """Create a team."""
     body = read_body(TeamIn)
     session = get_session()
     team = people.create_team(
@@ -152,15 +144,14 @@ def create_team() -> ResponseReturnValue:
     return jsonify(_team_json(session, team)), 201
 
 
-@bp.post("/teams/<int:team_id>/members")
-@requires(Permission.TEAM_MANAGE)
-@operation(
-    "Add a person to a team, with their skills and department",
-    tags=TAGS,
+@api.post(
+    "/teams/<int:team_id>/members",
+    Permission.TEAM_MANAGE,
     body=MemberIn,
-    responses={"201": json_response(TeamOut, "The team with its members")},
+    created=(TeamOut, "The team with its members"),
 )
 def add_member(team_id: int) -> ResponseReturnValue:
+    """Add a person to a team, with their skills and department."""
     session = get_session()
     team = people.get_team(session, team_id)
     body, user = read_body_with(MemberIn, _user_named)
@@ -177,24 +168,22 @@ def add_member(team_id: int) -> ResponseReturnValue:
     return jsonify(_team_json(session, team)), 201
 
 
-@bp.get("/cases/<int:case_id>/suggestions")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Ranked suggestions per role (conflicted people never appear; admins also see who was "
-    "excluded and why)",
-    tags=TAGS,
+@api.get(
+    "/cases/<int:case_id>/suggestions",
+    Permission.CASE_VIEW,
     query=LangQuery,
-    responses={
-        "200": json_response(
-            {
-                "type": "object",
-                "properties": {r: {"type": "array", "items": Suggestion} for r in CASE_ROLES},
-            },
-            "Suggestions keyed by role",
-        )
-    },
+    ok=(
+        {
+            "type": "object",
+            "properties": {r: {"type": "array", "items": Suggestion} for r in CASE_ROLES},
+        },
+        "Suggestions keyed by role",
+    ),
 )
 def suggestions(case_id: int) -> ResponseReturnValue:
+    """Ranked suggestions per role (conflicted people never appear; admins also see who was excluded
+    and why).
+    """
     session = get_session()
     case = get_case_for(session, current_user, case_id)
     config = current_app.config["CSIRT"]
@@ -219,15 +208,14 @@ def suggestions(case_id: int) -> ResponseReturnValue:
     return jsonify(result)
 
 
-@bp.post("/cases/<int:case_id>/assignments")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Assign a person to a case in a role (409 with a reason when in conflict of interest)",
-    tags=TAGS,
+@api.post(
+    "/cases/<int:case_id>/assignments",
+    Permission.CASE_EDIT,
     body=AssignmentIn,
-    responses={"201": json_response(Assignment, "The assignment")},
+    created=(Assignment, "The assignment"),
 )
 def assign(case_id: int) -> ResponseReturnValue:
+    """Assign a person to a case in a role (409 with a reason when in conflict of interest)."""
     session = get_session()
     case = get_case_for(session, current_user, case_id)
     body, user = read_body_with(AssignmentIn, _user_named)

@@ -10,9 +10,9 @@ from flask_login import current_user
 from pydantic import Field
 
 from csirt.api import errors
-from csirt.api.openapi import json_response, operation, problem_response
+from csirt.api.openapi import json_response, problem_response
+from csirt.api.routes import ApiRoutes
 from csirt.api.schema import ApiModel, Instant, LangQuery, read_body_with, read_query
-from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases.models import Case
 from csirt.cases.need_to_know import get_case_for
@@ -26,6 +26,7 @@ from csirt.triage.models import CaseTriage, Obligation
 
 bp = Blueprint("api_triage", __name__, url_prefix="/api/v1")
 errors.register(bp)
+api = ApiRoutes(bp, "triage")
 
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 
@@ -207,11 +208,9 @@ def _case(case_id: int) -> Case:
     return get_case_for(get_session(), current_user, case_id)
 
 
-@bp.post("/triage/evaluate")
-@requires(Permission.TRIAGE_EVALUATE)
-@operation(
-    "Evaluate facts without a case: score, priority, factors, JNSA damage, obligations",
-    tags=["triage"],
+@api.post(
+    "/triage/evaluate",
+    Permission.TRIAGE_EVALUATE,
     query=LangQuery,
     body=FactsIn,
     responses={
@@ -220,6 +219,7 @@ def _case(case_id: int) -> Case:
     },
 )
 def evaluate_facts() -> ResponseReturnValue:
+    """Evaluate facts without a case: score, priority, factors, JNSA damage, obligations."""
     read_query(LangQuery)
     config = current_app.config["CSIRT"]
     rules = current_catalog().rules
@@ -236,15 +236,14 @@ def evaluate_facts() -> ResponseReturnValue:
     return jsonify(evaluate(facts, rules, config.tz).to_json(current_lang()))
 
 
-@bp.get("/cases/<int:case_id>/triage")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "The triage of a case's current facts (same shape as /triage/evaluate, plus `case`)",
-    tags=["triage"],
+@api.get(
+    "/cases/<int:case_id>/triage",
+    Permission.CASE_VIEW,
     query=LangQuery,
-    responses={"200": json_response(CASE_RESULT_SCHEMA, "The explained result")},
+    ok=(CASE_RESULT_SCHEMA, "The explained result"),
 )
 def case_triage(case_id: int) -> ResponseReturnValue:
+    """The triage of a case's current facts (same shape as /triage/evaluate, plus `case`)."""
     read_query(LangQuery)
     case = _case(case_id)
     session = get_session()
@@ -287,15 +286,14 @@ def _obligation_json(row: Obligation, lang: service.Lang, tz: Any) -> dict[str, 
     }
 
 
-@bp.get("/cases/<int:case_id>/obligations")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "The tracked obligations of a case, soonest due first",
-    tags=["triage"],
+@api.get(
+    "/cases/<int:case_id>/obligations",
+    Permission.CASE_VIEW,
     query=LangQuery,
-    responses={"200": json_response(OBLIGATIONS_SCHEMA, "The obligations")},
+    ok=(OBLIGATIONS_SCHEMA, "The obligations"),
 )
 def case_obligations(case_id: int) -> ResponseReturnValue:
+    """The tracked obligations of a case, soonest due first."""
     read_query(LangQuery)
     case = _case(case_id)
     lang = current_lang()

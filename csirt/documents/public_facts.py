@@ -13,36 +13,12 @@ from typing import Any
 from csirt.documents.errors import DocumentValidationError
 from csirt.documents.facts import PpcStage
 from csirt.documents.models import DocumentContext
-from csirt.documents.snapshot import COUNT_FORMS
+from csirt.documents.snapshot import COUNT_FORMS, LONG_TEXTS, SHORT_TEXTS
 
 SHORT = 200
 LONG = 20_000
 MAX_ITEMS = 50
 
-SHORT_TEXTS = (
-    "public_title",
-    "staff_department",
-    "staff_post",
-    "reporter",
-    "data_holder",
-    "contact_person",
-)
-LONG_TEXTS = (
-    "public_summary",
-    "notice_to_individuals",
-    "takedown",
-    "police",
-    "secondary_damage",
-    "publication",
-    "other_notes",
-    "caution",
-    "discipline",
-    "future_actions",
-    "occurrence",
-    "discovery",
-    "medium",
-    "direct_cause",
-)
 LISTS = ("causes", "findings")
 FIELDS = (
     *SHORT_TEXTS,

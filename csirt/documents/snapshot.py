@@ -60,6 +60,34 @@ REGIME_OF_KIND = {
 }
 COUNT_FORMS = ("exact", "approx", "max")
 
+# The free texts of a case's document context ("facts for documents"): short ones (a name, a
+# title) and long ones (paragraphs).
+SHORT_TEXTS = (
+    "public_title",
+    "staff_department",
+    "staff_post",
+    "reporter",
+    "data_holder",
+    "contact_person",
+)
+LONG_TEXTS = (
+    "public_summary",
+    "notice_to_individuals",
+    "takedown",
+    "police",
+    "secondary_damage",
+    "publication",
+    "other_notes",
+    "caution",
+    "discipline",
+    "future_actions",
+    "occurrence",
+    "discovery",
+    "medium",
+    "direct_cause",
+)
+CONTEXT_TEXTS = (*SHORT_TEXTS, *LONG_TEXTS)
+
 
 def in_force(regime: str, org_kind: str, aware: date) -> bool:
     """Whether the regime's duties applied to an incident the organisation knew of on `aware`."""
@@ -127,32 +155,13 @@ def get_context(session: Session, case_id: int) -> DocumentContext:
     if context is None:
         context = DocumentContext(
             case_id=case_id,
-            public_title="",
-            public_summary="",
             causes=[],
             findings=[],
-            notice_to_individuals="",
-            takedown="",
-            police="",
-            secondary_damage="",
-            publication="",
-            other_notes="",
-            staff_department="",
-            staff_post="",
             ppc_stage=f.PpcStage.PRELIMINARY.value,
             recommendations=[],
             datasets={},
             contact={},
-            caution="",
-            discipline="",
-            future_actions="",
-            occurrence="",
-            discovery="",
-            medium="",
-            direct_cause="",
-            reporter="",
-            data_holder="",
-            contact_person="",
+            **dict.fromkeys(CONTEXT_TEXTS, ""),
         )
     return context
 

@@ -475,18 +475,27 @@ def _lines(text: str | None) -> list[str]:
 
 
 # Free texts of the facts for documents, as they are (the PPC form's, the press release's).
-CONTEXT_TEXTS = (
-    "occurrence",
-    "discovery",
-    "medium",
-    "direct_cause",
-    "reporter",
-    "data_holder",
-    "contact_person",
-    "future_actions",
-    "caution",
-    "discipline",
+# The texts added with the PPC form and the notices: saved trimmed (the first ones as typed).
+TRIMMED_TEXTS = frozenset(
+    (
+        "occurrence",
+        "discovery",
+        "medium",
+        "direct_cause",
+        "reporter",
+        "data_holder",
+        "contact_person",
+        "future_actions",
+        "caution",
+        "discipline",
+    )
 )
+
+
+def _context_texts(form: Any) -> dict[str, str]:
+    """The free texts of the facts form, for the case's document context."""
+    values = {name: getattr(form, name).data or "" for name in snapshot.CONTEXT_TEXTS}
+    return {k: v.strip() if k in TRIMMED_TEXTS else v for k, v in values.items()}
 
 
 def _meetings_valid(form: Any) -> bool:
@@ -494,7 +503,7 @@ def _meetings_valid(form: Any) -> bool:
     for row in _pipe_rows(form.committee_meetings.data, ("day", "summary")):
         if snapshot.parse_date(row["day"]) is None:
             form.committee_meetings.errors = [
-                _("Each meeting needs its date first (YYYY-MM-DD | what was done).")
+                _("Each meeting needs its date first, e.g. 2015-07-01 | what was done.")
             ]
             return False
     return True
@@ -568,18 +577,9 @@ def case_facts(case_id: int) -> ResponseReturnValue:
             current_user,
             access.case,
             {
-                "public_title": form.public_title.data or "",
-                "public_summary": form.public_summary.data or "",
+                **_context_texts(form),
                 "causes": _lines(form.causes.data),
                 "findings": _lines(form.findings.data),
-                "notice_to_individuals": form.notice_to_individuals.data or "",
-                "takedown": form.takedown.data or "",
-                "police": form.police.data or "",
-                "secondary_damage": form.secondary_damage.data or "",
-                "publication": form.publication.data or "",
-                "other_notes": form.other_notes.data or "",
-                "staff_department": form.staff_department.data or "",
-                "staff_post": form.staff_post.data or "",
                 "staff_age": form.staff_age.data,
                 "ppc_stage": form.ppc_stage.data,
                 "first_report_at": _aware(form.first_report_at.data),
@@ -591,7 +591,6 @@ def case_facts(case_id: int) -> ResponseReturnValue:
                     for key in ("department", "phone", "email")
                     if (value := (getattr(form, f"contact_{key}").data or "").strip())
                 },
-                **{name: (getattr(form, name).data or "").strip() for name in CONTEXT_TEXTS},
             },
         )
         session.commit()
@@ -605,23 +604,9 @@ def case_facts(case_id: int) -> ResponseReturnValue:
 
 
 def _fill_context_form(form: Any, context: Any) -> None:
-    form.public_title.data = context.public_title
-    form.public_summary.data = context.public_summary
     form.causes.data = "\n".join(context.causes or [])
     form.findings.data = "\n".join(context.findings or [])
-    for name in (
-        "notice_to_individuals",
-        "takedown",
-        "police",
-        "secondary_damage",
-        "publication",
-        "other_notes",
-        "staff_department",
-        "staff_post",
-        "staff_age",
-        "ppc_stage",
-        *CONTEXT_TEXTS,
-    ):
+    for name in (*snapshot.CONTEXT_TEXTS, "staff_age", "ppc_stage"):
         getattr(form, name).data = getattr(context, name)
     for key, value in (context.contact or {}).items():
         if key in ("department", "phone", "email"):

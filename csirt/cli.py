@@ -10,10 +10,12 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.orm import Session
 
 from csirt import migrate
 from csirt.audit import service as audit
 from csirt.auth import service as auth_service
+from csirt.auth.models import User
 from csirt.auth.permissions import Role
 from csirt.db import get_db
 from csirt.intake import staff_keys
@@ -33,6 +35,23 @@ def init_app(app: Flask) -> None:
     from csirt.cases.search_cli import search_group
 
     app.cli.add_command(search_group)
+
+
+CLI = audit.Actor(None, "cli")
+
+
+def _provide_keypair(session: Session, user: User, password: str) -> None:
+    """The user's intake key pair, now that their password is known (and the reports it may
+    open sealed to it)."""
+    config = current_app.config["CSIRT"]
+    staff_keys.provide_keypair(
+        session,
+        user,
+        password,
+        actor=CLI,
+        escrow=Escrow.from_config(config),
+        testing=config.testing,
+    )
 
 
 def _create_app() -> Flask:
@@ -119,7 +138,6 @@ def user_create(
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     hashing: auth_service.Hashing = current_app.extensions["csirt.hashing"]
-    config = current_app.config["CSIRT"]
     try:
         with get_db().session() as session:
             user = auth_service.create_user(
@@ -128,20 +146,13 @@ def user_create(
                 username,
                 password,
                 [Role(r) for r in roles],
-                actor=audit.Actor(None, "cli"),
+                actor=CLI,
                 display_name=display_name,
                 email=email,
                 department=department,
             )
             # The password is known now: an intake key pair, and the reports it may open.
-            staff_keys.provide_keypair(
-                session,
-                user,
-                password,
-                actor=audit.Actor(None, "cli"),
-                escrow=Escrow.from_config(config),
-                testing=config.testing,
-            )
+            _provide_keypair(session, user, password)
     except auth_service.PasswordPolicyError as exc:
         raise click.ClickException(f"password: {'; '.join(exc.reasons)}") from exc
     except auth_service.UserExistsError as exc:
@@ -162,27 +173,17 @@ def user_password(username: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     hashing: auth_service.Hashing = current_app.extensions["csirt.hashing"]
-    config = current_app.config["CSIRT"]
     with get_db().session() as session:
         user = auth_service.get_user(session, username)
         if user is None:
             raise click.ClickException(f"no user {username}")
         try:
-            auth_service.set_password(
-                session, hashing, user, password, actor=audit.Actor(None, "cli")
-            )
+            auth_service.set_password(session, hashing, user, password, actor=CLI)
         except auth_service.PasswordPolicyError as exc:
             raise click.ClickException(f"password: {'; '.join(exc.reasons)}") from exc
         had_key = user.wrapped_private_key is not None
         # No key pair yet: the password is known now, so make it (and seal the reports to it).
-        staff_keys.provide_keypair(
-            session,
-            user,
-            password,
-            actor=audit.Actor(None, "cli"),
-            escrow=Escrow.from_config(config),
-            testing=config.testing,
-        )
+        _provide_keypair(session, user, password)
     click.echo(f"password of {username} set", err=True)
     if had_key:
         click.echo(
@@ -218,7 +219,7 @@ def token_create(username: str, name: str, scopes: tuple[str, ...]) -> None:
             session,
             user,
             name=name,
-            actor=audit.Actor(None, "cli"),
+            actor=CLI,
             scopes=scopes or ("read", "write"),
         )
     click.echo(plain)

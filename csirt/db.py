@@ -151,6 +151,17 @@ def _is_read_request() -> bool:
 
 
 @contextmanager
+def committed(session: Session) -> Iterator[Session]:
+    """Commit what the block did to ``session``; roll it back if the block fails."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@contextmanager
 def write_step(session: Session) -> Iterator[Session]:
     """A short write transaction of its own, in a request that so far has only read.
 
@@ -164,11 +175,8 @@ def write_step(session: Session) -> Iterator[Session]:
     before = g.get("db_write_step", False)
     g.db_write_step = True
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with committed(session):
+            yield session
     finally:
         g.db_write_step = before
 
@@ -209,11 +217,8 @@ class Database:
         """A session outside a request (CLI, jobs): commit on success, roll back on error."""
         session = self.sessionmaker()
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            with committed(session):
+                yield session
         finally:
             session.close()
 

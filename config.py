@@ -103,6 +103,15 @@ class Config:
     audit_work_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
     audit_off_hours_minimum: int = 3
     audit_bulk_export_minimum: int = 10
+    # The shared mailbox feeding alerts (``csirt alerts fetch``): IMAP over TLS only. The
+    # password is read from a file (never from the environment); empty host: no mailbox.
+    alerts_imap_host: str = ""
+    alerts_imap_port: int = 993
+    alerts_imap_user: str = ""
+    alerts_imap_password_file: Path | None = None
+    alerts_imap_mailbox: str = "INBOX"
+    # Extra CA certificates to trust for the mailbox's certificate (else the system's).
+    alerts_imap_cafile: Path | None = None
     testing: bool = False
 
     @property
@@ -176,6 +185,7 @@ class Config:
         cookie_secure = _bool(env, "CSIRT_COOKIE_SECURE", default=True)
         escrow_file = env.get("CSIRT_INTAKE_ESCROW_KEY_FILE", "").strip()
         work_start, work_end = _work_hours(env, "CSIRT_AUDIT_WORK_HOURS")
+        imap = _alerts_imap(env)
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -228,6 +238,7 @@ class Config:
             audit_work_days=_work_days(env, "CSIRT_AUDIT_WORK_DAYS"),
             audit_off_hours_minimum=_int(env, "CSIRT_AUDIT_OFF_HOURS_MINIMUM", 3),
             audit_bulk_export_minimum=_int(env, "CSIRT_AUDIT_BULK_EXPORT_MINIMUM", 10),
+            **imap,
         )
 
 
@@ -396,6 +407,36 @@ def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(name, f"must be true or false, not {raw!r}")
+
+
+def _readable_file(env: Mapping[str, str], name: str) -> Path | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise ConfigError(name, f"must name a readable file, not {raw!r}")
+    return path
+
+
+def _alerts_imap(env: Mapping[str, str]) -> dict[str, Any]:
+    """The shared mailbox of ``csirt alerts fetch``: all of host, user and password file, or
+    none of them."""
+    values: dict[str, Any] = {
+        "alerts_imap_host": _text(env, "CSIRT_ALERTS_IMAP_HOST", ""),
+        "alerts_imap_port": _port(env, "CSIRT_ALERTS_IMAP_PORT", 993),
+        "alerts_imap_user": _text(env, "CSIRT_ALERTS_IMAP_USER", ""),
+        "alerts_imap_password_file": _readable_file(env, "CSIRT_ALERTS_IMAP_PASSWORD_FILE"),
+        "alerts_imap_mailbox": _text(env, "CSIRT_ALERTS_IMAP_MAILBOX", "INBOX"),
+        "alerts_imap_cafile": _readable_file(env, "CSIRT_ALERTS_IMAP_CAFILE"),
+    }
+    if values["alerts_imap_host"]:
+        for name in ("alerts_imap_user", "alerts_imap_password_file"):
+            if not values[name]:
+                raise ConfigError(
+                    f"CSIRT_{name.upper()}", "is required when CSIRT_ALERTS_IMAP_HOST is set"
+                )
+    return values
 
 
 def _onion_url(env: Mapping[str, str]) -> str:

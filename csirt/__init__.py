@@ -66,6 +66,10 @@ CONSOLE_MODULES: tuple[str, ...] = (
     "csirt.teams.api",
     "csirt.notify.views",
     "csirt.intake.console",
+    "csirt.alerts.views",
+    "csirt.alerts.api",
+    "csirt.webhooks.views",
+    "csirt.webhooks.api",
     "csirt.inventory.views",
     "csirt.inventory.api",
 )

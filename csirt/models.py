@@ -3,6 +3,7 @@
 Alembic's env.py and the tests import this; add a line here for each new models module.
 """
 
+from csirt.alerts.models import Alert
 from csirt.audit.models import AuditEvent, AuditHead
 from csirt.audit_review.models import ReviewSignal
 from csirt.auth.models import ApiToken, RecoveryCode, Setting, User, UserRole
@@ -68,10 +69,12 @@ from csirt.teams.models import (
     TeamMember,
 )
 from csirt.triage.models import CaseTriage, DeadlineFeedToken, Obligation, TriageRun
+from csirt.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "Acknowledgement",
     "AffectedDataset",
+    "Alert",
     "ApiToken",
     "AttackTag",
     "AuditEvent",
@@ -137,4 +140,6 @@ __all__ = [
     "TriageRun",
     "User",
     "UserRole",
+    "Webhook",
+    "WebhookDelivery",
 ]

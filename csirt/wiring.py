@@ -20,6 +20,7 @@ from blinker import Signal
 from flask import Flask
 from sqlalchemy import event
 
+from csirt.alerts import signals as alert_signals
 from csirt.cases import closing, dashboard, search
 from csirt.cases import signals as case_signals
 from csirt.cases import tasks as case_tasks
@@ -27,11 +28,12 @@ from csirt.db import AppSession
 from csirt.documents import service as documents
 from csirt.documents import signals as document_signals
 from csirt.intake import signals as intake_signals
-from csirt.notify import case_events, intake_events
+from csirt.notify import alert_events, case_events, intake_events
 from csirt.notify import service as notify
 from csirt.teams import paging as teams_paging
 from csirt.triage import closing as triage_closing
 from csirt.triage import service as triage
+from csirt.webhooks import service as webhooks
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,26 @@ REACTIONS: tuple[Reaction, ...] = (
         intake_signals.officer_replied,
         case_tasks.on_officer_replied,
         "an officer answered a linked report's reporter: the case's task to answer them is done",
+    ),
+    Reaction(
+        alert_signals.raised,
+        alert_events.on_alert_raised,
+        "a machine alert arrived: tell the leads (its number and severity only)",
+    ),
+    Reaction(
+        case_signals.case_created,
+        webhooks.on_case_created,
+        "a case was opened: queue a signed delivery for each subscribed webhook",
+    ),
+    Reaction(
+        case_signals.priority_changed,
+        webhooks.on_priority_changed,
+        "a case's priority changed: queue a delivery for each subscribed webhook",
+    ),
+    Reaction(
+        document_signals.approved,
+        webhooks.on_document_approved,
+        "a document was approved: queue a delivery for each subscribed webhook",
     ),
 )
 

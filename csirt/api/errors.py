@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response
 
+from csirt.alerts import errors as alerts
 from csirt.api.problems import problem, validation_problem
 from csirt.api.schema import ApiValidationError
 from csirt.cases import errors as cases
@@ -23,6 +24,7 @@ from csirt.records import service as records
 from csirt.records.validation import RecordValidationError
 from csirt.teams import base as teams
 from csirt.triage.facts import FactsError
+from csirt.webhooks import service as webhooks
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ INVALID: tuple[type[Exception], ...] = (
     teams.InvalidInputError,
     FactsError,
     AnswersInvalidError,
+    alerts.AlertValidationError,
+    webhooks.WebhookValidationError,
 )
 """Errors whose ``errors`` name the bad fields: 422."""
 
@@ -65,6 +69,9 @@ PROBLEMS: dict[type[Exception], Problem] = {
     documents.DocumentNotFoundError: Problem(404, "no such document"),
     teams.TeamNotFoundError: Problem(404, "no such team"),
     cases.TeamTooSmallError: Problem(409, "", "team-too-small"),
+    alerts.AlertNotFoundError: Problem(404, "no such alert"),
+    alerts.AlertDecidedError: Problem(409, "", "alert-decided"),
+    webhooks.WebhookNotFoundError: Problem(404, "no such webhook"),
     documents.StaleVersionError: Problem(409, "a newer version exists", "stale-version"),
     documents.FactsChangedError: Problem(
         409,

@@ -176,6 +176,19 @@ class AuditAction(StrEnum):
     INVENTORY_IMPORT = "inventory.import"
     INVENTORY_EXPORT = "inventory.export"
 
+    # --- Machine alerts and outgoing webhooks. --------------------------------------------------
+    ALERT_RAISE = "alert.raise"  # a new alert (API or the shared mailbox)
+    ALERT_REPEAT = "alert.repeat"  # the same source reference again: counted, not added
+    ALERT_VIEW = "alert.view"
+    ALERT_MERGE = "alert.merge"  # into an existing case, with its observables
+    ALERT_OPEN_CASE = "alert.open_case"  # a case opened from the alert (and a playbook)
+    ALERT_IGNORE = "alert.ignore"
+    ALERT_FETCH = "alert.fetch"  # a run of the shared-mailbox feed (counts only)
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_UPDATE = "webhook.update"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_GIVE_UP = "webhook.give_up"  # a delivery failed its last attempt
+
     # --- The audit review itself: browsing the log, its report, signals. -----------------------
     AUDIT_REVIEW_BROWSE = "audit_review.browse"
     AUDIT_REVIEW_EXPORT = "audit_review.export"

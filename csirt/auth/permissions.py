@@ -36,6 +36,12 @@ class Permission(enum.StrEnum):
     # The personal-data inventory (個人情報ファイル簿).
     INVENTORY_VIEW = "inventory:view"
     INVENTORY_EDIT = "inventory:edit"
+    # Machine alerts: raise (a SIEM's token), see the queue, merge / open a case / ignore.
+    ALERT_RAISE = "alert:raise"
+    ALERT_VIEW = "alert:view"
+    ALERT_TRIAGE = "alert:triage"
+    # Outgoing webhooks (admin).
+    WEBHOOK_MANAGE = "webhook:manage"
     # Oversight and administration.
     AUDIT_VIEW = "audit:view"
     USER_MANAGE = "user:manage"
@@ -66,6 +72,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TEAM_MANAGE,
             P.CASE_VIEW,
             P.CASE_VIEW_ALL,
+            P.ALERT_RAISE,
+            P.WEBHOOK_MANAGE,
         }
     ),
     Role.INTAKE_OFFICER: frozenset(
@@ -80,7 +88,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.CUSTODIAN: frozenset({P.ACCOUNT, P.IDENTITY_DECIDE}),
-    Role.RESPONDER: frozenset({P.ACCOUNT, *_CASE_WORK, P.DOCUMENT_VIEW, P.DOCUMENT_EDIT}),
+    Role.RESPONDER: frozenset(
+        {P.ACCOUNT, *_CASE_WORK, P.DOCUMENT_VIEW, P.DOCUMENT_EDIT, P.ALERT_RAISE, P.ALERT_VIEW}
+    ),
     Role.LEAD: frozenset(
         {
             P.ACCOUNT,
@@ -99,6 +109,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.INVENTORY_VIEW,
             P.INVENTORY_EDIT,
             P.PUBLIC_FACTS_VIEW,
+            P.ALERT_RAISE,
+            P.ALERT_VIEW,
+            P.ALERT_TRIAGE,
         }
     ),
     Role.PR: frozenset(

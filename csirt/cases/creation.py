@@ -105,6 +105,7 @@ def create_case(
     for playbook in playbooks:
         apply_playbook(session, case, playbook, actor, lang)
     session.flush()
+    signals.case_created.send(case, session=session, actor=actor)
     if priority_value in (Priority.P1.value, Priority.P2.value):
         signals.priority_raised.send(case, session=session, actor=actor, reason="created")
     return case

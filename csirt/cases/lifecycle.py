@@ -36,6 +36,7 @@ def change_priority(
     trail.record(session, AuditAction.CASE_PRIORITY, case, actor, old=old, new=new, reason=reason)
     dashboard.counts_changed(session)
     session.flush()
+    signals.priority_changed.send(case, session=session, actor=actor, old=old, new=new)
     if new in (Priority.P1.value, Priority.P2.value) and new < old:
         signals.priority_raised.send(case, session=session, actor=actor, reason=reason)
     return True

@@ -23,3 +23,8 @@ mentioned = _signals.signal("csirt.case.mentioned")
 # Sent with the session, the new member (``user``), the ``role`` and the actor when a person joins
 # a case (csirt.teams.assignment): a task waiting for the team closes itself once it is formed.
 member_added = _signals.signal("csirt.case.member-added")
+# Sent with the session and the actor when a case is opened (csirt.cases.creation), and with the
+# session, ``old``, ``new`` and the actor when its priority changes (any direction): outgoing
+# webhooks (csirt.webhooks) tell other systems.
+case_created = _signals.signal("csirt.case.created")
+priority_changed = _signals.signal("csirt.case.priority-changed")

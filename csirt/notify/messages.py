@@ -29,6 +29,7 @@ class Kind:
     MENTION = "mention"
     APPROVAL_REQUEST = "approval_request"
     APPROVED = "approved"
+    ALERT_NEW = "alert_new"
 
 
 KINDS = (
@@ -45,6 +46,7 @@ KINDS = (
     Kind.MENTION,
     Kind.APPROVAL_REQUEST,
     Kind.APPROVED,
+    Kind.ALERT_NEW,
 )
 
 # (subject, first line) per kind and language; {ref} is the case reference.
@@ -318,3 +320,32 @@ def case_report_reply_text(case: CaseRef, link: str, lang: str | None) -> Text:
     subject, first = _CASE_REPLY[language]
     lines = [first.format(ref=case.reference), "", link, "", _CLOSING[language]]
     return Text(subject.format(ref=case.reference), "\n".join(lines))
+
+
+# --- machine alerts: the alert's number and severity, never its title or observables --------
+
+_ALERT_TEXT = {
+    "ja": (
+        "【アラート】新しいアラート #{id}（重大度: {severity}）",
+        "新しいアラート（#{id}、重大度: {severity}）が届きました。"
+        "コンソールのアラート一覧で確認し、事案への統合・起票または無視を判断してください。",
+    ),
+    "en": (
+        "[alert] New alert #{id} (severity: {severity})",
+        "A new alert (#{id}, severity: {severity}) has arrived. Look at it in the console's "
+        "alert queue: merge it into a case, open a case, or ignore it.",
+    ),
+}
+_ALERT_CLOSING = {
+    "ja": "内容はコンソールで確認してください（このメールにはアラートの内容を記載していません）。",
+    "en": "See the console for details (this message deliberately carries no alert content).",
+}
+
+
+def alert_text(alert_id: int, severity: str, link: str, lang: str | None) -> Text:
+    """A new alert: its number, its severity and a link only."""
+    language = as_lang(lang)
+    subject, first = _ALERT_TEXT[language]
+    values = {"id": alert_id, "severity": severity}
+    lines = [first.format(**values), "", link, "", _ALERT_CLOSING[language]]
+    return Text(subject.format(**values), "\n".join(lines))

@@ -1,0 +1,255 @@
+"""Alerts API (bearer token): raise (de-duplicated), list, read, merge, open a case, ignore."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from pydantic import BaseModel, Field
+
+from csirt.alerts import service
+from csirt.alerts.errors import AlertValidationError
+from csirt.alerts.models import Alert, AlertStatus, Severity
+from csirt.alerts.observables import FIELDS, normalise_all
+from csirt.api import errors
+from csirt.api.openapi import json_response, operation
+from csirt.api.pagination import PageQuery, page_response, row_id
+from csirt.api.responses import created
+from csirt.api.schema import (
+    ApiModel,
+    ApiOut,
+    Id,
+    Instant,
+    IsoTime,
+    read_body,
+    read_body_with,
+    read_query,
+)
+from csirt.auth.access import requires
+from csirt.auth.permissions import Permission
+from csirt.cases import registry
+from csirt.db import get_session, writes
+from csirt.i18n import current_lang
+from csirt.observables.service import HASH_ALGORITHMS, PAP_LEVELS, TLP_LEVELS, TYPES
+
+bp = Blueprint("api_alerts", __name__, url_prefix="/api/v1")
+errors.register(bp)
+
+TAGS = ["alerts"]
+ObservableType = Literal[TYPES]  # type: ignore[valid-type]
+HashAlgorithm = Literal[HASH_ALGORITHMS]  # type: ignore[valid-type]
+TlpLevel = Literal[TLP_LEVELS]  # type: ignore[valid-type]
+PapLevel = Literal[PAP_LEVELS]  # type: ignore[valid-type]
+Text = Field(min_length=1, max_length=200)
+
+
+class ObservableItem(ApiModel):
+    """One observable of an alert (defanged values are accepted and stored refanged)."""
+
+    type: ObservableType
+    value: str = Field(min_length=1, max_length=2048)
+    hash_algorithm: HashAlgorithm | None = None
+    tlp: TlpLevel | None = None
+    pap: PapLevel | None = None
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    ioc: bool = False
+    description: str = Field("", max_length=5000)
+
+
+class AlertIn(ApiModel):
+    source: str = Field(min_length=1, max_length=64, description="e.g. the SIEM's name")
+    source_ref: str = Field(
+        min_length=1, max_length=255, description="the alert's id at its source (de-duplication)"
+    )
+    type: str = Field(min_length=1, max_length=64)
+    title: str = Text
+    description: str = Field("", max_length=20000)
+    severity: Severity = Severity.MEDIUM
+    occurred_at: Instant | None = None
+    observables: list[ObservableItem] = Field(default_factory=list, max_length=500)
+
+
+class AlertOut(ApiOut):
+    id: int
+    source: str
+    source_ref: str
+    type: str
+    title: str
+    description: str
+    severity: str
+    status: str
+    occurred_at: IsoTime | None
+    first_seen: IsoTime
+    last_seen: IsoTime
+    count: int
+    observables: list[dict[str, Any]]
+    case_id: int | None
+    ignore_reason: str
+
+
+class AlertPage(BaseModel):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+class AlertListQuery(PageQuery):
+    status: AlertStatus | None = Field(None, description="new, merged or ignored")
+    source: str | None = Field(None, max_length=64)
+    severity: Severity | None = None
+
+
+class MergeIn(ApiModel):
+    case_id: Id
+
+
+class OpenCaseIn(ApiModel):
+    playbook: str | None = Field(None, max_length=64, description="a playbook id (optional)")
+
+
+class IgnoreIn(ApiModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CaseRefOut(BaseModel):
+    alert: AlertOut
+    case_id: int
+    case_reference: str
+
+
+def _observables(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The body's observables normalised by the observables rules (their values: the shape is
+    the schema's), so that one 422 names every bad field."""
+    items = data.get("observables")
+    if not isinstance(items, list):
+        return []
+    shaped = [i for i in items if isinstance(i, dict) and i.get("type") in TYPES]
+    clean, bad = normalise_all(shaped) if len(shaped) == len(items) else ([], {})
+    if bad:
+        raise AlertValidationError(bad)
+    return clean
+
+
+def _case_answer(alert: Alert, case: Any) -> dict[str, Any]:
+    return {"alert": AlertOut.dump(alert), "case_id": case.id, "case_reference": case.reference}
+
+
+@bp.post("/alerts")
+@requires(Permission.ALERT_RAISE)
+@operation(
+    "Raise an alert; the same source and source_ref again counts the known alert",
+    tags=TAGS,
+    body=AlertIn,
+    responses={
+        "201": json_response(AlertOut, "A new alert"),
+        "200": json_response(AlertOut, "A repeat: the known alert, counted and updated"),
+    },
+)
+def raise_alert() -> ResponseReturnValue:
+    body, _clean = read_body_with(AlertIn, _observables)
+    data = service.AlertInput(
+        source=body.source,
+        source_ref=body.source_ref,
+        type=body.type,
+        title=body.title,
+        description=body.description,
+        severity=body.severity.value,
+        occurred_at=body.occurred_at,
+        observables=[o.model_dump(include=set(FIELDS)) for o in body.observables],
+    )
+    session = get_session()
+    raised = service.raise_alert(session, data, current_user)
+    session.commit()
+    out = AlertOut.dump(raised.alert)
+    if raised.created:
+        return created(out, location=f"/api/v1/alerts/{raised.alert.id}")
+    return jsonify(out)
+
+
+@bp.get("/alerts")
+@requires(Permission.ALERT_VIEW)
+@operation(
+    "Alerts, newest first (keyset pagination), by status, source and severity",
+    tags=TAGS,
+    query=AlertListQuery,
+    responses={"200": json_response(AlertPage)},
+)
+def list_alerts() -> ResponseReturnValue:
+    query = read_query(AlertListQuery)
+    filters = service.AlertFilters(
+        status=query.status.value if query.status else None,
+        source=query.source,
+        severity=query.severity.value if query.severity else None,
+    )
+    page = service.list_alerts(
+        get_session(), filters, limit=query.limit, cursor=query.position("alerts", row_id)
+    )
+    return page_response("alerts", page.items, AlertOut.dump, page.next_cursor)
+
+
+@bp.get("/alerts/<int:alert_id>")
+@requires(Permission.ALERT_VIEW)
+@writes
+@operation("One alert with its observables", tags=TAGS, responses={"200": json_response(AlertOut)})
+def get_alert(alert_id: int) -> ResponseReturnValue:
+    session = get_session()
+    alert = service.view_alert(session, alert_id, current_user)
+    session.commit()
+    return jsonify(AlertOut.dump(alert))
+
+
+@bp.post("/alerts/<int:alert_id>/merge")
+@requires(Permission.ALERT_TRIAGE)
+@operation(
+    "Merge a new alert into a case you may see; the case keeps its observables",
+    tags=TAGS,
+    body=MergeIn,
+    responses={"200": json_response(CaseRefOut)},
+)
+def merge(alert_id: int) -> ResponseReturnValue:
+    body = read_body(MergeIn)
+    session = get_session()
+    case = service.merge(session, alert_id, body.case_id, current_user)
+    session.commit()
+    return jsonify(_case_answer(service.get_alert(session, alert_id), case))
+
+
+@bp.post("/alerts/<int:alert_id>/open-case")
+@requires(Permission.ALERT_TRIAGE)
+@operation(
+    "Open a case from a new alert (optionally with a playbook); it keeps the observables",
+    tags=TAGS,
+    body=OpenCaseIn,
+    responses={"201": json_response(CaseRefOut)},
+)
+def open_case(alert_id: int) -> ResponseReturnValue:
+    body = read_body(OpenCaseIn, optional=True)
+    playbook = None
+    if body.playbook:
+        playbook = registry.playbooks().get(body.playbook)
+        if playbook is None:
+            raise AlertValidationError({"playbook": "no such playbook"})
+    session = get_session()
+    case = service.open_case(
+        session, alert_id, current_user, playbook=playbook, lang=current_lang()
+    )
+    session.commit()
+    alert = service.get_alert(session, alert_id)
+    return created(_case_answer(alert, case), location=f"/api/v1/cases/{case.id}")
+
+
+@bp.post("/alerts/<int:alert_id>/ignore")
+@requires(Permission.ALERT_TRIAGE)
+@operation(
+    "Ignore a new alert, saying why",
+    tags=TAGS,
+    body=IgnoreIn,
+    responses={"200": json_response(AlertOut)},
+)
+def ignore(alert_id: int) -> ResponseReturnValue:
+    body = read_body(IgnoreIn)
+    session = get_session()
+    alert = service.ignore(session, alert_id, current_user, body.reason)
+    session.commit()
+    return jsonify(AlertOut.dump(alert))

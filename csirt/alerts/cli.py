@@ -1,0 +1,52 @@
+"""``csirt alerts fetch``: the shared mailbox's unseen mails become alerts (cron, every minute)."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from csirt.alerts import mailbox, service
+from csirt.audit import service as audit
+from csirt.audit.actions import AuditAction
+from csirt.db import get_db
+from csirt.jobs import try_job_lock
+
+
+@click.group("alerts")
+def alerts_group() -> None:
+    """Machine alerts."""
+
+
+@alerts_group.command("fetch")
+@with_appcontext
+def fetch() -> None:
+    """Turn each unseen mail of the shared mailbox into an alert (IMAP over TLS)."""
+    try:
+        settings = mailbox.MailboxSettings.from_config(current_app.config["CSIRT"])
+    except mailbox.MailboxError as exc:
+        raise click.ClickException(str(exc)) from None
+    database = get_db()
+
+    def keep(data: service.AlertInput) -> bool:
+        # One transaction per mail: committed before the mail is marked seen.
+        with database.session() as session:
+            return service.raise_alert(session, data, None).created
+
+    # The job's lock (PostgreSQL) is held by this outer transaction for the whole run.
+    with database.session() as locked:
+        if not try_job_lock(locked, "alerts fetch"):
+            click.echo("alerts fetch: another node is running it; skipped")
+            return
+        try:
+            result = mailbox.fetch(settings, keep)
+        except mailbox.MailboxError as exc:
+            raise click.ClickException(str(exc)) from None
+    with database.session() as session:
+        audit.record(
+            session,
+            AuditAction.ALERT_FETCH,
+            actor=audit.Actor(None, "cli"),
+            details={"mails": result.mails, "new": result.new, "repeats": result.repeats},
+        )
+    click.echo(f"mails {result.mails}, new alerts {result.new}, repeats {result.repeats}")

@@ -1,0 +1,33 @@
+"""``csirt webhooks send`` (cron, every minute): queue obligations due soon, post due deliveries."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from csirt.db import get_db
+from csirt.jobs import try_job_lock
+from csirt.webhooks import service
+
+
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """Outgoing webhooks."""
+
+
+@webhooks_group.command("send")
+@with_appcontext
+def send() -> None:
+    """Queue obligations due within a day, then post every delivery that is due (signed)."""
+    secret_key = current_app.config["CSIRT"].secret_key
+    with get_db().session() as session:
+        if not try_job_lock(session, "webhooks send"):
+            click.echo("webhooks send: another node is running it; skipped")
+            return
+        queued = service.enqueue_due_obligations(session)
+        result = service.send_due(session, secret_key=secret_key)
+    click.echo(
+        f"queued {queued} obligation deliveries; sent {result.sent}, "
+        f"retrying {result.retrying}, failed {result.failed}"
+    )

@@ -72,6 +72,7 @@ CONSOLE_MODULES: tuple[str, ...] = (
     "csirt.webhooks.api",
     "csirt.inventory.views",
     "csirt.inventory.api",
+    "csirt.public_measures.console",
 )
 
 

@@ -86,7 +86,7 @@ from csirt.cases.timeline import (
 from csirt.db import get_session, utcnow, writes
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
-from csirt.labels import case_role_label
+from csirt.catalog import CASE_ROLE_LABELS
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
 EVENTS_PER_PAGE = 200

@@ -22,7 +22,7 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import Case
 from csirt.db import utcnow
-from csirt.documents import snapshot
+from csirt.documents import measures, snapshot
 from csirt.documents.errors import (
     DocumentNotFoundError,
     DocumentValidationError,
@@ -306,3 +306,42 @@ def feed_entries(session: Session, today: date) -> list[tuple[int, str, PublicMe
         title = publications.get(case_id, "") if case_id else ""
         entries.append((update.id, title, _public(update, today)))
     return entries[:FEED_SIZE]
+
+
+# --- the console's view of the public follow-up -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    """A measure with what the public page shows of it and the proposals awaiting a decision."""
+
+    measure: PreventionMeasure
+    shown: MeasurePublicUpdate | None
+    pending: list[MeasurePublicUpdate]
+
+
+def overview(
+    session: Session, user: User
+) -> tuple[list[MeasureRow], dict[int, Case], dict[int, str]]:
+    """The measures the user may reach with their public state, their cases, and the public
+    titles of the published cases."""
+    rows = measures.measures_for(session, user)
+    ids = [m.id for m in rows]
+    shown: dict[int, MeasurePublicUpdate] = {}
+    if ids:
+        for update, _case_id in session.execute(
+            _latest_approved().where(MeasurePublicUpdate.measure_id.in_(ids))
+        ):
+            shown[update.measure_id] = update
+    waiting: dict[int, list[MeasurePublicUpdate]] = {}
+    for update in pending(session, ids):
+        waiting.setdefault(update.measure_id, []).append(update)
+    cases = measures.measure_cases(session, rows)
+    titles = {
+        p.case_id: p.title
+        for p in session.scalars(
+            select(MeasurePublication).where(MeasurePublication.case_id.in_(sorted(cases)))
+        )
+    }
+    found = [MeasureRow(m, shown.get(m.id), waiting.get(m.id, [])) for m in rows]
+    return found, cases, titles

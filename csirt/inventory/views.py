@@ -124,7 +124,7 @@ def _detail(row: Any, form: forms.FileForm, status: int = 200) -> ResponseReturn
     session = get_session()
     overlaps = service.overlaps_of(session, [row.id])
     others = {o.file_a_id for o in overlaps} | {o.file_b_id for o in overlaps}
-    overlap_form = forms.OverlapForm()
+    overlap_form = forms.OverlapForm(prefix="overlap")
     overlap_form.other_id.choices = [
         SelectChoice(str(f.id), f"{f.name}（{f.holder}）")
         for f in service.search(session, service.Search(), limit=500)[0]
@@ -173,7 +173,7 @@ def edit(file_id: int) -> ResponseReturnValue:
 @requires(Permission.INVENTORY_EDIT)
 def overlap(file_id: int) -> ResponseReturnValue:
     row = _file_or_404(file_id)
-    form = forms.OverlapForm()
+    form = forms.OverlapForm(prefix="overlap")
     other = form.other_id.data or ""
     if not form.validate_on_submit() or not (other.isascii() and other.isdigit()):
         flash(_("Choose the other file and the number of persons in both."), "error")

@@ -1,0 +1,142 @@
+"""The console side of the public follow-up: a lead proposes what ``/measures/`` says about a
+measure, a second lead approves it, and a lead publishes a case under a public title."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from csirt.auth.access import requires
+from csirt.auth.permissions import Permission
+from csirt.cases.errors import CaseNotFoundError
+from csirt.db import get_session
+from csirt.documents import measure_publication as publication
+from csirt.documents import measures
+from csirt.documents.access import get_case_for_documents
+from csirt.documents.errors import (
+    DocumentNotFoundError,
+    DocumentValidationError,
+    SelfApprovalError,
+)
+from csirt.documents.forms import MEASURE_STATUS_LABELS
+from csirt.forms import ActionForm
+from csirt.public_measures.forms import ProposeForm, PublicationForm
+
+bp = Blueprint("measures_console", __name__, url_prefix="/console/measures/public")
+
+
+def _page(status: int = 200) -> ResponseReturnValue:
+    rows, cases, titles = publication.overview(get_session(), current_user)
+    return (
+        render_template(
+            "public_measures/console.html",
+            rows=rows,
+            cases=cases,
+            titles=titles,
+            status_labels=MEASURE_STATUS_LABELS,
+            propose_form=ProposeForm(),
+            publication_form=PublicationForm(),
+            action_form=ActionForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("")
+@requires(Permission.MEASURE_PUBLISH)
+def index() -> ResponseReturnValue:
+    return _page()
+
+
+def _refused(error: DocumentValidationError) -> ResponseReturnValue:
+    get_session().rollback()
+    for message in error.errors.values():
+        flash(message, "error")
+    return redirect(url_for("measures_console.index"))
+
+
+@bp.post("/<int:measure_id>")
+@requires(Permission.MEASURE_PUBLISH)
+def propose(measure_id: int) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        measure = measures.get_measure_for(session, current_user, measure_id)
+    except DocumentNotFoundError:
+        abort(404)
+    form = ProposeForm()
+    if not form.validate_on_submit():
+        flash(_("Check the dates of the proposal."), "error")
+        return redirect(url_for("measures_console.index"))
+    values: dict[str, Any] = {k: v for k, v in form.data.items() if k != "csrf_token"}
+    if form.due.data is None:
+        values.pop("due")
+    try:
+        publication.propose(
+            session, current_user, measure, publication.read_public(values, measure)
+        )
+    except DocumentValidationError as error:
+        return _refused(error)
+    session.commit()
+    flash(_("Proposed: a second lead must approve it before it appears."), "success")
+    return redirect(url_for("measures_console.index"))
+
+
+@bp.post("/updates/<int:update_id>/approve")
+@requires(Permission.MEASURE_PUBLISH)
+def approve(update_id: int) -> ResponseReturnValue:
+    return _decide(update_id, approve=True)
+
+
+@bp.post("/updates/<int:update_id>/reject")
+@requires(Permission.MEASURE_PUBLISH)
+def reject(update_id: int) -> ResponseReturnValue:
+    return _decide(update_id, approve=False)
+
+
+def _decide(update_id: int, *, approve: bool) -> ResponseReturnValue:
+    """A second lead's decision on a proposal (the proposer may not decide it)."""
+    session = get_session()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        update = publication.get_update(session, update_id)
+        measures.get_measure_for(session, current_user, update.measure_id)
+        publication.decide(session, current_user, update, approve)
+    except DocumentNotFoundError:
+        abort(404)
+    except SelfApprovalError:
+        session.rollback()
+        flash(_("You proposed this text: a second lead must approve it."), "error")
+        return redirect(url_for("measures_console.index"))
+    except DocumentValidationError as error:
+        return _refused(error)
+    session.commit()
+    if approve:
+        flash(_("Approved: the text is on the public page."), "success")
+    else:
+        flash(_("Rejected."), "success")
+    return redirect(url_for("measures_console.index"))
+
+
+@bp.post("/cases/<int:case_id>")
+@requires(Permission.MEASURE_PUBLISH)
+def publish_case(case_id: int) -> ResponseReturnValue:
+    session = get_session()
+    try:
+        case = get_case_for_documents(session, current_user, case_id).case
+    except CaseNotFoundError:
+        abort(404)
+    form = PublicationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        publication.publish_case(session, current_user, case, form.title.data or "")
+    except DocumentValidationError as error:
+        return _refused(error)
+    session.commit()
+    flash(_("Publication saved."), "success")
+    return redirect(url_for("measures_console.index", _anchor=f"case-{case.id}"))

@@ -1,7 +1,7 @@
 """personal-data inventory (個人情報ファイル簿) and the public follow-up of measures
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-06 19:29:08
 
 ``inventory_files`` (with ``inventory_places``: the systems and media where a file lives, one
@@ -13,7 +13,7 @@ in two files), ``inventory_file_versions`` (history of changes) and ``inventory_
 lead and shown only once a second lead approved it; ``measure_publications``: the cases whose
 measures are published, under a public title.
 
-down_revision is 0016 for now: the lead relinks the chain (0017, 0018) at the end of the round.
+Follows 0018 (alerts).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from alembic import op
 import csirt.db
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """search over everything written on a case: the texts table, and a backfill of the index
 
 Revision ID: 0020_search
-Revises: 0016
+Revises: 0019
 Create Date: 2026-12-06 19:45:00
 
 ``case_search_docs`` holds each searchable text of a case (title, summary, ``involved``, notes,
@@ -9,7 +9,7 @@ timeline events, data sets, tags), normalised, with its kind and record id: the 
 ``case_search_terms`` find candidate cases, these rows confirm the words and name the source.
 The upgrade rebuilds both for every case, 500 cases at a time.
 
-The chain: this revision follows 0016 for now; the lead relinks it after 0019 (or 0020_daily).
+The chain: this revision follows 0019 (inventory).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_search"
-down_revision = "0016"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

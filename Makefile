@@ -7,7 +7,7 @@ PORT ?= 5000
 PYTHON ?= python3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lock audit-deps catalogs translations lint typecheck pytest pytest-pg pytest-quick check-apt bench bench-quick smoke clean
+.PHONY: run test install lock audit-deps catalogs translations lint typecheck pytest pytest-pg pytest-quick check-apt bench bench-quick bench-guard smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,7 @@ run: install
 	@CSIRT_BASE_URL=http://127.0.0.1:$(PORT) $(BIN)/csirt demo seed
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	CSIRT_COOKIE_SECURE=$${CSIRT_COOKIE_SECURE:-false} CSIRT_BASE_URL=http://127.0.0.1:$(PORT) \
-	  $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --worker-class gthread \
+	  $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --worker-class sync \
 	  --no-control-socket \
 	  wsgi:app
 
@@ -88,6 +88,11 @@ bench: install
 
 bench-quick: install
 	$(PY) -m bench.run --quick
+
+# Regression guard (CI, about a minute): the SQLite pages' ratios to the bare 50-row page of the
+# same run must stay within 20% of those stored in bench/BASELINE.md.
+bench-guard: install
+	$(PY) -m bench.run --guard bench/BASELINE.md
 
 # The production recipe (deploy/gunicorn.conf.py) under a short smoke load on 127.0.0.1.
 smoke: install

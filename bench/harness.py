@@ -682,6 +682,8 @@ class Report:
         self.figures: list[Figure] = []
         self.targets: list[Target] = []
         self.notes: list[str] = []
+        # name -> (csirt req/s / bare page req/s, share of the CPU other processes took)
+        self.ratios: dict[str, tuple[float, float]] = {}
         self._stream = stream
         self._by_name: dict[str, Figure] = {}
 
@@ -726,6 +728,10 @@ class Report:
             Figure(f"{prefix}_p99_c{c}", result.p99_ms, "ms", limit.p99_ms if limit else None)
         )
         return rps, p50, p99
+
+    def ratio(self, name: str, value: float, *, disturbed: float = 0.0) -> None:
+        """Record a page's ratio to the limit (what the regression guard compares)."""
+        self.ratios[name] = (value, disturbed)
 
     def add_memory(self, prefix: str, usage: MemoryUsage, limit_bytes: int | None = None) -> Figure:
         """Add ``<prefix>_peak_rss`` in MiB."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
+from bench import guard
 from bench.harness import (
     GunicornServer,
     LoadPlan,
@@ -39,10 +40,15 @@ HELLO_APP = "bench.limits.hello:app"
 ROWS_APP = "bench.limits.rows:app"
 CONNECTIONS = (1, 32)
 SWEEP_SETTINGS = (
+    WorkerSettings(2, 1, "sync"),
+    WorkerSettings(3, 1, "sync"),
+    WorkerSettings(4, 1, "sync"),
     WorkerSettings(1, 8),
     WorkerSettings(2, 4),
     WorkerSettings(4, 2),
-    WorkerSettings(2, 8),
+)
+GUARD_PAGES = frozenset(
+    {"case_list_html", "case_api", "case_page", "timeline", "deadlines", "dashboard"}
 )
 
 
@@ -59,6 +65,7 @@ class Scale:
     limit_rows: Mapping[int, LoadResult]  # the bare 50-row page, by connection count
     limit_hello: Mapping[int, LoadResult]
     new_database: Callable[[str], str]  # name -> SQLAlchemy URL of an empty database
+    pages: frozenset[str] | None = None  # only these pages, no documents/intake (the guard)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,8 +173,8 @@ def sweep_settings(report: Report, sqlite_url: str, plan: LoadPlan) -> WorkerSet
         report.add_load(f"sweep_{settings.label}_rows_sqlite", rows[settings])
     best = max(SWEEP_SETTINGS, key=lambda s: rows[s].rps)
     report.note(
-        f"best worker settings for the 50-row page at 32 clients: {best.workers} workers x "
-        f"{best.threads} threads ({rows[best].rps:.0f} req/s)"
+        f"best worker settings for the 50-row page at 32 clients: {best.label} "
+        f"({rows[best].rps:.0f} req/s, p99 {rows[best].p99_ms:.0f} ms)"
     )
     return best
 
@@ -227,10 +234,12 @@ def describe_machine(report: Report, settings: WorkerSettings, plan: LoadPlan) -
         f"sqlalchemy {version('sqlalchemy')}, gunicorn {version('gunicorn')}, "
         f"sqlite {sqlite3.sqlite_version}, {wrk_version}"
     )
+    clients = " and ".join(f"{c} client{'s' if c > 1 else ''}" for c in plan.connections)
     report.note(
-        f"gunicorn gthread {settings.workers} workers x {settings.threads} threads; "
+        f"gunicorn {settings.label} ({settings.workers} {settings.worker_class} workers"
+        f"{'' if settings.worker_class == 'sync' else f' x {settings.threads} threads'}); "
         f"wrk on the same machine, {plan.duration_s:g}s per run after a {plan.warmup_s:g}s "
-        f"warm-up, best of {plan.repeats} runs, 1 client (-t1 -c1) and 32 (-t2 -c32)"
+        f"warm-up, best of {plan.repeats} runs, {clients}"
     )
 
 
@@ -248,7 +257,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "throwaway server; also enables the PostgreSQL half in --quick",
     )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="gthread only")
+    parser.add_argument(
+        "--worker-class",
+        choices=("sync", "gthread"),
+        default="sync",
+        help="gunicorn worker class for csirt and the limits (default sync, as production)",
+    )
+    parser.add_argument(
+        "--guard",
+        type=Path,
+        metavar="BASELINE_MD",
+        help="regression guard: SQLite pages only, compare each ratio with the baseline "
+        "in this file and exit 1 when one is more than 20%% below it",
+    )
     parser.add_argument("--duration", type=float, help="seconds per wrk run (default 5, quick 3)")
     parser.add_argument(
         "--repeats", type=int, help="best-of-N runs per figure (default 3, quick 2)"
@@ -276,23 +298,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite and print the report; return the exit status."""
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    settings = WorkerSettings(args.workers, args.threads)
+    settings = WorkerSettings(args.workers, args.threads, args.worker_class)
+    quick = args.quick or args.guard is not None
     plan = LoadPlan(
-        connections=CONNECTIONS,
-        duration_s=args.duration or (3.0 if args.quick else 5.0),
+        # The ratios are taken at 32 clients: quick runs skip the single-client figures.
+        connections=(32,) if quick else CONNECTIONS,
+        duration_s=args.duration or (3.0 if quick else 5.0),
         warmup_s=1.0,
-        repeats=args.repeats or (2 if args.quick else 3),
+        repeats=args.repeats or (2 if quick else 3),
     )
-    sweep = args.sweep if args.sweep is not None else not args.quick
-    with_postgres = not args.no_postgres and (not args.quick or args.pg_url is not None)
+    baseline = guard.read_baseline(args.guard) if args.guard is not None else None
+    sweep = args.sweep if args.sweep is not None else not quick
+    with_postgres = not args.no_postgres and (not quick or args.pg_url is not None)
     report = Report(stream=sys.stdout)
     describe_machine(report, settings, plan)
     limit_results: list[LoadResult] = []
 
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="csirt-bench-")))
-        hello = measure_hello(report, settings, plan)
-        limit_results += hello.values()
+        if baseline is None:
+            hello = measure_hello(report, settings, plan)
+            limit_results += hello.values()
+        else:
+            hello = {}  # the guard compares with the 50-row page only
 
         def sqlite_database(name: str) -> str:
             return f"sqlite:///{workdir / name}.sqlite"
@@ -315,13 +343,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             scale = Scale(
                 name=name,
                 cases=cases,
-                quick=args.quick,
+                quick=quick,
                 workdir=workdir,
                 settings=settings,
                 plan=plan,
                 limit_rows=rows,
                 limit_hello=hello,
                 new_database=new_database,
+                pages=GUARD_PAGES if baseline is not None else None,
             )
             csirt_figures(report, scale)
 
@@ -333,7 +362,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.note(f"load average at the end: {load_average()}")
     limit_targets(report, limit_results)
     print()
+    print("ratios of this run (paste into bench/BASELINE.md to make them the baseline):")
+    print(guard.render_baseline(report.ratios))
+    if baseline is not None:
+        guard.check(report, baseline)
+    print()
     print(report.summary())
+    if baseline is not None:  # the guard fails on its own targets only
+        return 0 if all(t.passed for t in report.targets if t.name.startswith("guard_")) else 1
     return 1 if args.strict and not report.all_passed else 0
 
 

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask, Response, current_app, g, has_app_context, render_template, request
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, get_translations
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -117,7 +117,37 @@ def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return str(format_datetime(value, fmt))
 
 
+def request_translations() -> Any:
+    """The request's translations, looked up once per request and locale.
+
+    Flask-Babel resolves the context, the locale and its cache on every ``_()`` (a page calls
+    it some 40 times). Its ``refresh()`` drops the request's locale, and with it this entry.
+    """
+    space = g.get("_flask_babel") if has_app_context() else None
+    if space is not None:
+        locale = getattr(space, "babel_locale", None)
+        cached = getattr(space, "csirt_translations", None)
+        if cached is not None and locale is not None and cached[0] is locale:
+            return cached[1]
+    translations = get_translations()
+    space = g.get("_flask_babel") if has_app_context() else None
+    if space is not None:
+        space.csirt_translations = (getattr(space, "babel_locale", None), translations)
+    return translations
+
+
+def _install_gettext(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+    )
+
+
 def init_app(app: Flask) -> None:
+    _install_gettext(app)  # after Babel's own (i18n.init_app): the same, with the cache above
     app.json = FastJSONProvider(app)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)

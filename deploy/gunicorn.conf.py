@@ -6,8 +6,13 @@ One file serves both interfaces; ``CSIRT_INTERFACE`` picks which (``intake`` or 
 
 - ``CSIRT_INTERFACE``: intake | console | all (default: all)
 - ``CSIRT_BIND``: where to listen (default: 127.0.0.1:8001 intake, 8002 console, 8000 all)
-- ``CSIRT_GUNICORN_WORKERS`` / ``CSIRT_GUNICORN_THREADS``: default 2 x 4, the best of the
-  settings ``make bench`` compared on a 2-core machine; use about one worker per core.
+- ``CSIRT_GUNICORN_WORKER_CLASS``: ``sync`` (default) or ``gthread``. ``make bench`` measured
+  both on 2 cores (issue 21): the bare 50-row page does 1,112 req/s with 2 sync workers and 437
+  with 2 x 4 gthread; csirt's pages follow. Threads in one worker share one GIL, so on few
+  cores they add lock and switching cost and no throughput; nginx in front buffers slow
+  clients, which is what threads would otherwise be for.
+- ``CSIRT_GUNICORN_WORKERS``: default 2 (one per core of the 2-core machine measured).
+- ``CSIRT_GUNICORN_THREADS``: gthread only (default 4); a sync worker has one thread.
 - ``CSIRT_GUNICORN_TIMEOUT``: seconds before a silent worker is restarted (default 30).
 
 The intake never writes an access log: a line with the time, path and client address of a
@@ -40,10 +45,13 @@ if interface not in _APPS:
 wsgi_app = _APPS[interface]
 bind = [os.environ.get("CSIRT_BIND", f"127.0.0.1:{_DEFAULT_PORTS[interface]}")]
 
-# gthread: a few threads per worker overlap database waits; workers use the cores.
-worker_class = "gthread"
+# sync by default: one request at a time per worker process, one worker per core (see above).
+worker_class = os.environ.get("CSIRT_GUNICORN_WORKER_CLASS", "sync").strip() or "sync"
+if worker_class not in {"sync", "gthread"}:
+    raise ValueError(f"CSIRT_GUNICORN_WORKER_CLASS must be sync or gthread, not {worker_class!r}")
 workers = _int_env("CSIRT_GUNICORN_WORKERS", 2)
-threads = _int_env("CSIRT_GUNICORN_THREADS", 4)
+# gunicorn turns a sync worker with threads > 1 into gthread: a sync worker gets exactly one.
+threads = _int_env("CSIRT_GUNICORN_THREADS", 4) if worker_class == "gthread" else 1
 # Heartbeat files in RAM: a slow disk must not make the master kill healthy workers.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - RAM, not /tmp
 timeout = _int_env("CSIRT_GUNICORN_TIMEOUT", 30)

@@ -56,8 +56,11 @@ def test_console_and_all_interfaces(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch,
     )
     assert conf["wsgi_app"] == "wsgi:console"
-    assert (conf["workers"], conf["threads"], conf["bind"]) == (3, 4, ["unix:/s"])
+    assert (conf["workers"], conf["threads"], conf["bind"]) == (3, 1, ["unix:/s"])
+    assert conf["worker_class"] == "sync"  # issue 21: measured faster than gthread on 2 cores
     assert load_conf({}, monkeypatch)["wsgi_app"] == "wsgi:app"
+    threaded = load_conf({"CSIRT_GUNICORN_WORKER_CLASS": "gthread"}, monkeypatch)
+    assert (threaded["worker_class"], threaded["threads"]) == ("gthread", 4)
 
 
 def test_every_setting_is_one_gunicorn_knows(monkeypatch: pytest.MonkeyPatch) -> None:

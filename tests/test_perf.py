@@ -5,6 +5,7 @@ a role change still shows at once; the API's JSON is what Flask's encoder would 
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -124,3 +125,18 @@ def test_api_json_is_what_flasks_encoder_writes(
         reference = DefaultJSONProvider(app).dumps(response.json)
     assert json.loads(body) == json.loads(reference)
     assert list(response.json["items"][0]) == sorted(response.json["items"][0])  # keys sorted
+
+
+def test_the_per_request_translations_follow_a_language_change(
+    client: FlaskClient, login_as: Any
+) -> None:
+    login_as("lead")
+    page = client.get("/console/cases/").text
+    assert "サインアウト" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    answer = client.post("/language", data={"lang": "en", "csrf_token": token.group(1)})
+    assert answer.status_code == 302
+    page = client.get("/console/cases/").text
+    assert "Sign out" in page
+    assert "サインアウト" not in page

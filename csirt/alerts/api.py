@@ -14,9 +14,9 @@ from csirt.alerts.errors import AlertValidationError
 from csirt.alerts.models import Alert, AlertStatus, Severity
 from csirt.alerts.observables import FIELDS, normalise_all
 from csirt.api import errors
-from csirt.api.openapi import json_response, operation
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
+from csirt.api.routes import ApiRoutes
 from csirt.api.schema import (
     ApiModel,
     ApiOut,
@@ -27,7 +27,6 @@ from csirt.api.schema import (
     read_body_with,
     read_query,
 )
-from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases import registry
 from csirt.db import get_session, writes
@@ -36,8 +35,8 @@ from csirt.observables.service import HASH_ALGORITHMS, PAP_LEVELS, TLP_LEVELS, T
 
 bp = Blueprint("api_alerts", __name__, url_prefix="/api/v1")
 errors.register(bp)
+api = ApiRoutes(bp, "alerts")
 
-TAGS = ["alerts"]
 ObservableType = Literal[TYPES]  # type: ignore[valid-type]
 HashAlgorithm = Literal[HASH_ALGORITHMS]  # type: ignore[valid-type]
 TlpLevel = Literal[TLP_LEVELS]  # type: ignore[valid-type]
@@ -135,18 +134,15 @@ def _case_answer(alert: Alert, case: Any) -> dict[str, Any]:
     return {"alert": AlertOut.dump(alert), "case_id": case.id, "case_reference": case.reference}
 
 
-@bp.post("/alerts")
-@requires(Permission.ALERT_RAISE)
-@operation(
-    "Raise an alert; the same source and source_ref again counts the known alert",
-    tags=TAGS,
+@api.post(
+    "/alerts",
+    Permission.ALERT_RAISE,
     body=AlertIn,
-    responses={
-        "201": json_response(AlertOut, "A new alert"),
-        "200": json_response(AlertOut, "A repeat: the known alert, counted and updated"),
-    },
+    created=(AlertOut, "A new alert"),
+    ok=(AlertOut, "A repeat: the known alert, counted and updated"),
 )
 def raise_alert() -> ResponseReturnValue:
+    """Raise an alert; the same source and source_ref again counts the known alert."""
     body, _clean = read_body_with(AlertIn, _observables)
     data = service.AlertInput(
         source=body.source,
@@ -167,15 +163,9 @@ def raise_alert() -> ResponseReturnValue:
     return jsonify(out)
 
 
-@bp.get("/alerts")
-@requires(Permission.ALERT_VIEW)
-@operation(
-    "Alerts, newest first (keyset pagination), by status, source and severity",
-    tags=TAGS,
-    query=AlertListQuery,
-    responses={"200": json_response(AlertPage)},
-)
+@api.get("/alerts", Permission.ALERT_VIEW, query=AlertListQuery, ok=AlertPage)
 def list_alerts() -> ResponseReturnValue:
+    """Alerts, newest first (keyset pagination), by status, source and severity."""
     query = read_query(AlertListQuery)
     filters = service.AlertFilters(
         status=query.status.value if query.status else None,
@@ -188,26 +178,19 @@ def list_alerts() -> ResponseReturnValue:
     return page_response("alerts", page.items, AlertOut.dump, page.next_cursor)
 
 
-@bp.get("/alerts/<int:alert_id>")
-@requires(Permission.ALERT_VIEW)
+@api.get("/alerts/<int:alert_id>", Permission.ALERT_VIEW, ok=AlertOut)
 @writes
-@operation("One alert with its observables", tags=TAGS, responses={"200": json_response(AlertOut)})
 def get_alert(alert_id: int) -> ResponseReturnValue:
+    """One alert with its observables (the view is audited)."""
     session = get_session()
     alert = service.view_alert(session, alert_id, current_user)
     session.commit()
     return jsonify(AlertOut.dump(alert))
 
 
-@bp.post("/alerts/<int:alert_id>/merge")
-@requires(Permission.ALERT_TRIAGE)
-@operation(
-    "Merge a new alert into a case you may see; the case keeps its observables",
-    tags=TAGS,
-    body=MergeIn,
-    responses={"200": json_response(CaseRefOut)},
-)
+@api.post("/alerts/<int:alert_id>/merge", Permission.ALERT_TRIAGE, body=MergeIn, ok=CaseRefOut)
 def merge(alert_id: int) -> ResponseReturnValue:
+    """Merge a new alert into a case you may see; the case keeps its observables."""
     body = read_body(MergeIn)
     session = get_session()
     case = service.merge(session, alert_id, body.case_id, current_user)
@@ -215,15 +198,11 @@ def merge(alert_id: int) -> ResponseReturnValue:
     return jsonify(_case_answer(service.get_alert(session, alert_id), case))
 
 
-@bp.post("/alerts/<int:alert_id>/open-case")
-@requires(Permission.ALERT_TRIAGE)
-@operation(
-    "Open a case from a new alert (optionally with a playbook); it keeps the observables",
-    tags=TAGS,
-    body=OpenCaseIn,
-    responses={"201": json_response(CaseRefOut)},
+@api.post(
+    "/alerts/<int:alert_id>/open-case", Permission.ALERT_TRIAGE, body=OpenCaseIn, created=CaseRefOut
 )
 def open_case(alert_id: int) -> ResponseReturnValue:
+    """Open a case from a new alert (optionally with a playbook); it keeps the observables."""
     body = read_body(OpenCaseIn, optional=True)
     playbook = None
     if body.playbook:
@@ -239,15 +218,9 @@ def open_case(alert_id: int) -> ResponseReturnValue:
     return created(_case_answer(alert, case), location=f"/api/v1/cases/{case.id}")
 
 
-@bp.post("/alerts/<int:alert_id>/ignore")
-@requires(Permission.ALERT_TRIAGE)
-@operation(
-    "Ignore a new alert, saying why",
-    tags=TAGS,
-    body=IgnoreIn,
-    responses={"200": json_response(AlertOut)},
-)
+@api.post("/alerts/<int:alert_id>/ignore", Permission.ALERT_TRIAGE, body=IgnoreIn, ok=AlertOut)
 def ignore(alert_id: int) -> ResponseReturnValue:
+    """Ignore a new alert, saying why."""
     body = read_body(IgnoreIn)
     session = get_session()
     alert = service.ignore(session, alert_id, current_user, body.reason)

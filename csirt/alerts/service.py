@@ -81,15 +81,8 @@ def _record(
     case_id: int | None = None,
     **details: Any,
 ) -> None:
-    audit.record(
-        session,
-        action,
-        actor=audit.actor_of(user),
-        object_type="alert",
-        object_id=alert.id,
-        case_id=case_id,
-        details=details or None,
-    )
+    where: dict[str, Any] = {"object_type": "alert", "object_id": alert.id, "case_id": case_id}
+    audit.record(session, action, actor=audit.actor_of(user), details=details or None, **where)
 
 
 def _check(data: AlertInput) -> list[dict[str, Any]]:

@@ -10,19 +10,17 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from csirt.api import errors
-from csirt.api.openapi import json_response, operation
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
+from csirt.api.routes import ApiRoutes
 from csirt.api.schema import ApiModel, ApiOut, IsoTime, read_body, read_query
-from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.db import get_session
 from csirt.webhooks import service
 
 bp = Blueprint("api_webhooks", __name__, url_prefix="/api/v1")
 errors.register(bp)
-
-TAGS = ["webhooks"]
+api = ApiRoutes(bp, "webhooks")
 Event = Literal[service.EVENTS]  # type: ignore[valid-type]
 MaxTlp = Literal[service.TLP_ORDER]  # type: ignore[valid-type]
 
@@ -79,26 +77,15 @@ def _secret_key() -> str:
     return key
 
 
-@bp.get("/webhooks")
-@requires(Permission.WEBHOOK_MANAGE)
-@operation(
-    "Outgoing webhooks (never their secrets)",
-    tags=TAGS,
-    responses={"200": json_response({"type": "array", "items": WebhookOut})},
-)
+@api.get("/webhooks", Permission.WEBHOOK_MANAGE, ok={"type": "array", "items": WebhookOut})
 def list_webhooks() -> ResponseReturnValue:
+    """Outgoing webhooks (never their secrets)."""
     return jsonify([WebhookOut.dump(h) for h in service.list_webhooks(get_session())])
 
 
-@bp.post("/webhooks")
-@requires(Permission.WEBHOOK_MANAGE)
-@operation(
-    "Add an outgoing webhook",
-    tags=TAGS,
-    body=WebhookIn,
-    responses={"201": json_response(WebhookOut, "Created")},
-)
+@api.post("/webhooks", Permission.WEBHOOK_MANAGE, body=WebhookIn, created=WebhookOut)
 def create_webhook() -> ResponseReturnValue:
+    """Add an outgoing webhook."""
     body = read_body(WebhookIn)
     session = get_session()
     hook = service.create_webhook(
@@ -113,15 +100,11 @@ def create_webhook() -> ResponseReturnValue:
     return created(WebhookOut.dump(hook), location=f"/api/v1/webhooks/{hook.id}")
 
 
-@bp.patch("/webhooks/<int:webhook_id>")
-@requires(Permission.WEBHOOK_MANAGE)
-@operation(
-    "Change an outgoing webhook (a secret left out is kept)",
-    tags=TAGS,
-    body=WebhookPatch,
-    responses={"200": json_response(WebhookOut)},
+@api.patch(
+    "/webhooks/<int:webhook_id>", Permission.WEBHOOK_MANAGE, body=WebhookPatch, ok=WebhookOut
 )
 def patch_webhook(webhook_id: int) -> ResponseReturnValue:
+    """Change an outgoing webhook (a secret left out is kept)."""
     body = read_body(WebhookPatch)
     session = get_session()
     hook = service.get_webhook(session, webhook_id)
@@ -138,29 +121,27 @@ def patch_webhook(webhook_id: int) -> ResponseReturnValue:
     return jsonify(WebhookOut.dump(hook))
 
 
-@bp.delete("/webhooks/<int:webhook_id>")
-@requires(Permission.WEBHOOK_MANAGE)
-@operation(
-    "Remove an outgoing webhook and its log",
-    tags=TAGS,
+@api.delete(
+    "/webhooks/<int:webhook_id>",
+    Permission.WEBHOOK_MANAGE,
     responses={"204": {"description": "Removed"}},
 )
 def delete_webhook(webhook_id: int) -> ResponseReturnValue:
+    """Remove an outgoing webhook and its log."""
     session = get_session()
     service.delete_webhook(session, service.get_webhook(session, webhook_id), current_user)
     session.commit()
     return Response(status=204)
 
 
-@bp.get("/webhooks/<int:webhook_id>/deliveries")
-@requires(Permission.WEBHOOK_MANAGE)
-@operation(
-    "A webhook's delivery log, newest first",
-    tags=TAGS,
+@api.get(
+    "/webhooks/<int:webhook_id>/deliveries",
+    Permission.WEBHOOK_MANAGE,
     query=PageQuery,
-    responses={"200": json_response(DeliveryPage)},
+    ok=DeliveryPage,
 )
 def list_deliveries(webhook_id: int) -> ResponseReturnValue:
+    """A webhook's delivery log, newest first."""
     query = read_query(PageQuery)
     session = get_session()
     hook = service.get_webhook(session, webhook_id)

@@ -136,14 +136,9 @@ def _check(data: WebhookInput, *, new: bool) -> dict[str, str]:
 
 
 def _record(session: Session, action: AuditAction, hook: Webhook, actor: User | None) -> None:
-    audit.record(
-        session,
-        action,
-        actor=audit.actor_of(actor),
-        object_type="webhook",
-        object_id=hook.id,
-        details={"url": hook.url, "events": list(hook.events), "max_tlp": hook.max_tlp},
-    )
+    what = {"url": hook.url, "events": list(hook.events), "max_tlp": hook.max_tlp}
+    where: dict[str, Any] = {"object_type": "webhook", "object_id": hook.id}
+    audit.record(session, action, actor=audit.actor_of(actor), details=what, **where)
 
 
 def create_webhook(

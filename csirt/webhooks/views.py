@@ -37,6 +37,13 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(webhooks_group)
 
 
+def _hook_or_404(webhook_id: int) -> Webhook:
+    try:
+        return service.get_webhook(get_session(), webhook_id)
+    except service.WebhookNotFoundError:
+        abort(404)
+
+
 def _input(form: WebhookForm) -> service.WebhookInput:
     return service.WebhookInput(
         name=form.name.data or "",
@@ -93,10 +100,7 @@ def index() -> ResponseReturnValue:
 @requires(Permission.WEBHOOK_MANAGE)
 def detail(webhook_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
-        hook = service.get_webhook(session, webhook_id)
-    except service.WebhookNotFoundError:
-        abort(404)
+    hook = _hook_or_404(webhook_id)
     form = WebhookForm(obj=hook if request.method == "GET" else None)
     if form.validate_on_submit() and _save(form, hook) is not None:
         flash(_("The webhook was saved."), "success")
@@ -121,10 +125,7 @@ def delete(webhook_id: int) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        service.delete_webhook(session, service.get_webhook(session, webhook_id), current_user)
-    except service.WebhookNotFoundError:
-        abort(404)
+    service.delete_webhook(session, _hook_or_404(webhook_id), current_user)
     session.commit()
     flash(_("The webhook was removed."), "success")
     return redirect(url_for("webhooks.index"))

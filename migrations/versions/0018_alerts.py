@@ -24,6 +24,12 @@ branch_labels = None
 depends_on = None
 
 
+def _user(table: str, column: str) -> sa.Column[int]:
+    """A nullable reference to a staff member."""
+    fk = sa.ForeignKey("users.id", name=f"fk_{table}_{column}_users")
+    return sa.Column(column, sa.Integer(), fk, nullable=True)
+
+
 def upgrade() -> None:
     op.create_table(
         "alerts",
@@ -46,18 +52,8 @@ def upgrade() -> None:
             sa.ForeignKey("cases.id", name="fk_alerts_case_id_cases", ondelete="SET NULL"),
             nullable=True,
         ),
-        sa.Column(
-            "raised_by_id",
-            sa.Integer(),
-            sa.ForeignKey("users.id", name="fk_alerts_raised_by_id_users"),
-            nullable=True,
-        ),
-        sa.Column(
-            "decided_by_id",
-            sa.Integer(),
-            sa.ForeignKey("users.id", name="fk_alerts_decided_by_id_users"),
-            nullable=True,
-        ),
+        _user("alerts", "raised_by_id"),
+        _user("alerts", "decided_by_id"),
         sa.Column("decided_at", csirt.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ignore_reason", sa.String(500), nullable=False),
         sa.UniqueConstraint("source", "source_ref", name="uq_alerts_source"),
@@ -74,12 +70,7 @@ def upgrade() -> None:
         sa.Column("events", sa.JSON(), nullable=False),
         sa.Column("max_tlp", sa.String(16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column(
-            "created_by_id",
-            sa.Integer(),
-            sa.ForeignKey("users.id", name="fk_webhooks_created_by_id_users"),
-            nullable=True,
-        ),
+        _user("webhooks", "created_by_id"),
         sa.Column("created_at", csirt.db.UTCDateTime(timezone=True), nullable=False),
     )
     op.create_table(

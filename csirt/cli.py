@@ -29,6 +29,9 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
+    from csirt.documents.measure_cli import measures_group
+
+    app.cli.add_command(measures_group)
     from csirt.records.cli import evidence_group
 
     app.cli.add_command(evidence_group)

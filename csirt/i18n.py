@@ -8,13 +8,32 @@ the session's choice, the browser's Accept-Language, then ``CSIRT_DEFAULT_LANG``
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_app_context, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from datetime import date, datetime
+
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from csirt.lang import LANGUAGES, Lang, as_lang, is_lang
 
-__all__ = ["LANGUAGES", "Lang", "as_lang", "current_lang", "default_lang", "is_lang"]
+__all__ = [
+    "LANGUAGES",
+    "Lang",
+    "as_lang",
+    "current_lang",
+    "default_lang",
+    "format_day",
+    "format_month",
+    "format_time",
+    "is_lang",
+]
+
+# One written form of a moment per language, with the zone's abbreviation (JST, UTC, CET):
+# 2026年12月6日 23:00 JST / 6 Dec 2026 23:00 JST. Babel's CLDR patterns name the zone
+# differently per language (日本標準時, GMT+09:00): the abbreviation reads the same in both.
+_TIME = {"ja": "y年M月d日 HH:mm", "en": "d MMM y HH:mm"}
+_DAY = {"ja": "y年M月d日", "en": "d MMM y"}
+_MONTH = {"ja": "y年M月", "en": "MMM y"}
 
 
 def default_lang() -> Lang:
@@ -49,9 +68,54 @@ def current_lang() -> Lang:
     return as_lang(locale.language if locale is not None else None, default_lang())
 
 
+def _zone_name(value: datetime) -> str:
+    zone = g.get("_csirt_zone")
+    if zone is None:
+        zone = g._csirt_zone = current_app.config["CSIRT"].tz
+    return value.astimezone(zone).tzname() or ""
+
+
+def format_time(value: datetime | str | None, _style: str = "") -> str:
+    """A moment in the configured zone, in the reader's language, with the zone: the one
+    form every page uses (the ``dt`` filter; ``_style`` is accepted for old call sites). An
+    ISO 8601 text (a stored JSON result) is read first."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if _style not in ("", "short", "medium", "long", "full"):
+        return str(format_datetime(value, _style))  # an explicit pattern: documents, exports
+    text = str(format_datetime(value, _TIME[current_lang()]))
+    return f"{text} {_zone_name(value)}"
+
+
+def format_day(value: date | datetime | None) -> str:
+    """A day in the reader's language (2026年12月6日 / 6 Dec 2026); a datetime is read in the
+    configured zone."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return str(format_date(value, _DAY[current_lang()]))
+    return str(format_datetime(value, _DAY[current_lang()]))
+
+
+def format_month(value: date | datetime | None) -> str:
+    """A month in the reader's language (2026年12月 / Dec 2026)."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return str(format_date(value, _MONTH[current_lang()]))
+    return str(format_datetime(value, _MONTH[current_lang()]))
+
+
 def select_timezone() -> str:
     return str(current_app.config["CSIRT"].timezone)
 
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["month"] = format_month

@@ -1,12 +1,21 @@
-"""Translatable labels for enum values shown in pages."""
+"""Display names for what pages show: enumeration values, case roles, catalog text and the
+automatic timeline entries, in the reader's language (never a stored code word)."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
 
 from flask import g
 from flask_babel import lazy_gettext as _l
 
 from csirt.auth.forms import ROLE_LABELS
 from csirt.auth.permissions import Role
+from csirt.catalog import CASE_ROLE_LABELS
+from csirt.catalog.current import current_catalog
+from csirt.i18n import current_lang, format_day, format_month, format_time
+from csirt.lang import LocalText
 
 PHASE_LABELS = {
     "detect": _l("Detect"),
@@ -17,6 +26,27 @@ PHASE_LABELS = {
     "post_incident": _l("Post-incident"),
     "closed": _l("Closed"),
 }
+# Case roles a playbook does not staff (csirt.cases.roles): who opened the case, a committee
+# member given its documents, and a plain member.
+OTHER_CASE_ROLES = {
+    "creator": _l("creator"),
+    "committee": _l("Committee member"),
+    "member": _l("member"),
+}
+# Actors that are not people: the audit log and automatic entries name them by these words.
+SYSTEM_ACTORS = {"system": _l("System"), "demo": _l("Demo data"), "csirt": _l("System")}
+# Why an automatic timeline entry was written, when code wrote it (people write their own).
+AUTO_REASONS = {"triage": _l("by the triage")}
+# Why triage ran (``facts_changed`` senders' reasons): the code's word, then its display name.
+TRIAGE_TRIGGERS = {
+    "datasets": _l("a data set changed"),
+    "created": _l("the case was opened"),
+    "report": _l("a report was linked"),
+    "contractor notice": _l("a contractor's notice"),
+    "manual re-run": _l("re-run by hand"),
+    "case fields": _l("the case's facts changed"),
+}
+_AUTO_TITLE = re.compile(r"^(Priority|Phase) (\S+) → (\S+)(?: \((\S+)\))?$")
 
 
 def role_label(role: str) -> str:
@@ -32,3 +62,195 @@ def phase_label(phase: str) -> str:
     if phase not in cache:
         cache[phase] = str(PHASE_LABELS.get(phase, phase))
     return cache[phase]
+
+
+def case_role_label(role: str) -> str:
+    """A case member's role (csirt.cases.roles) in the reader's language."""
+    label = CASE_ROLE_LABELS.get(role)
+    if label is not None:
+        return label.get(current_lang())
+    return str(OTHER_CASE_ROLES.get(role, role))
+
+
+def status_label(status: str) -> str:
+    """A task's status in words ("open" is 未着手, not the verb 開く)."""
+    from csirt.cases.forms import STATUS_LABELS
+
+    return str(STATUS_LABELS.get(status, status))
+
+
+def _catalog_texts() -> Mapping[str, LocalText]:
+    """Every playbook text that rows copy from the catalog (task titles and descriptions,
+    playbook titles), by its Japanese and its English wording."""
+    catalog = current_catalog()
+    cached: tuple[Any, dict[str, LocalText]] | None = g.get("_csirt_catalog_texts")
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    texts = _CATALOG_TEXTS.get(id(catalog))
+    if texts is None:
+        texts = {}
+        for playbook in catalog.playbooks.values():
+            found: list[LocalText | None] = [playbook.title]
+            for task in playbook.tasks:
+                found += [task.title, task.description]
+            for text in found:
+                if text is not None:
+                    texts.setdefault(text.ja.strip(), text)
+                    texts.setdefault(text.en.strip(), text)
+        _CATALOG_TEXTS.clear()  # one catalog at a time: a reloaded one replaces it
+        _CATALOG_TEXTS[id(catalog)] = texts
+    g._csirt_catalog_texts = (catalog, texts)
+    return texts
+
+
+_CATALOG_TEXTS: dict[int, dict[str, LocalText]] = {}
+
+
+def catalog_text(text: str | None) -> str:
+    """``text`` in the reader's language when it is a playbook's own wording (a task created
+    from a playbook keeps the title in the language it was created in); anything a person
+    wrote or corrected comes back as it is."""
+    if not text:
+        return ""
+    local = _catalog_texts().get(text.strip())
+    return local.get(current_lang()) if local is not None else text
+
+
+def auto_event_title(title: str) -> str:
+    """An automatic timeline entry ("Priority P3 → P1", "Phase detect → closed (resolved)")
+    in the reader's language; any other title as it is."""
+    match = _AUTO_TITLE.match(title)
+    if match is None:
+        return title
+    what, old, new, outcome = match.groups()
+    if what == "Priority":
+        return str(_l("Priority %(old)s → %(new)s", old=old, new=new))
+    from csirt.cases.forms import OUTCOME_LABELS
+
+    text = str(_l("Phase %(old)s → %(new)s", old=phase_label(old), new=phase_label(new)))
+    if outcome:
+        text += f" ({OUTCOME_LABELS.get(outcome, outcome)})"
+    return text
+
+
+def auto_reason(text: str) -> str:
+    """The reason of an automatic entry: a code's own reason in words, a person's as written."""
+    return str(AUTO_REASONS.get(text, text))
+
+
+def actor_name(actor: str | None) -> str:
+    """Who did something: a person's login as it is, the system in words."""
+    if not actor:
+        return ""
+    label = SYSTEM_ACTORS.get(actor)
+    return str(label) if label is not None else actor
+
+
+def event_time(event: Any) -> str:
+    """When a timeline event happened, as precisely as it is known: a month, a day, a time
+    ("about" a time for an approximate one), in the reader's language with the zone."""
+    moment, precision = event.occurred_at, event.precision
+    if precision == "month":
+        return format_month(moment)
+    if precision == "day":
+        return format_day(moment)
+    if precision == "approx":
+        return str(_l("about %(time)s", time=format_time(moment)))
+    return format_time(moment)
+
+
+def triage_trigger(reason: str) -> str:
+    """Why a triage run happened, in words ("case fields: aware_at, insider" names no field)."""
+    key = reason.split(":", 1)[0].strip()
+    label = TRIAGE_TRIGGERS.get(key)
+    return str(label) if label is not None else reason
+
+
+def change_value(field: str, value: Any) -> str:
+    """A value in the triage history in words: an obligation's name, an exposure's name, yes
+    or no, a time; anything else as it is."""
+    if value is None:
+        return "—"
+    if field == "obligation":
+        for rule in current_catalog().rules.obligations:
+            if rule.kind == value:
+                return rule.label.get(current_lang())
+        return str(value)
+    if field == "facts.exposure" and isinstance(value, str):
+        return current_catalog().vocabulary.exposure_label(value, current_lang())
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    return str(value)
+
+
+# Japanese legal citations (legal.yaml ``article`` and ``source``) in English: the names of the
+# laws, rules and guidelines the catalog cites, then article numbering. Longest names first.
+_LAW_NAMES = (
+    (
+        "特定個人情報の漏えい等に関する報告等に関する規則",
+        "PPC Rules on Reports of Leaks of Specific Personal Information",
+    ),
+    (
+        "令和7年法律第62号による改正後、2026年12月1日施行",
+        "as amended by Act No. 62 of 2025, in force from 1 Dec 2026",
+    ),
+    ("行政機関の休日に関する法律", "Act on Holidays of Administrative Organs"),
+    ("個人情報保護法ガイドライン（通則編）", "APPI Guidelines (General Rules)"),
+    ("指針（是正措置等の通知）", "Guidelines (notice of corrective measures)"),
+    ("指針第4 是正措置等の通知", "Guidelines No. 4 (notice of corrective measures)"),
+    ("公益通報者保護法", "Whistleblower Protection Act"),
+    ("同法施行規則", "APPI Enforcement Rules"),
+    ("個人情報保護法", "APPI"),
+    ("施行規則", "Enforcement Rules"),
+    ("報告規則", "Reporting Rules"),
+    ("番号法", "My Number Act"),
+    ("指針", "Guidelines"),
+    ("規則", "Rules"),
+)
+_LAW_NUMBERS = (
+    (re.compile(r"(\d+)条の(\d+)第(\d+)項"), r" Art. \1-\2(\3)"),
+    (re.compile(r"(\d+)条(\d+)項"), r" Art. \1(\2)"),
+    (re.compile(r"(\d+)条(\d+)号"), r" Art. \1 item \2"),
+    (re.compile(r"(\d+)条"), r" Art. \1"),
+    (re.compile(r"(\d+)号"), r" item \1"),
+    (re.compile(r"(\d+)項"), r" para. \1"),
+)
+_LAW_MARKS = (
+    ("イ〜ホ", " (a)–(e)"),
+    ("ホ", " (e)"),
+    ("、", "; "),
+    ("・", ", "),
+    ("（", " ("),
+    ("）", ")"),
+    ("※", " note "),
+)
+
+
+def law_citation(text: str) -> str:
+    """A citation of Japanese law in the reader's language: as written in Japanese, turned
+    into English names and article numbers in English ("個人情報保護法68条1項" -> "APPI Art.
+    68(1)")."""
+    if current_lang() == "ja" or not text:
+        return text
+    for ja, en in _LAW_NAMES:
+        text = text.replace(ja, f" {en} ")
+    for pattern, replacement in _LAW_NUMBERS:
+        text = pattern.sub(replacement, text)
+    for ja, en in _LAW_MARKS:
+        text = text.replace(ja, en)
+    text = re.sub(r"\s+", " ", text)
+    return text.replace(" ;", ";").replace(" )", ")").replace("( ", "(").strip()
+
+
+def init_app_filters(env: Any) -> None:
+    """Register the display-name filters and globals on a Jinja environment."""
+    env.globals["case_role_label"] = case_role_label
+    env.globals["status_label"] = status_label
+    env.filters["catalog_text"] = catalog_text
+    env.filters["auto_title"] = auto_event_title
+    env.filters["auto_reason"] = auto_reason
+    env.filters["actor_name"] = actor_name
+    env.filters["event_time"] = event_time
+    env.filters["triage_trigger"] = triage_trigger
+    env.globals["change_value"] = change_value
+    env.filters["law_citation"] = law_citation

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, cast
 
 import orjson
 from flask import Flask, Response, current_app, g, has_app_context, render_template, request
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import format_datetime, get_locale, get_translations
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -105,18 +104,6 @@ def handle_unexpected(error: Exception) -> Any:
     return render_template("error.html", code=500, title=_("Something went wrong")), 500
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    if value is None:
-        return ""
-    if fmt == "short":
-        # Dense tables: one unambiguous form in every language, without Babel's per-call cost.
-        tz = g.get("_csirt_tz")
-        if tz is None:
-            tz = g._csirt_tz = current_app.config["CSIRT"].tz
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    return str(format_datetime(value, fmt))
-
-
 def request_translations() -> Any:
     """The request's translations, looked up once per request and locale.
 
@@ -153,11 +140,12 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)
-    from csirt import labels
+    from csirt import i18n, labels
     from csirt.auth.permissions import Permission
     from csirt.db import utcnow
 
-    app.jinja_env.filters["dt"] = local_datetime
+    app.jinja_env.filters["dt"] = i18n.format_time
+    labels.init_app_filters(app.jinja_env)
     app.jinja_env.globals["Permission"] = Permission
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["role_label"] = labels.role_label

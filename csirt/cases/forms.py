@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -43,7 +44,7 @@ OUTCOME_LABELS = {
     "referred": _l("Referred elsewhere"),
 }
 STATUS_LABELS = {
-    TaskStatus.OPEN.value: _l("Open"),
+    TaskStatus.OPEN.value: lazy_pgettext("status", "Open"),  # 未着手, not the verb 開く
     TaskStatus.IN_PROGRESS.value: _l("In progress"),
     TaskStatus.DONE.value: _l("Done"),
     TaskStatus.CANCELLED.value: _l("Cancelled"),

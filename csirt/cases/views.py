@@ -86,7 +86,7 @@ from csirt.cases.timeline import (
 from csirt.db import get_session, utcnow, writes
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
-from csirt.catalog import CASE_ROLE_LABELS
+from csirt.labels import case_role_label
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
 EVENTS_PER_PAGE = 200
@@ -113,11 +113,7 @@ def _flash_errors(errors: dict[str, str]) -> None:
 
 def _member_role(role: str) -> str:
     """A case member's role in the UI language (never the stored code word)."""
-    label = CASE_ROLE_LABELS.get(role)
-    if label is not None:
-        return label.get(current_lang())
-    words: dict[str, str] = {"creator": _("creator"), "member": _("member")}
-    return words.get(role, role)
+    return case_role_label(role)
 
 
 def _playbook_choices(exclude: set[str] | None = None) -> list[SelectChoice]:

@@ -173,8 +173,8 @@ class ContextForm(FlaskForm):  # type: ignore[misc]
     ppc_stage = SelectField(
         _l("Stage of the PPC report"),
         choices=[
-            SelectChoice("preliminary", _l("Preliminary (速報)")),
-            SelectChoice("final", _l("Final (確報)")),
+            SelectChoice("preliminary", _l("Preliminary report")),
+            SelectChoice("final", _l("Final report")),
         ],
     )
     first_report_at = DateTimeLocalField(
@@ -196,7 +196,7 @@ class ContextForm(FlaskForm):  # type: ignore[misc]
         _l("Members (one per line: name | affiliation | role)"), validators=[Optional()]
     )
     committee_meetings = TextAreaField(
-        _l("Meetings (one per line: YYYY-MM-DD | what was done)"), validators=[Optional()]
+        _l("Meetings (one per line, e.g. 2015-07-01 | what was done)"), validators=[Optional()]
     )
     occurrence = TextAreaField(
         _l("When it happened (a date or a period, as precisely as known)"),
@@ -215,7 +215,7 @@ class ContextForm(FlaskForm):  # type: ignore[misc]
     contact_person = StringField(
         _l("Named contact for the regulator"), validators=[Optional(), Length(max=200)]
     )
-    future_actions = TextAreaField(_l("Next steps (今後の対応)"), validators=[Optional()])
+    future_actions = TextAreaField(_l("Further actions"), validators=[Optional()])
     caution = TextAreaField(
         _l("Caution to residents (default: the organisation's)"), validators=[Optional()]
     )

@@ -60,7 +60,7 @@ class DatasetForm(FlaskForm):  # type: ignore[misc]
     name = StringField(
         _l("Name of the data set"),
         validators=[InputRequired(), Length(max=200)],
-        render_kw={"placeholder": "選挙人名簿 北区"},
+        render_kw={"placeholder": _l("e.g. Electoral roll, Kita ward")},
     )
     holder = StringField(_l("Holding department"), validators=[Optional(), Length(max=200)])
     items = MultiCheckboxField(_l("Data items"), choices=[])

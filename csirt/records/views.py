@@ -160,7 +160,7 @@ def _dataset_form(**kwargs: Any) -> forms.DatasetForm:
     vocabulary = current_catalog().vocabulary
     lang = current_lang()
     form.items.choices = [
-        SelectChoice(key, item.label(lang) + (" (要配慮)" if item.sensitive else ""))
+        SelectChoice(key, item.label(lang) + (f" ({_('special care')})" if item.sensitive else ""))
         for key, item in vocabulary.items()
     ]
     form.exposure.choices = [SelectChoice(k, v) for k, v in _exposure_labels().items()]

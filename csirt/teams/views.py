@@ -28,11 +28,12 @@ from csirt.auth.permissions import Permission, Role
 from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case
 from csirt.cases.need_to_know import get_case_for
-from csirt.catalog import CASE_ROLE_LABELS, CASE_ROLES
+from csirt.catalog import CASE_ROLES
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
 from csirt.forms import ActionForm
 from csirt.i18n import current_lang
+from csirt.labels import case_role_label
 from csirt.notify.service import channel_for
 from csirt.redirects import local_target
 from csirt.teams import assignment, candidates, ical, oncall
@@ -499,8 +500,7 @@ def my_work() -> ResponseReturnValue:
 
 
 def _role_name(role: str) -> str:
-    label = CASE_ROLE_LABELS.get(role)
-    return label.get(current_lang()) if label else role
+    return case_role_label(role)
 
 
 # --- a case's team: first response ----------------------------------------------------------

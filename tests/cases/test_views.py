@@ -353,7 +353,7 @@ def test_timeline_add_filter_export_import(client, login_as, db_session: Session
     page = client.get(f"/console/cases/{case.id}/timeline?visibility=public&text=通報")
     assert "匿名の通報" in page.text
     assert "キャッシュ削除依頼" not in page.text
-    assert "2015-06-24T20:00+09:00" in page.text
+    assert "2015年6月24日 20:00 JST" in page.text
     exported = client.get(f"/console/cases/{case.id}/timeline.csv")
     assert exported.status_code == 200
     assert exported.data.startswith("\ufeff".encode())

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from csirt.auth import service as auth_service
 from tests.factories import FACTORY, UserFactory
 from tests.records.conftest import Api
+from tests.teams.conftest import mail_app, sink, smtp_sink  # noqa: F401 - shared fixtures
 
 REGISTER = (
     "個人情報ファイルの名称,ファイル簿の番号,事務をつかさどる組織の名称,利用目的,記録項目,本人の数,"

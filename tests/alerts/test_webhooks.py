@@ -214,3 +214,73 @@ def test_the_console_page_adds_a_webhook_and_shows_its_log(client, login_as, rec
               "max_tlp": "green", "csrf_token": csrf_from(listing.text)},
     )  # fmt: skip
     assert short.status_code == 400
+
+
+def test_an_obligation_falling_due_is_announced_once(
+    client, bearer, receiver: Receiver, cases, db_session: Session, app
+):
+    from csirt.triage.models import Obligation
+
+    _admin, admin = bearer("admin")
+    _hook(client, admin, receiver.url, events=["obligation.due_soon"], max_tlp="amber")
+    case = cases.create(triaged=True, with_datasets=1, tlp="green")
+    db_session.commit()
+    obligation = db_session.scalars(
+        select(Obligation)
+        .where(Obligation.case_id == case.id, Obligation.deadline != "window")
+        .order_by(Obligation.due_at)
+    ).first()
+    assert obligation is not None
+    a_day_before = obligation.due_at - timedelta(hours=23)
+    assert (
+        service.enqueue_due_obligations(db_session, now=obligation.due_at - timedelta(days=3)) == 0
+    )
+    queued = service.enqueue_due_obligations(db_session, now=a_day_before)
+    assert queued >= 1
+    assert service.enqueue_due_obligations(db_session, now=a_day_before) == 0  # once each
+    sent = service.send_due(db_session, secret_key=app.config["CSIRT"].secret_key, now=a_day_before)
+    db_session.commit()
+    assert sent.sent == queued
+    payload = next(p for p in receiver.payloads() if p["obligation"]["kind"] == obligation.kind)
+    assert payload["event"] == "obligation.due_soon"
+    assert payload["case"]["reference"] == case.reference
+    assert payload["obligation"]["due_at"] == obligation.due_at.isoformat()
+
+
+def test_a_document_approved_is_announced(
+    client, bearer, receiver: Receiver, runner, db_session: Session
+):
+    from tests.factories import assign_to_case
+
+    _admin, admin = bearer("admin")
+    _hook(client, admin, receiver.url, events=["document.approved"], max_tlp="amber")
+    _lead, lead = bearer("lead")
+    pr_user, pr = bearer("pr")
+    case_id = client.post(
+        "/api/v1/cases", json={"title": "情報漏えい", "tlp": "green"}, headers=lead
+    ).json["id"]
+    assign_to_case(db_session, pr_user, case_id)
+    facts = {
+        "public_title": "個人情報の漏えいについて",
+        "contact": {"department": "情報政策課", "phone": "03-0000-0000"},
+    }
+    assert client.put(
+        f"/api/v1/cases/{case_id}/public-facts", json=facts, headers=lead
+    ).status_code in (200, 201)
+    draft = client.post(
+        f"/api/v1/cases/{case_id}/documents", json={"kind": "press_release"}, headers=pr
+    )
+    assert draft.status_code == 201, draft.json
+    document_id = draft.json["id"]
+    client.patch(
+        f"/api/v1/documents/{document_id}/sections",
+        json={"sections": {"lead": "お詫び申し上げます。"}, "base_version": draft.json["version"]},
+        headers=pr,
+    )
+    approved = client.post(f"/api/v1/documents/{document_id}/approve", headers=lead)
+    assert approved.status_code == 200, approved.json
+    assert "sent 1" in runner.invoke(args=["webhooks", "send"]).output
+    [payload] = receiver.payloads()
+    assert payload["event"] == "document.approved"
+    assert payload["document"] == {"id": document_id, "kind": "press_release"}
+    assert payload["case"]["id"] == case_id

@@ -8,9 +8,10 @@ column of reporter content is a sealed blob (see csirt.vault). The receipt is re
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Relationship, mapped_column, relationship
 
 import csirt.cases.models  # noqa: F401  (registers ``cases``, the target of submissions.case_id)
 from csirt.db import Base, utcnow
@@ -21,16 +22,36 @@ def this_hour() -> datetime:
     return utcnow().replace(minute=0, second=0, microsecond=0)
 
 
+SubmissionId = Annotated[
+    int, mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+]
+"""The submission a row belongs to (deleted with it)."""
+Sealed = Annotated[bytes, mapped_column(LargeBinary)]
+"""A sealed blob (see csirt.vault)."""
+ThisHour = Annotated[datetime, mapped_column(default=this_hour)]
+"""When a row was written, rounded down to the hour (see :func:`this_hour`)."""
+
+
+def _of_submission(order_by: str) -> Relationship[Any]:
+    """A submission's rows of one kind, deleted with it, in ``order_by`` order."""
+    return relationship(
+        back_populates="submission",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by=order_by,
+    )
+
+
 class Submission(Base):
     __tablename__ = "submissions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    receipt_wrap: Mapped[bytes] = mapped_column(LargeBinary)
+    receipt_wrap: Mapped[Sealed]
     # The submission key sealed to the organisation intake key (csirt.intake.escrow); None in
     # strict mode.
     escrow_wrap: Mapped[bytes | None] = mapped_column(LargeBinary)
-    answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    answers_sealed: Mapped[Sealed]
     identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     questionnaire: Mapped[str] = mapped_column(String(64))
     lang: Mapped[str] = mapped_column(String(5))
@@ -57,24 +78,9 @@ class Submission(Base):
     identity_wraps: Mapped[list[IdentityKeyWrap]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", passive_deletes=True
     )
-    messages: Mapped[list[SubmissionMessage]] = relationship(
-        back_populates="submission",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="SubmissionMessage.id",
-    )
-    attachments: Mapped[list[SubmissionAttachment]] = relationship(
-        back_populates="submission",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="SubmissionAttachment.id",
-    )
-    identity_requests: Mapped[list[IdentityRequest]] = relationship(
-        back_populates="submission",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="IdentityRequest.id",
-    )
+    messages: Mapped[list[SubmissionMessage]] = _of_submission("SubmissionMessage.id")
+    attachments: Mapped[list[SubmissionAttachment]] = _of_submission("SubmissionAttachment.id")
+    identity_requests: Mapped[list[IdentityRequest]] = _of_submission("IdentityRequest.id")
 
 
 class SubmissionKeyWrap(Base):
@@ -84,13 +90,11 @@ class SubmissionKeyWrap(Base):
     __table_args__ = (UniqueConstraint("submission_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
-    )
+    submission_id: Mapped[SubmissionId]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped: Mapped[Sealed]
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=this_hour)
+    created_at: Mapped[ThisHour]
 
     submission: Mapped[Submission] = relationship(back_populates="key_wraps")
 
@@ -102,15 +106,13 @@ class IdentityKeyWrap(Base):
     __table_args__ = (UniqueConstraint("submission_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
-    )
+    submission_id: Mapped[SubmissionId]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped: Mapped[Sealed]
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("identity_requests.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(default=this_hour)
+    created_at: Mapped[ThisHour]
 
     submission: Mapped[Submission] = relationship(back_populates="identity_wraps")
 
@@ -121,13 +123,11 @@ class SubmissionMessage(Base):
     __tablename__ = "submission_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
-    )
+    submission_id: Mapped[SubmissionId]
     from_reporter: Mapped[bool] = mapped_column(default=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(default=this_hour)
+    body_sealed: Mapped[Sealed]
+    created_at: Mapped[ThisHour]
 
     submission: Mapped[Submission] = relationship(back_populates="messages")
 
@@ -138,16 +138,14 @@ class SubmissionAttachment(Base):
     __tablename__ = "submission_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
-    )
+    submission_id: Mapped[SubmissionId]
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("submission_messages.id", ondelete="CASCADE")
     )
-    meta_sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    original_sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    stripped_sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(default=this_hour)
+    meta_sealed: Mapped[Sealed]
+    original_sealed: Mapped[Sealed]
+    stripped_sealed: Mapped[Sealed]
+    created_at: Mapped[ThisHour]
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
 
@@ -158,9 +156,7 @@ class IdentityRequest(Base):
     __tablename__ = "identity_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
-    )
+    submission_id: Mapped[SubmissionId]
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     reason: Mapped[str] = mapped_column(Text)
     # The good reason (正当な理由) for identifying the reporter, stated on its own: searching for
@@ -169,7 +165,7 @@ class IdentityRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=this_hour)
+    created_at: Mapped[ThisHour]
     decided_at: Mapped[datetime | None] = mapped_column()
 
     submission: Mapped[Submission] = relationship(back_populates="identity_requests")
@@ -182,7 +178,7 @@ class StaffKeySession(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    protected_key: Mapped[bytes] = mapped_column(LargeBinary)
+    protected_key: Mapped[Sealed]
     # A freshly enrolled recovery key, sealed the same way, until it has been shown once.
     pending_recovery: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

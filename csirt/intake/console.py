@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import (
@@ -20,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from csirt import vault
 from csirt.auth.access import requires
@@ -77,6 +79,26 @@ def _locked() -> ResponseReturnValue:
         "warning",
     )
     return redirect(url_for("intake_console.key"))
+
+
+def _back(submission_id: int) -> ResponseReturnValue:
+    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+
+
+@contextmanager
+def _shown_or_404(db_session: Session) -> Iterator[None]:
+    """A report the officer may not see, or holds no key for, is a 404 (the audited denial of
+    sight is kept)."""
+    try:
+        yield
+    except (NotVisibleError, NoKeyError):
+        db_session.commit()
+        abort(404)
+
+
+def _already_linked() -> None:
+    get_session().rollback()
+    flash(_("This report is already linked to a case."), "error")
 
 
 @bp.get("/")
@@ -201,16 +223,11 @@ def reply(submission_id: int) -> ResponseReturnValue:
     if private is None:
         return _locked()
     db_session = get_session()
-    try:
+    with _shown_or_404(db_session):
         handling.officer_reply(db_session, _user(), private, submission_id, form.body.data or "")
-    except NotVisibleError:
-        db_session.commit()
-        abort(404)
-    except NoKeyError:
-        abort(404)
     db_session.commit()
     flash(_("Your reply is in the reporter's mailbox."), "success")
-    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    return _back(submission_id)
 
 
 @bp.post("/<int:submission_id>/promote")
@@ -224,34 +241,29 @@ def promote(submission_id: int) -> ResponseReturnValue:
         return _locked()
     db_session = get_session()
     try:
-        case_id = handoff.promote(
-            db_session,
-            _user(),
-            private,
-            submission_id,
-            form.title.data or "",
-            lang=current_lang(),
-            vocabulary=current_catalog().vocabulary,
-            questionnaire=current_catalog().questionnaire,
-        )
-    except NotVisibleError:
-        db_session.commit()
-        abort(404)
-    except NoKeyError:
-        abort(404)
+        with _shown_or_404(db_session):
+            case_id = handoff.promote(
+                db_session,
+                _user(),
+                private,
+                submission_id,
+                form.title.data or "",
+                lang=current_lang(),
+                vocabulary=current_catalog().vocabulary,
+                questionnaire=current_catalog().questionnaire,
+            )
     except AnswersInvalidError:
         db_session.rollback()
         form.title.errors = [_("Give the case a title.")]
         return _open_page(submission_id, 400, promote_form=form)
     except IntakeError:
-        db_session.rollback()
-        flash(_("This report is already linked to a case."), "error")
-        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+        _already_linked()
+        return _back(submission_id)
     db_session.commit()
     flash(_("A case was opened with the report's structured facts only."), "success")
     if _has_endpoint("cases.detail"):
         return redirect(url_for("cases.detail", case_id=case_id))
-    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    return _back(submission_id)
 
 
 def _has_endpoint(name: str) -> bool:
@@ -268,23 +280,20 @@ def attach(submission_id: int) -> ResponseReturnValue:
         return _open_page(submission_id, 400, attach_form=form)
     db_session = get_session()
     try:
-        handoff.attach_to_case(
-            db_session, _user(), submission_id, int(form.case_id.data or 0), lang=current_lang()
-        )
-    except NotVisibleError:
-        db_session.commit()
-        abort(404)
+        with _shown_or_404(db_session):
+            handoff.attach_to_case(
+                db_session, _user(), submission_id, int(form.case_id.data or 0), lang=current_lang()
+            )
     except AnswersInvalidError:
         db_session.rollback()
         form.case_id.errors = [_("No case with this number that you can see.")]
         return _open_page(submission_id, 400, attach_form=form)
     except IntakeError:
-        db_session.rollback()
-        flash(_("This report is already linked to a case."), "error")
-        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+        _already_linked()
+        return _back(submission_id)
     db_session.commit()
     flash(_("The report is linked to the case; its content stays sealed here."), "success")
-    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    return _back(submission_id)
 
 
 @bp.get("/<int:submission_id>/files/<int:attachment_id>")
@@ -296,13 +305,10 @@ def download(submission_id: int, attachment_id: int) -> ResponseReturnValue:
         return _locked()
     db_session = get_session()
     original = request.args.get("original") == "1"
-    try:
+    with _shown_or_404(db_session):
         info, data = handling.download_attachment(
             db_session, _user(), private, submission_id, attachment_id, original=original
         )
-    except (NotVisibleError, NoKeyError):
-        db_session.commit()
-        abort(404)
     db_session.commit()
     from flask import Response
 
@@ -330,16 +336,16 @@ def grant(submission_id: int) -> ResponseReturnValue:
     grantee = db_session.get(User, form.user_id.data) if form.validate_on_submit() else None
     if grantee is None:
         flash(_("Choose an officer."), "error")
-        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+        return _back(submission_id)
     try:
         handling.grant(db_session, _user(), private, submission_id, grantee)
     except (NotVisibleError, NoKeyError):
         db_session.rollback()
         flash(_("This officer cannot be given this report."), "error")
-        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+        return _back(submission_id)
     db_session.commit()
     flash(_("Access granted to %(name)s.", name=grantee.display_name), "success")
-    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    return _back(submission_id)
 
 
 @bp.post("/grant-all")
@@ -371,23 +377,21 @@ def identity_request(submission_id: int) -> ResponseReturnValue:
         return _open_page(submission_id, 400, identity_form=form)
     db_session = get_session()
     try:
-        disclosure.request_identity(
-            db_session,
-            _user(),
-            submission_id,
-            form.reason.data or "",
-            justification=form.justification.data or "",
-        )
-    except NotVisibleError:
-        db_session.commit()
-        abort(404)
+        with _shown_or_404(db_session):
+            disclosure.request_identity(
+                db_session,
+                _user(),
+                submission_id,
+                form.reason.data or "",
+                justification=form.justification.data or "",
+            )
     except (IdentityError, AnswersInvalidError):
         db_session.rollback()
         flash(_("This report has no identity to request."), "error")
-        return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+        return _back(submission_id)
     db_session.commit()
     flash(_("Your request was sent to the custodians."), "success")
-    return redirect(url_for("intake_console.open_report", submission_id=submission_id))
+    return _back(submission_id)
 
 
 @bp.post("/<int:submission_id>/identity")
@@ -401,10 +405,8 @@ def identity_view(submission_id: int) -> ResponseReturnValue:
         return _locked()
     db_session = get_session()
     try:
-        identity = disclosure.view_identity(db_session, _user(), private, submission_id)
-    except NotVisibleError:
-        db_session.commit()
-        abort(404)
+        with _shown_or_404(db_session):
+            identity = disclosure.view_identity(db_session, _user(), private, submission_id)
     except IdentityError:
         abort(403)
     db_session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
@@ -143,37 +144,61 @@ def _again(alert_id: int, **given: Any) -> ResponseReturnValue:
     return _render(alert, 400, **given)
 
 
+def _decided(
+    alert_id: int, key: str, form: Any, act: Callable[[], tuple[str, str]]
+) -> ResponseReturnValue:
+    """Run a decision on a valid form: ``act`` returns the message and where to go; its
+    AlertValidationError puts the form back with an error on each field it names."""
+    session = get_session()
+    if form.validate_on_submit():
+        try:
+            message, target = act()
+        except AlertValidationError as error:
+            session.rollback()
+            for name, reason in error.errors.items():
+                getattr(form, name).errors.append(reason)
+        except (AlertNotFoundError, AlertDecidedError) as error:
+            return _refused(alert_id, error)
+        else:
+            session.commit()
+            flash(message, "success")
+            return redirect(target)
+    return _again(alert_id, **{key: form})
+
+
+def _case_named(form: MergeForm) -> int:
+    """The case the merge form names (a reference wins over the list)."""
+    reference = (form.reference.data or "").strip()
+    chosen = form.case_id.data or ""
+    if reference:
+        try:
+            return find_case_by_reference(get_session(), current_user, reference).id
+        except CaseNotFoundError:
+            unknown = _("No case you may see has this reference.")
+            raise AlertValidationError({"reference": unknown}) from None
+    if chosen.isascii() and chosen.isdigit() and len(chosen) <= 9:
+        return int(chosen)
+    raise AlertValidationError({"case_id": _("Choose a case or give its reference.")})
+
+
 @bp.post("/<int:alert_id>/merge")
 @requires(Permission.ALERT_TRIAGE)
 def merge(alert_id: int) -> ResponseReturnValue:
     form = MergeForm()
     form.case_id.choices = _visible_cases()
-    session = get_session()
-    case_id = None
-    if form.validate_on_submit():
-        reference = (form.reference.data or "").strip()
+
+    def act() -> tuple[str, str]:
+        case_id = _case_named(form)
         try:
-            if reference:
-                case_id = find_case_by_reference(session, current_user, reference).id
-            elif (form.case_id.data or "").isascii() and (form.case_id.data or "").isdigit():
-                case_id = int(form.case_id.data)
-        except CaseNotFoundError:
-            form.reference.errors.append(_("No case you may see has this reference."))
-        if case_id is None and not form.errors and not form.reference.errors:
-            form.case_id.errors.append(_("Choose a case or give its reference."))
-    if case_id is not None:
-        try:
-            case = service.merge(session, alert_id, case_id, current_user)
+            case = service.merge(get_session(), alert_id, case_id, current_user)
         except AlertValidationError:
-            session.rollback()
-            form.case_id.errors.append(_("No case you may see has this reference."))
-        except (AlertNotFoundError, AlertDecidedError) as error:
-            return _refused(alert_id, error)
-        else:
-            session.commit()
-            flash(_("The alert was merged into %(ref)s.", ref=case.reference), "success")
-            return redirect(url_for("cases.detail", case_id=case.id))
-    return _again(alert_id, merge_form=form)
+            raise AlertValidationError(
+                {"case_id": _("No case you may see has this reference.")}
+            ) from None
+        message = _("The alert was merged into %(ref)s.", ref=case.reference)
+        return message, url_for("cases.detail", case_id=case.id)
+
+    return _decided(alert_id, "merge_form", form, act)
 
 
 @bp.post("/<int:alert_id>/open-case")
@@ -181,36 +206,29 @@ def merge(alert_id: int) -> ResponseReturnValue:
 def open_case(alert_id: int) -> ResponseReturnValue:
     form = OpenCaseForm()
     _forms(open_form=form)
-    session = get_session()
-    if form.validate_on_submit():
+
+    def act() -> tuple[str, str]:
         playbook = registry.playbooks().get(form.playbook.data or "")
-        try:
-            case = service.open_case(
-                session, alert_id, current_user, playbook=playbook, lang=current_lang()
-            )
-        except (AlertNotFoundError, AlertDecidedError) as error:
-            return _refused(alert_id, error)
-        session.commit()
-        flash(_("Case %(ref)s created.", ref=case.reference), "success")
-        return redirect(url_for("cases.detail", case_id=case.id))
-    return _again(alert_id, open_form=form)
+        case = service.open_case(
+            get_session(), alert_id, current_user, playbook=playbook, lang=current_lang()
+        )
+        return _("Case %(ref)s created.", ref=case.reference), url_for(
+            "cases.detail", case_id=case.id
+        )
+
+    return _decided(alert_id, "open_form", form, act)
 
 
 @bp.post("/<int:alert_id>/ignore")
 @requires(Permission.ALERT_TRIAGE)
 def ignore(alert_id: int) -> ResponseReturnValue:
     form = IgnoreForm()
-    session = get_session()
-    if form.validate_on_submit():
+
+    def act() -> tuple[str, str]:
         try:
-            service.ignore(session, alert_id, current_user, form.reason.data or "")
+            service.ignore(get_session(), alert_id, current_user, form.reason.data or "")
         except AlertValidationError:
-            session.rollback()
-            form.reason.errors.append(_("Say why the alert is ignored."))
-        except (AlertNotFoundError, AlertDecidedError) as error:
-            return _refused(alert_id, error)
-        else:
-            session.commit()
-            flash(_("The alert is ignored."), "success")
-            return redirect(url_for("alerts.index"))
-    return _again(alert_id, ignore_form=form)
+            raise AlertValidationError({"reason": _("Say why the alert is ignored.")}) from None
+        return _("The alert is ignored."), url_for("alerts.index")
+
+    return _decided(alert_id, "ignore_form", form, act)

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Flask,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+import flask
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -32,7 +23,7 @@ from csirt.webhooks.models import Webhook
 bp = Blueprint("webhooks", __name__, url_prefix="/console/webhooks")
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: flask.Flask) -> None:
     """The ``csirt webhooks`` commands."""
     app.cli.add_command(webhooks_group)
 
@@ -58,7 +49,7 @@ def _input(form: WebhookForm) -> service.WebhookInput:
 def _save(form: WebhookForm, hook: Webhook | None) -> Webhook | None:
     """Create or change the webhook from a valid form; None (with field errors) if refused."""
     session = get_session()
-    secret_key = current_app.config["CSIRT"].secret_key
+    secret_key = flask.current_app.config["CSIRT"].secret_key
     try:
         if hook is None:
             hook = service.create_webhook(

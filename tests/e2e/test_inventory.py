@@ -58,7 +58,7 @@ def test_register_to_case_and_public_follow_up(
     # 2. Open a case for a leak on 選挙システム (through the new-case form).
     page.goto(f"{live_server}/console/cases/new")
     page.locator("input[name=title]").fill("選挙システムのデータ流出（e2e）")
-    page.locator("form button[type=submit]").last.click()
+    page.locator("main form button.primary").last.click()
     page.wait_for_url(re.compile(r".*/console/cases/\d+.*"))
     case_url = page.url.split("?")[0].split("#")[0].rstrip("/")
     case_id = case_url.rsplit("/", 1)[-1]
@@ -113,7 +113,7 @@ def test_register_to_case_and_public_follow_up(
         page.locator("input[name=owner]").fill("情報政策課")
         page.locator("input[name=due]").fill(due.isoformat())
         page.locator("select[name=status]").select_option("in_progress")
-        page.locator("form button[type=submit]").last.click()
+        page.locator("main form button.primary").last.click()
         page.wait_for_url("**/console/measures")
     page.goto(f"{live_server}/console/measures/public")
     page.locator(f"#case-{case_id} input[name=title]").fill("選挙人名簿等の流出事案")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -269,21 +270,24 @@ def detect(
             exports[(actor_id, actor)].append(event)
         if not settings.is_working_time(at):
             off_hours[(actor_id, actor)].append(event)
-    findings: list[Finding] = []
-    findings += _peer_findings(views, start, end, settings)
-    findings += _baseline_findings(session, views, start, end, settings)
-    findings += _off_hours_findings(off_hours, start, end, settings)
-    findings += _bulk_export_findings(exports, start, end, settings)
-    return findings
+    found = chain(
+        _peer_findings(views, settings),
+        _baseline_findings(session, views, start, end, settings),
+        _off_hours_findings(off_hours, settings),
+        _bulk_export_findings(exports, settings),
+    )
+    return [
+        Finding(kind, actor_id, actor, start, end, facts) for kind, actor_id, actor, facts in found
+    ]
+
+
+_Found = tuple[SignalKind, int, str, dict[str, Any]]
+"""What a detector found in the period: the kind, who (id and name) and the facts."""
 
 
 def _peer_findings(
-    views: dict[tuple[str, int, str], list[_Event]],
-    start: datetime,
-    end: datetime,
-    settings: SignalSettings,
-) -> list[Finding]:
-    findings = []
+    views: dict[tuple[str, int, str], list[_Event]], settings: SignalSettings
+) -> Iterator[_Found]:
     for category in VIEW_CATEGORIES:
         peaks = {
             (actor_id, actor): _peak(events, settings.window, distinct=True)
@@ -296,27 +300,18 @@ def _peer_findings(
                 continue  # nobody to compare with
             median = statistics.median(others)
             if peak.count >= settings.peer_minimum and peak.count > settings.peer_factor * median:
-                findings.append(
-                    Finding(
-                        SignalKind.PEER_VOLUME,
-                        actor_id,
-                        actor,
-                        start,
-                        end,
-                        {
-                            "category": category,
-                            "count": peak.count,
-                            "window_minutes": settings.window_minutes,
-                            "peer_median": median,
-                            "peers": len(others),
-                            "factor": settings.peer_factor,
-                            "minimum": settings.peer_minimum,
-                            "first": peak.start.isoformat(),
-                            "last": peak.end.isoformat(),
-                        },
-                    )
-                )
-    return findings
+                facts = {
+                    "category": category,
+                    "count": peak.count,
+                    "window_minutes": settings.window_minutes,
+                    "peer_median": median,
+                    "peers": len(others),
+                    "factor": settings.peer_factor,
+                    "minimum": settings.peer_minimum,
+                    "first": peak.start.isoformat(),
+                    "last": peak.end.isoformat(),
+                }
+                yield SignalKind.PEER_VOLUME, actor_id, actor, facts
 
 
 def _baseline_findings(
@@ -325,8 +320,7 @@ def _baseline_findings(
     start: datetime,
     end: datetime,
     settings: SignalSettings,
-) -> list[Finding]:
-    findings = []
+) -> Iterator[_Found]:
     history_start = start - timedelta(days=settings.baseline_days)
     periods = (start - history_start) / (end - start)
     for category, actions in VIEW_CATEGORIES.items():
@@ -348,84 +342,49 @@ def _baseline_findings(
             usual = past / periods
             count = len(events)
             if count >= settings.baseline_minimum and count > settings.baseline_factor * usual:
-                findings.append(
-                    Finding(
-                        SignalKind.BASELINE_VOLUME,
-                        actor_id,
-                        actor,
-                        start,
-                        end,
-                        {
-                            "category": category,
-                            "count": count,
-                            "usual": round(usual, 1),
-                            "baseline_days": settings.baseline_days,
-                            "factor": settings.baseline_factor,
-                            "minimum": settings.baseline_minimum,
-                        },
-                    )
-                )
-    return findings
+                facts = {
+                    "category": category,
+                    "count": count,
+                    "usual": round(usual, 1),
+                    "baseline_days": settings.baseline_days,
+                    "factor": settings.baseline_factor,
+                    "minimum": settings.baseline_minimum,
+                }
+                yield SignalKind.BASELINE_VOLUME, actor_id, actor, facts
 
 
 def _off_hours_findings(
-    off_hours: dict[tuple[int, str], list[_Event]],
-    start: datetime,
-    end: datetime,
-    settings: SignalSettings,
-) -> list[Finding]:
-    findings = []
+    off_hours: dict[tuple[int, str], list[_Event]], settings: SignalSettings
+) -> Iterator[_Found]:
     for (actor_id, actor), events in off_hours.items():
         if len(events) >= settings.off_hours_minimum:
-            findings.append(
-                Finding(
-                    SignalKind.OFF_HOURS,
-                    actor_id,
-                    actor,
-                    start,
-                    end,
-                    {
-                        "count": len(events),
-                        "work_start": settings.work_start.strftime("%H:%M"),
-                        "work_end": settings.work_end.strftime("%H:%M"),
-                        "work_days": sorted(settings.work_days),
-                        "timezone": settings.timezone,
-                        "first": events[0].at.isoformat(),
-                        "last": events[-1].at.isoformat(),
-                        "minimum": settings.off_hours_minimum,
-                    },
-                )
-            )
-    return findings
+            facts = {
+                "count": len(events),
+                "work_start": settings.work_start.strftime("%H:%M"),
+                "work_end": settings.work_end.strftime("%H:%M"),
+                "work_days": sorted(settings.work_days),
+                "timezone": settings.timezone,
+                "first": events[0].at.isoformat(),
+                "last": events[-1].at.isoformat(),
+                "minimum": settings.off_hours_minimum,
+            }
+            yield SignalKind.OFF_HOURS, actor_id, actor, facts
 
 
 def _bulk_export_findings(
-    exports: dict[tuple[int, str], list[_Event]],
-    start: datetime,
-    end: datetime,
-    settings: SignalSettings,
-) -> list[Finding]:
-    findings = []
+    exports: dict[tuple[int, str], list[_Event]], settings: SignalSettings
+) -> Iterator[_Found]:
     for (actor_id, actor), events in exports.items():
         peak = _peak(events, settings.window, distinct=False)
         if peak.count >= settings.bulk_export_minimum:
-            findings.append(
-                Finding(
-                    SignalKind.BULK_EXPORT,
-                    actor_id,
-                    actor,
-                    start,
-                    end,
-                    {
-                        "count": peak.count,
-                        "window_minutes": settings.window_minutes,
-                        "minimum": settings.bulk_export_minimum,
-                        "first": peak.start.isoformat(),
-                        "last": peak.end.isoformat(),
-                    },
-                )
-            )
-    return findings
+            facts = {
+                "count": peak.count,
+                "window_minutes": settings.window_minutes,
+                "minimum": settings.bulk_export_minimum,
+                "first": peak.start.isoformat(),
+                "last": peak.end.isoformat(),
+            }
+            yield SignalKind.BULK_EXPORT, actor_id, actor, facts
 
 
 def scan(

@@ -242,6 +242,67 @@ def law_citation(text: str) -> str:
     return text.replace(" ;", ";").replace(" )", ")").replace("( ", "(").strip()
 
 
+# What services answer bad input with (CaseValidationError messages: English, also the API's
+# words), in the reader's language on console forms. Fixed texts, then patterns with a number.
+SERVICE_MESSAGES = {
+    "required": _l("Required."),
+    "required: YYYY-MM-DD or an ISO 8601 date and time": _l(
+        "Enter a day or a time, e.g. 2026-12-06 or 2026-12-06 09:30."
+    ),
+    "must carry a time zone": _l("Give the time with its time zone."),
+    "month, day, approx or minute": _l("Choose how precise the time is."),
+    "internal or public": _l("Choose internal or public."),
+    "must be text": _l("Enter text."),
+    "a list of evidence ids": _l("Choose evidence of this case."),
+    "unknown evidence of this case": _l("Choose evidence of this case."),
+    "unknown status": _l("Choose a status from the list."),
+    "unknown priority": _l("Choose a priority from the list."),
+    "unknown phase": _l("Choose a phase from the list."),
+    "unknown TLP": _l("Choose a TLP level from the list."),
+    "unknown user": _l("Choose a person from the list."),
+    "assignees must be members of the case": _l("Assignees must be members of the case."),
+    "the case is already closed": _l("The case is already closed."),
+    "select at least one task": _l("Select at least one task."),
+    "give a status or an assignee": _l("Choose a status or an assignee."),
+    "choose a status or an assignee": _l("Choose a status or an assignee."),
+    "a case cannot be related to itself": _l("A case cannot be related to itself."),
+}
+_AT_MOST = re.compile(r"^(?:required, )?(?:a string of )?at most ([\d,]+) characters$")
+_ONE_OF = re.compile(r"^(?:choose )?one of ")
+
+
+def service_message(message: Any) -> str:
+    """A service's message about bad input in the reader's language (a form's own message,
+    already translated, comes back as it is)."""
+    text = str(message)
+    known = SERVICE_MESSAGES.get(text)
+    if known is not None:
+        return str(known)
+    if (match := _AT_MOST.match(text)) is not None:
+        return str(_l("At most %(n)s characters.", n=match.group(1)))
+    if _ONE_OF.match(text):
+        return str(_l("Choose one from the list."))
+    return text
+
+
+# Notes the evidence service writes into the chain of custody (csirt.records.service).
+_UPLOADED = re.compile(r"^uploaded via (\w+); sha256 ([0-9a-f]+)$")
+_VIA = re.compile(r"^via (\w+)$")
+CHANNELS = {"console": _l("the console"), "api": _l("the API")}
+
+
+def custody_note(note: str | None) -> str:
+    """A chain-of-custody note in the reader's language when the system wrote it."""
+    if not note:
+        return ""
+    if (match := _UPLOADED.match(note)) is not None:
+        via = CHANNELS.get(match.group(1), match.group(1))
+        return str(_l("Uploaded through %(via)s; SHA-256 %(sha)s", via=via, sha=match.group(2)))
+    if (match := _VIA.match(note)) is not None:
+        return str(_l("Through %(via)s", via=CHANNELS.get(match.group(1), match.group(1))))
+    return note
+
+
 def init_app_filters(env: Any) -> None:
     """Register the display-name filters and globals on a Jinja environment."""
     env.globals["case_role_label"] = case_role_label
@@ -254,3 +315,5 @@ def init_app_filters(env: Any) -> None:
     env.filters["triage_trigger"] = triage_trigger
     env.globals["change_value"] = change_value
     env.filters["law_citation"] = law_citation
+    env.filters["service_message"] = service_message
+    env.filters["custody_note"] = custody_note

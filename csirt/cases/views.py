@@ -86,7 +86,7 @@ from csirt.cases.timeline import (
 from csirt.db import get_session, utcnow, writes
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
-from csirt.labels import case_role_label
+from csirt.labels import case_role_label, service_message
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
 EVENTS_PER_PAGE = 200
@@ -107,8 +107,8 @@ _case = case_or_404
 
 
 def _flash_errors(errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        flash(f"{name}: {message}", "error")
+    for message in errors.values():  # the field's key is a code word: the message says enough
+        flash(service_message(message), "error")
 
 
 def _member_role(role: str) -> str:

@@ -100,6 +100,12 @@ ALLOWED_ASCII = {
     "ics",
     "UTF",  # UTF-8
     "BOM",
+    "Webhook",  # written so in Japanese UIs (GitHub, Slack)
+    "IOC",  # 侵害指標 is commonly written IOC in Japanese CSIRT documents
+    "HMAC",
+    "STIX",  # the OASIS exchange format's name
+    "MISP",  # the threat-sharing platform's name
+    "Enterprise",  # ATT&CK Enterprise, the matrix's own name
     # Products and services named as they are written:
     "Google",
     "Bing",
@@ -113,13 +119,15 @@ ALLOWED_ASCII = {
 # case references, e-mail addresses, URLs, ISO dates, file names.
 ALLOWED_PATTERNS = [
     re.compile(r"\bP[1-4]\b"),
-    re.compile(r"\bTLP:(?:CLEAR|GREEN|AMBER\+STRICT|AMBER|RED)\b"),
+    re.compile(r"\b(?:TLP|PAP):(?:CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED)\b"),
+    re.compile(r"\bPAP\b"),  # Permissible Actions Protocol: named like TLP
     re.compile(r"\bCSIRT-\d{4}-\d+\b"),
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     re.compile(r"https?://\S+"),
     # a source cited without its scheme (iuris.jp/jpn/a/68339)
     re.compile(r"\b[\w-]+(?:\.[\w-]+)*\.(?:jp|com|org|net|gov)\b(?:/[\w./-]*)?"),
     re.compile(r"\bSHA-\d+(?!\d)"),
+    re.compile(r"\b[0-9a-f]{40,64}\b"),  # a SHA-256 (evidence) or a commit
     re.compile(r"\blog10\b"),  # the formula of the score
     re.compile(r"\be-Gov\b"),  # the government's law portal
     re.compile(r"\bISO 8601\b"),

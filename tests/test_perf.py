@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask.testing import FlaskClient
+from flask_babel import format_datetime
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from csirt import i18n
 from csirt.auth import service
 from csirt.auth.access import SEEN_AT_GRANULARITY
 from csirt.auth.permissions import Role
@@ -140,3 +142,22 @@ def test_the_per_request_translations_follow_a_language_change(
     page = client.get("/console/cases/").text
     assert "Sign out" in page
     assert "サインアウト" not in page
+
+
+def test_dates_on_pages_read_exactly_as_babel_writes_them(app: Flask) -> None:
+    zone = app.config["CSIRT"].tz
+    moments = [
+        datetime(2026, month, day, hour, minute, tzinfo=UTC)
+        for month in range(1, 13)
+        for day, hour, minute in ((1, 0, 0), (9, 14, 59), (28, 23, 5))
+    ]
+    moments += [datetime(2026, 3, 29, 1, 30), datetime(1999, 12, 31, 15, 0, tzinfo=zone)]
+    for lang in ("ja", "en"):
+        with app.test_request_context("/console/", headers={"Accept-Language": lang}):
+            assert i18n.current_lang() == lang
+            for moment in moments:
+                babel = format_datetime(moment, i18n._TIME[lang])
+                zone_name = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(
+                    zone
+                )
+                assert i18n.format_time(moment) == f"{babel} {zone_name.tzname()}", moment

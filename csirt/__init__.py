@@ -53,6 +53,8 @@ CONSOLE_MODULES: tuple[str, ...] = (
     "csirt.console.views",
     "csirt.cases.views",
     "csirt.cases.api",
+    "csirt.observables.views",
+    "csirt.observables.api",
     "csirt.api.me",
     "csirt.auth.reauth_views",
     "csirt.audit_review.views",

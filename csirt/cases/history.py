@@ -102,6 +102,9 @@ class Kind(Generic[R]):
     """Relationships kept with a deleted record and put back on restore."""
     changed: Callable[[Session, Case, User | None], None] | None = None
     """Called after every change (e.g. data sets re-run triage)."""
+    restorable: Callable[[Session, Case, Any], bool] | None = None
+    """False when a deleted record cannot come back (e.g. its value was added again): a
+    restore then raises ``missing``, as for a record that was never deleted."""
 
 
 # --- snapshots ---------------------------------------------------------------------------------
@@ -249,6 +252,8 @@ def restore(
         raise kind.missing(record_id)
     row = rebuild(kind.model, deletion.data)
     setattr(row, "case_id", case.id)  # noqa: B010  (every record has a case)
+    if kind.restorable is not None and not kind.restorable(session, case, row):
+        raise kind.missing(record_id)
     session.add(row)
     session.flush()
     keep(session, case, kind.name, row, RESTORE, actor, reason)

@@ -13,6 +13,7 @@ CASE_SECTIONS = (
     ("cases.detail", _l("Overview")),
     ("cases.tasks", _l("Tasks")),
     ("cases.timeline", _l("Timeline")),
+    ("observables.case_observables", _l("Observables")),
     ("records.datasets", _l("Data sets")),
     ("records.evidence", _l("Evidence")),
     ("records.notes", _l("Notes")),

@@ -7,7 +7,7 @@ the alerts package) commits once for the whole request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Final
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases import history, trail
-from csirt.cases.models import Case, RecordVersion
+from csirt.cases.models import Case
 from csirt.db import utcnow
 from csirt.observables.errors import ObservableNotFoundError, ObservableValidationError
 from csirt.observables.models import Observable
@@ -337,7 +337,33 @@ def as_input(row: Observable) -> ObservableIn:
     return ObservableIn(**{**values, "tags": tuple(values["tags"] or [])})
 
 
-# --- corrections: edit with history, soft delete, restore ------------------------------------
+# --- corrections: edit with history, soft delete, restore (csirt.cases.history) ---------------
+
+
+def _taken(session: Session, case: Case, key: str) -> bool:
+    """Whether the case has a live observable with this value key."""
+    return bool(
+        session.scalar(
+            select(Observable.id).where(Observable.case_id == case.id, Observable.value_key == key)
+        )
+    )
+
+
+def _restorable(session: Session, case: Case, row: Observable) -> bool:
+    """A deleted observable comes back only if its value was not added again meanwhile."""
+    return not _taken(session, case, row.value_key)
+
+
+OBSERVABLE: Final = history.Kind(
+    name=KIND,
+    model=Observable,
+    missing=ObservableNotFoundError,
+    actions=history.Actions(
+        AuditAction.OBSERVABLE_EDIT, AuditAction.OBSERVABLE_DELETE, AuditAction.OBSERVABLE_RESTORE
+    ),
+    restorable=_restorable,
+)
+"""Observables as a kind of case record with history (edit, soft delete, restore)."""
 
 
 def edit_observable(
@@ -350,89 +376,31 @@ def edit_observable(
 ) -> Observable:
     """Change an observable; its previous version is kept with who, when and why."""
     new = check(item)
-    if new.key != row.value_key and session.scalar(
-        select(Observable.id).where(Observable.case_id == case.id, Observable.value_key == new.key)
-    ):
+    if new.key != row.value_key and _taken(session, case, new.key):
         raise ObservableValidationError(
             {"value": "this value is already an observable of the case"}, {"value": "duplicate"}
         )
-    before = _fields(row)
-    history.keep(session, case, KIND, row, history.EDIT, actor, reason)
-    for name, value in _values(new).items():
-        setattr(row, name, value)
-    row.updated_at = utcnow()
-    changed = sorted(k for k, v in _fields(row).items() if before[k] != v)
-    session.flush()
-    trail.record(
-        session, AuditAction.OBSERVABLE_EDIT, case, actor, observable=row.id, fields=changed
-    )
-    return row
+
+    def change(target: Observable) -> None:
+        for name, value in _values(new).items():
+            setattr(target, name, value)
+        target.updated_at = utcnow()
+
+    return history.edit(session, OBSERVABLE, case, actor, row, change, reason)
 
 
-def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise ObservableValidationError({"reason": "required"}, {"reason": "required"})
-    if len(reason) > history.MAX_REASON:
-        raise ObservableValidationError(
-            {"reason": f"at most {history.MAX_REASON} characters"}, {"reason": "too-long"}
-        )
-    return reason
-
-
-def delete_observable(
-    session: Session, case: Case, actor: User | None, row: Observable, reason: str
-) -> RecordVersion:
-    """Soft-delete an observable with a reason: it moves to the history, restorable by a lead."""
-    version = history.keep(session, case, KIND, row, history.DELETE, actor, _reason(reason))
-    observable_id = row.id
-    session.delete(row)
-    session.flush()
-    trail.record(session, AuditAction.OBSERVABLE_DELETE, case, actor, observable=observable_id)
-    return version
-
-
-def restore_observable(
-    session: Session, case: Case, actor: User | None, observable_id: int, reason: str = ""
+def correct(
+    session: Session,
+    case: Case,
+    actor: User | None,
+    row: Observable,
+    changes: Mapping[str, Any],
+    reason: str = "",
 ) -> Observable:
-    """Put a deleted observable back with its id (the caller checks that the actor is a lead).
-
-    Refused when the same value was added again meanwhile (edit that one instead)."""
-    if session.get(Observable, observable_id) is not None:
-        raise ObservableNotFoundError(observable_id)
-    deletion = history.last_deletion(session, case, KIND, observable_id)
-    if deletion is None:
-        raise ObservableNotFoundError(observable_id)
-    row = history.rebuild(Observable, deletion.data)
-    row.case_id = case.id
-    if session.scalar(
-        select(Observable.id).where(
-            Observable.case_id == case.id, Observable.value_key == row.value_key
-        )
-    ):
-        raise ObservableValidationError(
-            {"value": "this value is already an observable of the case"}, {"value": "duplicate"}
-        )
-    session.add(row)
-    session.flush()
-    history.keep(session, case, KIND, row, history.RESTORE, actor, reason)
-    session.flush()
-    trail.record(session, AuditAction.OBSERVABLE_RESTORE, case, actor, observable=observable_id)
-    return row
-
-
-def observable_history(session: Session, case: Case, observable_id: int) -> list[RecordVersion]:
-    """An observable's earlier versions, newest first; ObservableNotFoundError if it never
-    existed."""
-    found = history.versions(session, case, KIND, observable_id)
-    if not found:
-        get_observable(session, case, observable_id)
-    return found
-
-
-def deleted_observables(session: Session, case: Case) -> list[RecordVersion]:
-    """The case's deleted observables (their last version), newest deletion first."""
-    return history.deleted(session, case, KIND, Observable)
+    """Apply the changed fields (API ``PATCH``, console edit form) to an observable."""
+    values = {**_fields(row), **{k: v for k, v in changes.items() if k in FIELDS}}
+    values["tags"] = tuple(values["tags"] or ())
+    return edit_observable(session, case, actor, row, ObservableIn(**values), reason)
 
 
 # --- bulk paste ------------------------------------------------------------------------------
@@ -452,24 +420,27 @@ class PasteLine:
     code: str | None
 
 
+def parse_line(raw: str, forced_type: str | None = None, number: int = 0) -> PasteLine:
+    """One pasted value: its type (guessed unless ``forced_type`` is a type) and stored form,
+    or its error."""
+    raw = raw.strip()
+    kind = forced_type if forced_type in TYPES else guess_type(raw)
+    try:
+        return PasteLine(number, raw, kind, normalise(kind, raw), None, None)
+    except ObservableValueError as exc:
+        return PasteLine(number, raw, kind, None, exc.message, exc.code)
+
+
 def parse_paste(text: str, forced_type: str | None = None) -> list[PasteLine]:
-    """One observable per non-empty line, the type guessed unless ``forced_type``; a line that
-    is not valid for its type carries its error (the preview shows it, saving skips nothing:
-    the user fixes or removes it)."""
+    """One observable per non-empty line (``#`` starts a comment line); a line that is not
+    valid for its type carries its error (the preview shows it; the user fixes or skips it)."""
     lines: list[PasteLine] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        raw = raw.strip()
-        if not raw or raw.startswith("#"):
+        if not raw.strip() or raw.strip().startswith("#"):
             continue
-        kind = forced_type or guess_type(raw)
-        try:
-            value: str | None = normalise(kind, raw)
-            error, code = None, None
-        except ObservableValueError as exc:
-            value, error, code = None, exc.message, exc.code
-        lines.append(PasteLine(number, raw, kind, value, error, code))
-        if len(lines) > MAX_PASTE_LINES:
+        if len(lines) >= MAX_PASTE_LINES:
             raise ObservableValidationError(
                 {"text": f"at most {MAX_PASTE_LINES} lines"}, {"text": "max"}
             )
+        lines.append(parse_line(raw, forced_type, number))
     return lines

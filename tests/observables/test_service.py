@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
+from csirt.cases import history
 from csirt.cases.models import RecordVersion
 from csirt.observables import service
-from csirt.observables.errors import ObservableValidationError
+from csirt.observables.errors import ObservableNotFoundError, ObservableValidationError
 from csirt.observables.models import Observable
 from csirt.observables.normalise import (
     ObservableValueError,
@@ -172,10 +173,15 @@ def test_edit_delete_restore(db_session: Session, cases, users) -> None:
         db_session, case, lead, obs, ObservableIn(**{**base.__dict__, "ioc": True}), "confirmed"
     )
     obs_id = obs.id
-    service.delete_observable(db_session, case, lead, obs, "typo")
+    history.delete(db_session, service.OBSERVABLE, case, lead, obs, "typo")
     assert db_session.get(Observable, obs_id) is None
-    restored = service.restore_observable(db_session, case, lead, obs_id, "back")
+    restored = history.restore(db_session, service.OBSERVABLE, case, lead, obs_id, "back")
     assert restored.id == obs_id
     assert restored.ioc is True
-    changes = [v.change for v in service.observable_history(db_session, case, obs_id)]
-    assert changes == ["restore", "delete", "edit"]
+    versions = history.record_history(db_session, service.OBSERVABLE, case, obs_id)
+    assert [v.change for v in versions] == ["restore", "delete", "edit"]
+    # Deleted again, then the same value added anew: the old one cannot come back.
+    history.delete(db_session, service.OBSERVABLE, case, lead, restored, "again")
+    add_many(db_session, case, lead, [ObservableIn("domain", "A.example")], source="x")
+    with pytest.raises(ObservableNotFoundError):
+        history.restore(db_session, service.OBSERVABLE, case, lead, obs_id, "back")

@@ -25,6 +25,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
+from csirt.cases import trail
 from csirt.cases.lifecycle import change_priority
 from csirt.cases.models import AffectedDataset, Case, CaseMember, Priority
 from csirt.catalog import Catalog, load_catalog
@@ -294,23 +295,35 @@ def run_triage(
     state.computed_score = result.score
     sync_obligations(session, case, result)
     session.flush()
-    audit.record(
+    trail.record(
         session,
         AuditAction.TRIAGE_RUN,
-        actor=audit.actor_of(actor),
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        details={
-            "run": run.id,
-            "score": result.score,
-            "priority": result.priority,
-            "reason": reason[:200],
-        },
+        case,
+        actor,
+        run=run.id,
+        score=result.score,
+        priority=result.priority,
+        reason=reason[:200],
     )
     if state.override_priority is None:
         _set_priority(session, case, result.priority, actor=actor, why="triage")
     return run
+
+
+def _check_text(errors: dict[str, str], name: str, text: str, limit: int) -> None:
+    """A required text of at most ``limit`` characters (``text`` already stripped)."""
+    if not text:
+        errors[name] = "is required"
+    elif len(text) > limit:
+        errors[name] = f"must be at most {limit} characters"
+
+
+def _check_past(errors: dict[str, str], name: str, when: dt.datetime) -> None:
+    """An aware time that is not in the future (five minutes of clock skew allowed)."""
+    if when.tzinfo is None:
+        errors[name] = "must be time-zone aware"
+    elif when > utcnow() + dt.timedelta(minutes=5):
+        errors[name] = "must not be in the future"
 
 
 def effective_priority(state: CaseTriage) -> str | None:
@@ -333,10 +346,7 @@ def override_priority(
     if priority not in PRIORITY_ORDER:
         errors["priority"] = "must be one of P1, P2, P3, P4"
     reason = reason.strip()
-    if not reason:
-        errors["reason"] = "is required"
-    elif len(reason) > 1000:
-        errors["reason"] = "must be at most 1000 characters"
+    _check_text(errors, "reason", reason, 1000)
     if errors:
         raise OverrideError(errors)
     state = triage_state(session, case)
@@ -345,20 +355,16 @@ def override_priority(
     state.override_reason = reason
     state.override_by_id = actor.id
     state.override_at = utcnow()
-    audit.record(
+    trail.record(
         session,
         AuditAction.TRIAGE_PRIORITY_OVERRIDE,
-        actor=audit.actor_of(actor),
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        details={
-            "priority": priority,
-            "previous_override": previous,
-            "computed": state.computed_priority,
-            "case_priority": case.priority,
-            "reason": reason,
-        },
+        case,
+        actor,
+        priority=priority,
+        previous_override=previous,
+        computed=state.computed_priority,
+        case_priority=case.priority,
+        reason=reason,
     )
     _set_priority(session, case, priority, actor=actor, why="override")
     return state
@@ -369,14 +375,13 @@ def clear_override(session: Session, case: Case, *, actor: User) -> CaseTriage:
     state = triage_state(session, case)
     if state.override_priority is None:
         return state
-    audit.record(
+    trail.record(
         session,
         AuditAction.TRIAGE_PRIORITY_OVERRIDE_CLEARED,
-        actor=audit.actor_of(actor),
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        details={"override": state.override_priority, "computed": state.computed_priority},
+        case,
+        actor,
+        override=state.override_priority,
+        computed=state.computed_priority,
     )
     state.override_priority = None
     state.override_reason = ""
@@ -415,36 +420,23 @@ def record_contractor_notice(
     """
     errors: dict[str, str] = {}
     contractor, notified = contractor.strip(), notified.strip()
-    if not contractor:
-        errors["contractor"] = "is required"
-    elif len(contractor) > 200:
-        errors["contractor"] = "must be at most 200 characters"
-    if not notified:
-        errors["notified"] = "is required"
-    elif len(notified) > 200:
-        errors["notified"] = "must be at most 200 characters"
-    if notice_at.tzinfo is None:
-        errors["notice_at"] = "must be time-zone aware"
-    elif notice_at > utcnow() + dt.timedelta(minutes=5):
-        errors["notice_at"] = "must not be in the future"
+    _check_text(errors, "contractor", contractor, 200)
+    _check_text(errors, "notified", notified, 200)
+    _check_past(errors, "notice_at", notice_at)
     if errors:
         raise ContractorNoticeError(errors)
     state = triage_state(session, case)
     state.contractor_name = contractor
     state.contractor_notified = notified
     state.contractor_notice_at = notice_at
-    audit.record(
+    trail.record(
         session,
         AuditAction.TRIAGE_CONTRACTOR_NOTICE,
-        actor=audit.actor_of(actor),
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        details={
-            "contractor": contractor,
-            "notified": notified,
-            "notice_at": notice_at.isoformat(),
-        },
+        case,
+        actor,
+        contractor=contractor,
+        notified=notified,
+        notice_at=notice_at.isoformat(),
     )
     run_triage(
         session, case, config=config, catalog=catalog, actor=actor, reason="contractor notice"
@@ -518,14 +510,8 @@ def mark_done(
     """Record that the obligation was fulfilled, when, and the evidence (e.g. the PPC receipt)."""
     errors: dict[str, str] = {}
     evidence = evidence.strip()
-    if not evidence:
-        errors["evidence"] = "is required"
-    elif len(evidence) > 4000:
-        errors["evidence"] = "must be at most 4000 characters"
-    if done_at.tzinfo is None:
-        errors["done_at"] = "must be time-zone aware"
-    elif done_at > utcnow() + dt.timedelta(minutes=5):
-        errors["done_at"] = "must not be in the future"
+    _check_text(errors, "evidence", evidence, 4000)
+    _check_past(errors, "done_at", done_at)
     if obligation.status == ObligationStatus.DONE:
         errors["status"] = "is already done"
     if errors:

@@ -75,6 +75,7 @@ CONSOLE_MODULES: tuple[str, ...] = (
     "csirt.inventory.views",
     "csirt.inventory.api",
     "csirt.public_measures.console",
+    "csirt.public_measures.api",
 )
 
 

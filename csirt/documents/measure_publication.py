@@ -216,15 +216,9 @@ def pending(session: Session, measure_ids: list[int]) -> list[MeasurePublicUpdat
 
 
 @dataclass(frozen=True)
-class PublicMeasure:
+class PublicMeasure(PublicInput):
     """A measure as the public page shows it: only approved texts."""
 
-    title: str
-    owner: str
-    due: date | None
-    status: str
-    note: str
-    done_on: date | None
     updated_at: datetime
     overdue: bool
 

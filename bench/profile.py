@@ -27,21 +27,25 @@ from bench.harness import DEFAULT_VENV, REPO_ROOT, BenchError, run_wrk
 from bench.run import load_average
 from bench.seed import LEAD, PASSWORD, SeedInfo, bench_env, seed
 
-# Where the time goes: the first pattern (in this order) found in a stack names its bucket.
+# Where a request's time goes: the first bucket (in this order) with a frame matching one of its
+# patterns names a sample. Only samples inside a request (gunicorn's handle_request) count.
 BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("token lookup", ("_load_from_token",)),
-    ("user load (session)", ("_load_from_session", "_load_user")),
-    ("access hook", ("_enforce",)),
-    ("CSRF", ("flask_wtf/csrf",)),
-    ("session cookie", ("save_session", "open_session", "itsdangerous")),
+    ("token lookup (token, user, roles)", ("_load_from_token",)),
+    ("user load from the session (user, roles)", ("_load_from_session",)),
     ("notification count", ("unread_notifications",)),
-    ("case list query", ("list_cases", "overdue_counts", "tags_for")),
-    ("template rendering", ("render_template", "jinja2")),
-    ("JSON serialisation", ("page_response", "json/provider", "orjson", "dump")),
+    ("case list queries (page, overdue, tags)", ("cases/listing.py", "cases/tagging.py")),
+    ("JSON serialisation", ("api/pagination.py", "api/schema.py", "json/provider", "orjson")),
+    ("template rendering", ("render_template",)),
+    ("CSRF", ("flask_wtf/csrf",)),
+    ("session cookie (open, save)", ("save_session", "open_session")),
+    ("access hook (rest)", ("_enforce",)),
     ("security headers", ("security_headers",)),
-    ("locale and time zone", ("babel", "get_locale", "get_timezone")),
-    ("gunicorn and werkzeug", ("gunicorn/", "werkzeug/")),
+    ("locale and time zone", ("babel", "get_locale")),
+    ("session close (teardown)", ("_close_session", "do_teardown")),
+    ("Flask and werkzeug (routing, context, response)", ("wsgi_app",)),
+    ("gunicorn (parse the request, write the answer)", ("handle_request",)),
 )
+IN_REQUEST = "handle_request ("
 
 
 def parse_raw(path: Path) -> list[tuple[list[str], int]]:
@@ -66,13 +70,16 @@ def _short(frame: str) -> str:
 
 def summarise(stacks: Sequence[tuple[list[str], int]], top: int = 25) -> str:
     """Return Markdown tables of the top own-time and inclusive entries and the buckets."""
+    everything = sum(count for _frames, count in stacks) or 1
+    stacks = [(f, n) for f, n in stacks if any(IN_REQUEST in frame for frame in f)]
     total = sum(count for _frames, count in stacks) or 1
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     buckets: Counter[str] = Counter()
     for frames, count in stacks:
         own[_short(frames[-1])] += count
-        for frame in set(map(_short, frames)):
+        start = next(i for i, frame in enumerate(frames) if IN_REQUEST in frame)
+        for frame in set(map(_short, frames[start + 1 :])):
             inclusive[frame] += count
         joined = ";".join(frames)
         bucket = next((b for b, pats in BUCKETS if any(p in joined for p in pats)), "other")
@@ -83,7 +90,10 @@ def summarise(stacks: Sequence[tuple[list[str], int]], top: int = 25) -> str:
         rows += [f"| `{name}` | {n / total:.1%} |" for name, n in counts]
         return rows
 
-    lines = [f"{total} samples", ""]
+    lines = [
+        f"{total} samples in requests ({total / everything:.0%} of {everything}), shares of those",
+        "",
+    ]
     lines += [*table("where the time goes", buckets.most_common()), ""]
     lines += [*table("own time (top)", own.most_common(top)), ""]
     lines += table("inclusive time (top)", inclusive.most_common(top))

@@ -42,7 +42,7 @@ def _file_form(**kwargs: Any) -> forms.FileForm:
     form = forms.FileForm(**kwargs)
     vocabulary, lang = current_catalog().vocabulary, current_lang()
     form.items.choices = [
-        SelectChoice(key, item.label(lang) + (" (要配慮)" if item.sensitive else ""))
+        SelectChoice(key, item.label(lang) + (f" ({_('special care')})" if item.sensitive else ""))
         for key, item in vocabulary.items()
     ]
     return form
@@ -126,7 +126,7 @@ def _detail(row: Any, form: forms.FileForm, status: int = 200) -> ResponseReturn
     others = {o.file_a_id for o in overlaps} | {o.file_b_id for o in overlaps}
     overlap_form = forms.OverlapForm(prefix="overlap")
     overlap_form.other_id.choices = [
-        SelectChoice(str(f.id), f"{f.name}（{f.holder}）")
+        SelectChoice(str(f.id), f"{f.name} ({f.holder})")
         for f in service.search(session, service.Search(), limit=500)[0]
         if f.id != row.id
     ]

@@ -88,7 +88,7 @@ def test_register_to_case_and_public_follow_up(
     page.goto(f"{live_server}/console/inventory?q=E2E-SEN-1")
     page.locator("table.inventory a").first.click()
     page.locator("select[name=overlap-other_id]").select_option(
-        label="期日前投票者名簿（選挙管理委員会事務局）"
+        label="期日前投票者名簿 (選挙管理委員会事務局)"
     )
     page.locator("input[name=overlap-persons]").fill("110000")
     page.locator("form[action$='/overlaps'] button[type=submit]").click()

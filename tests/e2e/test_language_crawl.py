@@ -176,9 +176,11 @@ SYSTEM_TABLES = {
     "sent_reminders",
     "settings",
 }
-SYSTEM_ROWS = {
-    "timeline_events": "NOT automatic",  # "Priority P3 → P1": written by lifecycle
-    "tasks": "playbook_id IS NULL",  # titles of playbook tasks are copied from the catalog
+# Rows (picked by a condition) whose columns named here the system wrote; the rest of the row,
+# like the reason a person gave for a priority change, is user data.
+SYSTEM_CELLS = {
+    "timeline_events": ("automatic", {"title", "source", "actor"}),  # "Priority P3 → P1"
+    "tasks": ("playbook_id IS NOT NULL", {"title", "description"}),  # copied from the catalog
 }
 
 
@@ -208,10 +210,15 @@ def _user_text(app: Flask) -> list[str]:
             columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
             if not columns or table.name in SYSTEM_TABLES:
                 continue
-            query = select(*columns)
-            if table.name in SYSTEM_ROWS:
-                query = query.where(text(SYSTEM_ROWS[table.name]))
-            for row in session.execute(query):
+            queries = [select(*columns)]
+            if table.name in SYSTEM_CELLS:
+                condition, written = SYSTEM_CELLS[table.name]
+                queries = [
+                    select(*columns).where(text(f"NOT ({condition})")),
+                    select(*[c for c in columns if c.name not in written]).where(text(condition)),
+                ]
+            rows = [row for query in queries for row in session.execute(query)]
+            for row in rows:
                 for value in row:
                     for leaf in leaves(value):
                         leaf = leaf.strip()
@@ -223,6 +230,22 @@ def _user_text(app: Flask) -> list[str]:
     finally:
         session.close()
     return sorted(values, key=len, reverse=True)
+
+
+def work_the_case(session: Any) -> None:
+    """A day's work on the demo case through the services, so that the pages show what the
+    system writes itself: automatic timeline entries of a phase and a priority change, a note."""
+    from csirt.cases.lifecycle import change_phase, change_priority
+    from csirt.cases.models import Case
+    from csirt.records.service import add_note
+
+    case = session.scalar(select(Case).where(Case.title == demo.DEMO_CASE_TITLE))
+    lead = session.scalar(select(User).where(User.username == STAFF_LOGINS["lead"]))
+    change_phase(session, case, "analyse", lead)
+    change_priority(session, case, "P2", lead, reason="triage")
+    change_priority(session, case, "P1", lead, reason="名簿の公開を確認")
+    add_note(session, case, lead, "北区の名簿の件数を確認中。")
+    session.commit()
 
 
 @contextmanager
@@ -260,6 +283,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with staff_logins():
         logins = demo.seed(session, app.extensions["csirt.hashing"], app.config["CSIRT"])
     session.commit()
+    work_the_case(session)
     session.close()
     passwords = {login.role.value: (login.username, login.password) for login in logins}
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)

@@ -33,6 +33,9 @@ from csirt.triage import Vocabulary
 
 MAX_SYSTEMS = 50
 MAX_REASON = 500
+# The note of a case's stated number of persons taken from the deduplicated total (the
+# documents print it beside the number, in Japanese like the documents themselves).
+DEDUP_NOTE = "個人情報ファイル簿に登録された重複を除く"
 # The fields a case's data set takes from a file.
 DATASET_FIELDS = ("name", "holder", "items", "persons", "persons_estimated")
 

@@ -13,9 +13,11 @@ from wtforms import SelectChoice
 
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
+from csirt.cases import persons
 from csirt.cases.access import case_or_404
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
+from csirt.forms import ActionForm
 from csirt.i18n import current_lang
 from csirt.inventory import forms, service
 from csirt.inventory.web import csv_response
@@ -257,3 +259,26 @@ def pick(case_id: int) -> ResponseReturnValue:
     session.commit()
     flash(_("%(n)d data sets added from the inventory.", n=len(added)), "success")
     return redirect(url_for("records.datasets", case_id=case.id, _anchor="totals"))
+
+
+@bp.post("/console/cases/<int:case_id>/inventory/state-total")
+@requires(Permission.CASE_EDIT)
+def state_total(case_id: int) -> ResponseReturnValue:
+    """Take the deduplicated total as the number of persons the organisation states (the one
+    the documents use)."""
+    if not current_user.can(Permission.INVENTORY_VIEW):
+        abort(403)
+    case = case_or_404(case_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    total = service.case_total(session, case)
+    persons.set_persons_total(
+        session,
+        current_user,
+        case,
+        {"persons_total": total.persons, "persons_total_note": service.DEDUP_NOTE},
+    )
+    session.commit()
+    flash(_("The deduplicated total is now the stated number of persons."), "success")
+    return redirect(url_for("records.datasets", case_id=case.id, _anchor="dedup"))

@@ -113,6 +113,26 @@ def test_pick_files_into_a_case(
     assert {str(link.counted_on) for link in links} == {"2015-06-01", "2015-04-12"}
     page = client.get(f"/console/cases/{case.id}/datasets").text
     assert "800,000" in page
+    # Declare the overlap: the tab shows the deduplicated total, which can become the stated one.
+    first, second = sorted(int(i) for i in ids)
+    detail = client.get(f"/console/inventory/{first}")
+    declared = client.post(
+        f"/console/inventory/{first}/overlaps",
+        data={
+            "csrf_token": csrf_from(detail.text),
+            "overlap-other_id": str(second),
+            "overlap-persons": "110000",
+        },
+    )
+    assert declared.status_code == 302
+    page = client.get(f"/console/cases/{case.id}/datasets").text
+    assert "690,000" in page
+    stated = client.post(
+        f"/console/cases/{case.id}/inventory/state-total", data={"csrf_token": csrf_from(page)}
+    )
+    assert stated.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(type(case), case.id).persons_total == 690000
 
 
 def test_a_responder_sees_no_inventory(client: FlaskClient, login_as: Any, cases: CaseFactory):

@@ -134,6 +134,12 @@ SESSION_HOOKS: tuple[SessionHook, ...] = (
     SessionHook("after_rollback", notify.drop_outbox, "a rolled-back cause sends no mail"),
     SessionHook(
         "after_commit",
+        webhooks.send_after_commit,
+        "webhook deliveries leave once their cause commits (a sender thread; the job retries)",
+    ),
+    SessionHook("after_rollback", webhooks.drop_queued, "a rolled-back cause queues nothing"),
+    SessionHook(
+        "after_commit",
         dashboard.after_transaction,
         "a case was added or changed phase or priority: the dashboard counts again",
     ),

@@ -21,12 +21,16 @@ def webhooks_group() -> None:
 def send() -> None:
     """Queue obligations due within a day, then post every delivery that is due (signed)."""
     secret_key = current_app.config["CSIRT"].secret_key
-    with get_db().session() as session:
+    database = get_db()
+    with database.session() as session:
+        # One node queues the obligations at a time (their event keys are unique).
         if not try_job_lock(session, "webhooks send"):
             click.echo("webhooks send: another node is running it; skipped")
             return
         queued = service.enqueue_due_obligations(session)
-        result = service.send_due(session, secret_key=secret_key)
+        session.info.pop(service.QUEUED_KEY, None)  # sent below, not by the after-commit thread
+    # Any node may send: each delivery is claimed (leased) before it is posted.
+    result = service.send_due(database.session, secret_key=secret_key)
     click.echo(
         f"queued {queued} obligation deliveries; sent {result.sent}, "
         f"retrying {result.retrying}, failed {result.failed}"

@@ -17,9 +17,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import queue
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,17 +32,20 @@ from urllib.parse import urlsplit
 import nacl.exceptions
 import nacl.secret
 import nacl.utils
-from sqlalchemy import select
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import Case, Phase
-from csirt.db import utcnow
+from csirt.db import get_db, utcnow
 from csirt.documents.models import Document
 from csirt.triage.models import Obligation
 from csirt.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
+
+log = logging.getLogger(__name__)
 
 
 class WebhookError(Exception):
@@ -66,6 +73,8 @@ TLP_ORDER = ("clear", "green", "amber", "amber+strict", "red")
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
+LEASE = timedelta(minutes=2)  # a claimed delivery is left alone this long while it is posted
+QUEUED_KEY = "csirt.webhooks.queued"
 DUE_SOON_HOURS = 24
 MIN_SECRET = 16
 TIMEOUT_S = 10
@@ -277,6 +286,7 @@ def enqueue(
         session.add(row)
         rows.append(row)
     session.flush()
+    session.info.setdefault(QUEUED_KEY, []).extend(row.id for row in rows)
     return rows
 
 
@@ -366,80 +376,166 @@ class SendResult:
     retrying: int = 0
     failed: int = 0
 
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
-def _attempt(
-    delivery: WebhookDelivery, secret: bytes, moment: datetime, post: Post
-) -> tuple[int | None, str]:
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One POST, prepared in a short transaction and sent outside any."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+Steps = Callable[[], AbstractContextManager[Session]]
+"""Opens a short transaction that commits when the block ends (``Database.session``)."""
+
+
+def claim_due(
+    session: Session, *, now: datetime, limit: int = BATCH, only: Sequence[int] = ()
+) -> list[int]:
+    """Take the due deliveries for this sender: their next attempt moves a lease ahead, so no
+    other sender (a node's job, another worker) takes them while they are being posted."""
+    query = (
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.PENDING.value,
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if only:
+        query = query.where(WebhookDelivery.id.in_(list(only)))
+    rows = session.scalars(query).all()
+    for row in rows:
+        row.next_attempt_at = now + LEASE
+    session.flush()
+    return [row.id for row in rows]
+
+
+def prepare(
+    session: Session, delivery_id: int, *, secret_key: str, now: datetime
+) -> Outgoing | str:
+    """The signed POST of a delivery, or why it cannot be sent."""
+    delivery = session.get_one(WebhookDelivery, delivery_id)
+    hook = delivery.webhook
+    if not hook.active:
+        return "webhook disabled"
+    try:
+        secret = open_secret(secret_key, hook.secret_sealed)
+    except WebhookError:
+        return "secret unreadable"
     body = delivery.payload.encode()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "csirt-webhooks/1",
         "X-Csirt-Event": delivery.event,
         "X-Csirt-Delivery": str(delivery.id),
-        "X-Csirt-Timestamp": str(int(moment.timestamp())),
+        "X-Csirt-Timestamp": str(int(now.timestamp())),
         "X-Csirt-Signature": sign(secret, body),
     }
-    try:
-        return post(delivery.webhook.url, body, headers), ""
-    except (OSError, ValueError) as exc:
-        return None, type(exc).__name__
+    return Outgoing(hook.url, body, headers)
+
+
+def record_attempt(
+    session: Session, delivery_id: int, *, status: int | None, error: str, now: datetime
+) -> str:
+    """Record one attempt: ``sent``, ``retrying`` (after the back-off) or ``failed``."""
+    delivery = session.get_one(WebhookDelivery, delivery_id)
+    delivery.attempts += 1
+    delivery.last_status_code = status
+    if status is not None and 200 <= status < 300:
+        delivery.status = DeliveryStatus.SENT.value
+        delivery.sent_at = now
+        delivery.last_error = ""
+        return "sent"
+    delivery.last_error = (error or f"HTTP {status}")[:200]
+    if delivery.attempts >= MAX_ATTEMPTS or not delivery.webhook.active:
+        delivery.status = DeliveryStatus.FAILED.value
+        audit.record(
+            session,
+            AuditAction.WEBHOOK_GIVE_UP,
+            actor=audit.SYSTEM,
+            object_type="webhook_delivery",
+            object_id=delivery.id,
+            details={"webhook": delivery.webhook_id, "attempts": delivery.attempts},
+        )
+        return "failed"
+    delivery.next_attempt_at = now + backoff(delivery.attempts)
+    return "retrying"
 
 
 def send_due(
-    session: Session,
+    steps: Steps,
     *,
     secret_key: str,
     now: datetime | None = None,
     post: Post = http_post,
     limit: int = BATCH,
+    only: Sequence[int] = (),
 ) -> SendResult:
-    """Post the deliveries that are due; a failure waits longer each time, then gives up."""
+    """Post the due deliveries (or ``only`` these): claimed, prepared and recorded in short
+    transactions of their own; the HTTP request itself runs outside any, so a slow receiver
+    never holds a database lock."""
     moment = now or utcnow()
-    due = session.scalars(
-        select(WebhookDelivery)
-        .where(
-            WebhookDelivery.status == DeliveryStatus.PENDING.value,
-            WebhookDelivery.next_attempt_at <= moment,
-        )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    with steps() as session:
+        ids = claim_due(session, now=moment, limit=limit, only=only)
     result = SendResult()
-    for delivery in due:
-        hook = delivery.webhook
+    for delivery_id in ids:
+        with steps() as session:
+            outgoing = prepare(session, delivery_id, secret_key=secret_key, now=moment)
         status: int | None = None
-        if not hook.active:
-            error = "webhook disabled"
+        if isinstance(outgoing, str):
+            error = outgoing
         else:
             try:
-                secret = open_secret(secret_key, hook.secret_sealed)
-            except WebhookError:
-                secret, error = b"", "secret unreadable"
-            else:
-                status, error = _attempt(delivery, secret, moment, post)
-        delivery.attempts += 1
-        delivery.last_status_code = status
-        if status is not None and 200 <= status < 300:
-            delivery.status = DeliveryStatus.SENT.value
-            delivery.sent_at = moment
-            delivery.last_error = ""
-            result.sent += 1
-            continue
-        delivery.last_error = (error or f"HTTP {status}")[:200]
-        if delivery.attempts >= MAX_ATTEMPTS or not hook.active:
-            delivery.status = DeliveryStatus.FAILED.value
-            result.failed += 1
-            audit.record(
-                session,
-                AuditAction.WEBHOOK_GIVE_UP,
-                actor=audit.SYSTEM,
-                object_type="webhook_delivery",
-                object_id=delivery.id,
-                details={"webhook": hook.id, "attempts": delivery.attempts},
+                status, error = post(outgoing.url, outgoing.body, outgoing.headers), ""
+            except (OSError, ValueError) as exc:
+                error = type(exc).__name__
+        with steps() as session:
+            result.count(
+                record_attempt(session, delivery_id, status=status, error=error, now=moment)
             )
-        else:
-            delivery.next_attempt_at = moment + backoff(delivery.attempts)
-            result.retrying += 1
-    session.flush()
     return result
+
+
+# --- right after the commit that queued them (where cheap) -------------------------------------
+
+_jobs: queue.SimpleQueue[tuple[Flask, list[int]]] = queue.SimpleQueue()
+_worker_lock = threading.Lock()
+_worker: list[threading.Thread] = []
+
+
+def _work() -> None:
+    while True:
+        app, ids = _jobs.get()
+        try:
+            with app.app_context():
+                send_due(get_db(app).session, secret_key=app.config["CSIRT"].secret_key, only=ids)
+        except Exception as exc:  # the job retries; never the payload in a log
+            log.warning("webhook delivery after commit: %s", type(exc).__name__)
+
+
+def send_after_commit(session: Session) -> None:
+    """Session ``after_commit`` hook (csirt/wiring.py): post what this commit queued at once, in
+    this process's sender thread (the request does not wait; ``csirt webhooks send`` retries).
+    A session bound to one connection (the tests' rolled-back transaction) has nobody else to
+    see its rows, and sends nothing here."""
+    ids = session.info.pop(QUEUED_KEY, [])
+    if not ids or not has_app_context() or isinstance(session.get_bind(), Connection):
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _worker_lock:
+        if not _worker or not _worker[0].is_alive():
+            _worker[:] = [threading.Thread(target=_work, name="csirt-webhooks", daemon=True)]
+            _worker[0].start()
+    _jobs.put((app, list(ids)))
+
+
+def drop_queued(session: Session) -> None:
+    """Session ``after_rollback`` hook: a rolled-back cause queued nothing."""
+    session.info.pop(QUEUED_KEY, None)

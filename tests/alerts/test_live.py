@@ -1,8 +1,9 @@
 """Alerts and webhooks through the real server: gunicorn on a real database (the story suite's
 server), the real ``csirt`` command, a real dovecot, a real HTTP receiver and SMTP sink.
 
-De-duplication of a SIEM's alert, the mailbox feed, and a webhook delivered signed and retried
-after a 500. Every request is timed like the story's (a 5xx or over 2 s fails).
+De-duplication of a SIEM's alert, the mailbox feed, and a webhook posted right after the commit
+that caused it, signed, and retried by ``csirt webhooks send`` after a 500. Every request is
+timed like the story's (a 5xx or over 2 s fails).
 """
 
 from __future__ import annotations
@@ -85,12 +86,17 @@ def test_alerts_and_webhooks_through_the_real_server(
               "max_tlp": "amber"},
     )  # fmt: skip
     assert hook.status_code == 201, hook.text
+    receiver.statuses = [500]
     opened = lead.post(
         f"/api/v1/alerts/{first.json()['id']}/open-case", json={"playbook": "unauthorised_access"}
     )
     assert opened.status_code == 201, opened.text
-    receiver.statuses = [500]
-    assert "retrying 1" in _csirt(server, "webhooks", "send")
+    # Posted right after the commit, by the worker's sender thread (the request did not wait).
+    deadline = time.monotonic() + 10
+    while not receiver.received and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(receiver.received) == 1
+    assert "sent 0" in _csirt(server, "webhooks", "send")  # backing off after the 500
     time.sleep(FIRST_RETRY.total_seconds() + 1)
     assert "sent 1" in _csirt(server, "webhooks", "send")
     assert len(receiver.received) == 2

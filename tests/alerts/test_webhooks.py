@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +20,17 @@ from tests.alerts.receiver import Receiver
 from tests.conftest import csrf_from
 
 SECRET = "whsec-0123456789abcdef"
+
+
+def _steps(session: Session) -> Callable[[], AbstractContextManager[Session]]:
+    """The sender's short transactions, on the test's session (each ends with a commit)."""
+
+    @contextmanager
+    def step() -> Iterator[Session]:
+        yield session
+        session.commit()
+
+    return step
 
 
 def _hook(client, headers, url: str, **changes: Any) -> dict[str, Any]:
@@ -63,7 +76,9 @@ def test_a_case_created_is_delivered_signed_and_retried_after_a_500(
     assert "sent 0, retrying 0" in runner.invoke(args=["webhooks", "send"]).output
 
     later = utcnow() + timedelta(seconds=31)
-    result = service.send_due(db_session, secret_key=app.config["CSIRT"].secret_key, now=later)
+    result = service.send_due(
+        _steps(db_session), secret_key=app.config["CSIRT"].secret_key, now=later
+    )
     db_session.commit()
     assert (result.sent, result.retrying) == (1, 0)
     [sent] = _deliveries(db_session)
@@ -118,7 +133,7 @@ def test_a_receiver_that_never_answers_is_given_up_after_the_last_attempt(
     moment = utcnow()
     for _attempt in range(service.MAX_ATTEMPTS):
         moment += service.LONGEST_RETRY
-        service.send_due(db_session, secret_key=app.config["CSIRT"].secret_key, now=moment)
+        service.send_due(_steps(db_session), secret_key=app.config["CSIRT"].secret_key, now=moment)
     db_session.commit()
     [given_up] = _deliveries(db_session)
     assert (given_up.status, given_up.attempts) == ("failed", service.MAX_ATTEMPTS)
@@ -199,7 +214,9 @@ def test_an_obligation_falling_due_is_announced_once(
     queued = service.enqueue_due_obligations(db_session, now=a_day_before)
     assert queued >= 1
     assert service.enqueue_due_obligations(db_session, now=a_day_before) == 0  # once each
-    sent = service.send_due(db_session, secret_key=app.config["CSIRT"].secret_key, now=a_day_before)
+    sent = service.send_due(
+        _steps(db_session), secret_key=app.config["CSIRT"].secret_key, now=a_day_before
+    )
     db_session.commit()
     assert sent.sent == queued
     payload = next(p for p in receiver.payloads() if p["obligation"]["kind"] == obligation.kind)

@@ -216,6 +216,7 @@ class GunicornServer:
         full_env.update(env or {})
         self._stopped = False
         self._sampler: _MemorySampler | None = None
+        self._ready = (ready_path, dict(ready_headers or {}))
         self.process = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -257,6 +258,21 @@ class GunicornServer:
         raise BenchError(
             f"gunicorn {self.app} not ready after {timeout_s}s ({last}):\n{self.log_tail()}"
         )
+
+    def drain(self, timeout_s: float = 60.0) -> None:
+        """Wait until the requests a finished load run left queued have been answered.
+
+        wrk stops at the end of a run, but the connections it left in the listen queue are
+        still served (a sync worker takes them one by one): the next run would otherwise
+        measure the previous run's backlog. The readiness request queues behind them.
+        """
+        path, headers = self._ready
+        request = urllib.request.Request(self.url + path, headers=headers)
+        with (
+            contextlib.suppress(urllib.error.URLError, OSError),
+            urllib.request.urlopen(request, timeout=timeout_s) as response,
+        ):
+            response.read()
 
     def log_tail(self, chars: int = 3000) -> str:
         """Return the end of gunicorn's error log."""
@@ -578,14 +594,17 @@ def measure(
             duration_s=plan.warmup_s,
             headers=headers,
         )
+        server.drain()
     results: dict[int, LoadResult] = {}
     for c in plan.connections:
-        runs = [
-            run_wrk_against(
-                server, requests, connections=c, duration_s=plan.duration_s, headers=headers
+        runs = []
+        for _ in range(max(1, plan.repeats)):
+            runs.append(
+                run_wrk_against(
+                    server, requests, connections=c, duration_s=plan.duration_s, headers=headers
+                )
             )
-            for _ in range(max(1, plan.repeats))
-        ]
+            server.drain()
         results[c] = max(runs, key=lambda r: r.rps)
     return results
 

@@ -33,6 +33,7 @@ from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
 from csirt.db import get_db, get_session, utcnow, writes
+from csirt.forms import require_action
 from csirt.i18n import as_lang, current_lang
 from csirt.jobs import try_job_lock
 
@@ -143,8 +144,7 @@ def signals() -> ResponseReturnValue:
 @bp.post("/signals/scan")
 @requires(Permission.AUDIT_VIEW)
 def scan() -> ResponseReturnValue:
-    if not ScanForm().validate_on_submit():
-        abort(400)
+    require_action(ScanForm)
     db_session = get_session()
     raised = service.scan(db_session, settings=_settings(), actor=current_actor())
     db_session.commit()

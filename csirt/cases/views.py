@@ -84,6 +84,7 @@ from csirt.cases.timeline import (
     validate_event,
 )
 from csirt.db import get_session, utcnow, writes
+from csirt.forms import require_action
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
 from csirt.labels import case_role_label, service_message
@@ -447,8 +448,7 @@ def link(case_id: int) -> ResponseReturnValue:
 @requires(Permission.CASE_EDIT)
 def unlink(case_id: int, other_id: int) -> ResponseReturnValue:
     case = _case(case_id)
-    if not forms.ButtonForm().validate_on_submit():
-        abort(400)
+    require_action(forms.ButtonForm)
     session = get_session()
     unlink_cases(session, case, other_id, current_user)
     session.commit()
@@ -604,8 +604,7 @@ def task_status(case_id: int, task_id: int) -> ResponseReturnValue:
         task = get_task(session, case, task_id)
     except TaskNotFoundError:
         abort(404)
-    if not forms.ButtonForm().validate_on_submit():
-        abort(400)
+    require_action(forms.ButtonForm)
     status = request.form.get("status", "")
     if status not in forms.STATUS_LABELS:
         flash(_("Choose a status."), "error")
@@ -633,8 +632,7 @@ def _int_or_none(value: str) -> int | None:
 def task_bulk(case_id: int) -> ResponseReturnValue:
     """Set the status or add an assignee on every selected task (all or nothing)."""
     case = _case(case_id)
-    if not forms.ButtonForm().validate_on_submit():
-        abort(400)
+    require_action(forms.ButtonForm)
     raw_ids = request.form.getlist("task_ids")
     ids = [int(v) for v in raw_ids if v.isascii() and v.isdigit()]
     status = request.form.get("status") or None

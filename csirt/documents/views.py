@@ -35,7 +35,7 @@ from csirt.documents import forms, service, snapshot
 from csirt.documents.builders import SECTIONS
 from csirt.documents.guard import GuardFinding, PublicTextRefusedError
 from csirt.documents.models import Document
-from csirt.forms import ActionForm
+from csirt.forms import ActionForm, require_action
 
 bp = Blueprint("documents", __name__)
 
@@ -317,8 +317,7 @@ def comment(document_id: int) -> ResponseReturnValue:
 def approve(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document, access = _document(session, document_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     try:
         service.approve(
             session,
@@ -355,8 +354,7 @@ def approve(document_id: int) -> ResponseReturnValue:
 def request_approval(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document, access = _document(session, document_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     try:
         approver = service.request_approval(
             session, current_user, document, request.form.get("approver", "")
@@ -379,8 +377,7 @@ def request_approval(document_id: int) -> ResponseReturnValue:
 def new_version(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document, _access = _document(session, document_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     try:
         row = service.new_version_from_current_facts(session, current_user, document)
     except service.NotApprovedError:
@@ -404,8 +401,7 @@ def new_version(document_id: int) -> ResponseReturnValue:
 def export(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document, access = _document(session, document_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     number = request.form.get("version", type=int)
     try:
         result = service.export_document(
@@ -721,8 +717,7 @@ def measure_edit(measure_id: int) -> ResponseReturnValue:
 def adopt_recommendations(case_id: int) -> ResponseReturnValue:
     session = get_session()
     access = _access(session, case_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     created = service.adopt_recommendations(session, current_user, access.case)
     session.commit()
     flash(_("%(n)d recommendations became measures.", n=len(created)), "success")
@@ -815,8 +810,7 @@ def template_upload() -> ResponseReturnValue:
 @bp.post("/console/documents/settings/template/delete")
 @requires(Permission.SETTINGS_MANAGE)
 def template_delete() -> ResponseReturnValue:
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     session = get_session()
     if service.delete_template(session, current_user, env().instance_path):
         session.commit()

@@ -30,6 +30,7 @@ from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow, writes
+from csirt.forms import require_action
 from csirt.i18n import current_lang
 from csirt.intake import base, cli, disclosure, handling, handoff, keyring, staff_keys, web
 from csirt.intake.base import (
@@ -136,8 +137,7 @@ def _escrow() -> Escrow:
 @requires(Permission.INTAKE_READ)
 def fetch_keys() -> ResponseReturnValue:
     """Seal to the signed-in officer, from the organisation key, every report they lack."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_action(ConfirmForm)
     db_session = get_session()
     user = _user()
     if user.public_key is None:
@@ -398,8 +398,7 @@ def identity_request(submission_id: int) -> ResponseReturnValue:
 @requires(Permission.INTAKE_READ)
 @reauth_required
 def identity_view(submission_id: int) -> ResponseReturnValue:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_action(ConfirmForm)
     private = _private_key()
     if private is None:
         return _locked()

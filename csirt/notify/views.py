@@ -11,7 +11,7 @@ from flask_login import current_user
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.db import get_session
-from csirt.forms import ActionForm
+from csirt.forms import ActionForm, require_action
 from csirt.notify import service
 from csirt.notify.cli import reminders_group
 from csirt.notify.messages import KINDS
@@ -64,8 +64,7 @@ def index() -> ResponseReturnValue:
 @bp.post("/<int:notification_id>/open")
 @requires(Permission.ACCOUNT)
 def open_one(notification_id: int) -> ResponseReturnValue:
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     session = get_session()
     try:
         row = service.mark_read(session, current_user.id, notification_id)
@@ -79,8 +78,7 @@ def open_one(notification_id: int) -> ResponseReturnValue:
 @bp.post("/read")
 @requires(Permission.ACCOUNT)
 def read_all() -> ResponseReturnValue:
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     session = get_session()
     service.mark_read(session, current_user.id, None)
     session.commit()

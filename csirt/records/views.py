@@ -34,7 +34,7 @@ from csirt.cases.history import record_history
 from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
-from csirt.forms import ActionForm
+from csirt.forms import ActionForm, require_action
 from csirt.i18n import current_lang
 from csirt.inventory import service as inventory
 from csirt.inventory.forms import PickForm
@@ -720,8 +720,7 @@ def add_inquiry(case_id: int) -> ResponseReturnValue:
 @requires(Permission.CASE_EDIT)
 def answer_inquiry(case_id: int, inquiry_id: int) -> ResponseReturnValue:
     case = load_case(case_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     session = get_session()
     try:
         service.mark_answered(session, case, current_user, inquiry_id)

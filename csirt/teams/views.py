@@ -31,7 +31,7 @@ from csirt.cases.need_to_know import get_case_for
 from csirt.catalog import CASE_ROLES
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
-from csirt.forms import ActionForm
+from csirt.forms import ActionForm, require_action
 from csirt.i18n import current_lang
 from csirt.labels import case_role_label
 from csirt.notify.service import channel_for
@@ -61,7 +61,7 @@ from csirt.teams.forms import (
     TeamForm,
     skill_choices,
 )
-from csirt.teams.models import Acknowledgement, StaffProfile, TeamMember
+from csirt.teams.models import Acknowledgement, StaffProfile, Team, TeamMember
 from csirt.teams.suggest import SKILL_LABELS
 
 bp = Blueprint("teams", __name__)
@@ -104,6 +104,13 @@ def _team_or_404(session: Session, team_id: int) -> Any:
 # --- teams ----------------------------------------------------------------------------------
 
 
+def _saved(team: Team, message: str) -> ResponseReturnValue:
+    """Commit the change, say ``message`` and go back to the team's page."""
+    get_session().commit()
+    flash(message, "success")
+    return redirect(url_for("teams.detail", team_id=team.id))
+
+
 @bp.get("/console/teams/")
 @requires(Permission.TEAM_VIEW)
 def index() -> ResponseReturnValue:
@@ -132,9 +139,7 @@ def create() -> ResponseReturnValue:
             for field, message in exc.errors.items():
                 getattr(form, field).errors = [*getattr(form, field).errors, message]
         else:
-            session.commit()
-            flash(_("Team created."), "success")
-            return redirect(url_for("teams.detail", team_id=team.id))
+            return _saved(team, _("Team created."))
     teams = team_people.list_teams(session)
     on_call = {t.id: oncall.on_call_now(session, t, _tz()) for t in teams}
     return render_template("teams/index.html", teams=teams, on_call=on_call, form=form), 400
@@ -198,9 +203,7 @@ def add_member(team_id: int) -> ResponseReturnValue:
         except UnknownUserError:
             form.username.errors = [_("No active user by that name.")]
         else:
-            session.commit()
-            flash(_("Member added."), "success")
-            return redirect(url_for("teams.detail", team_id=team.id))
+            return _saved(team, _("Member added."))
     return _render_team(session, team, 400, member_form=form)
 
 
@@ -209,15 +212,12 @@ def add_member(team_id: int) -> ResponseReturnValue:
 def remove_member(team_id: int, member_id: int) -> ResponseReturnValue:
     session = get_session()
     team = _team_or_404(session, team_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     try:
         team_people.remove_member(session, team, member_id, actor=_actor())
     except TeamNotFoundError:
         abort(404)
-    session.commit()
-    flash(_("Member removed."), "success")
-    return redirect(url_for("teams.detail", team_id=team.id))
+    return _saved(team, _("Member removed."))
 
 
 @bp.post("/console/teams/<int:team_id>/rotation")
@@ -239,9 +239,7 @@ def set_rotation(team_id: int) -> ResponseReturnValue:
     if form.validate_on_submit() and not bad:
         order = [member_id for _pos, member_id in sorted(positions)]
         oncall.set_rotation(session, team, start=form.start.data, order=order, actor=_actor())
-        session.commit()
-        flash(_("Rotation saved."), "success")
-        return redirect(url_for("teams.detail", team_id=team.id))
+        return _saved(team, _("Rotation saved."))
     return _render_team(session, team, 400, rotation_form=form)
 
 
@@ -265,9 +263,7 @@ def add_override(team_id: int) -> ResponseReturnValue:
         except InvalidInputError:
             form.ends_at.errors = [_("The end must be after the start.")]
         else:
-            session.commit()
-            flash(_("Override added."), "success")
-            return redirect(url_for("teams.detail", team_id=team.id))
+            return _saved(team, _("Override added."))
     return _render_team(session, team, 400, override_form=form)
 
 
@@ -285,9 +281,7 @@ def swap(team_id: int) -> ResponseReturnValue:
         except InvalidInputError:
             form.week_b.errors = [_("Choose two rotation weeks with different people on call.")]
         else:
-            session.commit()
-            flash(_("Weeks swapped."), "success")
-            return redirect(url_for("teams.detail", team_id=team.id))
+            return _saved(team, _("Weeks swapped."))
     return _render_team(session, team, 400, swap_form=form)
 
 
@@ -342,8 +336,7 @@ def oncall_ics(team_id: int) -> ResponseReturnValue:
 @bp.post("/console/teams/feed-token")
 @requires(Permission.TEAM_VIEW)
 def feed_token() -> ResponseReturnValue:
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     session = get_session()
     token = new_feed_token(session, _actor())
     session.commit()
@@ -470,8 +463,7 @@ def add_leave(user_id: int) -> ResponseReturnValue:
 def delete_leave(user_id: int, leave_id: int) -> ResponseReturnValue:
     session = get_session()
     user = _person_or_404(session, user_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     leave_ids = {leave.id for leave in team_leave.leaves_of(session, user.id)}
     if leave_id not in leave_ids:
         abort(404)
@@ -580,8 +572,7 @@ def assign(case_id: int) -> ResponseReturnValue:
     form = AssignOneForm()
     picks = request.form.getlist("pick")
     single_role = request.form.get("role", "")
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     wanted: list[tuple[str, str]] = []
     for pick in picks:
         role, _sep, username = pick.partition(":")
@@ -634,8 +625,7 @@ def assign(case_id: int) -> ResponseReturnValue:
 def acknowledge(case_id: int) -> ResponseReturnValue:
     session = get_session()
     case = _case_for_team(session, case_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     try:
         assignment.acknowledge(session, case, _actor())
     except NothingToAcknowledgeError:

@@ -19,7 +19,7 @@ from csirt.cases.access import case_or_404
 from csirt.cases.models import Case
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
-from csirt.forms import ActionForm
+from csirt.forms import ActionForm, require_action
 from csirt.i18n import current_lang
 from csirt.triage import service
 from csirt.triage.forms import ContractorNoticeForm, DoneForm, OverrideForm
@@ -148,6 +148,13 @@ def _panel(
     )
 
 
+def _saved(case: Case, message: str) -> ResponseReturnValue:
+    """Commit the change, say ``message`` and go back to the case's triage panel."""
+    get_session().commit()
+    flash(message, "success")
+    return redirect(flask_url_for("triage.panel", case_id=case.id))
+
+
 @bp.get("/console/cases/<int:case_id>/triage")
 @requires(Permission.CASE_VIEW)
 def panel(case_id: int) -> ResponseReturnValue:
@@ -158,8 +165,7 @@ def panel(case_id: int) -> ResponseReturnValue:
 @requires(Permission.TRIAGE_EVALUATE)
 def rerun(case_id: int) -> ResponseReturnValue:
     case = _load_case(case_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     session = get_session()
     service.run_triage(
         session,
@@ -169,9 +175,7 @@ def rerun(case_id: int) -> ResponseReturnValue:
         actor=current_user,
         reason="manual re-run",
     )
-    session.commit()
-    flash(_("Triage was run again."), "success")
-    return redirect(flask_url_for("triage.panel", case_id=case.id))
+    return _saved(case, _("Triage was run again."))
 
 
 @bp.post("/console/cases/<int:case_id>/triage/override")
@@ -189,22 +193,17 @@ def override(case_id: int) -> ResponseReturnValue:
     except service.OverrideError as error:  # pragma: no cover - the form checks the same
         form.reason.errors = [*form.reason.errors, str(error)]
         return _panel(case, override_form=form, status=400)
-    session.commit()
-    flash(_("The priority was overridden."), "success")
-    return redirect(flask_url_for("triage.panel", case_id=case.id))
+    return _saved(case, _("The priority was overridden."))
 
 
 @bp.post("/console/cases/<int:case_id>/triage/override/clear")
 @requires(Permission.PRIORITY_OVERRIDE)
 def clear_override(case_id: int) -> ResponseReturnValue:
     case = _load_case(case_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     session = get_session()
     service.clear_override(session, case, actor=current_user)
-    session.commit()
-    flash(_("The override was cleared: the computed priority applies again."), "success")
-    return redirect(flask_url_for("triage.panel", case_id=case.id))
+    return _saved(case, _("The override was cleared: the computed priority applies again."))
 
 
 def _contractor_form(state: CaseTriage | None) -> ContractorNoticeForm:
@@ -244,9 +243,7 @@ def contractor_notice(case_id: int) -> ResponseReturnValue:
             if key in error.errors:  # pragma: no cover - the form checks the same first
                 getattr(form, key).errors = [error.errors[key]]
         return _panel(case, contractor_form=form, status=400)
-    session.commit()
-    flash(_("The contractor notice was recorded; the deadlines count from it."), "success")
-    return redirect(flask_url_for("triage.panel", case_id=case.id))
+    return _saved(case, _("The contractor notice was recorded; the deadlines count from it."))
 
 
 @bp.post("/console/cases/<int:case_id>/obligations/<int:obligation_id>/done")
@@ -278,9 +275,7 @@ def mark_done(case_id: int, obligation_id: int) -> ResponseReturnValue:
             if "evidence" in error.errors:  # pragma: no cover - the form checks the same first
                 form.evidence.errors = [_("Describe the evidence.")]
         else:
-            session.commit()
-            flash(_("The obligation was marked done."), "success")
-            return redirect(flask_url_for("triage.panel", case_id=case.id))
+            return _saved(case, _("The obligation was marked done."))
     return _panel(case, done_forms={obligation.id: form}, status=400)
 
 
@@ -314,8 +309,7 @@ def deadlines() -> ResponseReturnValue:
 @bp.post("/console/deadlines/feed")
 @requires(Permission.CASE_VIEW)
 def issue_feed() -> ResponseReturnValue:
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     session = get_session()
     token = service.issue_feed_token(session, current_user)
     session.commit()
@@ -327,8 +321,7 @@ def issue_feed() -> ResponseReturnValue:
 @bp.post("/console/deadlines/feed/revoke")
 @requires(Permission.CASE_VIEW)
 def revoke_feed() -> ResponseReturnValue:
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     session = get_session()
     service.revoke_feed_token(session, current_user)
     session.commit()

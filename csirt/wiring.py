@@ -96,6 +96,11 @@ REACTIONS: tuple[Reaction, ...] = (
         "a document was approved: tell its authors",
     ),
     Reaction(
+        document_signals.approval_refused,
+        case_events.on_approval_refused,
+        "a lead sent a document back: tell its authors (the reason in the app only)",
+    ),
+    Reaction(
         case_signals.member_added,
         case_tasks.on_member_added,
         "a person joined a case: once a lead and one more member are on it, the playbook task "

@@ -95,6 +95,9 @@ PROBLEMS: dict[type[Exception], Problem] = {
         "frozen-unreadable",
     ),
     documents.KindNotAllowedError: Problem(403, "you may not create documents of this kind"),
+    documents.NotWithdrawableError: Problem(
+        409, "only an unused draft (never approved) can be withdrawn", "not-withdrawable"
+    ),
     teams.NotAllowedToAssignError: Problem(
         403, "only the case's members and leads can assign people"
     ),

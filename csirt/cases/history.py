@@ -61,14 +61,17 @@ CHILDREN = "_children"
 
 @dataclass(frozen=True)
 class Actions:
-    """The audit actions of a kind's edit, deletion and restore."""
+    """The audit actions of a kind's edit, deletion and restore (None: not offered)."""
 
     edit: AuditAction
     delete: AuditAction
-    restore: AuditAction
+    restore: AuditAction | None = None
 
     def of(self, change: str) -> AuditAction:
-        return {EDIT: self.edit, DELETE: self.delete, RESTORE: self.restore}[change]
+        action = {EDIT: self.edit, DELETE: self.delete, RESTORE: self.restore}[change]
+        if action is None:
+            raise ValueError(f"no {change} for this kind")
+        return action
 
 
 Audit = Callable[[Session, AuditAction, Case, "User | None", Any], None]
@@ -248,7 +251,8 @@ def restore(
 ) -> R:
     """Put a deleted record back with its id (the caller checks that the actor is a lead)."""
     deletion = last_deletion(session, case, kind.name, record_id)
-    if deletion is None or session.get(kind.model, record_id) is not None:
+    live = session.get(kind.model, record_id)
+    if kind.actions.restore is None or deletion is None or live is not None:
         raise kind.missing(record_id)
     row = rebuild(kind.model, deletion.data)
     setattr(row, "case_id", case.id)  # noqa: B010  (every record has a case)

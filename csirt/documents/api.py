@@ -297,6 +297,44 @@ def request_approval(document_id: int) -> ResponseReturnValue:
     return jsonify(_json(session, document))
 
 
+class ReasonIn(ApiModel):
+    reason: str = Field(min_length=1, max_length=2_000, description="why (audited)")
+
+
+@api.post(
+    "/documents/<int:document_id>/refuse-approval",
+    Permission.DOCUMENT_APPROVE,
+    body=ReasonIn,
+    ok=(DOCUMENT_SCHEMA, "The document"),
+)
+def refuse_approval(document_id: int) -> ResponseReturnValue:
+    """Send the newest version back without approving it (audited; its authors are told, the
+    reason in the app only)."""
+    session = get_session()
+    document = _document(session, document_id)
+    body = read_body(ReasonIn)
+    service.refuse_approval(session, current_user, document, body.reason)
+    session.commit()
+    return jsonify(_json(session, document))
+
+
+@api.post(
+    "/documents/<int:document_id>/withdraw",
+    Permission.DOCUMENT_EDIT,
+    body=ReasonIn,
+    ok=({"type": "object", "properties": {"withdrawn": {"type": "integer"}}}, "Withdrawn"),
+)
+def withdraw(document_id: int) -> ResponseReturnValue:
+    """Withdraw an unused draft (never approved) with a reason: it leaves the case's documents
+    and no longer holds the case open; kept in the case's history (409 once approved)."""
+    session = get_session()
+    document = _document(session, document_id)
+    body = read_body(ReasonIn)
+    service.withdraw(session, current_user, document, body.reason)
+    session.commit()
+    return jsonify(withdrawn=document_id)
+
+
 @writes
 @exports
 @api.get(

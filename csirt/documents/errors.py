@@ -52,3 +52,7 @@ class FrozenUnreadableError(DocumentError):
 
 class TemplateInvalidError(DocumentError):
     """The uploaded organisation template is not a usable .docx."""
+
+
+class NotWithdrawableError(DocumentError):
+    """Only an unused draft (never approved) can be withdrawn."""

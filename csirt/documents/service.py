@@ -23,8 +23,10 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
+from csirt.cases import history
 from csirt.cases.closing import MissingItem
-from csirt.cases.models import Case
+from csirt.cases.errors import CaseValidationError
+from csirt.cases.models import Case, RecordVersion
 from csirt.cases.need_to_know import can_see
 from csirt.db import utcnow
 from csirt.documents import frozen, signals, snapshot
@@ -56,6 +58,7 @@ from csirt.documents.errors import (
     FrozenUnreadableError,
     KindNotAllowedError,
     NotApprovedError,
+    NotWithdrawableError,
     SelfApprovalError,
     StaleVersionError,
     TemplateInvalidError,
@@ -100,6 +103,7 @@ __all__ = [
     "KindNotAllowedError",
     "MeasureInput",
     "NotApprovedError",
+    "NotWithdrawableError",
     "SectionDiff",
     "Segment",
     "SelfApprovalError",
@@ -513,6 +517,80 @@ def request_approval(session: Session, user: User, document: Document, approver_
     session.flush()
     signals.approval_requested.send(document, session=session, approver=approver, actor=user)
     return approver
+
+
+MAX_REFUSAL_CHARS = 2_000
+
+
+def refuse_approval(session: Session, user: User, document: Document, reason: str) -> None:
+    """A lead sends the newest version back to its authors with a reason (audited; the authors
+    are told, the reason in the app only: the mail stays content-free)."""
+    if not user.can(Permission.DOCUMENT_APPROVE):
+        raise KindNotAllowedError("approve")
+    if document.approved_version == document.current_version:
+        raise AlreadyApprovedError(document.current_version)
+    text = reason.strip()
+    if not text or len(text) > MAX_REFUSAL_CHARS:
+        raise DocumentValidationError(
+            {"reason": f"required, at most {MAX_REFUSAL_CHARS} characters"}
+        )
+    _record(
+        session,
+        user,
+        document,
+        AuditAction.DOCUMENT_APPROVAL_REFUSE,
+        {"kind": document.kind, "version": document.current_version},
+    )
+    session.flush()
+    signals.approval_refused.send(document, session=session, actor=user, reason=text)
+
+
+def authors(session: Session, document: Document) -> list[User]:
+    """The document's creator and the authors of its versions."""
+    ids = {document.created_by_id} | set(
+        session.scalars(
+            select(DocumentVersion.author_id).where(DocumentVersion.document_id == document.id)
+        )
+    )
+    wanted = sorted(i for i in ids if i is not None)
+    return list(session.scalars(select(User).where(User.id.in_(wanted)).order_by(User.id)))
+
+
+# --- withdrawal of an unused draft (csirt.cases.history) ---------------------------------------
+
+
+def _audit_document(
+    session: Session, action: AuditAction, case: Case, actor: User | None, row: Document
+) -> None:
+    assert actor is not None  # documents are withdrawn by people
+    _record(session, actor, row, action, {"kind": row.kind, "version": row.current_version})
+
+
+DOCUMENT = history.Kind(
+    name="document",
+    model=Document,
+    missing=DocumentNotFoundError,
+    actions=history.Actions(AuditAction.DOCUMENT_EDIT, AuditAction.DOCUMENT_WITHDRAW),
+    audit=_audit_document,
+    children=("versions", "comments"),
+)
+"""A withdrawn draft moves to the history with its versions and comments (no restore)."""
+
+
+def withdraw(session: Session, user: User, document: Document, reason: str) -> None:
+    """Withdraw an unused draft with a reason: it leaves the case's documents (and no longer
+    holds the case open), kept in its history; audited. NotWithdrawableError once approved."""
+    if document.approved_version is not None or document.approved_at is not None:
+        raise NotWithdrawableError(document.id)
+    try:
+        history.delete(session, DOCUMENT, document.case, user, document, reason)
+    except CaseValidationError as error:
+        raise DocumentValidationError(error.errors) from None
+
+
+def withdrawn_documents(session: Session, case: Case) -> list[RecordVersion]:
+    """The case's withdrawn drafts (as withdrawn), newest first."""
+    return history.deleted_of(session, DOCUMENT, case)
 
 
 def _freeze(

@@ -29,6 +29,7 @@ from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
 from csirt.cases.errors import CaseNotFoundError
+from csirt.cases.forms import ReasonForm
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session
 from csirt.documents import forms, service, snapshot
@@ -370,6 +371,62 @@ def request_approval(document_id: int) -> ResponseReturnValue:
     name = approver.display_name or approver.username
     flash(_("Approval requested from %(name)s.", name=name), "success")
     return redirect(url_for("documents.detail", document_id=document.id))
+
+
+@bp.post("/console/documents/<int:document_id>/refuse")
+@requires(Permission.DOCUMENT_APPROVE)
+def refuse_approval(document_id: int) -> ResponseReturnValue:
+    """A lead sends the newest version back with a reason (its authors are told)."""
+    session = get_session()
+    document, access = _document(session, document_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        service.refuse_approval(session, current_user, document, request.form.get("reason", ""))
+    except service.DocumentValidationError:
+        session.rollback()
+        message = _("Say why you send it back (at most 2,000 characters).")
+        return _render_detail(session, document, access, errors=[message], status=400)
+    except service.AlreadyApprovedError:
+        flash(_("This version is already approved."), "info")
+        return redirect(url_for("documents.detail", document_id=document.id))
+    session.commit()
+    flash(_("Sent back to its authors with your reason."), "success")
+    return redirect(url_for("documents.detail", document_id=document.id))
+
+
+@bp.route("/console/documents/<int:document_id>/withdraw", methods=["GET", "POST"])
+@requires(Permission.DOCUMENT_EDIT)
+def withdraw(document_id: int) -> ResponseReturnValue:
+    """Withdrawing an unused draft asks first: a confirmation page with the reason."""
+    session = get_session()
+    document, access = _document(session, document_id)
+    form = ReasonForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if "csrf_token" in form.errors:
+                abort(400)
+            status = 400
+        else:
+            case_id = document.case_id
+            try:
+                service.withdraw(session, current_user, document, form.reason.data)
+            except service.NotWithdrawableError:
+                flash(_("An approved document cannot be withdrawn."), "error")
+                return redirect(url_for("documents.detail", document_id=document_id))
+            session.commit()
+            flash(_("The draft was withdrawn."), "success")
+            return redirect(url_for("documents.case_documents", case_id=case_id))
+    page = render_template(
+        "documents/withdraw.html",
+        case=access.case,
+        access=access,
+        document=document,
+        form=form,
+        kind_label=forms.kind_label,
+    )
+    return page, status
 
 
 @bp.post("/console/documents/<int:document_id>/new-version")

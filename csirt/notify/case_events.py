@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from csirt.auth.models import User
 from csirt.cases.models import Case, Task
 from csirt.cases.need_to_know import can_see
-from csirt.documents.models import Document, DocumentVersion
+from csirt.documents import service as documents
+from csirt.documents.models import Document
 from csirt.notify import service
 from csirt.notify.messages import Kind
+from csirt.notify.models import Notification
 
 # ``@name`` not preceded by a word character (so ``a@b.jp`` is no mention).
 MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.\-]{1,64})")
@@ -45,15 +47,20 @@ def mentioned_names(text: str) -> list[str]:
 
 def _tell(
     session: Session, case: Case, users: Iterable[User], kind: str, path: str, actor: Any
-) -> None:
+) -> list[Notification]:
+    """Notify each user who may see the case (never the actor); the in-app rows made."""
     channel = _channel()
     if channel is None:
-        return
+        return []
     actor_id = getattr(actor, "id", None)
+    rows = []
     for user in users:
         if user.id == actor_id or not user.active or not can_see(session, user, case.id):
             continue
-        service.notify_case(session, channel, user, kind, case, path=path)
+        row = service.notify_case(session, channel, user, kind, case, path=path)
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def on_task_assigned(
@@ -84,14 +91,19 @@ def on_approval_requested(
 
 def on_approved(sender: Document, *, session: Session, actor: Any = None, **_: Any) -> None:
     """Receiver of ``approved``: tell the document's creator and the authors of its versions."""
-    author_ids = {sender.created_by_id} | set(
-        session.scalars(
-            select(DocumentVersion.author_id).where(DocumentVersion.document_id == sender.id)
-        )
-    )
-    ids = sorted(i for i in author_ids if i is not None)
-    users = list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
+    users = documents.authors(session, sender)
     _tell(session, sender.case, users, Kind.APPROVED, _document_path(sender), actor)
+
+
+def on_approval_refused(
+    sender: Document, *, session: Session, reason: str, actor: Any = None, **_: Any
+) -> None:
+    """Receiver of ``approval_refused``: tell the document's authors; the lead's reason is shown
+    in the app only (the in-app notification keeps it; the mail stays content-free)."""
+    users = documents.authors(session, sender)
+    rows = _tell(session, sender.case, users, Kind.APPROVAL_REFUSED, _document_path(sender), actor)
+    for row in rows:
+        row.body = reason
 
 
 def on_mentioned(

@@ -29,6 +29,7 @@ class Kind:
     MENTION = "mention"
     APPROVAL_REQUEST = "approval_request"
     APPROVED = "approved"
+    APPROVAL_REFUSED = "approval_refused"
     ALERT_NEW = "alert_new"
 
 
@@ -46,6 +47,7 @@ KINDS = (
     Kind.MENTION,
     Kind.APPROVAL_REQUEST,
     Kind.APPROVED,
+    Kind.APPROVAL_REFUSED,
     Kind.ALERT_NEW,
 )
 
@@ -133,6 +135,18 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": (
             "A document on case {ref} was approved",
             "A document you wrote on case {ref} was approved.",
+        ),
+    },
+    Kind.APPROVAL_REFUSED: {
+        "ja": (
+            "事案 {ref} の文書が差し戻されました",
+            "あなたが作成・編集した事案 {ref} の文書を、責任者が承認せずに差し戻しました。"
+            "理由はコンソールの通知で確認してください。",
+        ),
+        "en": (
+            "A document on case {ref} was sent back",
+            "A lead sent back a document you wrote on case {ref} without approving it. "
+            "The reason is in your notifications in the console.",
         ),
     },
 }
@@ -342,10 +356,13 @@ _ALERT_CLOSING = {
 }
 
 
+_SEVERITY = {"ja": {"low": "低", "medium": "中", "high": "高", "critical": "緊急"}, "en": {}}
+
+
 def alert_text(alert_id: int, severity: str, link: str, lang: str | None) -> Text:
     """A new alert: its number, its severity and a link only."""
     language = as_lang(lang)
     subject, first = _ALERT_TEXT[language]
-    values = {"id": alert_id, "severity": severity}
+    values = {"id": alert_id, "severity": _SEVERITY[language].get(severity, severity)}
     lines = [first.format(**values), "", link, "", _ALERT_CLOSING[language]]
     return Text(subject.format(**values), "\n".join(lines))

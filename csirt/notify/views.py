@@ -33,6 +33,7 @@ KIND_LABELS = {
     "mention": _l("Mentioned in a comment or note"),
     "approval_request": _l("Document awaits your approval"),
     "approved": _l("Your document was approved"),
+    "approval_refused": _l("Your document was sent back"),
     "alert_new": _l("New machine alert"),
 }
 

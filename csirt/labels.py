@@ -305,15 +305,17 @@ def custody_note(note: str | None) -> str:
 
 def init_app_filters(env: Any) -> None:
     """Register the display-name filters and globals on a Jinja environment."""
-    env.globals["case_role_label"] = case_role_label
-    env.globals["status_label"] = status_label
-    env.filters["catalog_text"] = catalog_text
-    env.filters["auto_title"] = auto_event_title
-    env.filters["auto_reason"] = auto_reason
-    env.filters["actor_name"] = actor_name
-    env.filters["event_time"] = event_time
-    env.filters["triage_trigger"] = triage_trigger
-    env.globals["change_value"] = change_value
-    env.filters["law_citation"] = law_citation
-    env.filters["service_message"] = service_message
-    env.filters["custody_note"] = custody_note
+    env.globals.update(
+        case_role_label=case_role_label, status_label=status_label, change_value=change_value
+    )
+    env.filters.update(
+        catalog_text=catalog_text,
+        auto_title=auto_event_title,
+        auto_reason=auto_reason,
+        actor_name=actor_name,
+        event_time=event_time,
+        triage_trigger=triage_trigger,
+        law_citation=law_citation,
+        service_message=service_message,
+        custody_note=custody_note,
+    )

@@ -572,7 +572,7 @@ def test_no_table_column_is_squeezed(
     browser: Any, demo_site: Demo, role: str, shots_folder: Path
 ) -> None:
     pages = crawled(browser, demo_site, role, "ja").visited
-    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1024, "height": 900})
     page = context.new_page()
     squeezed: dict[str, list[str]] = {}
     try:

@@ -175,3 +175,31 @@ def test_ignore_needs_a_reason_and_pages_are_cursors(client, bearer):
     bad = client.get("/api/v1/alerts?cursor=zzz", headers=headers)
     assert bad.status_code == 422
     assert client.get("/api/v1/alerts/2147483647", headers=headers).status_code == 404
+
+
+def test_the_alert_mail_follows_preferences_and_names_the_severity_in_japanese(
+    client, bearer, app, db_session
+):
+    from csirt.notify import service as notify
+    from csirt.notify.service import MAILER_KEY
+
+    _siem, headers = bearer("responder")
+    quiet, _h = bearer("lead")
+    loud, _h2 = bearer("lead")
+    quiet.email, loud.email = "quiet@example.jp", "loud@example.jp"
+    notify.set_preferences(db_session, quiet.id, {"alert_new": False})
+    db_session.commit()
+    sent = app.extensions[MAILER_KEY].sent
+    raised = client.post("/api/v1/alerts", json=alert_body(severity="critical"), headers=headers)
+    assert raised.status_code == 201
+    to = {m.to: m for m in sent}
+    assert "quiet@example.jp" not in to
+    assert "重大度: 緊急" in to["loud@example.jp"].subject
+    in_app = db_session.scalars(select(Notification).where(Notification.user_id == quiet.id))
+    assert [n.kind for n in in_app] == ["alert_new"]  # in-app is always kept
+
+
+def test_fetch_without_a_mailbox_says_so(make_app):
+    result = make_app("all").test_cli_runner().invoke(args=["alerts", "fetch"])
+    assert result.exit_code != 0
+    assert "no mailbox: set CSIRT_ALERTS_IMAP_HOST" in result.output

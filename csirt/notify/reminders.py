@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
 from csirt.cases.models import Case, CaseMember, Phase, Task, TaskAssignee
+from csirt.cases.roles import STAFFED
 from csirt.db import utcnow
 from csirt.notify import service
 from csirt.notify.messages import Kind, digest_text, format_due
@@ -21,8 +22,9 @@ from csirt.triage.models import Obligation
 Clock = Callable[[], datetime]
 OPEN_TASK = ("open", "in_progress")
 OPEN_OBLIGATION = "pending"
-# Who hears about a legal deadline when nobody is named on it.
-DEADLINE_ROLES = ("lead", "privacy_officer", "legal")
+# Who hears that a legal obligation falls due: the case's lead and every member who holds a
+# case role (not a creator or a committee member given its documents).
+DEADLINE_ROLES = tuple(role.value for role in STAFFED)
 DEFAULT_WINDOW_HOURS = 24
 
 
@@ -148,8 +150,8 @@ def send_due(
             .order_by(model.due_at)
         ).tuples()
         for obligation, case in obligation_rows:
-            stage = "overdue" if obligation.due_at <= moment else "soon"
-            key = f"obligation:{obligation.id}:{obligation.due_at.isoformat()}:{stage}"
+            # Once per obligation and person, whether it is due within the window or overdue.
+            key = f"obligation:{obligation.id}:due"
             for user in _case_people(session, case.id, DEADLINE_ROLES):
                 deadlines += _remind(
                     session,

@@ -72,7 +72,7 @@ def _parse_query() -> tuple[service.AuditQuery, dict[str, str]]:
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            errors[name] = _("Enter a date as YYYY-MM-DD.")
+            errors[name] = _("Enter a date, e.g. 2026-12-06.")
             return None
 
     since, until = day("since"), day("until")

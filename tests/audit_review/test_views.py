@@ -81,7 +81,7 @@ def test_bad_filters_are_named_with_400(client: FlaskClient, login_as):
     login_as("auditor")
     response = client.get("/console/audit/?since=yesterday&case=abc&actor=" + "x" * 80)
     assert response.status_code == 400
-    assert "Enter a date as YYYY-MM-DD." in response.text
+    assert "Enter a date, e.g. 2026-12-06." in response.text
     assert "Enter a case number." in response.text
     assert "At most 64 characters." in response.text
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
+from csirt.cases import trail
 from csirt.cases.models import Case
 from csirt.db import utcnow
 from csirt.documents import measures, snapshot
@@ -184,15 +185,7 @@ def publish_case(session: Session, user: User, case: Case, title: str) -> Measur
         row.published_by_id = user.id
         row.published_at = utcnow()
     session.flush()
-    audit.record(
-        session,
-        AuditAction.MEASURE_PUBLICATION,
-        actor=audit.Actor(user.id, user.username),
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        details={"published": bool(title)},
-    )
+    trail.record(session, AuditAction.MEASURE_PUBLICATION, case, user, published=bool(title))
     return row if row is not None else MeasurePublication(case_id=case.id, title="")
 
 
@@ -253,15 +246,9 @@ def _public(update: MeasurePublicUpdate, today: date) -> PublicMeasure:
     overdue = (
         update.due is not None and update.due < today and update.status != MeasureStatus.DONE.value
     )
+    shown = {name: getattr(update, name) for name in PublicInput.__dataclass_fields__}
     return PublicMeasure(
-        title=update.title,
-        owner=update.owner,
-        due=update.due,
-        status=update.status,
-        note=update.note,
-        done_on=update.done_on,
-        updated_at=update.decided_at or update.proposed_at,
-        overdue=overdue,
+        **shown, updated_at=update.decided_at or update.proposed_at, overdue=overdue
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
+from csirt.cases import trail
 from csirt.cases.models import Case
 from csirt.documents import builders
 from csirt.documents.errors import DocumentValidationError
@@ -48,13 +49,6 @@ def progress_report(
     as_of = min(end, today)
     facts = facts_for(session, case, lang, env, today=as_of)
     document = builders.build_document(KIND, facts, lang=lang, draft=True)
-    audit.record(
-        session,
-        AuditAction.MEASURE_REPORT,
-        actor=actor,
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        details={"half": label.strip().upper(), "as_of": as_of.isoformat()},
-    )
+    details = {"half": label.strip().upper(), "as_of": as_of.isoformat(), "by": actor.name}
+    trail.record(session, AuditAction.MEASURE_REPORT, case, None, **details)
     return builders.to_bytes(document)

@@ -109,22 +109,17 @@ def _decide(update_id: int, approve: bool) -> ResponseReturnValue:
     return jsonify(UpdateOut.dump(update))
 
 
-@bp.post("/measures/public/<int:update_id>/approve")
-@requires(Permission.MEASURE_PUBLISH)
-@operation(
-    "Approve a proposal (a second lead; it appears on /measures/)",
-    tags=TAGS,
-    responses={"200": json_response(UpdateOut)},
-)
-def approve(update_id: int) -> ResponseReturnValue:
-    return _decide(update_id, True)
+def _decision_route(name: str, summary: str, approve: bool) -> None:
+    @requires(Permission.MEASURE_PUBLISH)
+    @operation(summary, tags=TAGS, responses={"200": json_response(UpdateOut)})
+    def view(update_id: int) -> ResponseReturnValue:
+        return _decide(update_id, approve)
+
+    bp.add_url_rule(f"/measures/public/<int:update_id>/{name}", name, view, methods=["POST"])
 
 
-@bp.post("/measures/public/<int:update_id>/reject")
-@requires(Permission.MEASURE_PUBLISH)
-@operation("Reject a proposal", tags=TAGS, responses={"200": json_response(UpdateOut)})
-def reject(update_id: int) -> ResponseReturnValue:
-    return _decide(update_id, False)
+_decision_route("approve", "Approve a proposal (a second lead; it appears on /measures/)", True)
+_decision_route("reject", "Reject a proposal", False)
 
 
 @bp.put("/cases/<int:case_id>/measures/publication")

@@ -85,16 +85,12 @@ def propose(measure_id: int) -> ResponseReturnValue:
     return redirect(url_for("measures_console.index"))
 
 
-@bp.post("/updates/<int:update_id>/approve")
-@requires(Permission.MEASURE_PUBLISH)
-def approve(update_id: int) -> ResponseReturnValue:
-    return _decide(update_id, approve=True)
+def _decision_route(name: str, approve: bool) -> None:
+    @requires(Permission.MEASURE_PUBLISH)
+    def view(update_id: int) -> ResponseReturnValue:
+        return _decide(update_id, approve=approve)
 
-
-@bp.post("/updates/<int:update_id>/reject")
-@requires(Permission.MEASURE_PUBLISH)
-def reject(update_id: int) -> ResponseReturnValue:
-    return _decide(update_id, approve=False)
+    bp.add_url_rule(f"/updates/<int:update_id>/{name}", name, view, methods=["POST"])
 
 
 def _decide(update_id: int, *, approve: bool) -> ResponseReturnValue:
@@ -140,3 +136,7 @@ def publish_case(case_id: int) -> ResponseReturnValue:
     session.commit()
     flash(_("Publication saved."), "success")
     return redirect(url_for("measures_console.index", _anchor=f"case-{case.id}"))
+
+
+_decision_route("approve", approve=True)
+_decision_route("reject", approve=False)

@@ -25,14 +25,13 @@ from csirt.cases.models import (
     Case,
     CaseCounter,
     CaseMember,
-    CaseSearchTerm,
     Priority,
     Task,
     TimelineEvent,
 )
 from csirt.cases.playbooks import apply_playbook
 from csirt.cases.roles import CaseRole
-from csirt.cases.search import terms_of
+from csirt.cases.search import rebuild as rebuild_search_index
 from csirt.cases.tagging import set_tags
 from csirt.catalog import load_catalog
 from csirt.db import utcnow
@@ -84,7 +83,7 @@ BULK_WORDS = ("不正アクセス", "誤送信", "紛失", "ランサムウェ�
 
 
 def bulk_seed(session: Session, cases: int, events_per_case: int, batch: int = 2000) -> float:
-    """Insert many synthetic cases (with search terms, a task each and events) for benchmarks.
+    """Insert many synthetic cases (with a task each, events and their search index) for benchmarks.
 
     Multi-row INSERTs in batches, explicit ids, no ORM objects: 100,000 cases take seconds.
     Returns the seconds taken.
@@ -108,7 +107,7 @@ def bulk_seed(session: Session, cases: int, events_per_case: int, batch: int = 2
     next_task_id = int(session.scalar(select(func.max(Task.id))) or 0) + 1
     phases = ("detect", "analyse", "contain", "eradicate", "recover", "post_incident", "closed")
     for start in range(0, cases, batch):
-        case_rows, term_rows, member_rows, task_rows, event_rows = [], [], [], [], []
+        case_rows, member_rows, task_rows, event_rows = [], [], [], []
         for offset in range(start, min(start + batch, cases)):
             case_id = first_id + offset
             created = now - timedelta(minutes=(cases - offset) * 5)
@@ -140,7 +139,6 @@ def bulk_seed(session: Session, cases: int, events_per_case: int, batch: int = 2
                     else None,
                 }
             )
-            term_rows += [{"term": t, "case_id": case_id} for t in terms_of([title])]
             if lead_id is not None:
                 member_rows.append(
                     {"case_id": case_id, "user_id": lead_id, "role": "lead", "added_at": created}
@@ -180,12 +178,13 @@ def bulk_seed(session: Session, cases: int, events_per_case: int, batch: int = 2
         # Core executemany on the connection: no ORM bookkeeping per row.
         connection = session.connection()
         connection.execute(insert(Case), case_rows)
-        connection.execute(insert(CaseSearchTerm), term_rows)
         if member_rows:
             connection.execute(insert(CaseMember), member_rows)
         connection.execute(insert(Task), task_rows)
         for chunk in range(0, len(event_rows), 10000):
             connection.execute(insert(TimelineEvent), event_rows[chunk : chunk + 10000])
+        batch_ids = range(first_id + start, first_id + min(start + batch, cases))
+        rebuild_search_index(connection, batch_ids)  # titles and events
     if session.get_bind().dialect.name == "postgresql":
         for table in ("cases", "tasks", "timeline_events"):
             session.execute(

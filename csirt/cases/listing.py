@@ -87,7 +87,7 @@ def list_cases(
     if filters.overdue:
         query = query.where(_overdue_clause(now or utcnow()))
     if filters.q and filters.q.strip():
-        query = query.where(search.search_filter(filters.q))
+        query = query.where(search.search_filter(session, filters.q))
     if cursor is not None:
         query = query.where(Case.id < cursor)
     rows = list(session.scalars(query))

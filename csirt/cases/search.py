@@ -7,17 +7,21 @@ normalised (NFKC, case-folded, white space made one space) and kept in ``case_se
 ``case_search_terms``, one row per *case* and bigram. Japanese has no spaces between words, so
 bigrams are the usual unit; they serve Latin substrings too.
 
-A query is split at spaces into words; a case matches when, for every word,
+A query is split at spaces into words; a case matches when, for every word, one of its texts
+holds the word as typed (a correlated ``EXISTS ... LIKE`` over the case's few texts: no false hit
+from bigrams spread over two texts or out of order), which implies that it holds every bigram of
+the word. The bigrams choose which cases are checked at all:
 
-1. the case holds every bigram of the word (``term IN (...) GROUP BY case_id HAVING count = n``
-   over the primary key ``(term, case_id)``: an index-only range scan on SQLite and PostgreSQL
-   alike), and
-2. one of its texts holds the word itself (``LIKE`` on the few texts of the candidate cases):
-   no false hit from bigrams spread over two texts or out of order.
+- the word's bigrams are first counted in ``case_search_terms``, each only up to :data:`RARE`
+  (a short scan of the primary key ``(term, case_id)``);
+- if one bigram is rarer than that, the cases holding it are the candidates (an index-only
+  range scan on SQLite and PostgreSQL alike), so a rare word costs its few candidates;
+- if every bigram is common, each case is checked in the list's order (newest first) by one
+  primary-key seek per bigram before its texts are read, and the check stops with the page,
+  so a common word costs about one page of seeks, not a count over every case.
 
-A one-character word has no bigram: it is the prefix range ``term >= c AND term < c + U+10FFFF``
-of the same index (every character starts a bigram, since each text ends with a space), bounded
-by the index itself rather than a scan of the texts.
+A one-character word has no bigram: it is looked for with ``LIKE`` in the texts of the newest
+:data:`SINGLE_CHARACTER_CASES` cases only (a bounded set).
 
 Why one term row per case and not per text: a case's timeline repeats the same bigrams in many
 events; per case, the table is a fraction of the size and the ``GROUP BY case_id`` needs no
@@ -38,7 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, select
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 
@@ -55,6 +59,8 @@ from csirt.cases.models import (
 _SPACE = re.compile(r"\s+")
 MAX_TERM = "\U0010ffff"
 MAX_WORDS = 8
+RARE = 2000  # a bigram held by fewer cases drives the search
+SINGLE_CHARACTER_CASES = 5000  # a one-character word is looked for in the newest cases only
 BATCH = 5000
 
 
@@ -73,9 +79,9 @@ SOURCES: tuple[Source, ...] = (
     Source("title", Case, ("title",), _l("Title"), "id"),
     Source("summary", Case, ("summary",), _l("Summary"), "id"),
     Source("involved", Case, ("involved",), _l("Involved"), "id"),
-    Source("note", Note, ("body",), _l("Note")),
+    Source("note", Note, ("body",), _l("Case note")),
     Source("timeline", TimelineEvent, ("title", "description", "actor", "source"), _l("Timeline")),
-    Source("dataset", AffectedDataset, ("name", "holder"), _l("Data set")),
+    Source("dataset", AffectedDataset, ("name", "holder"), _l("Affected data set")),
     Source("tag", CaseTag, ("tag",), _l("Tag")),
 )
 LABELS: dict[str, Any] = {source.kind: source.label for source in SOURCES}
@@ -127,38 +133,54 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _word_case_ids(word: str) -> Any:
+def _holds(word: str) -> ColumnElement[bool]:
+    """One of the case's texts holds the word (correlated: checked case by case, newest first,
+    so a common word stops at the first page; the bigram condition keeps rare words cheap)."""
+    return exists().where(
+        CaseSearchDoc.case_id == Case.id, CaseSearchDoc.text.like(_like(word), escape="\\")
+    )
+
+
+def _capped_counts(session: Session, grams: list[str]) -> list[int]:
+    """How many cases hold each bigram, counted up to :data:`RARE` (one short index scan each)."""
+    counts = [
+        select(func.count())
+        .select_from(
+            select(CaseSearchTerm.case_id).where(CaseSearchTerm.term == gram).limit(RARE).subquery()
+        )
+        .scalar_subquery()
+        for gram in grams
+    ]
+    return [int(n) for n in session.execute(select(*counts)).one()]
+
+
+def _word_clause(session: Session, word: str) -> ColumnElement[bool]:
     grams, single = query_terms(word)
     if single is not None:
-        return select(CaseSearchTerm.case_id).where(
-            CaseSearchTerm.term >= single, CaseSearchTerm.term < single + MAX_TERM
-        )
-    candidates = (
-        select(CaseSearchTerm.case_id)
-        .where(CaseSearchTerm.term.in_(sorted(grams)))
-        .group_by(CaseSearchTerm.case_id)
-        .having(func.count() == len(grams))
-    )
-    return select(CaseSearchDoc.case_id).where(
-        CaseSearchDoc.case_id.in_(candidates),
-        CaseSearchDoc.text.like(_like(word), escape="\\"),
-    )
+        newest = select(Case.id).order_by(Case.id.desc()).limit(SINGLE_CHARACTER_CASES)
+        return and_(Case.id.in_(newest), _holds(word))
+    ordered = sorted(grams)
+    counts = _capped_counts(session, ordered)
+    by_rarity = [gram for _n, gram in sorted(zip(counts, ordered, strict=True))]
+    if min(counts) < RARE:
+        # The rarest bigram names few cases: they are the candidates (the LIKE implies the rest).
+        candidates = select(CaseSearchTerm.case_id).where(CaseSearchTerm.term == by_rarity[0])
+        return and_(Case.id.in_(candidates), _holds(word))
+    # Every bigram is common: one primary-key seek per bigram and case, newest first, rarest
+    # bigram first, and the LIKE only where they all are; the page fills early.
+    seeks = [
+        exists().where(CaseSearchTerm.term == gram, CaseSearchTerm.case_id == Case.id)
+        for gram in by_rarity
+    ]
+    return and_(*seeks, _holds(word))
 
 
-def matching_case_ids(query: str) -> Any:
-    """A subquery of the ids of cases matching every word of ``query``."""
+def search_filter(session: Session, query: str) -> ColumnElement[bool]:
+    """A WHERE clause on ``Case`` for the query (need-to-know is the caller's clause)."""
     words = query_words(query)
     if not words:
-        return select(CaseSearchTerm.case_id).where(CaseSearchTerm.term.is_(None))
-    selects = [_word_case_ids(word) for word in words]
-    if len(selects) == 1:
-        return selects[0]
-    return select(Case.id).where(*(Case.id.in_(s) for s in selects))
-
-
-def search_filter(query: str) -> ColumnElement[bool]:
-    """A WHERE clause on ``Case.id`` for the query (need-to-know is the caller's clause)."""
-    return and_(Case.id.in_(matching_case_ids(query)))
+        return and_(Case.id.is_(None))
+    return and_(*(_word_clause(session, word) for word in words))
 
 
 def hit_sources(session: Session, query: str, case_ids: Sequence[int]) -> dict[int, list[str]]:

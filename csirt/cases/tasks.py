@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
@@ -22,12 +22,13 @@ OPEN_TASK_STATUSES = (TaskStatus.OPEN.value, TaskStatus.IN_PROGRESS.value)
 
 
 def list_tasks(session: Session, case: Case) -> list[Task]:
-    """The case's tasks by due date (assignees loaded in one extra query)."""
+    """The case's tasks by due date (assignees, comments and their authors: one query each)."""
     return list(
         session.scalars(
             select(Task)
             .where(Task.case_id == case.id)
             .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+            .options(selectinload(Task.comments).selectinload(TaskComment.author))
         )
     )
 

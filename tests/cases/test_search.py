@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from csirt.cases import search
 from csirt.cases.listing import CaseFilters, list_cases
-from csirt.cases.models import CaseSearchDoc, CaseSearchTerm
+from csirt.cases.models import Case, CaseSearchDoc, CaseSearchTerm
 from csirt.cases.tagging import set_tags
 from csirt.cases.timeline import EventInput, add_event, add_events
 from csirt.records import service as records
@@ -169,3 +169,27 @@ def test_terms_and_words():
     assert search.query_terms(" ") == (set(), None)
     assert search.query_words(" Ａ  b a ") == ["a", "b"]
     assert len(search.query_words(" ".join(str(n) for n in range(20)))) == search.MAX_WORDS
+
+
+def test_bulk_seeded_cases_are_indexed(db_session: Session, lead):
+    """The benchmark's bulk cases (Core INSERTs) get their texts and bigrams too."""
+    from csirt.demo import bulk_seed
+
+    bulk_seed(db_session, cases=3, events_per_case=2)
+    newest = db_session.scalars(select(Case.id).order_by(Case.id.desc()).limit(3)).all()
+    assert set(newest) <= found(db_session, lead, "事象 2")
+    page = list_cases(db_session, lead, filters=CaseFilters(q="事象 2"), limit=3)
+    assert page.hits[newest[0]] == ["timeline"]
+
+
+def test_common_bigrams_take_the_seek_path(db_session: Session, make_case, lead, monkeypatch):
+    """When every bigram of a word is common (here: RARE lowered to 0), each case is checked by
+    primary-key seeks, newest first; the answers are the same."""
+    case = make_case(title="庁舎の停電", involved=["総務課"])
+    add_event(db_session, case, lead, EventInput(WHEN, "minute", "非常用電源へ切替"))
+    db_session.flush()
+    monkeypatch.setattr(search, "RARE", 0)
+    assert case.id in found(db_session, lead, "非常用電源")
+    assert case.id in found(db_session, lead, "停電 総務")
+    assert case.id not in found(db_session, lead, "停電総務")
+    assert case.id not in found(db_session, lead, "非常用電池")

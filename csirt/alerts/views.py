@@ -26,6 +26,7 @@ from csirt.cases.listing import CaseFilters, list_cases
 from csirt.cases.need_to_know import find_case_by_reference
 from csirt.db import get_session, writes
 from csirt.i18n import current_lang
+from csirt.observables.forms import TYPE_LABELS
 from csirt.observables.normalise import defang
 
 bp = Blueprint("alerts", __name__, url_prefix="/console/alerts")
@@ -49,7 +50,11 @@ def init_app(app: Flask) -> None:
 
 
 def _labels() -> dict[str, Any]:
-    return {"status_labels": STATUS_LABELS, "severity_labels": SEVERITY_LABELS}
+    return {
+        "status_labels": STATUS_LABELS,
+        "severity_labels": SEVERITY_LABELS,
+        "type_labels": TYPE_LABELS,
+    }
 
 
 @bp.get("/")

@@ -262,3 +262,38 @@ def test_a_document_approved_is_announced(
     assert payload["event"] == "document.approved"
     assert payload["document"] == {"id": document_id, "kind": "press_release"}
     assert payload["case"]["id"] == case_id
+
+
+def test_the_console_shows_the_delivery_log_keeps_the_secret_and_removes(
+    client, login_as, bearer, receiver: Receiver, runner, db_session: Session
+):
+    _admin, admin = bearer("admin")
+    hook = _hook(client, admin, receiver.url)
+    _lead, lead = bearer("lead")
+    client.post("/api/v1/cases", json={"title": "ログの確認", "tlp": "green"}, headers=lead)
+    receiver.statuses = [503]
+    runner.invoke(args=["webhooks", "send"])
+    login_as("admin", totp=True)
+    page = client.get(f"/console/webhooks/{hook['id']}")
+    assert page.status_code == 200
+    assert "503" in page.text
+    assert "HTTP 503" in page.text
+    saved = client.post(
+        f"/console/webhooks/{hook['id']}",
+        data={"name": "SOAR 2", "url": receiver.url, "events": ["case.created"],
+              "max_tlp": "green", "active": "y", "csrf_token": csrf_from(page.text)},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    [stored] = service.list_webhooks(db_session)
+    db_session.refresh(stored)
+    assert (stored.name, stored.events, stored.max_tlp) == ("SOAR 2", ["case.created"], "green")
+    assert (
+        service.open_secret(client.application.config["CSIRT"].secret_key, stored.secret_sealed)
+        == SECRET.encode()
+    )
+    gone = client.post(
+        f"/console/webhooks/{hook['id']}/delete", data={"csrf_token": csrf_from(page.text)}
+    )
+    assert gone.status_code == 302
+    assert service.list_webhooks(db_session) == []
+    assert client.get(f"/console/webhooks/{hook['id']}").status_code == 404

@@ -106,6 +106,23 @@ class ExposureOut(ApiModel):
     items: list[str]
 
 
+class VersionOut(ApiModel):
+    number: int
+    changed_at: str = Field(json_schema_extra={"format": "date-time"})
+    reason: str
+
+
+class FileDetailOut(FileOut):
+    overlaps: list[OverlapOut]
+    history: list[VersionOut] = Field(description="earlier versions, newest first")
+
+
+class FilePage(ApiModel):
+    items: list[FileOut]
+    next_cursor: str | None
+    exposure: ExposureOut | None = Field(None, description="with ``system``: every file on it")
+
+
 class ImportOut(ApiModel):
     created: int
     updated: int
@@ -133,7 +150,7 @@ def _file(file_id: int) -> Any:
     "every file on it",
     tags=TAGS,
     query=InventoryQuery,
-    responses={"200": json_response({"type": "object"}, "Files by id, and the exposure")},
+    responses={"200": json_response(FilePage, "Files by id, and the exposure")},
 )
 def list_files() -> ResponseReturnValue:
     query = read_query(InventoryQuery)
@@ -176,7 +193,7 @@ def create_file() -> ResponseReturnValue:
 @operation(
     "One inventory file, its overlaps and its history",
     tags=TAGS,
-    responses={"200": json_response(FileOut)},
+    responses={"200": json_response(FileDetailOut)},
 )
 def get_file(file_id: int) -> ResponseReturnValue:
     row = _file(file_id)

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from csirt.cases.creation import create_case
+from csirt.cases.tasks import add_task
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +30,7 @@ def test_edit_history_soft_delete_confirmation_restore(
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
-        page.goto(f"{live_server}/console/login")
-        page.get_by_label("ユーザー名").fill(created.user.username)
-        page.get_by_label("パスワード").fill(created.password)
-        page.get_by_role("button", name="サインイン").click()
-        page.wait_for_url("**/console/")
+        sign_in(page, live_server, created.user.username, created.password)
         page.get_by_role("button", name="English").click()
         page.wait_for_url("**/console/")
 
@@ -84,3 +82,68 @@ def test_edit_history_soft_delete_confirmation_restore(
         shots(page, "activity")
     finally:
         context.close()
+
+
+def test_a_task_corrected_deleted_after_confirmation_and_restored(
+    browser: Any, live_server: str, live_users: Any, shots: Any
+) -> None:
+    created = live_users.create(roles=["lead"], username="e2e-task-history-lead")
+    session = live_users.session
+    session.commit()
+    case = create_case(session, title="名簿の誤送信（e2e タスク訂正）", actor=created.user)
+    add_task(session, case, created.user, title="送信先へ削除を依頼")
+    session.commit()
+    tasks_url = f"{live_server}/console/cases/{case.id}/tasks"
+
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, created.user.username, created.password)
+        page.get_by_role("button", name="English").click()
+        page.wait_for_url("**/console/")
+        page.goto(tasks_url)
+        page.locator("tr.task-edit details > summary").first.click()
+        page.get_by_role("link", name="Correct or delete this task").click()
+        page.wait_for_url("**/edit")
+        page.get_by_label("Title").fill("送信先へ削除と報告を依頼")
+        page.get_by_label("Why it changed").fill("報告も求めることにした")
+        page.get_by_role("button", name="Save the correction").click()
+        page.wait_for_url("**/tasks")
+        assert page.get_by_text(
+            "The task was corrected; the previous version is kept."
+        ).is_visible()
+
+        page.goto(page.url.removesuffix("/tasks") + f"/tasks/{_task_id(page)}/edit")
+        history = page.locator("section[aria-labelledby=history-h]")
+        assert history.get_by_text("報告も求めることにした").is_visible()
+        assert history.get_by_text("送信先へ削除を依頼", exact=True).is_visible()
+        shots(page, "task-edited-with-history")
+
+        page.get_by_role("link", name="Delete this task…").click()
+        page.wait_for_url("**/delete")
+        assert page.get_by_role("heading", name="Delete this task?").is_visible()
+        page.get_by_role("button", name="Delete the task").click()  # no reason: refused
+        assert page.locator("ul.errors").is_visible()
+        shots(page, "task-confirmation")
+        page.get_by_label("Reason").fill("別の事案のタスクだった")
+        page.get_by_role("button", name="Delete the task").click()
+        page.wait_for_url("**/tasks")
+        deleted = page.locator("section[aria-labelledby=deleted-h]")
+        assert deleted.get_by_text("別の事案のタスクだった").is_visible()
+        shots(page, "task-deleted")
+
+        deleted.get_by_role("button", name="Restore").click()
+        page.wait_for_url("**/tasks")
+        assert page.get_by_text("The task was restored.").is_visible()
+        assert page.get_by_role("rowheader", name="送信先へ削除と報告を依頼").is_visible()
+        shots(page, "task-restored")
+    finally:
+        context.close()
+
+
+def _task_id(page: Any) -> str:
+    row_id = page.locator("tr[id^=task-]").first.get_attribute("id")
+    return str(row_id).removeprefix("task-")

@@ -41,6 +41,8 @@ ACTIVITY: dict[A, tuple[str, T]] = {
     A.CASE_UNLINK: ("case", T(ja="関連事案の結び付けを外しました", en="unlinked a related case")),
     A.CASE_PLAYBOOK: ("case", T(ja="対応手順を適用しました", en="applied a playbook")),
     A.CASE_ACKNOWLEDGE: ("case", T(ja="事案の受領を確認しました", en="acknowledged the case")),
+    A.ALERT_MERGE: ("case", T(ja="アラートを事案に統合しました", en="merged an alert")),
+    A.ALERT_OPEN_CASE: ("case", T(ja="アラートから起票しました", en="opened it from an alert")),
     A.CASE_PAGE: ("team", T(ja="当番の責任者を呼び出しました", en="paged the on-call lead")),
     A.CASE_PAGE_ESCALATE: ("team", T(ja="呼び出しを上位者へ回しました", en="escalated the page")),
     A.CASE_MEMBER_ADD: ("team", T(ja="担当者を追加しました", en="added a member")),

@@ -203,3 +203,14 @@ def test_fetch_without_a_mailbox_says_so(make_app):
     result = make_app("all").test_cli_runner().invoke(args=["alerts", "fetch"])
     assert result.exit_code != 0
     assert "no mailbox: set CSIRT_ALERTS_IMAP_HOST" in result.output
+
+
+def test_the_case_activity_shows_the_merge(client, bearer, cases, db_session):
+    lead, headers = bearer("lead")
+    case = cases.create(actor=lead)
+    db_session.commit()
+    raised = client.post("/api/v1/alerts", json=alert_body(), headers=headers).json
+    client.post(f"/api/v1/alerts/{raised['id']}/merge", json={"case_id": case.id}, headers=headers)
+    activity = client.get(f"/api/v1/cases/{case.id}/activity?lang=ja", headers=headers)
+    assert activity.status_code == 200, activity.json
+    assert "アラートを事案に統合しました" in activity.text

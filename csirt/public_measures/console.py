@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from csirt.auth.access import requires
@@ -52,10 +53,21 @@ def index() -> ResponseReturnValue:
     return _page()
 
 
+# What the service's refusals mean for the person at the console (by the field they name).
+REFUSALS = {
+    "guard": _l(
+        "The public-text guard refused the text: it holds a name, a contact or a number that "
+        "must not be made public."
+    ),
+    "note": _l("A measure carried out needs a public note and the date of the evidence."),
+    "decision": _l("This proposal is already decided."),
+}
+
+
 def _refused(error: DocumentValidationError) -> ResponseReturnValue:
     get_session().rollback()
-    for message in error.errors.values():
-        flash(message, "error")
+    for key in error.errors:
+        flash(str(REFUSALS.get(key, _l("Check the field: %(name)s", name=key))), "error")
     return redirect(url_for("measures_console.index"))
 
 

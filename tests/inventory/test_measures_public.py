@@ -120,6 +120,8 @@ def test_unpublished_case_shows_nothing_and_the_guard_refuses_contacts(
     )
     assert refused.status_code == 302
     assert db_session.scalars(select(MeasurePublicUpdate)).all() == []
+    shown = a.get("/console/measures/public").text
+    assert "public-text guard" in shown or "公開文チェック" in shown
     _post(a, f"/console/measures/public/{measure.id}", {"status": "in_progress"})
     update = db_session.scalars(select(MeasurePublicUpdate)).one()
     _post(b, f"/console/measures/public/updates/{update.id}/approve", {})

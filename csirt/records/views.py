@@ -147,6 +147,34 @@ def _create(
     return _back(endpoint, case, **values)
 
 
+def _tab_routes(
+    name: str,
+    added: str,
+    render: Callable[..., ResponseReturnValue],
+    make_form: Callable[[], F],
+    reader: Callable[[Mapping[str, Any]], T],
+    add: Callable[[Session, Case, Any, T], R],
+    message: Any,
+    anchor: Callable[[R], str] | None = None,
+) -> None:
+    """The tab of one kind of a case's records: GET ``/<name>`` shows it (endpoint ``name``),
+    POST adds one (endpoint ``added``), saying ``message`` (lazy text) and going back to it."""
+
+    @requires(Permission.CASE_VIEW)
+    def show(case_id: int) -> ResponseReturnValue:
+        return render(load_case(case_id))
+
+    @requires(Permission.CASE_EDIT)
+    def create(case_id: int) -> ResponseReturnValue:
+        case = load_case(case_id)
+        return _create(
+            case, make_form(), reader, add, render, str(message), f"records.{name}", anchor
+        )
+
+    bp.add_url_rule(f"/{name}", name, show, methods=["GET"])
+    bp.add_url_rule(f"/{name}", added, create, methods=["POST"])
+
+
 def _exposure_labels() -> dict[str, str]:
     vocabulary, lang = current_catalog().vocabulary, current_lang()
     return {e.value: vocabulary.exposure_label(e, lang) for e in Exposure}
@@ -210,29 +238,19 @@ def _pick_form() -> PickForm:
     return form
 
 
-@bp.get("/datasets")
-@requires(Permission.CASE_VIEW)
-def datasets(case_id: int) -> ResponseReturnValue:
-    return _render_datasets(load_case(case_id))
-
-
 def _read_dataset(payload: Mapping[str, Any]) -> validation.DatasetInput:
     return validation.read_dataset(payload, current_catalog().vocabulary, tz())
 
 
-@bp.post("/datasets")
-@requires(Permission.CASE_EDIT)
-def add_dataset(case_id: int) -> ResponseReturnValue:
-    case = load_case(case_id)
-    return _create(
-        case,
-        _dataset_form(),
-        _read_dataset,
-        service.add_dataset,
-        _render_datasets,
-        _("Data set added."),
-        "records.datasets",
-    )
+_tab_routes(
+    "datasets",
+    "add_dataset",
+    _render_datasets,
+    _dataset_form,
+    _read_dataset,
+    service.add_dataset,
+    _l("Data set added."),
+)
 
 
 def _local_input(value: Any) -> str:
@@ -532,25 +550,16 @@ def _render_notes(
     )
 
 
-@bp.get("/notes")
-@requires(Permission.CASE_VIEW)
-def notes(case_id: int) -> ResponseReturnValue:
-    return _render_notes(load_case(case_id))
-
-
-@bp.post("/notes")
-@requires(Permission.CASE_EDIT)
-def add_note(case_id: int) -> ResponseReturnValue:
-    return _create(
-        load_case(case_id),
-        forms.NoteForm(),
-        lambda payload: validation.read_note(payload, tz()),
-        service.add_note,
-        _render_notes,
-        _("Note added."),
-        "records.notes",
-        anchor=lambda note: f"note-{note.id}",
-    )
+_tab_routes(
+    "notes",
+    "add_note",
+    _render_notes,
+    forms.NoteForm,
+    lambda payload: validation.read_note(payload, tz()),
+    service.add_note,
+    _l("Note added."),
+    anchor=lambda note: f"note-{note.id}",
+)
 
 
 NOTES = corrections.ConsoleKind(
@@ -612,24 +621,15 @@ def _render_liaison(
     )
 
 
-@bp.get("/liaison")
-@requires(Permission.CASE_VIEW)
-def liaison(case_id: int) -> ResponseReturnValue:
-    return _render_liaison(load_case(case_id))
-
-
-@bp.post("/liaison")
-@requires(Permission.CASE_EDIT)
-def add_liaison(case_id: int) -> ResponseReturnValue:
-    return _create(
-        load_case(case_id),
-        forms.LiaisonForm(),
-        lambda payload: validation.read_liaison(payload, tz()),
-        service.add_liaison,
-        _render_liaison,
-        _("Contact recorded."),
-        "records.liaison",
-    )
+_tab_routes(
+    "liaison",
+    "add_liaison",
+    _render_liaison,
+    forms.LiaisonForm,
+    lambda payload: validation.read_liaison(payload, tz()),
+    service.add_liaison,
+    _l("Contact recorded."),
+)
 
 
 LIAISON = corrections.ConsoleKind(
@@ -696,24 +696,15 @@ def _render_inquiries(
     )
 
 
-@bp.get("/inquiries")
-@requires(Permission.CASE_VIEW)
-def inquiries(case_id: int) -> ResponseReturnValue:
-    return _render_inquiries(load_case(case_id))
-
-
-@bp.post("/inquiries")
-@requires(Permission.CASE_EDIT)
-def add_inquiry(case_id: int) -> ResponseReturnValue:
-    return _create(
-        load_case(case_id),
-        forms.InquiryForm(),
-        lambda payload: validation.read_inquiry(payload, tz()),
-        service.add_inquiry,
-        _render_inquiries,
-        _("Inquiry recorded."),
-        "records.inquiries",
-    )
+_tab_routes(
+    "inquiries",
+    "add_inquiry",
+    _render_inquiries,
+    forms.InquiryForm,
+    lambda payload: validation.read_inquiry(payload, tz()),
+    service.add_inquiry,
+    _l("Inquiry recorded."),
+)
 
 
 @bp.post("/inquiries/<int:inquiry_id>/answered")

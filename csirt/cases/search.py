@@ -1,7 +1,8 @@
 """Full-text search over everything written on a case, through one bigram index on both backends.
 
 What is searched: the case's title, summary and ``involved`` list, its notes, timeline events,
-affected data sets (name and holding department) and tags (:data:`SOURCES`). Each text is
+affected data sets (name and holding department), tags, observables (value, description, tags,
+source) and ATT&CK techniques (id and name) (:data:`SOURCES`). Each text is
 normalised (NFKC, case-folded, white space made one space) and kept in ``case_search_docs``
 (one row per text, naming its kind and record); its overlapping two-character terms go to
 ``case_search_terms``, one row per *case* and bigram. Japanese has no spaces between words, so
@@ -37,15 +38,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from flask import has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, select
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 
+from config import DEFAULT_PLAYBOOKS
 from csirt.cases.models import (
     AffectedDataset,
     Case,
@@ -55,6 +59,9 @@ from csirt.cases.models import (
     Note,
     TimelineEvent,
 )
+from csirt.catalog import load_catalog
+from csirt.catalog.current import current_catalog
+from csirt.observables.models import AttackTag, Observable
 
 _SPACE = re.compile(r"\s+")
 MAX_TERM = "\U0010ffff"
@@ -62,6 +69,22 @@ MAX_WORDS = 8
 RARE = 2000  # a bigram held by fewer cases drives the search
 SINGLE_CHARACTER_CASES = 5000  # a one-character word is looked for in the newest cases only
 BATCH = 5000
+
+
+def joined(values: Sequence[object]) -> str:
+    """The searched columns of a record as one text (lists one item a line)."""
+    return "\n".join(_flat(value) for value in values)
+
+
+def technique_text(values: Sequence[object]) -> str:
+    """An ATT&CK technique id with its name from the catalog (the app's, else the default)."""
+    technique = str(values[0])
+    if has_app_context():
+        matrix = current_catalog().attack
+    else:  # migration: the playbooks shipped with csirt
+        matrix = load_catalog(Path(DEFAULT_PLAYBOOKS)).attack
+    found = matrix.get(technique)
+    return f"{technique} {found.name}" if found else technique
 
 
 @dataclass(frozen=True)
@@ -73,6 +96,7 @@ class Source:
     columns: tuple[str, ...]
     label: Any  # a lazy gettext string
     case_column: str = "case_id"
+    text: Callable[[Sequence[object]], str] = joined
 
 
 SOURCES: tuple[Source, ...] = (
@@ -83,6 +107,8 @@ SOURCES: tuple[Source, ...] = (
     Source("timeline", TimelineEvent, ("title", "description", "actor", "source"), _l("Timeline")),
     Source("dataset", AffectedDataset, ("name", "holder"), _l("Affected data set")),
     Source("tag", CaseTag, ("tag",), _l("Tag")),
+    Source("observable", Observable, ("value", "description", "tags", "source"), _l("Observable")),
+    Source("attack", AttackTag, ("technique",), _l("ATT&CK technique"), text=technique_text),
 )
 LABELS: dict[str, Any] = {source.kind: source.label for source in SOURCES}
 
@@ -217,7 +243,7 @@ def _documents(connection: Connection, ids: list[int]) -> dict[int, dict[tuple[s
         for row in connection.execute(
             select(case_column, model.id, *columns).where(case_column.in_(ids))
         ):
-            text = normalise("\n".join(_flat(value) for value in row[2:]))
+            text = normalise(source.text(row[2:]))
             if text:
                 docs[row[0]][(source.kind, row[1])] = text
     return docs

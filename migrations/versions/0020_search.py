@@ -5,8 +5,9 @@ Revises: 0019
 Create Date: 2026-12-06 19:45:00
 
 ``case_search_docs`` holds each searchable text of a case (title, summary, ``involved``, notes,
-timeline events, data sets, tags), normalised, with its kind and record id: the bigrams of
-``case_search_terms`` find candidate cases, these rows confirm the words and name the source.
+timeline events, data sets, tags, observables, ATT&CK techniques), normalised, with its kind and
+record id: the bigrams of ``case_search_terms`` find candidate cases, these rows confirm the
+words and name the source.
 The upgrade rebuilds both for every case, 500 cases at a time.
 
 The chain: this revision follows 0019 (inventory).

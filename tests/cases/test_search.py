@@ -193,3 +193,32 @@ def test_common_bigrams_take_the_seek_path(db_session: Session, make_case, lead,
     assert case.id in found(db_session, lead, "停電 総務")
     assert case.id not in found(db_session, lead, "停電総務")
     assert case.id not in found(db_session, lead, "非常用電池")
+
+
+def test_observables_and_attack_techniques(db_session: Session, make_case, lead, app):
+    """Observables (value, description, tags) and ATT&CK techniques (id and name) are found."""
+    from csirt.catalog.current import current_catalog
+    from csirt.observables import service as observables
+    from csirt.observables.techniques import set_techniques
+
+    case = make_case(title="不審な通信")
+    item = observables.ObservableIn(
+        "domain", "evil-cdn[.]example", description="C2 サーバー", tags=("初期侵入",)
+    )
+    observables.add_many(db_session, case, lead, [item], source="console")
+    set_techniques(db_session, case, lead, current_catalog(app).attack, ["T1566.001"])
+    db_session.flush()
+
+    for query, kind in (
+        ("evil-cdn.example", "observable"),
+        ("C2 サーバー", "observable"),
+        ("初期侵入", "observable"),
+        ("t1566.001", "attack"),
+        ("Spearphishing Attachment", "attack"),
+    ):
+        page = list_cases(db_session, lead, filters=CaseFilters(q=query), limit=100)
+        assert case.id in {c.id for c in page.items}, query
+        assert kind in page.hits[case.id], query
+    set_techniques(db_session, case, lead, current_catalog(app).attack, [])
+    db_session.flush()
+    assert case.id not in found(db_session, lead, "t1566")

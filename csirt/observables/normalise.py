@@ -47,7 +47,6 @@ _FILE_EXTENSIONS: Final = frozenset(
         "dll",
         "sys",
         "scr",
-        "com",
         "bat",
         "cmd",
         "ps1",

@@ -178,7 +178,7 @@ def _page(case: Any, status: int = 200, **given: FlaskForm) -> ResponseReturnVal
     events = list_events(session, case, limit=200).items
     tagged = techniques.case_techniques(session, case, catalog.attack)
     own = " ".join(t.id for t in tagged if t.on_case)
-    event_form = given.get("event_form") or forms.EventTechniquesForm()
+    event_form = given.get("event_form") or forms.EventTechniquesForm(prefix="event")
     event_form.event_id.choices = [(e.id, f"{e.occurred_at:%Y-%m-%d} {e.title}") for e in events]
     context = {
         "case": case,
@@ -193,7 +193,7 @@ def _page(case: Any, status: int = 200, **given: FlaskForm) -> ResponseReturnVal
         "attack_version": catalog.attack.version,
         "event_titles": {e.id: e.title for e in events},
         "add_form": given.get("add_form") or forms.ObservableForm(),
-        "paste_form": given.get("paste_form") or forms.PasteForm(),
+        "paste_form": given.get("paste_form") or forms.PasteForm(prefix="paste"),
         "techniques_form": given.get("techniques_form")
         or forms.TechniquesForm(data={"techniques": own}),
         "event_form": event_form,
@@ -286,7 +286,7 @@ def _preview(
 @requires(Permission.CASE_EDIT)
 def paste_preview(case_id: int) -> ResponseReturnValue:
     case = case_or_404(case_id)
-    form = forms.PasteForm()
+    form = forms.PasteForm(prefix="paste")
     if not form.validate_on_submit():
         return _page(case, 422, paste_form=form)
     try:
@@ -305,7 +305,7 @@ def paste_preview(case_id: int) -> ResponseReturnValue:
 def paste_save(case_id: int) -> ResponseReturnValue:
     """Save the previewed lines that stay ticked, with the types chosen on the preview."""
     case = case_or_404(case_id)
-    form = forms.PasteForm()
+    form = forms.PasteForm(prefix="paste")
     form.text.validators = []
     if not form.validate_on_submit():
         abort(400)
@@ -369,7 +369,7 @@ def set_techniques(case_id: int) -> ResponseReturnValue:
 @bp.post("/observables/event-techniques")
 @requires(Permission.CASE_EDIT)
 def set_event_techniques(case_id: int) -> ResponseReturnValue:
-    form = forms.EventTechniquesForm()
+    form = forms.EventTechniquesForm(prefix="event")
     events = list_events(get_session(), case_or_404(case_id), limit=None).items
     form.event_id.choices = [(e.id, "") for e in events]
     return _submit(case_id, form, "event_form", _techniques(True))

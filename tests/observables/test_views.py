@@ -40,7 +40,7 @@ def test_tab_add_paste_preview_and_save(client, db_session: Session, login_as, c
     text = "\n".join(["203.0.113.7", "bad[.]example", "not a hash zz", "# a comment", ""])
     preview = client.post(
         url + "/paste",
-        data={"csrf_token": token, "text": text, "tlp": "green", "pap": "amber", "ioc": "y"},
+        data={"csrf_token": token, "paste-text": text, "paste-tlp": "green", "paste-ioc": "y"},
     )
     assert preview.status_code == 200
     assert "203[.]0[.]113[.]7" in preview.text
@@ -49,9 +49,9 @@ def test_tab_add_paste_preview_and_save(client, db_session: Session, login_as, c
         url + "/paste/save",
         data={
             "csrf_token": token,
-            "tlp": "green",
-            "pap": "amber",
-            "ioc": "y",
+            "paste-tlp": "green",
+            "paste-pap": "amber",
+            "paste-ioc": "y",
             "line": ["203.0.113.7", "bad[.]example", "not a hash zz"],
             "line_type": ["ip", "domain", "other"],
             "include": ["0", "1"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,7 @@ def test_propose_approve_publish_and_the_public_page(
     first, second = _lead(app, users, db_session), _lead(app, users, db_session)
     case = cases.create(title="内部名: 選挙システム流出", actor=first.user, commit=True)
     rows = []
-    for title, days in (("外部サーバー利用の禁止", -1), ("持出し手順の見直し", 30)):
+    for title, days in (("外部サーバー利用の禁止", -1), ("持出し手順の見直し <b>&</b>", 30)):
         values = measures.validate_measure(
             {"title": title, "owner": "総務課", "due": (date.today() + timedelta(days=days))}
         )
@@ -73,6 +74,13 @@ def test_propose_approve_publish_and_the_public_page(
     assert "持出し手順の見直し" not in page.text  # proposed, never approved
     assert "内部名" not in page.text
     assert "期限超過" in page.text or "Overdue" in page.text
+    # The feed is well-formed XML with the texts escaped.
+    second.post(f"/api/v1/measures/public/{proposals[1]}/approve")
+    feed = public.get("/measures/feed.atom")
+    root = ElementTree.fromstring(feed.data)  # noqa: S314 - the app's own feed
+    titles = [e.text or "" for e in root.iter("{http://www.w3.org/2005/Atom}title")]
+    assert any("持出し手順の見直し <b>&</b>" in t for t in titles)
+    assert "<b>" not in public.get("/measures/").text
 
 
 def test_a_responder_token_may_not_propose(

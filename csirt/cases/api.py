@@ -451,36 +451,18 @@ def post_event(case_id: int) -> ResponseReturnValue:
     return created(EventOut.dump(row))
 
 
-corrections.api_routes(
-    bp,
+def _correct_event(*args: Any) -> Any:
+    return correct_event(*args, current_app.config["CSIRT"].tz)  # type: ignore[call-arg]
+
+
+# Tasks and timeline events are corrected with history: PATCH, DELETE, restore and history.
+for _spec in (
+    corrections.ApiKind(TASK, "tasks", "task", "task", TaskOut, TaskIn, edit_task, (TAGS[0],)),
     corrections.ApiKind(
-        kind=TASK,
-        path="tasks",
-        name="task",
-        noun="task",
-        out=TaskOut,
-        create=TaskIn,
-        edit=edit_task,
-        tags=tuple(TAGS),
+        EVENT, "timeline", "event", "timeline event", EventOut, EventIn, _correct_event, (TAGS[0],)
     ),
-    _case,
-)
-corrections.api_routes(
-    bp,
-    corrections.ApiKind(
-        kind=EVENT,
-        path="timeline",
-        name="event",
-        noun="timeline event",
-        out=EventOut,
-        create=EventIn,
-        edit=lambda session, case, actor, row, changes, reason: correct_event(
-            session, case, actor, row, changes, reason, current_app.config["CSIRT"].tz
-        ),
-        tags=tuple(TAGS),
-    ),
-    _case,
-)
+):
+    corrections.api_routes(bp, _spec, _case)
 
 
 @bp.get("/cases/<int:case_id>/timeline.csv")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -41,6 +41,8 @@ from csirt.cases.errors import CaseValidationError
 from csirt.cases.forms import ReasonForm, RestoreForm
 from csirt.cases.models import Case, RecordVersion
 from csirt.db import get_session
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 Edit = Callable[[Session, Case, User, Any, Mapping[str, Any], str], Any]
 """A kind's correction: (session, case, actor, row, changed fields, reason) -> the row;
@@ -112,20 +114,34 @@ class ApiKind:
 def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -> None:
     """Register the kind's PATCH, DELETE, restore and history operations on ``bp``."""
     rule = f"/cases/<int:case_id>/{spec.path}/<int:record_id>"
-    tags = list(spec.tags)
     patch = patch_model(spec.create)
+    noun = spec.noun
+    out = {"200": json_response(spec.out)}
 
-    @requires(Permission.CASE_EDIT)
-    @operation(
-        f"Correct a {spec.noun} (only the fields sent change; the previous version is kept)",
-        tags=tags,
-        body=patch,
-        responses={"200": json_response(spec.out)},
-    )
-    def patch_row(case_id: int, record_id: int) -> ResponseReturnValue:
+    def route(method: str, suffix: str, name: str, summary: str, **kw: Any) -> Callable[[F], F]:
+        def decorate(view: F) -> F:
+            need = Permission.CASE_VIEW if method == "GET" else Permission.CASE_EDIT
+            requires(need)(operation(summary, tags=list(spec.tags), **kw)(view))
+            bp.add_url_rule(rule + suffix, name, view, methods=[method])
+            return view
+
+        return decorate
+
+    def loaded(case_id: int, record_id: int) -> tuple[Session, Case, Any]:
         case = load_case(case_id)
         session = get_session()
-        row = history.get(session, spec.kind, case, record_id)
+        return session, case, history.get(session, spec.kind, case, record_id)
+
+    @route(
+        "PATCH",
+        "",
+        f"patch_{spec.name}",
+        f"Correct a {noun} (only the fields sent change; the previous version is kept)",
+        body=patch,
+        responses=out,
+    )
+    def patch_row(case_id: int, record_id: int) -> ResponseReturnValue:
+        session, case, row = loaded(case_id, record_id)
         body = read_body(patch)
         values = body.model_dump(exclude_unset=True)
         changes = {k: v for k, v in values.items() if k != "reason" and v is not None}
@@ -133,54 +149,49 @@ def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -
         session.commit()
         return jsonify(spec.out.dump(row))
 
-    @requires(Permission.CASE_EDIT)
-    @operation(
-        f"Delete a {spec.noun} with a reason (soft: kept in its history, a lead may restore it)",
-        tags=tags,
+    @route(
+        "DELETE",
+        "",
+        f"delete_{spec.name}",
+        f"Delete a {noun} with a reason (soft: kept in its history, a lead may restore it)",
         body=ReasonIn,
         responses={"204": {"description": "Deleted"}},
     )
     def delete_row(case_id: int, record_id: int) -> ResponseReturnValue:
-        case = load_case(case_id)
-        session = get_session()
-        row = history.get(session, spec.kind, case, record_id)
-        body = read_body(ReasonIn)
-        history.delete(session, spec.kind, case, current_user, row, body.reason)
+        session, case, row = loaded(case_id, record_id)
+        history.delete(session, spec.kind, case, current_user, row, read_body(ReasonIn).reason)
         session.commit()
         return "", 204
 
-    @requires(Permission.CASE_EDIT)
-    @operation(
-        f"Restore a deleted {spec.noun} (leads only)",
-        tags=tags,
+    @route(
+        "POST",
+        "/restore",
+        f"restore_{spec.name}",
+        f"Restore a deleted {noun} (leads only)",
         body=RestoreIn,
-        responses={"200": json_response(spec.out)},
+        responses=out,
     )
     def restore_row(case_id: int, record_id: int) -> ResponseReturnValue:
         case = load_case(case_id)
         if not current_user.has_role(Role.LEAD):
-            return problem(403, "Forbidden", f"only a lead may restore a deleted {spec.noun}")
+            return problem(403, "Forbidden", f"only a lead may restore a deleted {noun}")
         body = read_body(RestoreIn)
         session = get_session()
         row = history.restore(session, spec.kind, case, current_user, record_id, body.reason)
         session.commit()
         return jsonify(spec.out.dump(row))
 
-    @requires(Permission.CASE_VIEW)
-    @operation(
-        f"A {spec.noun}'s earlier versions, newest first (who, when, why; deletions included)",
-        tags=tags,
+    @route(
+        "GET",
+        "/history",
+        f"{spec.name}_history",
+        f"A {noun}'s earlier versions, newest first (who, when, why; deletions included)",
         responses={"200": json_response(VersionList)},
     )
     def row_history(case_id: int, record_id: int) -> ResponseReturnValue:
         case = load_case(case_id)
         found = history.record_history(get_session(), spec.kind, case, record_id)
         return jsonify(items=[VersionOut.dump(v) for v in found])
-
-    bp.add_url_rule(rule, f"patch_{spec.name}", patch_row, methods=["PATCH"])
-    bp.add_url_rule(rule, f"delete_{spec.name}", delete_row, methods=["DELETE"])
-    bp.add_url_rule(rule + "/restore", f"restore_{spec.name}", restore_row, methods=["POST"])
-    bp.add_url_rule(rule + "/history", f"{spec.name}_history", row_history, methods=["GET"])
 
 
 # --- console ----------------------------------------------------------------------------------

@@ -365,44 +365,22 @@ _collection(
 )
 
 
-for _spec in (
-    corrections.ApiKind(
-        kind=service.DATASET,
-        path="datasets",
-        name="dataset",
-        noun="data set",
-        out=DatasetOut,
-        create=DatasetIn,
-        edit=lambda session, case, actor, row, changes, reason: service.correct_dataset(
-            session, case, actor, row, changes, reason, current_catalog().vocabulary, tz()
-        ),
-        tags=tuple(TAGS),
-    ),
-    corrections.ApiKind(
-        kind=service.NOTE,
-        path="notes",
-        name="note",
-        noun="note",
-        out=NoteOut,
-        create=NoteIn,
-        edit=lambda session, case, actor, row, changes, reason: service.correct_note(
-            session, case, actor, row, changes, reason, tz()
-        ),
-        tags=tuple(TAGS),
-    ),
-    corrections.ApiKind(
-        kind=service.LIAISON,
-        path="liaison",
-        name="liaison",
-        noun="liaison entry",
-        out=LiaisonOut,
-        create=LiaisonIn,
-        edit=lambda session, case, actor, row, changes, reason: service.correct_liaison(
-            session, case, actor, row, changes, reason, tz()
-        ),
-        tags=tuple(TAGS),
-    ),
+def _zoned(correct: Callable[..., Any]) -> corrections.Edit:
+    """A correction read in the configured time zone."""
+    return lambda *args: correct(*args, tz())
+
+
+def _correct_dataset(*args: Any) -> Any:
+    return service.correct_dataset(*args, current_catalog().vocabulary, tz())  # type: ignore[call-arg]
+
+
+# Each kind of record is corrected with history: PATCH, DELETE, restore and history.
+for _kind, _path, _out, _in, _edit in (
+    (service.DATASET, "datasets", DatasetOut, DatasetIn, _correct_dataset),
+    (service.NOTE, "notes", NoteOut, NoteIn, _zoned(service.correct_note)),
+    (service.LIAISON, "liaison", LiaisonOut, LiaisonIn, _zoned(service.correct_liaison)),
 ):
+    _spec = corrections.ApiKind(_kind, _path, _kind.name, _kind.name, _out, _in, _edit, (TAGS[0],))
     corrections.api_routes(bp, _spec, _case)
 
 

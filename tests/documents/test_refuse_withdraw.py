@@ -17,14 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
-from csirt.auth import service as auth_service
-from csirt.auth.models import User
 from csirt.documents.models import Document
 from csirt.documents.service import unapproved_documents
 from csirt.notify.models import Notification
 from tests.conftest import csrf_from, login
 from tests.documents.conftest import DemoCase, make_demo_case
-from tests.factories import FACTORY, UserFactory, assign_to_case
+from tests.documents.test_request_approval import _person
+from tests.factories import UserFactory, assign_to_case
 from tests.teams.conftest import (  # noqa: F401 - shared fixtures
     Sink,
     mail_app,
@@ -33,21 +32,6 @@ from tests.teams.conftest import (  # noqa: F401 - shared fixtures
 )
 
 REASON = "第3段落の被害人数が確報と合っていません"
-
-
-def _person(
-    db_session: Session, users: UserFactory, name: str, role: str, case_id: int | None = None
-) -> tuple[User, dict[str, str]]:
-    user = users.create(roles=[role], username=name).user
-    user.email = f"{name}@example.jp"
-    user.lang = "ja"
-    if case_id is not None:
-        assign_to_case(db_session, user, case_id, role)
-    _token, plain = auth_service.create_token(
-        db_session, user, actor=FACTORY, scopes=("read", "write", "export")
-    )
-    db_session.commit()
-    return user, {"Authorization": f"Bearer {plain}"}
 
 
 @pytest.fixture

@@ -24,10 +24,7 @@ def test_edit_history_soft_delete_confirmation_restore(
     session.commit()
     case_id = case.id
 
-    context = browser.new_context(
-        locale="ja-JP", viewport={"width": 1280, "height": 900}, java_script_enabled=False
-    )
-    context.set_default_timeout(10_000)
+    context = _context(browser)
     page = context.new_page()
     try:
         sign_in(page, live_server, created.user.username, created.password)
@@ -95,10 +92,7 @@ def test_a_task_corrected_deleted_after_confirmation_and_restored(
     session.commit()
     tasks_url = f"{live_server}/console/cases/{case.id}/tasks"
 
-    context = browser.new_context(
-        locale="ja-JP", viewport={"width": 1280, "height": 900}, java_script_enabled=False
-    )
-    context.set_default_timeout(10_000)
+    context = _context(browser)
     page = context.new_page()
     try:
         sign_in(page, live_server, created.user.username, created.password)
@@ -147,3 +141,11 @@ def test_a_task_corrected_deleted_after_confirmation_and_restored(
 def _task_id(page: Any) -> str:
     row_id = page.locator("tr[id^=task-]").first.get_attribute("id")
     return str(row_id).removeprefix("task-")
+
+
+def _context(browser: Any) -> Any:
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    context.set_default_timeout(10_000)
+    return context

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pyotp
@@ -19,6 +20,18 @@ from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.intake.conftest import BASIC_ANSWERS, submit
 
 GROUND = "受付番号への返信がなく、調査の継続に通報者への確認が不可欠なため"
+
+
+def _officer_and_report(
+    client: FlaskClient, db_session: Session, users: UserFactory, settings: IntakeSettings
+) -> tuple[Any, str]:
+    """An intake officer signed in on ``client`` and the page of a report with an identity."""
+    officer = users.create(roles=["intake_officer"], totp=True)
+    db_session.commit()
+    login(client, officer.user.username, officer.password, officer.totp_seed)
+    result = submit(db_session, settings, dict(BASIC_ANSWERS, **{"identity.name": "N"}))
+    db_session.commit()
+    return officer, f"/console/intake/{result.submission_id}"
 
 
 def _stale(client: FlaskClient) -> None:
@@ -37,12 +50,7 @@ def _next_code(seed: str) -> str:
 def test_identity_request_returns_to_the_report_after_reauthentication(
     client: FlaskClient, db_session: Session, users: UserFactory, settings: IntakeSettings
 ) -> None:
-    officer = users.create(roles=["intake_officer"], totp=True)
-    db_session.commit()
-    login(client, officer.user.username, officer.password, officer.totp_seed)
-    result = submit(db_session, settings, dict(BASIC_ANSWERS, **{"identity.name": "N"}))
-    db_session.commit()
-    report = f"/console/intake/{result.submission_id}"
+    officer, report = _officer_and_report(client, db_session, users, settings)
     page = client.get(report)
     assert f'name="reauth_next" value="{report}"' in page.text
     _stale(client)
@@ -75,13 +83,8 @@ def test_identity_request_returns_to_the_report_after_reauthentication(
 def test_the_custodians_decision_form_names_its_page(
     app, client: FlaskClient, db_session: Session, users: UserFactory, settings: IntakeSettings
 ) -> None:
-    officer = users.create(roles=["intake_officer"], totp=True)
     custodian = users.create(roles=["custodian"], totp=True)
-    db_session.commit()
-    login(client, officer.user.username, officer.password, officer.totp_seed)
-    result = submit(db_session, settings, dict(BASIC_ANSWERS, **{"identity.name": "N"}))
-    db_session.commit()
-    report = f"/console/intake/{result.submission_id}"
+    _officer, report = _officer_and_report(client, db_session, users, settings)
     page = client.get(report)
     sent = client.post(
         f"{report}/identity/request",

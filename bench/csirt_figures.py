@@ -12,11 +12,20 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.harness import Figure, GunicornServer, LoadResult, Report, measure, timed
+from bench.harness import (
+    Figure,
+    GunicornServer,
+    LoadResult,
+    Report,
+    measure,
+    measure_beside,
+    timed,
+)
 from bench.seed import SeedInfo, bench_env, seed
 
 if TYPE_CHECKING:
@@ -153,9 +162,10 @@ PAGES: tuple[Page, ...] = (
 )
 
 
-def page_targets(report: Report, page: Page, scale: Scale, result: LoadResult) -> None:
+def page_targets(
+    report: Report, page: Page, scale: Scale, result: LoadResult, limit: LoadResult
+) -> None:
     """At 32 clients: >= 50% of the bare page's req/s, p99 <= 2 x the bare page's p99."""
-    limit = scale.limit_rows[result.connections]
     ratio = result.rps / limit.rps if limit.rps else 0.0
     report.ratio(f"{page.name}_{scale.name}", ratio, disturbed=max_other(result, limit))
     report.target_at_least(
@@ -193,9 +203,16 @@ def max_other(*results: LoadResult) -> float:
 
 
 def measure_page(
-    report: Report, scale: Scale, server: GunicornServer, page: Page, info: SeedInfo, cookie: str
+    report: Report,
+    scale: Scale,
+    server: GunicornServer,
+    limit: GunicornServer | None,
+    page: Page,
+    info: SeedInfo,
+    cookie: str,
 ) -> None:
-    """Check that ``page`` answers as expected, load it, add its figures and targets."""
+    """Check that ``page`` answers as expected, load it (beside the bare page when ``limit``
+    is given), add its figures and targets."""
     path = page.path(info)
     headers = {"Authorization": f"Bearer {info.token}"} if page.token else {"Cookie": cookie}
     probe = fetch(server.url, path, headers=headers)
@@ -204,10 +221,18 @@ def measure_page(
         return
     check_page(server.url, path, headers, page.needle)
     with timed(f"csirt {page.name} {scale.name}"):
-        results = measure(server, path, scale.plan, headers=headers)
+        if limit is None:
+            results, limits = measure(server, path, scale.plan, headers=headers), scale.limit_rows
+        else:
+            results, limits = measure_beside(
+                limit, "/rows", server, path, scale.plan, headers=headers
+            )
+            for result in limits.values():
+                report.add_load(f"limit_rows_{scale.name}_beside_{page.name}", result)
     check_page(server.url, path, headers, page.needle)  # still signed in after the load
-    add_loads(report, f"csirt_{page.name}_{scale.name}", results, scale.limit_rows)
-    page_targets(report, page, scale, results[max(results)])
+    add_loads(report, f"csirt_{page.name}_{scale.name}", results, limits)
+    clients = max(results)
+    page_targets(report, page, scale, results[clients], limits[clients])
 
 
 def measure_committee_report(report: Report, scale: Scale, info: SeedInfo) -> None:
@@ -296,13 +321,19 @@ def measure_all(report: Report, scale: Scale) -> None:
     with timed(f"seed {scale.cases:,} cases on {scale.name}") as timer:
         info = seed(url, instance, scale.cases)
     report.note(f"seeded {scale.cases:,} cases on {scale.name} in {timer.elapsed_s:.0f}s")
-    with serve_console(scale, info, instance) as server:
+    with ExitStack() as servers:
+        server = servers.enter_context(serve_console(scale, info, instance))
+        limit = None
+        if scale.limit_url:
+            from bench.run import serve_rows
+
+            limit = servers.enter_context(serve_rows(scale.limit_url, scale.settings))
         cookie = login(server.url, info.username, info.password)
         for page in PAGES:
             if scale.pages is not None and page.name not in scale.pages:
                 continue
             try:
-                measure_page(report, scale, server, page, info, cookie)
+                measure_page(report, scale, server, limit, page, info, cookie)
             except PageCheckError as error:
                 report.target(
                     f"{page.name}_{scale.name}_answers",

@@ -609,6 +609,53 @@ def measure(
     return results
 
 
+def measure_beside(
+    limit: GunicornServer,
+    limit_path: str,
+    server: GunicornServer,
+    requests: Sequence[HttpRequest] | str,
+    plan: LoadPlan,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[dict[int, LoadResult], dict[int, LoadResult]]:
+    """Load the limit and the page in alternating runs; return (page, limit) results by count.
+
+    On a machine others share, the load changes from one minute to the next: a limit measured
+    once at the start of the run does not describe the page measured two minutes later. Runs
+    alternate (limit, page, limit, page, ...) and each keeps its best, so the ratio compares
+    the two under the same conditions.
+    """
+    for target, what, extra in ((limit, limit_path, None), (server, requests, headers)):
+        if plan.warmup_s > 0:
+            run_wrk(
+                target.url,
+                what,
+                connections=max(plan.connections),
+                duration_s=plan.warmup_s,
+                headers=extra,
+            )
+            target.drain()
+    page: dict[int, LoadResult] = {}
+    bare: dict[int, LoadResult] = {}
+    for c in plan.connections:
+        pages: list[LoadResult] = []
+        bares: list[LoadResult] = []
+        for _ in range(max(1, plan.repeats)):
+            bares.append(
+                run_wrk_against(limit, limit_path, connections=c, duration_s=plan.duration_s)
+            )
+            limit.drain()
+            pages.append(
+                run_wrk_against(
+                    server, requests, connections=c, duration_s=plan.duration_s, headers=headers
+                )
+            )
+            server.drain()
+        page[c] = max(pages, key=lambda r: r.rps)
+        bare[c] = max(bares, key=lambda r: r.rps)
+    return page, bare
+
+
 def timed(label: str, stream: TextIO = sys.stderr) -> _Timer:
     """Return a context manager that prints how long a step took (to stderr)."""
     return _Timer(label, stream)

@@ -66,6 +66,7 @@ class Scale:
     limit_hello: Mapping[int, LoadResult]
     new_database: Callable[[str], str]  # name -> SQLAlchemy URL of an empty database
     pages: frozenset[str] | None = None  # only these pages, no documents/intake (the guard)
+    limit_url: str = ""  # the bare 50-row page's database: measured again beside each page
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,7 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = LoadPlan(
         # The ratios are taken at 32 clients: quick runs skip the single-client figures.
         connections=(32,) if quick else CONNECTIONS,
-        duration_s=args.duration or (3.0 if quick else 5.0),
+        # The guard alternates 2 s runs of the bare page and each page: about a minute in all.
+        duration_s=args.duration or (2.0 if args.guard else 3.0 if quick else 5.0),
         warmup_s=1.0,
         repeats=args.repeats or (2 if quick else 3),
     )
@@ -338,8 +340,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 halves.append(("postgres", args.pg_cases, pg.url, pg.create_database))
 
         for name, cases, limit_url, new_database in halves:
-            rows = measure_rows(report, name, limit_url, settings, plan, args.limit_rows)
-            limit_results += rows.values()
+            if baseline is None:
+                rows = measure_rows(report, name, limit_url, settings, plan, args.limit_rows)
+                limit_results += rows.values()
+            else:  # the guard measures the bare page beside each page only
+                rows_limit.prepare_database(limit_url, args.limit_rows)
+                rows = {}
             scale = Scale(
                 name=name,
                 cases=cases,
@@ -351,6 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 limit_hello=hello,
                 new_database=new_database,
                 pages=GUARD_PAGES if baseline is not None else None,
+                limit_url=limit_url,
             )
             csirt_figures(report, scale)
 

@@ -80,6 +80,7 @@ ALLOWED_ASCII = {
     "IP",  # IPアドレス
     "URL",
     "CSV",  # file formats named on export buttons
+    "JSON",
     "PDF",
     "ID",
     "SMTP",
@@ -88,6 +89,7 @@ ALLOWED_ASCII = {
     "CISO",  # 最高情報セキュリティ責任者, written CISO in the government's guidelines
     "SNS",
     "FAX",
+    "USB",  # USBメモリ
     "HTML",
     "PNG",
     "Web",
@@ -124,6 +126,7 @@ ALLOWED_PATTERNS = [
     re.compile(r"\bCSIRT-\d{4}-\d+\b"),
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     re.compile(r"https?://\S+"),
+    re.compile(r"(?<![\w/])/[a-z][\w/-]*/"),  # a path of this site (/measures/)
     # a source cited without its scheme (iuris.jp/jpn/a/68339)
     re.compile(r"\b[\w-]+(?:\.[\w-]+)*\.(?:jp|com|org|net|gov)\b(?:/[\w./-]*)?"),
     re.compile(r"\bSHA-\d+(?!\d)"),
@@ -140,7 +143,7 @@ IDENTIFIER = re.compile(r"^[a-z0-9_.:/+-]*$")
 # Pages that other engineers are building while this test is written (observables, alerts,
 # inventory, dashboard charts). Their findings are reported by a test of their own, with no
 # allowlist entry: the lead settles them.
-IN_PROGRESS = ("/observables", "/alerts", "/inventory", "/charts")
+IN_PROGRESS = ("/observables", "/alerts", "/webhooks", "/inventory", "/charts")
 
 SKIP = re.compile(
     r"/logout|/export|/download|/raw|/original|\.docx|\.csv|\.json|\.pdf|\.zip|\.ics|/api/|/static/"

@@ -586,3 +586,8 @@ def case_panel(session: Session, case: Case, what: Search, *, may_search: bool) 
         total=case_total(session, case),
         systems=systems(session) if may_search else [],
     )
+
+
+def dataset_source(session: Session, dataset_id: int) -> InventoryDatasetLink | None:
+    """The inventory file a data set was taken from (with the count's date), if any."""
+    return session.get(InventoryDatasetLink, dataset_id)

@@ -154,6 +154,17 @@ class DatasetOut(ApiOut):
     encrypted: bool
     secondary_damage: str
     updated_at: IsoTime
+    inventory_id: int | None = Field(None, description="the inventory file it was taken from")
+    counted_on: IsoDay | None = Field(None, description="the date of that file's count")
+
+    @classmethod
+    def dump(cls, row: Any, **values: Any) -> dict[str, Any]:
+        source = inventory.dataset_source(get_session(), row.id)
+        if source is not None:
+            values = {"inventory_id": source.file_id, "counted_on": source.counted_on, **values}
+        else:
+            values = {"inventory_id": None, "counted_on": None, **values}
+        return super().dump(row, **values)
 
 
 class EvidenceOut(ApiOut):

@@ -21,6 +21,7 @@ VOTERS = {
     "persons": 680000,
     "persons_estimated": False,
     "systems": ["選挙システム", "USBメモリ"],
+    "counted_on": "2015-06-01",
 }
 
 
@@ -45,6 +46,10 @@ def test_create_answers_201_with_id_and_a_case_data_set_takes_its_items_and_pers
     assert added.json["persons"] == 680000
     assert added.json["name"] == "選挙人名簿"
     assert added.json["holder"] == "選挙管理委員会事務局"
+    assert added.json["inventory_id"] == file_id  # marked as from the inventory
+    assert added.json["counted_on"] == "2015-06-01"
+    listed = lead_api.get(f"/api/v1/cases/{case.id}/datasets").json["items"]
+    assert listed[0]["inventory_id"] == file_id
     # Triage ran through the records service, as for any data set.
     triage = lead_api.get(f"/api/v1/cases/{case.id}/triage")
     assert triage.status_code == 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
@@ -52,7 +52,7 @@ class ObservableItem(ApiModel):
     hash_algorithm: HashAlgorithm | None = None
     tlp: TlpLevel | None = None
     pap: PapLevel | None = None
-    tags: list[str] = Field(default_factory=list, max_length=20)
+    tags: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=20)
     ioc: bool = False
     description: str = Field("", max_length=5000)
 

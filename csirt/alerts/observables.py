@@ -1,6 +1,6 @@
 """An alert's observables: checked and normalised on arrival, handed to a case on merge.
 
-The observables package owns the rules (``normalise``) and a case's observables (``add_many``,
+The observables package owns the rules (``normalise_value``) and a case's observables (``add_many``,
 which merges duplicates); an alert keeps only the list it was sent, as plain JSON.
 """
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from csirt.alerts.models import Alert
 from csirt.auth.models import User
 from csirt.cases.models import Case
+from csirt.observables.normalise import normalise_value
 from csirt.observables.service import (
     HASH_ALGORITHMS,
     PAP_LEVELS,
@@ -21,7 +22,6 @@ from csirt.observables.service import (
     TYPES,
     ObservableIn,
     add_many,
-    normalise,
 )
 
 MAX_OBSERVABLES = 500
@@ -39,11 +39,16 @@ def _checked(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     if errors:
         return {}, errors
     try:
-        value = normalise(item["type"], str(item.get("value", "")))
+        # The observables rules, with the hash's algorithm (given, or read from its length).
+        value, algorithm = normalise_value(
+            item["type"], str(item.get("value", "")), item.get("hash_algorithm")
+        )
     except ValueError as exc:
         return {}, {"value": str(exc) or "not a valid value"}
     row = {k: item[k] for k in FIELDS if item.get(k) not in (None, "", [], ())}
     row["value"] = value
+    if algorithm:
+        row["hash_algorithm"] = algorithm
     return row, {}
 
 

@@ -21,7 +21,7 @@ from csirt.api.pagination import row_id
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases import registry
-from csirt.cases.errors import CaseNotFoundError
+from csirt.cases.errors import CaseNotFoundError, CaseValidationError
 from csirt.cases.listing import CaseFilters, list_cases
 from csirt.cases.need_to_know import find_case_by_reference
 from csirt.db import get_session, writes
@@ -164,6 +164,9 @@ def _decided(
                 getattr(form, name).errors.append(reason)
         except (AlertNotFoundError, AlertDecidedError) as error:
             return _refused(alert_id, error)
+        except CaseValidationError as error:  # the case refused an observable: nothing changed
+            session.rollback()
+            flash(_("The case refused the alert's observables: %(why)s", why=error), "warning")
         else:
             session.commit()
             flash(message, "success")

@@ -214,3 +214,37 @@ def test_the_case_activity_shows_the_merge(client, bearer, cases, db_session):
     activity = client.get(f"/api/v1/cases/{case.id}/activity?lang=ja", headers=headers)
     assert activity.status_code == 200, activity.json
     assert "アラートを事案に統合しました" in activity.text
+
+
+def test_observables_are_checked_by_the_case_rules_when_the_alert_arrives(client, bearer):
+    """What a merge would refuse is refused at once: a hash of the wrong length for its
+    algorithm, a tag too long."""
+    _siem, headers = bearer("responder")
+    bad = client.post(
+        "/api/v1/alerts",
+        json=alert_body(
+            observables=[
+                {
+                    "type": "hash",
+                    "value": "44d88612fea8a8f36de82e1278abb02f",
+                    "hash_algorithm": "sha1",
+                },
+                {"type": "domain", "value": "ok.example", "tags": ["x" * 65]},
+            ]
+        ),
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    assert set(bad.json["errors"]) == {"observables.0.value", "observables.1.tags"}
+    md5 = client.post(
+        "/api/v1/alerts",
+        json=alert_body(
+            observables=[{"type": "hash", "value": "44D88612FEA8A8F36DE82E1278ABB02F"}]
+        ),
+        headers=headers,
+    )
+    [stored] = md5.json["observables"]
+    assert (stored["value"], stored["hash_algorithm"]) == (
+        "44d88612fea8a8f36de82e1278abb02f",
+        "md5",
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -65,15 +65,21 @@ def number(value: float | None) -> str:
     return f"{value:.1f}"
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0..100) with linear interpolation; None for no values."""
-    if not values:
+def ranked_percentile(ranked: Mapping[int, float], n: int, q: int) -> float | None:
+    """The ``q``-th percentile (0..100, linear interpolation) of ``n`` sorted values of which
+    ``ranked`` holds at least those at ranks ``(n - 1) * q // 100`` and the one after it."""
+    if n == 0:
         return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    low = (n - 1) * q // 100
+    fraction = (n - 1) * q / 100 - low
+    below = ranked[low]
+    above = ranked.get(low + 1, below)
+    return below + (above - below) * fraction
+
+
+def percentile(values: Sequence[float], q: int) -> float | None:
+    """The ``q``-th percentile (0..100) of the values with linear interpolation; None for none."""
+    return ranked_percentile(dict(enumerate(sorted(values))), len(values), q)
 
 
 def nice_step(top: float, ticks: int = 4) -> float:

@@ -33,12 +33,12 @@ from babel.dates import format_skeleton
 from flask import Flask, current_app, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
-from csirt.cases.charts import Chart, Series, percentile
+from csirt.cases.charts import Chart, Series, ranked_percentile
 from csirt.cases.models import Case, Inquiry, Phase, Priority, Task, TimelineEvent
 from csirt.cases.need_to_know import visible_clause
 from csirt.cases.tasks import OPEN_TASK_STATUSES
@@ -295,6 +295,7 @@ WEEKS = 12
 MONTHS = 12
 OBLIGATION_WEEKS = 4
 INQUIRY_DAYS = 30
+QUANTILES = (50, 90)
 Quantiles = tuple[tuple[float | None, float | None], ...]  # (median, p90) per month
 
 
@@ -316,25 +317,26 @@ class Trends:
 def _open_by_week(
     session: Session, visible: Any, ends: list[datetime]
 ) -> dict[str, tuple[int, ...]]:
-    """Open cases per priority at each moment, in one pass (conditional sums, no GROUP BY)."""
+    """Open cases per priority at each moment: created by then minus closed by then, summed per
+    priority in one pass over the cases open at some point of the window."""
 
-    def open_at(priority: str, moment: datetime) -> Any:
-        is_open = and_(
-            Case.priority == priority,
-            Case.created_at <= moment,
-            or_(Case.closed_at.is_(None), Case.closed_at > moment),
+    def open_at(moment: datetime) -> Any:
+        created = case((Case.created_at <= moment, 1), else_=0)
+        closed = case((Case.closed_at <= moment, 1), else_=0)  # NULL (open): not <= moment
+        return func.sum(created - closed)
+
+    query = (
+        select(Case.priority, *(open_at(moment) for moment in ends))
+        .where(
+            Case.created_at <= ends[-1],
+            or_(Case.closed_at.is_(None), Case.closed_at > ends[0]),
         )
-        return func.coalesce(func.sum(case((is_open, 1), else_=0)), 0)
-
-    priorities = [p.value for p in Priority]
-    query = select(*(open_at(p, moment) for p in priorities for moment in ends)).where(
-        Case.created_at <= ends[-1], or_(Case.closed_at.is_(None), Case.closed_at > ends[0])
+        .group_by(Case.priority)
     )
     if visible is not None:
         query = query.where(visible)
-    row = list(session.execute(query).one())
-    n = len(ends)
-    return {p: tuple(int(v) for v in row[i * n : (i + 1) * n]) for i, p in enumerate(priorities)}
+    found = {row[0]: tuple(int(v or 0) for v in row[1:]) for row in session.execute(query)}
+    return {p.value: found.get(p.value, (0,) * len(ends)) for p in Priority}
 
 
 def _month_starts(now: datetime) -> list[date]:
@@ -346,21 +348,45 @@ def _month_starts(now: datetime) -> list[date]:
     return starts[::-1]
 
 
+def _hours_and_month(session: Session, start: Any, end: Any) -> tuple[Any, Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        hours = func.extract("epoch", end - start) / 3600.0
+        return hours, func.to_char(func.timezone("UTC", end), "YYYY-MM")
+    return (func.julianday(end) - func.julianday(start)) * 24.0, func.strftime("%Y-%m", end)
+
+
 def _quantiles_by_month(
     session: Session, visible: Any, end_column: Any, months: list[date]
 ) -> Quantiles:
+    """Median and 90th percentile of the hours from creation to ``end_column``, by the month it
+    falls in. The database ranks the hours within each month (window functions, on SQLite and
+    PostgreSQL alike) and returns only the rows around the two ranks: a few rows per month."""
     since = datetime(months[0].year, months[0].month, 1, tzinfo=UTC)
-    query = select(Case.created_at, end_column).where(end_column >= since)
+    hours, month = _hours_and_month(session, Case.created_at, end_column)
+    ranked = select(
+        month.label("month"),
+        hours.label("hours"),
+        (func.row_number().over(partition_by=month, order_by=hours) - 1).label("rank"),
+        func.count().over(partition_by=month).label("n"),
+    ).where(end_column >= since)
     if visible is not None:
-        query = query.where(visible)
-    hours: dict[date, list[float]] = {month: [] for month in months}
-    for created, ended in session.execute(query):
-        month = date(ended.year, ended.month, 1)
-        if month in hours:
-            hours[month].append(max((ended - created).total_seconds(), 0) / 3600)
-    return tuple(
-        (_round(percentile(hours[m], 50)), _round(percentile(hours[m], 90))) for m in months
+        ranked = ranked.where(visible)
+    inner = ranked.subquery()
+    wanted = []
+    for q in QUANTILES:
+        low = (inner.c.n - 1) * q // 100  # floor division, rendered for each backend
+        wanted += [inner.c.rank == low, inner.c.rank == low + 1]
+    rows = session.execute(
+        select(inner.c.month, inner.c.rank, inner.c.n, inner.c.hours).where(or_(*wanted))
     )
+    by_month: dict[str, tuple[int, dict[int, float]]] = {}
+    for key, rank, n, value in rows:
+        by_month.setdefault(key, (int(n), {}))[1][int(rank)] = max(float(value), 0.0)
+    result = []
+    for start in months:
+        n, at = by_month.get(f"{start.year:04d}-{start.month:02d}", (0, {}))
+        result.append(tuple(_round(ranked_percentile(at, n, q)) for q in QUANTILES))
+    return tuple((median, p90) for median, p90 in result)
 
 
 def _round(value: float | None) -> float | None:

@@ -61,7 +61,8 @@ def counting_queries(connection: Connection) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def watch(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if "GROUP BY cases.priority" in statement:
+        # The open-case counts (not the weekly trend, CASE sums per week, cached on its own).
+        if "GROUP BY cases.priority" in statement and "CASE WHEN" not in statement:
             seen.append(statement)
 
     event.listen(connection, "before_cursor_execute", watch)

@@ -116,6 +116,23 @@ def catalog_text(text: str | None) -> str:
     return local.get(current_lang()) if local is not None else text
 
 
+def with_catalog_titles(text: str | None) -> str:
+    """``text`` with every playbook task title it quotes in the reader's language ("Required
+    task not done: 警察への相談" on an English page names "Consult the police")."""
+    if not text:
+        return ""
+    lang = current_lang()
+    titles = [
+        (key, local.get(lang))
+        for key, local in _catalog_texts().items()
+        if key != local.get(lang) and len(key) <= 80  # titles, not descriptions
+    ]
+    for key, wording in sorted(titles, key=lambda pair: -len(pair[0])):
+        if key in text:
+            text = text.replace(key, wording)
+    return text
+
+
 def auto_event_title(title: str) -> str:
     """An automatic timeline entry ("Priority P3 → P1", "Phase detect → closed (resolved)")
     in the reader's language; any other title as it is."""
@@ -310,6 +327,7 @@ def init_app_filters(env: Any) -> None:
     )
     env.filters.update(
         catalog_text=catalog_text,
+        with_catalog_titles=with_catalog_titles,
         auto_title=auto_event_title,
         auto_reason=auto_reason,
         actor_name=actor_name,

@@ -214,7 +214,14 @@ def _case(case_id: int) -> Any:
 
 
 def _sightings(found: sightings.Sightings) -> dict[str, Any]:
-    return asdict(found)
+    """As :class:`SightingsOut` (built by hand: a page has up to 200 of them)."""
+    cases = [dict(vars(c)) for c in found.cases]
+    return {"cases": cases, "visible": found.visible, "hidden": found.hidden}
+
+
+def _seen(row: Any, found: sightings.Sightings) -> dict[str, Any]:
+    """An observable as :class:`ObservableSeen`."""
+    return {**ObservableOut.dump(row), "sightings": _sightings(found)}
 
 
 def _technique(technique: Technique) -> dict[str, Any]:
@@ -269,7 +276,7 @@ def list_observables(case_id: int) -> ResponseReturnValue:
     )
 
     def to_json(row: Any) -> dict[str, Any]:
-        return ObservableSeen.dump(row, sightings=_sightings(seen[row.value_key]))
+        return _seen(row, seen[row.value_key])
 
     return page_response("observables", page.items, to_json, page.next_id)
 
@@ -327,7 +334,7 @@ def get_observable(case_id: int, observable_id: int) -> ResponseReturnValue:
     session = get_session()
     row = service.get_observable(session, case, observable_id)
     seen = sightings.sightings_for(session, current_user, [row.value_key], exclude_case_id=case.id)
-    return jsonify(ObservableSeen.dump(row, sightings=_sightings(seen[row.value_key])))
+    return jsonify(_seen(row, seen[row.value_key]))
 
 
 corrections.api_routes(

@@ -257,3 +257,33 @@ def test_event_techniques_and_search(client, db_session: Session, users, cases):
 
     hits = db_session.scalars(select(Case.id).where(technique_clause(["T1567"]))).all()
     assert hits == [case.id]  # T1567 finds its sub-technique on an event
+
+
+def test_red_case_title_only_when_asked(client, db_session: Session, users, cases):
+    lead = users.create(roles=["lead"]).user
+    case = cases.create(
+        actor=lead,
+        members=[lead],
+        title="秘匿すべき件名",
+        tlp="red",
+        involved=["人事課 佐藤"],  # the people named in a case never leave
+        commit=True,
+    )
+    headers = _token(db_session, lead)
+    client.post(
+        f"/api/v1/cases/{case.id}/observables",
+        json={"type": "ip", "value": IP},
+        headers=headers,
+    )
+
+    def text(response) -> str:  # stix2 writes non-ASCII as \u escapes
+        return json.dumps(json.loads(response.get_data(as_text=True)), ensure_ascii=False)
+
+    for fmt in ("stix", "misp"):
+        plain = text(client.get(f"/api/v1/cases/{case.id}/export/{fmt}", headers=headers))
+        assert "秘匿すべき件名" not in plain
+        assert IP in plain  # the observable itself is amber
+        url = f"/api/v1/cases/{case.id}/export/{fmt}?include_red=true"
+        with_red = text(client.get(url, headers=headers))
+        assert "秘匿すべき件名" in with_red
+        assert "佐藤" not in with_red

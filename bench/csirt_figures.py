@@ -145,11 +145,19 @@ class Page:
     needle: bytes  # must be in the answer (not a login page, not an empty list)
     token: bool = False  # bearer token (the API) instead of the signed-in session cookie
     what: str = ""
+    limit_path: str = "/rows"  # the bare page it is compared with (HTML, or /rows.json)
 
 
 PAGES: tuple[Page, ...] = (
     Page("case_list_html", lambda _i: CASE_LIST, b"<table", what="case list (HTML)"),
-    Page("case_api", lambda _i: CASE_API, b"CSIRT-", token=True, what="case list (API)"),
+    Page(
+        "case_api",
+        lambda _i: CASE_API,
+        b"CSIRT-",
+        token=True,
+        what="case list (API)",
+        limit_path="/rows.json",
+    ),
     Page("case_page", lambda i: f"/console/cases/{i.report_case_id}", b"CSIRT-", what="case page"),
     Page(
         "timeline",
@@ -225,7 +233,7 @@ def measure_page(
             results, limits = measure(server, path, scale.plan, headers=headers), scale.limit_rows
         else:
             results, limits = measure_beside(
-                limit, "/rows", server, path, scale.plan, headers=headers
+                limit, page.limit_path, server, path, scale.plan, headers=headers
             )
             for result in limits.values():
                 report.add_load(f"limit_rows_{scale.name}_beside_{page.name}", result)

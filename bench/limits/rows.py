@@ -13,7 +13,7 @@ import random
 import re
 from datetime import datetime, timedelta
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from sqlalchemy import (
     DateTime,
     Engine,
@@ -163,6 +163,25 @@ def create_app(url: str, pool_size: int = 8) -> Flask:
             items = list(session.scalars(page_query(before)))
             next_cursor = format_cursor(items[-1]) if len(items) == PAGE_SIZE else ""
             return render_template("rows.html", items=items, next_cursor=next_cursor)
+
+    @flask_app.get("/rows.json")
+    def rows_json() -> Response:
+        # The same page as JSON: what an API's bare page costs (the limit of the case list API).
+        with Session(engine) as session:
+            items = list(session.scalars(page_query(None)))
+            return jsonify(
+                items=[
+                    {
+                        "id": item.id,
+                        "opened_at": item.opened_at.isoformat(),
+                        "title": item.title,
+                        "severity": item.severity,
+                        "status": item.status,
+                    }
+                    for item in items
+                ],
+                next_cursor=format_cursor(items[-1]) if len(items) == PAGE_SIZE else None,
+            )
 
     return flask_app
 

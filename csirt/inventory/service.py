@@ -568,6 +568,7 @@ class CasePanel:
     links: dict[int, InventoryDatasetLink]
     total: Deduplicated
     systems: list[str]
+    named: list[Exposure] = field(default_factory=list)  # systems the case's texts name
 
 
 def case_panel(session: Session, case: Case, what: Search, *, may_search: bool) -> CasePanel:
@@ -578,14 +579,22 @@ def case_panel(session: Session, case: Case, what: Search, *, may_search: bool) 
         results, _next = search(session, what, limit=100)
         if what.system:
             found = exposure_of(session, what.system)
+    known = systems(session) if may_search else []
     return CasePanel(
         search=what,
         results=results,
         exposure=found if found is not None and found.files else None,
         links=case_links(session, case),
         total=case_total(session, case),
-        systems=systems(session) if may_search else [],
+        systems=known,
+        named=[exposure_of(session, name) for name in named_systems(case, known)],
     )
+
+
+def named_systems(case: Case, known: Sequence[str], *, most: int = 5) -> list[str]:
+    """The inventory's systems and media that the case's title or summary names."""
+    text = f"{case.title}\n{case.summary or ''}"
+    return [name for name in known if len(name) >= 2 and name in text][:most]
 
 
 def dataset_source(session: Session, dataset_id: int) -> InventoryDatasetLink | None:

@@ -91,6 +91,11 @@ def test_pick_files_into_a_case(
     lead = login_as("lead")
     assert _import(client, register_csv).status_code == 302
     case = cases.create(title="選挙システム流出", actor=lead, commit=True)
+    # The case's title names 選挙システム: the tab shows every file on it before any search.
+    named = client.get(f"/console/cases/{case.id}/datasets").text
+    assert "named-system" in named
+    assert "期日前投票者名簿" not in named  # files are listed once a search is made
+    assert "800,000" in named  # persons at stake on 選挙システム
     tab = client.get(f"/console/cases/{case.id}/datasets?inv_system=選挙システム")
     assert tab.status_code == 200
     assert "期日前投票者名簿" in tab.text

@@ -106,7 +106,7 @@ def extract(text: str) -> list[dict[str, Any]]:
             continue
     for match in _HASH.finditer(rest):
         value = match.group(0).lower()
-        _add(found, seen, "hash", value, algorithm=_HASH_ALGORITHMS[len(value)])
+        _add(found, seen, "hash", value, hash_algorithm=_HASH_ALGORITHMS[len(value)])
     for match in _DOMAIN.finditer(_IPV4.sub(" ", rest)):
         domain = match.group(0).lower().rstrip(".")
         if domain.rsplit(".", 1)[-1] in _NOT_TLDS or domain in hosts_in_urls:

@@ -23,6 +23,7 @@ from typing import Any
 
 from config import Config
 from csirt.alerts.extract import extract
+from csirt.alerts.observables import normalise_all
 from csirt.alerts.service import AlertInput
 
 SOURCE = "mailbox"
@@ -113,7 +114,8 @@ def alert_from_mail(raw: bytes) -> AlertInput:
         title=subject,
         description=body,
         occurred_at=occurred,
-        observables=extract(f"{subject}\n{body}"),
+        # What the text seems to hold, kept only if the observables rules accept it.
+        observables=normalise_all(extract(f"{subject}\n{body}"), drop_invalid=True)[0],
     )
 
 

@@ -42,11 +42,12 @@ def fetch() -> None:
             result = mailbox.fetch(settings, keep)
         except mailbox.MailboxError as exc:
             raise click.ClickException(str(exc)) from None
-    with database.session() as session:
-        audit.record(
-            session,
-            AuditAction.ALERT_FETCH,
-            actor=audit.Actor(None, "cli"),
-            details={"mails": result.mails, "new": result.new, "repeats": result.repeats},
-        )
+        except Exception as exc:  # a database error would quote the mail: its kind only
+            raise click.ClickException(f"alerts fetch failed: {type(exc).__name__}") from None
+    if result.mails:  # a run that found nothing leaves no audit row (cron runs every minute)
+        counts = {"mails": result.mails, "new": result.new, "repeats": result.repeats}
+        with database.session() as session:
+            audit.record(
+                session, AuditAction.ALERT_FETCH, actor=audit.Actor(None, "cli"), details=counts
+            )
     click.echo(f"mails {result.mails}, new alerts {result.new}, repeats {result.repeats}")

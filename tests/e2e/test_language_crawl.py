@@ -235,12 +235,17 @@ def _user_text(app: Flask) -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
-def work_the_case(session: Any) -> None:
+def work_the_case(session: Any, instance: Path) -> None:
     """A day's work on the demo case through the services, so that the pages show what the
-    system writes itself: automatic timeline entries of a phase and a priority change, a note."""
+    system writes itself: automatic timeline entries of a phase and a priority change, a note,
+    an uploaded file with its chain of custody."""
+    import io
+
     from csirt.cases.lifecycle import change_phase, change_priority
     from csirt.cases.models import Case
-    from csirt.records.service import add_note
+    from csirt.records.blobs import store_for
+    from csirt.records.service import add_evidence, add_note
+    from csirt.records.validation import EvidenceInput
 
     case = session.scalar(select(Case).where(Case.title == demo.DEMO_CASE_TITLE))
     lead = session.scalar(select(User).where(User.username == STAFF_LOGINS["lead"]))
@@ -248,6 +253,15 @@ def work_the_case(session: Any) -> None:
     change_priority(session, case, "P2", lead, reason="triage")
     change_priority(session, case, "P1", lead, reason="名簿の公開を確認")
     add_note(session, case, lead, "北区の名簿の件数を確認中。")
+    add_evidence(
+        session,
+        store_for(session, instance),
+        case,
+        lead,
+        EvidenceInput("file", "検索キャッシュの保存", "検索結果の画面", None, None),
+        io.BytesIO(b"%PDF-1.4\n% cache capture\n"),
+        "cache.pdf",
+    )
     session.commit()
 
 
@@ -286,7 +300,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with staff_logins():
         logins = demo.seed(session, app.extensions["csirt.hashing"], app.config["CSIRT"])
     session.commit()
-    work_the_case(session)
+    work_the_case(session, app.config["CSIRT"].instance_path)
     session.close()
     passwords = {login.role.value: (login.username, login.password) for login in logins}
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)

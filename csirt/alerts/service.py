@@ -153,7 +153,8 @@ def raise_alert(session: Session, data: AlertInput, actor: User | None) -> Raise
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    added = [o for o in merge_observables([], observables) if o not in alert.observables]
+    known = {(o["type"], o["value"]) for o in alert.observables}
+    added = [o for o in observables if (o["type"], o["value"]) not in known]
     alert.count = alert.count + 1
     alert.last_seen = now
     alert.title = data.title.strip()

@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 
 import nacl.exceptions
 import nacl.secret
-import nacl.utils
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session

@@ -110,8 +110,10 @@ def update_task(
     status: str | None = None,
     due_at: datetime | None = _UNSET,
     assignee_ids: Iterable[int] | None = None,
+    keep_version: bool = True,
 ) -> None:
-    """Change a task's status, due date or assignees."""
+    """Change a task's status, due date or assignees; the previous version is kept."""
+    before = history.snapshot(task, ("assignees",)) if keep_version else None
     changed: dict[str, Any] = {}
     if status is not None and status != task.status:
         if status not in {s.value for s in TaskStatus}:
@@ -139,6 +141,8 @@ def update_task(
     else:
         added = []
     if changed:
+        if before is not None:
+            history.keep(session, case, TASK.name, task, history.EDIT, actor, data=before)
         trail.record(session, AuditAction.TASK_UPDATE, case, actor, task=task.id, **changed)
         session.flush()
     if added:
@@ -188,7 +192,7 @@ def edit_task(
         _check_assignees(session, case, assignees)
     history.edit(session, TASK, case, actor, task, lambda row: _assign(row, values), reason)
     if assignees is not None:
-        update_task(session, case, task, actor, assignee_ids=assignees)
+        update_task(session, case, task, actor, assignee_ids=assignees, keep_version=False)
     return task
 
 

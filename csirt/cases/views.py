@@ -942,7 +942,9 @@ TASK_CORRECTIONS = corrections.ConsoleKind(
     name="task",
     back="tasks",
     active="cases.tasks",
-    label=lambda data: str(data.get("title", "")),
+    label=lambda data: (
+        f"{data.get('title', '')} ({forms.STATUS_LABELS.get(str(data.get('status')))})"
+    ),
     words={
         "edit_title": _l("Correct the task"),
         "delete_link": _l("Delete this task…"),

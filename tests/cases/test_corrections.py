@@ -254,3 +254,21 @@ def test_console_notes_and_liaison(client, login_as, db_session: Session, users,
     db_session.expire_all()
     assert db_session.get(LiaisonEntry, entry_id).party == "個人情報保護委員会事務局"
     assert "宛先の訂正" in client.get(f"{liaison}/{entry_id}/edit").text
+
+
+def test_a_status_change_keeps_the_previous_version(client, db_session: Session, users, cases):
+    lead = users.create(roles=["lead"]).user
+    case = cases.create(actor=lead, members=[lead], commit=True)
+    headers = _token(db_session, lead)
+    made = client.post(
+        f"/api/v1/cases/{case.id}/tasks", json={"title": "鍵の回収"}, headers=headers
+    )
+    task_id = made.json["id"]
+    done = client.post(
+        f"/api/v1/cases/{case.id}/tasks/bulk",
+        json={"task_ids": [task_id], "status": "done"},
+        headers=headers,
+    )
+    assert done.status_code == 200, done.json
+    items = client.get(f"/api/v1/cases/{case.id}/tasks/{task_id}/history", headers=headers).json
+    assert [(v["change"], v["data"]["status"]) for v in items["items"]] == [("edit", "open")]

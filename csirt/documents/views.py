@@ -129,6 +129,11 @@ def _render_case_page(
             case=access.case,
             access=access,
             documents=service.case_documents(session, access.case.id, access.kinds),
+            withdrawn=[
+                v
+                for v in service.withdrawn_documents(session, access.case)
+                if v.data.get("kind") in access.kinds
+            ],
             form=form,
             action=ActionForm(),
             facts=_public_facts(session, access),

@@ -180,6 +180,8 @@ def test_an_approved_document_is_not_withdrawn_and_the_console_asks_first(
     assert gone.status_code == 302
     db_session.expire_all()
     assert db_session.get(Document, doc_id) is None
+    listed = browser.get(f"/console/cases/{case_id}/documents")
+    assert "作成し直し" in listed.text  # listed under the withdrawn drafts, with the reason
 
     approved = Document(case_id=case_id, kind="press_release", approved_version=1)
     db_session.add(approved)

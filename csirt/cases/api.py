@@ -16,9 +16,9 @@ from flask_login import current_user
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from csirt.api import errors
-from csirt.api.openapi import json_response, operation
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
+from csirt.api.routes import ApiRoutes
 from csirt.api.schema import (
     ApiModel,
     ApiOut,
@@ -30,7 +30,7 @@ from csirt.api.schema import (
     read_query,
 )
 from csirt.auth import service as auth_service
-from csirt.auth.access import exports, requires
+from csirt.auth.access import exports
 from csirt.auth.permissions import Permission
 from csirt.cases import activity, corrections, creation, listing, persons, registry
 from csirt.cases.editing import EDITABLE_FIELDS, update_case
@@ -59,6 +59,7 @@ bp = Blueprint("api_cases", __name__, url_prefix="/api/v1")
 errors.register(bp)
 
 TAGS = ["cases"]
+api = ApiRoutes(bp, TAGS[0])
 
 
 def _open(phase: Phase) -> Phase:
@@ -319,15 +320,9 @@ def _case(case_id: int) -> Case:
 # --- cases --------------------------------------------------------------------------------
 
 
-@bp.get("/cases")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Cases visible to the caller, newest first (keyset pagination)",
-    tags=TAGS,
-    query=CaseListQuery,
-    responses={"200": json_response(CasePage)},
-)
+@api.get("/cases", Permission.CASE_VIEW, query=CaseListQuery, ok=CasePage)
 def list_cases() -> ResponseReturnValue:
+    """Cases visible to the caller, newest first (keyset pagination)."""
     query = read_query(CaseListQuery)
     filters = listing.CaseFilters(
         phase=query.phase.value if query.phase else None,
@@ -346,15 +341,9 @@ def list_cases() -> ResponseReturnValue:
     return page_response("cases", page.items, CaseOut.dump, page.next_cursor)
 
 
-@bp.post("/cases")
-@requires(Permission.CASE_CREATE)
-@operation(
-    "Create a case (optionally with playbooks)",
-    tags=TAGS,
-    body=CaseIn,
-    responses={"201": json_response(CaseOut, "Created")},
-)
+@api.post("/cases", Permission.CASE_CREATE, body=CaseIn, created=CaseOut)
 def create_case() -> ResponseReturnValue:
+    """Create a case (optionally with playbooks)."""
     body, known = read_body_with(CaseIn, _known)
     session = get_session()
     case = creation.create_case(
@@ -376,22 +365,15 @@ def create_case() -> ResponseReturnValue:
     return created(CaseOut.dump(case), location=f"/api/v1/cases/{case.id}")
 
 
-@bp.get("/cases/<int:case_id>")
-@requires(Permission.CASE_VIEW)
-@operation("One case, with its tags", tags=TAGS, responses={"200": json_response(CaseDetail)})
+@api.get("/cases/<int:case_id>", Permission.CASE_VIEW, ok=CaseDetail)
 def get_case(case_id: int) -> ResponseReturnValue:
+    """One case, with its tags."""
     return jsonify(CaseDetail.dump(_case(case_id)))
 
 
-@bp.patch("/cases/<int:case_id>")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Change a case (fields, priority, open phase, tags, stated number of persons)",
-    tags=TAGS,
-    body=CasePatch,
-    responses={"200": json_response(CaseOut)},
-)
+@api.patch("/cases/<int:case_id>", Permission.CASE_EDIT, body=CasePatch, ok=CaseOut)
 def patch_case(case_id: int) -> ResponseReturnValue:
+    """Change a case (fields, priority, open phase, tags, stated number of persons)."""
     case = _case(case_id)
     body, known = read_body_with(CasePatch, _known)
     sent = body.model_dump(include=body.model_fields_set)
@@ -413,15 +395,9 @@ def patch_case(case_id: int) -> ResponseReturnValue:
 # --- timeline -----------------------------------------------------------------------------
 
 
-@bp.get("/cases/<int:case_id>/timeline")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "The case's timeline in time order (keyset pagination)",
-    tags=TAGS,
-    query=TimelineQuery,
-    responses={"200": json_response(EventPage)},
-)
+@api.get("/cases/<int:case_id>/timeline", Permission.CASE_VIEW, query=TimelineQuery, ok=EventPage)
 def get_timeline(case_id: int) -> ResponseReturnValue:
+    """The case's timeline in time order (keyset pagination)."""
     case = _case(case_id)
     query = read_query(TimelineQuery)
     cursor = query.position("events", lambda text: text if decode_event_cursor(text) else None)
@@ -430,15 +406,9 @@ def get_timeline(case_id: int) -> ResponseReturnValue:
     return page_response("events", page.items, EventOut.dump, page.next_cursor)
 
 
-@bp.post("/cases/<int:case_id>/timeline")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Add a timeline event",
-    tags=TAGS,
-    body=EventIn,
-    responses={"201": json_response(EventOut, "Created")},
-)
+@api.post("/cases/<int:case_id>/timeline", Permission.CASE_EDIT, body=EventIn, created=EventOut)
 def post_event(case_id: int) -> ResponseReturnValue:
+    """Add a timeline event."""
     case = _case(case_id)
     session = get_session()
     allowed = case_evidence_ids(session, case)
@@ -465,13 +435,11 @@ for _spec in (
     corrections.api_routes(bp, _spec, _case)
 
 
-@bp.get("/cases/<int:case_id>/timeline.csv")
 @writes
-@requires(Permission.CASE_VIEW)
 @exports
-@operation(
-    "The timeline as CSV (UTF-8 with BOM; the import format)",
-    tags=TAGS,
+@api.get(
+    "/cases/<int:case_id>/timeline.csv",
+    Permission.CASE_VIEW,
     responses={
         "200": {
             "description": "CSV",
@@ -480,21 +448,18 @@ for _spec in (
     },
 )
 def get_timeline_csv(case_id: int) -> ResponseReturnValue:
+    """The timeline as CSV (UTF-8 with BOM; the import format)."""
     return export_response(_case(case_id))
 
 
 # --- activity -----------------------------------------------------------------------------
 
 
-@bp.get("/cases/<int:case_id>/activity")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "The case's changes in plain words, newest first (from the audit log; keyset pagination)",
-    tags=TAGS,
-    query=ActivityQuery,
-    responses={"200": json_response(ActivityPage)},
+@api.get(
+    "/cases/<int:case_id>/activity", Permission.CASE_VIEW, query=ActivityQuery, ok=ActivityPage
 )
 def get_activity(case_id: int) -> ResponseReturnValue:
+    """The case's changes in plain words, newest first (from the audit log; keyset pagination)."""
     case = _case(case_id)
     query = read_query(ActivityQuery)
     before = query.position("activity", row_id)
@@ -520,20 +485,16 @@ def get_activity(case_id: int) -> ResponseReturnValue:
 # --- tasks --------------------------------------------------------------------------------
 
 
-@bp.get("/cases/<int:case_id>/tasks")
-@requires(Permission.CASE_VIEW)
-@operation("The case's tasks by due date", tags=TAGS, responses={"200": json_response(TaskList)})
+@api.get("/cases/<int:case_id>/tasks", Permission.CASE_VIEW, ok=TaskList)
 def get_tasks(case_id: int) -> ResponseReturnValue:
+    """The case's tasks by due date."""
     case = _case(case_id)
     return jsonify(items=[TaskOut.dump(t) for t in list_tasks(get_session(), case)])
 
 
-@bp.post("/cases/<int:case_id>/tasks")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Add a task", tags=TAGS, body=TaskIn, responses={"201": json_response(TaskOut, "Created")}
-)
+@api.post("/cases/<int:case_id>/tasks", Permission.CASE_EDIT, body=TaskIn, created=TaskOut)
 def post_task(case_id: int) -> ResponseReturnValue:
+    """Add a task."""
     case = _case(case_id)
     body = read_body(TaskIn)
     session = get_session()
@@ -552,15 +513,9 @@ def post_task(case_id: int) -> ResponseReturnValue:
     return created(TaskOut.dump(task))
 
 
-@bp.post("/cases/<int:case_id>/tasks/bulk")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Set the status or add an assignee on several tasks (all or nothing)",
-    tags=TAGS,
-    body=TaskBulkIn,
-    responses={"200": json_response(TaskBulkOut)},
-)
+@api.post("/cases/<int:case_id>/tasks/bulk", Permission.CASE_EDIT, body=TaskBulkIn, ok=TaskBulkOut)
 def post_tasks_bulk(case_id: int) -> ResponseReturnValue:
+    """Set the status or add an assignee on several tasks (all or nothing)."""
     case = _case(case_id)
     body = read_body(TaskBulkIn)
     session = get_session()

@@ -13,9 +13,10 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from csirt.api import errors
-from csirt.api.openapi import PROBLEM_SCHEMA, operation
+from csirt.api.openapi import PROBLEM_SCHEMA
 from csirt.api.problems import problem
 from csirt.api.responses import created
+from csirt.api.routes import ApiRoutes
 from csirt.api.schema import ApiModel, read_body, validate_json
 from csirt.db import get_session
 from csirt.i18n import current_lang
@@ -24,6 +25,7 @@ from csirt.intake.base import BadReceiptError, IntakeBusyError
 
 bp = Blueprint("api_intake", __name__, url_prefix="/api/v1")
 errors.register(bp)
+api = ApiRoutes(bp, "intake")
 
 _PROBLEM = {"application/problem+json": {"schema": PROBLEM_SCHEMA}}
 _RECEIPT_HEADER = {
@@ -99,15 +101,9 @@ def _answers_of(document: ReportIn) -> dict[str, Any]:
     return merged
 
 
-@bp.post("/reports")
-@operation(
-    "Send a report (JSON, or multipart with a JSON 'document' part and 'attachments' files)",
-    public=True,
-    tags=["intake"],
-    body=ReportIn,
-    responses=_CREATED,
-)
+@api.post("/reports", None, public=True, body=ReportIn, responses=_CREATED)
 def create_report() -> ResponseReturnValue:
+    """Send a report (JSON, or multipart with a JSON 'document' part and 'attachments' files)."""
     db_session = get_session()
     settings = web.settings(db_session)
     document = _document()
@@ -151,11 +147,10 @@ _MAILBOX_SCHEMA = {
 }
 
 
-@bp.get("/reports/mailbox")
-@operation(
-    "Read the mailbox of a report",
+@api.get(
+    "/reports/mailbox",
+    None,
     public=True,
-    tags=["intake"],
     parameters=[_RECEIPT_HEADER],
     responses={
         "200": {
@@ -166,6 +161,7 @@ _MAILBOX_SCHEMA = {
     },
 )
 def read_mailbox() -> ResponseReturnValue:
+    """Read the mailbox of a report."""
     box = _mailbox()
     if isinstance(box, Response):
         return box
@@ -194,11 +190,10 @@ def read_mailbox() -> ResponseReturnValue:
     )
 
 
-@bp.post("/reports/mailbox")
-@operation(
-    "Reply in the mailbox of a report (JSON {'body'} or multipart with 'body' and 'attachments')",
+@api.post(
+    "/reports/mailbox",
+    None,
     public=True,
-    tags=["intake"],
     parameters=[_RECEIPT_HEADER],
     body=MailboxReply,
     responses={
@@ -208,6 +203,8 @@ def read_mailbox() -> ResponseReturnValue:
     },
 )
 def reply_mailbox() -> ResponseReturnValue:
+    """Reply in the mailbox of a report (JSON {'body'} or multipart with 'body' and
+    'attachments')."""
     box = _mailbox()
     if isinstance(box, Response):
         return box

@@ -19,6 +19,7 @@ from csirt.api import errors
 from csirt.api.openapi import OPENAPI_ATTR, json_response, operation
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
+from csirt.api.routes import ApiRoutes
 from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body_with, read_query
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
@@ -46,6 +47,7 @@ errors.register(bp)
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=Base)
 TAGS = ["case records"]
+api = ApiRoutes(bp, TAGS[0])
 
 # --- request models (validate and document) ---------------------------------------------
 
@@ -395,17 +397,16 @@ for _kind, _path, _out, _in, _edit in (
     corrections.api_routes(bp, _spec, _case)
 
 
-@bp.get("/cases/<int:case_id>/inquiries")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Public inquiries of a case, with the counts per day",
-    tags=TAGS,
+@api.get(
+    "/cases/<int:case_id>/inquiries",
+    Permission.CASE_VIEW,
     query=PageQuery,
     responses=_list_response(
         InquiryOut, "Inquiries", per_day={"type": "array", "items": {"type": "object"}}
     ),
 )
 def list_inquiries(case_id: int) -> ResponseReturnValue:
+    """Public inquiries of a case, with the counts per day."""
     case = _case(case_id)
     per_day = [
         {"day": c.day.isoformat(), "total": c.total, "answered": c.answered}
@@ -417,27 +418,21 @@ def list_inquiries(case_id: int) -> ResponseReturnValue:
 # --- evidence: a multipart upload and a download ------------------------------------------
 
 
-@bp.get("/cases/<int:case_id>/evidence")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Evidence of a case",
-    tags=TAGS,
+@api.get(
+    "/cases/<int:case_id>/evidence",
+    Permission.CASE_VIEW,
     query=PageQuery,
     responses=_list_response(EvidenceOut, "Evidence"),
 )
 def list_evidence(case_id: int) -> ResponseReturnValue:
+    """Evidence of a case."""
     return _page(_case(case_id), Evidence, EvidenceOut)
 
 
-@bp.post("/cases/<int:case_id>/evidence")
-@requires(Permission.CASE_EDIT)
 @multipart(EvidenceForm)
-@operation(
-    "Upload evidence: a file or captured web content (hash computed by the server)",
-    tags=TAGS,
-    responses=_created(EvidenceOut),
-)
+@api.post("/cases/<int:case_id>/evidence", Permission.CASE_EDIT, responses=_created(EvidenceOut))
 def create_evidence(case_id: int) -> ResponseReturnValue:
+    """Upload evidence: a file or captured web content (hash computed by the server)."""
     case = _case(case_id)
     upload = request.files.get("file")
     has_file = upload is not None and bool(upload.filename)
@@ -456,15 +451,14 @@ def create_evidence(case_id: int) -> ResponseReturnValue:
     return created(EvidenceOut.dump(row))
 
 
-@bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>/content")
 @writes
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Download evidence bytes (recorded in the chain of custody and the audit log)",
-    tags=TAGS,
+@api.get(
+    "/cases/<int:case_id>/evidence/<int:evidence_id>/content",
+    Permission.CASE_VIEW,
     responses={"200": {"description": "The file, as an attachment"}},
 )
 def evidence_content(case_id: int, evidence_id: int) -> ResponseReturnValue:
+    """Download evidence bytes (recorded in the chain of custody and the audit log)."""
     case = _case(case_id)
     session = get_session()
     row = service.open_for_download(session, case, current_user, evidence_id, via="api")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Annotated
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from csirt.auth.models import User
 from csirt.cases.roles import CaseRole
 from csirt.db import Base, utcnow
 from csirt.triage.exposure import Exposure
+
+CaseId = Annotated[int, mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)]
+"""The case a row belongs to (deleted with it)."""
 
 
 class Phase(enum.StrEnum):
@@ -83,7 +87,7 @@ class CaseMember(Base):
     __table_args__ = (UniqueConstraint("case_id", "user_id", "role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(32), default=CaseRole.INVESTIGATOR.value)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -127,7 +131,7 @@ class CasePlaybook(Base):
     __table_args__ = (UniqueConstraint("case_id", "playbook_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     playbook_id: Mapped[str] = mapped_column(String(64))
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -141,7 +145,7 @@ class CaseTag(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     tag: Mapped[str] = mapped_column(String(64))
 
 
@@ -152,7 +156,7 @@ class CaseLink(Base):
     __table_args__ = (UniqueConstraint("case_id", "other_case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     other_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     note: Mapped[str] = mapped_column(String(200), default="")
 
@@ -237,7 +241,7 @@ class AffectedDataset(Base):
     __tablename__ = "affected_datasets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     name: Mapped[str] = mapped_column(String(200))
     holder: Mapped[str] = mapped_column(String(200), default="")  # holding department
     items: Mapped[list[str]] = mapped_column(JSON, default=list)  # vocabulary keys
@@ -258,7 +262,7 @@ class Evidence(Base):
     __tablename__ = "evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     kind: Mapped[str] = mapped_column(String(16), default="file")  # file | web_capture
     title: Mapped[str] = mapped_column(String(200), default="")
     filename: Mapped[str] = mapped_column(String(255), default="")
@@ -298,7 +302,7 @@ class TakedownRequest(Base):
     __tablename__ = "takedown_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     kind: Mapped[str] = mapped_column(String(16), default="takedown")  # or cache_removal
     recipient: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(2000), default="")
@@ -313,7 +317,7 @@ class Note(Base):
     __tablename__ = "notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)  # Markdown, rendered safely
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -328,7 +332,7 @@ class LiaisonEntry(Base):
     __tablename__ = "liaison_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     party_kind: Mapped[str] = mapped_column(String(16))  # police, regulator, jpcert, vendor...
     party: Mapped[str] = mapped_column(String(200))
     contact_at: Mapped[datetime] = mapped_column()
@@ -394,7 +398,7 @@ class ChecklistTick(Base):
     __table_args__ = (UniqueConstraint("case_id", "item"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[CaseId]
     item: Mapped[str] = mapped_column(String(140))
     ticked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     ticked_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,15 +30,17 @@ join to reach the case. The texts table gives the per-text precision back where 
 
 The index is kept by :func:`after_flush`, a session hook (``csirt/wiring.py`` SESSION_HOOKS):
 whichever service adds, edits or deletes (also softly, by moving the row to its history) a
-searchable record, the case's documents and terms are brought up to date in the same
-transaction. ``csirt search reindex`` and migration 0020_search rebuild them from scratch.
+searchable record, that record's text and its new bigrams are written in the same transaction
+(:func:`refresh`: work in proportion to the change, not to the case). ``csirt search reindex``,
+migration 0020_search and the CSV import (Core INSERTs the hook does not see) rebuild whole
+cases (:func:`rebuild`), dropping bigrams that no text holds any more.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -328,38 +330,84 @@ def reindex_all(connection: Connection, batch: int = 500) -> int:
     return done
 
 
-_WATCHED: dict[type[Any], tuple[str, tuple[str, ...]]] = {}
+_WATCHED: dict[type[Any], tuple[str, ...]] = {}
 for _source in SOURCES:
-    _case_attr, _columns = _WATCHED.get(_source.model, (_source.case_column, ()))
-    _WATCHED[_source.model] = (_case_attr, _columns + _source.columns)
+    _WATCHED[_source.model] = _WATCHED.get(_source.model, ()) + _source.columns
 
 
-def _case_of(obj: object) -> int | None:
-    watched = _WATCHED.get(type(obj))
-    if watched is None:
-        return None
-    value = getattr(obj, watched[0], None)
-    return value if isinstance(value, int) else None
-
-
-def _touched_case_ids(session: Session) -> set[int]:
-    ids: set[int] = set()
-    for obj in (*session.new, *session.deleted):
-        case_id = _case_of(obj)
-        if case_id is not None:
-            ids.add(case_id)
-    for obj in session.dirty:
-        case_id = _case_of(obj)
-        if case_id is not None and any(
-            get_history(obj, name).has_changes() for name in _WATCHED[type(obj)][1]
+def refresh(connection: Connection, touched: Mapping[type[Any], set[int]]) -> None:
+    """Bring the texts of these records (model -> record ids) up to date and add the bigrams
+    they bring. Work in proportion to what changed, not to the case: a bigram that no text of
+    the case holds any more is left behind (harmless: it only makes the case a candidate, which
+    the LIKE check then rejects); ``csirt search reindex`` drops such leftovers."""
+    wanted: dict[tuple[str, int], tuple[int, str]] = {}
+    stored: dict[tuple[str, int], tuple[int, int, str]] = {}
+    for source in SOURCES:
+        ids = sorted(touched.get(source.model, ()))
+        if not ids:
+            continue
+        model = source.model
+        columns = [getattr(model, name) for name in source.columns]
+        for row in connection.execute(
+            select(getattr(model, source.case_column), model.id, *columns).where(model.id.in_(ids))
         ):
-            ids.add(case_id)
-    return ids
+            text = normalise(source.text(row[2:]))
+            if text:
+                wanted[(source.kind, row[1])] = (row[0], text)
+        for doc_id, case_id, source_id, text in connection.execute(
+            select(
+                CaseSearchDoc.id, CaseSearchDoc.case_id, CaseSearchDoc.source_id, CaseSearchDoc.text
+            ).where(CaseSearchDoc.kind == source.kind, CaseSearchDoc.source_id.in_(ids))
+        ):
+            stored[(source.kind, source_id)] = (doc_id, case_id, text)
+    drop = [doc_id for key, (doc_id, *now) in stored.items() if wanted.get(key) != tuple(now)]
+    add = {key: value for key, value in wanted.items() if stored.get(key, (0,))[1:] != value}
+    _in_batches(connection, delete(CaseSearchDoc), CaseSearchDoc.id, drop)
+    if not add:
+        return
+    connection.execute(
+        insert(CaseSearchDoc),
+        [
+            {"case_id": case_id, "kind": kind, "source_id": source_id, "text": text}
+            for (kind, source_id), (case_id, text) in add.items()
+        ],
+    )
+    grams: dict[int, set[str]] = {}
+    for case_id, text in add.values():
+        grams.setdefault(case_id, set()).update(terms_of([text]))
+    for case_id, needed in grams.items():
+        have = set(
+            connection.scalars(
+                select(CaseSearchTerm.term).where(
+                    CaseSearchTerm.case_id == case_id, CaseSearchTerm.term.in_(sorted(needed))
+                )
+            )
+        )
+        missing = sorted(needed - have)
+        if missing:
+            connection.execute(
+                insert(CaseSearchTerm), [{"term": t, "case_id": case_id} for t in missing]
+            )
+
+
+def _touched(session: Session) -> dict[type[Any], set[int]]:
+    touched: dict[type[Any], set[int]] = {}
+    for obj in (*session.new, *session.deleted, *session.dirty):
+        columns = _WATCHED.get(type(obj))
+        record_id = getattr(obj, "id", None)
+        if columns is None or not isinstance(record_id, int):
+            continue
+        if obj in session.dirty and not any(
+            get_history(obj, name).has_changes() for name in columns
+        ):
+            continue
+        touched.setdefault(type(obj), set()).add(record_id)
+    return touched
 
 
 def after_flush(session: Session, _context: UOWTransaction) -> None:
-    """Session hook: refresh the index of every case whose searchable text just changed."""
-    ids = _touched_case_ids(session)
-    if ids:
-        alive = set(session.connection().scalars(select(Case.id).where(Case.id.in_(ids))))
-        reindex(session, alive)
+    """Session hook: refresh the texts of every searchable record that was just added, changed
+    or deleted (also softly, by moving it to its history), whichever service did it."""
+    touched = _touched(session)
+    if touched:
+        refresh(session.connection(), touched)

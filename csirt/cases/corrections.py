@@ -111,18 +111,30 @@ class ApiKind:
     tags: tuple[str, ...]
 
 
+SUMMARIES = {
+    "patch": "Correct a {noun} (only the fields sent change; the previous version is kept)",
+    "delete": "Delete a {noun} with a reason (soft: kept in its history, a lead may restore it)",
+    "restore": "Restore a deleted {noun} (leads only)",
+    "history": "A {noun}'s earlier versions, newest first (who, when, why; deletions included)",
+}
+"""The OpenAPI summaries of a kind's operations."""
+
+
 def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -> None:
     """Register the kind's PATCH, DELETE, restore and history operations on ``bp``."""
     rule = f"/cases/<int:case_id>/{spec.path}/<int:record_id>"
     patch = patch_model(spec.create)
     noun = spec.noun
     out = {"200": json_response(spec.out)}
+    gone = {"204": {"description": "Deleted"}}
+    listed = {"200": json_response(VersionList)}
 
     def route(method: str, suffix: str, name: str, summary: str, **kw: Any) -> Callable[[F], F]:
         def decorate(view: F) -> F:
             need = Permission.CASE_VIEW if method == "GET" else Permission.CASE_EDIT
-            requires(need)(operation(summary, tags=list(spec.tags), **kw)(view))
-            bp.add_url_rule(rule + suffix, name, view, methods=[method])
+            words = {"name": spec.name, "noun": noun}
+            requires(need)(operation(summary.format(**words), tags=list(spec.tags), **kw)(view))
+            bp.add_url_rule(rule + suffix, name.format(**words), view, methods=[method])
             return view
 
         return decorate
@@ -132,14 +144,7 @@ def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -
         session = get_session()
         return session, case, history.get(session, spec.kind, case, record_id)
 
-    @route(
-        "PATCH",
-        "",
-        f"patch_{spec.name}",
-        f"Correct a {noun} (only the fields sent change; the previous version is kept)",
-        body=patch,
-        responses=out,
-    )
+    @route("PATCH", "", "patch_{name}", SUMMARIES["patch"], body=patch, responses=out)
     def patch_row(case_id: int, record_id: int) -> ResponseReturnValue:
         session, case, row = loaded(case_id, record_id)
         body = read_body(patch)
@@ -149,14 +154,7 @@ def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -
         session.commit()
         return jsonify(spec.out.dump(row))
 
-    @route(
-        "DELETE",
-        "",
-        f"delete_{spec.name}",
-        f"Delete a {noun} with a reason (soft: kept in its history, a lead may restore it)",
-        body=ReasonIn,
-        responses={"204": {"description": "Deleted"}},
-    )
+    @route("DELETE", "", "delete_{name}", SUMMARIES["delete"], body=ReasonIn, responses=gone)
     def delete_row(case_id: int, record_id: int) -> ResponseReturnValue:
         session, case, row = loaded(case_id, record_id)
         history.delete(session, spec.kind, case, current_user, row, read_body(ReasonIn).reason)
@@ -164,12 +162,7 @@ def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -
         return "", 204
 
     @route(
-        "POST",
-        "/restore",
-        f"restore_{spec.name}",
-        f"Restore a deleted {noun} (leads only)",
-        body=RestoreIn,
-        responses=out,
+        "POST", "/restore", "restore_{name}", SUMMARIES["restore"], body=RestoreIn, responses=out
     )
     def restore_row(case_id: int, record_id: int) -> ResponseReturnValue:
         case = load_case(case_id)
@@ -181,13 +174,7 @@ def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -
         session.commit()
         return jsonify(spec.out.dump(row))
 
-    @route(
-        "GET",
-        "/history",
-        f"{spec.name}_history",
-        f"A {noun}'s earlier versions, newest first (who, when, why; deletions included)",
-        responses={"200": json_response(VersionList)},
-    )
+    @route("GET", "/history", "{name}_history", SUMMARIES["history"], responses=listed)
     def row_history(case_id: int, record_id: int) -> ResponseReturnValue:
         case = load_case(case_id)
         found = history.record_history(get_session(), spec.kind, case, record_id)

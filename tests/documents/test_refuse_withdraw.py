@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -21,8 +20,7 @@ from csirt.documents.models import Document
 from csirt.documents.service import unapproved_documents
 from csirt.notify.models import Notification
 from tests.conftest import csrf_from, login
-from tests.documents.conftest import DemoCase, make_demo_case
-from tests.documents.test_request_approval import _person
+from tests.documents.test_request_approval import _person, case  # noqa: F401 - the fixture
 from tests.factories import UserFactory, assign_to_case
 from tests.teams.conftest import (  # noqa: F401 - shared fixtures
     Sink,
@@ -32,13 +30,6 @@ from tests.teams.conftest import (  # noqa: F401 - shared fixtures
 )
 
 REASON = "第3段落の被害人数が確報と合っていません"
-
-
-@pytest.fixture
-def case(db_session: Session, users: UserFactory) -> DemoCase:
-    demo = make_demo_case(db_session, users.create(roles=["lead"]).user)
-    db_session.commit()
-    return demo
 
 
 def test_refusal_tells_the_authors_with_the_reason_in_the_app_only(

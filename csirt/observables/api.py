@@ -19,9 +19,9 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from csirt.api import errors
-from csirt.api.openapi import json_response, operation
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
+from csirt.api.routes import ApiRoutes
 from csirt.api.schema import (
     NOT_AN_OBJECT,
     ApiModel,
@@ -35,7 +35,6 @@ from csirt.api.schema import (
 )
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
-from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases import corrections
 from csirt.cases.need_to_know import get_case_for
@@ -57,6 +56,7 @@ bp = Blueprint("api_observables", __name__, url_prefix="/api/v1")
 errors.register(bp)
 
 TAGS = ["observables"]
+api = ApiRoutes(bp, TAGS[0])
 Kind = Literal[TYPES]  # type: ignore[valid-type]
 
 # --- requests -------------------------------------------------------------------------------
@@ -250,15 +250,14 @@ def _techniques_body(case: Any) -> dict[str, Any]:
 # --- observables ----------------------------------------------------------------------------
 
 
-@bp.get("/cases/<int:case_id>/observables")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "The case's observables with their sightings in other cases (keyset pagination)",
-    tags=TAGS,
+@api.get(
+    "/cases/<int:case_id>/observables",
+    Permission.CASE_VIEW,
+    ok=ObservablePage,
     query=ObservableQuery,
-    responses={"200": json_response(ObservablePage)},
 )
 def list_observables(case_id: int) -> ResponseReturnValue:
+    """The case's observables with their sightings in other cases (keyset pagination)."""
     case = _case(case_id)
     query = read_query(ObservableQuery)
     session = get_session()
@@ -281,15 +280,15 @@ def list_observables(case_id: int) -> ResponseReturnValue:
     return page_response("observables", page.items, to_json, page.next_id)
 
 
-@bp.post("/cases/<int:case_id>/observables")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Add an observable (a value already on the case is merged into it)",
-    tags=TAGS,
+@api.post(
+    "/cases/<int:case_id>/observables",
+    Permission.CASE_EDIT,
+    created=ObservableOut,
+    ok=ObservableOut,
     body=ObservableBody,
-    responses={"201": json_response(ObservableOut, "Created"), "200": json_response(ObservableOut)},
 )
 def post_observable(case_id: int) -> ResponseReturnValue:
+    """Add an observable (a value already on the case is merged into it)."""
     case = _case(case_id)
     body = read_body(ObservableBody)
     session = get_session()
@@ -301,15 +300,11 @@ def post_observable(case_id: int) -> ResponseReturnValue:
     return jsonify(ObservableOut.dump(row))
 
 
-@bp.post("/cases/<int:case_id>/observables/bulk")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Add many observables at once, all or nothing (duplicates merged)",
-    tags=TAGS,
-    body=ObservableBulk,
-    responses={"200": json_response(BulkOut)},
+@api.post(
+    "/cases/<int:case_id>/observables/bulk", Permission.CASE_EDIT, ok=BulkOut, body=ObservableBulk
 )
 def post_observables(case_id: int) -> ResponseReturnValue:
+    """Add many observables at once, all or nothing (duplicates merged)."""
     case = _case(case_id)
     body = read_body(ObservableBulk)
     session = get_session()
@@ -324,12 +319,11 @@ def post_observables(case_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/cases/<int:case_id>/observables/<int:observable_id>")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "One observable with its sightings", tags=TAGS, responses={"200": json_response(ObservableSeen)}
+@api.get(
+    "/cases/<int:case_id>/observables/<int:observable_id>", Permission.CASE_VIEW, ok=ObservableSeen
 )
 def get_observable(case_id: int, observable_id: int) -> ResponseReturnValue:
+    """One observable with its sightings."""
     case = _case(case_id)
     session = get_session()
     row = service.get_observable(session, case, observable_id)
@@ -353,16 +347,10 @@ corrections.api_routes(
 )
 
 
-@bp.get("/observables/sightings")
+@api.get("/observables/sightings", Permission.CASE_VIEW, ok=LookupOut, query=LookupQuery)
 @writes
-@requires(Permission.CASE_VIEW)
-@operation(
-    "The cases you may see where a value appears (one index seek; audited by its key only)",
-    tags=TAGS,
-    query=LookupQuery,
-    responses={"200": json_response(LookupOut)},
-)
 def lookup() -> ResponseReturnValue:
+    """The cases you may see where a value appears (one index seek; audited by its key only)."""
     query = read_query(LookupQuery)
     try:
         value = normalise(query.type, query.value)
@@ -385,40 +373,25 @@ def lookup() -> ResponseReturnValue:
 # --- ATT&CK ---------------------------------------------------------------------------------
 
 
-@bp.get("/attack/techniques")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "Search the ATT&CK Enterprise technique list by id or name",
-    tags=TAGS,
-    query=AttackQuery,
-    responses={"200": json_response(TechniqueList)},
-)
+@api.get("/attack/techniques", Permission.CASE_VIEW, ok=TechniqueList, query=AttackQuery)
 def search_techniques() -> ResponseReturnValue:
+    """Search the ATT&CK Enterprise technique list by id or name."""
     query = read_query(AttackQuery)
     found = current_catalog().attack.search(query.q)
     return jsonify(items=[_technique(t) for t in found])
 
 
-@bp.get("/cases/<int:case_id>/techniques")
-@requires(Permission.CASE_VIEW)
-@operation(
-    "The case's ATT&CK techniques (on the case and its timeline events) and suggestions",
-    tags=TAGS,
-    responses={"200": json_response(TechniquesOut)},
-)
+@api.get("/cases/<int:case_id>/techniques", Permission.CASE_VIEW, ok=TechniquesOut)
 def get_techniques(case_id: int) -> ResponseReturnValue:
+    """The case's ATT&CK techniques (on the case and its timeline events) and suggestions."""
     return jsonify(_techniques_body(_case(case_id)))
 
 
-@bp.put("/cases/<int:case_id>/techniques")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Set the case's own ATT&CK techniques (replaces the set)",
-    tags=TAGS,
-    body=TechniquesIn,
-    responses={"200": json_response(TechniquesOut)},
+@api.put(
+    "/cases/<int:case_id>/techniques", Permission.CASE_EDIT, ok=TechniquesOut, body=TechniquesIn
 )
 def put_techniques(case_id: int) -> ResponseReturnValue:
+    """Set the case's own ATT&CK techniques (replaces the set)."""
     case = _case(case_id)
     body = read_body(TechniquesIn)
     session = get_session()
@@ -429,15 +402,14 @@ def put_techniques(case_id: int) -> ResponseReturnValue:
     return jsonify(_techniques_body(case))
 
 
-@bp.put("/cases/<int:case_id>/timeline/<int:event_id>/techniques")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Set the ATT&CK techniques of one timeline event (replaces its set)",
-    tags=TAGS,
+@api.put(
+    "/cases/<int:case_id>/timeline/<int:event_id>/techniques",
+    Permission.CASE_EDIT,
+    ok=TechniquesOut,
     body=TechniquesIn,
-    responses={"200": json_response(TechniquesOut)},
 )
 def put_event_techniques(case_id: int, event_id: int) -> ResponseReturnValue:
+    """Set the ATT&CK techniques of one timeline event (replaces its set)."""
     case = _case(case_id)
     body = read_body(TechniquesIn)
     session = get_session()
@@ -482,52 +454,26 @@ def _import(case_id: int, fmt: str) -> ResponseReturnValue:
     return jsonify(asdict(result))
 
 
-@bp.get("/cases/<int:case_id>/export/stix")
-@writes
-@requires(Permission.CASE_VIEW)
-@operation(
-    "The case as a STIX 2.1 bundle: Report, Indicators, Observed Data, Attack Patterns "
-    "(TLP:RED / PAP:RED only with include_red; audited)",
-    tags=TAGS,
-    query=ExportQuery,
-    responses={"200": json_response(EXPORT_SCHEMA)},
-)
-def export_stix(case_id: int) -> ResponseReturnValue:
-    return _export(case_id, "stix")
+def _exchange_routes(fmt: str, what: str) -> None:
+    """The export and the import of one format."""
+
+    def export(case_id: int) -> ResponseReturnValue:
+        return _export(case_id, fmt)
+
+    def read(case_id: int) -> ResponseReturnValue:
+        return _import(case_id, fmt)
+
+    export.__name__, read.__name__ = f"export_{fmt}", f"import_{fmt}"
+    export.__doc__ = f"The case as {what} (TLP:RED / PAP:RED only with include_red; audited)"
+    read.__doc__ = f"Read {what} into the case (observables created or merged, techniques added)"
+    rule = f"/cases/<int:case_id>/{{}}/{fmt}"
+    api.get(rule.format("export"), Permission.CASE_VIEW, ok=EXPORT_SCHEMA, query=ExportQuery)(
+        writes(export)
+    )
+    api.post(rule.format("import"), Permission.CASE_EDIT, ok=ImportOut, request_body=EXPORT_SCHEMA)(
+        read
+    )
 
 
-@bp.get("/cases/<int:case_id>/export/misp")
-@writes
-@requires(Permission.CASE_VIEW)
-@operation(
-    "The case as a MISP event JSON (TLP:RED / PAP:RED only with include_red; audited)",
-    tags=TAGS,
-    query=ExportQuery,
-    responses={"200": json_response(EXPORT_SCHEMA)},
-)
-def export_misp(case_id: int) -> ResponseReturnValue:
-    return _export(case_id, "misp")
-
-
-@bp.post("/cases/<int:case_id>/import/stix")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Read a STIX 2 bundle into the case (observables created or merged, techniques added)",
-    tags=TAGS,
-    request_body=EXPORT_SCHEMA,
-    responses={"200": json_response(ImportOut)},
-)
-def import_stix(case_id: int) -> ResponseReturnValue:
-    return _import(case_id, "stix")
-
-
-@bp.post("/cases/<int:case_id>/import/misp")
-@requires(Permission.CASE_EDIT)
-@operation(
-    "Read a MISP event JSON into the case (observables created or merged, techniques added)",
-    tags=TAGS,
-    request_body=EXPORT_SCHEMA,
-    responses={"200": json_response(ImportOut)},
-)
-def import_misp(case_id: int) -> ResponseReturnValue:
-    return _import(case_id, "misp")
+_exchange_routes("stix", "a STIX 2.1 bundle (Report, Indicators, Observed Data, Attack Patterns)")
+_exchange_routes("misp", "a MISP event JSON")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from flask import Blueprint, jsonify
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, Field
@@ -13,7 +13,6 @@ from csirt.alerts import service
 from csirt.alerts.errors import AlertValidationError
 from csirt.alerts.models import Alert, AlertStatus, Severity
 from csirt.alerts.observables import FIELDS, normalise_all
-from csirt.api import errors
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
 from csirt.api.routes import ApiRoutes
@@ -33,9 +32,8 @@ from csirt.db import get_session, writes
 from csirt.i18n import current_lang
 from csirt.observables.service import HASH_ALGORITHMS, PAP_LEVELS, TLP_LEVELS, TYPES
 
-bp = Blueprint("api_alerts", __name__, url_prefix="/api/v1")
-errors.register(bp)
-api = ApiRoutes(bp, "alerts")
+api = ApiRoutes.blueprint("api_alerts", __name__, "/api/v1", "alerts")
+bp = api.bp
 
 ObservableType = Literal[TYPES]  # type: ignore[valid-type]
 HashAlgorithm = Literal[HASH_ALGORITHMS]  # type: ignore[valid-type]

@@ -20,6 +20,7 @@ from csirt.cases import errors as cases
 from csirt.db import get_session
 from csirt.documents import service as documents
 from csirt.intake.base import AnswersInvalidError
+from csirt.inventory import service as inventory
 from csirt.records import service as records
 from csirt.records.validation import RecordValidationError
 from csirt.teams import base as teams
@@ -72,6 +73,7 @@ PROBLEMS: dict[type[Exception], Problem] = {
     alerts.AlertNotFoundError: Problem(404, "no such alert"),
     alerts.AlertDecidedError: Problem(409, "", "alert-decided"),
     webhooks.WebhookNotFoundError: Problem(404, "no such webhook"),
+    inventory.InventoryNotFoundError: Problem(404, "no such inventory file"),
     documents.StaleVersionError: Problem(409, "a newer version exists", "stale-version"),
     documents.FactsChangedError: Problem(
         409,

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from flask import Blueprint
 from pydantic import BaseModel
 
+from csirt.api import errors
 from csirt.api.openapi import json_response, operation
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
@@ -43,6 +44,14 @@ class ApiRoutes:
     def __init__(self, bp: Blueprint, tag: str) -> None:
         self.bp = bp
         self.tags = [tag]
+
+    @classmethod
+    def blueprint(cls, name: str, import_name: str, url_prefix: str, tag: str) -> ApiRoutes:
+        """A new API blueprint (its ``bp``) whose domain errors answer as problems
+        (:func:`csirt.api.errors.register`), its operations documented under ``tag``."""
+        bp = Blueprint(name, import_name, url_prefix=url_prefix)
+        errors.register(bp)
+        return cls(bp, tag)
 
     def route(
         self,

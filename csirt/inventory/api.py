@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import Field
 
-from csirt.api import errors
-from csirt.api.openapi import OPENAPI_ATTR, json_response, operation
+from csirt.api.openapi import OPENAPI_ATTR
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
-from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body_with, read_query
-from csirt.auth.access import exports, requires
+from csirt.api.routes import ApiRoutes
+from csirt.api.schema import (
+    ApiModel,
+    ApiOut,
+    IsoDay,
+    IsoTime,
+    read_body,
+    read_body_with,
+    read_query,
+)
+from csirt.auth.access import exports
 from csirt.auth.permissions import Permission
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
@@ -23,10 +31,10 @@ from csirt.inventory import service
 from csirt.inventory.web import csv_response
 from csirt.records.validation import MAX_PERSONS
 
-bp = Blueprint("api_inventory", __name__, url_prefix="/api/v1/inventory")
-errors.register(bp)
-TAGS = ["inventory"]
+api = ApiRoutes.blueprint("api_inventory", __name__, "/api/v1/inventory", "inventory")
+bp = api.bp
 CSV = {"text/csv": {"schema": {"type": "string"}}}
+CSV_RESPONSE = {"description": "CSV", "content": CSV}
 
 
 class FileIn(ApiModel):
@@ -136,23 +144,15 @@ def _read(payload: dict[str, Any]) -> service.FileInput:
     return service.read_file(payload, current_catalog().vocabulary, _tz())
 
 
-def _file(file_id: int) -> Any:
-    try:
-        return service.get_file(get_session(), file_id)
-    except service.InventoryNotFoundError:
-        abort(404, "no such inventory file")
-
-
-@bp.get("")
-@requires(Permission.INVENTORY_VIEW)
-@operation(
-    "Inventory files (search by name, system, department); with ``system``, the exposure of "
-    "every file on it",
-    tags=TAGS,
+@api.get(
+    "",
+    Permission.INVENTORY_VIEW,
     query=InventoryQuery,
-    responses={"200": json_response(FilePage, "Files by id, and the exposure")},
+    ok=(FilePage, "Files by id, and the exposure"),
 )
 def list_files() -> ResponseReturnValue:
+    """Inventory files (search by name, system, department); with ``system``, the exposure of
+    every file on it."""
     query = read_query(InventoryQuery)
     what = service.Search(q=query.q or "", system=query.system or "", holder=query.holder or "")
     cursor = query.position("inventory", row_id)
@@ -172,15 +172,9 @@ def list_files() -> ResponseReturnValue:
     return page_response("inventory", rows, FileOut.dump, next_id, **extra)
 
 
-@bp.post("")
-@requires(Permission.INVENTORY_EDIT)
-@operation(
-    "Register a personal-data file",
-    tags=TAGS,
-    body=FileIn,
-    responses={"201": json_response(FileOut)},
-)
+@api.post("", Permission.INVENTORY_EDIT, body=FileIn, created=FileOut)
 def create_file() -> ResponseReturnValue:
+    """Register a personal-data file."""
     _body, data = read_body_with(FileIn, _read)
     session = get_session()
     row = service.create_file(session, current_user, data)
@@ -188,16 +182,11 @@ def create_file() -> ResponseReturnValue:
     return created(FileOut.dump(row), f"/api/v1/inventory/{row.id}")
 
 
-@bp.get("/<int:file_id>")
-@requires(Permission.INVENTORY_VIEW)
-@operation(
-    "One inventory file, its overlaps and its history",
-    tags=TAGS,
-    responses={"200": json_response(FileDetailOut)},
-)
+@api.get("/<int:file_id>", Permission.INVENTORY_VIEW, ok=FileDetailOut)
 def get_file(file_id: int) -> ResponseReturnValue:
-    row = _file(file_id)
+    """One inventory file, its overlaps and its history."""
     session = get_session()
+    row = service.get_file(session, file_id)
     body = FileOut.dump(row)
     body["overlaps"] = [OverlapOut.dump(o) for o in service.overlaps_of(session, [row.id])]
     body["history"] = [
@@ -207,16 +196,11 @@ def get_file(file_id: int) -> ResponseReturnValue:
     return jsonify(body)
 
 
-@bp.patch("/<int:file_id>")
-@requires(Permission.INVENTORY_EDIT)
-@operation(
-    "Change an inventory file (its previous version is kept)",
-    tags=TAGS,
-    body=FilePatch,
-    responses={"200": json_response(FileOut)},
-)
+@api.patch("/<int:file_id>", Permission.INVENTORY_EDIT, body=FilePatch, ok=FileOut)
 def patch_file(file_id: int) -> ResponseReturnValue:
-    row = _file(file_id)
+    """Change an inventory file (its previous version is kept)."""
+    session = get_session()
+    row = service.get_file(session, file_id)
     current = service.snapshot(row)
 
     def merged(payload: dict[str, Any]) -> tuple[service.FileInput, str]:
@@ -224,24 +208,17 @@ def patch_file(file_id: int) -> ResponseReturnValue:
         return _read({**current, **{k: v for k, v in payload.items() if v is not None}}), reason
 
     _body, (data, reason) = read_body_with(FilePatch, merged)
-    session = get_session()
     service.update_file(session, current_user, row, data, str(reason))
     session.commit()
     return jsonify(FileOut.dump(row))
 
 
-@bp.post("/<int:file_id>/overlaps")
-@requires(Permission.INVENTORY_EDIT)
-@operation(
-    "Declare how many persons this file shares with another",
-    tags=TAGS,
-    body=OverlapIn,
-    responses={"201": json_response(OverlapOut)},
-)
+@api.post("/<int:file_id>/overlaps", Permission.INVENTORY_EDIT, body=OverlapIn, created=OverlapOut)
 def declare_overlap(file_id: int) -> ResponseReturnValue:
-    row = _file(file_id)
-    body, _none = read_body_with(OverlapIn, lambda payload: None)
+    """Declare how many persons this file shares with another."""
     session = get_session()
+    row = service.get_file(session, file_id)
+    body = read_body(OverlapIn)
     found = service.declare_overlap(
         session, current_user, row.id, body.other_id, body.persons, body.note or ""
     )
@@ -249,16 +226,12 @@ def declare_overlap(file_id: int) -> ResponseReturnValue:
     return created(OverlapOut.dump(found))
 
 
-@bp.get("/export.csv")
+@api.get("/export.csv", Permission.INVENTORY_VIEW, responses={"200": CSV_RESPONSE})
 @writes
-@requires(Permission.INVENTORY_VIEW)
 @exports
-@operation(
-    "The inventory in the CSV layout of a 個人情報ファイル簿 (UTF-8 with BOM; the import format)",
-    tags=TAGS,
-    responses={"200": {"description": "CSV", "content": CSV}},
-)
 def export_csv() -> ResponseReturnValue:
+    """The inventory in the CSV layout of a 個人情報ファイル簿 (UTF-8 with BOM; the import
+    format)."""
     session = get_session()
     text = service.export_csv(session, current_user, current_catalog().vocabulary)
     session.commit()
@@ -266,20 +239,16 @@ def export_csv() -> ResponseReturnValue:
 
 
 def _csv_body(view: Any) -> Any:
-    """Declare a text/csv request body (after ``operation``)."""
+    """Declare a text/csv request body (after the route's declaration)."""
     getattr(view, OPENAPI_ATTR)["requestBody"] = {"required": True, "content": CSV}
     return view
 
 
-@bp.post("/import")
-@requires(Permission.INVENTORY_EDIT)
 @_csv_body
-@operation(
-    "Import a 個人情報ファイル簿 CSV (all rows or none; a row with a known register no. updates)",
-    tags=TAGS,
-    responses={"200": json_response(ImportOut)},
-)
+@api.post("/import", Permission.INVENTORY_EDIT, ok=ImportOut)
 def import_csv() -> ResponseReturnValue:
+    """Import a 個人情報ファイル簿 CSV (all rows or none; a row with a known register no.
+    updates)."""
     session = get_session()
     result = service.import_csv(
         session, current_user, request.get_data(), current_catalog().vocabulary, _tz()

@@ -5,28 +5,24 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import Blueprint, abort, jsonify
+from flask import abort, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import Field
 
-from csirt.api import errors
-from csirt.api.openapi import json_response, operation
 from csirt.api.problems import problem
 from csirt.api.responses import created
-from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body_with
-from csirt.auth.access import requires
+from csirt.api.routes import ApiRoutes
+from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body, read_body_with
 from csirt.auth.permissions import Permission
-from csirt.cases.errors import CaseNotFoundError
 from csirt.db import get_session
 from csirt.documents import measure_publication as publication
 from csirt.documents import measures
 from csirt.documents.access import get_case_for_documents
 from csirt.documents.errors import DocumentNotFoundError, SelfApprovalError
 
-bp = Blueprint("api_measures", __name__, url_prefix="/api/v1")
-errors.register(bp)
-TAGS = ["measures"]
+api = ApiRoutes.blueprint("api_measures", __name__, "/api/v1", "measures")
+bp = api.bp
 SELF_APPROVAL = "the lead who proposed a text may not approve it: a second lead must"
 
 
@@ -76,15 +72,14 @@ def _measure(measure_id: int) -> Any:
         abort(404, "no such measure")
 
 
-@bp.post("/measures/<int:measure_id>/public")
-@requires(Permission.MEASURE_PUBLISH)
-@operation(
-    "Propose what /measures/ says about a measure (shown once a second lead approves)",
-    tags=TAGS,
+@api.post(
+    "/measures/<int:measure_id>/public",
+    Permission.MEASURE_PUBLISH,
     body=ProposeIn,
-    responses={"201": json_response(UpdateOut)},
+    created=UpdateOut,
 )
 def propose(measure_id: int) -> ResponseReturnValue:
+    """Propose what /measures/ says about a measure (shown once a second lead approves)."""
     measure = _measure(measure_id)
     _body, values = read_body_with(ProposeIn, lambda data: publication.read_public(data, measure))
     session = get_session()
@@ -109,34 +104,29 @@ def _decide(update_id: int, approve: bool) -> ResponseReturnValue:
     return jsonify(UpdateOut.dump(update))
 
 
-def _decision_route(name: str, summary: str, approve: bool) -> None:
-    @requires(Permission.MEASURE_PUBLISH)
-    @operation(summary, tags=TAGS, responses={"200": json_response(UpdateOut)})
-    def view(update_id: int) -> ResponseReturnValue:
-        return _decide(update_id, approve)
-
-    bp.add_url_rule(f"/measures/public/<int:update_id>/{name}", name, view, methods=["POST"])
+@api.post("/measures/public/<int:update_id>/approve", Permission.MEASURE_PUBLISH, ok=UpdateOut)
+def approve(update_id: int) -> ResponseReturnValue:
+    """Approve a proposal (a second lead; it appears on /measures/)."""
+    return _decide(update_id, True)
 
 
-_decision_route("approve", "Approve a proposal (a second lead; it appears on /measures/)", True)
-_decision_route("reject", "Reject a proposal", False)
+@api.post("/measures/public/<int:update_id>/reject", Permission.MEASURE_PUBLISH, ok=UpdateOut)
+def reject(update_id: int) -> ResponseReturnValue:
+    """Reject a proposal."""
+    return _decide(update_id, False)
 
 
-@bp.put("/cases/<int:case_id>/measures/publication")
-@requires(Permission.MEASURE_PUBLISH)
-@operation(
-    "Publish the case's measures under a public title (empty title: withdraw)",
-    tags=TAGS,
+@api.put(
+    "/cases/<int:case_id>/measures/publication",
+    Permission.MEASURE_PUBLISH,
     body=PublicationIn,
-    responses={"200": json_response(PublicationOut)},
+    ok=PublicationOut,
 )
 def publish_case(case_id: int) -> ResponseReturnValue:
+    """Publish the case's measures under a public title (empty title: withdraw)."""
     session = get_session()
-    try:
-        case = get_case_for_documents(session, current_user, case_id).case
-    except CaseNotFoundError:
-        abort(404, "no such case")
-    body, _none = read_body_with(PublicationIn, lambda data: None)
+    case = get_case_for_documents(session, current_user, case_id).case
+    body = read_body(PublicationIn)
     row = publication.publish_case(session, current_user, case, body.title)
     session.commit()
     return jsonify(case_id=case.id, title=row.title, published=bool(row.title))

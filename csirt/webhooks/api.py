@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, Field
 
-from csirt.api import errors
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
 from csirt.api.routes import ApiRoutes
@@ -18,9 +17,8 @@ from csirt.auth.permissions import Permission
 from csirt.db import get_session
 from csirt.webhooks import service
 
-bp = Blueprint("api_webhooks", __name__, url_prefix="/api/v1")
-errors.register(bp)
-api = ApiRoutes(bp, "webhooks")
+api = ApiRoutes.blueprint("api_webhooks", __name__, "/api/v1", "webhooks")
+bp = api.bp
 Event = Literal[service.EVENTS]  # type: ignore[valid-type]
 MaxTlp = Literal[service.TLP_ORDER]  # type: ignore[valid-type]
 

@@ -1,8 +1,8 @@
 """Corrections of case records with history: one mechanism for every record kind.
 
 Every kind of case record that people correct (timeline events, data sets, tasks, notes,
-liaison entries, withdrawn draft documents, and observables next) shares this module and the
-one ``record_versions`` table (``RecordVersion``):
+liaison entries, observables, withdrawn draft documents) shares this module and the one
+``record_versions`` table (``RecordVersion``):
 
 - an **edit** keeps the record's previous columns (who, when, why), then changes it;
 - a **deletion** is soft: it moves the whole record (and the children named by its kind, e.g. a
@@ -18,7 +18,10 @@ How to give a new kind of record history (what observables do)::
         model=Observable,                   # has ``id`` and ``case_id``
         missing=ObservableNotFoundError,    # raised with the id for an unknown record
         actions=history.Actions(AuditAction.OBSERVABLE_UPDATE, AuditAction.OBSERVABLE_DELETE,
-                                AuditAction.OBSERVABLE_RESTORE),
+                                AuditAction.OBSERVABLE_RESTORE),  # restore None: none
+        # optional: audit=(session, action, case, actor, row) -> None (default: the record's
+        # table and id), children=("comments",) kept with a deletion, changed=(session, case,
+        # actor) after every change (data sets re-run triage), restorable=(session, case, row)
     )
     history.edit(session, OBSERVABLE, case, actor, row, apply_changes, reason)
     history.delete(session, OBSERVABLE, case, actor, row, reason)
@@ -27,9 +30,11 @@ How to give a new kind of record history (what observables do)::
     history.deleted_of(session, OBSERVABLE, case)
 
 The API routes (``PATCH``/``DELETE`` on the record, ``POST …/restore``, ``GET …/history``) and
-the console's confirmation page and restore action come from ``csirt.cases.corrections``
-(``api_routes`` and ``console_routes``) given the kind, so each kind writes only its own
-validation (the ``edit`` callable) and its output model.
+the console's edit page, confirmation page and restore action come from ``csirt.cases.corrections``
+(``api_routes(bp, ApiKind(...), load_case)``, ``console_routes(bp, ConsoleKind(...), load_case)``,
+``deleted_context`` for the list page's *Deleted …* table) given the kind, so each kind writes
+only its own validation (the ``edit`` callable: session, case, actor, row, changed fields,
+reason) and its output model.
 """
 
 from __future__ import annotations

@@ -122,13 +122,16 @@ def modules() -> dict[str, Module]:
         module = Module(name, path, ast.get_docstring(tree) or "")
         for node in ast.walk(tree):
             module.imports.update(_names(name, is_package, node))
-            if isinstance(node, ast.Call) and ast.unparse(node.func) in {
-                "Blueprint",
-                "flask.Blueprint",
-            }:
-                module.blueprint = True
         for node in _top_level(tree):
             module.top_level.update(_names(name, is_package, node))
+            # A view module is what create_app registers: it defines ``bp`` at module level
+            # (``Blueprint(...)`` or ``ApiRoutes.blueprint(...)``); a helper that builds
+            # blueprints for others (csirt.api.routes) is not one.
+            if isinstance(node, ast.Assign | ast.AnnAssign) and any(
+                isinstance(target, ast.Name) and target.id == "bp"
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            ):
+                module.blueprint = True
         found[name] = module
     return found
 

@@ -11,10 +11,14 @@ dashboard by links and GET forms, once in Japanese and once in English:
 
 User data is computed from the database, not marked in templates: what people typed lives in
 the text columns of the tables, whichever page shows it, so pages other engineers add are
-covered without touching their templates. Identifier-like values (``P1``, ``amber``,
-``privacy_officer``: enumeration keys) are not user data, and text copied from the catalogs
-into rows (playbook task titles) is taken out again, so that a catalog label that stays
-Japanese in English is still caught.
+covered without touching their templates (marking every template that shows a name or a title
+would mean hunks in dozens of files others are editing, and a new page would pass unmarked).
+Identifier-like values (``P1``, ``amber``, ``privacy_officer``: enumeration keys) are not user
+data, nor is what the system writes into rows (audit details, search terms, triage runs,
+obligations, notifications, custody notes, automatic timeline entries, playbook task text): a
+catalog label or a system note that stays in one language is still caught. The offending page
+and text are in the assertion message; every role's findings are also written to
+test-output/e2e/language-crawl/<role>-<lang>.json.
 
 A second pass with JavaScript on measures table cells: none may be squeezed narrower than two
 characters while holding more than one.

@@ -47,7 +47,7 @@ catalogs: $(VENV)/.installed
 
 # After changing UI strings: extract, merge, then translate the new entries in ja/messages.po.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header --sort-output -o csirt/translations/messages.pot . >/dev/null 2>&1
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --omit-header --sort-output -o csirt/translations/messages.pot . >/dev/null 2>&1
 	$(BIN)/pybabel update -i csirt/translations/messages.pot -d csirt/translations --omit-header --no-fuzzy-matching >/dev/null 2>&1
 
 run: install

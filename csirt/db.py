@@ -235,6 +235,20 @@ def get_db(app: Flask | None = None) -> Database:
     return database
 
 
+R = TypeVar("R")
+
+
+def get_or_raise(
+    session: Session, model: type[R], key: int, missing: Callable[[int], Exception]
+) -> R:
+    """The ``model`` row whose primary key is ``key``; ``missing(key)`` is raised without one
+    (the package's not-found error)."""
+    row = session.get(model, key)
+    if row is None:
+        raise missing(key)
+    return row
+
+
 def get_session() -> Session:
     """The session of the current request (or app context), created on first use."""
     if "db_session" not in g:

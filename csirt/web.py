@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import orjson
-from flask import Flask, Response, current_app, g, has_app_context, render_template, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_app_context,
+    render_template,
+    request,
+)
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
@@ -94,6 +105,16 @@ def handle_http_error(error: HTTPException) -> Any:
             response.headers["Allow"] = error.get_response().headers["Allow"]
         return response
     return render_template("error.html", code=code, title=error.name), code
+
+
+@contextmanager
+def missing_is_404(*errors: type[Exception], detail: str | None = None) -> Iterator[None]:
+    """A service's not-found error raised inside is a 404 (the console's page, the API's
+    problem with ``detail``)."""
+    try:
+        yield
+    except errors:
+        abort(404, detail)
 
 
 def handle_unexpected(error: Exception) -> Any:

@@ -143,13 +143,8 @@ def raise_alert() -> ResponseReturnValue:
     """Raise an alert; the same source and source_ref again counts the known alert."""
     body, _clean = read_body_with(AlertIn, _observables)
     data = service.AlertInput(
-        source=body.source,
-        source_ref=body.source_ref,
-        type=body.type,
-        title=body.title,
-        description=body.description,
+        **body.model_dump(exclude={"severity", "observables"}),
         severity=body.severity.value,
-        occurred_at=body.occurred_at,
         observables=[o.model_dump(include=set(FIELDS)) for o in body.observables],
     )
     session = get_session()

@@ -28,6 +28,7 @@ from csirt.db import get_session, writes
 from csirt.i18n import current_lang
 from csirt.observables.forms import TYPE_LABELS
 from csirt.observables.normalise import defang
+from csirt.web import missing_is_404
 
 bp = Blueprint("alerts", __name__, url_prefix="/console/alerts")
 
@@ -124,10 +125,8 @@ def _render(alert: Alert, status: int = 200, **given: Any) -> ResponseReturnValu
 @writes
 def detail(alert_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
+    with missing_is_404(AlertNotFoundError):
         alert = service.view_alert(session, alert_id, current_user)
-    except AlertNotFoundError:
-        abort(404)
     session.commit()
     return _render(alert)
 
@@ -142,10 +141,8 @@ def _refused(alert_id: int, error: Exception) -> ResponseReturnValue:
 
 def _again(alert_id: int, **given: Any) -> ResponseReturnValue:
     """The alert's page again with a refused form (400)."""
-    try:
+    with missing_is_404(AlertNotFoundError):
         alert = service.get_alert(get_session(), alert_id)
-    except AlertNotFoundError:
-        abort(404)
     return _render(alert, 400, **given)
 
 

@@ -10,7 +10,7 @@ measures appear only once a lead publishes the case under a public title. Every 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases import trail
 from csirt.cases.models import Case
-from csirt.db import utcnow
+from csirt.db import get_or_raise, utcnow
 from csirt.documents import measures, snapshot
 from csirt.documents.errors import (
     DocumentNotFoundError,
@@ -127,16 +127,7 @@ def propose(
         measure.case_id,
         {"title": values.title, "owner": values.owner, "note": values.note},
     )
-    update = MeasurePublicUpdate(
-        measure_id=measure.id,
-        title=values.title,
-        owner=values.owner,
-        due=values.due,
-        status=values.status,
-        note=values.note,
-        done_on=values.done_on,
-        proposed_by_id=user.id,
-    )
+    update = MeasurePublicUpdate(measure_id=measure.id, proposed_by_id=user.id, **asdict(values))
     session.add(update)
     session.flush()
     _record(session, user, AuditAction.MEASURE_PUBLIC_PROPOSE, measure, update)
@@ -145,10 +136,7 @@ def propose(
 
 def get_update(session: Session, update_id: int) -> MeasurePublicUpdate:
     """A proposal, or DocumentNotFoundError."""
-    update = session.get(MeasurePublicUpdate, update_id)
-    if update is None:
-        raise DocumentNotFoundError(update_id)
-    return update
+    return get_or_raise(session, MeasurePublicUpdate, update_id, DocumentNotFoundError)
 
 
 def decide(session: Session, user: User, update: MeasurePublicUpdate, approve: bool) -> None:

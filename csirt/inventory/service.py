@@ -19,6 +19,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import AffectedDataset, Case
+from csirt.db import get_or_raise
 from csirt.inventory import register_csv
 from csirt.inventory.models import (
     InventoryDatasetLink,
@@ -180,10 +181,7 @@ def update_file(
 
 def get_file(session: Session, file_id: int) -> InventoryFile:
     """A file by id, or InventoryNotFoundError."""
-    row = session.get(InventoryFile, file_id)
-    if row is None:
-        raise InventoryNotFoundError(file_id)
-    return row
+    return get_or_raise(session, InventoryFile, file_id, InventoryNotFoundError)
 
 
 def history(session: Session, row: InventoryFile) -> list[InventoryFileVersion]:

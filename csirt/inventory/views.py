@@ -22,6 +22,7 @@ from csirt.i18n import current_lang
 from csirt.inventory import forms, service
 from csirt.inventory.web import csv_response
 from csirt.triage.exposure import Exposure
+from csirt.web import missing_is_404
 
 bp = Blueprint("inventory", __name__)
 PAGE = 50
@@ -116,10 +117,8 @@ def new() -> ResponseReturnValue:
 
 
 def _file_or_404(file_id: int) -> Any:
-    try:
+    with missing_is_404(service.InventoryNotFoundError):
         return service.get_file(get_session(), file_id)
-    except service.InventoryNotFoundError:
-        abort(404)
 
 
 def _detail(row: Any, form: forms.FileForm, status: int = 200) -> ResponseReturnValue:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import abort, jsonify
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import Field
@@ -20,6 +20,7 @@ from csirt.documents import measure_publication as publication
 from csirt.documents import measures
 from csirt.documents.access import get_case_for_documents
 from csirt.documents.errors import DocumentNotFoundError, SelfApprovalError
+from csirt.web import missing_is_404
 
 api = ApiRoutes.blueprint("api_measures", __name__, "/api/v1", "measures")
 bp = api.bp
@@ -66,10 +67,8 @@ class PublicationOut(ApiModel):
 
 
 def _measure(measure_id: int) -> Any:
-    try:
+    with missing_is_404(DocumentNotFoundError, detail="no such measure"):
         return measures.get_measure_for(get_session(), current_user, measure_id)
-    except DocumentNotFoundError:
-        abort(404, "no such measure")
 
 
 @api.post(
@@ -90,10 +89,8 @@ def propose(measure_id: int) -> ResponseReturnValue:
 
 def _decide(update_id: int, approve: bool) -> ResponseReturnValue:
     session = get_session()
-    try:
+    with missing_is_404(DocumentNotFoundError, detail="no such proposal"):
         update = publication.get_update(session, update_id)
-    except DocumentNotFoundError:
-        abort(404, "no such proposal")
     _measure(update.measure_id)
     try:
         publication.decide(session, current_user, update, approve)

@@ -26,6 +26,7 @@ from csirt.documents.errors import (
 from csirt.documents.forms import MEASURE_STATUS_LABELS
 from csirt.forms import ActionForm
 from csirt.public_measures.forms import ProposeForm, PublicationForm
+from csirt.web import missing_is_404
 
 bp = Blueprint("measures_console", __name__, url_prefix="/console/measures/public")
 
@@ -75,10 +76,8 @@ def _refused(error: DocumentValidationError) -> ResponseReturnValue:
 @requires(Permission.MEASURE_PUBLISH)
 def propose(measure_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
+    with missing_is_404(DocumentNotFoundError):
         measure = measures.get_measure_for(session, current_user, measure_id)
-    except DocumentNotFoundError:
-        abort(404)
     form = ProposeForm()
     if not form.validate_on_submit():
         flash(_("Check the dates of the proposal."), "error")
@@ -134,10 +133,8 @@ def _decide(update_id: int, *, approve: bool) -> ResponseReturnValue:
 @requires(Permission.MEASURE_PUBLISH)
 def publish_case(case_id: int) -> ResponseReturnValue:
     session = get_session()
-    try:
+    with missing_is_404(CaseNotFoundError):
         case = get_case_for_documents(session, current_user, case_id).case
-    except CaseNotFoundError:
-        abort(404)
     form = PublicationForm()
     if not form.validate_on_submit():
         abort(400)

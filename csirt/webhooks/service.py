@@ -39,7 +39,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import Case, Phase
-from csirt.db import get_db, utcnow
+from csirt.db import get_db, get_or_raise, utcnow
 from csirt.documents.models import Document
 from csirt.triage.models import Obligation
 from csirt.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
@@ -200,10 +200,7 @@ def list_webhooks(session: Session) -> list[Webhook]:
 
 
 def get_webhook(session: Session, webhook_id: int) -> Webhook:
-    hook = session.get(Webhook, webhook_id)
-    if hook is None:
-        raise WebhookNotFoundError(webhook_id)
-    return hook
+    return get_or_raise(session, Webhook, webhook_id, WebhookNotFoundError)
 
 
 def deliveries(

@@ -15,6 +15,7 @@ from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.db import get_session
 from csirt.forms import ActionForm
+from csirt.web import missing_is_404
 from csirt.webhooks import service
 from csirt.webhooks.cli import webhooks_group
 from csirt.webhooks.forms import EVENT_LABELS, TLP_LABELS, WebhookForm
@@ -29,10 +30,8 @@ def init_app(app: flask.Flask) -> None:
 
 
 def _hook_or_404(webhook_id: int) -> Webhook:
-    try:
+    with missing_is_404(service.WebhookNotFoundError):
         return service.get_webhook(get_session(), webhook_id)
-    except service.WebhookNotFoundError:
-        abort(404)
 
 
 def _input(form: WebhookForm) -> service.WebhookInput:

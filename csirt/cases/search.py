@@ -68,6 +68,7 @@ from csirt.observables.models import AttackTag, Observable
 _SPACE = re.compile(r"\s+")
 MAX_TERM = "\U0010ffff"
 MAX_WORDS = 8
+MAX_GRAMS = 12  # bigrams of one word counted to choose how to search
 RARE = 2000  # a bigram held by fewer cases drives the search
 SINGLE_CHARACTER_CASES = 5000  # a one-character word is looked for in the newest cases only
 BATCH = 5000
@@ -188,6 +189,8 @@ def _word_clause(session: Session, word: str) -> ColumnElement[bool]:
         newest = select(Case.id).order_by(Case.id.desc()).limit(SINGLE_CHARACTER_CASES)
         return and_(Case.id.in_(newest), _holds(word))
     ordered = sorted(grams)
+    if len(ordered) > MAX_GRAMS:  # a long word: a sample chooses (the LIKE checks it all)
+        ordered = [ordered[i * len(ordered) // MAX_GRAMS] for i in range(MAX_GRAMS)]
     counts = _capped_counts(session, ordered)
     by_rarity = [gram for _n, gram in sorted(zip(counts, ordered, strict=True))]
     if min(counts) < RARE:

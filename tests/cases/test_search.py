@@ -225,3 +225,11 @@ def test_observables_and_attack_techniques(db_session: Session, make_case, lead,
     set_techniques(db_session, case, lead, current_catalog(app).attack, [])
     db_session.flush()
     assert case.id not in found(db_session, lead, "t1566")
+
+
+def test_a_long_query_is_searched_by_a_sample_of_its_bigrams(db_session: Session, make_case):
+    long_title = "個人情報を含む電子ファイルを誤って外部の事業者へ電子メールで送信した事案"
+    case = make_case(title=long_title)
+    lead = case.created_by
+    assert found(db_session, lead, long_title) >= {case.id}
+    assert case.id not in found(db_session, lead, long_title.replace("外部", "内部"))

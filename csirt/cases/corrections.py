@@ -296,7 +296,29 @@ def console_routes(bp: Blueprint, spec: ConsoleKind, load_case: Callable[[int], 
         flash(str(words["restored"]), "success")
         return back(case)
 
+    @requires(Permission.CASE_VIEW)
+    def history_page(case_id: int, record_id: int) -> ResponseReturnValue:
+        """A record's earlier versions (a deleted one's too), for everyone who may see the case."""
+        case = load_case(case_id)
+        session = get_session()
+        try:
+            versions = history.record_history(session, spec.kind, case, record_id)
+        except spec.kind.missing:  # type: ignore[misc]
+            return _not_found()  # type: ignore[no-any-return]
+        row = session.get(spec.kind.model, record_id)
+        data = history.snapshot(row) if row is not None else versions[0].data
+        return render_template(
+            "cases/record_history.html",
+            case=case,
+            active=spec.active,
+            summary=spec.label(data),
+            versions=versions,
+            label=spec.label,
+            back=f"{bp.name}.{spec.back}",
+        )
+
     bp.add_url_rule(rule + "/delete", f"{spec.name}_delete", delete_row, methods=["GET", "POST"])
+    bp.add_url_rule(rule + "/history", f"{spec.name}_history", history_page, methods=["GET"])
     bp.add_url_rule(rule + "/restore", f"{spec.name}_restore", restore_row, methods=["POST"])
     edit_page = spec.edit_page
     if edit_page is None:
@@ -343,6 +365,7 @@ def deleted_context(
         "deleted": history.deleted_of(session, spec.kind, case),
         "restore_form": RestoreForm(),
         "restore_endpoint": f"{bp_name}.{spec.name}_restore",
+        "history_endpoint": f"{bp_name}.{spec.name}_history",
         "deleted_label": spec.label,
         "is_lead": current_user.has_role(Role.LEAD),
     }

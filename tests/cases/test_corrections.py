@@ -226,6 +226,9 @@ def test_console_notes_and_liaison(client, login_as, db_session: Session, users,
         data={"csrf_token": csrf_from(confirm.text), "reason": "重複"},
     )
     assert gone.status_code == 302
+    history = client.get(f"{notes}/{note_id}/history")
+    assert history.status_code == 200
+    assert "誤字" in history.text  # the reason of the edit, for every reader of the case
     page = client.get(notes)
     assert "重複" in page.text
     assert "初動の記録（訂正）" in page.text

@@ -149,17 +149,21 @@ def build_bundle(content: ExportContent, now: datetime) -> str:
         refs.append(pattern_object.id)
     case_marking = MARKINGS.get(content.tlp, stix2.TLP_AMBER)
     used[case_marking.id] = case_marking
+    author = stix2.Identity(name="CSIRT", identity_class="organization")
     name = content.reference + (f" {content.title}" if content.title else "")
     report = stix2.Report(
         name=name,
         description=content.summary or None,
         published=now,
         report_types=["threat-report"],
-        object_refs=refs or [case_marking.id],
+        # STIX 2.1 wants at least one SDO/SRO/SCO referred to; a case with nothing to share yet
+        # refers to its author, the organisation (a marking definition is not allowed here).
+        object_refs=refs or [author.id],
         labels=["csirt-case"],
+        created_by_ref=author.id,
         object_marking_refs=[case_marking],
     )
-    bundle = stix2.Bundle(objects=[*used.values(), *objects, report])
+    bundle = stix2.Bundle(objects=[*used.values(), author, *objects, report])
     return str(bundle.serialize(pretty=False))
 
 

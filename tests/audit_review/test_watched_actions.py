@@ -64,6 +64,11 @@ def test_every_watched_action_is_written_by_a_real_request(
     assert download.data == b"<html>capture</html>"
     download.close()
     lead.get(f"/console/cases/{case.id}/timeline.csv")
+    # The case's observables leave as STIX; the personal-data inventory leaves as a register CSV.
+    stix = lead.get(f"/console/cases/{case.id}/observables/export/stix")
+    assert stix.status_code == 200, stix.text
+    register = lead.get("/console/inventory/export.csv")
+    assert register.status_code == 200, register.text
 
     # A press release drafted and exported; the auditor's half-year report downloaded.
     documents = f"/console/cases/{case.id}/documents"

@@ -287,3 +287,18 @@ def test_red_case_title_only_when_asked(client, db_session: Session, users, case
         with_red = text(client.get(url, headers=headers))
         assert "秘匿すべき件名" in with_red
         assert "佐藤" not in with_red
+
+
+def test_a_case_with_nothing_to_share_exports_a_valid_bundle(
+    client, db_session: Session, users, cases
+):
+    # Found by the watched-actions test: a Report may not refer to a marking definition only.
+    lead = users.create(roles=["lead"]).user
+    empty = cases.create(actor=lead, members=[lead], title="まだ何もない", commit=True)
+    exported = client.get(f"/api/v1/cases/{empty.id}/export/stix", headers=_token(db_session, lead))
+    assert exported.status_code == 200, exported.text
+    bundle = stix2.parse(exported.get_data(as_text=True))
+    (report,) = [o for o in bundle.objects if o.type == "report"]
+    (author,) = [o for o in bundle.objects if o.type == "identity"]
+    assert report.object_refs == [author.id]
+    assert report.created_by_ref == author.id

@@ -6,14 +6,21 @@ node is doing the work right now. The lock ends with the job's transaction, so a
 starts just after sees every send the other recorded (sends are recorded in the transaction,
 and the mail leaves only after its commit: ``csirt.notify.service.send_outbox``). On SQLite
 (one node) the write transaction already serialises jobs.
+
+A ``csirt`` command runs its job in ``with job_session("<job>") as session:``.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from csirt.db import get_db
 
 
 def lock_id(job: str) -> int:
@@ -27,3 +34,15 @@ def try_job_lock(session: Session, job: str) -> bool:
         return True
     taken = session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id(job)})
     return bool(taken)
+
+
+@contextmanager
+def job_session(job: str) -> Iterator[Session]:
+    """The job's transaction (committed at the end of the block) holding its lock. When another
+    node holds the lock, this says so and ends the command here (exit status 0): the block
+    and what follows it in the command do not run."""
+    with get_db().session() as session:
+        if not try_job_lock(session, job):
+            click.echo(f"{job}: another node is running it; skipped")
+            raise click.exceptions.Exit(0)
+        yield session

@@ -10,7 +10,7 @@ from csirt.alerts import mailbox, service
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.db import get_db
-from csirt.jobs import try_job_lock
+from csirt.jobs import job_session
 
 
 @click.group("alerts")
@@ -34,10 +34,7 @@ def fetch() -> None:
             return service.raise_alert(session, data, None).created
 
     # The job's lock (PostgreSQL) is held by this outer transaction for the whole run.
-    with database.session() as locked:
-        if not try_job_lock(locked, "alerts fetch"):
-            click.echo("alerts fetch: another node is running it; skipped")
-            return
+    with job_session("alerts fetch"):
         try:
             result = mailbox.fetch(settings, keep)
         except mailbox.MailboxError as exc:

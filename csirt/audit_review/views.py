@@ -32,10 +32,10 @@ from csirt.audit_review.explain import explain, kind_label, report_csv, report_d
 from csirt.auth.access import current_actor, requires
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
-from csirt.db import get_db, get_session, utcnow, writes
+from csirt.db import get_session, utcnow, writes
 from csirt.forms import require_action
 from csirt.i18n import as_lang, current_lang
-from csirt.jobs import try_job_lock
+from csirt.jobs import job_session
 
 bp = Blueprint("audit_review", __name__, url_prefix="/console/audit")
 
@@ -263,10 +263,7 @@ def review_group() -> None:
 @with_appcontext
 def scan_command() -> None:
     """Look for signals in yesterday's and today's audit events (run it from cron hourly)."""
-    with get_db().session() as db_session:
-        if not try_job_lock(db_session, "audit-review scan"):
-            click.echo("audit-review scan: another node is running it; skipped")
-            return
+    with job_session("audit-review scan") as db_session:
         raised = service.scan(db_session, settings=_settings(), actor=audit.Actor(None, "cli"))
     click.echo(f"{len(raised)} new signals")
 

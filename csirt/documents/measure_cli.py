@@ -18,7 +18,7 @@ from csirt.documents.errors import DocumentValidationError
 from csirt.documents.measure_reminders import send_measure_reminders
 from csirt.documents.measure_report import progress_report
 from csirt.documents.service import Environment
-from csirt.jobs import try_job_lock
+from csirt.jobs import job_session
 from csirt.notify.service import channel_for
 
 
@@ -33,10 +33,7 @@ def remind() -> None:
     """Remind the owners of measures due within 14 days or overdue (once each; run daily)."""
     config = current_app.config["CSIRT"]
     channel = channel_for(current_app)
-    with get_db().session() as session:
-        if not try_job_lock(session, "measures remind"):
-            click.echo("measures remind: another node is running it; skipped")
-            return
+    with job_session("measures remind") as session:
         sent = send_measure_reminders(session, channel, datetime.now(config.tz).date())
     click.echo(f"measure reminders: {sent.soon} due soon, {sent.overdue} overdue")
 

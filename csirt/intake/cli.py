@@ -14,7 +14,7 @@ from csirt.db import get_db
 from csirt.intake import keyring, retention, web
 from csirt.intake.escrow import Escrow
 from csirt.intake.models import Submission
-from csirt.jobs import try_job_lock
+from csirt.jobs import job_session
 
 
 @click.group("intake")
@@ -26,10 +26,7 @@ def intake_group() -> None:
 @with_appcontext
 def purge() -> None:
     """Warn officers of submissions about to expire, then delete the expired ones."""
-    with get_db().session() as session:
-        if not try_job_lock(session, "intake purge"):
-            click.echo("intake purge: another node is running it; skipped")
-            return
+    with job_session("intake purge") as session:
         settings = web.settings(session, current_app._get_current_object())  # type: ignore[attr-defined]
         warned = retention.warn_expiring(session, settings)
         deleted = retention.purge_expired(session)

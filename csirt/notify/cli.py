@@ -6,8 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from csirt.db import get_db
-from csirt.jobs import try_job_lock
+from csirt.jobs import job_session
 from csirt.notify import intake_events, reminders
 from csirt.notify.service import channel_for
 
@@ -26,10 +25,7 @@ def send() -> None:
     config = current_app.config["CSIRT"]
     minutes = config.escalation_minutes
     channel = channel_for(current_app)
-    with get_db().session() as session:
-        if not try_job_lock(session, "reminders send"):
-            click.echo("reminders send: another node is running it; skipped")
-            return
+    with job_session("reminders send") as session:
         paged = page_unpaged_p1(session, channel, config.tz)
         escalated = escalate_due(session, channel, config.tz, minutes=minutes)
         sent = reminders.send_due(session, channel)
@@ -46,9 +42,6 @@ def send() -> None:
 def digest() -> None:
     """Send today's digest to everyone with something due (once a day)."""
     channel = channel_for(current_app)
-    with get_db().session() as session:
-        if not try_job_lock(session, "reminders digest"):
-            click.echo("reminders digest: another node is running it; skipped")
-            return
+    with job_session("reminders digest") as session:
         count = reminders.send_digest(session, channel)
     click.echo(f"digests sent: {count}")

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from csirt.db import get_db
-from csirt.jobs import try_job_lock
+from csirt.jobs import job_session
 from csirt.webhooks import service
 
 
@@ -21,16 +21,12 @@ def webhooks_group() -> None:
 def send() -> None:
     """Queue obligations due within a day, then post every delivery that is due (signed)."""
     secret_key = current_app.config["CSIRT"].secret_key
-    database = get_db()
-    with database.session() as session:
-        # One node queues the obligations at a time (their event keys are unique).
-        if not try_job_lock(session, "webhooks send"):
-            click.echo("webhooks send: another node is running it; skipped")
-            return
+    # One node queues the obligations at a time (their event keys are unique).
+    with job_session("webhooks send") as session:
         queued = service.enqueue_due_obligations(session)
         session.info.pop(service.QUEUED_KEY, None)  # sent below, not by the after-commit thread
     # Any node may send: each delivery is claimed (leased) before it is posted.
-    result = service.send_due(database.session, secret_key=secret_key)
+    result = service.send_due(get_db().session, secret_key=secret_key)
     click.echo(
         f"queued {queued} obligation deliveries; sent {result.sent}, "
         f"retrying {result.retrying}, failed {result.failed}"

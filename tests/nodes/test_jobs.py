@@ -16,6 +16,8 @@ JOBS = [
     ("reminders digest", ["reminders", "digest"]),
     ("intake purge", ["intake", "purge"]),
     ("audit-review scan", ["audit-review", "scan"]),
+    ("webhooks send", ["webhooks", "send"]),
+    ("measures remind", ["measures", "remind"]),
 ]
 
 

@@ -14,7 +14,7 @@ import re
 import zipfile
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from docx.document import Document
 
@@ -26,6 +26,7 @@ from csirt.documents.builders import (
     prevention_progress,
 )
 from csirt.documents.builders._common import (
+    DocumentKind,
     UnknownKindError,
     UnknownSectionError,
     UnsupportedLanguageError,
@@ -33,65 +34,34 @@ from csirt.documents.builders._common import (
 )
 from csirt.documents.facts import CaseFacts
 
-
-class Builder(Protocol):
-    """Builds one kind of document from the public facts."""
-
-    def __call__(
-        self,
-        facts: CaseFacts,
-        *,
-        lang: str = "ja",
-        draft: bool,
-        template: bytes | None = None,
-        sections: Mapping[str, str] | None = None,
-    ) -> Document: ...
-
-
-class _Defaults(Protocol):
-    def __call__(self, facts: CaseFacts, lang: str) -> dict[str, str]: ...
-
-
-BUILDERS: dict[str, Builder] = {
-    press_release.KIND: press_release.build,
-    committee_report.KIND: committee_report.build,
-    ppc_report.KIND: ppc_report.build,
-    individual_notice.KIND: individual_notice.build,
-    prevention_progress.KIND: prevention_progress.build,
+SPECS: dict[str, DocumentKind] = {
+    spec.kind: spec
+    for spec in (
+        press_release.SPEC,
+        committee_report.SPEC,
+        ppc_report.SPEC,
+        individual_notice.SPEC,
+        prevention_progress.SPEC,
+    )
 }
-KINDS: tuple[str, ...] = tuple(BUILDERS)
-
-SECTIONS: dict[str, tuple[str, ...]] = {
-    press_release.KIND: press_release.SECTION_KEYS,
-    committee_report.KIND: committee_report.SECTION_KEYS,
-    ppc_report.KIND: ppc_report.SECTION_KEYS,
-    individual_notice.KIND: individual_notice.SECTION_KEYS,
-    prevention_progress.KIND: prevention_progress.SECTION_KEYS,
-}
-
-_DEFAULTS: dict[str, _Defaults] = {
-    press_release.KIND: press_release.default_sections,
-    committee_report.KIND: committee_report.default_sections,
-    ppc_report.KIND: ppc_report.default_sections,
-    individual_notice.KIND: individual_notice.default_sections,
-    prevention_progress.KIND: prevention_progress.default_sections,
-}
+"""Every kind of document: its editable sections, their defaults and its builder."""
+KINDS: tuple[str, ...] = tuple(SPECS)
+SECTIONS: dict[str, tuple[str, ...]] = {kind: spec.keys for kind, spec in SPECS.items()}
 
 
-def get_builder(kind: str) -> Builder:
-    """The builder registered for a kind."""
+def get_builder(kind: str) -> DocumentKind:
+    """The kind's specification (its ``build``)."""
     try:
-        return BUILDERS[kind]
+        return SPECS[kind]
     except KeyError:
         raise UnknownKindError(kind) from None
 
 
 def default_sections(kind: str, facts: CaseFacts, lang: str = "ja") -> dict[str, str]:
     """The editable prose sections of a kind, pre-filled from the facts (keys: SECTIONS[kind])."""
-    if kind not in _DEFAULTS:
-        raise UnknownKindError(kind)
+    defaults = get_builder(kind).defaults
     check_lang(lang)
-    return _DEFAULTS[kind](facts, lang)
+    return dict(defaults(facts, lang))
 
 
 def build_document(
@@ -106,9 +76,9 @@ def build_document(
     """Build a document of the given kind (text unusable in XML is dropped first)."""
     clean_sections = None if sections is None else {k: xml_safe(v) for k, v in sections.items()}
     safe_facts = xml_safe(facts)
-    document = get_builder(kind)(
-        safe_facts, lang=lang, draft=draft, template=template, sections=clean_sections
-    )
+    spec = get_builder(kind)
+    check_lang(lang)
+    document = spec.build(safe_facts, lang, draft=draft, template=template, sections=clean_sections)
     pin_properties(document, safe_facts)
     return document
 
@@ -177,10 +147,9 @@ def to_bytes(document: Document) -> bytes:
 
 
 __all__ = [
-    "BUILDERS",
     "KINDS",
     "SECTIONS",
-    "Builder",
+    "SPECS",
     "UnknownKindError",
     "UnknownSectionError",
     "UnsupportedLanguageError",

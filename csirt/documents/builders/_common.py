@@ -116,14 +116,14 @@ class DocumentKind:
     def build(
         self,
         facts: CaseFacts,
+        lang: str,
         *,
-        lang: str = "ja",
         draft: bool,
-        template: bytes | None = None,
-        sections: Mapping[str, str] | None = None,
+        template: bytes | None,
+        sections: Mapping[str, str] | None,
     ) -> Document:
-        """The document: the shared opening, then the kind's body."""
-        check_lang(lang)
+        """The document: the shared opening, then the kind's body (``build_document`` gives
+        every option and the XML-safe facts)."""
         document, text = opening(
             self.kind,
             self.keys,

@@ -224,7 +224,6 @@ def body(
 
 
 SPEC = DocumentKind(KIND, SECTION_KEYS, default_sections, body)
-build = SPEC.build
 
 
 def _cover(document: Document, facts: CaseFacts, lang: str, draft: bool) -> None:
@@ -311,4 +310,4 @@ def _evaluation_table(document: Document, facts: CaseFacts, lang: str) -> None:
         blocks.table(document, EVALUATION_HEADERS[lang], rows, (4.2, 3.7, 3.7, 4.4))
 
 
-__all__ = ["KIND", "SECTION_KEYS", "build", "default_sections", "headings", "report_title"]
+__all__ = ["KIND", "SECTION_KEYS", "SPEC", "default_sections", "headings", "report_title"]

@@ -131,4 +131,3 @@ def body(
 
 
 SPEC = DocumentKind(KIND, SECTION_KEYS, default_sections, body, header=header)
-build = SPEC.build

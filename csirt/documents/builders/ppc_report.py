@@ -297,4 +297,3 @@ SPEC = DocumentKind(
     title=report_title,
     before_title=addressee,
 )
-build = SPEC.build

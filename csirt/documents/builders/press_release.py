@@ -164,4 +164,3 @@ def _title(facts: CaseFacts, lang: str) -> str:
 
 
 SPEC = DocumentKind(KIND, SECTION_KEYS, default_sections, body, header=header, title=_title)
-build = SPEC.build

@@ -136,4 +136,3 @@ def _areas(document: Document, facts: CaseFacts, lang: str) -> None:
 
 
 SPEC = DocumentKind(KIND, SECTION_KEYS, default_sections, body, header=header, title=_title)
-build = SPEC.build

@@ -306,7 +306,9 @@ DATASETS = corrections.ConsoleKind(
     name="dataset",
     back="datasets",
     active="records.datasets",
-    label=lambda data: f"{data.get('name', '')} ({data.get('persons') or 0:,})",
+    label=lambda data: (
+        f"{data.get('name', '')} — " + _("%(n)s persons", n=f"{data.get('persons') or 0:,}")
+    ),
     words={
         "delete_title": _l("Delete this data set?"),
         "delete_text": _l(

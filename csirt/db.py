@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, Select, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -247,6 +247,32 @@ def get_or_raise(
     if row is None:
         raise missing(key)
     return row
+
+
+class Page(NamedTuple, Generic[R]):
+    """One page of a keyset-paginated list and the cursor of the next (None: the last)."""
+
+    items: list[R]
+    next_cursor: int | None
+
+
+def id_page(
+    session: Session,
+    query: Select[tuple[R]],
+    column: Any,
+    *,
+    limit: int,
+    cursor: int | None,
+    newest_first: bool = True,
+) -> Page[R]:
+    """``limit`` rows of ``query`` keyset-paginated on the integer ``column`` (an id or a
+    sequence): after ``cursor``, the key of the previous page's last row."""
+    if cursor is not None:
+        query = query.where(column < cursor if newest_first else column > cursor)
+    query = query.order_by(column.desc() if newest_first else column).limit(limit + 1)
+    rows = list(session.scalars(query))
+    last = getattr(rows[limit - 1], column.key) if len(rows) > limit else None
+    return Page(rows[:limit], last)
 
 
 def get_session() -> Session:

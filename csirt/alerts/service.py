@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case, Priority
 from csirt.cases.need_to_know import get_case_for
 from csirt.catalog import Playbook
-from csirt.db import utcnow
+from csirt.db import Page, id_page, utcnow
 
 # A new case's priority from the alert's severity (triage adjusts it once data sets are known).
 SEVERITY_PRIORITY = {
@@ -65,12 +65,6 @@ class AlertFilters:
     status: str | None = None
     source: str | None = None
     severity: str | None = None
-
-
-@dataclass(frozen=True)
-class AlertPage:
-    items: list[Alert]
-    next_cursor: int | None
 
 
 def _record(
@@ -178,21 +172,17 @@ def list_alerts(
     *,
     limit: int = 50,
     cursor: int | None = None,
-) -> AlertPage:
+) -> Page[Alert]:
     """Newest first, keyset-paginated on the id (the index on status and id serves the queue)."""
     filters = filters or AlertFilters()
-    query: Select[tuple[Alert]] = select(Alert).order_by(Alert.id.desc()).limit(limit + 1)
+    query = select(Alert)
     if filters.status:
         query = query.where(Alert.status == filters.status)
     if filters.source:
         query = query.where(Alert.source == filters.source)
     if filters.severity:
         query = query.where(Alert.severity == filters.severity)
-    if cursor is not None:
-        query = query.where(Alert.id < cursor)
-    rows = list(session.scalars(query))
-    next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return AlertPage(rows[:limit], next_cursor)
+    return id_page(session, query, Alert.id, limit=limit, cursor=cursor)
 
 
 def sources(session: Session) -> list[str]:

@@ -19,7 +19,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import AffectedDataset, Case
-from csirt.db import get_or_raise
+from csirt.db import Page, get_or_raise, id_page
 from csirt.inventory import register_csv
 from csirt.inventory.models import (
     InventoryDatasetLink,
@@ -210,7 +210,7 @@ def _like(text: str) -> str:
 
 def search(
     session: Session, what: Search, *, limit: int = 50, cursor: int | None = None
-) -> tuple[list[InventoryFile], int | None]:
+) -> Page[InventoryFile]:
     """Files matching every given part (name or register reference; system exact or part;
     department part), by id, keyset-paginated."""
     query = select(InventoryFile)
@@ -229,11 +229,7 @@ def search(
             InventoryPlace.system.like(_like(what.system), escape="\\")
         )
         query = query.where(InventoryFile.id.in_(on_system))
-    if cursor is not None:
-        query = query.where(InventoryFile.id > cursor)
-    rows = list(session.scalars(query.order_by(InventoryFile.id).limit(limit + 1)))
-    next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return id_page(session, query, InventoryFile.id, limit=limit, cursor=cursor, newest_first=False)
 
 
 def files_by_id(session: Session, ids: Iterable[int]) -> list[InventoryFile]:

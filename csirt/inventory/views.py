@@ -174,11 +174,12 @@ def edit(file_id: int) -> ResponseReturnValue:
 @requires(Permission.INVENTORY_EDIT)
 def overlap(file_id: int) -> ResponseReturnValue:
     row = _file_or_404(file_id)
+    back = redirect(url_for("inventory.detail", file_id=row.id))
     form = forms.OverlapForm(prefix="overlap")
     other = form.other_id.data or ""
     if not form.validate_on_submit() or not (other.isascii() and other.isdigit()):
         flash(_("Choose the other file and the number of persons in both."), "error")
-        return redirect(url_for("inventory.detail", file_id=row.id))
+        return back
     session = get_session()
     try:
         service.declare_overlap(
@@ -189,10 +190,10 @@ def overlap(file_id: int) -> ResponseReturnValue:
         flash(
             _("The overlap was not saved: %(why)s", why="; ".join(error.errors.values())), "error"
         )
-        return redirect(url_for("inventory.detail", file_id=row.id))
+        return back
     session.commit()
     flash(_("Overlap declared."), "success")
-    return redirect(url_for("inventory.detail", file_id=row.id))
+    return back
 
 
 @bp.route("/console/inventory/import", methods=["GET", "POST"])

@@ -39,7 +39,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases.models import Case, Phase
-from csirt.db import get_db, get_or_raise, utcnow
+from csirt.db import Page, get_db, get_or_raise, id_page, utcnow
 from csirt.documents.models import Document
 from csirt.triage.models import Obligation
 from csirt.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
@@ -205,18 +205,10 @@ def get_webhook(session: Session, webhook_id: int) -> Webhook:
 
 def deliveries(
     session: Session, hook: Webhook, *, limit: int = 50, cursor: int | None = None
-) -> tuple[list[WebhookDelivery], int | None]:
+) -> Page[WebhookDelivery]:
     """The webhook's delivery log, newest first (keyset on id)."""
-    query = (
-        select(WebhookDelivery)
-        .where(WebhookDelivery.webhook_id == hook.id)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(limit + 1)
-    )
-    if cursor is not None:
-        query = query.where(WebhookDelivery.id < cursor)
-    rows = list(session.scalars(query))
-    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id)
+    return id_page(session, query, WebhookDelivery.id, limit=limit, cursor=cursor)
 
 
 # --- events -> deliveries ---------------------------------------------------------------------

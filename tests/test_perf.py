@@ -161,3 +161,24 @@ def test_dates_on_pages_read_exactly_as_babel_writes_them(app: Flask) -> None:
                     zone
                 )
                 assert i18n.format_time(moment) == f"{babel} {zone_name.tzname()}", moment
+
+
+def test_the_api_list_from_rows_is_the_same_as_from_case_objects(
+    client: FlaskClient, users: UserFactory, db_session: Session, app: Flask
+) -> None:
+    from csirt.cases import listing
+    from csirt.cases.api import CaseOut
+
+    user, plain = _token(users, db_session, "lead")
+    for n in range(4):
+        case = create_case(db_session, title=f"行 {n}", actor=None)
+        case.involved = ["総務課"]
+        case.persons_total = 10 * n
+    db_session.commit()
+    response = client.get("/api/v1/cases?limit=3", headers={"Authorization": f"Bearer {plain}"})
+    assert response.status_code == 200
+    with app.test_request_context("/"):
+        objects = listing.list_cases(db_session, user, limit=3).items
+        expected = [json.loads(app.json.dumps(CaseOut.dump(c))) for c in objects]
+    assert response.json["items"] == expected
+    assert response.json["next_cursor"]

@@ -331,7 +331,7 @@ def list_cases() -> ResponseReturnValue:
         tag=query.tag,
         overdue=query.overdue,
     )
-    page = listing.list_cases(
+    page = listing.list_case_rows(  # plain rows: CaseOut reads their columns
         get_session(),
         current_user,
         filters=filters,

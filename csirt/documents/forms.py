@@ -70,6 +70,12 @@ SECTION_LABELS = {
     "addressee": _l("Addressee"),
     "greeting": _l("Greeting"),
     "next_steps": _l("Next steps"),
+    "future": _l("Further actions"),
+    "discipline": _l("Disciplinary action"),
+    "caution": _l("A request to residents"),
+    "areas": _l("Progress by area"),
+    "measures": _l("Each measure"),
+    "recipients": _l("Recipients"),
 }
 FACT_SECTION_LABELS = {
     "facts.title": _l("Title and summary of the case"),

@@ -139,7 +139,7 @@ ALLOWED_PATTERNS = [
     re.compile(r"\blog10\b"),  # the formula of the score
     re.compile(r"\be-Gov\b"),  # the government's law portal
     re.compile(r"\bISO 8601\b"),
-    re.compile(r"\b[\w.-]+\.(?:docx|csv|json|pdf|txt)\b"),
+    re.compile(r"(?:\b[\w.-]+)?\.(?:docx|csv|json|pdf|txt)\b"),  # a file name or its extension
 ]
 ASCII_WORD = re.compile(r"[A-Za-z]{2,}")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60\u3001-\u303f]")
@@ -267,6 +267,27 @@ def send_a_tip(app: Flask) -> None:
         session.close()
 
 
+def draft_a_press_release(app: Flask) -> None:
+    """A draft press release on the demo case through the documents service (its pages)."""
+    from csirt.cases.models import Case
+    from csirt.catalog.current import current_catalog
+    from csirt.documents import service as documents
+
+    config = app.config["CSIRT"]
+    env = documents.Environment(
+        config.org_name, config.timezone, config.instance_path, current_catalog(app).vocabulary
+    )
+    session = get_db(app).sessionmaker()
+    try:
+        lead = session.scalar(select(User).where(User.username == STAFF_LOGINS["lead"]))
+        case = session.scalar(select(Case).where(Case.title == demo.DEMO_CASE_TITLE))
+        access = documents.get_case_for_documents(session, lead, case.id)
+        documents.create_document(session, lead, access, "press_release", "ja", env)
+        session.commit()
+    finally:
+        session.close()
+
+
 def work_the_case(session: Any, instance: Path) -> None:
     """A day's work on the demo case through the services, so that the pages show what the
     system writes itself: automatic timeline entries of a phase and a priority change, a note,
@@ -336,6 +357,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     session.close()
     passwords = {login.role.value: (login.username, login.password) for login in logins}
     send_a_tip(app)
+    draft_a_press_release(app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     import threading
 

@@ -15,11 +15,13 @@ the word. The bigrams choose which cases are checked at all:
 
 - the word's bigrams are first counted in ``case_search_terms``, each only up to :data:`RARE`
   (a short scan of the primary key ``(term, case_id)``);
-- if one bigram is rarer than that, the cases holding it are the candidates (an index-only
-  range scan on SQLite and PostgreSQL alike), so a rare word costs its few candidates;
+- if one bigram is rarer than that, the cases holding it are read first (an index-only range
+  scan) and are the only candidates: a rare word costs its few candidates;
 - if every bigram is common, each case is checked in the list's order (newest first) by one
   primary-key seek per bigram before its texts are read, and the check stops with the page,
-  so a common word costs about one page of seeks, not a count over every case.
+  so a common word costs about one page of seeks, not a count over every case. The checks are
+  scalar subqueries, which SQLite and PostgreSQL both run row by row (PostgreSQL would turn an
+  EXISTS into a semi-join over the whole table).
 
 A one-character word has no bigram: it is looked for with ``LIKE`` in the texts of the newest
 :data:`SINGLE_CHARACTER_CASES` cases only (a bounded set).
@@ -47,7 +49,7 @@ from typing import Any
 
 from flask import has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, select
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 
@@ -66,7 +68,6 @@ from csirt.catalog.current import current_catalog
 from csirt.observables.models import AttackTag, Observable
 
 _SPACE = re.compile(r"\s+")
-MAX_TERM = "\U0010ffff"
 MAX_WORDS = 8
 MAX_GRAMS = 12  # bigrams of one word counted to choose how to search
 RARE = 2000  # a bigram held by fewer cases drives the search
@@ -162,11 +163,19 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
+def _row_by_row(query: Any) -> ColumnElement[bool]:
+    """True when the correlated ``query`` finds a row. A scalar subquery, not EXISTS: PostgreSQL
+    would turn EXISTS into a semi-join over the whole table, while a scalar subquery runs row by
+    row in the list's order (newest first) and stops with the page, as SQLite runs both."""
+    return and_(query.limit(1).scalar_subquery().is_not(None))
+
+
 def _holds(word: str) -> ColumnElement[bool]:
-    """One of the case's texts holds the word (correlated: checked case by case, newest first,
-    so a common word stops at the first page; the bigram condition keeps rare words cheap)."""
-    return exists().where(
-        CaseSearchDoc.case_id == Case.id, CaseSearchDoc.text.like(_like(word), escape="\\")
+    """One of the case's texts holds the word."""
+    return _row_by_row(
+        select(CaseSearchDoc.id).where(
+            CaseSearchDoc.case_id == Case.id, CaseSearchDoc.text.like(_like(word), escape="\\")
+        )
     )
 
 
@@ -194,13 +203,22 @@ def _word_clause(session: Session, word: str) -> ColumnElement[bool]:
     counts = _capped_counts(session, ordered)
     by_rarity = [gram for _n, gram in sorted(zip(counts, ordered, strict=True))]
     if min(counts) < RARE:
-        # The rarest bigram names few cases: they are the candidates (the LIKE implies the rest).
-        candidates = select(CaseSearchTerm.case_id).where(CaseSearchTerm.term == by_rarity[0])
+        # The rarest bigram names few cases: they are the candidates (the LIKE implies the
+        # rest), read first so that both planners look up just these ids.
+        candidates = list(
+            session.scalars(
+                select(CaseSearchTerm.case_id).where(CaseSearchTerm.term == by_rarity[0])
+            )
+        )
         return and_(Case.id.in_(candidates), _holds(word))
     # Every bigram is common: one primary-key seek per bigram and case, newest first, rarest
     # bigram first, and the LIKE only where they all are; the page fills early.
     seeks = [
-        exists().where(CaseSearchTerm.term == gram, CaseSearchTerm.case_id == Case.id)
+        _row_by_row(
+            select(CaseSearchTerm.case_id).where(
+                CaseSearchTerm.term == gram, CaseSearchTerm.case_id == Case.id
+            )
+        )
         for gram in by_rarity
     ]
     return and_(*seeks, _holds(word))

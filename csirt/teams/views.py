@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -18,7 +19,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -101,6 +104,62 @@ def _team_or_404(session: Session, team_id: int) -> Any:
         abort(404)
 
 
+FormT = TypeVar("FormT", bound=FlaskForm)
+Owner = TypeVar("Owner")
+
+
+def _skilled(form: FormT) -> FormT:
+    """``form`` with the skills to choose from, in the UI language (member and profile forms)."""
+    form.skills.choices = skill_choices(current_lang())
+    return form
+
+
+# What a form's POST does once the form is valid: the response after saving, or None after
+# putting its errors on the form.
+FormHandler = Callable[[Session, Owner, Any], ResponseReturnValue | None]
+# A service's refusal shown as the error of one field: {error class: (field, message)}.
+Refusals = Mapping[type[Exception], tuple[str, Any]]
+
+
+def _form_post(
+    rule: str,
+    load: Callable[[Session, int], Owner],
+    page: Callable[..., ResponseReturnValue],
+    make_form: Callable[[], FlaskForm],
+    refusals: Refusals,
+) -> Callable[[FormHandler[Owner]], FormHandler[Owner]]:
+    """Declare the POST (TEAM_MANAGE) of a form on a team's or a person's page: ``rule`` names
+    one id, ``load`` finds its team or person (404 without one). The decorated handler gets
+    the session, that team or person and the valid form. When the form is not valid, the
+    handler raises one of the ``refusals`` (its message goes on its field) or returns None,
+    ``page`` shows the form again with its errors (400)."""
+
+    def register(handler: FormHandler[Owner]) -> FormHandler[Owner]:
+        @requires(Permission.TEAM_MANAGE)
+        def view(**ids: int) -> ResponseReturnValue:
+            session = get_session()
+            (key,) = ids.values()
+            owner = load(session, key)
+            form = make_form()
+            if form.validate_on_submit():
+                try:
+                    done = handler(session, owner, form)
+                except tuple(refusals) as refused:
+                    field, message = next(
+                        shown for kind, shown in refusals.items() if isinstance(refused, kind)
+                    )
+                    getattr(form, field).errors = [str(message)]
+                else:
+                    if done is not None:
+                        return done
+            return page(session, owner, 400, form)
+
+        bp.add_url_rule(rule, handler.__name__, view, methods=["POST"])
+        return handler
+
+    return register
+
+
 # --- teams ----------------------------------------------------------------------------------
 
 
@@ -146,13 +205,13 @@ def create() -> ResponseReturnValue:
 
 
 def _render_team(
-    session: Session, team: Any, status: int = 200, **forms: Any
+    session: Session, team: Any, status: int = 200, *shown: FlaskForm
 ) -> ResponseReturnValue:
+    """The team's page; a form in ``shown`` replaces the empty one of its class."""
+    forms = {type(form): form for form in shown}
     tz = _tz()
     today = utcnow().astimezone(tz).date()
-    member_form = forms.get("member_form") or MemberForm()
-    member_form.skills.choices = skill_choices(current_lang())
-    rotation_form = forms.get("rotation_form") or RotationForm(start=team.rotation_start)
+    rotation_form = forms.get(RotationForm) or RotationForm(start=team.rotation_start)
     book = team_leave.leave_book(session, today, today)
     return (
         render_template(
@@ -165,10 +224,10 @@ def _render_team(
             today=today,
             calendar=oncall.calendar(session, team, today, CALENDAR_DAYS, tz),
             overrides=oncall.overrides_of(session, team, utcnow()),
-            member_form=member_form,
+            member_form=forms.get(MemberForm) or _skilled(MemberForm()),
             rotation_form=rotation_form,
-            override_form=forms.get("override_form") or OverrideForm(),
-            swap_form=forms.get("swap_form") or SwapForm(),
+            override_form=forms.get(OverrideForm) or OverrideForm(),
+            swap_form=forms.get(SwapForm) or SwapForm(),
             action_form=ActionForm(),
         ),
         status,
@@ -182,29 +241,29 @@ def detail(team_id: int) -> ResponseReturnValue:
     return _render_team(session, _team_or_404(session, team_id))
 
 
-@bp.post("/console/teams/<int:team_id>/members")
-@requires(Permission.TEAM_MANAGE)
-def add_member(team_id: int) -> ResponseReturnValue:
-    session = get_session()
-    team = _team_or_404(session, team_id)
-    form = MemberForm()
-    form.skills.choices = skill_choices(current_lang())
-    if form.validate_on_submit():
-        try:
-            user = team_people.get_user(session, form.username.data)
-            team_people.add_member(
-                session,
-                team,
-                user,
-                actor=_actor(),
-                skills=form.skills.data,
-                department=form.department.data or None,
-            )
-        except UnknownUserError:
-            form.username.errors = [_("No active user by that name.")]
-        else:
-            return _saved(team, _("Member added."))
-    return _render_team(session, team, 400, member_form=form)
+def _team_form(
+    rule: str, make_form: Callable[[], FlaskForm], refusals: Refusals
+) -> Callable[[FormHandler[Team]], FormHandler[Team]]:
+    return _form_post(
+        f"/console/teams/<int:team_id>/{rule}", _team_or_404, _render_team, make_form, refusals
+    )
+
+
+UNKNOWN_USER: Refusals = {UnknownUserError: ("username", _l("No active user by that name."))}
+
+
+@_team_form("members", lambda: _skilled(MemberForm()), UNKNOWN_USER)
+def add_member(session: Session, team: Team, form: MemberForm) -> ResponseReturnValue:
+    user = team_people.get_user(session, form.username.data)
+    team_people.add_member(
+        session,
+        team,
+        user,
+        actor=_actor(),
+        skills=form.skills.data,
+        department=form.department.data or None,
+    )
+    return _saved(team, _("Member added."))
 
 
 @bp.post("/console/teams/<int:team_id>/members/<int:member_id>/remove")
@@ -220,69 +279,44 @@ def remove_member(team_id: int, member_id: int) -> ResponseReturnValue:
     return _saved(team, _("Member removed."))
 
 
-@bp.post("/console/teams/<int:team_id>/rotation")
-@requires(Permission.TEAM_MANAGE)
-def set_rotation(team_id: int) -> ResponseReturnValue:
-    session = get_session()
-    team = _team_or_404(session, team_id)
-    form = RotationForm()
+@_team_form("rotation", RotationForm, {})
+def set_rotation(session: Session, team: Team, form: RotationForm) -> ResponseReturnValue | None:
     positions: list[tuple[int, int]] = []
-    bad = False
     for member in team.members:
         raw = request.form.get(f"position-{member.id}", str(member.position)).strip()
         if not (raw.isascii() and raw.isdigit()):
-            bad = True
-        else:
-            positions.append((int(raw), member.id))
-    if bad:
-        form.start.errors = [*form.start.errors, _("Positions must be whole numbers.")]
-    if form.validate_on_submit() and not bad:
-        order = [member_id for _pos, member_id in sorted(positions)]
-        oncall.set_rotation(session, team, start=form.start.data, order=order, actor=_actor())
-        return _saved(team, _("Rotation saved."))
-    return _render_team(session, team, 400, rotation_form=form)
+            form.start.errors = [*form.start.errors, _("Positions must be whole numbers.")]
+            return None
+        positions.append((int(raw), member.id))
+    order = [member_id for _pos, member_id in sorted(positions)]
+    oncall.set_rotation(session, team, start=form.start.data, order=order, actor=_actor())
+    return _saved(team, _("Rotation saved."))
 
 
-@bp.post("/console/teams/<int:team_id>/overrides")
-@requires(Permission.TEAM_MANAGE)
-def add_override(team_id: int) -> ResponseReturnValue:
-    session = get_session()
-    team = _team_or_404(session, team_id)
-    form = OverrideForm()
-    if form.validate_on_submit():
-        try:
-            user = team_people.get_user(session, form.username.data)
-            starts, ends = _local(form.starts_at.data), _local(form.ends_at.data)
-            assert starts is not None  # DataRequired
-            assert ends is not None
-            oncall.add_override(
-                session, team, user, starts, ends, actor=_actor(), reason=form.reason.data or ""
-            )
-        except UnknownUserError:
-            form.username.errors = [_("No active user by that name.")]
-        except InvalidInputError:
-            form.ends_at.errors = [_("The end must be after the start.")]
-        else:
-            return _saved(team, _("Override added."))
-    return _render_team(session, team, 400, override_form=form)
+@_team_form(
+    "overrides",
+    OverrideForm,
+    {**UNKNOWN_USER, InvalidInputError: ("ends_at", _l("The end must be after the start."))},
+)
+def add_override(session: Session, team: Team, form: OverrideForm) -> ResponseReturnValue:
+    user = team_people.get_user(session, form.username.data)
+    starts, ends = _local(form.starts_at.data), _local(form.ends_at.data)
+    assert starts is not None  # DataRequired
+    assert ends is not None
+    oncall.add_override(
+        session, team, user, starts, ends, actor=_actor(), reason=form.reason.data or ""
+    )
+    return _saved(team, _("Override added."))
 
 
-@bp.post("/console/teams/<int:team_id>/swap")
-@requires(Permission.TEAM_MANAGE)
-def swap(team_id: int) -> ResponseReturnValue:
-    session = get_session()
-    team = _team_or_404(session, team_id)
-    form = SwapForm()
-    if form.validate_on_submit():
-        try:
-            oncall.swap_weeks(
-                session, team, form.week_a.data, form.week_b.data, _tz(), actor=_actor()
-            )
-        except InvalidInputError:
-            form.week_b.errors = [_("Choose two rotation weeks with different people on call.")]
-        else:
-            return _saved(team, _("Weeks swapped."))
-    return _render_team(session, team, 400, swap_form=form)
+@_team_form(
+    "swap",
+    SwapForm,
+    {InvalidInputError: ("week_b", _l("Choose two rotation weeks with different people on call."))},
+)
+def swap(session: Session, team: Team, form: SwapForm) -> ResponseReturnValue:
+    oncall.swap_weeks(session, team, form.week_a.data, form.week_b.data, _tz(), actor=_actor())
+    return _saved(team, _("Weeks swapped."))
 
 
 # --- the iCalendar feed ---------------------------------------------------------------------
@@ -373,15 +407,18 @@ def workload() -> ResponseReturnValue:
 
 
 def _render_person(
-    session: Session, user: User, status: int = 200, **forms: Any
+    session: Session, user: User, status: int = 200, *shown: FlaskForm
 ) -> ResponseReturnValue:
+    """The person's page; a form in ``shown`` replaces the empty one of its class."""
+    forms = {type(form): form for form in shown}
     profile = team_people.profiles_of(session, [user.id]).get(user.id)
-    profile_form = forms.get("profile_form") or ProfileForm(
-        skills=profile.skills if profile else [],
-        department=user.department or "",
-        availability_percent=profile.availability_percent if profile else 100,
+    profile_form = forms.get(ProfileForm) or _skilled(
+        ProfileForm(
+            skills=profile.skills if profile else [],
+            department=user.department or "",
+            availability_percent=profile.availability_percent if profile else 100,
+        )
     )
-    profile_form.skills.choices = skill_choices(current_lang())
     return (
         render_template(
             "teams/person.html",
@@ -390,7 +427,7 @@ def _render_person(
             skills_of=_skills,
             leaves=team_leave.leaves_of(session, user.id),
             profile_form=profile_form,
-            leave_form=forms.get("leave_form") or LeaveForm(),
+            leave_form=forms.get(LeaveForm) or LeaveForm(),
             action_form=ActionForm(),
         ),
         status,
@@ -411,51 +448,53 @@ def person(user_id: int) -> ResponseReturnValue:
     return _render_person(session, _person_or_404(session, user_id))
 
 
-@bp.post("/console/teams/people/<int:user_id>/profile")
-@requires(Permission.TEAM_MANAGE)
-def set_profile(user_id: int) -> ResponseReturnValue:
-    session = get_session()
-    user = _person_or_404(session, user_id)
-    form = ProfileForm()
-    form.skills.choices = skill_choices(current_lang())
-    if form.validate_on_submit():
-        team_people.set_profile(
-            session,
-            user,
-            actor=_actor(),
-            skills=form.skills.data,
-            department=form.department.data or "",
-            availability_percent=form.availability_percent.data,
-        )
-        session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("teams.person", user_id=user.id))
-    return _render_person(session, user, 400, profile_form=form)
+def _person_saved(user: User, message: str) -> ResponseReturnValue:
+    """Commit the change, say ``message`` and go back to the person's page."""
+    get_session().commit()
+    flash(message, "success")
+    return redirect(url_for("teams.person", user_id=user.id))
 
 
-@bp.post("/console/teams/people/<int:user_id>/leave")
-@requires(Permission.TEAM_MANAGE)
-def add_leave(user_id: int) -> ResponseReturnValue:
-    session = get_session()
-    user = _person_or_404(session, user_id)
-    form = LeaveForm()
-    if form.validate_on_submit():
-        try:
-            team_leave.add_leave(
-                session,
-                user,
-                form.starts_on.data,
-                form.ends_on.data,
-                actor=_actor(),
-                note=form.note.data or "",
-            )
-        except InvalidInputError:
-            form.ends_on.errors = [_("The last day must not be before the first day.")]
-        else:
-            session.commit()
-            flash(_("Leave added."), "success")
-            return redirect(url_for("teams.person", user_id=user.id))
-    return _render_person(session, user, 400, leave_form=form)
+def _person_form(
+    rule: str, make_form: Callable[[], FlaskForm], refusals: Refusals
+) -> Callable[[FormHandler[User]], FormHandler[User]]:
+    return _form_post(
+        f"/console/teams/people/<int:user_id>/{rule}",
+        _person_or_404,
+        _render_person,
+        make_form,
+        refusals,
+    )
+
+
+@_person_form("profile", lambda: _skilled(ProfileForm()), {})
+def set_profile(session: Session, user: User, form: ProfileForm) -> ResponseReturnValue:
+    team_people.set_profile(
+        session,
+        user,
+        actor=_actor(),
+        skills=form.skills.data,
+        department=form.department.data or "",
+        availability_percent=form.availability_percent.data,
+    )
+    return _person_saved(user, _("Saved."))
+
+
+@_person_form(
+    "leave",
+    LeaveForm,
+    {InvalidInputError: ("ends_on", _l("The last day must not be before the first day."))},
+)
+def add_leave(session: Session, user: User, form: LeaveForm) -> ResponseReturnValue:
+    team_leave.add_leave(
+        session,
+        user,
+        form.starts_on.data,
+        form.ends_on.data,
+        actor=_actor(),
+        note=form.note.data or "",
+    )
+    return _person_saved(user, _("Leave added."))
 
 
 @bp.post("/console/teams/people/<int:user_id>/leave/<int:leave_id>/delete")
@@ -468,9 +507,7 @@ def delete_leave(user_id: int, leave_id: int) -> ResponseReturnValue:
     if leave_id not in leave_ids:
         abort(404)
     team_leave.delete_leave(session, leave_id, actor=_actor())
-    session.commit()
-    flash(_("Leave removed."), "success")
-    return redirect(url_for("teams.person", user_id=user.id))
+    return _person_saved(user, _("Leave removed."))
 
 
 # --- my work --------------------------------------------------------------------------------

@@ -43,10 +43,9 @@ def test_team_pages_forms_and_feed(
     assert made.status_code == 302
     team = db_session.scalar(select(Team).where(Team.slug == "core"))
     base = f"/console/teams/{team.id}"
-    assert (
-        client.post(f"{base}/members", data={"username": "ghost", "csrf_token": token}).status_code
-        == 400
-    )
+    ghost = client.post(f"{base}/members", data={"username": "ghost", "csrf_token": token})
+    assert ghost.status_code == 400
+    assert "その名前の有効なユーザーはいません。" in ghost.text
     for username in ("boss", "other"):
         added = client.post(
             f"{base}/members",
@@ -65,12 +64,12 @@ def test_team_pages_forms_and_feed(
         },
     )
     assert rotation.status_code == 302
-    assert (
-        client.post(
-            f"{base}/rotation", data={"csrf_token": token, f"position-{members['other']}": "x"}
-        ).status_code
-        == 400
+    bad_position = client.post(
+        f"{base}/rotation",
+        data={"start": "2026-01-05", "csrf_token": token, f"position-{members['other']}": "x"},
     )
+    assert bad_position.status_code == 400
+    assert "順番は整数で入力してください。" in bad_position.text
     override = client.post(
         f"{base}/overrides",
         data={
@@ -91,6 +90,7 @@ def test_team_pages_forms_and_feed(
         },
     )
     assert backwards.status_code == 400
+    assert "終了は開始より後にしてください。" in backwards.text
     swap = client.post(
         f"{base}/swap", data={"week_a": "2026-03-02", "week_b": "2026-03-09", "csrf_token": token}
     )
@@ -99,6 +99,7 @@ def test_team_pages_forms_and_feed(
         f"{base}/swap", data={"week_a": "2026-03-02", "week_b": "2026-03-16", "csrf_token": token}
     )
     assert same.status_code == 400
+    assert "当番が異なる2つのローテーション週を選んでください。" in same.text
     detail = client.get(base)
     assert detail.status_code == 200
     assert "other" in detail.text
@@ -140,13 +141,12 @@ def test_team_pages_forms_and_feed(
         data={"starts_on": "2026-04-01", "ends_on": "2026-04-03", "csrf_token": token},
     )
     assert leave.status_code == 302
-    assert (
-        client.post(
-            f"/console/teams/people/{other.id}/leave",
-            data={"starts_on": "2026-04-05", "ends_on": "2026-04-03", "csrf_token": token},
-        ).status_code
-        == 400
+    backwards_leave = client.post(
+        f"/console/teams/people/{other.id}/leave",
+        data={"starts_on": "2026-04-05", "ends_on": "2026-04-03", "csrf_token": token},
     )
+    assert backwards_leave.status_code == 400
+    assert "最終日は初日以降にしてください。" in backwards_leave.text
     [row] = leaves_of(db_session, other.id)
     assert (
         client.post(

@@ -182,3 +182,26 @@ def test_the_api_list_from_rows_is_the_same_as_from_case_objects(
         expected = [json.loads(app.json.dumps(CaseOut.dump(c))) for c in objects]
     assert response.json["items"] == expected
     assert response.json["next_cursor"]
+
+
+def test_the_rows_query_uses_the_same_index_as_the_object_query(
+    users: UserFactory, db_session: Session, connection: Connection
+) -> None:
+    from csirt.cases import listing
+    from tests.test_scale import make_cases, plan_of
+
+    user = users.create(roles=["responder"]).user
+    make_cases(db_session, user, 30, member=True)
+    newest = listing.list_case_rows(db_session, user, limit=1).items[0].id
+    plans = []
+    for page in (listing.list_cases, listing.list_case_rows):
+        with statements(connection) as seen:
+            page(db_session, user, cursor=newest - 5)
+        (statement, parameters), *_ = [(s, p) for s, p in seen if "FROM cases" in s]
+        plans.append(plan_of(connection, statement, parameters))
+    assert plans[0] == plans[1]
+    if connection.dialect.name == "sqlite":
+        assert "SEARCH cases USING INTEGER PRIMARY KEY" in plans[1], plans[1]
+        assert "TEMP B-TREE" not in plans[1]
+    else:
+        assert "Seq Scan on cases" not in plans[1], plans[1]

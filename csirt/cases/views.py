@@ -84,7 +84,7 @@ from csirt.cases.timeline import (
     validate_event,
 )
 from csirt.db import get_session, utcnow, writes
-from csirt.forms import require_action
+from csirt.forms import require_action, saved
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
 from csirt.labels import case_role_label, service_message
@@ -209,9 +209,9 @@ def new() -> ResponseReturnValue:
                 getattr(form, name, form.title).errors.append(message)
             session.rollback()
         else:
-            session.commit()
-            flash(_("Case %(ref)s created.", ref=case.reference), "success")
-            return redirect(url_for("cases.detail", case_id=case.id))
+            return saved(
+                _("Case %(ref)s created.", ref=case.reference), "cases.detail", case_id=case.id
+            )
     if form.is_submitted():
         status = 400
     return render_template("cases/new.html", form=form), status
@@ -310,9 +310,7 @@ def edit(case_id: int) -> ResponseReturnValue:
             for name, message in exc.errors.items():
                 getattr(form, name, form.title).errors.append(message)
         else:
-            session.commit()
-            flash(_("Case updated."), "success")
-            return redirect(url_for("cases.detail", case_id=case.id))
+            return saved(_("Case updated."), "cases.detail", case_id=case.id)
     status = 400 if form.is_submitted() else 200
     return render_template("cases/edit.html", form=form, case=case, active="cases.detail"), status
 
@@ -381,9 +379,7 @@ def close(case_id: int) -> ResponseReturnValue:
         session.rollback()
         flash(str(exc), "error")
         return render_template("cases/detail.html", **_overview(case, close_form=form)), 409
-    session.commit()
-    flash(_("Case closed."), "success")
-    return _back(case)
+    return saved(_("Case closed."), "cases.detail", case_id=case.id)
 
 
 @bp.post("/<int:case_id>/checklist")
@@ -419,9 +415,9 @@ def add_playbook(case_id: int) -> ResponseReturnValue:
     created = apply_playbook(
         session, case, registry.playbooks()[form.playbook.data], current_user, current_lang()
     )
-    session.commit()
-    flash(_("%(n)d tasks added from the playbook.", n=len(created)), "success")
-    return _back(case)
+    return saved(
+        _("%(n)d tasks added from the playbook.", n=len(created)), "cases.detail", case_id=case.id
+    )
 
 
 @bp.post("/<int:case_id>/links")
@@ -463,6 +459,13 @@ def _member_choices(case: Case) -> list[SelectChoice]:
     for user, _role in need_to_know.members(get_session(), case):
         seen.setdefault(user.id, user.display_name or user.username)
     return forms.choices(seen.items())
+
+
+def _task_or_404(case: Case, task_id: int) -> Any:
+    try:
+        return get_task(get_session(), case, task_id)
+    except TaskNotFoundError:
+        abort(404)
 
 
 def _tasks_page(case: Case, task_form: forms.TaskForm | None = None) -> str:
@@ -566,10 +569,7 @@ def task_add(case_id: int) -> ResponseReturnValue:
 def task_update(case_id: int, task_id: int) -> ResponseReturnValue:
     case = _case(case_id)
     session = get_session()
-    try:
-        task = get_task(session, case, task_id)
-    except TaskNotFoundError:
-        abort(404)
+    task = _task_or_404(case, task_id)
     form = forms.TaskUpdateForm(prefix=f"t{task.id}")
     form.assignees.choices = _member_choices(case)
     if not form.validate_on_submit():
@@ -589,9 +589,12 @@ def task_update(case_id: int, task_id: int) -> ResponseReturnValue:
         session.rollback()
         _flash_errors(exc.errors)
         return _tasks_page(case), 400
-    session.commit()
-    flash(_("Task updated: %(title)s", title=task.title), "success")
-    return redirect(url_for("cases.tasks", case_id=case.id) + f"#task-{task.id}")
+    return saved(
+        _("Task updated: %(title)s", title=task.title),
+        "cases.tasks",
+        f"#task-{task.id}",
+        case_id=case.id,
+    )
 
 
 @bp.post("/<int:case_id>/tasks/<int:task_id>/status")
@@ -600,10 +603,7 @@ def task_status(case_id: int, task_id: int) -> ResponseReturnValue:
     """Inline quick update: only the status, from the task's row."""
     case = _case(case_id)
     session = get_session()
-    try:
-        task = get_task(session, case, task_id)
-    except TaskNotFoundError:
-        abort(404)
+    task = _task_or_404(case, task_id)
     require_action(forms.ButtonForm)
     status = request.form.get("status", "")
     if status not in forms.STATUS_LABELS:
@@ -662,9 +662,7 @@ def task_bulk(case_id: int) -> ResponseReturnValue:
         if "task_ids" in exc.errors:
             flash(_("Some selected tasks do not belong to this case."), "error")
         return _tasks_page(case), 400
-    session.commit()
-    flash(_("%(n)d tasks updated.", n=n), "success")
-    return redirect(url_for("cases.tasks", case_id=case.id))
+    return saved(_("%(n)d tasks updated.", n=n), "cases.tasks", case_id=case.id)
 
 
 @bp.post("/<int:case_id>/tasks/<int:task_id>/comments")
@@ -672,10 +670,7 @@ def task_bulk(case_id: int) -> ResponseReturnValue:
 def task_comment(case_id: int, task_id: int) -> ResponseReturnValue:
     case = _case(case_id)
     session = get_session()
-    try:
-        task = get_task(session, case, task_id)
-    except TaskNotFoundError:
-        abort(404)
+    task = _task_or_404(case, task_id)
     form = forms.CommentForm()
     if not form.validate_on_submit():
         flash(_("A comment cannot be empty."), "error")
@@ -759,9 +754,7 @@ def event_add(case_id: int) -> ResponseReturnValue:
                 getattr(form, name).errors.append(message)
         else:
             add_event(session, case, current_user, item)
-            session.commit()
-            flash(_("Event added."), "success")
-            return redirect(url_for("cases.timeline", case_id=case.id))
+            return saved(_("Event added."), "cases.timeline", case_id=case.id)
     return _timeline_page(case, event_form=form), 400
 
 
@@ -814,9 +807,7 @@ def timeline_import(case_id: int) -> ResponseReturnValue:
     except timeline_csv.CsvImportError as exc:
         return _timeline_page(case, import_errors=exc.errors), 400
     count = add_events(session, case, current_user, items)
-    session.commit()
-    flash(_("%(n)d events imported.", n=count), "success")
-    return redirect(url_for("cases.timeline", case_id=case.id))
+    return saved(_("%(n)d events imported.", n=count), "cases.timeline", case_id=case.id)
 
 
 # --- timeline corrections: edit with history, delete after confirmation, restore (leads) ------
@@ -893,9 +884,12 @@ def event_save(case_id: int, event_id: int) -> ResponseReturnValue:
                     getattr(form, name).errors.append(message)
         else:
             edit_event(session, case, current_user, row, item, form.reason.data or "")
-            session.commit()
-            flash(_("The event was corrected; the previous version is kept."), "success")
-            return redirect(url_for("cases.event_edit", case_id=case.id, event_id=row.id))
+            return saved(
+                _("The event was corrected; the previous version is kept."),
+                "cases.event_edit",
+                case_id=case.id,
+                event_id=row.id,
+            )
     return _event_edit_page(case, row, form), 400
 
 

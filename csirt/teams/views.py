@@ -34,7 +34,7 @@ from csirt.cases.need_to_know import get_case_for
 from csirt.catalog import CASE_ROLES
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
-from csirt.forms import ActionForm, require_action
+from csirt.forms import ActionForm, require_action, saved
 from csirt.i18n import current_lang
 from csirt.labels import case_role_label
 from csirt.notify.service import channel_for
@@ -165,9 +165,7 @@ def _form_post(
 
 def _saved(team: Team, message: str) -> ResponseReturnValue:
     """Commit the change, say ``message`` and go back to the team's page."""
-    get_session().commit()
-    flash(message, "success")
-    return redirect(url_for("teams.detail", team_id=team.id))
+    return saved(message, "teams.detail", team_id=team.id)
 
 
 @bp.get("/console/teams/")
@@ -450,9 +448,7 @@ def person(user_id: int) -> ResponseReturnValue:
 
 def _person_saved(user: User, message: str) -> ResponseReturnValue:
     """Commit the change, say ``message`` and go back to the person's page."""
-    get_session().commit()
-    flash(message, "success")
-    return redirect(url_for("teams.person", user_id=user.id))
+    return saved(message, "teams.person", user_id=user.id)
 
 
 def _person_form(

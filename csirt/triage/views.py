@@ -19,7 +19,7 @@ from csirt.cases.access import case_or_404
 from csirt.cases.models import Case
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
-from csirt.forms import ActionForm, require_action
+from csirt.forms import ActionForm, require_action, saved
 from csirt.i18n import current_lang
 from csirt.triage import service
 from csirt.triage.forms import ContractorNoticeForm, DoneForm, OverrideForm
@@ -150,9 +150,7 @@ def _panel(
 
 def _saved(case: Case, message: str) -> ResponseReturnValue:
     """Commit the change, say ``message`` and go back to the case's triage panel."""
-    get_session().commit()
-    flash(message, "success")
-    return redirect(flask_url_for("triage.panel", case_id=case.id))
+    return saved(message, "triage.panel", case_id=case.id)
 
 
 @bp.get("/console/cases/<int:case_id>/triage")

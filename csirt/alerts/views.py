@@ -81,7 +81,7 @@ def index() -> ResponseReturnValue:
         page=page,
         filters=filters,
         query={k: v for k, v in query.items() if v},
-        sources=service.sources(session),
+        sources={s: s for s in service.sources(session)},
         **_labels(),
     )
 

@@ -65,6 +65,14 @@ REFUSALS = {
 }
 
 
+def _back(
+    message: str, category: str = "success", anchor: str | None = None
+) -> ResponseReturnValue:
+    """Back to the follow-up page with a message."""
+    flash(message, category)
+    return redirect(url_for("measures_console.index", _anchor=anchor))
+
+
 def _refused(error: DocumentValidationError) -> ResponseReturnValue:
     get_session().rollback()
     for key in error.errors:
@@ -80,8 +88,7 @@ def propose(measure_id: int) -> ResponseReturnValue:
         measure = measures.get_measure_for(session, current_user, measure_id)
     form = ProposeForm()
     if not form.validate_on_submit():
-        flash(_("Check the dates of the proposal."), "error")
-        return redirect(url_for("measures_console.index"))
+        return _back(_("Check the dates of the proposal."), "error")
     values: dict[str, Any] = {k: v for k, v in form.data.items() if k != "csrf_token"}
     if form.due.data is None:
         values.pop("due")
@@ -92,8 +99,7 @@ def propose(measure_id: int) -> ResponseReturnValue:
     except DocumentValidationError as error:
         return _refused(error)
     session.commit()
-    flash(_("Proposed: a second lead must approve it before it appears."), "success")
-    return redirect(url_for("measures_console.index"))
+    return _back(_("Proposed: a second lead must approve it before it appears."))
 
 
 def _decision_route(name: str, approve: bool) -> None:
@@ -117,16 +123,11 @@ def _decide(update_id: int, *, approve: bool) -> ResponseReturnValue:
         abort(404)
     except SelfApprovalError:
         session.rollback()
-        flash(_("You proposed this text: a second lead must approve it."), "error")
-        return redirect(url_for("measures_console.index"))
+        return _back(_("You proposed this text: a second lead must approve it."), "error")
     except DocumentValidationError as error:
         return _refused(error)
     session.commit()
-    if approve:
-        flash(_("Approved: the text is on the public page."), "success")
-    else:
-        flash(_("Rejected."), "success")
-    return redirect(url_for("measures_console.index"))
+    return _back(_("Approved: the text is on the public page.") if approve else _("Rejected."))
 
 
 @bp.post("/cases/<int:case_id>")
@@ -143,8 +144,7 @@ def publish_case(case_id: int) -> ResponseReturnValue:
     except DocumentValidationError as error:
         return _refused(error)
     session.commit()
-    flash(_("Publication saved."), "success")
-    return redirect(url_for("measures_console.index", _anchor=f"case-{case.id}"))
+    return _back(_("Publication saved."), anchor=f"case-{case.id}")
 
 
 _decision_route("approve", approve=True)

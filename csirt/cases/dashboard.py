@@ -25,9 +25,10 @@ whose timeline event got a lower id than one already committed by a concurrent t
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from babel.dates import format_skeleton
 from flask import Flask, current_app, has_app_context
@@ -92,13 +93,22 @@ class DashboardCache:
         with self._lock:
             self._timed[(name, *key)] = (now, value)
 
-    def means(self, key: tuple[bool, int], now: datetime) -> Means | None:
-        """The mean times stored for this visibility if younger than ``mean_seconds``."""
-        hit: Means | None = self.timed("means", key, now)
-        return hit
 
-    def store_means(self, key: tuple[bool, int], now: datetime, means: Means) -> None:
-        self.store_timed("means", key, now, means)
+T = TypeVar("T")
+
+
+def _cached(
+    cache: DashboardCache | None, name: str, user: User, now: datetime, compute: Callable[[], T]
+) -> T:
+    """``compute()`` for this user's visibility, kept in ``cache`` for ``mean_seconds``."""
+    key = _visibility_key(user)
+    hit: T | None = cache.timed(name, key, now) if cache is not None else None
+    if hit is not None:
+        return hit
+    value = compute()
+    if cache is not None:
+        cache.store_timed(name, key, now, value)
+    return value
 
 
 def dashboard_cache(app: Flask) -> DashboardCache:
@@ -163,28 +173,25 @@ def mean_times(
 ) -> Means:
     """Mean hours to acknowledge and to close over the visible cases (cached five minutes)."""
     now = now or utcnow()
-    key = _visibility_key(user)
-    hit = cache.means(key, now) if cache is not None else None
-    if hit is not None:
-        return hit
-    visible = visible_clause(user)
-    ack = select(_hours_between(session, Case.created_at, Case.acknowledged_at)).where(
-        Case.acknowledged_at.is_not(None)
-    )
-    close = select(_hours_between(session, Case.created_at, Case.closed_at)).where(
-        Case.closed_at.is_not(None)
-    )
-    if visible is not None:
-        ack, close = ack.where(visible), close.where(visible)
-    mtta = session.scalar(ack)
-    mttc = session.scalar(close)
-    result = (
-        round(float(mtta), 1) if mtta is not None else None,
-        round(float(mttc), 1) if mttc is not None else None,
-    )
-    if cache is not None:
-        cache.store_means(key, now, result)
-    return result
+
+    def compute() -> Means:
+        visible = visible_clause(user)
+        ack = select(_hours_between(session, Case.created_at, Case.acknowledged_at)).where(
+            Case.acknowledged_at.is_not(None)
+        )
+        close = select(_hours_between(session, Case.created_at, Case.closed_at)).where(
+            Case.closed_at.is_not(None)
+        )
+        if visible is not None:
+            ack, close = ack.where(visible), close.where(visible)
+        mtta = session.scalar(ack)
+        mttc = session.scalar(close)
+        return (
+            round(float(mtta), 1) if mtta is not None else None,
+            round(float(mttc), 1) if mttc is not None else None,
+        )
+
+    return _cached(cache, "means", user, now, compute)
 
 
 def _obligation_deadlines(
@@ -438,17 +445,17 @@ def trends(
     cache: DashboardCache | None = None,
 ) -> Trends:
     """The figures of the charts over the cases this user may see (cached five minutes)."""
-    now = now or utcnow()
-    key = _visibility_key(user)
-    hit: Trends | None = cache.timed("trends", key, now) if cache is not None else None
-    if hit is not None:
-        return hit
+    moment = now or utcnow()
+    return _cached(cache, "trends", user, moment, lambda: _trends(session, user, moment))
+
+
+def _trends(session: Session, user: User, now: datetime) -> Trends:
     visible = visible_clause(user)
     ends = [now - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
     months = _month_starts(now)
     obligation_weeks, obligations_due = _obligations_by_week(session, visible, now)
     inquiry_days, inquiries = _inquiries_by_day(session, visible, now.date())
-    result = Trends(
+    return Trends(
         week_ends=tuple(ends),
         open_by_week=_open_by_week(session, visible, ends),
         months=tuple(months),
@@ -459,9 +466,6 @@ def trends(
         inquiry_days=inquiry_days,
         inquiries=inquiries,
     )
-    if cache is not None:
-        cache.store_timed("trends", key, now, result)
-    return result
 
 
 def _dates(values: tuple[date, ...], skeleton: str) -> tuple[str, ...]:

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, MetaData, Select, create_engine, event
+from sqlalchemy import DateTime, ForeignKey, MetaData, Select, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
@@ -64,6 +64,16 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+# Column types the models share (``id: Mapped[IntPk]``, ``created_at: Mapped[Timestamp]``,
+# ``created_by_id: Mapped[UserRef | None]``).
+IntPk = Annotated[int, mapped_column(primary_key=True)]
+"""An integer primary key."""
+Timestamp = Annotated[datetime, mapped_column(default=utcnow)]
+"""A UTC instant, the insert's moment by default."""
+UserRef = Annotated[int, mapped_column(ForeignKey("users.id"))]
+"""A user (who raised, created or changed the row)."""
 
 
 def pool_options(config: Config) -> dict[str, int]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from csirt.db import Base, utcnow
+from csirt.db import Base, IntPk, Timestamp, UserRef
 
 
 class AlertStatus(enum.StrEnum):
@@ -35,7 +35,7 @@ class Alert(Base):
         Index("ix_alerts_status_id", "status", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     source: Mapped[str] = mapped_column(String(64))
     source_ref: Mapped[str] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(64))
@@ -44,15 +44,15 @@ class Alert(Base):
     severity: Mapped[str] = mapped_column(String(16), default=Severity.MEDIUM.value)
     status: Mapped[str] = mapped_column(String(16), default=AlertStatus.NEW.value)
     occurred_at: Mapped[datetime | None] = mapped_column()
-    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    first_seen: Mapped[Timestamp]
+    last_seen: Mapped[Timestamp]
     count: Mapped[int] = mapped_column(default=1)
     # Normalised observables ({"type", "value", ...}), handed to the case when merged.
     observables: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), index=True
     )
-    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    raised_by_id: Mapped[UserRef | None]
+    decided_by_id: Mapped[UserRef | None]
     decided_at: Mapped[datetime | None] = mapped_column()
     ignore_reason: Mapped[str] = mapped_column(String(500), default="")

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from csirt.db import Base, utcnow
+from csirt.db import Base, IntPk, Timestamp, UserRef, utcnow
 
 
 class InventoryFile(Base):
@@ -26,7 +26,7 @@ class InventoryFile(Base):
     __tablename__ = "inventory_files"
     __table_args__ = (Index("ix_inventory_files_name", "name"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     name: Mapped[str] = mapped_column(String(200))
     holder: Mapped[str] = mapped_column(String(200), default="", index=True)
     purpose: Mapped[str] = mapped_column(Text, default="")
@@ -38,7 +38,7 @@ class InventoryFile(Base):
     retention: Mapped[str] = mapped_column(String(200), default="")
     register_ref: Mapped[str] = mapped_column(String(100), default="", index=True)
     version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     places: Mapped[list[InventoryPlace]] = relationship(
@@ -60,7 +60,7 @@ class InventoryPlace(Base):
     __tablename__ = "inventory_places"
     __table_args__ = (UniqueConstraint("file_id", "system"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     file_id: Mapped[int] = mapped_column(ForeignKey("inventory_files.id", ondelete="CASCADE"))
     system: Mapped[str] = mapped_column(String(200), index=True)
     position: Mapped[int] = mapped_column(default=0)
@@ -77,7 +77,7 @@ class InventoryOverlap(Base):
         CheckConstraint("file_a_id < file_b_id", name="ordered"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     file_a_id: Mapped[int] = mapped_column(
         ForeignKey("inventory_files.id", ondelete="CASCADE"), index=True
     )
@@ -86,7 +86,7 @@ class InventoryOverlap(Base):
     )
     persons: Mapped[int] = mapped_column(default=0)
     note: Mapped[str] = mapped_column(String(300), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp]
 
 
 class InventoryFileVersion(Base):
@@ -95,13 +95,13 @@ class InventoryFileVersion(Base):
     __tablename__ = "inventory_file_versions"
     __table_args__ = (Index("ix_inventory_file_versions_file", "file_id", "number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     file_id: Mapped[int] = mapped_column(ForeignKey("inventory_files.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column()
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(String(500), default="")
-    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[UserRef | None]
+    changed_at: Mapped[Timestamp]
 
 
 class InventoryDatasetLink(Base):
@@ -118,4 +118,4 @@ class InventoryDatasetLink(Base):
     )
     file_name: Mapped[str] = mapped_column(String(200), default="")
     counted_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp]

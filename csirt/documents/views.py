@@ -36,7 +36,7 @@ from csirt.documents import forms, service, snapshot
 from csirt.documents.builders import SECTIONS
 from csirt.documents.guard import GuardFinding, PublicTextRefusedError
 from csirt.documents.models import Document
-from csirt.forms import ActionForm, require_action
+from csirt.forms import ActionForm, require_action, saved
 
 bp = Blueprint("documents", __name__)
 
@@ -61,6 +61,12 @@ def _document(session: Session, document_id: int) -> tuple[Document, service.Cas
         return service.get_document_for(session, current_user, document_id)
     except service.DocumentNotFoundError:
         abort(404)
+
+
+def _already_approved(document: Document) -> ResponseReturnValue:
+    """The newest version was approved meanwhile: nothing to do, back to the document."""
+    flash(_("This version is already approved."), "info")
+    return redirect(url_for("documents.detail", document_id=document.id))
 
 
 def _finding_messages(findings: list[GuardFinding]) -> list[str]:
@@ -176,9 +182,9 @@ def create(case_id: int) -> ResponseReturnValue:
         else:
             raise
         return _render_case_page(session, access, form, 400)
-    session.commit()
-    flash(_("Draft created from the case facts."), "success")
-    return redirect(url_for("documents.detail", document_id=document.id))
+    return saved(
+        _("Draft created from the case facts."), "documents.detail", document_id=document.id
+    )
 
 
 # --- one document -----------------------------------------------------------------------------
@@ -256,7 +262,7 @@ def edit(document_id: int) -> ResponseReturnValue:
     elif form.validate_on_submit():
         sections = {key: getattr(form, f"s_{key}").data or "" for key in keys}
         try:
-            saved = service.save_sections(
+            version = service.save_sections(
                 session,
                 current_user,
                 document,
@@ -271,10 +277,10 @@ def edit(document_id: int) -> ResponseReturnValue:
             status = 409
         else:
             session.commit()
-            if saved is None:
+            if version is None:
                 flash(_("Nothing changed: no new version was saved."), "info")
             else:
-                flash(_("Saved as version %(n)d.", n=saved.number), "success")
+                flash(_("Saved as version %(n)d.", n=version.number), "success")
             return redirect(url_for("documents.detail", document_id=document.id))
     else:
         status = 400
@@ -313,9 +319,7 @@ def comment(document_id: int) -> ResponseReturnValue:
             field = getattr(form, name, form.body)
             field.errors = [*field.errors, message]
         return _render_detail(session, document, access, comment_form=form, status=400)
-    session.commit()
-    flash(_("Comment added."), "success")
-    return redirect(url_for("documents.detail", document_id=document.id) + "#comments")
+    return saved(_("Comment added."), "documents.detail", "#comments", document_id=document.id)
 
 
 @bp.post("/console/documents/<int:document_id>/approve")
@@ -343,16 +347,17 @@ def approve(document_id: int) -> ResponseReturnValue:
         message = _("You wrote the newest version: another lead must approve it.")
         return _render_detail(session, document, access, errors=[message], status=400)
     except service.AlreadyApprovedError:
-        flash(_("This version is already approved."), "info")
-        return redirect(url_for("documents.detail", document_id=document.id))
+        return _already_approved(document)
     except PublicTextRefusedError as refused:
         g.guard_findings = refused.findings  # the override form (leads) lists them
         return _render_detail(
             session, document, access, errors=_finding_messages(refused.findings), status=400
         )
-    session.commit()
-    flash(_("Version %(n)d approved.", n=document.current_version), "success")
-    return redirect(url_for("documents.detail", document_id=document.id))
+    return saved(
+        _("Version %(n)d approved.", n=document.current_version),
+        "documents.detail",
+        document_id=document.id,
+    )
 
 
 @bp.post("/console/documents/<int:document_id>/request-approval")
@@ -370,8 +375,7 @@ def request_approval(document_id: int) -> ResponseReturnValue:
         message = _("Choose a lead who may approve it and did not write the newest version.")
         return _render_detail(session, document, access, errors=[message], status=400)
     except service.AlreadyApprovedError:
-        flash(_("This version is already approved."), "info")
-        return redirect(url_for("documents.detail", document_id=document.id))
+        return _already_approved(document)
     session.commit()
     name = approver.display_name or approver.username
     flash(_("Approval requested from %(name)s.", name=name), "success")
@@ -393,11 +397,10 @@ def refuse_approval(document_id: int) -> ResponseReturnValue:
         message = _("Say why you send it back (at most 2,000 characters).")
         return _render_detail(session, document, access, errors=[message], status=400)
     except service.AlreadyApprovedError:
-        flash(_("This version is already approved."), "info")
-        return redirect(url_for("documents.detail", document_id=document.id))
-    session.commit()
-    flash(_("Sent back to its authors with your reason."), "success")
-    return redirect(url_for("documents.detail", document_id=document.id))
+        return _already_approved(document)
+    return saved(
+        _("Sent back to its authors with your reason."), "documents.detail", document_id=document.id
+    )
 
 
 @bp.route("/console/documents/<int:document_id>/withdraw", methods=["GET", "POST"])
@@ -420,9 +423,7 @@ def withdraw(document_id: int) -> ResponseReturnValue:
             except service.NotWithdrawableError:
                 flash(_("An approved document cannot be withdrawn."), "error")
                 return redirect(url_for("documents.detail", document_id=document_id))
-            session.commit()
-            flash(_("The draft was withdrawn."), "success")
-            return redirect(url_for("documents.case_documents", case_id=case_id))
+            return saved(_("The draft was withdrawn."), "documents.case_documents", case_id=case_id)
     page = render_template(
         "documents/withdraw.html",
         case=access.case,
@@ -651,9 +652,11 @@ def case_facts(case_id: int) -> ResponseReturnValue:
                 },
             },
         )
-        session.commit()
-        flash(_("Facts for documents saved. New drafts use them."), "success")
-        return redirect(url_for("documents.case_documents", case_id=case_id))
+        return saved(
+            _("Facts for documents saved. New drafts use them."),
+            "documents.case_documents",
+            case_id=case_id,
+        )
     status = 400 if request.method == "POST" else 200
     return (
         render_template("documents/facts.html", case=access.case, access=access, form=form),
@@ -742,9 +745,7 @@ def measure_new() -> ResponseReturnValue:
         if form.case_id.data:
             case = _access(session, int(form.case_id.data)).case
         service.save_measure(session, current_user, _measure_values(form), case=case)
-        session.commit()
-        flash(_("Measure saved."), "success")
-        return redirect(url_for("documents.measures"))
+        return saved(_("Measure saved."), "documents.measures")
     status = 400 if request.method == "POST" else 200
     return render_template("documents/measure_form.html", form=form, measure=None), status
 
@@ -767,9 +768,7 @@ def measure_edit(measure_id: int) -> ResponseReturnValue:
         form.evidence.data = measure.evidence
     elif form.validate_on_submit():
         service.save_measure(session, current_user, _measure_values(form), measure=measure)
-        session.commit()
-        flash(_("Measure saved."), "success")
-        return redirect(url_for("documents.measures"))
+        return saved(_("Measure saved."), "documents.measures")
     status = 400 if request.method == "POST" else 200
     return render_template("documents/measure_form.html", form=form, measure=measure), status
 
@@ -781,9 +780,7 @@ def adopt_recommendations(case_id: int) -> ResponseReturnValue:
     access = _access(session, case_id)
     require_action()
     created = service.adopt_recommendations(session, current_user, access.case)
-    session.commit()
-    flash(_("%(n)d recommendations became measures.", n=len(created)), "success")
-    return redirect(url_for("documents.measures"))
+    return saved(_("%(n)d recommendations became measures.", n=len(created)), "documents.measures")
 
 
 # --- organisation settings and template ---------------------------------------------------------
@@ -846,9 +843,7 @@ def settings() -> ResponseReturnValue:
         object_type="settings",
         object_id=snapshot.ORGANISATION_SETTING,
     )
-    session.commit()
-    flash(_("Settings saved."), "success")
-    return redirect(url_for("documents.settings"))
+    return saved(_("Settings saved."), "documents.settings")
 
 
 @bp.post("/console/documents/settings/template")
@@ -864,9 +859,7 @@ def template_upload() -> ResponseReturnValue:
     except service.TemplateInvalidError as error:
         form.template.errors = [_("The template was refused: %(reason)s", reason=str(error))]
         return _render_settings(template_form=form, status=400)
-    session.commit()
-    flash(_("Template uploaded: every export uses it now."), "success")
-    return redirect(url_for("documents.settings"))
+    return saved(_("Template uploaded: every export uses it now."), "documents.settings")
 
 
 @bp.post("/console/documents/settings/template/delete")

@@ -22,7 +22,9 @@ from csirt.documents.access import get_case_for_documents
 from csirt.documents.errors import DocumentNotFoundError, SelfApprovalError
 from csirt.web import missing_is_404
 
-api = ApiRoutes.blueprint("api_measures", __name__, "/api/v1", "measures")
+api = ApiRoutes.blueprint(
+    "api_measures", __name__, "/api/v1", "measures", Permission.MEASURE_PUBLISH
+)
 bp = api.bp
 SELF_APPROVAL = "the lead who proposed a text may not approve it: a second lead must"
 
@@ -71,12 +73,7 @@ def _measure(measure_id: int) -> Any:
         return measures.get_measure_for(get_session(), current_user, measure_id)
 
 
-@api.post(
-    "/measures/<int:measure_id>/public",
-    Permission.MEASURE_PUBLISH,
-    body=ProposeIn,
-    created=UpdateOut,
-)
+@api.post("/measures/<int:measure_id>/public", body=ProposeIn, created=UpdateOut)
 def propose(measure_id: int) -> ResponseReturnValue:
     """Propose what /measures/ says about a measure (shown once a second lead approves)."""
     measure = _measure(measure_id)
@@ -101,24 +98,19 @@ def _decide(update_id: int, approve: bool) -> ResponseReturnValue:
     return jsonify(UpdateOut.dump(update))
 
 
-@api.post("/measures/public/<int:update_id>/approve", Permission.MEASURE_PUBLISH, ok=UpdateOut)
+@api.post("/measures/public/<int:update_id>/approve", ok=UpdateOut)
 def approve(update_id: int) -> ResponseReturnValue:
     """Approve a proposal (a second lead; it appears on /measures/)."""
     return _decide(update_id, True)
 
 
-@api.post("/measures/public/<int:update_id>/reject", Permission.MEASURE_PUBLISH, ok=UpdateOut)
+@api.post("/measures/public/<int:update_id>/reject", ok=UpdateOut)
 def reject(update_id: int) -> ResponseReturnValue:
     """Reject a proposal."""
     return _decide(update_id, False)
 
 
-@api.put(
-    "/cases/<int:case_id>/measures/publication",
-    Permission.MEASURE_PUBLISH,
-    body=PublicationIn,
-    ok=PublicationOut,
-)
+@api.put("/cases/<int:case_id>/measures/publication", body=PublicationIn, ok=PublicationOut)
 def publish_case(case_id: int) -> ResponseReturnValue:
     """Publish the case's measures under a public title (empty title: withdraw)."""
     session = get_session()

@@ -17,7 +17,9 @@ from csirt.auth.permissions import Permission
 from csirt.db import get_session
 from csirt.webhooks import service
 
-api = ApiRoutes.blueprint("api_webhooks", __name__, "/api/v1/webhooks", "webhooks")
+api = ApiRoutes.blueprint(
+    "api_webhooks", __name__, "/api/v1/webhooks", "webhooks", Permission.WEBHOOK_MANAGE
+)
 bp = api.bp
 Event = Literal[service.EVENTS]  # type: ignore[valid-type]
 MaxTlp = Literal[service.TLP_ORDER]  # type: ignore[valid-type]
@@ -75,13 +77,13 @@ def _secret_key() -> str:
     return key
 
 
-@api.get("", Permission.WEBHOOK_MANAGE, ok={"type": "array", "items": WebhookOut})
+@api.get("", ok={"type": "array", "items": WebhookOut})
 def list_webhooks() -> ResponseReturnValue:
     """Outgoing webhooks (never their secrets)."""
     return jsonify([WebhookOut.dump(h) for h in service.list_webhooks(get_session())])
 
 
-@api.post("", Permission.WEBHOOK_MANAGE, body=WebhookIn, created=WebhookOut)
+@api.post("", body=WebhookIn, created=WebhookOut)
 def create_webhook() -> ResponseReturnValue:
     """Add an outgoing webhook."""
     body = read_body(WebhookIn)
@@ -98,7 +100,7 @@ def create_webhook() -> ResponseReturnValue:
     return created(WebhookOut.dump(hook), location=f"/api/v1/webhooks/{hook.id}")
 
 
-@api.patch("/<int:webhook_id>", Permission.WEBHOOK_MANAGE, body=WebhookPatch, ok=WebhookOut)
+@api.patch("/<int:webhook_id>", body=WebhookPatch, ok=WebhookOut)
 def patch_webhook(webhook_id: int) -> ResponseReturnValue:
     """Change an outgoing webhook (a secret left out is kept)."""
     body = read_body(WebhookPatch)
@@ -117,9 +119,7 @@ def patch_webhook(webhook_id: int) -> ResponseReturnValue:
     return jsonify(WebhookOut.dump(hook))
 
 
-@api.delete(
-    "/<int:webhook_id>", Permission.WEBHOOK_MANAGE, responses={"204": {"description": "Removed"}}
-)
+@api.delete("/<int:webhook_id>", responses={"204": {"description": "Removed"}})
 def delete_webhook(webhook_id: int) -> ResponseReturnValue:
     """Remove an outgoing webhook and its log."""
     session = get_session()
@@ -128,9 +128,7 @@ def delete_webhook(webhook_id: int) -> ResponseReturnValue:
     return Response(status=204)
 
 
-@api.get(
-    "/<int:webhook_id>/deliveries", Permission.WEBHOOK_MANAGE, query=PageQuery, ok=DeliveryPage
-)
+@api.get("/<int:webhook_id>/deliveries", query=PageQuery, ok=DeliveryPage)
 def list_deliveries(webhook_id: int) -> ResponseReturnValue:
     """A webhook's delivery log, newest first."""
     query = read_query(PageQuery)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,8 @@ from csirt.cases.models import Case, CaseTag, Phase, Task, TaskAssignee
 from csirt.cases.need_to_know import visible_clause
 from csirt.cases.tasks import OPEN_TASK_STATUSES
 from csirt.db import utcnow
+from csirt.i18n import format_time
+from csirt.labels import phase_label
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,14 @@ def list_case_rows(
     limit: int = 50,
     cursor: int | None = None,
     filters: CaseFilters | None = None,
+    now: datetime | None = None,
 ) -> CasePage:
     """The same page as :func:`list_cases` as plain rows of the cases table's columns.
 
-    For callers that only read the columns (the API's case list): no ORM object, identity map
-    or instance state per row, about a fifth less work per page.
+    For callers that only read the columns (the API's and the console's case lists): no ORM
+    object, identity map or instance state per row, about a fifth less work per page.
     """
-    return _page(session, user, True, limit, cursor, filters, None, None, None)
+    return _page(session, user, True, limit, cursor, filters, None, None, now)
 
 
 def _page(
@@ -145,3 +149,45 @@ def overdue_counts(
         .group_by(Task.case_id)
     )
     return dict(rows.tuples().all())
+
+
+class ListRow(NamedTuple):
+    """One row of the console's case list as it is shown (texts in the reader's language)."""
+
+    id: int
+    reference: str
+    title: str
+    hit: str  # "Found in: タイトル, タイムライン" with a search, else ""
+    priority: str
+    phase: str
+    overdue: str  # "2 overdue", else ""
+    tags: list[str]
+    created: str
+
+
+def display_rows(
+    page: CasePage, overdue: dict[int, int], tags: dict[int, list[str]]
+) -> list[ListRow]:
+    """The page's rows with every shown value computed in one pass: the template only writes
+    them out (a Jinja call per cell and row was most of the page's cost)."""
+    separator = _(", ")
+    rows = []
+    for c in page.items:
+        hit = ""
+        if page.hits.get(c.id):
+            hit = _("Found in: %(where)s", where=separator.join(page.hit_labels(c.id)))
+        late = overdue.get(c.id)
+        rows.append(
+            ListRow(
+                c.id,
+                c.reference,
+                c.title,
+                hit,
+                c.priority,
+                phase_label(c.phase),
+                _("%(n)d overdue", n=late) if late else "",
+                tags.get(c.id, []),
+                format_time(c.created_at, "short"),
+            )
+        )
+    return rows

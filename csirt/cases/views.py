@@ -51,7 +51,7 @@ from csirt.cases.errors import (
 from csirt.cases.history import record_history
 from csirt.cases.lifecycle import change_phase, change_priority, close_case, tick_checklist_item
 from csirt.cases.links import link_cases, related_cases, unlink_cases
-from csirt.cases.listing import CaseFilters, list_cases, overdue_counts
+from csirt.cases.listing import CaseFilters, display_rows, list_case_rows, overdue_counts
 from csirt.cases.models import Case, Phase, Priority, Visibility
 from csirt.cases.playbooks import applied_playbook_ids, apply_playbook, case_playbooks
 from csirt.cases.tagging import case_tags, set_tags, tags_for
@@ -164,17 +164,17 @@ def index() -> ResponseReturnValue:
     filters, query = _filters_from_args()
     cursor = request.args.get("cursor", type=int)
     now = utcnow()
-    page = list_cases(session, current_user, filters=filters, cursor=cursor, now=now)
+    page = list_case_rows(session, current_user, filters=filters, cursor=cursor, now=now)
     ids = [c.id for c in page.items]
+    rows = display_rows(page, overdue_counts(session, ids, now), tags_for(session, ids))
     return render_template(
         "cases/list.html",
         page=page,
+        rows=rows,
         filters=filters,
         query=query,
         phases=list(Phase),
         priorities=list(Priority),
-        overdue=overdue_counts(session, ids, now),
-        tags=tags_for(session, ids),
     )
 
 

@@ -7,16 +7,18 @@ starts just after sees every send the other recorded (sends are recorded in the 
 and the mail leaves only after its commit: ``csirt.notify.service.send_outbox``). On SQLite
 (one node) the write transaction already serialises jobs.
 
-A ``csirt`` command runs its job in ``with job_session("<job>") as session:``.
+A ``csirt`` command runs its job in ``with job_session("<job>") as session:``; a command whose
+whole work is one transaction is declared with ``@job_command(group, name)``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -46,3 +48,22 @@ def job_session(job: str) -> Iterator[Session]:
             click.echo(f"{job}: another node is running it; skipped")
             raise click.exceptions.Exit(0)
         yield session
+
+
+def job_command(
+    group: click.Group, name: str
+) -> Callable[[Callable[[Session], str]], click.Command]:
+    """Declare the scheduled command ``csirt <group> <name>``: the decorated function does the
+    job in the job's transaction (:func:`job_session`, the lock named after the command) and
+    returns what the command prints once that transaction is committed."""
+
+    def declare(job: Callable[[Session], str]) -> click.Command:
+        def run() -> None:
+            with job_session(f"{group.name} {name}") as session:
+                said = job(session)
+            click.echo(said)
+
+        run.__doc__ = job.__doc__
+        return group.command(name)(with_appcontext(run))
+
+    return declare

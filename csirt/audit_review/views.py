@@ -17,11 +17,11 @@ from flask import (
     request,
     url_for,
 )
-from flask.cli import with_appcontext
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -35,7 +35,7 @@ from csirt.auth.reauth import reauth_required
 from csirt.db import get_session, utcnow, writes
 from csirt.forms import require_action
 from csirt.i18n import as_lang, current_lang
-from csirt.jobs import job_session
+from csirt.jobs import job_command
 
 bp = Blueprint("audit_review", __name__, url_prefix="/console/audit")
 
@@ -259,13 +259,11 @@ def review_group() -> None:
     """Signals of misuse from the audit log."""
 
 
-@review_group.command("scan")
-@with_appcontext
-def scan_command() -> None:
+@job_command(review_group, "scan")
+def scan_command(db_session: Session) -> str:
     """Look for signals in yesterday's and today's audit events (run it from cron hourly)."""
-    with job_session("audit-review scan") as db_session:
-        raised = service.scan(db_session, settings=_settings(), actor=audit.Actor(None, "cli"))
-    click.echo(f"{len(raised)} new signals")
+    raised = service.scan(db_session, settings=_settings(), actor=audit.Actor(None, "cli"))
+    return f"{len(raised)} new signals"
 
 
 def init_app(app: Flask) -> None:

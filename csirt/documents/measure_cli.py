@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
 from csirt.cases.models import Case
@@ -18,7 +19,7 @@ from csirt.documents.errors import DocumentValidationError
 from csirt.documents.measure_reminders import send_measure_reminders
 from csirt.documents.measure_report import progress_report
 from csirt.documents.service import Environment
-from csirt.jobs import job_session
+from csirt.jobs import job_command
 from csirt.notify.service import channel_for
 
 
@@ -27,15 +28,12 @@ def measures_group() -> None:
     """Recurrence-prevention measures: reminders and the half-yearly report."""
 
 
-@measures_group.command("remind")
-@with_appcontext
-def remind() -> None:
+@job_command(measures_group, "remind")
+def remind(session: Session) -> str:
     """Remind the owners of measures due within 14 days or overdue (once each; run daily)."""
-    config = current_app.config["CSIRT"]
-    channel = channel_for(current_app)
-    with job_session("measures remind") as session:
-        sent = send_measure_reminders(session, channel, datetime.now(config.tz).date())
-    click.echo(f"measure reminders: {sent.soon} due soon, {sent.overdue} overdue")
+    today = datetime.now(current_app.config["CSIRT"].tz).date()
+    sent = send_measure_reminders(session, channel_for(current_app), today)
+    return f"measure reminders: {sent.soon} due soon, {sent.overdue} overdue"
 
 
 @measures_group.command("report")

@@ -541,7 +541,7 @@ def _obligations(
                 regime=rule.regime,
                 kind=rule.kind,
                 article=chosen.article,
-                requirement=LocalText(chosen.ja, chosen.en),
+                requirement=chosen.requirement,
                 due_at=computed[rule.kind],
                 why=LocalText(
                     " / ".join(reasons[when].ja for when in holding),

@@ -48,8 +48,7 @@ class Basis:
     """The legal basis of a rule: the article and what it requires."""
 
     article: str
-    ja: str
-    en: str
+    requirement: LocalText
 
 
 @dataclass(frozen=True)
@@ -713,8 +712,7 @@ def _one_basis(reader: Reader, node: LineDict, field: str) -> Basis:
     reader.check_keys(node, field, required=("article", "ja", "en"))
     return Basis(
         article=reader.string(node, "article", field),
-        ja=reader.string(node, "ja", field),
-        en=reader.string(node, "en", field),
+        requirement=LocalText(reader.string(node, "ja", field), reader.string(node, "en", field)),
     )
 
 

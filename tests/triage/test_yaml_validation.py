@@ -382,8 +382,8 @@ def test_shipped_files_load() -> None:
         assert rule.checked >= dt.date(2026, 1, 1)
         for basis in rule.basis.values():
             assert basis.article
-            assert basis.ja
-            assert basis.en
+            assert basis.requirement.ja
+            assert basis.requirement.en
 
 
 @pytest.mark.parametrize(

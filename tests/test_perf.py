@@ -22,6 +22,7 @@ from csirt.auth.access import SEEN_AT_GRANULARITY
 from csirt.auth.permissions import Role
 from csirt.cases.creation import create_case
 from csirt.db import utcnow
+from tests.conftest import login
 from tests.factories import FACTORY, UserFactory
 from tests.test_scale import statements
 
@@ -205,3 +206,24 @@ def test_the_rows_query_uses_the_same_index_as_the_object_query(
         assert "TEMP B-TREE" not in plans[1]
     else:
         assert "Seq Scan on cases" not in plans[1], plans[1]
+
+
+def test_the_navigation_follows_the_readers_permissions(
+    client: FlaskClient, users: UserFactory, db_session: Session
+) -> None:
+    # The nav's HTML is kept per permission set (csirt/nav.py): each set has its own entry.
+    def nav_links(*roles: str) -> list[str]:
+        created = users.create(roles=list(roles))
+        db_session.commit()
+        client.delete_cookie("csirt_session")
+        assert login(client, created.user.username, created.password).status_code == 302
+        page = client.get("/console/account").get_data(as_text=True)
+        nav = page[page.index('<nav class="main-nav"') : page.index("</nav>")]
+        return re.findall(r'href="([^"]+)"', nav)
+
+    as_lead = nav_links("lead")
+    assert "/console/cases/" in as_lead
+    assert as_lead[-1] == "/console/account"
+    as_responder = nav_links("responder")
+    assert set(as_responder) < set(as_lead)
+    assert nav_links("lead") == as_lead

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
@@ -188,16 +188,15 @@ def notify_case(
 # --- reading --------------------------------------------------------------------------------
 
 
+# Built once: the layout asks on every page (its compiled form is cached by the engine).
+_UNREAD = select(func.count(Notification.id)).where(
+    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
+)
+
+
 def unread_count(session: Session, user_id: int) -> int:
-    """How many notifications this person has not read."""
-    return int(
-        session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
-    )
+    """How many notifications this person has not read (the nav's badge, on every page)."""
+    return int(session.scalar(_UNREAD, {"user_id": user_id}) or 0)
 
 
 def recent(session: Session, user_id: int, *, limit: int = 50) -> list[Notification]:

@@ -5,7 +5,7 @@
 What it does: a fresh SQLite database in a temporary folder, migrated and seeded as ``make run``
 seeds it (``csirt demo seed``: the founding case with its records, teams, one user per role;
 ``--cases N`` adds N bulk cases with ``--events`` events each), served by gunicorn as ``make run``
-serves it (2 workers x 4 threads); signed in as the demo lead through the real login form, it
+serves it (2 sync workers); signed in as the demo lead through the real login form, it
 crawls every console page reachable from the dashboard (HTML answers only, each route shape once)
 plus a case search, then loads each page ``--requests`` times from ``--clients`` threads with
 keep-alive connections. It prints one line per page (p50, p99, max in ms) and the pages whose
@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         username, password = seed(url, instance, args.cases, args.events)
         print(f"seed: demo + {args.cases} bulk cases, {time.perf_counter() - began:.1f} s")
         env = bench_env(url, instance)
-        settings = WorkerSettings()
+        settings = WorkerSettings(workers=2, worker_class="sync")  # as `make run`
         with GunicornServer(
             "wsgi:app", settings=settings, env=env, ready_path="/api/v1/health"
         ) as server:

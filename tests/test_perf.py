@@ -227,3 +227,18 @@ def test_the_navigation_follows_the_readers_permissions(
     as_responder = nav_links("responder")
     assert set(as_responder) < set(as_lead)
     assert nav_links("lead") == as_lead
+
+
+def test_the_dashboard_charts_are_kept_per_language(client: FlaskClient, login_as: Any) -> None:
+    # The charts are drawn once per Trends object and language (cases.dashboard.DashboardCache).
+    login_as("lead")
+    page = client.get("/console/").text
+    assert "優先度別の対応中事案（直近12週）" in page
+    assert "優先度別の対応中事案（直近12週）" in client.get("/console/").text  # from the cache
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    answer = client.post("/language", data={"lang": "en", "csrf_token": token.group(1)})
+    assert answer.status_code == 302
+    page = client.get("/console/").text
+    assert "Open cases by priority, last 12 weeks" in page
+    assert "直近12週" not in page

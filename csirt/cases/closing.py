@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from csirt.cases.models import Case, ChecklistTick, Task, TaskStatus
 from csirt.catalog import Playbook
+from csirt.lang import LocalText
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,11 @@ class MissingItem:
     """One unmet condition for closing, in both languages."""
 
     key: str
-    ja: str
-    en: str
+    message: LocalText
 
     def text(self, lang: str) -> str:
-        """The message in ``lang`` (Japanese for "ja", English otherwise)."""
-        return self.ja if lang == "ja" else self.en
+        """The message in ``lang``."""
+        return self.message.get(lang)
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,12 @@ class ChecklistLine:
     item: str  # "<playbook_id>:<item key>"
     kind: str
     ref: str | None
-    ja: str
-    en: str
+    label: LocalText
     state: str  # "met" | "missing" | "unchecked"
 
     def text(self, lang: str) -> str:
         """The label in ``lang``."""
-        return self.ja if lang == "ja" else self.en
+        return self.label.get(lang)
 
 
 ClosingCheck = Callable[[Session, Case], list[MissingItem]]
@@ -98,8 +97,10 @@ def required_tasks_done(session: Session, case: Case) -> list[MissingItem]:
     return [
         MissingItem(
             f"task:{task.id}",
-            f"必須タスクが完了していません: {task.title}",
-            f"Required task not done: {task.title}",
+            LocalText(
+                f"必須タスクが完了していません: {task.title}",
+                f"Required task not done: {task.title}",
+            ),
         )
         for task in open_required
     ]
@@ -139,9 +140,7 @@ def checklist_lines(
                 resolver = resolvers.get(entry.kind)
                 met = resolver(session, case, entry.ref or "") if resolver else None
             state = "unchecked" if met is None else ("met" if met else "missing")
-            lines.append(
-                ChecklistLine(item, entry.kind, entry.ref, entry.label.ja, entry.label.en, state)
-            )
+            lines.append(ChecklistLine(item, entry.kind, entry.ref, entry.label, state))
     return lines
 
 
@@ -156,7 +155,8 @@ def missing_for_closing(
         if line.state == "missing":
             missing.append(
                 MissingItem(
-                    f"checklist:{line.item}", f"チェック項目: {line.ja}", f"Checklist: {line.en}"
+                    f"checklist:{line.item}",
+                    LocalText(f"チェック項目: {line.label.ja}", f"Checklist: {line.label.en}"),
                 )
             )
     return missing

@@ -31,7 +31,7 @@ class ClosingRefusedError(CaseError):
     """The closing checklist is not complete; ``missing`` says what is left."""
 
     def __init__(self, missing: Sequence[closing.MissingItem]) -> None:
-        super().__init__(", ".join(item.en for item in missing))
+        super().__init__(", ".join(item.message.en for item in missing))
         self.missing = list(missing)
 
 

@@ -87,6 +87,7 @@ from csirt.documents.template import (
     save_template,
     template_path,
 )
+from csirt.lang import LocalText
 from csirt.triage.vocabulary import Vocabulary
 
 __all__ = [
@@ -856,8 +857,10 @@ def unapproved_documents_check(session: Session, case: Case) -> list[MissingItem
         missing.append(
             MissingItem(
                 f"document:{document.id}",
-                f"文書が承認されていません: {ja}（第{document.current_version}版）",
-                f"Document not approved: {en} (version {document.current_version})",
+                LocalText(
+                    f"文書が承認されていません: {ja}（第{document.current_version}版）",
+                    f"Document not approved: {en} (version {document.current_version})",
+                ),
             )
         )
     return missing

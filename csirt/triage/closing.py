@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from csirt.cases.closing import MissingItem
 from csirt.cases.models import Case
+from csirt.lang import LocalText
 from csirt.triage.models import OBLIGATION_MET, Obligation
 
 
@@ -30,8 +31,9 @@ def obligations_met(session: Session, case: Case) -> list[MissingItem]:
     return [
         MissingItem(
             f"obligation:{row.id}",
-            f"法令上の義務が未了です: {row.kind}",
-            f"Legal obligation not met: {row.kind}",
+            LocalText(
+                f"法令上の義務が未了です: {row.kind}", f"Legal obligation not met: {row.kind}"
+            ),
         )
         for row in rows
     ]

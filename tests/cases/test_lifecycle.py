@@ -45,6 +45,7 @@ from csirt.cases.timeline import (
     validate_event,
 )
 from csirt.db import utcnow
+from csirt.lang import LocalText
 
 
 def _collect(signal):
@@ -179,7 +180,7 @@ def test_closing_checklist(db_session: Session, make_case, lead, playbooks):
     assert info.value.missing[0].text("ja") != info.value.missing[0].text("en")
 
     def documents_approved(session, case_):
-        return [closing.MissingItem("doc:1", "文書が未承認", "Document not approved")]
+        return [closing.MissingItem("doc:1", LocalText("文書が未承認", "Document not approved"))]
 
     closing.register_closing_check(documents_approved)
     closing.register_closing_check(documents_approved)  # idempotent

@@ -692,8 +692,8 @@ def test_closing_check_lists_unapproved_documents(db_session, demo, env, lead_b)
     document = _create(db_session, demo.lead, demo, "press_release", env)
     missing = service.unapproved_documents_check(db_session, demo.case)
     assert [m.key for m in missing] == [f"document:{document.id}"]
-    assert "報道提供資料" in missing[0].ja
-    assert "press release" in missing[0].en
+    assert "報道提供資料" in missing[0].text("ja")
+    assert "press release" in missing[0].text("en")
     assert service.document_checklist_resolver(db_session, demo.case, "press_release") is False
     service.approve(db_session, lead_b, document, env)
     assert service.unapproved_documents_check(db_session, demo.case) == []

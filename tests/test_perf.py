@@ -21,6 +21,7 @@ from csirt.auth import service
 from csirt.auth.access import SEEN_AT_GRANULARITY
 from csirt.auth.permissions import Role
 from csirt.cases.creation import create_case
+from csirt.cases.timeline import EventInput, add_events
 from csirt.db import utcnow
 from tests.conftest import login
 from tests.factories import FACTORY, UserFactory
@@ -242,3 +243,33 @@ def test_the_dashboard_charts_are_kept_per_language(client: FlaskClient, login_a
     page = client.get("/console/").text
     assert "Open cases by priority, last 12 weeks" in page
     assert "直近12週" not in page
+
+
+def test_the_timeline_page_shows_50_events_and_the_cursor_reaches_every_one(
+    client: FlaskClient, login_as: Any, db_session: Session
+) -> None:
+    user = login_as("lead")
+    case = create_case(db_session, title="long timeline", actor=user)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    items = [
+        EventInput(
+            occurred_at=start + timedelta(minutes=n // 2), precision="minute", title=f"ev{n:03d}"
+        )
+        for n in range(120)  # pairs share a minute: the cursor's tie on id is exercised
+    ]
+    add_events(db_session, case, user, items)
+    db_session.commit()
+    seen: list[str] = []
+    path: str | None = f"/console/cases/{case.id}/timeline"
+    pages = 0
+    while path:
+        page = client.get(path)
+        assert page.status_code == 200
+        titles = list(dict.fromkeys(re.findall(r"ev\d{3}", page.text)))  # title, labels
+        assert len(titles) <= 50
+        seen += titles
+        pages += 1
+        link = re.search(r'href="([^"]*cursor=[^"]+)"', page.text)
+        path = link.group(1).replace("&amp;", "&") if link else None
+    assert pages == 3
+    assert seen == [f"ev{n:03d}" for n in range(120)]

@@ -90,7 +90,7 @@ from csirt.intake import handoff as intake_handoff
 from csirt.labels import case_role_label, service_message
 
 bp = Blueprint("cases", __name__, url_prefix="/console/cases")
-EVENTS_PER_PAGE = 200
+EVENTS_PER_PAGE = 50  # what a person reads at once (TheHive and IRIS show 50); later ones by cursor
 
 
 def init_app(app: Flask) -> None:

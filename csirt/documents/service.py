@@ -802,7 +802,21 @@ def describe_findings(findings: Sequence[GuardFinding]) -> dict[str, str]:
     return {section: ", ".join(kinds) for section, kinds in found.items()}
 
 
-# --- document context -------------------------------------------------------------------------
+# --- organisation settings and document context ----------------------------------------------
+
+
+def save_organisation_settings(
+    session: Session, user: User, settings: snapshot.OrganisationSettings
+) -> None:
+    """Store the organisation details that documents use (audited)."""
+    snapshot.save_organisation_settings(session, settings)
+    audit.record(
+        session,
+        AuditAction.SETTINGS_CHANGE,
+        actor=audit.actor_of(user),
+        object_type="settings",
+        object_id=snapshot.ORGANISATION_SETTING,
+    )
 
 
 def save_context(

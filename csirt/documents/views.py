@@ -815,9 +815,9 @@ def settings() -> ResponseReturnValue:
     form = forms.SettingsForm()
     if not form.validate_on_submit():
         return _render_settings(settings_form=form, status=400)
-    session = get_session()
-    snapshot.save_organisation_settings(
-        session,
+    service.save_organisation_settings(
+        get_session(),
+        current_user,
         snapshot.OrganisationSettings(
             name=form.name.data.strip(),
             department=(form.department.data or "").strip(),
@@ -831,17 +831,6 @@ def settings() -> ResponseReturnValue:
             else "wareki",
             caution=(form.caution.data or "").strip(),
         ),
-    )
-    from csirt.audit import service as audit
-    from csirt.audit.actions import AuditAction
-    from csirt.auth.access import current_actor
-
-    audit.record(
-        session,
-        AuditAction.SETTINGS_CHANGE,
-        actor=current_actor(),
-        object_type="settings",
-        object_id=snapshot.ORGANISATION_SETTING,
     )
     return saved(_("Settings saved."), "documents.settings")
 

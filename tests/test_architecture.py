@@ -53,7 +53,6 @@ VIEW_MODELS_ALLOWED: dict[tuple[str, str], str] = {
 }
 # (importing module, view module): why it stays for now.
 VIEW_IMPORT_ALLOWED: dict[tuple[str, str], str] = {
-    ("csirt.cases.api", "csirt.cases.views"): "export_response: the CSV export shared by both",
     ("csirt.records.api", "csirt.records.views"): (
         "evidence_response / evidence_store / tz shared by both"
     ),

@@ -51,7 +51,7 @@ from csirt.cases.timeline import (
     list_events,
     validate_event,
 )
-from csirt.cases.views import export_response
+from csirt.cases.timeline_download import export_response
 from csirt.db import get_session, writes
 from csirt.i18n import current_lang
 

@@ -8,7 +8,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
@@ -23,9 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from csirt.audit import service as audit
-from csirt.audit.actions import AuditAction
-from csirt.auth.access import current_actor, requires
+from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases import (
     activity,
@@ -83,6 +80,7 @@ from csirt.cases.timeline import (
     list_events,
     validate_event,
 )
+from csirt.cases.timeline_download import export_response
 from csirt.db import get_session, utcnow, writes
 from csirt.forms import require_action, saved
 from csirt.i18n import current_lang
@@ -762,32 +760,7 @@ def event_add(case_id: int) -> ResponseReturnValue:
 @writes
 @requires(Permission.CASE_VIEW)
 def timeline_export(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    return export_response(case)
-
-
-def export_response(case: Case) -> Response:
-    """The case's timeline as a streamed CSV download (audited)."""
-    session = get_session()
-    audit.record(
-        session,
-        AuditAction.TIMELINE_EXPORT,
-        actor=current_actor(),
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-    )
-    session.commit()
-    events = list_events(session, case, limit=None).items
-    body = timeline_csv.export_text(events, current_app.config["CSIRT"].tz)
-    stamp = datetime.now(current_app.config["CSIRT"].tz).strftime("%Y%m%d")
-    return Response(
-        body.encode("utf-8"),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{case.reference}-timeline-{stamp}.csv"'
-        },
-    )
+    return export_response(_case(case_id))
 
 
 @bp.post("/<int:case_id>/timeline/import")

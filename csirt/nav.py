@@ -1,54 +1,34 @@
-"""The console's main navigation, rendered once per app, permission set, locale and root.
+"""Layout fragments that depend only on who may do what: rendered once per kind of reader.
 
-The base layout showed ~15 links, each with a ``url_for`` and a permission check, on every
-page. What the list holds depends only on the reader's permissions (a function of their roles),
-the language and the app's endpoints, so its HTML is kept per app for each such combination;
-a role change gives another permission set and so another entry at once.
+The base layout's main navigation (~15 links, each with a ``url_for`` and a permission check)
+and the keyboard-shortcuts dialog were rendered again on every page. Their HTML depends only on
+the reader's permissions (a function of their roles), the language, the app's endpoints and
+its root, so it is kept per app for each such combination: a reader with other roles has
+another permission set and so another entry, at once.
 """
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, render_template, request
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from csirt.auth.permissions import Permission
-
-# (endpoint, label, permission needed or None), in the order shown.
-LINKS = (
-    ("console.dashboard", _l("Dashboard"), None),
-    ("cases.index", _l("Cases"), Permission.CASE_VIEW),
-    ("intake_console.inbox", _l("Intake"), Permission.INTAKE_READ),
-    ("triage.deadlines", _l("Deadlines"), Permission.CASE_VIEW),
-    ("teams.my_work", _l("My work"), None),
-    ("teams.index", _l("Teams"), Permission.TEAM_VIEW),
-    ("documents.index", _l("Documents"), Permission.DOCUMENT_VIEW),
-    ("inventory.index", _l("Inventory"), Permission.INVENTORY_VIEW),
-    ("measures_console.index", _l("Public follow-up"), Permission.MEASURE_PUBLISH),
-    ("alerts.index", _l("Alerts"), Permission.ALERT_VIEW),
-    ("audit_review.index", _l("Audit"), Permission.AUDIT_VIEW),
-    ("admin.users", _l("Users"), Permission.USER_MANAGE),
-    ("admin.security", _l("Security"), Permission.SETTINGS_MANAGE),
-    ("webhooks.index", _l("Webhooks"), Permission.WEBHOOK_MANAGE),
-    ("auth.account", _l("Account"), None),
-)
+# Fragments that read nothing but permissions, language, endpoints and static URLs.
+FRAGMENTS = frozenset({"_main_nav.html", "_shortcuts.html"})
+MAX_ENTRIES = 256  # fragments x permission sets x languages: a handful in practice
 
 
-def main_nav() -> Markup:
-    """The ``<li>`` items of the signed-in reader's main navigation."""
-    permissions = current_user.permissions
-    key = (permissions, str(get_locale()), request.script_root)
-    cache: dict[object, Markup] = current_app.extensions.setdefault("csirt_nav", {})
+def reader_fragment(name: str) -> Markup:
+    """The HTML of the template ``name`` for the signed-in reader, rendered once per app,
+    permission set, language and application root."""
+    if name not in FRAGMENTS:
+        raise ValueError(f"{name} is not a per-reader fragment")
+    key = (name, current_user.permissions, str(get_locale()), request.script_root)
+    cache: dict[object, Markup] = current_app.extensions.setdefault("csirt_fragments", {})
     html = cache.get(key)
     if html is None:
-        endpoints = current_app.view_functions
-        html = Markup("\n      ").join(
-            Markup('<li><a href="{}">{}</a></li>').format(url_for(endpoint), escape(str(label)))
-            for endpoint, label, needed in LINKS
-            if endpoint in endpoints and (needed is None or needed in permissions)
-        )
-        if len(cache) < 256:  # permission sets x languages: a handful in practice
+        html = Markup(render_template(name))  # noqa: S704 (autoescaped template output)
+        if len(cache) < MAX_ENTRIES:
             cache[key] = html
     return html

@@ -175,9 +175,9 @@ def init_app(app: Flask) -> None:
     from csirt.cases.sections import case_sections
 
     app.jinja_env.globals["case_sections"] = case_sections
-    from csirt.nav import main_nav
+    from csirt.nav import reader_fragment
 
-    app.jinja_env.globals["main_nav"] = main_nav
+    app.jinja_env.globals["reader_fragment"] = reader_fragment
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.globals["interface"] = lambda: current_app.config["CSIRT_INTERFACE"]
     app.jinja_env.globals["org_name"] = lambda: current_app.config["CSIRT"].org_name

@@ -1,9 +1,9 @@
 """The story suite's world: a real gunicorn on a real database, a real SMTP sink, real clients.
 
-The server is a subprocess (``gunicorn wsgi:app``, 2 workers x 4 threads, gthread, as ``make
-run``) on a database file migrated and seeded with the real CLI (``csirt db upgrade``, ``csirt
-demo seed``), or on a throwaway PostgreSQL when ``CSIRT_TEST_BACKEND=postgres``. Nothing is
-shared with the test process but the database and the mail: no rolled-back connection.
+The server is a subprocess (``gunicorn wsgi:app``, 2 sync workers, as ``make run``) on a
+database file migrated and seeded with the real CLI (``csirt db upgrade``, ``csirt demo
+seed``), or on a throwaway PostgreSQL when ``CSIRT_TEST_BACKEND=postgres``. Nothing is shared
+with the test process but the database and the mail: no rolled-back connection.
 
 Every request of every client is timed (:class:`Latencies`); the table is printed in the
 terminal summary, and any 5xx or any request over 2 s fails the step that made it.
@@ -98,7 +98,7 @@ LATENCIES = Latencies()
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not LATENCIES.hits:
         return
-    terminalreporter.section(f"story latencies ({BACKEND}, gunicorn 2x4 gthread)")
+    terminalreporter.section(f"story latencies ({BACKEND}, gunicorn 2 sync workers)")
     for line in LATENCIES.table():
         terminalreporter.write_line(line)
     for hit in LATENCIES.bad():
@@ -440,10 +440,8 @@ def story_server(tmp_path_factory: pytest.TempPathFactory, output_dir: Path) -> 
                         f"127.0.0.1:{port}",
                         "--workers",
                         "2",
-                        "--threads",
-                        "4",
                         "--worker-class",
-                        "gthread",
+                        "sync",  # the production default, as `make run` (issue 21)
                         "--no-control-socket",
                         "wsgi:app",
                     ],

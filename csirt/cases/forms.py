@@ -134,7 +134,7 @@ class CaseEditForm(CaseForm):
 
 
 class PhaseForm(FlaskForm):  # type: ignore[misc]
-    phase = SelectField(_l("New phase"), choices=[])
+    phase = SelectField(_l("New phase"), choices=phase_choices())
     reason = StringField(_l("Reason"), validators=[Length(max=500)])
     submit = SubmitField(_l("Change phase"))
 
@@ -171,7 +171,7 @@ class LinkForm(FlaskForm):  # type: ignore[misc]
 class TaskForm(FlaskForm):  # type: ignore[misc]
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
-    phase = SelectField(_l("Phase"), choices=[])
+    phase = SelectField(_l("Phase"), choices=phase_choices())
     due_at = DateTimeLocalField(
         _l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional(), InDateRange()]
     )
@@ -185,7 +185,7 @@ class TaskEditForm(FlaskForm):  # type: ignore[misc]
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
-    phase = SelectField(_l("Phase"), choices=[])
+    phase = SelectField(_l("Phase"), choices=phase_choices())
     due_at = DateTimeLocalField(
         _l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional(), InDateRange()]
     )

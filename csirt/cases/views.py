@@ -221,11 +221,10 @@ def new() -> ResponseReturnValue:
 def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
     session = get_session()
     applied = applied_playbook_ids(session, case)
-    playbooks = case_playbooks(session, case, registry.playbooks())
+    playbooks = case_playbooks(session, case, registry.playbooks(), applied)
     tasks = list_tasks(session, case)
     now = utcnow()
     phase_form = forms_given.get("phase_form") or forms.PhaseForm(phase=case.phase)
-    phase_form.phase.choices = forms.phase_choices()
     playbook_form = forms.PlaybookForm()
     playbook_form.playbook.choices = _playbook_choices(set(applied))
     return {
@@ -322,7 +321,6 @@ def _back(case: Case, anchor: str = "") -> ResponseReturnValue:
 def phase(case_id: int) -> ResponseReturnValue:
     case = _case(case_id)
     form = forms.PhaseForm()
-    form.phase.choices = forms.phase_choices()
     if not form.validate_on_submit():
         return render_template("cases/detail.html", **_overview(case, phase_form=form)), 400
     session = get_session()
@@ -471,7 +469,6 @@ def _tasks_page(case: Case, task_form: forms.TaskForm | None = None) -> str:
     choices = _member_choices(case)
     if task_form is None:
         task_form = forms.TaskForm()
-    task_form.phase.choices = forms.phase_choices()
     task_form.assignees.choices = choices
     tasks = list_tasks(session, case)
     update_forms = {}
@@ -536,7 +533,6 @@ def tasks(case_id: int) -> ResponseReturnValue:
 def task_add(case_id: int) -> ResponseReturnValue:
     case = _case(case_id)
     form = forms.TaskForm()
-    form.phase.choices = forms.phase_choices()
     form.assignees.choices = _member_choices(case)
     if form.validate_on_submit():
         session = get_session()
@@ -692,6 +688,16 @@ def _timeline_filters() -> TimelineFilters:
     return TimelineFilters(category=category, visibility=visibility, text=text)
 
 
+def _event_display() -> dict[str, Any]:
+    """What a page that shows timeline events needs: the zone, the labels, the time format."""
+    return {
+        "zone": _zone(),
+        "categories": forms.CATEGORY_LABELS,
+        "visibilities": forms.VISIBILITY_LABELS,
+        "when": timeline_csv.format_when,
+    }
+
+
 def _timeline_page(
     case: Case,
     event_form: forms.EventForm | None = None,
@@ -722,10 +728,7 @@ def _timeline_page(
         event_form=event_form or forms.EventForm(),
         import_form=forms.ImportForm(),
         import_errors=import_errors,
-        zone=_zone(),
-        categories=forms.CATEGORY_LABELS,
-        visibilities=forms.VISIBILITY_LABELS,
-        when=timeline_csv.format_when,
+        **_event_display(),
     )
 
 
@@ -812,10 +815,7 @@ def _event_edit_page(case: Case, row: Any, form: forms.EventEditForm) -> str:
         form=form,
         versions=record_history(get_session(), EVENT, case, row.id),
         as_time=_as_time,
-        zone=_zone(),
-        categories=forms.CATEGORY_LABELS,
-        visibilities=forms.VISIBILITY_LABELS,
-        when=timeline_csv.format_when,
+        **_event_display(),
     )
 
 
@@ -929,7 +929,6 @@ TASK_CORRECTIONS = corrections.ConsoleKind(
         form_class=forms.TaskEditForm,
         fill=_task_fields,
         edit=_edit_task,
-        prepare=lambda form: setattr(form.phase, "choices", forms.phase_choices()),
     ),
 )
 corrections.console_routes(bp, TASK_CORRECTIONS, _case)

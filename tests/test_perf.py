@@ -273,3 +273,7 @@ def test_the_timeline_page_shows_50_events_and_the_cursor_reaches_every_one(
         path = link.group(1).replace("&amp;", "&") if link else None
     assert pages == 3
     assert seen == [f"ev{n:03d}" for n in range(120)]
+    first = client.get(f"/console/cases/{case.id}/timeline").text
+    edit = re.search(rf'href="(/console/cases/{case.id}/timeline/\d+/edit)"', first)
+    assert edit is not None  # the edit links, built from one base per page, still lead there
+    assert client.get(edit.group(1)).status_code == 200

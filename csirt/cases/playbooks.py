@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,10 +28,16 @@ def applied_playbook_ids(session: Session, case: Case) -> list[str]:
 
 
 def case_playbooks(
-    session: Session, case: Case, registry: Mapping[str, Playbook]
+    session: Session,
+    case: Case,
+    registry: Mapping[str, Playbook],
+    applied: Sequence[str] | None = None,
 ) -> list[Playbook]:
-    """The applied playbooks that are still in the registry."""
-    return [registry[pid] for pid in applied_playbook_ids(session, case) if pid in registry]
+    """The applied playbooks that are still in the registry (``applied``: their ids, when the
+    caller has read them already)."""
+    if applied is None:
+        applied = applied_playbook_ids(session, case)
+    return [registry[pid] for pid in applied if pid in registry]
 
 
 def apply_playbook(

@@ -221,7 +221,7 @@ def new() -> ResponseReturnValue:
 def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
     session = get_session()
     applied = applied_playbook_ids(session, case)
-    playbooks = case_playbooks(session, case, registry.playbooks())
+    playbooks = case_playbooks(session, case, registry.playbooks(), applied)
     tasks = list_tasks(session, case)
     now = utcnow()
     phase_form = forms_given.get("phase_form") or forms.PhaseForm(phase=case.phase)

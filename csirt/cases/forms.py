@@ -168,7 +168,9 @@ class LinkForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField(_l("Relate"))
 
 
-class TaskForm(FlaskForm):  # type: ignore[misc]
+class TaskFields(FlaskForm):  # type: ignore[misc]
+    """What a task says: a new task's form and a task's correction both have these fields."""
+
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
     phase = SelectField(_l("Phase"), choices=phase_choices())
@@ -176,20 +178,15 @@ class TaskForm(FlaskForm):  # type: ignore[misc]
         _l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional(), InDateRange()]
     )
     required = BooleanField(_l("Required before closing"))
+
+
+class TaskForm(TaskFields):
     assignees = MultiCheckboxField(_l("Assignees"), choices=[], coerce=int)
     submit = SubmitField(_l("Add task"))
 
 
-class TaskEditForm(FlaskForm):  # type: ignore[misc]
+class TaskEditForm(TaskFields):
     """Correct a task (its status and assignees change on the task list)."""
-
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
-    phase = SelectField(_l("Phase"), choices=phase_choices())
-    due_at = DateTimeLocalField(
-        _l("Due"), format="%Y-%m-%dT%H:%M", validators=[Optional(), InDateRange()]
-    )
-    required = BooleanField(_l("Required before closing"))
 
 
 class TaskUpdateForm(FlaskForm):  # type: ignore[misc]

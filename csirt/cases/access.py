@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, request
+from collections.abc import Callable
+
+from flask import Blueprint, Response, abort, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
-from csirt.auth.access import current_actor
+from csirt.auth.access import current_actor, requires
+from csirt.auth.permissions import Permission
 from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case
 from csirt.cases.need_to_know import get_case_for
@@ -20,6 +24,19 @@ def case_or_404(case_id: int) -> Case:
         return get_case_for(get_session(), current_user, case_id)
     except CaseNotFoundError:
         abort(404)
+
+
+def case_page(
+    bp: Blueprint, rule: str, endpoint: str, render: Callable[[Case], ResponseReturnValue]
+) -> None:
+    """Register the GET page of a case's tab (CASE_VIEW): the case, or 404, shown by ``render``
+    (the same function shows the page again with a form's errors)."""
+
+    @requires(Permission.CASE_VIEW)
+    def show(case_id: int) -> ResponseReturnValue:
+        return render(case_or_404(case_id))
+
+    bp.add_url_rule(rule, endpoint, show, methods=["GET"])
 
 
 def record_case_view(response: Response) -> Response:

@@ -34,7 +34,7 @@ from csirt.cases import (
     registry,
     timeline_csv,
 )
-from csirt.cases.access import case_or_404, record_case_view
+from csirt.cases.access import case_or_404, case_page, record_case_view
 from csirt.cases.creation import create_case
 from csirt.cases.editing import update_case
 from csirt.cases.errors import (
@@ -522,10 +522,7 @@ def _waiting_hints(case: Case, tasks: list[Any]) -> dict[int, str]:
     return {t.id: team if t.key == TEAM_TASK_KEY else reply for t in keyed}
 
 
-@bp.get("/<int:case_id>/tasks")
-@requires(Permission.CASE_VIEW)
-def tasks(case_id: int) -> ResponseReturnValue:
-    return _tasks_page(_case(case_id))
+case_page(bp, "/<int:case_id>/tasks", "tasks", _tasks_page)
 
 
 @bp.post("/<int:case_id>/tasks")
@@ -732,10 +729,7 @@ def _timeline_page(
     )
 
 
-@bp.get("/<int:case_id>/timeline")
-@requires(Permission.CASE_VIEW)
-def timeline(case_id: int) -> ResponseReturnValue:
-    return _timeline_page(_case(case_id))
+case_page(bp, "/<int:case_id>/timeline", "timeline", _timeline_page)
 
 
 @bp.post("/<int:case_id>/timeline")

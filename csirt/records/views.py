@@ -29,7 +29,7 @@ from wtforms import SelectChoice
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases import corrections
-from csirt.cases.access import case_or_404
+from csirt.cases.access import case_or_404, case_page
 from csirt.cases.history import record_history
 from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry
 from csirt.catalog.current import current_catalog
@@ -160,9 +160,7 @@ def _tab_routes(
     """The tab of one kind of a case's records: GET ``/<name>`` shows it (endpoint ``name``),
     POST adds one (endpoint ``added``), saying ``message`` (lazy text) and going back to it."""
 
-    @requires(Permission.CASE_VIEW)
-    def show(case_id: int) -> ResponseReturnValue:
-        return render(load_case(case_id))
+    case_page(bp, f"/{name}", name, render)
 
     @requires(Permission.CASE_EDIT)
     def create(case_id: int) -> ResponseReturnValue:
@@ -171,7 +169,6 @@ def _tab_routes(
             case, make_form(), reader, add, render, str(message), f"records.{name}", anchor
         )
 
-    bp.add_url_rule(f"/{name}", name, show, methods=["GET"])
     bp.add_url_rule(f"/{name}", added, create, methods=["POST"])
 
 
@@ -361,10 +358,7 @@ def _render_evidence(
     )
 
 
-@bp.get("/evidence")
-@requires(Permission.CASE_VIEW)
-def evidence(case_id: int) -> ResponseReturnValue:
-    return _render_evidence(load_case(case_id))
+case_page(bp, "/evidence", "evidence", _render_evidence)
 
 
 @bp.post("/evidence")

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
-from csirt.cases.access import case_or_404
+from csirt.cases.access import case_or_404, case_page
 from csirt.cases.models import Case
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow
@@ -153,10 +153,7 @@ def _saved(case: Case, message: str) -> ResponseReturnValue:
     return saved(message, "triage.panel", case_id=case.id)
 
 
-@bp.get("/console/cases/<int:case_id>/triage")
-@requires(Permission.CASE_VIEW)
-def panel(case_id: int) -> ResponseReturnValue:
-    return _panel(_load_case(case_id))
+case_page(bp, "/console/cases/<int:case_id>/triage", "panel", _panel)
 
 
 @bp.post("/console/cases/<int:case_id>/triage/run")

@@ -171,8 +171,12 @@ def display_rows(
     """The page's rows with every shown value computed in one pass: the template only writes
     them out (a Jinja call per cell and row was most of the page's cost)."""
     separator = _(", ")
+    phases: dict[str, str] = {}  # a handful of phases: each label looked up once
     rows = []
     for c in page.items:
+        phase = phases.get(c.phase)
+        if phase is None:
+            phase = phases[c.phase] = phase_label(c.phase)
         hit = ""
         if page.hits.get(c.id):
             hit = _("Found in: %(where)s", where=separator.join(page.hit_labels(c.id)))
@@ -184,7 +188,7 @@ def display_rows(
                 c.title,
                 hit,
                 c.priority,
-                phase_label(c.phase),
+                phase,
                 _("%(n)d overdue", n=late) if late else "",
                 tags.get(c.id, []),
                 format_time(c.created_at, "short"),

@@ -26,7 +26,7 @@ from csirt.cases.listing import CaseFilters, list_cases
 from csirt.cases.need_to_know import find_case_by_reference
 from csirt.db import get_session, writes
 from csirt.i18n import current_lang
-from csirt.observables.forms import TYPE_LABELS
+from csirt.observables.forms import HASH_NAMES, TYPE_LABELS
 from csirt.observables.normalise import defang
 from csirt.web import missing_is_404
 
@@ -55,6 +55,7 @@ def _labels() -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "severity_labels": SEVERITY_LABELS,
         "type_labels": TYPE_LABELS,
+        "hash_names": HASH_NAMES,
     }
 
 

@@ -24,6 +24,17 @@ TYPE_LABELS = {
     "other": _l("Other"),
 }
 PAP_LABELS = {level: f"PAP:{level.upper()}" for level in PAP_LEVELS}
+# The algorithms as their standards write them (the stored keys are md5, sha1, ...).
+HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "sha512": "SHA-512"}
+# Where an observable came from, when the system names it (``source`` of add_many); a source a
+# person typed is shown as typed.
+SOURCE_LABELS = {
+    "console": _l("Console"),
+    "paste": _l("Pasted list"),
+    "api": "API",
+    "stix": _l("STIX import"),
+    "misp": _l("MISP import"),
+}
 
 
 class _Levels(FlaskForm):  # type: ignore[misc]
@@ -40,13 +51,12 @@ class ObservableForm(_Levels):
     """One observable (add, or correct with the reason kept in the history)."""
 
     type = SelectField(_l("Type"), choices=choices(TYPE_LABELS.items()))
-    value = StringField(
-        _l("Value (may be defanged, e.g. hxxp://example[.]com)"),
-        validators=[DataRequired(), Length(max=MAX_VALUE)],
-    )
+    value = StringField(_l("Value"), validators=[DataRequired(), Length(max=MAX_VALUE)])
     hash_algorithm = SelectField(
         _l("Hash algorithm"),
-        choices=choices([("", _l("From the length")), *((a, a) for a in HASH_ALGORITHMS)]),
+        choices=choices(
+            [("", _l("From the length")), *((a, HASH_NAMES[a]) for a in HASH_ALGORITHMS)]
+        ),
         validators=[Optional()],
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=MAX_DESCRIPTION)])

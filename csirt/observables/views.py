@@ -32,6 +32,7 @@ from csirt.cases.errors import CaseValidationError
 from csirt.cases.timeline import list_events, parse_when
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
+from csirt.labels import auto_event_title, event_time
 from csirt.observables import formats, forms, service, sightings, techniques
 from csirt.observables.errors import ObservableValidationError
 from csirt.observables.normalise import defang
@@ -53,7 +54,7 @@ CODE_MESSAGES = {
     "url": _l("Not a URL (e.g. https://example.com/path)."),
     "email": _l("Not an e-mail address (e.g. name@example.com)."),
     "hash": _l("A hash is hexadecimal (MD5, SHA-1, SHA-256 or SHA-512)."),
-    "hash-algorithm": _l("Choose md5, sha1, sha256 or sha512."),
+    "hash-algorithm": _l("Choose MD5, SHA-1, SHA-256 or SHA-512."),
     "hash-length": _l("The number of hex digits does not fit the hash algorithm."),
     "registry": _l("A registry path starts with a hive (e.g. HKLM\\Software)."),
     "tlp": _l("Choose a TLP."),
@@ -133,9 +134,8 @@ def _fill(row: Any) -> dict[str, Any]:
 
 
 def _label(data: Mapping[str, Any]) -> str:
-    return (
-        f"{data.get('type', '')}: {defang(str(data.get('type', '')), str(data.get('value', '')))}"
-    )
+    kind = str(data.get("type", ""))
+    return f"{forms.TYPE_LABELS.get(kind, kind)}: {defang(kind, str(data.get('value', '')))}"
 
 
 OBSERVABLES = corrections.ConsoleKind(
@@ -179,7 +179,8 @@ def _page(case: Any, status: int = 200, **given: FlaskForm) -> ResponseReturnVal
     tagged = techniques.case_techniques(session, case, catalog.attack)
     own = " ".join(t.id for t in tagged if t.on_case)
     event_form = given.get("event_form") or forms.EventTechniquesForm(prefix="event")
-    event_form.event_id.choices = [(e.id, f"{e.occurred_at:%Y-%m-%d} {e.title}") for e in events]
+    titles = {e.id: auto_event_title(e.title) if e.automatic else e.title for e in events}
+    event_form.event_id.choices = [(e.id, f"{event_time(e)} {titles[e.id]}") for e in events]
     context = {
         "case": case,
         "active": ACTIVE,
@@ -191,7 +192,9 @@ def _page(case: Any, status: int = 200, **given: FlaskForm) -> ResponseReturnVal
         "tagged": tagged,
         "suggested": techniques.suggested(session, case, catalog),
         "attack_version": catalog.attack.version,
-        "event_titles": {e.id: e.title for e in events},
+        "event_titles": titles,
+        "hash_names": forms.HASH_NAMES,
+        "source_labels": forms.SOURCE_LABELS,
         "add_form": given.get("add_form") or forms.ObservableForm(),
         "paste_form": given.get("paste_form") or forms.PasteForm(prefix="paste"),
         "techniques_form": given.get("techniques_form")

@@ -2,7 +2,9 @@
 
 Every role of the demo (playbooks/demo/sakai-2015.yaml through csirt.demo) signs in to a real
 server in Chromium with JavaScript off and crawls every console page reachable from the
-dashboard by links and GET forms, once in Japanese and once in English:
+dashboard by links and GET forms, once in Japanese and once in English (the demo gets one row
+on each register the demo leaves empty: an observable, an alert, a webhook, an inventory file,
+so that their detail and correction pages are crawled too):
 
 - in Japanese, visible text (and labels in ``title``, ``aria-label``, ``placeholder``, ``alt``,
   button values) may hold no ASCII word outside a short allowlist (product names, ids, URLs,

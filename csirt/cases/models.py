@@ -375,7 +375,8 @@ class CaseSearchTerm(Base):
 
 
 class CaseSearchDoc(Base):
-    """One searchable text of a case (its title, a timeline event, a data set, a tag...), normalised.
+    """One searchable text of a case (its title, a timeline event, a data set, a tag...),
+    normalised.
 
     ``case_search_terms`` finds the candidate cases by bigrams; these rows confirm the match
     as a substring of one text and name where it was found (``kind``, ``source_id``).

@@ -388,8 +388,7 @@ def refuse_approval(document_id: int) -> ResponseReturnValue:
     """A lead sends the newest version back with a reason (its authors are told)."""
     session = get_session()
     document, access = _document(session, document_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    require_action()
     try:
         service.refuse_approval(session, current_user, document, request.form.get("reason", ""))
     except service.DocumentValidationError:

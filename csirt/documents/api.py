@@ -21,7 +21,7 @@ from csirt.auth.access import exports
 from csirt.auth.permissions import Permission
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, writes
-from csirt.documents import public_facts, service, snapshot
+from csirt.documents import approval, public_facts, service, snapshot
 from csirt.documents.builders import KINDS, SECTIONS
 from csirt.documents.facts import LANGS
 from csirt.documents.guard import PublicTextRefusedError, describe
@@ -95,7 +95,7 @@ def _json(session: Session, document: Document) -> dict[str, Any]:
         "sections": current.sections,
         "section_keys": list(SECTIONS[document.kind]),
         "as_of": document.as_of.isoformat() if document.as_of else None,
-        "facts_sha256": service.current_facts_digest(session, document, _env()),
+        "facts_sha256": approval.current_facts_digest(session, document, _env()),
         "approved_facts_sha256": None,
         "approved_document_date": None,
         "approved_sha256": None,
@@ -257,7 +257,7 @@ def approve(document_id: int) -> ResponseReturnValue:
     document = _document(session, document_id)
     body = read_body(Approval, optional=True)
     try:
-        service.approve(
+        approval.approve(
             session,
             current_user,
             document,
@@ -292,7 +292,7 @@ def request_approval(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document = _document(session, document_id)
     body = read_body(ApprovalRequest)
-    service.request_approval(session, current_user, document, body.approver)
+    approval.request_approval(session, current_user, document, body.approver)
     session.commit()
     return jsonify(_json(session, document))
 
@@ -313,7 +313,7 @@ def refuse_approval(document_id: int) -> ResponseReturnValue:
     session = get_session()
     document = _document(session, document_id)
     body = read_body(ReasonIn)
-    service.refuse_approval(session, current_user, document, body.reason)
+    approval.refuse_approval(session, current_user, document, body.reason)
     session.commit()
     return jsonify(_json(session, document))
 

@@ -32,7 +32,7 @@ from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.forms import ReasonForm
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session
-from csirt.documents import forms, service, snapshot
+from csirt.documents import approval, forms, service, snapshot
 from csirt.documents.builders import SECTIONS
 from csirt.documents.guard import GuardFinding, PublicTextRefusedError
 from csirt.documents.models import Document
@@ -211,7 +211,7 @@ def _render_detail(
         render_template(
             "documents/detail.html",
             freshness=service.approval_freshness(session, document, env()),
-            facts_sha256=service.current_facts_digest(session, document, env()),
+            facts_sha256=approval.current_facts_digest(session, document, env()),
             long_date=lambda day: format_date(day, "long"),
             case=access.case,
             access=access,
@@ -227,7 +227,7 @@ def _render_detail(
             errors=errors or [],
             last_editor_is_me=last_editor_is_me,
             approvers=(
-                service.possible_approvers(session, document)
+                approval.possible_approvers(session, document)
                 if current_user.can(Permission.DOCUMENT_EDIT)
                 and document.approved_version != document.current_version
                 else []
@@ -329,7 +329,7 @@ def approve(document_id: int) -> ResponseReturnValue:
     document, access = _document(session, document_id)
     require_action()
     try:
-        service.approve(
+        approval.approve(
             session,
             current_user,
             document,
@@ -367,7 +367,7 @@ def request_approval(document_id: int) -> ResponseReturnValue:
     document, access = _document(session, document_id)
     require_action()
     try:
-        approver = service.request_approval(
+        approver = approval.request_approval(
             session, current_user, document, request.form.get("approver", "")
         )
     except service.DocumentValidationError:
@@ -390,7 +390,7 @@ def refuse_approval(document_id: int) -> ResponseReturnValue:
     document, access = _document(session, document_id)
     require_action()
     try:
-        service.refuse_approval(session, current_user, document, request.form.get("reason", ""))
+        approval.refuse_approval(session, current_user, document, request.form.get("reason", ""))
     except service.DocumentValidationError:
         session.rollback()
         message = _("Say why you send it back (at most 2,000 characters).")

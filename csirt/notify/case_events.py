@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from csirt.auth.models import User
 from csirt.cases.models import Case, Task
 from csirt.cases.need_to_know import can_see
-from csirt.documents import service as documents
+from csirt.documents import approval
 from csirt.documents.models import Document
 from csirt.notify import service
 from csirt.notify.messages import Kind
@@ -91,7 +91,7 @@ def on_approval_requested(
 
 def on_approved(sender: Document, *, session: Session, actor: Any = None, **_: Any) -> None:
     """Receiver of ``approved``: tell the document's creator and the authors of its versions."""
-    users = documents.authors(session, sender)
+    users = approval.authors(session, sender)
     _tell(session, sender.case, users, Kind.APPROVED, _document_path(sender), actor)
 
 
@@ -100,7 +100,7 @@ def on_approval_refused(
 ) -> None:
     """Receiver of ``approval_refused``: tell the document's authors; the lead's reason is shown
     in the app only (the in-app notification keeps it; the mail stays content-free)."""
-    users = documents.authors(session, sender)
+    users = approval.authors(session, sender)
     rows = _tell(session, sender.case, users, Kind.APPROVAL_REFUSED, _document_path(sender), actor)
     for row in rows:
         row.body = reason

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from csirt.audit.models import AuditEvent
 from csirt.auth import service as auth_service
 from csirt.demo_story import founding_facts
-from csirt.documents import blocks, frozen, service
+from csirt.documents import approval, blocks, frozen, service
 from csirt.documents.models import Document, DocumentVersion
 from tests.conftest import csrf_from, login
 from tests.documents.conftest import make_demo_case
@@ -255,7 +255,7 @@ def test_template_change_after_approval_leaves_the_final_alone(
     demo = make_demo_case(db_session, author)
     access = service.CaseAccess(demo.case, True, frozenset(service.KINDS))
     document = service.create_document(db_session, author, access, "individual_notice", "ja", env)
-    service.approve(db_session, approver, document, env)
+    approval.approve(db_session, approver, document, env)
     first = service.export_document(db_session, author, document, env)
     template = io.BytesIO()
     styled = docx.Document()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from csirt.documents import service
+from csirt.documents import approval, service
 from tests.documents.conftest import full_access, make_demo_case
 from tests.factories import UserFactory
 
@@ -31,7 +31,7 @@ def test_db_built_committee_report_renders(
     document = service.create_document(
         db_session, creator, full_access(demo), "committee_report", "ja", env
     )
-    service.approve(db_session, approver, document, env)
+    approval.approve(db_session, approver, document, env)
     result = service.export_document(db_session, approver, document, env)
     path = tmp_path / result.filename
     path.write_bytes(result.data)

@@ -20,7 +20,7 @@ from csirt.auth.models import User
 from csirt.cases.closing import closing_checks, register_checklist_resolver
 from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import AffectedDataset, CaseMember, TimelineEvent
-from csirt.documents import blocks, service
+from csirt.documents import approval, blocks, service
 from csirt.documents.builders import (
     KINDS,
     SECTIONS,
@@ -73,7 +73,7 @@ def _approved(
     session: Session, demo: DemoCase, kind: str, env: service.Environment, approver: User
 ) -> Document:
     document = _create(session, demo.lead, demo, kind, env)
-    service.approve(session, approver, document, env)
+    approval.approve(session, approver, document, env)
     return document
 
 
@@ -417,7 +417,7 @@ def test_approval_is_refused_by_the_guard(db_session, demo, env, lead_b) -> None
     document = _create(db_session, demo.lead, demo, "press_release", env)
     service.save_sections(db_session, demo.lead, document, {"lead": FORBIDDEN[FindingKind.EMAIL]})
     with pytest.raises(PublicTextRefusedError):
-        service.approve(db_session, lead_b, document, env)
+        approval.approve(db_session, lead_b, document, env)
     assert document.approved_version is None
 
 
@@ -495,22 +495,22 @@ def test_diff_document_between_versions(db_session, demo, env) -> None:
 def test_the_last_editor_may_not_approve(db_session, demo, env, lead_b) -> None:
     document = _create(db_session, demo.lead, demo, "press_release", env)
     with pytest.raises(service.SelfApprovalError):
-        service.approve(db_session, demo.lead, document, env)
+        approval.approve(db_session, demo.lead, document, env)
     service.save_sections(db_session, lead_b, document, {"lead": "B wrote this"})
     with pytest.raises(service.SelfApprovalError):
-        service.approve(db_session, lead_b, document, env)
-    service.approve(db_session, demo.lead, document, env)
+        approval.approve(db_session, lead_b, document, env)
+    approval.approve(db_session, demo.lead, document, env)
     assert document.status is DocumentStatus.APPROVED
     assert document.approved_version == 2
     with pytest.raises(service.AlreadyApprovedError):
-        service.approve(db_session, lead_b, document, env)
+        approval.approve(db_session, lead_b, document, env)
 
 
 def test_approval_needs_the_permission(db_session, demo, env, users) -> None:
     responder = users.create(roles=["responder"]).user
     document = _create(db_session, demo.lead, demo, "press_release", env)
     with pytest.raises(service.KindNotAllowedError):
-        service.approve(db_session, responder, document, env)
+        approval.approve(db_session, responder, document, env)
 
 
 def test_only_the_approved_version_exports_final(db_session, demo, env, lead_b) -> None:
@@ -695,7 +695,7 @@ def test_closing_check_lists_unapproved_documents(db_session, demo, env, lead_b)
     assert "報道提供資料" in missing[0].text("ja")
     assert "press release" in missing[0].text("en")
     assert service.document_checklist_resolver(db_session, demo.case, "press_release") is False
-    service.approve(db_session, lead_b, document, env)
+    approval.approve(db_session, lead_b, document, env)
     assert service.unapproved_documents_check(db_session, demo.case) == []
     assert service.document_checklist_resolver(db_session, demo.case, "press_release") is True
     assert service.document_checklist_resolver(db_session, demo.case, "memo") is None
@@ -709,7 +709,7 @@ def test_bigger_case_builds(db_session, users: UserFactory, env, tmp_path: Path)
     document = service.create_document(
         db_session, creator, full_access(big), "committee_report", "ja", env
     )
-    service.approve(db_session, approver, document, env)
+    approval.approve(db_session, approver, document, env)
     built = _reopen(service.export_document(db_session, approver, document, env).data)
     assert len(rows(_table_with_header(built, "日時"))) == big.public_events
 

@@ -1,0 +1,253 @@
+"""Console pages of a case's timeline: list, add, CSV export and import, corrections (edit with
+history, delete after confirmation, restore): routes of the cases blueprint (`console.blueprint`,
+registered by `views`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from csirt.auth.access import requires
+from csirt.auth.permissions import Permission
+from csirt.cases import corrections, forms, timeline_csv
+from csirt.cases.access import case_or_404 as _case
+from csirt.cases.access import case_page
+from csirt.cases.console import blueprint as routes
+from csirt.cases.console import zone as _zone
+from csirt.cases.errors import CaseValidationError, EventNotFoundError
+from csirt.cases.history import record_history
+from csirt.cases.models import Case, Visibility
+from csirt.cases.timeline import (
+    CATEGORIES,
+    EVENT,
+    TimelineFilters,
+    add_event,
+    add_events,
+    case_evidence_ids,
+    count_events,
+    edit_event,
+    get_event,
+    list_events,
+    validate_event,
+)
+from csirt.cases.timeline_download import export_response
+from csirt.db import get_session, writes
+from csirt.forms import saved
+
+EVENTS_PER_PAGE = 50  # what a person reads at once (TheHive and IRIS show 50); later ones by cursor
+
+
+# --- timeline ----------------------------------------------------------------------------------
+
+
+def _timeline_filters() -> TimelineFilters:
+    category = request.args.get("category") or None
+    visibility = request.args.get("visibility") or None
+    if category not in CATEGORIES:
+        category = None
+    if visibility not in {v.value for v in Visibility}:
+        visibility = None
+    text = (request.args.get("text") or "").strip()[:200] or None
+    return TimelineFilters(category=category, visibility=visibility, text=text)
+
+
+def _event_display() -> dict[str, Any]:
+    """What a page that shows timeline events needs: the zone, the labels, the time format."""
+    return {
+        "zone": _zone(),
+        "categories": forms.CATEGORY_LABELS,
+        "visibilities": forms.VISIBILITY_LABELS,
+        "when": timeline_csv.format_when,
+    }
+
+
+def _timeline_page(
+    case: Case,
+    event_form: forms.EventForm | None = None,
+    import_errors: dict[str, str] | None = None,
+) -> str:
+    session = get_session()
+    filters = _timeline_filters()
+    cursor = request.args.get("cursor") or None
+    page = list_events(session, case, filters, limit=EVENTS_PER_PAGE, cursor=cursor)
+    query = {
+        k: v
+        for k, v in {
+            "category": filters.category,
+            "visibility": filters.visibility,
+            "text": filters.text,
+        }.items()
+        if v
+    }
+    return render_template(
+        "cases/timeline.html",
+        case=case,
+        active="cases.timeline",
+        page=page,
+        filters=filters,
+        query=query,
+        total=count_events(session, case),
+        **corrections.deleted_context(session, EVENT_CORRECTIONS, routes.name, case),
+        event_form=event_form or forms.EventForm(),
+        import_form=forms.ImportForm(),
+        import_errors=import_errors,
+        **_event_display(),
+    )
+
+
+case_page(routes, "/<int:case_id>/timeline", "timeline", _timeline_page)
+
+
+@routes.post("/<int:case_id>/timeline")
+@requires(Permission.CASE_EDIT)
+def event_add(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.EventForm()
+    session = get_session()
+    if form.validate_on_submit():
+        try:
+            item = validate_event(
+                {name: getattr(form, name).data for name in timeline_csv.COLUMNS[:-1]},
+                _zone(),
+            )
+        except CaseValidationError as exc:
+            for name, message in exc.errors.items():
+                getattr(form, name).errors.append(message)
+        else:
+            add_event(session, case, current_user, item)
+            return saved(_("Event added."), "cases.timeline", case_id=case.id)
+    return _timeline_page(case, event_form=form), 400
+
+
+@routes.get("/<int:case_id>/timeline.csv")
+@writes
+@requires(Permission.CASE_VIEW)
+def timeline_export(case_id: int) -> ResponseReturnValue:
+    return export_response(_case(case_id))
+
+
+@routes.post("/<int:case_id>/timeline/import")
+@requires(Permission.CASE_EDIT)
+def timeline_import(case_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    form = forms.ImportForm()
+    if not form.validate_on_submit():
+        return _timeline_page(case, import_errors={"file": _("Choose a CSV file.")}), 400
+    session = get_session()
+    try:
+        items = timeline_csv.parse(
+            form.file.data.read(),
+            _zone(),
+            evidence_ids_allowed=case_evidence_ids(session, case),
+        )
+    except timeline_csv.CsvImportError as exc:
+        return _timeline_page(case, import_errors=exc.errors), 400
+    count = add_events(session, case, current_user, items)
+    return saved(_("%(n)d events imported.", n=count), "cases.timeline", case_id=case.id)
+
+
+# --- timeline corrections: edit with history, delete after confirmation, restore (leads) ------
+
+EVENT_FIELDS = timeline_csv.COLUMNS[:-1]
+
+
+def _event_or_404(case: Case, event_id: int) -> Any:
+    try:
+        return get_event(get_session(), case, event_id)
+    except EventNotFoundError:
+        abort(404)
+
+
+def _as_time(text: Any) -> datetime | None:
+    """An instant kept in a version (ISO 8601), for the ``dt`` filter."""
+    try:
+        return datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+def _event_edit_page(case: Case, row: Any, form: forms.EventEditForm) -> str:
+    return render_template(
+        "cases/event_edit.html",
+        case=case,
+        active="cases.timeline",
+        event=row,
+        form=form,
+        versions=record_history(get_session(), EVENT, case, row.id),
+        as_time=_as_time,
+        **_event_display(),
+    )
+
+
+@routes.get("/<int:case_id>/timeline/<int:event_id>/edit")
+@requires(Permission.CASE_EDIT)
+def event_edit(case_id: int, event_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    row = _event_or_404(case, event_id)
+    form = forms.EventEditForm(
+        data={
+            "occurred_at": timeline_csv.format_when(row, _zone()),
+            "precision": row.precision,
+            "title": row.title,
+            "description": row.description,
+            "category": row.category,
+            "visibility": row.visibility,
+            "source": row.source,
+            "actor": row.actor,
+        }
+    )
+    return _event_edit_page(case, row, form)
+
+
+@routes.post("/<int:case_id>/timeline/<int:event_id>/edit")
+@requires(Permission.CASE_EDIT)
+def event_save(case_id: int, event_id: int) -> ResponseReturnValue:
+    case = _case(case_id)
+    row = _event_or_404(case, event_id)
+    form = forms.EventEditForm()
+    session = get_session()
+    if form.validate_on_submit():
+        data: dict[str, Any] = {name: getattr(form, name).data for name in EVENT_FIELDS}
+        data["evidence_ids"] = list(row.evidence_ids or [])
+        try:
+            item = validate_event(data, _zone())
+        except CaseValidationError as exc:
+            for name, message in exc.errors.items():
+                if hasattr(form, name):
+                    getattr(form, name).errors.append(message)
+        else:
+            edit_event(session, case, current_user, row, item, form.reason.data or "")
+            return saved(
+                _("The event was corrected; the previous version is kept."),
+                "cases.event_edit",
+                case_id=case.id,
+                event_id=row.id,
+            )
+    return _event_edit_page(case, row, form), 400
+
+
+EVENT_CORRECTIONS = corrections.ConsoleKind(
+    kind=EVENT,
+    rule="/<int:case_id>/timeline",
+    name="event",
+    back="timeline",
+    active="cases.timeline",
+    label=lambda data: str(data.get("title", "")),
+    words={
+        "delete_title": _l("Delete this event?"),
+        "delete_text": _l(
+            "The event leaves the timeline and the documents. It is kept in its history with "
+            "your reason, and a lead can restore it."
+        ),
+        "delete_button": _l("Delete the event"),
+        "deleted": _l("The event was deleted. A lead can restore it."),
+        "restored": _l("The event was restored."),
+    },
+)
+corrections.console_routes(routes, EVENT_CORRECTIONS, _case)

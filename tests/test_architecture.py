@@ -242,3 +242,17 @@ def test_the_registry_names_every_view_module_and_only_those():
 
     registered = set(csirt.SHARED_MODULES + csirt.INTAKE_MODULES + csirt.CONSOLE_MODULES)
     assert registered == set(view_modules())
+
+
+MAX_MODULE_LINES = 800  # issue 17: past this, split the module by aggregate
+
+
+def test_no_module_is_over_800_lines():
+    long = sorted(
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for path in PACKAGE.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    )
+    assert not long, f"split these by aggregate (at most {MAX_MODULE_LINES} lines):\n" + "\n".join(
+        long
+    )

@@ -87,8 +87,10 @@ class Assignment(BaseModel):
 def _user_named(data: dict[str, Any]) -> User | None:
     """The active user the body names (the model checks the name's shape)."""
     username = data.get("username")
-    if not isinstance(username, str) or not username.strip():
-        return None
+    if not isinstance(username, str):
+        return None  # the model names the wrong type
+    if not username.strip():  # the model's length check counts spaces: found by the API fuzz
+        raise ApiValidationError({"username": "must not be blank"})
     try:
         return people.get_user(get_session(), username)
     except UnknownUserError:

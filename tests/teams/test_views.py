@@ -319,6 +319,10 @@ def test_api(client: FlaskClient, world: World, db_session: Session, users, mail
         "skills",
         "department",
     }
+    # A blank name is a 422 on the field, not a 500 (found by the API fuzz on PostgreSQL).
+    blank = client.post(url, json={"username": " "}, headers=headers)
+    assert blank.status_code == 422
+    assert blank.json["errors"] == {"username": "must not be blank"}
     for username in ("expert", "suspect"):
         assert client.post(url, json={"username": username}, headers=headers).status_code == 201
     added = client.post(
@@ -361,6 +365,9 @@ def test_api(client: FlaskClient, world: World, db_session: Session, users, mail
         == 422
     )
     assert client.post(assignments, data="x", headers=headers).status_code == 422
+    spaces = client.post(assignments, json={"username": "  ", "role": "lead"}, headers=headers)
+    assert spaces.status_code == 422
+    assert spaces.json["errors"] == {"username": "must not be blank"}
     ok = client.post(
         assignments, json={"username": "expert", "role": "investigator"}, headers=headers
     )

@@ -360,7 +360,7 @@ def case_total(session: Session, case: Case) -> Deduplicated:
 
 def prefill(session: Session, file_id: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
     """The data-set payload completed from the file (the given fields win)."""
-    if isinstance(file_id, bool) or not isinstance(file_id, int) or file_id < 1:
+    if isinstance(file_id, bool) or not isinstance(file_id, int) or not 1 <= file_id <= 2**31 - 1:
         raise InventoryValidationError({"inventory_id": "must be the id of an inventory file"})
     row = session.get(InventoryFile, file_id)
     if row is None:

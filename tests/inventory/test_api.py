@@ -72,6 +72,12 @@ def test_bad_input_is_422_and_writes_nothing(
     )
     assert missing.status_code == 422
     assert "inventory_id" in missing.json["errors"]
+    # Beyond PostgreSQL's integer: a 422, not a 500 (found by schemathesis on PostgreSQL).
+    huge = lead_api.post(
+        f"/api/v1/cases/{case.id}/datasets", json={"inventory_id": 2**31, "exposure": "lost"}
+    )
+    assert huge.status_code == 422
+    assert "inventory_id" in huge.json["errors"]
     assert lead_api.get("/api/v1/inventory/999999").status_code == 404
 
 

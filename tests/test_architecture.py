@@ -52,11 +52,7 @@ VIEW_MODELS_ALLOWED: dict[tuple[str, str], str] = {
     ("csirt.intake.console", "csirt.auth.models"): "User (the officer) as a type",
 }
 # (importing module, view module): why it stays for now.
-VIEW_IMPORT_ALLOWED: dict[tuple[str, str], str] = {
-    ("csirt.records.api", "csirt.records.views"): (
-        "evidence_response / evidence_store / tz shared by both"
-    ),
-}
+VIEW_IMPORT_ALLOWED: dict[tuple[str, str], str] = {}
 
 
 @dataclass

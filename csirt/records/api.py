@@ -39,7 +39,7 @@ from csirt.db import Base, get_session, writes
 from csirt.inventory import service as inventory
 from csirt.records import service, validation
 from csirt.records.markdown import render_markdown
-from csirt.records.views import evidence_response, evidence_store, tz
+from csirt.records.web import evidence_response, evidence_store, tz
 
 bp = Blueprint("api_records", __name__, url_prefix="/api/v1")
 errors.register(bp)

@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -39,9 +27,8 @@ from csirt.i18n import current_lang
 from csirt.inventory import service as inventory
 from csirt.inventory.forms import PickForm
 from csirt.records import forms, service, validation
-from csirt.records.blobs import store_for
 from csirt.records.markdown import render_markdown
-from csirt.records.storage import EvidenceStore, StorageError
+from csirt.records.web import evidence_response, evidence_store, tz
 from csirt.triage.exposure import Exposure
 
 bp = Blueprint("records", __name__, url_prefix="/console/cases/<int:case_id>")
@@ -50,10 +37,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 F = TypeVar("F", bound=FlaskForm)
 INQUIRY_PAGE = 100
-
-# Content types a browser may be handed as they are (always as an attachment); anything else,
-# notably captured HTML, is served as opaque bytes.
-SAFE_DOWNLOAD_TYPES = frozenset({"image/png", "image/jpeg", "application/pdf"})
 
 # Messages of the shared readers that a form can still reach after its own validators.
 MESSAGES = {
@@ -69,15 +52,6 @@ MESSAGES = {
     "a capture must be HTML, PNG, JPEG or PDF": _l("A capture must be HTML, PNG, JPEG or PDF."),
     "no such evidence in this case": _l("No such evidence in this case."),
 }
-
-
-def evidence_store() -> EvidenceStore:
-    """The evidence store: the database on PostgreSQL, else ``<instance>/evidence``."""
-    return store_for(get_session(), Path(current_app.config["CSIRT"].instance_path))
-
-
-def tz() -> Any:
-    return current_app.config["CSIRT"].tz
 
 
 load_case = case_or_404
@@ -442,28 +416,6 @@ def add_custody(case_id: int, evidence_id: int) -> ResponseReturnValue:
         "records.evidence_detail",
         evidence_id=row.id,
     )
-
-
-def evidence_response(row: Evidence) -> Response:
-    """The stored bytes as an attachment that no browser renders inline."""
-    try:
-        content = evidence_store().open(row.storage_key)
-    except (FileNotFoundError, StorageError):
-        abort(410)
-    mimetype = row.content_type if row.content_type in SAFE_DOWNLOAD_TYPES else None
-    response = send_file(
-        content,
-        mimetype=mimetype or "application/octet-stream",
-        as_attachment=True,
-        download_name=row.filename or f"evidence-{row.id}-{row.sha256[:12]}.bin",
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["X-Evidence-SHA256"] = row.sha256
-    return response
 
 
 @bp.get("/evidence/<int:evidence_id>/download")

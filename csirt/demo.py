@@ -21,14 +21,7 @@ from csirt.auth import service as auth_service
 from csirt.auth.models import User
 from csirt.auth.permissions import Role
 from csirt.cases.creation import create_case
-from csirt.cases.models import (
-    Case,
-    CaseCounter,
-    CaseMember,
-    Priority,
-    Task,
-    TimelineEvent,
-)
+from csirt.cases.models import Case, CaseCounter, CaseMember, Priority, Task, TimelineEvent
 from csirt.cases.playbooks import apply_playbook
 from csirt.cases.roles import CaseRole
 from csirt.cases.search import rebuild as rebuild_search_index

@@ -20,9 +20,7 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.catalog import Catalog, Questionnaire
 from csirt.intake.escrow import Escrow
-from csirt.intake.models import (
-    Submission,
-)
+from csirt.intake.models import Submission
 from csirt.ratelimit import Budget
 
 log = logging.getLogger(__name__)
@@ -145,6 +143,27 @@ def record_event(session: Session, action: AuditAction, **fields: Any) -> None:
     """Audit an act on a report, timed to the hour like every row about it (issue 13, 3)."""
     # The audit log's own clock, rounded (the audit review's tests move that clock).
     audit.record(session, action, at=hour(audit.utcnow()), **fields)  # type: ignore[attr-defined]
+
+
+def record_on_report(
+    session: Session,
+    action: AuditAction,
+    by: User | None,
+    submission_id: int,
+    *,
+    case_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Audit an act on one report by a staff member (``None``: the system)."""
+    record_event(
+        session,
+        action,
+        actor=audit.actor_of(by),
+        object_type="submission",
+        object_id=submission_id,
+        case_id=case_id,
+        details=details,
+    )
 
 
 def hour(moment: datetime) -> datetime:

@@ -6,24 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt import vault
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.db import utcnow
-from csirt.intake.base import (
-    AnswersInvalidError,
-    IdentityError,
-    hour,
-    load_json,
-    record_event,
-)
+from csirt.intake.base import AnswersInvalidError, IdentityError, hour, load_json, record_on_report
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.handling import identity_approved, load_visible
-from csirt.intake.models import (
-    IdentityKeyWrap,
-    IdentityRequest,
-)
+from csirt.intake.models import IdentityKeyWrap, IdentityRequest
 
 # --- identity ----------------------------------------------------------------------------------
 
@@ -56,13 +46,8 @@ def request_identity(
     )
     session.add(request)
     session.flush()
-    record_event(
-        session,
-        AuditAction.IDENTITY_REQUEST,
-        actor=audit.actor_of(user),
-        object_type="submission",
-        object_id=submission.id,
-        details={"request": request.id},
+    record_on_report(
+        session, AuditAction.IDENTITY_REQUEST, user, submission.id, details={"request": request.id}
     )
     return request
 
@@ -143,12 +128,11 @@ def decide_identity(
     request.decided_by_id = custodian.id
     request.decided_at = hour(utcnow())
     request.decision_note = " ".join((note or "").split())[:2000]
-    record_event(
+    record_on_report(
         session,
         AuditAction.IDENTITY_APPROVE if approve else AuditAction.IDENTITY_DENY,
-        actor=audit.actor_of(custodian),
-        object_type="submission",
-        object_id=submission.id,
+        custodian,
+        submission.id,
         details={"request": request.id},
     )
     return request
@@ -179,11 +163,5 @@ def view_identity(
     identity: dict[str, str] = load_json(
         vault.open_identity(identity_key, submission.identity_sealed, submission.id)
     )
-    record_event(
-        session,
-        AuditAction.IDENTITY_VIEW,
-        actor=audit.actor_of(user),
-        object_type="submission",
-        object_id=submission.id,
-    )
+    record_on_report(session, AuditAction.IDENTITY_VIEW, user, submission.id)
     return identity

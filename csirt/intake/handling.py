@@ -10,7 +10,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from csirt import vault
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
@@ -27,7 +26,7 @@ from csirt.intake.base import (
     hour,
     load_json,
     officers,
-    record_event,
+    record_on_report,
 )
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.models import (
@@ -47,12 +46,11 @@ def load_visible(session: Session, user: User, submission_id: int) -> Submission
     if submission is None:
         raise NotVisibleError("no such submission")
     if not user.can(Permission.INTAKE_READ) or is_conflicted(user, submission.involved):
-        record_event(
+        record_on_report(
             session,
             AuditAction.INTAKE_DENIED,
-            actor=audit.actor_of(user),
-            object_type="submission",
-            object_id=submission.id,
+            user,
+            submission.id,
             details={"reason": "conflict" if user.can(Permission.INTAKE_READ) else "permission"},
         )
         raise NotVisibleError("not visible to this user")
@@ -121,13 +119,8 @@ def open_submission(session: Session, user: User, private: bytes, submission_id:
     submission = load_visible(session, user, submission_id)
     envelope = envelope_for(session, user, private, submission)
     answers = load_json(envelope.open_field("answers", submission.answers_sealed))
-    record_event(
-        session,
-        AuditAction.INTAKE_OPEN,
-        actor=audit.actor_of(user),
-        object_type="submission",
-        object_id=submission.id,
-        case_id=submission.case_id,
+    record_on_report(
+        session, AuditAction.INTAKE_OPEN, user, submission.id, case_id=submission.case_id
     )
     may_view = identity_approved(session, user, submission.id)
     return Opened(
@@ -154,13 +147,8 @@ def officer_reply(
         submission.answered_at = hour(utcnow())
     if submission.status == "new":
         submission.status = "answered"
-    record_event(
-        session,
-        AuditAction.INTAKE_REPLY,
-        actor=audit.actor_of(user),
-        object_type="submission",
-        object_id=submission.id,
-        case_id=submission.case_id,
+    record_on_report(
+        session, AuditAction.INTAKE_REPLY, user, submission.id, case_id=submission.case_id
     )
     signals.officer_replied.send(submission, session=session, actor=user)
     return message
@@ -185,14 +173,16 @@ def download_attachment(
     kind = "original" if original else "stripped"
     blob = row.original_sealed if original else row.stripped_sealed
     data = envelope.open_field(f"attachment:{row.id}:{kind}", blob)
-    record_event(
-        session,
+    action = (
         AuditAction.INTAKE_ATTACHMENT_ORIGINAL
         if original
-        else AuditAction.INTAKE_ATTACHMENT_STRIPPED,
-        actor=audit.actor_of(user),
-        object_type="submission",
-        object_id=submission.id,
+        else AuditAction.INTAKE_ATTACHMENT_STRIPPED
+    )
+    record_on_report(
+        session,
+        action,
+        user,
+        submission.id,
         case_id=submission.case_id,
         details={"attachment": row.id},
     )
@@ -231,13 +221,8 @@ def grant(
                 granted_by_id=granter.id,
             )
         )
-    record_event(
-        session,
-        AuditAction.INTAKE_GRANT,
-        actor=audit.actor_of(granter),
-        object_type="submission",
-        object_id=submission.id,
-        details={"to": grantee.username},
+    record_on_report(
+        session, AuditAction.INTAKE_GRANT, granter, submission.id, details={"to": grantee.username}
     )
 
 

@@ -11,19 +11,15 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.roles import CaseRole
 from csirt.catalog import Questionnaire
-from csirt.intake.base import AnswersInvalidError, IntakeError, record_event
+from csirt.intake.base import AnswersInvalidError, IntakeError, record_on_report
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.handling import load_visible, open_submission, reporter_wrote_last
-from csirt.intake.models import (
-    Submission,
-    SubmissionMessage,
-)
+from csirt.intake.models import Submission, SubmissionMessage
 from csirt.records.validation import MAX_PERSONS, DatasetInput
 from csirt.triage import Vocabulary
 from csirt.triage.exposure import Exposure
@@ -158,14 +154,7 @@ def promote(
     submission.case_id = case.id
     submission.status = "promoted"
     session.flush()
-    record_event(
-        session,
-        AuditAction.INTAKE_PROMOTE,
-        actor=audit.actor_of(user),
-        object_type="submission",
-        object_id=submission.id,
-        case_id=case.id,
-    )
+    record_on_report(session, AuditAction.INTAKE_PROMOTE, user, submission.id, case_id=case.id)
     _report_event(session, case, user, submission, "received", lang)
     dataset = tip_dataset(answers, lang, vocabulary, questionnaire)
     if dataset is not None:
@@ -193,14 +182,7 @@ def attach_to_case(
     submission.case_id = case.id
     submission.status = "attached"
     session.flush()
-    record_event(
-        session,
-        AuditAction.INTAKE_ATTACH,
-        actor=audit.actor_of(user),
-        object_type="submission",
-        object_id=submission.id,
-        case_id=case.id,
-    )
+    record_on_report(session, AuditAction.INTAKE_ATTACH, user, submission.id, case_id=case.id)
     _report_event(session, case, user, submission, "attached", lang)
     # A linked whistleblower report starts the reporter's clocks on the case.
     facts_changed.send(case, session=session, actor=user, reason="report")

@@ -33,7 +33,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
-from csirt.intake.base import record_event
+from csirt.intake.base import record_event, record_on_report
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.escrow import Escrow
 from csirt.intake.models import IdentityKeyWrap, Submission, SubmissionKeyWrap
@@ -272,12 +272,11 @@ def _rewrap_identities(session: Session, holder: User, private: bytes) -> int:
                     wrapped=vault.wrap_identity_key(identity_key, custodian.public_key),
                 )
             )
-            record_event(
+            record_on_report(
                 session,
                 AuditAction.IDENTITY_CUSTODIAN_WRAP,
-                actor=audit.actor_of(holder),
-                object_type="submission",
-                object_id=submission.id,
+                holder,
+                submission.id,
                 details={"to": custodian.username},
             )
             added += 1

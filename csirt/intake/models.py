@@ -182,3 +182,13 @@ class StaffKeySession(Base):
     # A freshly enrolled recovery key, sealed the same way, until it has been shown once.
     pending_recovery: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+SUBMISSION_PARTS = (
+    IdentityKeyWrap,
+    SubmissionAttachment,
+    SubmissionMessage,
+    SubmissionKeyWrap,
+    IdentityRequest,
+)
+"""Every table of rows that belong to one submission, in the order a purge deletes them."""

@@ -8,19 +8,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.db import utcnow
-from csirt.intake.base import IntakeSettings, hour, record_event
-from csirt.intake.models import (
-    IdentityKeyWrap,
-    IdentityRequest,
-    StaffKeySession,
-    Submission,
-    SubmissionAttachment,
-    SubmissionKeyWrap,
-    SubmissionMessage,
-)
+from csirt.intake.base import IntakeSettings, hour, record_on_report
+from csirt.intake.models import SUBMISSION_PARTS, StaffKeySession, Submission
 
 # --- retention ---------------------------------------------------------------------------------
 
@@ -37,12 +28,11 @@ def warn_expiring(session: Session, settings: IntakeSettings) -> list[int]:
     ).all()
     for row in rows:
         row.expiry_warned_at = hour(utcnow())
-        record_event(
+        record_on_report(
             session,
             AuditAction.INTAKE_EXPIRY_WARNING,
-            actor=audit.SYSTEM,
-            object_type="submission",
-            object_id=row.id,
+            None,
+            row.id,
             details={"expires_at": row.expires_at.isoformat()},
         )
     return [row.id for row in rows]
@@ -55,22 +45,10 @@ def purge_expired(session: Session) -> int:
         select(Submission.id).where(Submission.case_id.is_(None), Submission.expires_at < now)
     ).all()
     for submission_id in ids:
-        for model in (
-            IdentityKeyWrap,
-            SubmissionAttachment,
-            SubmissionMessage,
-            SubmissionKeyWrap,
-            IdentityRequest,
-        ):
+        for model in SUBMISSION_PARTS:
             session.execute(delete(model).where(model.submission_id == submission_id))
         session.execute(delete(Submission).where(Submission.id == submission_id))
-        record_event(
-            session,
-            AuditAction.INTAKE_PURGE,
-            actor=audit.SYSTEM,
-            object_type="submission",
-            object_id=submission_id,
-        )
+        record_on_report(session, AuditAction.INTAKE_PURGE, None, submission_id)
     cutoff = now - timedelta(hours=24)
     session.execute(delete(StaffKeySession).where(StaffKeySession.created_at < cutoff))
     return len(ids)

@@ -26,13 +26,7 @@ from csirt.db import utcnow
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.models import Submission, SubmissionMessage
 from csirt.notify import service
-from csirt.notify.messages import (
-    Kind,
-    Text,
-    case_report_reply_text,
-    format_due,
-    report_text,
-)
+from csirt.notify.messages import Kind, Text, case_report_reply_text, format_due, report_text
 from csirt.notify.models import Notification
 
 Clock = Callable[[], datetime]

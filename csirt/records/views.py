@@ -21,7 +21,7 @@ from csirt.cases.access import case_or_404, case_page
 from csirt.cases.history import record_history
 from csirt.cases.models import AffectedDataset, Case, Evidence, Inquiry
 from csirt.catalog.current import current_catalog
-from csirt.db import get_session, writes
+from csirt.db import Base, get_session, writes
 from csirt.forms import ActionForm, require_action
 from csirt.i18n import current_lang
 from csirt.inventory import service as inventory
@@ -36,6 +36,7 @@ bp = Blueprint("records", __name__, url_prefix="/console/cases/<int:case_id>")
 T = TypeVar("T")
 R = TypeVar("R")
 F = TypeVar("F", bound=FlaskForm)
+M = TypeVar("M", bound=Base)
 INQUIRY_PAGE = 100
 
 # Messages of the shared readers that a form can still reach after its own validators.
@@ -86,6 +87,14 @@ def show_errors(form: FlaskForm, errors: Mapping[str, str]) -> None:
             field.errors = [*field.errors, text]
 
 
+def _record(model: type[M], case: Case, record_id: int) -> M:
+    """A record of ``model`` in the case, or 404."""
+    try:
+        return service.get_record(get_session(), model, case, record_id)
+    except service.RecordNotFoundError:
+        not_found()
+
+
 def _back(endpoint: str, case: Case, **values: Any) -> ResponseReturnValue:
     return redirect(url_for(endpoint, case_id=case.id, **values))
 
@@ -94,6 +103,71 @@ def _tab(name: str, case: Case, status: int, **context: Any) -> ResponseReturnVa
     """The case's ``name`` tab (``records/<name>.html``) with its context."""
     page = render_template(f"records/{name}.html", case=case, active=f"records.{name}", **context)
     return page, status
+
+
+def _corrected_tab(
+    spec: corrections.ConsoleKind,
+    case: Case,
+    status: int,
+    rows: list[R],
+    author: Callable[[R], int | None],
+    **context: Any,
+) -> ResponseReturnValue:
+    """The tab of a kind corrected with history: its rows with their authors' names, and the
+    deleted ones (the ``deleted_table`` macro)."""
+    session = get_session()
+    return _tab(
+        spec.back,
+        case,
+        status,
+        rows=rows,
+        names=service.user_names(session, {author(row) for row in rows}),
+        **context,
+        **corrections.deleted_context(session, spec, bp.name, case),
+    )
+
+
+def _corrections(
+    tab: str,
+    name: str,
+    kind: Any,
+    label: Callable[[Mapping[str, Any]], str],
+    words: Mapping[str, Any],
+    edit_page: corrections.EditPage | None = None,
+) -> corrections.ConsoleKind:
+    """Register the console corrections (edit, delete, restore, history) of the records shown
+    on the tab ``tab``, whose endpoints start with ``name``."""
+    spec = corrections.ConsoleKind(
+        kind=kind,
+        rule=f"/{tab}",
+        name=name,
+        back=tab,
+        active=f"records.{tab}",
+        label=label,
+        words=words,
+        edit_page=edit_page,
+    )
+    corrections.console_routes(bp, spec, load_case)
+    return spec
+
+
+def _edit_page(
+    form_class: type[FlaskForm],
+    fill: Callable[[Any], dict[str, Any]],
+    correct: Callable[..., Any],
+    **options: Any,
+) -> corrections.EditPage:
+    """An edit page whose changed fields ``correct(session, case, actor, row, data, reason,
+    zone)`` of the service reads again, its errors shown on the form."""
+    return corrections.EditPage(
+        form_class=form_class,
+        fill=fill,
+        edit=lambda session, case, actor, row, data, reason: correct(
+            session, case, actor, row, data, reason, tz()
+        ),
+        show_errors=show_errors,
+        **options,
+    )
 
 
 def _create(
@@ -233,54 +307,41 @@ def _local_input(value: Any) -> str:
 def edit_dataset(case_id: int, dataset_id: int) -> ResponseReturnValue:
     case = load_case(case_id)
     session = get_session()
-    try:
-        row = service.get_record(session, AffectedDataset, case, dataset_id)
-    except service.RecordNotFoundError:
-        not_found()
+    row = _record(AffectedDataset, case, dataset_id)
     if request.method == "GET":
         form = _dataset_form(obj=row)
         form.exposed_from.data = _local_input(row.exposed_from)
         form.exposed_until.data = _local_input(row.exposed_until)
-        return render_template(
-            "records/dataset_edit.html",
-            case=case,
-            active="records.datasets",
-            form=form,
-            row=row,
-            versions=record_history(session, service.DATASET, case, row.id),
-            label=DATASETS.label,
-        )
-    form = _dataset_form()
-    data = read_form(form, _read_dataset)
-    if data is None:
-        return (
-            render_template(
-                "records/dataset_edit.html",
-                case=case,
-                active="records.datasets",
-                form=form,
-                row=row,
-                versions=record_history(session, service.DATASET, case, row.id),
-                label=DATASETS.label,
-            ),
-            400,
-        )
-    service.update_dataset(session, case, current_user, dataset_id, data)
-    session.commit()
-    flash(_("Data set saved."), "success")
-    return _back("records.datasets", case)
+        status = 200
+    else:
+        form = _dataset_form()
+        data = read_form(form, _read_dataset)
+        if data is not None:
+            service.update_dataset(session, case, current_user, dataset_id, data)
+            session.commit()
+            flash(_("Data set saved."), "success")
+            return _back("records.datasets", case)
+        status = 400
+    page = render_template(
+        "records/dataset_edit.html",
+        case=case,
+        active="records.datasets",
+        form=form,
+        row=row,
+        versions=record_history(session, service.DATASET, case, row.id),
+        label=DATASETS.label,
+    )
+    return page, status
 
 
-DATASETS = corrections.ConsoleKind(
-    kind=service.DATASET,
-    rule="/datasets",
-    name="dataset",
-    back="datasets",
-    active="records.datasets",
-    label=lambda data: (
+DATASETS = _corrections(
+    "datasets",
+    "dataset",
+    service.DATASET,
+    lambda data: (
         f"{data.get('name', '')} — " + _("%(n)s persons", n=f"{data.get('persons') or 0:,}")
     ),
-    words={
+    {
         "delete_title": _l("Delete this data set?"),
         "delete_text": _l(
             "The triage is evaluated again without it. It is kept in its history with your "
@@ -291,7 +352,6 @@ DATASETS = corrections.ConsoleKind(
         "restored": _l("Data set restored."),
     },
 )
-corrections.console_routes(bp, DATASETS, load_case)
 
 
 # --- evidence -----------------------------------------------------------------------------
@@ -387,25 +447,18 @@ def _render_evidence_detail(
     )
 
 
-def _evidence_row(case: Case, evidence_id: int) -> Evidence:
-    try:
-        return service.get_record(get_session(), Evidence, case, evidence_id)
-    except service.RecordNotFoundError:
-        not_found()
-
-
 @bp.get("/evidence/<int:evidence_id>")
 @requires(Permission.CASE_VIEW)
 def evidence_detail(case_id: int, evidence_id: int) -> ResponseReturnValue:
     case = load_case(case_id)
-    return _render_evidence_detail(case, _evidence_row(case, evidence_id))
+    return _render_evidence_detail(case, _record(Evidence, case, evidence_id))
 
 
 @bp.post("/evidence/<int:evidence_id>/custody")
 @requires(Permission.CASE_EDIT)
 def add_custody(case_id: int, evidence_id: int) -> ResponseReturnValue:
     case = load_case(case_id)
-    row = _evidence_row(case, evidence_id)
+    row = _record(Evidence, case, evidence_id)
     return _create(
         case,
         forms.CustodyForm(),
@@ -484,17 +537,15 @@ def answer_takedown(case_id: int, takedown_id: int) -> ResponseReturnValue:
 def _render_notes(
     case: Case, form: forms.NoteForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    session = get_session()
-    rows = service.list_notes(session, case)
-    return _tab(
-        "notes",
+    rows = service.list_notes(get_session(), case)
+    return _corrected_tab(
+        NOTES,
         case,
         status,
-        rows=rows,
-        names=service.user_names(session, {r.author_id for r in rows}),
+        rows,
+        lambda row: row.author_id,
         rendered={r.id: render_markdown(r.body) for r in rows},
         form=form or forms.NoteForm(),
-        **corrections.deleted_context(session, NOTES, bp.name, case),
     )
 
 
@@ -510,14 +561,12 @@ _tab_routes(
 )
 
 
-NOTES = corrections.ConsoleKind(
-    kind=service.NOTE,
-    rule="/notes",
-    name="note",
-    back="notes",
-    active="records.notes",
-    label=lambda data: _excerpt(str(data.get("body", ""))),
-    words={
+NOTES = _corrections(
+    "notes",
+    "note",
+    service.NOTE,
+    lambda data: _excerpt(str(data.get("body", ""))),
+    {
         "edit_title": _l("Edit note"),
         "delete_link": _l("Delete this note…"),
         "delete_title": _l("Delete this note?"),
@@ -530,17 +579,13 @@ NOTES = corrections.ConsoleKind(
         "restored": _l("Note restored."),
         "saved": _l("Note saved."),
     },
-    edit_page=corrections.EditPage(
-        form_class=forms.NoteForm,
-        fill=lambda row: {"body": row.body},
-        edit=lambda session, case, actor, row, data, reason: service.correct_note(
-            session, case, actor, row, data, reason, tz()
-        ),
-        show_errors=show_errors,
+    _edit_page(
+        forms.NoteForm,
+        lambda row: {"body": row.body},
+        service.correct_note,
         may_edit=lambda row, user: row.author_id == user.id,
     ),
 )
-corrections.console_routes(bp, NOTES, load_case)
 
 
 def _excerpt(text: str, limit: int = 80) -> str:
@@ -554,18 +599,15 @@ def _excerpt(text: str, limit: int = 80) -> str:
 def _render_liaison(
     case: Case, form: forms.LiaisonForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    session = get_session()
-    rows = service.list_liaison(session, case)
-    return _tab(
-        "liaison",
+    return _corrected_tab(
+        LIAISON,
         case,
         status,
-        rows=rows,
-        names=service.user_names(session, {r.recorded_by_id for r in rows}),
+        service.list_liaison(get_session(), case),
+        lambda row: row.recorded_by_id,
         party_labels=forms.PARTY_LABELS,
         direction_labels=forms.DIRECTION_LABELS,
         form=form or forms.LiaisonForm(),
-        **corrections.deleted_context(session, LIAISON, bp.name, case),
     )
 
 
@@ -580,14 +622,12 @@ _tab_routes(
 )
 
 
-LIAISON = corrections.ConsoleKind(
-    kind=service.LIAISON,
-    rule="/liaison",
-    name="liaison",
-    back="liaison",
-    active="records.liaison",
-    label=lambda data: f"{data.get('party', '')} — {_excerpt(str(data.get('summary') or ''))}",
-    words={
+LIAISON = _corrections(
+    "liaison",
+    "liaison",
+    service.LIAISON,
+    lambda data: f"{data.get('party', '')} — {_excerpt(str(data.get('summary') or ''))}",
+    {
         "edit_title": _l("Edit contact"),
         "delete_link": _l("Delete this contact…"),
         "delete_title": _l("Delete this contact?"),
@@ -600,22 +640,18 @@ LIAISON = corrections.ConsoleKind(
         "restored": _l("Contact restored."),
         "saved": _l("Contact saved."),
     },
-    edit_page=corrections.EditPage(
-        form_class=forms.LiaisonForm,
-        fill=lambda row: {
+    _edit_page(
+        forms.LiaisonForm,
+        lambda row: {
             "party_kind": row.party_kind,
             "party": row.party,
             "contact_at": _local_input(row.contact_at),
             "direction": row.direction,
             "summary": row.summary,
         },
-        edit=lambda session, case, actor, row, data, reason: service.correct_liaison(
-            session, case, actor, row, data, reason, tz()
-        ),
-        show_errors=show_errors,
+        service.correct_liaison,
     ),
 )
-corrections.console_routes(bp, LIAISON, load_case)
 
 
 # --- public inquiries ---------------------------------------------------------------------

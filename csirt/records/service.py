@@ -236,14 +236,25 @@ def _audit_change(
         _audit(session, action, actor, case, row)
 
 
-DATASET = history.Kind(
-    name=DATASET_KIND,
-    model=AffectedDataset,
-    missing=RecordNotFoundError,
-    actions=history.Actions(
+def _kind(name: str, model: type[M], actions: history.Actions, **options: Any) -> history.Kind[M]:
+    """A kind of record of this package corrected with history: RecordNotFoundError when it is
+    not in the case, each change audited by :func:`_audit_change`."""
+    return history.Kind(
+        name=name,
+        model=model,
+        missing=RecordNotFoundError,
+        actions=actions,
+        audit=_audit_change,
+        **options,
+    )
+
+
+DATASET = _kind(
+    DATASET_KIND,
+    AffectedDataset,
+    history.Actions(
         AuditAction.DATASET_UPDATE, AuditAction.DATASET_DELETE, AuditAction.DATASET_RESTORE
     ),
-    audit=_audit_change,
     changed=_tell_triage,
 )
 """Data sets are corrected with history; every change re-runs triage."""
@@ -528,14 +539,10 @@ def add_note(session: Session, case: Case, actor: User, body: str) -> Note:
     return note
 
 
-NOTE = history.Kind(
-    name="note",
-    model=Note,
-    missing=RecordNotFoundError,
-    actions=history.Actions(
-        AuditAction.NOTE_UPDATE, AuditAction.NOTE_DELETE, AuditAction.NOTE_RESTORE
-    ),
-    audit=_audit_change,
+NOTE = _kind(
+    "note",
+    Note,
+    history.Actions(AuditAction.NOTE_UPDATE, AuditAction.NOTE_DELETE, AuditAction.NOTE_RESTORE),
 )
 """Notes are corrected with history (only by their author)."""
 
@@ -589,14 +596,12 @@ def add_liaison(session: Session, case: Case, actor: User, data: LiaisonInput) -
     )
 
 
-LIAISON = history.Kind(
-    name="liaison",
-    model=LiaisonEntry,
-    missing=RecordNotFoundError,
-    actions=history.Actions(
+LIAISON = _kind(
+    "liaison",
+    LiaisonEntry,
+    history.Actions(
         AuditAction.LIAISON_UPDATE, AuditAction.LIAISON_DELETE, AuditAction.LIAISON_RESTORE
     ),
-    audit=_audit_change,
 )
 """Liaison entries are corrected with history."""
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Literal
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, Field
 
-from csirt.api import errors
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
 from csirt.api.routes import ApiRoutes
@@ -52,11 +51,8 @@ from csirt.observables.normalise import (
 )
 from csirt.observables.service import PAP_LEVELS, TLP_LEVELS, ObservableIn
 
-bp = Blueprint("api_observables", __name__, url_prefix="/api/v1")
-errors.register(bp)
-
-TAGS = ["observables"]
-api = ApiRoutes(bp, TAGS[0])
+api = ApiRoutes.blueprint("api_observables", __name__, "/api/v1", "observables")
+bp = api.bp
 Kind = Literal[TYPES]  # type: ignore[valid-type]
 
 # --- requests -------------------------------------------------------------------------------
@@ -341,7 +337,7 @@ corrections.api_routes(
         out=ObservableOut,
         create=ObservableBody,
         edit=service.correct,
-        tags=tuple(TAGS),
+        tags=tuple(api.tags),
     ),
     _case,
 )
@@ -392,14 +388,7 @@ def get_techniques(case_id: int) -> ResponseReturnValue:
 )
 def put_techniques(case_id: int) -> ResponseReturnValue:
     """Set the case's own ATT&CK techniques (replaces the set)."""
-    case = _case(case_id)
-    body = read_body(TechniquesIn)
-    session = get_session()
-    techniques.set_techniques(
-        session, case, current_user, current_catalog().attack, body.techniques
-    )
-    session.commit()
-    return jsonify(_techniques_body(case))
+    return _set_techniques(case_id)
 
 
 @api.put(
@@ -410,16 +399,17 @@ def put_techniques(case_id: int) -> ResponseReturnValue:
 )
 def put_event_techniques(case_id: int, event_id: int) -> ResponseReturnValue:
     """Set the ATT&CK techniques of one timeline event (replaces its set)."""
+    return _set_techniques(case_id, event_id)
+
+
+def _set_techniques(case_id: int, event_id: int | None = None) -> ResponseReturnValue:
+    """Replace the techniques of the case (or of one of its timeline events) with the body's."""
     case = _case(case_id)
     body = read_body(TechniquesIn)
     session = get_session()
+    matrix = current_catalog().attack
     techniques.set_techniques(
-        session,
-        case,
-        current_user,
-        current_catalog().attack,
-        body.techniques,
-        event_id=event_id,
+        session, case, current_user, matrix, body.techniques, event_id=event_id
     )
     session.commit()
     return jsonify(_techniques_body(case))

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Date, LargeBinary, inspect, select
+from sqlalchemy import ColumnElement, Date, LargeBinary, Select, inspect, select
 from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
@@ -97,6 +97,10 @@ def audit_record(
     )
 
 
+def unchanged(session: Session, case: Case, actor: User | None) -> None:
+    """The default reaction to a change of a record: none."""
+
+
 @dataclass(frozen=True)
 class Kind(Generic[R]):
     """One kind of case record corrected with history (see the module docstring)."""
@@ -108,7 +112,7 @@ class Kind(Generic[R]):
     audit: Audit = audit_record
     children: tuple[str, ...] = ()
     """Relationships kept with a deleted record and put back on restore."""
-    changed: Callable[[Session, Case, User | None], None] | None = None
+    changed: Callable[[Session, Case, User | None], None] = unchanged
     """Called after every change (e.g. data sets re-run triage)."""
     restorable: Callable[[Session, Case, Any], bool] | None = None
     """False when a deleted record cannot come back (e.g. its value was added again): a
@@ -211,8 +215,7 @@ def get(session: Session, kind: Kind[R], case: Case, record_id: int) -> R:
 def _after(session: Session, kind: Kind[Any], change: str, case: Case, actor: Any, row: Any) -> Any:
     session.flush()
     kind.audit(session, kind.actions.of(change), case, actor, row)
-    if kind.changed is not None:
-        kind.changed(session, case, actor)
+    kind.changed(session, case, actor)
     return row
 
 
@@ -241,8 +244,7 @@ def delete(
     kind.audit(session, kind.actions.delete, case, actor, row)
     session.delete(row)
     session.flush()
-    if kind.changed is not None:
-        kind.changed(session, case, actor)
+    kind.changed(session, case, actor)
     return version
 
 
@@ -279,19 +281,20 @@ def record_history(
     return found
 
 
+def _newest_first(
+    case: Case, kind: str, *where: ColumnElement[bool]
+) -> Select[tuple[RecordVersion]]:
+    """The versions of the case's records of ``kind`` matching ``where``, newest first."""
+    return (
+        select(RecordVersion)
+        .where(RecordVersion.case_id == case.id, RecordVersion.kind == kind, *where)
+        .order_by(RecordVersion.id.desc())
+    )
+
+
 def versions(session: Session, case: Case, kind: str, record_id: int) -> list[RecordVersion]:
     """The record's earlier versions, newest first."""
-    return list(
-        session.scalars(
-            select(RecordVersion)
-            .where(
-                RecordVersion.case_id == case.id,
-                RecordVersion.kind == kind,
-                RecordVersion.record_id == record_id,
-            )
-            .order_by(RecordVersion.id.desc())
-        )
-    )
+    return list(session.scalars(_newest_first(case, kind, RecordVersion.record_id == record_id)))
 
 
 def deleted_of(session: Session, kind: Kind[Any], case: Case) -> list[RecordVersion]:
@@ -303,30 +306,15 @@ def deleted(session: Session, case: Case, kind: str, model: type[Base]) -> list[
     """The deletions of the case's ``model`` records (kind ``kind``) still deleted, newest first."""
     table = model.__table__
     live = select(table.c.id).where(table.c.case_id == case.id)
-    return list(
-        session.scalars(
-            select(RecordVersion)
-            .where(
-                RecordVersion.case_id == case.id,
-                RecordVersion.kind == kind,
-                RecordVersion.change == DELETE,
-                RecordVersion.record_id.not_in(live),
-            )
-            .order_by(RecordVersion.id.desc())
-        )
+    query = _newest_first(
+        case, kind, RecordVersion.change == DELETE, RecordVersion.record_id.not_in(live)
     )
+    return list(session.scalars(query))
 
 
 def last_deletion(session: Session, case: Case, kind: str, record_id: int) -> RecordVersion | None:
     """The latest deletion of the record, if any."""
-    return session.scalar(
-        select(RecordVersion)
-        .where(
-            RecordVersion.case_id == case.id,
-            RecordVersion.kind == kind,
-            RecordVersion.record_id == record_id,
-            RecordVersion.change == DELETE,
-        )
-        .order_by(RecordVersion.id.desc())
-        .limit(1)
+    query = _newest_first(
+        case, kind, RecordVersion.record_id == record_id, RecordVersion.change == DELETE
     )
+    return session.scalar(query.limit(1))

@@ -4,6 +4,7 @@ automatic timeline event and an audit row, and sends its signal."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,23 +20,45 @@ from csirt.db import utcnow
 
 OUTCOMES = ("resolved", "contained_no_harm", "false_positive", "duplicate", "referred")
 
+_E = TypeVar("_E", Priority, Phase)
+
+
+def _member(enum: type[_E], value: str, field: str) -> str:
+    """The value of ``enum`` named ``value``; CaseValidationError on ``field`` otherwise."""
+    try:
+        return enum(value).value
+    except ValueError as exc:
+        raise CaseValidationError({field: f"unknown {field}"}) from exc
+
+
+def _moved(
+    session: Session,
+    case: Case,
+    actor: User | None,
+    action: AuditAction,
+    field: str,
+    change: tuple[str, str],
+    reason: str,
+) -> None:
+    """What a move of ``field`` (priority, phase) from ``old`` to ``new`` leaves: an automatic
+    timeline event, an audit row, fresh dashboard counts."""
+    old, new = change
+    trail.auto_event(session, case, actor, field, f"{field.capitalize()} {old} → {new}", reason)
+    trail.record(session, action, case, actor, old=old, new=new, reason=reason)
+    dashboard.counts_changed(session)
+    session.flush()
+
 
 def change_priority(
     session: Session, case: Case, priority: str, actor: User | None, reason: str = ""
 ) -> bool:
     """Set the priority; records an automatic event; P1/P2 from lower sends priority_raised."""
-    try:
-        new = Priority(priority).value
-    except ValueError as exc:
-        raise CaseValidationError({"priority": "unknown priority"}) from exc
+    new = _member(Priority, priority, "priority")
     old = case.priority
     if new == old:
         return False
     case.priority = new
-    trail.auto_event(session, case, actor, "priority", f"Priority {old} → {new}", reason)
-    trail.record(session, AuditAction.CASE_PRIORITY, case, actor, old=old, new=new, reason=reason)
-    dashboard.counts_changed(session)
-    session.flush()
+    _moved(session, case, actor, AuditAction.CASE_PRIORITY, "priority", (old, new), reason)
     signals.priority_changed.send(case, session=session, actor=actor, old=old, new=new)
     if new in (Priority.P1.value, Priority.P2.value) and new < old:
         signals.priority_raised.send(case, session=session, actor=actor, reason=reason)
@@ -59,10 +82,7 @@ def change_phase(
     session: Session, case: Case, phase: str, actor: User | None, reason: str = ""
 ) -> bool:
     """Move to another open phase (or reopen a closed case); closing goes through close_case."""
-    try:
-        new = Phase(phase).value
-    except ValueError as exc:
-        raise CaseValidationError({"phase": "unknown phase"}) from exc
+    new = _member(Phase, phase, "phase")
     if new == Phase.CLOSED.value:
         raise CaseValidationError({"phase": "use close_case to close a case"})
     old = case.phase
@@ -75,10 +95,7 @@ def change_phase(
         case.outcome = None
     if case.acknowledged_at is None and old == Phase.DETECT.value:
         case.acknowledged_at = utcnow()
-    trail.auto_event(session, case, actor, "phase", f"Phase {old} → {new}", reason)
-    trail.record(session, AuditAction.CASE_PHASE, case, actor, old=old, new=new, reason=reason)
-    dashboard.counts_changed(session)
-    session.flush()
+    _moved(session, case, actor, AuditAction.CASE_PHASE, "phase", (old, new), reason)
     signals.phase_changed.send(case, session=session, actor=actor, reason=reason, old=old)
     return True
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
+from csirt.cases import trail
 from csirt.cases.models import Case
 
 MAX_PERSONS = 200_000_000
@@ -50,14 +50,6 @@ def set_persons_total(
             case.persons_total_note = note
             changed.append("persons_total_note")
     if changed:
-        audit.record(
-            session,
-            AuditAction.CASE_UPDATE,
-            actor=audit.actor_of(actor),
-            object_type="case",
-            object_id=case.id,
-            case_id=case.id,
-            details={"fields": changed},
-        )
+        trail.record(session, AuditAction.CASE_UPDATE, case, actor, fields=changed)
         session.flush()
     return changed

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, current_app
+from flask_login import current_user
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
-from csirt.auth.access import current_actor
-from csirt.cases import timeline_csv
+from csirt.cases import timeline_csv, trail
 from csirt.cases.models import Case
 from csirt.cases.timeline import list_events
 from csirt.db import get_session
@@ -18,14 +17,7 @@ from csirt.db import get_session
 def export_response(case: Case) -> Response:
     """The case's timeline as a streamed CSV download (audited)."""
     session = get_session()
-    audit.record(
-        session,
-        AuditAction.TIMELINE_EXPORT,
-        actor=current_actor(),
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-    )
+    trail.record(session, AuditAction.TIMELINE_EXPORT, case, current_user)
     session.commit()
     events = list_events(session, case, limit=None).items
     body = timeline_csv.export_text(events, current_app.config["CSIRT"].tz)

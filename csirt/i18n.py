@@ -20,6 +20,7 @@ from csirt.lang import LANGUAGES, Lang, as_lang, is_lang
 __all__ = [
     "LANGUAGES",
     "Lang",
+    "Moments",
     "as_lang",
     "current_lang",
     "default_lang",
@@ -100,6 +101,55 @@ def _time_context() -> tuple[Lang, tzinfo]:
     return cached
 
 
+def _local(value: datetime, zone: tzinfo) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # as Babel reads a naive time
+    return value.astimezone(zone)
+
+
+def _ja_day(t: date) -> str:
+    return f"{t.year}年{t.month}月{t.day}日"
+
+
+def _en_day(t: date) -> str:
+    return f"{t.day} {_MONTHS_EN[t.month]} {t.year}"
+
+
+def _ja_month(t: date) -> str:
+    return f"{t.year}年{t.month}月"
+
+
+def _en_month(t: date) -> str:
+    return f"{_MONTHS_EN[t.month]} {t.year}"
+
+
+_FAST_DAY = {"ja": _ja_day, "en": _en_day}
+_FAST_MONTH = {"ja": _ja_month, "en": _en_month}
+
+
+class Moments:
+    """:func:`format_time`, :func:`format_day` and :func:`format_month` for the many values of
+    one page: the reader's language and the zone are read once, not through ``flask.g`` per
+    value (the same text: tests/test_perf_pages.py checks it against Babel)."""
+
+    def __init__(self) -> None:
+        lang, self.zone = _time_context()
+        self._time, self._day, self._month = _FAST_TIME[lang], _FAST_DAY[lang], _FAST_MONTH[lang]
+
+    def time(self, value: datetime) -> str:
+        """A moment with the zone (2026年12月6日 23:00 JST)."""
+        local = _local(value, self.zone)
+        return f"{self._time(local)} {local.tzname() or ''}"
+
+    def day(self, value: date) -> str:
+        """A day (a datetime read in the zone)."""
+        return self._day(_local(value, self.zone) if isinstance(value, datetime) else value)
+
+    def month(self, value: date) -> str:
+        """A month (a datetime read in the zone)."""
+        return self._month(_local(value, self.zone) if isinstance(value, datetime) else value)
+
+
 def format_time(value: datetime | str | None, _style: str = "") -> str:
     """A moment in the configured zone, in the reader's language, with the zone: the one
     form every page uses (the ``dt`` filter; ``_style`` is accepted for old call sites). An
@@ -115,9 +165,7 @@ def format_time(value: datetime | str | None, _style: str = "") -> str:
         return str(format_datetime(value, _style))  # an explicit pattern: documents, exports
     if has_request_context():
         lang, zone = _time_context()
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)  # as Babel reads a naive time
-        local = value.astimezone(zone)
+        local = _local(value, zone)
         return f"{_FAST_TIME[lang](local)} {local.tzname() or ''}"
     text = str(format_datetime(value, _TIME[current_lang()]))
     return f"{text} {_zone_name(value)}"
@@ -128,6 +176,8 @@ def format_day(value: date | datetime | None) -> str:
     configured zone."""
     if value is None:
         return ""
+    if has_request_context():
+        return Moments().day(value)
     if not isinstance(value, datetime):
         return str(format_date(value, _DAY[current_lang()]))
     return str(format_datetime(value, _DAY[current_lang()]))
@@ -137,6 +187,8 @@ def format_month(value: date | datetime | None) -> str:
     """A month in the reader's language (2026年12月 / Dec 2026)."""
     if value is None:
         return ""
+    if has_request_context():
+        return Moments().month(value)
     if not isinstance(value, datetime):
         return str(format_date(value, _MONTH[current_lang()]))
     return str(format_datetime(value, _MONTH[current_lang()]))

@@ -4,8 +4,9 @@ registered by `views`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
@@ -39,6 +40,8 @@ from csirt.cases.timeline import (
 from csirt.cases.timeline_download import export_response
 from csirt.db import get_session, writes
 from csirt.forms import saved
+from csirt.i18n import Moments, current_lang
+from csirt.labels import actor_name, auto_event_title, auto_reason
 
 EVENTS_PER_PAGE = 50  # what a person reads at once (TheHive and IRIS show 50); later ones by cursor
 
@@ -57,14 +60,87 @@ def _timeline_filters() -> TimelineFilters:
     return TimelineFilters(category=category, visibility=visibility, text=text)
 
 
+# The category and visibility labels as text per language: lazy strings translate again on
+# every use (the catalogs do not change while the app runs).
+_LABELS: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _labels() -> tuple[dict[str, str], dict[str, str]]:
+    lang = current_lang()
+    labels = _LABELS.get(lang)
+    if labels is None:
+        labels = _LABELS[lang] = (
+            {key: str(label) for key, label in forms.CATEGORY_LABELS.items()},
+            {key: str(label) for key, label in forms.VISIBILITY_LABELS.items()},
+        )
+    return labels
+
+
 def _event_display() -> dict[str, Any]:
     """What a page that shows timeline events needs: the zone, the labels, the time format."""
+    categories, visibilities = _labels()
     return {
         "zone": _zone(),
-        "categories": forms.CATEGORY_LABELS,
-        "visibilities": forms.VISIBILITY_LABELS,
+        "categories": categories,
+        "visibilities": visibilities,
         "when": timeline_csv.format_when,
     }
+
+
+class EventRow(NamedTuple):
+    """One row of the timeline as it is shown (texts in the reader's language)."""
+
+    id: int
+    css: str  # "auto vis-internal" for an automatic entry, " vis-public" for a person's
+    when: str
+    title: str
+    description: str
+    evidence: str  # "3, 7", else ""
+    category: str
+    visibility: str
+    who: str  # "source / actor"
+    edit_label: str  # the correct link's accessible name ("" for a reader who may not edit)
+
+
+def _event_when(moments: Moments, event: Any) -> str:
+    """labels.event_time with the page's formatters (the same text)."""
+    moment, precision = event.occurred_at, event.precision
+    if precision == "month":
+        return moments.month(moment)
+    if precision == "day":
+        return moments.day(moment)
+    if precision == "approx":
+        return str(_("about %(time)s", time=moments.time(moment)))
+    return moments.time(moment)
+
+
+def event_rows(
+    events: Sequence[Any], categories: dict[str, str], visibilities: dict[str, str], can_edit: bool
+) -> list[EventRow]:
+    """The page's events with every shown value computed in one pass: the template only writes
+    them out (filters, label look-ups and gettext per row were most of the page's cost)."""
+    moments = Moments()
+    rows = []
+    for e in events:
+        auto = e.automatic
+        title = auto_event_title(e.title) if auto else e.title
+        description = (auto_reason(e.description) if auto else e.description) or ""
+        source, actor = actor_name(e.source), actor_name(e.actor)
+        rows.append(
+            EventRow(
+                e.id,
+                f"{'auto' if auto else ''} vis-{e.visibility}",
+                _event_when(moments, e),
+                title,
+                description,
+                ", ".join(str(i) for i in e.evidence_ids or ()),
+                categories.get(e.category, e.category),
+                visibilities.get(e.visibility, e.visibility),
+                f"{source} / {actor}" if e.source and e.actor else source + actor,
+                _("Correct or delete: %(title)s", title=title) if can_edit else "",
+            )
+        )
+    return rows
 
 
 def _timeline_page(
@@ -85,11 +161,15 @@ def _timeline_page(
         }.items()
         if v
     }
+    display = _event_display()
+    can_edit = current_user.can(Permission.CASE_EDIT)
     return render_template(
         "cases/timeline.html",
         case=case,
         active="cases.timeline",
         page=page,
+        rows=event_rows(page.items, display["categories"], display["visibilities"], can_edit),
+        can_edit=can_edit,
         filters=filters,
         query=query,
         total=count_events(session, case),
@@ -97,7 +177,7 @@ def _timeline_page(
         event_form=event_form or forms.EventForm(),
         import_form=forms.ImportForm(),
         import_errors=import_errors,
-        **_event_display(),
+        **display,
     )
 
 

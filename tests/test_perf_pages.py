@@ -1,0 +1,90 @@
+"""Per-request work of the console's pages (issue 21, third round): values computed once per
+page in Python read exactly as the template filters and Babel write them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from flask import Flask
+from flask_babel import format_date, format_datetime
+from sqlalchemy.orm import Session
+
+from csirt import i18n
+from csirt.cases.creation import create_case
+from csirt.cases.lifecycle import change_priority
+from csirt.cases.timeline import EventInput, add_events, list_events
+from csirt.cases.timeline_pages import event_rows
+from csirt.labels import actor_name, auto_event_title, auto_reason, event_time
+from tests.factories import UserFactory
+
+MOMENTS = [
+    datetime(2026, month, day, hour, minute, tzinfo=UTC)
+    for month in range(1, 13)
+    for day, hour, minute in ((1, 0, 0), (9, 14, 59), (28, 23, 5))
+] + [datetime(2026, 3, 29, 1, 30), datetime(1999, 12, 31, 15, 0, tzinfo=UTC)]
+
+
+def test_a_pages_moments_read_exactly_as_babel_writes_them(app: Flask) -> None:
+    zone = app.config["CSIRT"].tz
+    for lang in ("ja", "en"):
+        with app.test_request_context("/console/", headers={"Accept-Language": lang}):
+            moments = i18n.Moments()
+            for moment in MOMENTS:
+                local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+                babel = format_datetime(moment, i18n._TIME[lang])
+                assert moments.time(moment) == f"{babel} {local.tzname()}", moment
+                assert moments.day(moment) == format_datetime(moment, i18n._DAY[lang]), moment
+                assert moments.month(moment) == format_datetime(moment, i18n._MONTH[lang])
+                assert i18n.format_day(moment) == moments.day(moment)
+                assert i18n.format_month(moment) == moments.month(moment)
+                day = date(moment.year, moment.month, moment.day)
+                assert moments.day(day) == format_date(day, i18n._DAY[lang]), day
+                assert moments.month(day) == format_date(day, i18n._MONTH[lang]), day
+
+
+def test_timeline_rows_read_as_the_template_filters_wrote_them(
+    app: Flask, db_session: Session, users: UserFactory
+) -> None:
+    user = users.create(roles=["lead"]).user
+    case = create_case(db_session, title="timeline rows", actor=user)
+    start = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
+    add_events(
+        db_session,
+        case,
+        user,
+        [
+            EventInput(start, "minute", "to the minute", "what <b>", "soc", "alice"),
+            EventInput(start + timedelta(hours=1), "approx", "about then", actor="bob"),
+            EventInput(start + timedelta(days=1), "day", "a day", source="siem"),
+            EventInput(start + timedelta(days=40), "month", "a month", evidence_ids=(3, 7)),
+            EventInput(start, "minute", "public", visibility="public", category="legal"),
+        ],
+    )
+    change_priority(db_session, case, "P1", user, reason="")  # an automatic entry
+    db_session.commit()
+    for lang in ("ja", "en"):
+        with app.test_request_context("/console/", headers={"Accept-Language": lang}):
+            from csirt.cases.forms import CATEGORY_LABELS, VISIBILITY_LABELS
+
+            events = list_events(db_session, case).items
+            categories = {k: str(v) for k, v in CATEGORY_LABELS.items()}
+            visibilities = {k: str(v) for k, v in VISIBILITY_LABELS.items()}
+            rows = event_rows(events, categories, visibilities, can_edit=True)
+            assert len(rows) == len(events) >= 6
+            assert any(e.automatic for e in events)
+            for row, e in zip(rows, events, strict=True):
+                title = auto_event_title(e.title) if e.automatic else e.title
+                assert row.when == event_time(e)
+                assert row.title == title
+                assert row.description == (
+                    auto_reason(e.description) if e.automatic else e.description
+                )
+                assert row.css == f"{'auto' if e.automatic else ''} vis-{e.visibility}"
+                assert row.category == str(CATEGORY_LABELS.get(e.category, e.category))
+                assert row.visibility == str(VISIBILITY_LABELS[e.visibility])
+                joiner = " / " if e.source and e.actor else ""
+                assert row.who == f"{actor_name(e.source)}{joiner}{actor_name(e.actor)}"
+                assert row.evidence == ", ".join(str(i) for i in e.evidence_ids or [])
+                assert title in row.edit_label
+            reader = event_rows(events, categories, visibilities, can_edit=False)
+            assert {row.edit_label for row in reader} == {""}

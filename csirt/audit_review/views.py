@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 import click
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,6 +26,9 @@ from csirt.db import get_session, utcnow, writes
 from csirt.forms import require_action
 from csirt.i18n import as_lang, current_lang
 from csirt.jobs import job_command
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 bp = Blueprint("audit_review", __name__, url_prefix="/console/audit")
 
@@ -207,7 +200,13 @@ def report() -> ResponseReturnValue:
     ), (400 if bad else 200)
 
 
-def _export(fmt: str) -> ResponseReturnValue:
+@bp.get("/report.csv", defaults={"fmt": "csv"})
+@bp.get("/report.docx", defaults={"fmt": "docx"})
+@writes
+@requires(Permission.AUDIT_VIEW)
+@reauth_required
+def report_download(fmt: str) -> ResponseReturnValue:
+    """The half-year report as CSV or Word (``url_for`` picks the rule by ``fmt``)."""
     period = _period()
     if period is None:
         abort(400)
@@ -233,25 +232,9 @@ def _export(fmt: str) -> ResponseReturnValue:
     else:
         body = report_docx(built, lang, config.org_name)
         mimetype = DOCX_MIME
-    response = Response(body, mimetype=mimetype)
+    response = current_app.response_class(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
-
-
-@bp.get("/report.csv")
-@writes
-@requires(Permission.AUDIT_VIEW)
-@reauth_required
-def report_csv_download() -> ResponseReturnValue:
-    return _export("csv")
-
-
-@bp.get("/report.docx")
-@writes
-@requires(Permission.AUDIT_VIEW)
-@reauth_required
-def report_docx_download() -> ResponseReturnValue:
-    return _export("docx")
 
 
 @click.group("audit-review")

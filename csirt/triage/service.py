@@ -616,13 +616,7 @@ def issue_feed_token(session: Session, user: User) -> str:
     else:
         row.token_hash = _feed_hash(token)
         row.created_at = utcnow()
-    audit.record(
-        session,
-        AuditAction.TRIAGE_FEED_TOKEN_ISSUED,
-        actor=audit.actor_of(user),
-        object_type="user",
-        object_id=user.id,
-    )
+    _audit_feed_token(session, AuditAction.TRIAGE_FEED_TOKEN_ISSUED, user)
     return token
 
 
@@ -632,14 +626,13 @@ def revoke_feed_token(session: Session, user: User) -> bool:
     if row is None:
         return False
     session.delete(row)
-    audit.record(
-        session,
-        AuditAction.TRIAGE_FEED_TOKEN_REVOKED,
-        actor=audit.actor_of(user),
-        object_type="user",
-        object_id=user.id,
-    )
+    _audit_feed_token(session, AuditAction.TRIAGE_FEED_TOKEN_REVOKED, user)
     return True
+
+
+def _audit_feed_token(session: Session, action: AuditAction, user: User) -> None:
+    """Audit a change of ``user``'s own feed token: the user is both the actor and the object."""
+    audit.record(session, action, actor=audit.actor_of(user), object_type="user", object_id=user.id)
 
 
 def user_for_feed_token(session: Session, token: str) -> User | None:

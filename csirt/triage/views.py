@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request
 from flask import url_for as flask_url_for
@@ -156,30 +157,73 @@ def _saved(case: Case, message: str) -> ResponseReturnValue:
 case_page(bp, "/console/cases/<int:case_id>/triage", "panel", _panel)
 
 
-@bp.post("/console/cases/<int:case_id>/triage/run")
-@requires(Permission.TRIAGE_EVALUATE)
-def rerun(case_id: int) -> ResponseReturnValue:
-    case = _load_case(case_id)
-    require_action()
-    session = get_session()
+def _panel_button(
+    action: str, permission: Permission
+) -> Callable[[Callable[[Case], str]], Callable[[Case], str]]:
+    """Register the decorated function as the POST of one of the panel's buttons, at
+    ``/console/cases/<case_id>/triage/<action>``: the case (or 404) and the CSRF token are
+    checked here; the function makes the change and returns what to say once it is saved."""
+
+    def register(handle: Callable[[Case], str]) -> Callable[[Case], str]:
+        @requires(permission)
+        def view(case_id: int) -> ResponseReturnValue:
+            case = _load_case(case_id)
+            require_action()
+            return _saved(case, handle(case))
+
+        rule = f"/console/cases/<int:case_id>/triage/{action}"
+        bp.add_url_rule(rule, handle.__name__, view, methods=["POST"])
+        return handle
+
+    return register
+
+
+@_panel_button("run", Permission.TRIAGE_EVALUATE)
+def rerun(case: Case) -> str:
     service.run_triage(
-        session,
+        get_session(),
         case,
         config=current_app.config["CSIRT"],
         catalog=current_catalog(),
         actor=current_user,
         reason="manual re-run",
     )
-    return _saved(case, _("Triage was run again."))
+    return str(_("Triage was run again."))
 
 
-@bp.post("/console/cases/<int:case_id>/triage/override")
-@requires(Permission.PRIORITY_OVERRIDE)
-def override(case_id: int) -> ResponseReturnValue:
-    case = _load_case(case_id)
-    form = OverrideForm()
-    if not form.validate_on_submit():
-        return _panel(case, override_form=form, status=400)
+_PanelForm = TypeVar("_PanelForm", OverrideForm, ContractorNoticeForm)
+_PanelPost = Callable[[Case, _PanelForm], ResponseReturnValue | None]
+
+
+def _panel_post(
+    action: str, permission: Permission, form_class: type[_PanelForm], slot: str
+) -> Callable[[_PanelPost[_PanelForm]], _PanelPost[_PanelForm]]:
+    """Register the decorated function as the POST of one of the panel's forms, at
+    ``/console/cases/<case_id>/triage/<action>``: the case (or 404) and the form are loaded and
+    validated here; the function gets the valid form and returns a response, or None when the
+    service refused it (the form then holds the errors). On errors the panel is shown again with
+    this form in its ``slot`` (400)."""
+
+    def register(handle: _PanelPost[_PanelForm]) -> _PanelPost[_PanelForm]:
+        @requires(permission)
+        def view(case_id: int) -> ResponseReturnValue:
+            case = _load_case(case_id)
+            form = form_class()
+            if form.validate_on_submit():
+                response = handle(case, form)
+                if response is not None:
+                    return response
+            return _panel(case, status=400, **{slot: form})
+
+        rule = f"/console/cases/<int:case_id>/triage/{action}"
+        bp.add_url_rule(rule, handle.__name__, view, methods=["POST"])
+        return handle
+
+    return register
+
+
+@_panel_post("override", Permission.PRIORITY_OVERRIDE, OverrideForm, "override_form")
+def override(case: Case, form: OverrideForm) -> ResponseReturnValue | None:
     session = get_session()
     try:
         service.override_priority(
@@ -187,18 +231,14 @@ def override(case_id: int) -> ResponseReturnValue:
         )
     except service.OverrideError as error:  # pragma: no cover - the form checks the same
         form.reason.errors = [*form.reason.errors, str(error)]
-        return _panel(case, override_form=form, status=400)
+        return None
     return _saved(case, _("The priority was overridden."))
 
 
-@bp.post("/console/cases/<int:case_id>/triage/override/clear")
-@requires(Permission.PRIORITY_OVERRIDE)
-def clear_override(case_id: int) -> ResponseReturnValue:
-    case = _load_case(case_id)
-    require_action()
-    session = get_session()
-    service.clear_override(session, case, actor=current_user)
-    return _saved(case, _("The override was cleared: the computed priority applies again."))
+@_panel_button("override/clear", Permission.PRIORITY_OVERRIDE)
+def clear_override(case: Case) -> str:
+    service.clear_override(get_session(), case, actor=current_user)
+    return str(_("The override was cleared: the computed priority applies again."))
 
 
 def _contractor_form(state: CaseTriage | None) -> ContractorNoticeForm:
@@ -211,18 +251,12 @@ def _contractor_form(state: CaseTriage | None) -> ContractorNoticeForm:
     return form
 
 
-@bp.post("/console/cases/<int:case_id>/triage/contractor-notice")
-@requires(Permission.CASE_EDIT)
-def contractor_notice(case_id: int) -> ResponseReturnValue:
-    case = _load_case(case_id)
-    form = ContractorNoticeForm()
-    if not form.validate_on_submit():
-        return _panel(case, contractor_form=form, status=400)
-    session = get_session()
+@_panel_post("contractor-notice", Permission.CASE_EDIT, ContractorNoticeForm, "contractor_form")
+def contractor_notice(case: Case, form: ContractorNoticeForm) -> ResponseReturnValue | None:
     config = current_app.config["CSIRT"]
     try:
         service.record_contractor_notice(
-            session,
+            get_session(),
             case,
             contractor=form.contractor.data,
             notified=form.notified.data,
@@ -237,7 +271,7 @@ def contractor_notice(case_id: int) -> ResponseReturnValue:
         for key in ("contractor", "notified"):
             if key in error.errors:  # pragma: no cover - the form checks the same first
                 getattr(form, key).errors = [error.errors[key]]
-        return _panel(case, contractor_form=form, status=400)
+        return None
     return _saved(case, _("The contractor notice was recorded; the deadlines count from it."))
 
 

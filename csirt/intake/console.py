@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import (
-    Blueprint,
-    Flask,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -54,6 +45,11 @@ from csirt.intake.forms import (
 )
 from csirt.intake.models import IdentityRequest, Submission
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask_wtf import FlaskForm
+    from wtforms import Field
+
 bp = Blueprint("intake_console", __name__, url_prefix="/console/intake")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +76,62 @@ def _locked() -> ResponseReturnValue:
         "warning",
     )
     return redirect(url_for("intake_console.key"))
+
+
+View = Callable[..., ResponseReturnValue]
+
+
+def _unlocked(view: View) -> View:
+    """Pass the officer's private key to ``view`` as ``private``; none in this session: the key
+    page."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        private = _private_key()
+        if private is None:
+            return _locked()
+        return view(*args, private=private, **kwargs)
+
+    return wrapper
+
+
+def _report_form(form_class: type[FlaskForm], name: str) -> Callable[[View], View]:
+    """Validate a form of the report page and pass it to ``view`` as ``form``; invalid: the page
+    again, with ``name`` holding the form and its errors (400)."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(submission_id: int) -> ResponseReturnValue:
+            form = form_class()
+            if not form.validate_on_submit():
+                return _open_page(submission_id, 400, **{name: form})
+            return view(submission_id, form=form)
+
+        return wrapper
+
+    return decorate
+
+
+def _report_post(
+    action: str,
+    permission: Permission,
+    form_class: type[FlaskForm],
+    form_name: str,
+    *,
+    unlocked: bool = False,
+    reauth: bool = False,
+) -> Callable[[View], View]:
+    """Register ``view`` as the POST ``/<submission_id>/<action>`` of the report page, needing
+    ``permission`` (and a fresh sign-in with ``reauth``), given the valid form (see
+    :func:`_report_form`) and, with ``unlocked``, the private key (see :func:`_unlocked`)."""
+
+    def decorate(view: View) -> View:
+        checked = _report_form(form_class, form_name)(_unlocked(view) if unlocked else view)
+        if reauth:
+            checked = reauth_required(checked)
+        return bp.post(f"/<int:submission_id>/{action}")(requires(permission)(checked))
+
+    return decorate
 
 
 def _back(submission_id: int) -> ResponseReturnValue:
@@ -213,15 +265,8 @@ def open_report(submission_id: int) -> ResponseReturnValue:
     return _open_page(submission_id)
 
 
-@bp.post("/<int:submission_id>/reply")
-@requires(Permission.INTAKE_READ)
-def reply(submission_id: int) -> ResponseReturnValue:
-    form = ReplyForm()
-    if not form.validate_on_submit():
-        return _open_page(submission_id, 400, reply_form=form)
-    private = _private_key()
-    if private is None:
-        return _locked()
+@_report_post("reply", Permission.INTAKE_READ, ReplyForm, "reply_form", unlocked=True)
+def reply(submission_id: int, form: ReplyForm, private: bytes) -> ResponseReturnValue:
     db_session = get_session()
     with _shown_or_404(db_session):
         handling.officer_reply(db_session, _user(), private, submission_id, form.body.data or "")
@@ -230,38 +275,54 @@ def reply(submission_id: int) -> ResponseReturnValue:
     return _back(submission_id)
 
 
-@bp.post("/<int:submission_id>/promote")
-@requires(Permission.CASE_CREATE)
-def promote(submission_id: int) -> ResponseReturnValue:
-    form = PromoteForm()
-    if not form.validate_on_submit():
-        return _open_page(submission_id, 400, promote_form=form)
-    private = _private_key()
-    if private is None:
-        return _locked()
+@_report_post("promote", Permission.CASE_CREATE, PromoteForm, "promote_form", unlocked=True)
+def promote(submission_id: int, form: PromoteForm, private: bytes) -> ResponseReturnValue:
+    def open_case(db_session: Session) -> int:
+        return handoff.promote(
+            db_session,
+            _user(),
+            private,
+            submission_id,
+            form.title.data or "",
+            lang=current_lang(),
+            vocabulary=current_catalog().vocabulary,
+            questionnaire=current_catalog().questionnaire,
+        )
+
+    return _hand_off(
+        submission_id,
+        open_case,
+        (form, "promote_form", form.title, _("Give the case a title.")),
+        _("A case was opened with the report's structured facts only."),
+    )
+
+
+def _hand_off(
+    submission_id: int,
+    link: Callable[[Session], int | None],
+    refused: tuple[FlaskForm, str, Field, str],
+    done: str,
+) -> ResponseReturnValue:
+    """Link the report to a case by ``link`` (which returns the case if it opened one).
+
+    ``refused`` says what the report page shows when the service refuses the form's input: the
+    form, its name on the page, the field that gets the error and the error's text.
+    """
     db_session = get_session()
     try:
         with _shown_or_404(db_session):
-            case_id = handoff.promote(
-                db_session,
-                _user(),
-                private,
-                submission_id,
-                form.title.data or "",
-                lang=current_lang(),
-                vocabulary=current_catalog().vocabulary,
-                questionnaire=current_catalog().questionnaire,
-            )
+            case_id = link(db_session)
     except AnswersInvalidError:
         db_session.rollback()
-        form.title.errors = [_("Give the case a title.")]
-        return _open_page(submission_id, 400, promote_form=form)
+        form, form_name, field, error = refused
+        field.errors = [error]
+        return _open_page(submission_id, 400, **{form_name: form})
     except IntakeError:
         _already_linked()
         return _back(submission_id)
     db_session.commit()
-    flash(_("A case was opened with the report's structured facts only."), "success")
-    if _has_endpoint("cases.detail"):
+    flash(done, "success")
+    if case_id is not None and _has_endpoint("cases.detail"):
         return redirect(url_for("cases.detail", case_id=case_id))
     return _back(submission_id)
 
@@ -272,37 +333,25 @@ def _has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
-@bp.post("/<int:submission_id>/attach")
-@requires(Permission.INTAKE_READ)
-def attach(submission_id: int) -> ResponseReturnValue:
-    form = AttachForm()
-    if not form.validate_on_submit():
-        return _open_page(submission_id, 400, attach_form=form)
-    db_session = get_session()
-    try:
-        with _shown_or_404(db_session):
-            handoff.attach_to_case(
-                db_session, _user(), submission_id, int(form.case_id.data or 0), lang=current_lang()
-            )
-    except AnswersInvalidError:
-        db_session.rollback()
-        form.case_id.errors = [_("No case with this number that you can see.")]
-        return _open_page(submission_id, 400, attach_form=form)
-    except IntakeError:
-        _already_linked()
-        return _back(submission_id)
-    db_session.commit()
-    flash(_("The report is linked to the case; its content stays sealed here."), "success")
-    return _back(submission_id)
+@_report_post("attach", Permission.INTAKE_READ, AttachForm, "attach_form")
+def attach(submission_id: int, form: AttachForm) -> ResponseReturnValue:
+    def link(db_session: Session) -> None:
+        case_id = int(form.case_id.data or 0)
+        handoff.attach_to_case(db_session, _user(), submission_id, case_id, lang=current_lang())
+
+    return _hand_off(
+        submission_id,
+        link,
+        (form, "attach_form", form.case_id, _("No case with this number that you can see.")),
+        _("The report is linked to the case; its content stays sealed here."),
+    )
 
 
 @bp.get("/<int:submission_id>/files/<int:attachment_id>")
 @writes
 @requires(Permission.INTAKE_READ)
-def download(submission_id: int, attachment_id: int) -> ResponseReturnValue:
-    private = _private_key()
-    if private is None:
-        return _locked()
+@_unlocked
+def download(submission_id: int, attachment_id: int, private: bytes) -> ResponseReturnValue:
     db_session = get_session()
     original = request.args.get("original") == "1"
     with _shown_or_404(db_session):
@@ -325,15 +374,18 @@ def _attachment_header(name: str) -> str:
     return f"attachment; filename=\"download\"; filename*=UTF-8''{quote(name)}"
 
 
+def _chosen_officer(db_session: Session) -> User | None:
+    """The officer the grant form names, if it is valid and names one."""
+    form = GrantForm()
+    return db_session.get(User, form.user_id.data) if form.validate_on_submit() else None
+
+
 @bp.post("/<int:submission_id>/grant")
 @requires(Permission.INTAKE_GRANT)
-def grant(submission_id: int) -> ResponseReturnValue:
-    form = GrantForm()
-    private = _private_key()
-    if private is None:
-        return _locked()
+@_unlocked
+def grant(submission_id: int, private: bytes) -> ResponseReturnValue:
     db_session = get_session()
-    grantee = db_session.get(User, form.user_id.data) if form.validate_on_submit() else None
+    grantee = _chosen_officer(db_session)
     if grantee is None:
         flash(_("Choose an officer."), "error")
         return _back(submission_id)
@@ -350,13 +402,10 @@ def grant(submission_id: int) -> ResponseReturnValue:
 
 @bp.post("/grant-all")
 @requires(Permission.INTAKE_GRANT)
-def grant_all() -> ResponseReturnValue:
-    form = GrantForm()
-    private = _private_key()
-    if private is None:
-        return _locked()
+@_unlocked
+def grant_all(private: bytes) -> ResponseReturnValue:
     db_session = get_session()
-    grantee = db_session.get(User, form.user_id.data) if form.validate_on_submit() else None
+    grantee = _chosen_officer(db_session)
     if grantee is None or grantee.public_key is None or not grantee.can(Permission.INTAKE_READ):
         flash(
             _("This officer cannot be given reports (no key yet: they must sign in once)."), "error"
@@ -368,13 +417,14 @@ def grant_all() -> ResponseReturnValue:
     return redirect(url_for("intake_console.inbox"))
 
 
-@bp.post("/<int:submission_id>/identity/request")
-@requires(Permission.IDENTITY_REQUEST)
-@reauth_required
-def identity_request(submission_id: int) -> ResponseReturnValue:
-    form = IdentityRequestForm()
-    if not form.validate_on_submit():
-        return _open_page(submission_id, 400, identity_form=form)
+@_report_post(
+    "identity/request",
+    Permission.IDENTITY_REQUEST,
+    IdentityRequestForm,
+    "identity_form",
+    reauth=True,
+)
+def identity_request(submission_id: int, form: IdentityRequestForm) -> ResponseReturnValue:
     db_session = get_session()
     try:
         with _shown_or_404(db_session):
@@ -480,11 +530,7 @@ def key() -> ResponseReturnValue:
     new_recovery = None
     status = 200
     if form.validate_on_submit():
-        hashing = _hashing()
-        try:
-            hashing.hasher.verify(user.password_hash, form.password.data or "")
-        except Exception:  # argon2 raises several kinds; all mean "wrong"
-            form.password.errors = [_("The password is wrong.")]
+        if not _password_ok(user, form):
             status = 400
         else:
             try:
@@ -503,15 +549,7 @@ def key() -> ResponseReturnValue:
     elif form.is_submitted():
         status = 400
     db_session.commit()
-    return render_template(
-        "intake/console_key.html",
-        recovery=new_recovery or recovery,
-        has_key=user.public_key is not None,
-        unlocked=_private_key() is not None,
-        needs_key=staff_keys.needs_keypair(user),
-        form=form,
-        new_key_form=NewKeyForm(prefix="new"),
-    ), status
+    return _key_page(user, new_recovery or recovery, form, NewKeyForm(prefix="new"), status)
 
 
 @bp.post("/key/new")
@@ -523,31 +561,42 @@ def new_key() -> ResponseReturnValue:
     form = NewKeyForm(prefix="new")
     recovery = None
     status = 400
-    if form.validate_on_submit() and staff_keys.needs_keypair(user):
-        try:
-            _hashing().hasher.verify(user.password_hash, form.password.data or "")
-        except Exception:  # argon2 raises several kinds; all mean "wrong"
-            form.password.errors = [_("The password is wrong.")]
-        else:
-            recovery = staff_keys.replace_keypair(
-                db_session,
-                session,
-                user,
-                form.password.data or "",
-                escrow=_escrow(),
-                testing=_testing(),
-            )
-            status = 200
+    if form.validate_on_submit() and staff_keys.needs_keypair(user) and _password_ok(user, form):
+        recovery = staff_keys.replace_keypair(
+            db_session,
+            session,
+            user,
+            form.password.data or "",
+            escrow=_escrow(),
+            testing=_testing(),
+        )
+        status = 200
     db_session.commit()
+    return _key_page(user, recovery, RestoreForm(), form, status)
+
+
+def _key_page(
+    user: User, recovery: str | None, form: RestoreForm, new_key_form: NewKeyForm, status: int
+) -> ResponseReturnValue:
     return render_template(
         "intake/console_key.html",
         recovery=recovery,
         has_key=user.public_key is not None,
         unlocked=_private_key() is not None,
         needs_key=staff_keys.needs_keypair(user),
-        form=RestoreForm(),
-        new_key_form=form,
+        form=form,
+        new_key_form=new_key_form,
     ), status
+
+
+def _password_ok(user: User, form: RestoreForm | NewKeyForm) -> bool:
+    """Check the account password typed into ``form``; wrong: an error on its field."""
+    try:
+        _hashing().hasher.verify(user.password_hash, form.password.data or "")
+    except Exception:  # argon2 raises several kinds; all mean "wrong"
+        form.password.errors = [_("The password is wrong.")]
+        return False
+    return True
 
 
 def _hashing() -> Any:

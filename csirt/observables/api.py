@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Literal
 
-from flask import Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, Field
 
+from csirt.api import errors
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
 from csirt.api.routes import ApiRoutes
@@ -51,8 +52,11 @@ from csirt.observables.normalise import (
 )
 from csirt.observables.service import PAP_LEVELS, TLP_LEVELS, ObservableIn
 
-api = ApiRoutes.blueprint("api_observables", __name__, "/api/v1", "observables")
-bp = api.bp
+bp = Blueprint("api_observables", __name__, url_prefix="/api/v1")
+errors.register(bp)
+
+TAGS = ["observables"]
+api = ApiRoutes(bp, TAGS[0])
 Kind = Literal[TYPES]  # type: ignore[valid-type]
 
 # --- requests -------------------------------------------------------------------------------
@@ -337,7 +341,7 @@ corrections.api_routes(
         out=ObservableOut,
         create=ObservableBody,
         edit=service.correct,
-        tags=tuple(api.tags),
+        tags=tuple(TAGS),
     ),
     _case,
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, NamedTuple,
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, ForeignKey, MetaData, Select, create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.processors import str_to_datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -54,6 +55,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Callable[[Any], datetime | None]:
+        """The values of :meth:`process_result_value`, read faster on SQLite.
+
+        A list page reads hundreds of these. SQLite stores the naive UTC text that
+        :meth:`process_bind_param` wrote (SQLAlchemy parses it with ``datetime.fromisoformat``);
+        parsing it with ``+00:00`` appended gives the aware value in one call, where the parse,
+        ``process_result_value`` and ``replace(tzinfo=UTC)`` took about five times as long.
+        Anything else (another format, an offset already there) goes TypeDecorator's way.
+        """
+        general = super().result_processor(dialect, coltype)
+        assert general is not None  # process_result_value is defined
+        if self.impl_instance.result_processor(dialect, coltype) is not str_to_datetime:
+            return general  # not SQLite's ISO text
+        fromisoformat = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                parsed = fromisoformat(value + "+00:00")
+            except (TypeError, ValueError):
+                return general(value)
+            return parsed if parsed.tzinfo is not None else general(value)
+
+        return process
 
 
 def utcnow() -> datetime:

@@ -102,3 +102,64 @@ def test_utc_type_keeps_order_across_offsets(db_session: Session):
         select(AuditEvent.seq).where(AuditEvent.action == "order").order_by(AuditEvent.at)
     ).all()
     assert ordered == [10**9 + 11, 10**9 + 10]
+
+
+def test_the_sqlite_result_processor_reads_what_the_typedecorator_would() -> None:
+    # UTCDateTime.result_processor parses in one call what TypeDecorator's processor (the
+    # dialect's parser, then process_result_value) reads in three: the same values.
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.types import TypeDecorator
+
+    from csirt.db import UTCDateTime
+
+    dialect = sqlite.dialect()
+    kind = UTCDateTime().dialect_impl(dialect)
+    fast = kind.result_processor(dialect, None)
+    general = TypeDecorator.result_processor(kind, dialect, None)
+    assert fast is not None
+    assert general is not None
+    assert fast is not general
+    stored = [
+        None,
+        "2026-12-06 21:04:00.123456",
+        "2026-12-06 21:04:00.000000",
+        "2026-12-06 21:04:00",
+        "2026-12-06",
+        "2026-12-06T21:04:00+09:00",
+        "2026-12-06 21:04:00.123456+00:00",
+        "2026-12-06T21:04:00Z",
+        "2026-12-06 21:04",
+    ]
+    for text in stored:
+        assert fast(text) == general(text), text
+        if text is not None:
+            assert fast(text).tzinfo is UTC  # type: ignore[union-attr]
+    for bad in ("not a time", 12):
+        with pytest.raises((ValueError, TypeError)):
+            general(bad)
+        with pytest.raises((ValueError, TypeError)):
+            fast(bad)
+    # Other backends keep TypeDecorator's processor.
+    pg = postgresql.psycopg2.dialect()
+    assert (
+        UTCDateTime()
+        .dialect_impl(pg)
+        .result_processor(pg, None)
+        .__qualname__.startswith("TypeDecorator")
+    )
+
+
+def test_whole_seconds_and_null_come_back_as_written(db_session: Session) -> None:
+    at = datetime(2026, 12, 6, 21, 4, tzinfo=UTC)
+    event = AuditEvent(
+        seq=10**9 + 20, at=at, actor="t", action="x", details={}, prev_hash="", hash=""
+    )
+    db_session.add(event)
+    db_session.flush()
+    db_session.expire_all()
+    assert db_session.scalar(select(AuditEvent.at).where(AuditEvent.seq == 10**9 + 20)) == at
+    from sqlalchemy import null, type_coerce
+
+    from csirt.db import UTCDateTime
+
+    assert db_session.scalar(select(type_coerce(null(), UTCDateTime()))) is None

@@ -19,7 +19,7 @@ from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.cases import history, trail
 from csirt.cases.models import Case
-from csirt.db import utcnow
+from csirt.db import id_page, utcnow
 from csirt.observables.errors import ObservableNotFoundError, ObservableValidationError
 from csirt.observables.models import Observable
 from csirt.observables.normalise import (
@@ -303,14 +303,10 @@ def list_observables(
     if text and text.strip():
         pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Observable.value.ilike(pattern + "%", escape="\\"))
-    if after_id is not None:
-        query = query.where(Observable.id > after_id)
-    query = query.order_by(Observable.id)
-    if limit is None:
-        return ObservablePage(list(session.scalars(query)), None)
-    rows = list(session.scalars(query.limit(limit + 1)))
-    next_id = rows[limit - 1].id if len(rows) > limit else None
-    return ObservablePage(rows[:limit], next_id)
+    if limit is None:  # all of them (an export)
+        return ObservablePage(list(session.scalars(query.order_by(Observable.id))), None)
+    page = id_page(session, query, Observable.id, limit=limit, cursor=after_id, newest_first=False)
+    return ObservablePage(page.items, page.next_cursor)
 
 
 def count_observables(session: Session, case: Case) -> int:

@@ -205,19 +205,33 @@ def _tab_routes(
     message: Any,
     anchor: Callable[[R], str] | None = None,
 ) -> None:
-    """The tab of one kind of a case's records: GET ``/<name>`` shows it (endpoint ``name``),
-    POST adds one (endpoint ``added``), saying ``message`` (lazy text) and going back to it."""
+    """The tab of one kind of a case's records (:func:`_tab_page`) whose POST adds one from
+    its form (:func:`_create`), saying ``message`` (lazy text) and going back to the tab."""
 
-    case_page(bp, f"/{name}", name, render)
-
-    @requires(Permission.CASE_EDIT)
-    def create(case_id: int) -> ResponseReturnValue:
-        case = load_case(case_id)
+    def create(case: Case) -> ResponseReturnValue:
         return _create(
             case, make_form(), reader, add, render, str(message), f"records.{name}", anchor
         )
 
-    bp.add_url_rule(f"/{name}", added, create, methods=["POST"])
+    _tab_page(name, added, render, create)
+
+
+def _tab_page(
+    name: str,
+    added: str,
+    render: Callable[..., ResponseReturnValue],
+    create: Callable[[Case], ResponseReturnValue],
+) -> None:
+    """The tab of one kind of a case's records: GET ``/<name>`` shows it (endpoint ``name``),
+    POST adds one (endpoint ``added``) by ``create(case)``."""
+
+    case_page(bp, f"/{name}", name, render)
+
+    @requires(Permission.CASE_EDIT)
+    def post(case_id: int) -> ResponseReturnValue:
+        return create(load_case(case_id))
+
+    bp.add_url_rule(f"/{name}", added, post, methods=["POST"])
 
 
 def _exposure_labels() -> dict[str, str]:
@@ -392,13 +406,7 @@ def _render_evidence(
     )
 
 
-case_page(bp, "/evidence", "evidence", _render_evidence)
-
-
-@bp.post("/evidence")
-@requires(Permission.CASE_EDIT)
-def add_evidence(case_id: int) -> ResponseReturnValue:
-    case = load_case(case_id)
+def _add_evidence(case: Case) -> ResponseReturnValue:
     form = forms.EvidenceForm()
     upload = request.files.get("file")
     has_file = upload is not None and bool(upload.filename)
@@ -423,6 +431,9 @@ def add_evidence(case_id: int) -> ResponseReturnValue:
         raise
     flash(_("Evidence added. SHA-256: %(sha)s", sha=row.sha256), "success")
     return _back("records.evidence_detail", case, evidence_id=row.id)
+
+
+_tab_page("evidence", "add_evidence", _render_evidence, _add_evidence)
 
 
 def _render_evidence_detail(

@@ -15,7 +15,7 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.need_to_know import can_see
 from csirt.db import utcnow
-from csirt.documents import frozen, signals
+from csirt.documents import frozen, signals, trail
 from csirt.documents.errors import (
     AlreadyApprovedError,
     DocumentValidationError,
@@ -29,7 +29,6 @@ from csirt.documents.service import (
     Environment,
     _after_override,
     _freeze,
-    _record,
     document_facts,
     guard_findings,
     load_template,
@@ -84,7 +83,7 @@ def approve(
     document.approved_version = document.current_version
     document.approved_by_id = user.id
     document.approved_at = utcnow()
-    _record(
+    trail.record(
         session,
         user,
         document,
@@ -130,7 +129,7 @@ def request_approval(session: Session, user: User, document: Document, approver_
     approver = session.scalar(select(User).where(User.username == name)) if name else None
     if approver is None or not _may_approve(session, document, approver):
         raise DocumentValidationError({"approver": APPROVER_ERROR})
-    _record(
+    trail.record(
         session,
         user,
         document,
@@ -157,7 +156,7 @@ def refuse_approval(session: Session, user: User, document: Document, reason: st
         raise DocumentValidationError(
             {"reason": f"required, at most {MAX_REFUSAL_CHARS} characters"}
         )
-    _record(
+    trail.record(
         session,
         user,
         document,

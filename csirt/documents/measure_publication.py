@@ -17,13 +17,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
-from csirt.cases import trail
+from csirt.cases import trail as case_trail
 from csirt.cases.models import Case
 from csirt.db import get_or_raise, utcnow
-from csirt.documents import measures, snapshot
+from csirt.documents import measures, snapshot, trail
 from csirt.documents.errors import (
     DocumentNotFoundError,
     DocumentValidationError,
@@ -45,15 +44,7 @@ def _record(
     session: Session, user: User, action: AuditAction, measure: PreventionMeasure, update: Any
 ) -> None:
     """Audit a step of a measure's public text."""
-    audit.record(
-        session,
-        action,
-        actor=audit.Actor(user.id, user.username),
-        object_type="measure",
-        object_id=measure.id,
-        case_id=measure.case_id,
-        details={"update": update.id, "status": update.status},
-    )
+    trail.record(session, user, measure, action, {"update": update.id, "status": update.status})
 
 
 @dataclass(frozen=True)
@@ -173,7 +164,7 @@ def publish_case(session: Session, user: User, case: Case, title: str) -> Measur
         row.published_by_id = user.id
         row.published_at = utcnow()
     session.flush()
-    trail.record(session, AuditAction.MEASURE_PUBLICATION, case, user, published=bool(title))
+    case_trail.record(session, AuditAction.MEASURE_PUBLICATION, case, user, published=bool(title))
     return row if row is not None else MeasurePublication(case_id=case.id, title="")
 
 

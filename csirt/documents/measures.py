@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
+from csirt.cases import trail as case_trail
 from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case
 from csirt.db import utcnow
-from csirt.documents import snapshot
+from csirt.documents import snapshot, trail
 from csirt.documents.access import get_case_for_documents, reachable_clause
 from csirt.documents.errors import DocumentNotFoundError, DocumentValidationError
 from csirt.documents.models import MeasureStatus, PreventionMeasure
@@ -116,15 +116,7 @@ def save_measure(
     measure.evidence = values.evidence
     measure.updated_at = utcnow()
     session.flush()
-    audit.record(
-        session,
-        AuditAction.MEASURE_SAVE,
-        actor=audit.actor_of(user),
-        object_type="measure",
-        object_id=measure.id,
-        case_id=measure.case_id,
-        details={"status": measure.status},
-    )
+    trail.record(session, user, measure, AuditAction.MEASURE_SAVE, {"status": measure.status})
     return measure
 
 
@@ -160,13 +152,8 @@ def adopt_recommendations(session: Session, user: User, case: Case) -> list[Prev
         created.append(measure)
     session.flush()
     if created:
-        audit.record(
-            session,
-            AuditAction.MEASURE_ADOPT_RECOMMENDATIONS,
-            actor=audit.actor_of(user),
-            object_type="case",
-            object_id=case.id,
-            case_id=case.id,
-            details={"numbers": [m.recommendation_number for m in created]},
+        numbers = [m.recommendation_number for m in created]
+        case_trail.record(
+            session, AuditAction.MEASURE_ADOPT_RECOMMENDATIONS, case, user, numbers=numbers
         )
     return created

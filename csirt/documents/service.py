@@ -19,16 +19,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases import history
+from csirt.cases import trail as case_trail
 from csirt.cases.closing import MissingItem
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.models import Case, RecordVersion
 from csirt.db import utcnow
-from csirt.documents import frozen, snapshot
+from csirt.documents import frozen, snapshot, trail
 from csirt.documents.access import (
     COMMITTEE_KINDS,
     CaseAccess,
@@ -182,25 +182,6 @@ def today_in(env: Environment) -> date:
     return utcnow().astimezone(ZoneInfo(env.timezone)).date()
 
 
-def _record(
-    session: Session,
-    user: User,
-    document: Document,
-    action: AuditAction,
-    details: dict[str, Any],
-) -> None:
-    """Audit an action on a document (by its case)."""
-    audit.record(
-        session,
-        action,
-        actor=audit.actor_of(user),
-        object_type="document",
-        object_id=document.id,
-        case_id=document.case_id,
-        details=details,
-    )
-
-
 # --- workflow ---------------------------------------------------------------------------------
 
 
@@ -262,7 +243,7 @@ def create_document(
             note="",
         )
     )
-    _record(
+    trail.record(
         session,
         user,
         document,
@@ -325,7 +306,7 @@ def save_sections(
     document.current_version = number
     document.updated_at = utcnow()
     changed = sorted(k for k in merged if merged.get(k) != current.sections.get(k))
-    _record(
+    trail.record(
         session,
         user,
         document,
@@ -358,7 +339,7 @@ def add_comment(
         author_id=user.id,
     )
     session.add(comment)
-    _record(
+    trail.record(
         session,
         user,
         document,
@@ -401,7 +382,7 @@ def _after_override(
         return findings
     refused, passed = apply_override(findings, override)
     if passed:
-        _record(
+        trail.record(
             session,
             user,
             document,
@@ -421,7 +402,7 @@ def _audit_document(
     session: Session, action: AuditAction, case: Case, actor: User | None, row: Document
 ) -> None:
     assert actor is not None  # documents are withdrawn by people
-    _record(session, actor, row, action, {"kind": row.kind, "version": row.current_version})
+    trail.record(session, actor, row, action, {"kind": row.kind, "version": row.current_version})
 
 
 DOCUMENT = history.Kind(
@@ -538,7 +519,7 @@ def new_version_from_current_facts(
     session.add(row)
     document.current_version = number
     document.updated_at = utcnow()
-    _record(
+    trail.record(
         session,
         user,
         document,
@@ -603,7 +584,7 @@ def export_document(
     findings = guard_findings(session, document, row.sections, facts)
     findings = _after_override(session, user, document, findings, override)
     if findings:
-        _record(
+        trail.record(
             session,
             user,
             document,
@@ -632,7 +613,7 @@ def export_document(
             # Same frozen facts, text and template, other bytes: the builders changed since
             # approval (an upgrade). Recorded, not hidden; the content is still the approved one.
             details["differs_from_approved_sha256"] = row.frozen_docx_sha256
-    _record(
+    trail.record(
         session,
         user,
         document,
@@ -667,13 +648,7 @@ def save_organisation_settings(
 ) -> None:
     """Store the organisation details that documents use (audited)."""
     snapshot.save_organisation_settings(session, settings)
-    audit.record(
-        session,
-        AuditAction.SETTINGS_CHANGE,
-        actor=audit.actor_of(user),
-        object_type="settings",
-        object_id=snapshot.ORGANISATION_SETTING,
-    )
+    trail.record(session, user, snapshot.ORGANISATION_SETTING, AuditAction.SETTINGS_CHANGE)
 
 
 def save_context(
@@ -688,15 +663,7 @@ def save_context(
             raise DocumentValidationError({key: "unknown field"})
         setattr(context, key, value)
     context.updated_at = utcnow()
-    audit.record(
-        session,
-        AuditAction.DOCUMENT_CONTEXT_EDIT,
-        actor=audit.actor_of(user),
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        details={"fields": sorted(values)},
-    )
+    case_trail.record(session, AuditAction.DOCUMENT_CONTEXT_EDIT, case, user, fields=sorted(values))
     session.flush()
     return context
 

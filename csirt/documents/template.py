@@ -9,13 +9,14 @@ from pathlib import Path
 import docx
 from sqlalchemy.orm import Session
 
-from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
+from csirt.documents import trail
 from csirt.documents.errors import TemplateInvalidError
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 TEMPLATE_FILENAME = "organisation-template.docx"
+TEMPLATE_SETTING = "documents.template"  # what the audit trail names the template
 
 
 def template_path(instance_path: Path) -> Path:
@@ -46,13 +47,8 @@ def save_template(session: Session, user: User, data: bytes, instance_path: Path
     temporary = path.with_suffix(".tmp")
     temporary.write_bytes(data)
     temporary.replace(path)
-    audit.record(
-        session,
-        AuditAction.DOCUMENT_TEMPLATE_UPLOAD,
-        actor=audit.actor_of(user),
-        object_type="settings",
-        object_id="documents.template",
-        details={"size": len(data)},
+    trail.record(
+        session, user, TEMPLATE_SETTING, AuditAction.DOCUMENT_TEMPLATE_UPLOAD, {"size": len(data)}
     )
 
 
@@ -62,11 +58,5 @@ def delete_template(session: Session, user: User, instance_path: Path) -> bool:
     if not path.is_file():
         return False
     path.unlink()
-    audit.record(
-        session,
-        AuditAction.DOCUMENT_TEMPLATE_DELETE,
-        actor=audit.actor_of(user),
-        object_type="settings",
-        object_id="documents.template",
-    )
+    trail.record(session, user, TEMPLATE_SETTING, AuditAction.DOCUMENT_TEMPLATE_DELETE)
     return True

@@ -17,9 +17,9 @@ from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.db import get_session
 from csirt.documents import forms, service, snapshot
+from csirt.documents.console import action, case_of, env
 from csirt.documents.console import blueprint as routes
 from csirt.documents.console import case_access as _access
-from csirt.documents.console import env
 from csirt.forms import ActionForm, require_action, saved
 
 # --- measures ---------------------------------------------------------------------------------
@@ -101,12 +101,12 @@ def measure_edit(measure_id: int) -> ResponseReturnValue:
     return render_template("documents/measure_form.html", form=form, measure=measure), status
 
 
-@routes.post("/console/cases/<int:case_id>/documents/adopt-recommendations")
-@requires(Permission.MEASURE_MANAGE)
-def adopt_recommendations(case_id: int) -> ResponseReturnValue:
-    session = get_session()
-    access = _access(session, case_id)
-    require_action()
+@action(
+    "/console/cases/<int:case_id>/documents/adopt-recommendations",
+    Permission.MEASURE_MANAGE,
+    case_of,
+)
+def adopt_recommendations(session: Session, access: service.CaseAccess) -> ResponseReturnValue:
     created = service.adopt_recommendations(session, current_user, access.case)
     return saved(_("%(n)d recommendations became measures.", n=len(created)), "documents.measures")
 

@@ -27,32 +27,40 @@ from wtforms import SelectChoice
 
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
-from csirt.auth.reauth import reauth_required
 from csirt.cases.forms import ReasonForm
 from csirt.db import get_session
 from csirt.documents import approval, console, forms, service, snapshot
 from csirt.documents import settings_pages as _settings_pages  # noqa: F401 (its routes join bp)
 from csirt.documents.builders import SECTIONS
+from csirt.documents.console import FORM, action, case_of, document_of, page
 from csirt.documents.guard import GuardFinding, PublicTextRefusedError
 from csirt.documents.models import Document
-from csirt.forms import ActionForm, require_action, saved
+from csirt.documents.service import CaseAccess
+from csirt.forms import ActionForm, saved
 
+DOCUMENT = "/console/documents/<int:document_id>"
+CASE = "/console/cases/<int:case_id>/documents"
 bp = console.blueprint  # settings_pages' routes are on it too: one blueprint, same endpoints
 env = console.env
-_access = console.case_access
-
-
-def _document(session: Session, document_id: int) -> tuple[Document, service.CaseAccess]:
-    try:
-        return service.get_document_for(session, current_user, document_id)
-    except service.DocumentNotFoundError:
-        abort(404)
 
 
 def _already_approved(document: Document) -> ResponseReturnValue:
     """The newest version was approved meanwhile: nothing to do, back to the document."""
     flash(_("This version is already approved."), "info")
     return redirect(url_for("documents.detail", document_id=document.id))
+
+
+def _document_page(template: str, document: Document, access: CaseAccess, **context: Any) -> str:
+    """A page of one document, with what every such page shows: its case (the header and the
+    way back) and the kind's name."""
+    return render_template(
+        template,
+        case=access.case,
+        access=access,
+        document=document,
+        kind_label=forms.kind_label,
+        **context,
+    )
 
 
 def _finding_messages(findings: list[GuardFinding]) -> list[str]:
@@ -76,7 +84,7 @@ def event_when(event: Any) -> str:
     return str(format_datetime(event.occurred_at, "medium"))
 
 
-def _public_facts(session: Session, access: service.CaseAccess) -> dict[str, Any]:
+def _public_facts(session: Session, access: CaseAccess) -> dict[str, Any]:
     return {
         "events": snapshot.public_events(session, access.case.id),
         "datasets": snapshot.public_datasets(session, access.case.id),
@@ -101,16 +109,13 @@ def index() -> ResponseReturnValue:
     )
 
 
-@bp.get("/console/cases/<int:case_id>/documents")
-@requires(Permission.DOCUMENT_VIEW)
-def case_documents(case_id: int) -> ResponseReturnValue:
-    session = get_session()
-    access = _access(session, case_id)
+@page(CASE, Permission.DOCUMENT_VIEW, case_of)
+def case_documents(session: Session, access: CaseAccess) -> ResponseReturnValue:
     return _render_case_page(session, access)
 
 
 def _render_case_page(
-    session: Session, access: service.CaseAccess, form: Any = None, status: int = 200
+    session: Session, access: CaseAccess, form: Any = None, status: int = 200
 ) -> ResponseReturnValue:
     if form is None:
         form = forms.CreateDocumentForm()
@@ -140,11 +145,8 @@ def _render_case_page(
     )
 
 
-@bp.post("/console/cases/<int:case_id>/documents")
-@requires(Permission.DOCUMENT_EDIT)
-def create(case_id: int) -> ResponseReturnValue:
-    session = get_session()
-    access = _access(session, case_id)
+@page(CASE, Permission.DOCUMENT_EDIT, case_of, methods=("POST",))
+def create(session: Session, access: CaseAccess) -> ResponseReturnValue:
     form = forms.CreateDocumentForm()
     form.set_choices(access.kinds)
     if not form.validate_on_submit():
@@ -179,7 +181,7 @@ def create(case_id: int) -> ResponseReturnValue:
 def _render_detail(
     session: Session,
     document: Document,
-    access: service.CaseAccess,
+    access: CaseAccess,
     *,
     errors: list[str] | None = None,
     comment_form: Any = None,
@@ -194,18 +196,16 @@ def _render_detail(
     ]
     last_editor_is_me = current.author_id == current_user.id
     return (
-        render_template(
+        _document_page(
             "documents/detail.html",
+            document,
+            access,
             freshness=service.approval_freshness(session, document, env()),
             facts_sha256=approval.current_facts_digest(session, document, env()),
             long_date=lambda day: format_date(day, "long"),
-            case=access.case,
-            access=access,
-            document=document,
             current=current,
             keys=keys,
             section_label=forms.section_label,
-            kind_label=forms.kind_label,
             status_labels=forms.STATUS_LABELS,
             lang_labels=forms.LANG_LABELS,
             comment_form=comment_form,
@@ -223,19 +223,13 @@ def _render_detail(
     )
 
 
-@bp.get("/console/documents/<int:document_id>")
-@requires(Permission.DOCUMENT_VIEW)
-def detail(document_id: int) -> ResponseReturnValue:
-    session = get_session()
-    document, access = _document(session, document_id)
+@page(DOCUMENT, Permission.DOCUMENT_VIEW, document_of)
+def detail(session: Session, document: Document, access: CaseAccess) -> ResponseReturnValue:
     return _render_detail(session, document, access)
 
 
-@bp.route("/console/documents/<int:document_id>/edit", methods=["GET", "POST"])
-@requires(Permission.DOCUMENT_EDIT)
-def edit(document_id: int) -> ResponseReturnValue:
-    session = get_session()
-    document, access = _document(session, document_id)
+@page(f"{DOCUMENT}/edit", Permission.DOCUMENT_EDIT, document_of, methods=FORM)
+def edit(session: Session, document: Document, access: CaseAccess) -> ResponseReturnValue:
     current = service.version(session, document)
     keys = SECTIONS[document.kind]
     form = forms.sections_form(
@@ -271,25 +265,20 @@ def edit(document_id: int) -> ResponseReturnValue:
     else:
         status = 400
     return (
-        render_template(
+        _document_page(
             "documents/edit.html",
-            case=access.case,
-            access=access,
-            document=document,
+            document,
+            access,
             form=form,
             keys=keys,
-            kind_label=forms.kind_label,
             errors=errors,
         ),
         status,
     )
 
 
-@bp.post("/console/documents/<int:document_id>/comments")
-@requires(Permission.DOCUMENT_VIEW)
-def comment(document_id: int) -> ResponseReturnValue:
-    session = get_session()
-    document, access = _document(session, document_id)
+@page(f"{DOCUMENT}/comments", Permission.DOCUMENT_VIEW, document_of, methods=("POST",))
+def comment(session: Session, document: Document, access: CaseAccess) -> ResponseReturnValue:
     form = forms.CommentForm()
     form.section.choices = [SelectChoice("", "")] + [
         SelectChoice(k, k) for k in SECTIONS[document.kind]
@@ -308,12 +297,8 @@ def comment(document_id: int) -> ResponseReturnValue:
     return saved(_("Comment added."), "documents.detail", "#comments", document_id=document.id)
 
 
-@bp.post("/console/documents/<int:document_id>/approve")
-@requires(Permission.DOCUMENT_APPROVE)
-def approve(document_id: int) -> ResponseReturnValue:
-    session = get_session()
-    document, access = _document(session, document_id)
-    require_action()
+@action(f"{DOCUMENT}/approve", Permission.DOCUMENT_APPROVE, document_of)
+def approve(session: Session, document: Document, access: CaseAccess) -> ResponseReturnValue:
     try:
         approval.approve(
             session,
@@ -346,12 +331,10 @@ def approve(document_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/console/documents/<int:document_id>/request-approval")
-@requires(Permission.DOCUMENT_EDIT)
-def request_approval(document_id: int) -> ResponseReturnValue:
-    session = get_session()
-    document, access = _document(session, document_id)
-    require_action()
+@action(f"{DOCUMENT}/request-approval", Permission.DOCUMENT_EDIT, document_of)
+def request_approval(
+    session: Session, document: Document, access: CaseAccess
+) -> ResponseReturnValue:
     try:
         approver = approval.request_approval(
             session, current_user, document, request.form.get("approver", "")
@@ -368,13 +351,11 @@ def request_approval(document_id: int) -> ResponseReturnValue:
     return redirect(url_for("documents.detail", document_id=document.id))
 
 
-@bp.post("/console/documents/<int:document_id>/refuse")
-@requires(Permission.DOCUMENT_APPROVE)
-def refuse_approval(document_id: int) -> ResponseReturnValue:
+@action(f"{DOCUMENT}/refuse", Permission.DOCUMENT_APPROVE, document_of)
+def refuse_approval(
+    session: Session, document: Document, access: CaseAccess
+) -> ResponseReturnValue:
     """A lead sends the newest version back with a reason (its authors are told)."""
-    session = get_session()
-    document, access = _document(session, document_id)
-    require_action()
     try:
         approval.refuse_approval(session, current_user, document, request.form.get("reason", ""))
     except service.DocumentValidationError:
@@ -388,12 +369,9 @@ def refuse_approval(document_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/console/documents/<int:document_id>/withdraw", methods=["GET", "POST"])
-@requires(Permission.DOCUMENT_EDIT)
-def withdraw(document_id: int) -> ResponseReturnValue:
+@page(f"{DOCUMENT}/withdraw", Permission.DOCUMENT_EDIT, document_of, methods=FORM)
+def withdraw(session: Session, document: Document, access: CaseAccess) -> ResponseReturnValue:
     """Withdrawing an unused draft asks first: a confirmation page with the reason."""
-    session = get_session()
-    document, access = _document(session, document_id)
     form = ReasonForm()
     status = 200
     if request.method == "POST":
@@ -407,25 +385,19 @@ def withdraw(document_id: int) -> ResponseReturnValue:
                 service.withdraw(session, current_user, document, form.reason.data)
             except service.NotWithdrawableError:
                 flash(_("An approved document cannot be withdrawn."), "error")
-                return redirect(url_for("documents.detail", document_id=document_id))
+                return redirect(url_for("documents.detail", document_id=document.id))
             return saved(_("The draft was withdrawn."), "documents.case_documents", case_id=case_id)
-    page = render_template(
+    html = _document_page(
         "documents/withdraw.html",
-        case=access.case,
-        access=access,
-        document=document,
+        document,
+        access,
         form=form,
-        kind_label=forms.kind_label,
     )
-    return page, status
+    return html, status
 
 
-@bp.post("/console/documents/<int:document_id>/new-version")
-@requires(Permission.DOCUMENT_EDIT)
-def new_version(document_id: int) -> ResponseReturnValue:
-    session = get_session()
-    document, _access = _document(session, document_id)
-    require_action()
+@action(f"{DOCUMENT}/new-version", Permission.DOCUMENT_EDIT, document_of)
+def new_version(session: Session, document: Document, _access: CaseAccess) -> ResponseReturnValue:
     try:
         row = service.new_version_from_current_facts(session, current_user, document)
     except service.NotApprovedError:
@@ -443,13 +415,8 @@ def new_version(document_id: int) -> ResponseReturnValue:
     return redirect(url_for("documents.detail", document_id=document.id))
 
 
-@bp.post("/console/documents/<int:document_id>/export")
-@requires(Permission.DOCUMENT_EXPORT)
-@reauth_required
-def export(document_id: int) -> ResponseReturnValue:
-    session = get_session()
-    document, access = _document(session, document_id)
-    require_action()
+@action(f"{DOCUMENT}/export", Permission.DOCUMENT_EXPORT, document_of, reauth=True)
+def export(session: Session, document: Document, access: CaseAccess) -> ResponseReturnValue:
     number = request.form.get("version", type=int)
     try:
         result = service.export_document(
@@ -489,25 +456,20 @@ def _bytes(data: bytes) -> Any:
     return io.BytesIO(data)
 
 
-@bp.get("/console/documents/<int:document_id>/diff")
-@requires(Permission.DOCUMENT_VIEW)
-def diff(document_id: int) -> ResponseReturnValue:
-    session = get_session()
-    document, access = _document(session, document_id)
+@page(f"{DOCUMENT}/diff", Permission.DOCUMENT_VIEW, document_of)
+def diff(session: Session, document: Document, access: CaseAccess) -> ResponseReturnValue:
     new = request.args.get("to", type=int) or document.current_version
     old = request.args.get("from", type=int) or max(1, new - 1)
     if not (1 <= old <= document.current_version and 1 <= new <= document.current_version):
         abort(404)
-    return render_template(
+    return _document_page(
         "documents/diff.html",
-        case=access.case,
-        access=access,
-        document=document,
+        document,
+        access,
         old=old,
         new=new,
         sections=service.diff_document(session, document, old, new),
         section_label=forms.section_label,
-        kind_label=forms.kind_label,
     )
 
 
@@ -582,12 +544,9 @@ def _local(value: datetime | None) -> datetime | None:
     return value.astimezone(current_app.config["CSIRT"].tz).replace(tzinfo=None)
 
 
-@bp.route("/console/cases/<int:case_id>/documents/facts", methods=["GET", "POST"])
-@requires(Permission.DOCUMENT_EDIT)
-def case_facts(case_id: int) -> ResponseReturnValue:
-    session = get_session()
-    access = _access(session, case_id)
-    context = snapshot.get_context(session, case_id)
+@page(f"{CASE}/facts", Permission.DOCUMENT_EDIT, case_of, methods=FORM)
+def case_facts(session: Session, access: CaseAccess) -> ResponseReturnValue:
+    context = snapshot.get_context(session, access.case.id)
     form = forms.ContextForm()
     if request.method == "GET":
         _fill_context_form(form, context)
@@ -640,7 +599,7 @@ def case_facts(case_id: int) -> ResponseReturnValue:
         return saved(
             _("Facts for documents saved. New drafts use them."),
             "documents.case_documents",
-            case_id=case_id,
+            case_id=access.case.id,
         )
     status = 400 if request.method == "POST" else 200
     return (

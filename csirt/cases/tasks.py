@@ -152,12 +152,6 @@ def update_task(
 # --- corrections: edit with history, soft delete, restore ------------------------------------
 
 
-def _audit_task(
-    session: Session, action: AuditAction, case: Case, actor: User | None, row: Task
-) -> None:
-    trail.record(session, action, case, actor, task=row.id)
-
-
 TASK = history.Kind(
     name="task",
     model=Task,
@@ -165,7 +159,7 @@ TASK = history.Kind(
     actions=history.Actions(
         AuditAction.TASK_EDIT, AuditAction.TASK_DELETE, AuditAction.TASK_RESTORE
     ),
-    audit=_audit_task,
+    audit=trail.record_naming("task"),
     children=("assignees", "comments"),
 )
 """Tasks are corrected with history; a deleted task keeps its assignees and comments."""

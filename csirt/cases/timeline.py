@@ -323,12 +323,6 @@ def merged_fields(row: TimelineEvent, changes: Mapping[str, Any]) -> dict[str, A
     return data
 
 
-def _audit_event(
-    session: Session, action: AuditAction, case: Case, actor: User | None, row: TimelineEvent
-) -> None:
-    trail.record(session, action, case, actor, event=row.id)
-
-
 EVENT = history.Kind(
     name=KIND,
     model=TimelineEvent,
@@ -336,7 +330,7 @@ EVENT = history.Kind(
     actions=history.Actions(
         AuditAction.TIMELINE_EDIT, AuditAction.TIMELINE_DELETE, AuditAction.TIMELINE_RESTORE
     ),
-    audit=_audit_event,
+    audit=trail.record_naming("event"),
 )
 """Timeline events are corrected with history (``csirt.cases.history``)."""
 

@@ -3,6 +3,7 @@ changes, an automatic timeline event."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,18 @@ def record(
         case_id=case.id,
         details=details or None,
     )
+
+
+def record_naming(key: str) -> Callable[[Session, AuditAction, Case, User | None, Any], None]:
+    """The audit of a change of one of the case's records (a ``history.Kind``'s ``audit``): the
+    case's audit row naming the record as ``key=row.id``."""
+
+    def audit_change(
+        session: Session, action: AuditAction, case: Case, actor: User | None, row: Any
+    ) -> None:
+        record(session, action, case, actor, **{key: row.id})
+
+    return audit_change
 
 
 def auto_event(

@@ -207,6 +207,12 @@ class _Event:
     target: str
 
 
+_ByActor = dict[tuple[int, str], list[_Event]]
+"""Events per actor (id and name), in time order."""
+_ViewsByCategory = dict[tuple[str, int, str], list[_Event]]
+"""View events per category and actor (id and name), in time order."""
+
+
 @dataclass(frozen=True)
 class _Peak:
     count: int
@@ -258,9 +264,9 @@ def detect(
         .order_by(AuditEvent.at, AuditEvent.seq)
         .execution_options(yield_per=2000)
     )
-    views: dict[tuple[str, int, str], list[_Event]] = defaultdict(list)
-    exports: dict[tuple[int, str], list[_Event]] = defaultdict(list)
-    off_hours: dict[tuple[int, str], list[_Event]] = defaultdict(list)
+    views: _ViewsByCategory = defaultdict(list)
+    exports: _ByActor = defaultdict(list)
+    off_hours: _ByActor = defaultdict(list)
     for actor_id, actor, action, at, object_type, object_id in session.execute(statement):
         event = _Event(at, action, f"{object_type}:{object_id}")
         for category, actions in VIEW_CATEGORIES.items():
@@ -285,9 +291,7 @@ _Found = tuple[SignalKind, int, str, dict[str, Any]]
 """What a detector found in the period: the kind, who (id and name) and the facts."""
 
 
-def _peer_findings(
-    views: dict[tuple[str, int, str], list[_Event]], settings: SignalSettings
-) -> Iterator[_Found]:
+def _peer_findings(views: _ViewsByCategory, settings: SignalSettings) -> Iterator[_Found]:
     for category in VIEW_CATEGORIES:
         peaks = {
             (actor_id, actor): _peak(events, settings.window, distinct=True)
@@ -316,7 +320,7 @@ def _peer_findings(
 
 def _baseline_findings(
     session: Session,
-    views: dict[tuple[str, int, str], list[_Event]],
+    views: _ViewsByCategory,
     start: datetime,
     end: datetime,
     settings: SignalSettings,
@@ -353,9 +357,7 @@ def _baseline_findings(
                 yield SignalKind.BASELINE_VOLUME, actor_id, actor, facts
 
 
-def _off_hours_findings(
-    off_hours: dict[tuple[int, str], list[_Event]], settings: SignalSettings
-) -> Iterator[_Found]:
+def _off_hours_findings(off_hours: _ByActor, settings: SignalSettings) -> Iterator[_Found]:
     for (actor_id, actor), events in off_hours.items():
         if len(events) >= settings.off_hours_minimum:
             facts = {
@@ -371,9 +373,7 @@ def _off_hours_findings(
             yield SignalKind.OFF_HOURS, actor_id, actor, facts
 
 
-def _bulk_export_findings(
-    exports: dict[tuple[int, str], list[_Event]], settings: SignalSettings
-) -> Iterator[_Found]:
+def _bulk_export_findings(exports: _ByActor, settings: SignalSettings) -> Iterator[_Found]:
     for (actor_id, actor), events in exports.items():
         peak = _peak(events, settings.window, distinct=False)
         if peak.count >= settings.bulk_export_minimum:
@@ -428,14 +428,7 @@ def scan(
             )
             session.add(signal)
             session.flush()
-            audit.record(
-                session,
-                AuditAction.AUDIT_REVIEW_SIGNAL_RAISE,
-                actor=actor,
-                object_type="review_signal",
-                object_id=signal.id,
-                details={"kind": signal.kind, "subject": signal.subject_name},
-            )
+            _audit_signal(session, AuditAction.AUDIT_REVIEW_SIGNAL_RAISE, signal, actor)
             raised.append(signal)
     return raised
 
@@ -471,15 +464,22 @@ def close_signal(
     signal.closed_at = utcnow()
     signal.closed_by_id = actor.id
     signal.close_note = note
+    _audit_signal(session, AuditAction.AUDIT_REVIEW_SIGNAL_CLOSE, signal, actor, note=note)
+    return signal
+
+
+def _audit_signal(
+    session: Session, action: AuditAction, signal: ReviewSignal, actor: audit.Actor, **more: str
+) -> None:
+    """Audit a signal raised or closed: its kind and subject (and ``more``, the closing note)."""
     audit.record(
         session,
-        AuditAction.AUDIT_REVIEW_SIGNAL_CLOSE,
+        action,
         actor=actor,
         object_type="review_signal",
         object_id=signal.id,
-        details={"kind": signal.kind, "subject": signal.subject_name, "note": note},
+        details={"kind": signal.kind, "subject": signal.subject_name, **more},
     )
-    return signal
 
 
 # --- the half-year review report ---------------------------------------------------------------

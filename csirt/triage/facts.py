@@ -217,10 +217,7 @@ def parse_facts(
         aware_at=aware_at,
         datasets=datasets,
         exposure=exposure,
-        insider=flags["insider"],
-        wrongful_intent=flags["wrongful_intent"],
-        ongoing=flags["ongoing"],
-        whistleblower_report=flags["whistleblower_report"],
+        **flags,
         reported_at=reported_at,
         social_responsibility="high" if social == "high" else "average",
         response=(

@@ -318,16 +318,11 @@ def _parse_scoring(reader: Reader, node: LineDict, jnsa: Jnsa) -> Scoring:
     return Scoring(
         max_score=reader.integer(node, "max_score", field, minimum=1),
         persons=persons,
-        sensitive_items=flat["sensitive_items"],
-        financial_items=flat["financial_items"],
         per_x_level=reader.integer(sensitivity, "per_x_level", sensitivity_field),
         per_y_level=reader.integer(sensitivity, "per_y_level", sensitivity_field),
         identifiability=identifiability,
         exposure=exposure,
-        insider=flat["insider"],
-        wrongful_intent=flat["wrongful_intent"],
-        ongoing=flat["ongoing"],
-        reportable=flat["reportable"],
+        **flat,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from csirt.auth import service
 from csirt.auth.access import current_actor, requires
+from csirt.auth.credentials import current_hashing
 from csirt.auth.forms import (
     AdminPasswordForm,
     ConfirmForm,
@@ -26,11 +27,6 @@ from csirt.intake import staff_keys
 from csirt.intake.escrow import Escrow
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
-
-
-def _hashing() -> service.Hashing:
-    hashing: service.Hashing = current_app.extensions["csirt.hashing"]
-    return hashing
 
 
 def _user_or_404(db_session: Session, user_id: int) -> User:
@@ -70,7 +66,7 @@ def user_new() -> ResponseReturnValue:
         try:
             user = service.create_user(
                 db_session,
-                _hashing(),
+                current_hashing(),
                 form.username.data,
                 form.password.data,
                 [Role(r) for r in form.roles.data],
@@ -138,7 +134,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
         return redirect(url_for("admin.user_edit", user_id=user_id))
     try:
         service.set_password(
-            db_session, _hashing(), user, form.password.data, actor=current_actor()
+            db_session, current_hashing(), user, form.password.data, actor=current_actor()
         )
     except service.PasswordPolicyError as exc:
         db_session.rollback()

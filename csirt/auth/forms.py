@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -43,17 +44,30 @@ def role_choices() -> list[tuple[str, str]]:
     return [(role.value, str(label)) for role, label in ROLE_LABELS.items()]
 
 
+def password_field(
+    label: str,
+    autocomplete: str,
+    validators: list[Any] | None = None,
+    *,
+    autofocus: bool = False,
+) -> PasswordField:
+    """A password input that the browser fills as ``autocomplete`` (``current-password`` or
+    ``new-password``); by default required and at most 1,024 characters."""
+    render_kw: dict[str, object] = {"autocomplete": autocomplete}
+    if autofocus:
+        render_kw["autofocus"] = True
+    if validators is None:
+        validators = [DataRequired(), Length(max=1024)]
+    return PasswordField(label, validators=validators, render_kw=render_kw)
+
+
 class LoginForm(FlaskForm):  # type: ignore[misc]
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(max=64)],
         render_kw={"autocomplete": "username", "autofocus": True},
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = password_field(_l("Password"), "current-password")
     submit = SubmitField(_l("Sign in"))
 
 
@@ -66,6 +80,17 @@ class SecondFactorForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField(_l("Verify"))
 
 
+class ReauthForm(FlaskForm):  # type: ignore[misc]
+    password = password_field(_l("Password"), "current-password", autofocus=True)
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[Optional(), Length(max=32)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
+    )
+    next = StringField(validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Confirm"))
+
+
 class TotpSetupForm(FlaskForm):  # type: ignore[misc]
     code = StringField(
         _l("Code shown by your authenticator app"),
@@ -76,20 +101,12 @@ class TotpSetupForm(FlaskForm):  # type: ignore[misc]
 
 
 class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
-    current = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired()],
-        render_kw={"autocomplete": "current-password"},
-    )
-    new = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
+    current = password_field(_l("Current password"), "current-password", [DataRequired()])
+    new = password_field(_l("New password"), "new-password")
+    confirm = password_field(
         _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new", message=_l("The passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
+        "new-password",
+        [DataRequired(), EqualTo("new", message=_l("The passwords differ."))],
     )
     submit = SubmitField(_l("Change password"))
 
@@ -115,28 +132,25 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField(_l("Confirm"))
 
 
-class UserCreateForm(FlaskForm):  # type: ignore[misc]
+class _AccountForm(FlaskForm):  # type: ignore[misc]
+    """The fields of a user account that an administrator sets, at creation and later."""
+
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=128)])
+    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
+    department = StringField(_l("Department"), validators=[Optional(), Length(max=128)])
+    roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
+
+
+class UserCreateForm(_AccountForm):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9._-]+$")],
     )
-    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=128)])
-    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
-    department = StringField(_l("Department"), validators=[Optional(), Length(max=128)])
-    roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
-    password = PasswordField(
-        _l("Initial password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = password_field(_l("Initial password"), "new-password")
     submit = SubmitField(_l("Create user"))
 
 
-class UserEditForm(FlaskForm):  # type: ignore[misc]
-    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=128)])
-    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
-    department = StringField(_l("Department"), validators=[Optional(), Length(max=128)])
-    roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
+class UserEditForm(_AccountForm):
     active = BooleanField(_l("Account is active"))
     submit = SubmitField(_l("Save"))
 
@@ -151,11 +165,7 @@ class SecurityForm(FlaskForm):  # type: ignore[misc]
 class AdminPasswordForm(FlaskForm):  # type: ignore[misc]
     """An administrator sets a new password for someone else (a reset)."""
 
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = password_field(_l("New password"), "new-password")
     submit = SubmitField(_l("Set the password"))
 
 

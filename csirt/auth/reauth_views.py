@@ -3,48 +3,25 @@ sends a user to: password (and second factor) again, then back where they were g
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
+from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth import service
 from csirt.auth.access import current_actor, requires
+from csirt.auth.credentials import current_hashing, lockout, password_matches
+from csirt.auth.forms import ReauthForm
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import REAUTH_AT, REAUTH_FAILURES, safe_next
 from csirt.db import get_session, utcnow
 
 bp = Blueprint("reauth", __name__, url_prefix="/console")
-
-
-class ReauthForm(FlaskForm):  # type: ignore[misc]
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password", "autofocus": True},
-    )
-    code = StringField(
-        _l("Code from your authenticator app, or a recovery code"),
-        validators=[Optional(), Length(max=32)],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
-    )
-    next = StringField(validators=[Optional(), Length(max=2000)])
-    submit = SubmitField(_l("Confirm"))
 
 
 @bp.route("/reauth", methods=["GET", "POST"])
@@ -59,22 +36,11 @@ def confirm() -> ResponseReturnValue:
         return render_template("auth/reauth.html", form=form), status
     db_session = get_session()
     user = current_user._get_current_object()
-    hashing: service.Hashing = current_app.extensions["csirt.hashing"]
-    ok = True
-    try:
-        hashing.hasher.verify(user.password_hash, form.password.data)
-    except Exception:  # argon2 raises several kinds; all mean "wrong"
-        ok = False
+    ok = password_matches(user.password_hash, form.password.data)
     if ok and user.totp_enabled:
         try:
-            config = current_app.config["CSIRT"]
             service.verify_second_factor(
-                db_session,
-                hashing,
-                user,
-                form.code.data or "",
-                max_failures=config.login_max_failures,
-                lock_minutes=config.login_lock_minutes,
+                db_session, current_hashing(), user, form.code.data or "", **lockout()
             )
         except service.InvalidCodeError:
             ok = False
@@ -82,13 +48,7 @@ def confirm() -> ResponseReturnValue:
         return _failed(form)
     session[REAUTH_AT] = utcnow().isoformat()
     session.pop(REAUTH_FAILURES, None)
-    audit.record(
-        db_session,
-        AuditAction.REAUTH_SUCCESS,
-        actor=current_actor(),
-        object_type="user",
-        object_id=user.id,
-    )
+    _record(db_session, AuditAction.REAUTH_SUCCESS)
     db_session.commit()
     return redirect(safe_next(form.next.data))
 
@@ -97,16 +57,9 @@ def _failed(form: ReauthForm) -> ResponseReturnValue:
     db_session = get_session()
     failures = int(session.get(REAUTH_FAILURES, 0)) + 1
     session[REAUTH_FAILURES] = failures
-    audit.record(
-        db_session,
-        AuditAction.REAUTH_FAILURE,
-        actor=current_actor(),
-        object_type="user",
-        object_id=current_user.id,
-        details={"failures": failures},
-    )
+    _record(db_session, AuditAction.REAUTH_FAILURE, details={"failures": failures})
     db_session.commit()
-    if failures >= current_app.config["CSIRT"].login_max_failures:
+    if failures >= lockout()["max_failures"]:
         # Someone at an unattended, signed-in screen guessing: end the session.
         logout_user()
         session.clear()
@@ -114,3 +67,15 @@ def _failed(form: ReauthForm) -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     form.password.errors.append(_("That did not match. Try again."))
     return render_template("auth/reauth.html", form=form), 401
+
+
+def _record(db_session: Session, action: AuditAction, **fields: Any) -> None:
+    """Audit a confirmation by the signed-in user, about their own account."""
+    audit.record(
+        db_session,
+        action,
+        actor=current_actor(),
+        object_type="user",
+        object_id=current_user.id,
+        **fields,
+    )

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 
 from csirt.auth import service
 from csirt.auth.access import current_actor, requires
+from csirt.auth.credentials import current_hashing, lockout, password_matches
 from csirt.auth.forms import (
     ConfirmForm,
     LoginForm,
@@ -40,12 +41,11 @@ from csirt.auth.forms import (
 )
 from csirt.auth.models import ApiToken, User
 from csirt.auth.permissions import Permission
-from csirt.auth.reauth import reauth_required
+from csirt.auth.reauth import reauth_required, safe_next
 from csirt.db import get_session, utcnow
 from csirt.intake import staff_keys
 from csirt.intake.escrow import Escrow
 from csirt.ratelimit import RateLimiter
-from csirt.redirects import local_target
 
 bp = Blueprint("auth", __name__, url_prefix="/console")
 
@@ -63,15 +63,6 @@ def _install_limiters(state: BlueprintSetupState) -> None:
         RateLimiter(limit=10, window=300),
         RateLimiter(limit=30, window=300),
     )
-
-
-def _hashing() -> service.Hashing:
-    hashing: service.Hashing = current_app.extensions["csirt.hashing"]
-    return hashing
-
-
-def _safe_next(target: str | None) -> str:
-    return local_target(target, url_for("console.dashboard"), prefix="/console")
 
 
 DEVICE_COOKIE = "csirt_device"
@@ -156,7 +147,7 @@ def _start_session(user: User, method: str) -> Response:
     locked_at = service.take_lockout_notice(user)
     must_enrol = service.totp_required(db_session, user) and not user.totp_enabled
     db_session.commit()
-    target = _safe_next(session.pop("pending_next", None))
+    target = safe_next(session.pop("pending_next", None))
     vault_entries = staff_keys.carry(session)
     _clear_session()  # a fresh session on every sign-in: no fixation
     login_user(user)
@@ -191,16 +182,14 @@ def login() -> ResponseReturnValue:
         if _throttled(username, known_device=known):
             flash(_("Too many attempts. Wait a few minutes and try again."), "error")
             return render_template("auth/login.html", form=form), 429
-        config = current_app.config["CSIRT"]
         try:
             user = service.authenticate(
                 db_session,
-                _hashing(),
+                current_hashing(),
                 username,
                 form.password.data,
-                max_failures=config.login_max_failures,
-                lock_minutes=config.login_lock_minutes,
                 known_device=known,
+                **lockout(),
             )
         except service.AccountLockedError:
             db_session.commit()
@@ -211,6 +200,7 @@ def login() -> ResponseReturnValue:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
         db_session.commit()
+        config = current_app.config["CSIRT"]
         # Unwrap (or, the first time, create) the intake key while the password is at hand.
         unlocked = staff_keys.unlock_at_login(
             db_session,
@@ -261,15 +251,9 @@ def login_totp() -> ResponseReturnValue:
             session.clear()
             flash(str(_LOCKED_MESSAGE), "error")
             return redirect(url_for("auth.login"))
-        config = current_app.config["CSIRT"]
         try:
             method = service.verify_second_factor(
-                db_session,
-                _hashing(),
-                user,
-                form.code.data,
-                max_failures=config.login_max_failures,
-                lock_minutes=config.login_lock_minutes,
+                db_session, current_hashing(), user, form.code.data, **lockout()
             )
         except service.InvalidCodeError:
             db_session.commit()
@@ -325,14 +309,16 @@ def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     db_session = get_session()
     if form.validate_on_submit():
-        try:
-            _hashing().hasher.verify(current_user.password_hash, form.current.data)
-        except Exception:  # argon2 raises several kinds; all mean "wrong"
+        if not password_matches(current_user.password_hash, form.current.data):
             form.current.errors.append(_("The current password is wrong."))
         else:
             try:
                 service.set_password(
-                    db_session, _hashing(), current_user, form.new.data, actor=current_actor()
+                    db_session,
+                    current_hashing(),
+                    current_user,
+                    form.new.data,
+                    actor=current_actor(),
                 )
             except service.PasswordPolicyError as exc:
                 form.new.errors.extend(password_messages(exc.reasons))
@@ -369,7 +355,9 @@ def totp_setup() -> ResponseReturnValue:
     form = TotpSetupForm()
     if form.validate_on_submit():
         try:
-            codes = service.enable_totp(db_session, _hashing(), current_user, seed, form.code.data)
+            codes = service.enable_totp(
+                db_session, current_hashing(), current_user, seed, form.code.data
+            )
         except service.InvalidCodeError:
             form.code.errors.append(_("That code does not match. Check the time on your phone."))
         else:

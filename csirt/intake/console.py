@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from csirt import vault
 from csirt.auth.access import requires
+from csirt.auth.credentials import password_matches
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
@@ -591,18 +592,10 @@ def _key_page(
 
 def _password_ok(user: User, form: RestoreForm | NewKeyForm) -> bool:
     """Check the account password typed into ``form``; wrong: an error on its field."""
-    try:
-        _hashing().hasher.verify(user.password_hash, form.password.data or "")
-    except Exception:  # argon2 raises several kinds; all mean "wrong"
-        form.password.errors = [_("The password is wrong.")]
-        return False
-    return True
-
-
-def _hashing() -> Any:
-    from flask import current_app
-
-    return current_app.extensions["csirt.hashing"]
+    if password_matches(user.password_hash, form.password.data or ""):
+        return True
+    form.password.errors = [_("The password is wrong.")]
+    return False
 
 
 def _testing() -> bool:

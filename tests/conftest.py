@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.orm import Session
 
 from config import Config
@@ -58,6 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     that end together both try to delete the same old folders, and the loser crashes at exit
     after its tests passed.
     """
+    config.pluginmanager.register(_Deselect(), "csirt-deselect")
     if config.option.basetemp is None:
         _prune_kept_folders(Path(tempfile.gettempdir()))
         config.option.basetemp = tempfile.mkdtemp(prefix="csirt-tests-")
@@ -95,17 +96,97 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(f"temporary files of this run kept in {own}")
 
 
+# --- which tests the PostgreSQL pass runs ---------------------------------------------------
+#
+# The database under test (SQLite, or the throwaway PostgreSQL) is reached only through these
+# fixtures: ``database_url`` (every app, client, session and factory fixture depends on it) and
+# the story's server (its own database on the backend under test). A test whose fixture closure
+# holds neither, and that is not marked for a backend or the story, runs the same code on both
+# passes (a vault, a catalog, a builder, its own SQLite file): the PostgreSQL pass leaves it out.
+# tests/test_backends.py checks the rule against the sources, and the guard below fails a test
+# left out that nevertheless connects to the database under test or to any PostgreSQL.
+DATABASE_FIXTURES = frozenset({"database_url", "story_server"})
+DATABASE_MARKERS = ("postgres", "postgres_only", "story")
+NO_DATABASE = pytest.StashKey[bool]()
+COLLECTED = pytest.StashKey[list[pytest.Item]]()
+_LEFT_OUT = pytest.StashKey[int]()
+_UNDER_TEST: set[str] = set()  # the URL of the database under test, once it exists
+_REACHED: list[str] = []  # databases the running test connected to
+
+
+def touches_database(item: pytest.Item) -> bool:
+    """Whether ``item`` reaches the database under test (so runs on both backends)."""
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(names & DATABASE_FIXTURES) or any(
+        item.get_closest_marker(marker) for marker in DATABASE_MARKERS
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` and ``-k``, which see the ``slow`` mark
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect (not skip: CI forbids skips) the tests written for the other backend."""
-    other = "postgres_only" if BACKEND == "sqlite" else "sqlite_only"
+    """Mark the slow tests; note which tests touch no database (tests/test_backends.py reads
+    every collected test, whatever ``-m`` or ``-k`` then leave)."""
+    config.stash[COLLECTED] = list(items)
     for item in items:  # a real browser or server is slow: `make pytest-quick` leaves them out
         if item.get_closest_marker("browser") or item.get_closest_marker("story"):
             item.add_marker(pytest.mark.slow)
-    kept = [item for item in items if item.get_closest_marker(other) is None]
-    deselected = [item for item in items if item.get_closest_marker(other) is not None]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = kept
+        item.stash[NO_DATABASE] = not touches_database(item)
+
+
+class _Deselect:
+    """A plugin of its own: its hook runs after ``-m`` (what is counted is what that left)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """Deselect (not skip: CI forbids skips) the tests written for the other backend, and
+        on the PostgreSQL pass the tests that touch no database (the SQLite pass ran them)."""
+        other = "postgres_only" if BACKEND == "sqlite" else "sqlite_only"
+        left_out = [
+            item
+            for item in items
+            if item.get_closest_marker(other) is not None
+            or (BACKEND == "postgres" and item.stash[NO_DATABASE])
+        ]
+        config.stash[_LEFT_OUT] = sum(1 for item in left_out if item.stash[NO_DATABASE])
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            gone = set(left_out)
+            items[:] = [item for item in items if item not in gone]
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
+    if BACKEND != "postgres":
+        return None
+    return (
+        f"PostgreSQL pass: {config.stash.get(_LEFT_OUT, 0)} tests that touch no database left "
+        "out (the SQLite pass ran them)"
+    )
+
+
+@event.listens_for(Engine, "engine_connect")
+def _note_connection(connection: Connection) -> None:
+    url = connection.engine.url
+    if url.get_backend_name() == "postgresql" or str(url) in _UNDER_TEST:
+        _REACHED.append(url.render_as_string(hide_password=True))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _REACHED.clear()  # from the test's own fixtures on
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    if item.stash.get(NO_DATABASE, False) and _REACHED:
+        raise AssertionError(
+            f"this test connected to {_REACHED[0]} although none of its fixtures is one of "
+            f"{sorted(DATABASE_FIXTURES)}: the PostgreSQL pass would leave it out "
+            "(tests/conftest.py, touches_database)"
+        )
+    return result
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -126,9 +207,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if not postgres_available():
             pytest.skip("PostgreSQL is not installed")
         with ThrowawayPostgres() as pg:
-            yield pg.create_database("csirt_test")
+            url = pg.create_database("csirt_test")
+            _UNDER_TEST.add(str(make_url(url)))
+            yield url
         return
-    yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    _UNDER_TEST.add(str(make_url(url)))
+    yield url
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from csirt.auth.models import User
 from csirt.cases.roles import CaseRole
-from csirt.db import Base, utcnow
+from csirt.db import Base, IntPk, Timestamp, UserRef, utcnow
 from csirt.triage.exposure import Exposure
 
 CaseId = Annotated[int, mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)]
@@ -52,7 +52,7 @@ class Case(Base):
         Index("ix_cases_phase_priority", "phase", "priority"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -66,8 +66,8 @@ class Case(Base):
     ongoing: Mapped[bool] = mapped_column(default=False)
     # Department names and usernames named as involved: conflicts of interest come from these.
     involved: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[UserRef | None]
+    created_at: Mapped[Timestamp]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
@@ -86,11 +86,11 @@ class CaseMember(Base):
     __tablename__ = "case_members"
     __table_args__ = (UniqueConstraint("case_id", "user_id", "role"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(32), default=CaseRole.INVESTIGATOR.value)
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_at: Mapped[Timestamp]
 
     case: Mapped[Case] = relationship(back_populates="members")
     user: Mapped[User] = relationship()
@@ -130,11 +130,11 @@ class CasePlaybook(Base):
     __tablename__ = "case_playbooks"
     __table_args__ = (UniqueConstraint("case_id", "playbook_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
     playbook_id: Mapped[str] = mapped_column(String(64))
-    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
-    applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    applied_at: Mapped[Timestamp]
+    applied_by_id: Mapped[UserRef | None]
 
 
 class CaseTag(Base):
@@ -144,7 +144,7 @@ class CaseTag(Base):
         Index("ix_case_tags_tag_case", "tag", "case_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
     tag: Mapped[str] = mapped_column(String(64))
 
@@ -155,7 +155,7 @@ class CaseLink(Base):
     __tablename__ = "case_links"
     __table_args__ = (UniqueConstraint("case_id", "other_case_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
     other_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     note: Mapped[str] = mapped_column(String(200), default="")
@@ -168,7 +168,7 @@ class Task(Base):
         Index("ix_tasks_status_due", "status", "due_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     key: Mapped[str | None] = mapped_column(String(64))  # the playbook task key, if any
     playbook_id: Mapped[str | None] = mapped_column(String(64))
@@ -179,7 +179,7 @@ class Task(Base):
     required: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN.value)
     due_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp]
     completed_at: Mapped[datetime | None] = mapped_column()
 
     assignees: Mapped[list[TaskAssignee]] = relationship(
@@ -194,7 +194,7 @@ class TaskAssignee(Base):
     __tablename__ = "task_assignees"
     __table_args__ = (UniqueConstraint("task_id", "user_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
 
@@ -205,11 +205,11 @@ class TaskAssignee(Base):
 class TaskComment(Base):
     __tablename__ = "task_comments"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[UserRef | None]
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp]
 
     task: Mapped[Task] = relationship(back_populates="comments")
     author: Mapped[User | None] = relationship()
@@ -219,11 +219,11 @@ class TimelineEvent(Base):
     __tablename__ = "timeline_events"
     __table_args__ = (Index("ix_timeline_events_case_occurred", "case_id", "occurred_at", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     occurred_at: Mapped[datetime] = mapped_column()
     precision: Mapped[str] = mapped_column(String(8), default=Precision.MINUTE.value)
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[Timestamp]
     source: Mapped[str] = mapped_column(String(100), default="")
     actor: Mapped[str] = mapped_column(String(100), default="")
     title: Mapped[str] = mapped_column(String(200))
@@ -231,7 +231,7 @@ class TimelineEvent(Base):
     category: Mapped[str] = mapped_column(String(32), default="event")
     visibility: Mapped[str] = mapped_column(String(8), default=Visibility.INTERNAL.value)
     automatic: Mapped[bool] = mapped_column(default=False)  # phase/priority changes etc.
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[UserRef | None]
     evidence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
 
@@ -240,7 +240,7 @@ class AffectedDataset(Base):
 
     __tablename__ = "affected_datasets"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
     name: Mapped[str] = mapped_column(String(200))
     holder: Mapped[str] = mapped_column(String(200), default="")  # holding department
@@ -252,7 +252,7 @@ class AffectedDataset(Base):
     exposed_until: Mapped[datetime | None] = mapped_column()
     encrypted: Mapped[bool] = mapped_column(default=False)
     secondary_damage: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -261,7 +261,7 @@ class Evidence(Base):
 
     __tablename__ = "evidence"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
     kind: Mapped[str] = mapped_column(String(16), default="file")  # file | web_capture
     title: Mapped[str] = mapped_column(String(200), default="")
@@ -273,8 +273,8 @@ class Evidence(Base):
     url: Mapped[str | None] = mapped_column(String(2000))
     captured_at: Mapped[datetime | None] = mapped_column()
     description: Mapped[str] = mapped_column(Text, default="")
-    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_by_id: Mapped[UserRef | None]
+    added_at: Mapped[Timestamp]
 
     custody: Mapped[list[CustodyEntry]] = relationship(
         back_populates="evidence", cascade="all, delete-orphan", order_by="CustodyEntry.id"
@@ -284,12 +284,12 @@ class Evidence(Base):
 class CustodyEntry(Base):
     __tablename__ = "custody_entries"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     evidence_id: Mapped[int] = mapped_column(
         ForeignKey("evidence.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[Timestamp]
+    actor_id: Mapped[UserRef | None]
     action: Mapped[str] = mapped_column(String(32))  # collected, transferred, viewed, exported
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -301,12 +301,12 @@ class TakedownRequest(Base):
 
     __tablename__ = "takedown_requests"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
     kind: Mapped[str] = mapped_column(String(16), default="takedown")  # or cache_removal
     recipient: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(2000), default="")
-    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_at: Mapped[Timestamp]
     status: Mapped[str] = mapped_column(String(16), default="requested")
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column()
@@ -316,11 +316,11 @@ class TakedownRequest(Base):
 class Note(Base):
     __tablename__ = "notes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[UserRef | None]
     body: Mapped[str] = mapped_column(Text)  # Markdown, rendered safely
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     author: Mapped[User | None] = relationship()
@@ -331,15 +331,15 @@ class LiaisonEntry(Base):
 
     __tablename__ = "liaison_entries"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
     party_kind: Mapped[str] = mapped_column(String(16))  # police, regulator, jpcert, vendor...
     party: Mapped[str] = mapped_column(String(200))
     contact_at: Mapped[datetime] = mapped_column()
     direction: Mapped[str] = mapped_column(String(8), default="out")  # in | out
     summary: Mapped[str] = mapped_column(Text, default="")
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[UserRef | None]
+    recorded_at: Mapped[Timestamp]
 
 
 class Inquiry(Base):
@@ -348,14 +348,14 @@ class Inquiry(Base):
     __tablename__ = "inquiries"
     __table_args__ = (Index("ix_inquiries_case_received", "case_id", "received_on"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(8))  # phone, email, letter, visit
     received_on: Mapped[date] = mapped_column(Date)
     topic: Mapped[str] = mapped_column(String(200), default="")
     answered: Mapped[bool] = mapped_column(default=False)
     answered_at: Mapped[datetime | None] = mapped_column()
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[UserRef | None]
 
 
 class CaseSearchTerm(Base):
@@ -385,7 +385,7 @@ class CaseSearchDoc(Base):
     __tablename__ = "case_search_docs"
     __table_args__ = (UniqueConstraint("case_id", "kind", "source_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[int] = mapped_column()
@@ -398,11 +398,11 @@ class ChecklistTick(Base):
     __tablename__ = "checklist_ticks"
     __table_args__ = (UniqueConstraint("case_id", "item"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[CaseId]
     item: Mapped[str] = mapped_column(String(140))
-    ticked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    ticked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticked_by_id: Mapped[UserRef | None]
+    ticked_at: Mapped[Timestamp]
 
 
 class RecordVersion(Base):
@@ -420,14 +420,14 @@ class RecordVersion(Base):
         Index("ix_record_versions_case", "case_id", "kind", "change"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     kind: Mapped[str] = mapped_column(String(32))
     record_id: Mapped[int] = mapped_column()
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     change: Mapped[str] = mapped_column(String(8))  # edit, delete, restore
     data: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     reason: Mapped[str] = mapped_column(Text, default="")
-    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[UserRef | None]
+    changed_at: Mapped[Timestamp]
 
     changed_by: Mapped[User | None] = relationship()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -107,6 +108,29 @@ def kind_label(kind: str) -> str:
     return str(label) if label is not None else kind
 
 
+def text_field(label: LazyString, max_length: int | None = None) -> TextAreaField:
+    """An optional free text (a textarea), of at most ``max_length`` characters if given."""
+    limit = [] if max_length is None else [Length(max=max_length)]
+    return TextAreaField(label, validators=[Optional(), *limit])
+
+
+def line_field(label: LazyString, max_length: int = 200) -> StringField:
+    """An optional one-line text of at most ``max_length`` characters."""
+    return StringField(label, validators=[Optional(), Length(max=max_length)])
+
+
+def date_field(label: LazyString) -> DateField:
+    """An optional date."""
+    return DateField(label, validators=[Optional()])
+
+
+def measure_status() -> SelectField:
+    """The status of a prevention measure (planned, in progress, done)."""
+    return SelectField(
+        _l("Status"), choices=[SelectChoice(k, v) for k, v in MEASURE_STATUS_LABELS.items()]
+    )
+
+
 class CreateDocumentForm(FlaskForm):  # type: ignore[misc]
     kind = SelectField(_l("Kind of document"), validators=[DataRequired()])
     lang = SelectField(_l("Language of the document"), validators=[DataRequired()])
@@ -131,7 +155,7 @@ def sections_form(keys: Iterable[str], values: Mapping[str, str], data: object =
 
     class SectionsForm(FlaskForm):  # type: ignore[misc]
         base_version = IntegerField(validators=[DataRequired()])
-        note = StringField(_l("What changed (optional)"), validators=[Optional(), Length(max=200)])
+        note = line_field(_l("What changed (optional)"))
         submit = SubmitField(_l("Save as new version"))
 
     names = []
@@ -156,23 +180,18 @@ class CommentForm(FlaskForm):  # type: ignore[misc]
 
 
 class ContextForm(FlaskForm):  # type: ignore[misc]
-    public_title = StringField(
-        _l("Public title (documents never use the internal title)"),
-        validators=[Optional(), Length(max=200)],
-    )
-    public_summary = TextAreaField(_l("Public summary"), validators=[Optional()])
-    causes = TextAreaField(_l("Causes (one per line)"), validators=[Optional()])
-    findings = TextAreaField(_l("Facts found (one per line)"), validators=[Optional()])
-    notice_to_individuals = TextAreaField(_l("Notice to individuals"), validators=[Optional()])
-    takedown = TextAreaField(_l("Takedown and search-cache removal"), validators=[Optional()])
-    police = TextAreaField(_l("Police"), validators=[Optional()])
-    secondary_damage = TextAreaField(_l("Secondary damage"), validators=[Optional()])
-    publication = TextAreaField(_l("Public announcements so far"), validators=[Optional()])
-    other_notes = TextAreaField(_l("Other notes"), validators=[Optional()])
-    staff_department = StringField(
-        _l("Staff member's department (misconduct only)"), validators=[Optional(), Length(max=200)]
-    )
-    staff_post = StringField(_l("Staff member's post"), validators=[Optional(), Length(max=200)])
+    public_title = line_field(_l("Public title (documents never use the internal title)"))
+    public_summary = text_field(_l("Public summary"))
+    causes = text_field(_l("Causes (one per line)"))
+    findings = text_field(_l("Facts found (one per line)"))
+    notice_to_individuals = text_field(_l("Notice to individuals"))
+    takedown = text_field(_l("Takedown and search-cache removal"))
+    police = text_field(_l("Police"))
+    secondary_damage = text_field(_l("Secondary damage"))
+    publication = text_field(_l("Public announcements so far"))
+    other_notes = text_field(_l("Other notes"))
+    staff_department = line_field(_l("Staff member's department (misconduct only)"))
+    staff_post = line_field(_l("Staff member's post"))
     staff_age = IntegerField(
         _l("Staff member's age"), validators=[Optional(), NumberRange(min=15, max=100)]
     )
@@ -191,84 +210,54 @@ class ContextForm(FlaskForm):  # type: ignore[misc]
     first_contact_at = DateTimeLocalField(
         _l("First contact with the reporter"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
-    committee_name = StringField(_l("Committee name"), validators=[Optional(), Length(max=200)])
-    committee_mandate = TextAreaField(_l("Mandate"), validators=[Optional()])
-    committee_independence = TextAreaField(_l("Independence"), validators=[Optional()])
-    committee_scope = TextAreaField(_l("Scope"), validators=[Optional()])
-    committee_method = TextAreaField(_l("Method"), validators=[Optional()])
-    committee_period_start = DateField(_l("Period from"), validators=[Optional()])
-    committee_period_end = DateField(_l("Period to"), validators=[Optional()])
-    committee_members = TextAreaField(
-        _l("Members (one per line: name | affiliation | role)"), validators=[Optional()]
+    committee_name = line_field(_l("Committee name"))
+    committee_mandate = text_field(_l("Mandate"))
+    committee_independence = text_field(_l("Independence"))
+    committee_scope = text_field(_l("Scope"))
+    committee_method = text_field(_l("Method"))
+    committee_period_start = date_field(_l("Period from"))
+    committee_period_end = date_field(_l("Period to"))
+    committee_members = text_field(_l("Members (one per line: name | affiliation | role)"))
+    committee_meetings = text_field(_l("Meetings (one per line, e.g. 2015-07-01 | what was done)"))
+    occurrence = text_field(_l("When it happened (a date or a period, as precisely as known)"))
+    discovery = text_field(_l("How it was found"))
+    medium = text_field(_l("Medium (where the data were)"))
+    direct_cause = text_field(_l("Direct cause"))
+    reporter = line_field(_l("Reporting body (e.g. the mayor)"))
+    data_holder = line_field(
+        _l("Holder of the data, if another body (e.g. the election commission)")
     )
-    committee_meetings = TextAreaField(
-        _l("Meetings (one per line, e.g. 2015-07-01 | what was done)"), validators=[Optional()]
-    )
-    occurrence = TextAreaField(
-        _l("When it happened (a date or a period, as precisely as known)"),
-        validators=[Optional()],
-    )
-    discovery = TextAreaField(_l("How it was found"), validators=[Optional()])
-    medium = TextAreaField(_l("Medium (where the data were)"), validators=[Optional()])
-    direct_cause = TextAreaField(_l("Direct cause"), validators=[Optional()])
-    reporter = StringField(
-        _l("Reporting body (e.g. the mayor)"), validators=[Optional(), Length(max=200)]
-    )
-    data_holder = StringField(
-        _l("Holder of the data, if another body (e.g. the election commission)"),
-        validators=[Optional(), Length(max=200)],
-    )
-    contact_person = StringField(
-        _l("Named contact for the regulator"), validators=[Optional(), Length(max=200)]
-    )
-    future_actions = TextAreaField(_l("Further actions"), validators=[Optional()])
-    caution = TextAreaField(
-        _l("Caution to residents (default: the organisation's)"), validators=[Optional()]
-    )
-    discipline = TextAreaField(
-        _l("Disciplinary action (printed only when given)"), validators=[Optional()]
-    )
-    contact_department = StringField(
-        _l("Contact department for this case"), validators=[Optional(), Length(max=200)]
-    )
-    contact_phone = StringField(
-        _l("Contact phone for this case"), validators=[Optional(), Length(max=200)]
-    )
-    contact_email = StringField(
-        _l("Contact e-mail for this case"), validators=[Optional(), Length(max=200)]
-    )
-    recommendations = TextAreaField(
-        _l("Recommendations (one per line: title | text | owner | finding answered)"),
-        validators=[Optional()],
+    contact_person = line_field(_l("Named contact for the regulator"))
+    future_actions = text_field(_l("Further actions"))
+    caution = text_field(_l("Caution to residents (default: the organisation's)"))
+    discipline = text_field(_l("Disciplinary action (printed only when given)"))
+    contact_department = line_field(_l("Contact department for this case"))
+    contact_phone = line_field(_l("Contact phone for this case"))
+    contact_email = line_field(_l("Contact e-mail for this case"))
+    recommendations = text_field(
+        _l("Recommendations (one per line: title | text | owner | finding answered)")
     )
     submit = SubmitField(_l("Save facts"))
 
 
 class MeasureForm(FlaskForm):  # type: ignore[misc]
     title = StringField(_l("Measure"), validators=[DataRequired(), Length(max=300)])
-    owner = StringField(_l("Owner"), validators=[Optional(), Length(max=200)])
-    due = DateField(_l("Due date"), validators=[Optional()])
-    status = SelectField(
-        _l("Status"), choices=[SelectChoice(k, v) for k, v in MEASURE_STATUS_LABELS.items()]
-    )
-    evidence = TextAreaField(_l("Evidence of effect"), validators=[Optional(), Length(max=10_000)])
+    owner = line_field(_l("Owner"))
+    due = date_field(_l("Due date"))
+    status = measure_status()
+    evidence = text_field(_l("Evidence of effect"), max_length=10_000)
     case_id = SelectField(_l("Case"), validators=[Optional()])
     submit = SubmitField(_l("Save measure"))
 
 
 class SettingsForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=200)])
-    department = StringField(_l("Publishing department"), validators=[Optional(), Length(max=200)])
-    contact_department = StringField(
-        _l("Contact point (department)"), validators=[Optional(), Length(max=200)]
-    )
-    phone = StringField(_l("Public phone number"), validators=[Optional(), Length(max=40)])
+    department = line_field(_l("Publishing department"))
+    contact_department = line_field(_l("Contact point (department)"))
+    phone = line_field(_l("Public phone number"), max_length=40)
     email = EmailField(_l("Public e-mail address"), validators=[Optional(), Length(max=254)])
     public_body = BooleanField(_l("Public body (保有個人情報)"))
-    head = StringField(
-        _l("Head of the body, who signs (e.g. 堺市長 竹山 修身)"),
-        validators=[Optional(), Length(max=200)],
-    )
+    head = line_field(_l("Head of the body, who signs (e.g. 堺市長 竹山 修身)"))
     date_style = SelectField(
         _l("Dates in Japanese documents"),
         choices=[
@@ -280,9 +269,8 @@ class SettingsForm(FlaskForm):  # type: ignore[misc]
         default="wareki",
         validate_choice=False,  # anything else is stored as wareki (the view's choice)
     )
-    caution = TextAreaField(
-        _l("Caution to residents in press releases (default wording when empty)"),
-        validators=[Optional(), Length(max=2000)],
+    caution = text_field(
+        _l("Caution to residents in press releases (default wording when empty)"), max_length=2000
     )
     submit = SubmitField(_l("Save settings"))
 

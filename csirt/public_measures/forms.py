@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
 
-from csirt.documents.forms import MEASURE_STATUS_LABELS
+from csirt.documents.forms import date_field, line_field, measure_status, text_field
 
 
 class ProposeForm(FlaskForm):  # type: ignore[misc]
-    title = StringField(_l("Public title of the measure"), validators=[Optional(), Length(max=300)])
-    owner = StringField(_l("Department in charge"), validators=[Optional(), Length(max=200)])
-    due = DateField(_l("Due date"), validators=[Optional()])
-    status = SelectField(
-        _l("Status"), choices=[SelectChoice(k, v) for k, v in MEASURE_STATUS_LABELS.items()]
-    )
-    note = TextAreaField(
-        _l("Public note (evidence of completion)"), validators=[Optional(), Length(max=5000)]
-    )
-    done_on = DateField(_l("Date of the evidence"), validators=[Optional()])
+    title = line_field(_l("Public title of the measure"), max_length=300)
+    owner = line_field(_l("Department in charge"))
+    due = date_field(_l("Due date"))
+    status = measure_status()
+    note = text_field(_l("Public note (evidence of completion)"), max_length=5000)
+    done_on = date_field(_l("Date of the evidence"))
 
 
 class PublicationForm(FlaskForm):  # type: ignore[misc]
-    title = StringField(
-        _l("Public title of the case (empty: not published)"),
-        validators=[Optional(), Length(max=200)],
-    )
+    title = line_field(_l("Public title of the case (empty: not published)"))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import Blueprint, current_app, jsonify
+from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from csirt.api import errors
 from csirt.api.problems import problem
 from csirt.api.routes import ApiRoutes
 from csirt.api.schema import ApiModel, ApiValidationError, LangQuery, read_body, read_body_with
@@ -29,9 +28,8 @@ from csirt.teams.candidates import suggestions_for
 from csirt.teams.models import Team
 from csirt.teams.oncall import on_call_now
 
-bp = Blueprint("api_teams", __name__, url_prefix="/api/v1")
-errors.register(bp)
-api = ApiRoutes(bp, "teams")
+api = ApiRoutes.blueprint("api_teams", __name__, "/api/v1", "teams")
+bp = api.bp
 
 Skill = Literal[SKILLS]  # type: ignore[valid-type]
 TeamRole = Literal[CASE_ROLES]  # type: ignore[valid-type]
@@ -122,6 +120,12 @@ def _team_json(session: Session, team: Team) -> dict[str, Any]:
     }
 
 
+def _team_saved(session: Session, team: Team) -> ResponseReturnValue:
+    """Commit, and answer 201 with the team as it now is."""
+    session.commit()
+    return jsonify(_team_json(session, team)), 201
+
+
 @api.get("/teams", Permission.TEAM_VIEW, ok=({"type": "array", "items": TeamOut}, "The teams"))
 def list_teams() -> ResponseReturnValue:
     """Teams with their members, skills and who is on call now."""
@@ -134,16 +138,11 @@ def create_team() -> ResponseReturnValue:
     """Create a team."""
     body = read_body(TeamIn)
     session = get_session()
+    # The body's fields are the service's arguments, name for name.
     team = people.create_team(
-        session,
-        name=body.name,
-        slug=body.slug,
-        actor=current_user._get_current_object(),
-        description=body.description,
-        first_response=body.first_response,
+        session, actor=current_user._get_current_object(), **body.model_dump()
     )
-    session.commit()
-    return jsonify(_team_json(session, team)), 201
+    return _team_saved(session, team)
 
 
 @api.post(
@@ -158,16 +157,9 @@ def add_member(team_id: int) -> ResponseReturnValue:
     team = people.get_team(session, team_id)
     body, user = read_body_with(MemberIn, _user_named)
     assert user is not None  # a valid body names a user
-    people.add_member(
-        session,
-        team,
-        user,
-        actor=current_user._get_current_object(),
-        skills=body.skills,
-        department=body.department,
-    )
-    session.commit()
-    return jsonify(_team_json(session, team)), 201
+    fields = body.model_dump(exclude={"username"})  # the rest are the service's arguments
+    people.add_member(session, team, user, actor=current_user._get_current_object(), **fields)
+    return _team_saved(session, team)
 
 
 @api.get(

@@ -327,6 +327,25 @@ class Reader:
     def sequence(self, node: LineDict, key: str, field: str) -> LineList:
         return self.node(node, field).sequence(key, allow_empty=True)
 
+    def mappings(self, items: LineList, field: str) -> Iterator[tuple[str, LineDict]]:
+        """Each item of ``items`` (the list named ``field``), which must be a mapping, with its
+        field name (``field[index]``)."""
+        for index, item in enumerate(items):
+            item_field = join(field, index)
+            yield item_field, Node(self.path, item, item_field, items.line_of(index)).data
+
+    def members(
+        self, node: LineDict, key: str, field: str, allowed: Collection[str], problem: str
+    ) -> LineList:
+        """The list under ``key``, each item a string of ``allowed``; else ``problem`` (with
+        ``{item!r}`` for the item) at the item's line."""
+        items = self.sequence(node, key, field)
+        for index, item in enumerate(items):
+            if not isinstance(item, str) or item not in allowed:
+                where = join(join(field, key), index)
+                raise self.error(items, index, where, problem.format(item=item))
+        return items
+
     def string(
         self, node: LineDict, key: str, field: str, *, choices: Collection[str] | None = None
     ) -> str:

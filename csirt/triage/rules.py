@@ -352,10 +352,7 @@ def _parse_priorities(reader: Reader, root: LineDict) -> tuple[PriorityRule, ...
     if not seq:
         raise reader.error(root, "priorities", "priorities", "must list at least one priority")
     result: list[PriorityRule] = []
-    for index, node in enumerate(seq):
-        field = f"priorities[{index}]"
-        if not isinstance(node, LineDict):
-            raise reader.error(seq, index, field, "must be a mapping")
+    for field, node in reader.mappings(seq, "priorities"):
         reader.check_keys(
             node,
             field,
@@ -400,10 +397,7 @@ def _parse_jnsa(reader: Reader, node: LineDict) -> Jnsa:
     )
     seq = reader.sequence(node, "identifiability", field)
     levels: list[IdentifiabilityLevel] = []
-    for index, level_node in enumerate(seq):
-        level_field = f"jnsa.identifiability[{index}]"
-        if not isinstance(level_node, LineDict):
-            raise reader.error(seq, index, level_field, "must be a mapping")
+    for index, (level_field, level_node) in enumerate(reader.mappings(seq, "jnsa.identifiability")):
         reader.check_keys(level_node, level_field, required=("id", "value", "any_of", "label"))
         combos_node = reader.sequence(level_node, "any_of", level_field)
         combos: list[frozenset[str]] = []
@@ -540,15 +534,8 @@ def _parse_legal(
         required=("priorities", "sensitive_items", "checked"),
         optional=("source",),
     )
-    gdpr_priorities = reader.sequence(gdpr_node, "priorities", gdpr_field)
-    for index, priority_id in enumerate(gdpr_priorities):
-        if priority_id not in priority_ids:
-            raise reader.error(
-                gdpr_priorities,
-                index,
-                f"gdpr_high_risk.priorities[{index}]",
-                f"unknown priority {priority_id!r} (see triage.yaml)",
-            )
+    unknown = "unknown priority {item!r} (see triage.yaml)"
+    gdpr_priorities = reader.members(gdpr_node, "priorities", gdpr_field, priority_ids, unknown)
     gdpr = GdprHighRisk(
         priorities=frozenset(gdpr_priorities),
         sensitive_items=reader.boolean(gdpr_node, "sensitive_items", gdpr_field),
@@ -561,10 +548,7 @@ def _parse_legal(
 
     seq = reader.sequence(root, "obligations", "")
     obligations: list[ObligationRule] = []
-    for index, node in enumerate(seq):
-        field = f"obligations[{index}]"
-        if not isinstance(node, LineDict):
-            raise reader.error(seq, index, field, "must be a mapping")
+    for field, node in reader.mappings(seq, "obligations"):
         reader.check_keys(
             node,
             field,
@@ -580,10 +564,7 @@ def _parse_legal(
         variants: list[Variant] = []
         if "variants" in node:
             variants_node = reader.sequence(node, "variants", field)
-            for v_index, v_node in enumerate(variants_node):
-                v_field = f"{field}.variants[{v_index}]"
-                if not isinstance(v_node, LineDict):
-                    raise reader.error(variants_node, v_index, v_field, "must be a mapping")
+            for v_field, v_node in reader.mappings(variants_node, join(field, "variants")):
                 reader.check_keys(v_node, v_field, required=("when",), optional=("due", "basis"))
                 if "due" not in v_node and "basis" not in v_node:
                     raise reader.error(v_node, None, v_field, "needs a due or a basis")
@@ -629,33 +610,19 @@ def _source(reader: Reader, node: LineDict, field: str) -> str:
 def _item_keys(
     reader: Reader, node: LineDict, key: str, field: str, vocabulary: Vocabulary
 ) -> frozenset[str]:
-    seq = reader.sequence(node, key, field)
-    keys: set[str] = set()
-    for index, item in enumerate(seq):
-        if not isinstance(item, str) or item not in vocabulary:
-            raise reader.error(
-                seq, index, f"{join(field, key)}[{index}]", f"unknown vocabulary item {item!r}"
-            )
-        keys.add(item)
-    return frozenset(keys)
+    return frozenset(
+        reader.members(node, key, field, vocabulary, "unknown vocabulary item {item!r}")
+    )
 
 
 def _conditions(reader: Reader, node: LineDict, field: str) -> tuple[str, ...]:
     """``when``: one condition or a list of them (any one applies)."""
     raw = node.get("when")
     if isinstance(raw, list):
-        seq = reader.sequence(node, "when", field)
-        if not seq:
+        if not raw:
             raise reader.error(node, "when", join(field, "when"), "must not be empty")
-        for index, condition in enumerate(seq):
-            if condition not in CONDITIONS:
-                raise reader.error(
-                    seq,
-                    index,
-                    f"{join(field, 'when')}[{index}]",
-                    f"must be one of {', '.join(sorted(CONDITIONS))}",
-                )
-        return tuple(str(c) for c in seq)
+        one_of = f"must be one of {', '.join(sorted(CONDITIONS))}"
+        return tuple(reader.members(node, "when", field, CONDITIONS, one_of))
     return (reader.string(node, "when", field, choices=CONDITIONS),)
 
 
@@ -670,15 +637,8 @@ def _mynumber(reader: Reader, node: LineDict, vocabulary: Vocabulary) -> MyNumbe
     item = reader.string(node, "item", field)
     if item not in vocabulary:
         raise reader.error(node, "item", join(field, "item"), f"unknown vocabulary item {item!r}")
-    exposures = reader.sequence(node, "exposures", field)
-    for index, exposure in enumerate(exposures):
-        if exposure not in EXPOSURES:
-            raise reader.error(
-                exposures,
-                index,
-                f"{field}.exposures[{index}]",
-                f"must be one of {', '.join(EXPOSURES)}",
-            )
+    one_of = f"must be one of {', '.join(EXPOSURES)}"
+    exposures = reader.members(node, "exposures", field, EXPOSURES, one_of)
     return MyNumberReportable(
         item=item,
         persons_more_than=reader.integer(node, "persons_more_than", field),

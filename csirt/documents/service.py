@@ -28,7 +28,7 @@ from csirt.cases.closing import MissingItem
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.models import Case, RecordVersion
 from csirt.db import utcnow
-from csirt.documents import frozen, snapshot, trail
+from csirt.documents import builders, frozen, snapshot, trail
 from csirt.documents.access import (
     COMMITTEE_KINDS,
     CaseAccess,
@@ -133,13 +133,6 @@ __all__ = [
 MAX_SECTION_CHARS = 20_000
 NEW_FACTS_NOTE = "new version from current facts"
 MAX_COMMENT_CHARS = 4_000
-KIND_NAMES: dict[str, tuple[str, str]] = {
-    "press_release": ("報道提供資料", "press release"),
-    "committee_report": ("検証委員会報告書", "committee report"),
-    "ppc_report": ("個人情報保護委員会への報告", "report to the PPC"),
-    "individual_notice": ("本人への通知", "notice to individuals"),
-    "prevention_progress": ("再発防止策の実施状況", "prevention progress report"),
-}
 
 
 # --- facts ------------------------------------------------------------------------------------
@@ -691,7 +684,7 @@ def unapproved_documents_check(session: Session, case: Case) -> list[MissingItem
     """Closing check: every document of the case is approved in its newest version."""
     missing = []
     for document in unapproved_documents(session, case):
-        ja, en = KIND_NAMES.get(document.kind, (document.kind, document.kind))
+        ja, en = builders.kind_name(document.kind)
         missing.append(
             MissingItem(
                 f"document:{document.id}",

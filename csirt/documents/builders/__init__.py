@@ -31,6 +31,7 @@ from csirt.documents.builders._common import (
     UnknownSectionError,
     UnsupportedLanguageError,
     check_lang,
+    kind_name,
 )
 from csirt.documents.facts import CaseFacts
 
@@ -156,5 +157,6 @@ __all__ = [
     "build_document",
     "default_sections",
     "get_builder",
+    "kind_name",
     "to_bytes",
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from importlib import resources
+from typing import Any, Protocol
 
 from docx.document import Document
 
@@ -23,6 +25,25 @@ class UnknownSectionError(ValueError):
 
 class UnsupportedLanguageError(ValueError):
     """Documents are built in Japanese or English only."""
+
+
+def _load_wording() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("wording.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+_WORDING = _load_wording()
+
+
+def kind_name(kind: str) -> tuple[str, str]:
+    """The kind's name in Japanese and English (an unknown kind: its key)."""
+    ja, en = _WORDING.get(kind, {}).get("name", (kind, kind))
+    return ja, en
+
+
+def headings_of(kind: str) -> dict[str, tuple[str, str]]:
+    """The kind's section headings in Japanese and English, by section key."""
+    return {key: (ja, en) for key, (ja, en) in _WORDING[kind].get("headings", {}).items()}
 
 
 def check_lang(lang: str) -> None:

@@ -9,6 +9,7 @@ from docx.shared import Cm, Pt
 from csirt.documents import blocks
 from csirt.documents.builders._common import (
     DocumentKind,
+    headings_of,
     issue_date,
     local_date,
     numbered,
@@ -34,30 +35,7 @@ SECTION_KEYS = (
     "recommendations",
     "conclusion",
 )
-H = {
-    "intro": ("序論", "Introduction"),
-    "mandate": ("委嘱の経緯", "Mandate"),
-    "members": ("委員構成", "Members"),
-    "independence": ("委員会の独立性", "Independence"),
-    "scope": ("検証の範囲", "Scope"),
-    "method": ("検証の方法", "Method"),
-    "period": ("検証の期間", "Period"),
-    "facts": ("事実経過", "Course of events"),
-    "analysis": ("原因分析", "Analysis of causes"),
-    "findings": ("認定した事実", "Facts found"),
-    "causes": ("原因", "Causes"),
-    "evaluation": ("対応の評価", "Evaluation of the response"),
-    "recommendations": ("提言", "Recommendations"),
-    "conclusion": ("結語", "Conclusion"),
-    "appendix": ("資料編", "Appendices"),
-    "appendix_data": (
-        "資料1　漏えいした（又はそのおそれがある）情報",
-        "Appendix 1: Information leaked",
-    ),
-    "meetings": ("開催経過", "Meetings"),
-    "appendix_timeline": ("資料2　経過一覧", "Appendix 2: Timeline"),
-    "appendix_measures": ("資料3　再発防止策", "Appendix 3: Prevention measures"),
-}
+H = headings_of(KIND)
 EVALUATION_HEADERS = {
     "ja": ("項目", "期限", "実施日", "評価"),
     "en": ("Item", "Due", "Done", "Assessment"),

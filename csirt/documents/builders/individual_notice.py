@@ -9,6 +9,7 @@ from csirt.documents.builders._common import (
     DocumentKind,
     bullets,
     contact_text,
+    headings_of,
     issue_date,
     signatory,
     t,
@@ -27,17 +28,7 @@ SECTION_KEYS = (
     "contact",
     "recipients",
 )
-HEADINGS: dict[str, tuple[str, str]] = {
-    "overview": ("概要", "What happened"),
-    "items": ("対象となる個人情報の項目", "Personal data concerned"),
-    "cause": ("原因", "Cause"),
-    "secondary_damage": (
-        "二次被害又はそのおそれの有無及びその内容",
-        "Secondary damage or its risk",
-    ),
-    "other": ("その他", "Other information"),
-    "contact": ("お問い合わせ先", "Contact"),
-}
+HEADINGS = headings_of(KIND)
 
 
 def headings(lang: str) -> list[str]:

@@ -9,6 +9,7 @@ from csirt.documents.builders._common import (
     DocumentKind,
     bullets,
     contact_text,
+    headings_of,
     issue_date,
     measures_text,
     persons_total,
@@ -32,20 +33,7 @@ SECTION_KEYS = (
     "caution",
     "contact",
 )
-HEADINGS: dict[str, tuple[str, str]] = {
-    "overview": ("概要", "Overview"),
-    "staff": ("職員の所属・役職等", "Staff member's department and post"),
-    "timeline": ("経過", "Course of events"),
-    "data": ("漏えいした（又はそのおそれがある）情報", "Information leaked or possibly leaked"),
-    "cause": ("原因", "Cause"),
-    "response": ("対応", "Response"),
-    "secondary_damage": ("二次被害の有無", "Secondary damage"),
-    "prevention": ("再発防止策", "Prevention of recurrence"),
-    "future": ("今後の対応", "Next steps"),
-    "discipline": ("職員の処分", "Disciplinary action"),
-    "caution": ("市民の皆様へのお願い", "A request to residents"),
-    "contact": ("問い合わせ先", "Contact"),
-}
+HEADINGS = headings_of(KIND)
 # Sections printed only when they have text (the rest always, so that a gap shows).
 OPTIONAL = frozenset({"staff", "discipline"})
 DEFAULT_CAUTION = (

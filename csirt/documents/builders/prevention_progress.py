@@ -5,19 +5,18 @@ from __future__ import annotations
 from docx.document import Document
 
 from csirt.documents import blocks
-from csirt.documents.builders._common import DocumentKind, contact_text, issue_date, t
+from csirt.documents.builders._common import (
+    DocumentKind,
+    contact_text,
+    headings_of,
+    issue_date,
+    t,
+)
 from csirt.documents.facts import CaseFacts, MeasureStatus
 
 KIND = "prevention_progress"
 SECTION_KEYS = ("overview", "summary", "next_steps", "contact")
-HEADINGS: dict[str, tuple[str, str]] = {
-    "overview": ("概要", "Background"),
-    "summary": ("実施状況の概要", "Progress at a glance"),
-    "areas": ("分野別の実施状況", "Progress by area"),
-    "measures": ("各措置の実施状況", "Each measure"),
-    "next_steps": ("今後の取組", "Next steps"),
-    "contact": ("問い合わせ先", "Contact"),
-}
+HEADINGS = headings_of(KIND)
 ORDER = ("overview", "summary", "areas", "measures", "next_steps", "contact")
 
 

@@ -1,4 +1,4 @@
-"""Layout fragments that depend only on who may do what: rendered once per kind of reader.
+"""Fragments rendered once and kept: the layout's per-reader parts, and empty forms' fields.
 
 The base layout's main navigation (~15 links, each with a ``url_for`` and a permission check)
 and the keyboard-shortcuts dialog were rendered again on every page. Their HTML depends only on
@@ -9,6 +9,9 @@ another permission set and so another entry, at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
@@ -17,6 +20,7 @@ from markupsafe import Markup
 # Fragments that read nothing but permissions, language, endpoints and static URLs.
 FRAGMENTS = frozenset({"_main_nav.html", "_shortcuts.html"})
 MAX_ENTRIES = 256  # fragments x permission sets x languages: a handful in practice
+MAX_FORM_ENTRIES = 1024  # forms x shown values (phase, priority, playbooks left) x languages
 
 
 def reader_fragment(name: str) -> Markup:
@@ -31,4 +35,49 @@ def reader_fragment(name: str) -> Markup:
         html = Markup(render_template(name))  # noqa: S704 (autoescaped template output)
         if len(cache) < MAX_ENTRIES:
             cache[key] = html
+    return html
+
+
+class FormSlot:
+    """A form a page shows: the one given back with its errors (rendered as it is), or a fresh
+    ``form_class(**data)``, built only when the page's :func:`form_fragment` is rendered for the
+    first time. A fresh one never reads the request's form data (on a page shown again after
+    another form's POST it would carry that POST's values into the kept fields)."""
+
+    def __init__(
+        self,
+        given: Any,
+        form_class: Callable[..., Any],
+        setup: Callable[[Any], None] | None = None,
+        **data: Any,
+    ) -> None:
+        self.given = given
+        self._form: Any = given
+        self._class, self._setup, self._data = form_class, setup, data
+
+    @property
+    def form(self) -> Any:
+        """The form object (built on first use)."""
+        if self._form is None:
+            self._form = self._class(formdata=None, **self._data)
+            if self._setup is not None:
+                self._setup(self._form)
+        return self._form
+
+
+def form_fragment(slot: FormSlot, *key: object, caller: Callable[[], str]) -> Markup:
+    """The HTML of a ``{% call form_fragment(slot, name, values...) %}`` block: the fields of
+    an empty form, rendered once per app, ``key`` and language (WTForms' objects and widgets
+    were a third of the case page's work). The key names everything the fields show besides
+    the language (the selected value, the choices); the CSRF token stays outside the block. A
+    form given back with errors is rendered every time."""
+    if slot.given is not None:
+        return Markup(caller())  # noqa: S704 (autoescaped template output)
+    full = (key, str(get_locale()))
+    cache: dict[object, Markup] = current_app.extensions.setdefault("csirt_form_fragments", {})
+    html = cache.get(full)
+    if html is None:
+        html = Markup(caller())  # noqa: S704 (autoescaped template output)
+        if len(cache) < MAX_FORM_ENTRIES:
+            cache[full] = html
     return html

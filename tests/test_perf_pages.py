@@ -3,18 +3,23 @@ page in Python read exactly as the template filters and Babel write them."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_babel import format_date, format_datetime
 from sqlalchemy.orm import Session
 
 from csirt import i18n
+from csirt.cases import forms
 from csirt.cases.creation import create_case
 from csirt.cases.lifecycle import change_priority
 from csirt.cases.timeline import EventInput, add_events, list_events
 from csirt.cases.timeline_pages import event_rows
 from csirt.labels import actor_name, auto_event_title, auto_reason, event_time
+from tests.conftest import csrf_from
 from tests.factories import UserFactory
 
 MOMENTS = [
@@ -88,3 +93,73 @@ def test_timeline_rows_read_as_the_template_filters_wrote_them(
                 assert title in row.edit_label
             reader = event_rows(events, categories, visibilities, can_edit=False)
             assert {row.edit_label for row in reader} == {""}
+
+
+def _without_tokens(html: str) -> str:
+    return re.sub(r'name="csrf_token"( type="hidden")? value="[^"]+"', "", html)
+
+
+def _select(html: str, name: str) -> str:
+    """The <select> named ``name`` of a page, as written."""
+    match = re.search(rf'<select id="{name}" name="{name}">.*?</select>', html, re.S)
+    assert match, name
+    return match.group(0)
+
+
+def test_the_case_pages_forms_are_rendered_once_per_shown_value_and_language(
+    client: FlaskClient, login_as: Any, db_session: Session, app: Flask
+) -> None:
+    user = login_as("lead")
+    case = create_case(db_session, title="forms once", actor=user)
+    db_session.commit()
+    path = f"/console/cases/{case.id}"
+    first = client.get(path).text  # renders the forms' fields and keeps them
+    cached = client.get(path).text
+    assert _without_tokens(cached) == _without_tokens(first)
+    for name in ("phase", "priority", "outcome", "playbook"):
+        assert _select(cached, name) == _select(first, name)
+    with app.test_request_context(path, headers={"Accept-Language": "ja"}):
+        fresh = forms.PriorityForm(priority=case.priority)
+        assert str(fresh.priority()) == _select(cached, "priority")
+    # the form follows the case: the new priority is the one selected
+    token = csrf_from(cached)
+    answer = client.post(f"{path}/priority", data={"csrf_token": token, "priority": "P1"})
+    assert answer.status_code == 302
+    # shown again after a refused POST, the other forms' fields (built now, and kept) do not
+    # take that POST's values: its reason is only in the form given back
+    words = "words of the refused closing"
+    refused = {"csrf_token": token, "outcome": "bogus", "reason": words}
+    answer = client.post(f"{path}/close", data=refused)
+    assert answer.status_code == 400
+    assert answer.text.count(words) == 1
+    page = client.get(path).text
+    assert words not in page
+    assert '<option selected value="P1">' in _select(page, "priority")
+    # a form given back with its errors is rendered with them, not from the kept fields
+    answer = client.post(f"{path}/phase", data={"csrf_token": token, "phase": "bogus"})
+    assert answer.status_code == 400
+    assert 'class="errors" id="phase-err"' in answer.text
+    assert 'class="errors"' not in client.get(path).text
+    # the language is part of the key
+    client.post("/language", data={"lang": "en", "csrf_token": token})
+    english = client.get(path).text
+    assert "Change phase" in english
+    assert _select(english, "outcome") != _select(cached, "outcome")
+
+
+def test_the_timeline_forms_keep_their_fields_and_errors(
+    client: FlaskClient, login_as: Any, db_session: Session
+) -> None:
+    user = login_as("lead")
+    case = create_case(db_session, title="timeline forms", actor=user)
+    db_session.commit()
+    path = f"/console/cases/{case.id}/timeline"
+    page = client.get(path).text
+    assert _without_tokens(client.get(path).text) == _without_tokens(page)  # kept fields
+    for field in ("occurred_at", "precision", "title", "description", "category", "file"):
+        assert f'id="{field}"' in page
+    answer = client.post(path, data={"csrf_token": csrf_from(page), "title": "no time"})
+    assert answer.status_code == 400
+    assert 'id="occurred_at-err"' in answer.text
+    assert 'value="no time"' in answer.text
+    assert 'value="no time"' not in client.get(path).text

@@ -42,6 +42,7 @@ from csirt.db import get_session, writes
 from csirt.forms import saved
 from csirt.i18n import Moments, current_lang
 from csirt.labels import actor_name, auto_event_title, auto_reason
+from csirt.nav import FormSlot
 
 EVENTS_PER_PAGE = 50  # what a person reads at once (TheHive and IRIS show 50); later ones by cursor
 
@@ -174,8 +175,9 @@ def _timeline_page(
         query=query,
         total=count_events(session, case),
         **corrections.deleted_context(session, EVENT_CORRECTIONS, routes.name, case),
-        event_form=event_form or forms.EventForm(),
-        import_form=forms.ImportForm(),
+        # Empty forms' fields rendered once per language (nav.form_fragment)
+        event_form=FormSlot(event_form, forms.EventForm),
+        import_form=FormSlot(None, forms.ImportForm),
         import_errors=import_errors,
         **display,
     )

@@ -69,6 +69,7 @@ from csirt.forms import require_action, saved
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
 from csirt.labels import case_role_label, service_message
+from csirt.nav import FormSlot, form_fragment
 
 bp = console.blueprint  # timeline_pages' routes are on it too: one blueprint, same endpoints
 
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
     view of a case (console and API alike)."""
     registry.load(app)
     app.after_request(record_case_view)
+    app.jinja_env.globals["form_fragment"] = form_fragment
 
 
 _zone = console.zone
@@ -203,9 +205,12 @@ def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
     playbooks = case_playbooks(session, case, registry.playbooks(), applied)
     tasks = list_tasks(session, case)
     now = utcnow()
-    phase_form = forms_given.get("phase_form") or forms.PhaseForm(phase=case.phase)
-    playbook_form = forms.PlaybookForm()
-    playbook_form.playbook.choices = _playbook_choices(set(applied))
+
+    def playbook_choices(form: forms.PlaybookForm) -> None:
+        form.playbook.choices = _playbook_choices(set(applied))
+
+    # Forms as slots: an empty form's fields are rendered once per shown value and language
+    # (nav.form_fragment); one given back with errors is rendered as it is.
     return {
         "case": case,
         "active": "cases.detail",
@@ -220,12 +225,12 @@ def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
         "checklist": closing.checklist_lines(session, case, playbooks),
         "missing": forms_given.get("missing"),
         "lang": current_lang(),
-        "phase_form": phase_form,
-        "priority_form": forms.PriorityForm(priority=case.priority),
-        "close_form": forms_given.get("close_form") or forms.CloseForm(),
-        "playbook_form": playbook_form,
-        "link_form": forms.LinkForm(),
-        "button_form": forms.ButtonForm(),
+        "phase_form": FormSlot(forms_given.get("phase_form"), forms.PhaseForm, phase=case.phase),
+        "priority_form": FormSlot(None, forms.PriorityForm, priority=case.priority),
+        "close_form": FormSlot(forms_given.get("close_form"), forms.CloseForm),
+        "playbook_form": FormSlot(None, forms.PlaybookForm, playbook_choices),
+        "playbooks_left": tuple(pid for pid in registry.playbooks() if pid not in applied),
+        "link_form": FormSlot(None, forms.LinkForm),
         "tlp_labels": {t.value: label for t, label in forms.TLP_LABELS.items()},
         "outcome_labels": forms.OUTCOME_LABELS,
         # Status of linked reports, never their content; empty for those who may not know.

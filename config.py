@@ -112,6 +112,8 @@ class Config:
     alerts_imap_mailbox: str = "INBOX"
     # Extra CA certificates to trust for the mailbox's certificate (else the system's).
     alerts_imap_cafile: Path | None = None
+    # A webhook delivery that failed is retried after this many seconds, doubling each time.
+    webhooks_first_retry_s: int = 30
     testing: bool = False
 
     @property
@@ -238,6 +240,7 @@ class Config:
             audit_work_days=_work_days(env, "CSIRT_AUDIT_WORK_DAYS"),
             audit_off_hours_minimum=_int(env, "CSIRT_AUDIT_OFF_HOURS_MINIMUM", 3),
             audit_bulk_export_minimum=_int(env, "CSIRT_AUDIT_BULK_EXPORT_MINIMUM", 10),
+            webhooks_first_retry_s=_int(env, "CSIRT_WEBHOOKS_FIRST_RETRY_S", 30),
             **imap,
         )
 

@@ -352,9 +352,10 @@ def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
         return int(error.code)
 
 
-def backoff(attempts: int) -> timedelta:
-    """How long after the ``attempts``-th failure the next attempt comes."""
-    delay: timedelta = FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 20))
+def backoff(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
+    """How long after the ``attempts``-th failure the next attempt comes (``first`` after the
+    first failure, then doubling: ``CSIRT_WEBHOOKS_FIRST_RETRY_S``)."""
+    delay: timedelta = first * (2 ** min(max(attempts - 1, 0), 20))
     return min(delay, LONGEST_RETRY)
 
 
@@ -430,7 +431,13 @@ def prepare(
 
 
 def record_attempt(
-    session: Session, delivery_id: int, *, status: int | None, error: str, now: datetime
+    session: Session,
+    delivery_id: int,
+    *,
+    status: int | None,
+    error: str,
+    now: datetime,
+    first_retry: timedelta = FIRST_RETRY,
 ) -> str:
     """Record one attempt: ``sent``, ``retrying`` (after the back-off) or ``failed``."""
     delivery = session.get_one(WebhookDelivery, delivery_id)
@@ -453,7 +460,7 @@ def record_attempt(
             details={"webhook": delivery.webhook_id, "attempts": delivery.attempts},
         )
         return "failed"
-    delivery.next_attempt_at = now + backoff(delivery.attempts)
+    delivery.next_attempt_at = now + backoff(delivery.attempts, first_retry)
     return "retrying"
 
 
@@ -465,6 +472,7 @@ def send_due(
     post: Post = http_post,
     limit: int = BATCH,
     only: Sequence[int] = (),
+    first_retry: timedelta = FIRST_RETRY,
 ) -> SendResult:
     """Post the due deliveries (or ``only`` these): claimed, prepared and recorded in short
     transactions of their own; the HTTP request itself runs outside any, so a slow receiver
@@ -486,7 +494,14 @@ def send_due(
                 error = type(exc).__name__
         with steps() as session:
             result.count(
-                record_attempt(session, delivery_id, status=status, error=error, now=moment)
+                record_attempt(
+                    session,
+                    delivery_id,
+                    status=status,
+                    error=error,
+                    now=moment,
+                    first_retry=first_retry,
+                )
             )
     return result
 
@@ -503,7 +518,13 @@ def _work() -> None:
         app, ids = _jobs.get()
         try:
             with app.app_context():
-                send_due(get_db(app).session, secret_key=app.config["CSIRT"].secret_key, only=ids)
+                config = app.config["CSIRT"]
+                send_due(
+                    get_db(app).session,
+                    secret_key=config.secret_key,
+                    only=ids,
+                    first_retry=timedelta(seconds=config.webhooks_first_retry_s),
+                )
         except Exception as exc:  # the job retries; never the payload in a log
             log.warning("webhook delivery after commit: %s", type(exc).__name__)
 

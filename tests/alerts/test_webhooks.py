@@ -10,9 +10,11 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config import Config, ConfigError
 from csirt.db import utcnow
 from csirt.webhooks import service
 from csirt.webhooks.models import WebhookDelivery
@@ -297,3 +299,17 @@ def test_the_console_shows_the_delivery_log_keeps_the_secret_and_removes(
     assert gone.status_code == 302
     assert service.list_webhooks(db_session) == []
     assert client.get(f"/console/webhooks/{hook['id']}").status_code == 404
+
+
+def test_the_first_retry_is_a_setting_and_doubles_from_there(tmp_path) -> None:
+    first = timedelta(seconds=5)
+    assert [service.backoff(n, first).total_seconds() for n in (1, 2, 3)] == [5, 10, 20]
+    assert service.backoff(30, first) == service.LONGEST_RETRY
+    assert service.backoff(1) == service.FIRST_RETRY == timedelta(seconds=30)
+    env = {"CSIRT_SECRET_KEY": "k" * 20 + "0123456789abcdef"}
+    assert Config.from_env(env, instance_path=tmp_path).webhooks_first_retry_s == 30
+    chosen = {**env, "CSIRT_WEBHOOKS_FIRST_RETRY_S": "5"}
+    assert Config.from_env(chosen, instance_path=tmp_path).webhooks_first_retry_s == 5
+    for bad in ("0", "-3", "soon"):
+        with pytest.raises(ConfigError, match="CSIRT_WEBHOOKS_FIRST_RETRY_S"):
+            Config.from_env({**env, "CSIRT_WEBHOOKS_FIRST_RETRY_S": bad}, instance_path=tmp_path)

@@ -39,6 +39,7 @@ OUTPUT = ROOT / "test-output" / "story"
 BACKEND = os.environ.get("CSIRT_TEST_BACKEND", "sqlite")
 SLOW_S = 2.0  # any request slower than this fails the suite
 TIMEOUT_S = 10.0  # a client gives up (and records a 599) after this
+WEBHOOK_RETRY_S = 12  # the server's first webhook back-off (CSIRT_WEBHOOKS_FIRST_RETRY_S)
 
 
 # --- latencies ---------------------------------------------------------------------------------
@@ -425,6 +426,8 @@ def story_server(tmp_path_factory: pytest.TempPathFactory, output_dir: Path) -> 
                 "CSIRT_SMTP_PORT": str(smtp_port),
                 "CSIRT_SMTP_FROM": "csirt@city.example.jp",
                 "CSIRT_SMTP_TLS": "off",  # the sink is plain SMTP on loopback
+                # tests/alerts/test_live.py waits out one webhook back-off: not the 30 s default
+                "CSIRT_WEBHOOKS_FIRST_RETRY_S": str(WEBHOOK_RETRY_S),
             }
             server = Server(url, env, instance, sink, {}, output_dir / "gunicorn.log", None)  # type: ignore[arg-type]
             server.cli("db", "upgrade")

@@ -300,3 +300,42 @@ def test_the_dashboard_reads_obligations_first_then_cases_by_key(
         assert "SEARCH cases USING INTEGER PRIMARY KEY" in plan, plan
     else:
         assert "Seq Scan on cases" not in plan, plan
+
+
+def test_the_case_list_statement_is_built_once_and_runs_with_each_calls_values(
+    users: UserFactory, db_session: Session
+) -> None:
+    # Built once per shape (csirt/cases/listing.py _statement), the values bound at execution:
+    # another page, phase, priority or viewer gets its own rows, never the previous call's.
+    from csirt.cases import listing
+
+    lead = users.create(roles=["lead"]).user
+    member = users.create(roles=["responder"]).user
+    other = users.create(roles=["responder"]).user
+    made = [create_case(db_session, title=f"shape {n}", actor=member) for n in range(6)]
+    made[0].phase, made[1].phase = "contain", "contain"
+    made[2].priority = "P1"
+    db_session.commit()
+    ids = [c.id for c in made]
+
+    def page(user: Any, **kwargs: Any) -> list[int]:
+        return [c.id for c in listing.list_case_rows(db_session, user, **kwargs).items]
+
+    first = page(lead, limit=2)
+    assert first == sorted(ids, reverse=True)[:2]
+    assert page(lead, limit=2, cursor=first[-1]) == sorted(ids, reverse=True)[2:4]
+    assert page(lead, limit=2, cursor=ids[2]) == [ids[1], ids[0]]
+    for phase, expected in (("contain", [ids[1], ids[0]]), ("detect", ids[5:1:-1])):
+        filters = listing.CaseFilters(phase=phase)
+        assert [i for i in page(lead, filters=filters, limit=100) if i in ids] == expected
+    for priority in ("P1", "P3"):
+        filters = listing.CaseFilters(priority=priority)
+        found = {i for i in page(lead, filters=filters, limit=100) if i in ids}
+        assert found == {c.id for c in made if c.priority == priority}
+    assert page(other) == []  # a viewer's statement is their own (need-to-know binds their id)
+    assert set(ids) <= set(page(member, limit=100))
+    statements = listing._STATEMENTS
+    assert statements, "the statements are kept"
+    shapes = len(statements)
+    page(lead, limit=3, cursor=ids[4])
+    assert len(statements) == shapes  # the same shape as an earlier page: no new statement

@@ -92,11 +92,13 @@ def _plan(db_session: Session, statement: Any) -> str:
 
 
 def _list_query(db_session: Session, user, **kwargs: Any) -> Any:
-    """The statement list_cases runs, captured from the engine."""
+    """The statement list_cases runs, captured from the engine, with the values it ran with
+    (the list's statements are built once, their values bound at execution)."""
     captured: list[Any] = []
 
-    def capture(_conn, clauseelement, *_args, **_kw) -> None:
-        captured.append(clauseelement)
+    def capture(_conn, clauseelement, multiparams, params, *_args, **_kw) -> None:
+        values = {**(multiparams[0] if multiparams else {}), **(params or {})}
+        captured.append(clauseelement.params(values) if values else clauseelement)
 
     connection = db_session.connection()
     event.listen(connection, "before_execute", capture)

@@ -4,20 +4,11 @@ on the same blueprint (defined in `console`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
@@ -63,9 +54,12 @@ def _document_page(template: str, document: Document, access: CaseAccess, **cont
     )
 
 
-def _finding_messages(findings: list[GuardFinding]) -> list[str]:
-    """One message per finding: the section, what kind of content, and the text found."""
-    return [
+def _refused_by_guard(
+    session: Session, document: Document, access: CaseAccess, findings: Sequence[GuardFinding]
+) -> ResponseReturnValue:
+    """The document with one message per finding of the export guard (the section, what kind
+    of content, the text found); a lead may let the overridable ones pass from there."""
+    messages = [
         _(
             "Section “%(section)s” contains %(what)s: “%(text)s”.",
             section=forms.section_label(finding.section),
@@ -74,6 +68,7 @@ def _finding_messages(findings: list[GuardFinding]) -> list[str]:
         )
         for finding in findings
     ]
+    return _render_detail(session, document, access, errors=messages, findings=findings, status=400)
 
 
 def event_when(event: Any) -> str:
@@ -184,6 +179,7 @@ def _render_detail(
     access: CaseAccess,
     *,
     errors: list[str] | None = None,
+    findings: Sequence[GuardFinding] = (),
     comment_form: Any = None,
     status: int = 200,
 ) -> ResponseReturnValue:
@@ -211,6 +207,7 @@ def _render_detail(
             comment_form=comment_form,
             action=ActionForm(),
             errors=errors or [],
+            guard_findings=findings,
             last_editor_is_me=last_editor_is_me,
             approvers=(
                 approval.possible_approvers(session, document)
@@ -320,10 +317,7 @@ def approve(session: Session, document: Document, access: CaseAccess) -> Respons
     except service.AlreadyApprovedError:
         return _already_approved(document)
     except PublicTextRefusedError as refused:
-        g.guard_findings = refused.findings  # the override form (leads) lists them
-        return _render_detail(
-            session, document, access, errors=_finding_messages(refused.findings), status=400
-        )
+        return _refused_by_guard(session, document, access, refused.findings)
     return saved(
         _("Version %(n)d approved.", n=document.current_version),
         "documents.detail",
@@ -429,10 +423,7 @@ def export(session: Session, document: Document, access: CaseAccess) -> Response
         )
     except PublicTextRefusedError as refused:
         session.commit()  # keep the audit record of the refusal
-        g.guard_findings = refused.findings  # the override form (leads) lists them
-        return _render_detail(
-            session, document, access, errors=_finding_messages(refused.findings), status=400
-        )
+        return _refused_by_guard(session, document, access, refused.findings)
     except service.DocumentValidationError:
         abort(404)
     except service.FrozenUnreadableError:

@@ -23,6 +23,7 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
 from csirt.auth.reauth import reauth_required
 from csirt.db import get_session
+from csirt.forms import saved
 from csirt.intake import staff_keys
 from csirt.intake.escrow import Escrow
 
@@ -84,9 +85,7 @@ def user_new() -> ResponseReturnValue:
         else:
             # The first password is known now: an intake key pair for intake and custodian roles.
             _provide_keypair(db_session, user, form.password.data)
-            db_session.commit()
-            flash(_("User %(name)s was created.", name=user.username), "success")
-            return redirect(url_for("admin.users"))
+            return saved(_("User %(name)s was created.", name=user.username), "admin.users")
         return render_template("admin/user_new.html", form=form), 400
     return render_template("admin/user_new.html", form=form)
 
@@ -109,9 +108,7 @@ def user_edit(user_id: int) -> ResponseReturnValue:
         service.set_roles(
             db_session, user, [Role(r) for r in form.roles.data], actor=current_actor()
         )
-        db_session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("admin.users"))
+        return saved(_("Saved."), "admin.users")
     return render_template(
         "admin/user_edit.html",
         form=form,
@@ -163,8 +160,7 @@ def user_unlock(user_id: int) -> ResponseReturnValue:
     user = _user_or_404(db_session, user_id)
     if ConfirmForm().validate_on_submit():
         service.unlock(db_session, user, actor=current_actor())
-        db_session.commit()
-        flash(_("The account was unlocked."), "success")
+        return saved(_("The account was unlocked."), "admin.user_edit", user_id=user_id)
     return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
@@ -180,7 +176,5 @@ def security() -> ResponseReturnValue:
         service.set_totp_required_roles(
             db_session, [Role(r) for r in form.totp_roles.data], actor=current_actor()
         )
-        db_session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("admin.security"))
+        return saved(_("Saved."), "admin.security")
     return render_template("admin/security.html", form=form)

@@ -22,7 +22,7 @@ from csirt.auth.permissions import Permission
 from csirt.auth.reauth import reauth_required
 from csirt.catalog.current import current_catalog
 from csirt.db import get_session, utcnow, writes
-from csirt.forms import require_action
+from csirt.forms import require_action, saved
 from csirt.i18n import current_lang
 from csirt.intake import base, cli, disclosure, handling, handoff, keyring, staff_keys, web
 from csirt.intake.base import (
@@ -133,6 +133,11 @@ def _report_post(
         return bp.post(f"/<int:submission_id>/{action}")(requires(permission)(checked))
 
     return decorate
+
+
+def _saved_back(submission_id: int, message: str) -> ResponseReturnValue:
+    """Commit the change, say ``message`` and go back to the report's page."""
+    return saved(message, "intake_console.open_report", submission_id=submission_id)
 
 
 def _back(submission_id: int) -> ResponseReturnValue:
@@ -271,9 +276,7 @@ def reply(submission_id: int, form: ReplyForm, private: bytes) -> ResponseReturn
     db_session = get_session()
     with _shown_or_404(db_session):
         handling.officer_reply(db_session, _user(), private, submission_id, form.body.data or "")
-    db_session.commit()
-    flash(_("Your reply is in the reporter's mailbox."), "success")
-    return _back(submission_id)
+    return _saved_back(submission_id, _("Your reply is in the reporter's mailbox."))
 
 
 @_report_post("promote", Permission.CASE_CREATE, PromoteForm, "promote_form", unlocked=True)
@@ -321,11 +324,9 @@ def _hand_off(
     except IntakeError:
         _already_linked()
         return _back(submission_id)
-    db_session.commit()
-    flash(done, "success")
     if case_id is not None and _has_endpoint("cases.detail"):
-        return redirect(url_for("cases.detail", case_id=case_id))
-    return _back(submission_id)
+        return saved(done, "cases.detail", case_id=case_id)
+    return _saved_back(submission_id, done)
 
 
 def _has_endpoint(name: str) -> bool:
@@ -396,9 +397,7 @@ def grant(submission_id: int, private: bytes) -> ResponseReturnValue:
         db_session.rollback()
         flash(_("This officer cannot be given this report."), "error")
         return _back(submission_id)
-    db_session.commit()
-    flash(_("Access granted to %(name)s.", name=grantee.display_name), "success")
-    return _back(submission_id)
+    return _saved_back(submission_id, _("Access granted to %(name)s.", name=grantee.display_name))
 
 
 @bp.post("/grant-all")
@@ -413,9 +412,10 @@ def grant_all(private: bytes) -> ResponseReturnValue:
         )
         return redirect(url_for("intake_console.inbox"))
     count = handling.grant_all(db_session, _user(), private, grantee)
-    db_session.commit()
-    flash(_("%(n)d reports granted to %(name)s.", n=count, name=grantee.display_name), "success")
-    return redirect(url_for("intake_console.inbox"))
+    return saved(
+        _("%(n)d reports granted to %(name)s.", n=count, name=grantee.display_name),
+        "intake_console.inbox",
+    )
 
 
 @_report_post(
@@ -440,9 +440,7 @@ def identity_request(submission_id: int, form: IdentityRequestForm) -> ResponseR
         db_session.rollback()
         flash(_("This report has no identity to request."), "error")
         return _back(submission_id)
-    db_session.commit()
-    flash(_("Your request was sent to the custodians."), "success")
-    return _back(submission_id)
+    return _saved_back(submission_id, _("Your request was sent to the custodians."))
 
 
 @bp.post("/<int:submission_id>/identity")
@@ -515,9 +513,7 @@ def decide(request_id: int) -> ResponseReturnValue:
         }
         flash(messages.get(str(exc), _("This request cannot be decided.")), "error")
         return redirect(url_for("intake_console.identity_requests"))
-    db_session.commit()
-    flash(_("Your decision was recorded."), "success")
-    return redirect(url_for("intake_console.identity_requests"))
+    return saved(_("Your decision was recorded."), "intake_console.identity_requests")
 
 
 @bp.route("/key", methods=["GET", "POST"])

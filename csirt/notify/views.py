@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,7 +11,7 @@ from flask_login import current_user
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.db import get_session
-from csirt.forms import ActionForm, require_action
+from csirt.forms import ActionForm, require_action, saved
 from csirt.notify import service
 from csirt.notify.cli import reminders_group
 from csirt.notify.messages import KINDS
@@ -82,9 +82,7 @@ def read_all() -> ResponseReturnValue:
     require_action()
     session = get_session()
     service.mark_read(session, current_user.id, None)
-    session.commit()
-    flash(_("All notifications marked as read."), "success")
-    return redirect(url_for("notify.index"))
+    return saved(_("All notifications marked as read."), "notify.index")
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
@@ -97,9 +95,7 @@ def preferences() -> ResponseReturnValue:
             abort(400)
         chosen = set(request.form.getlist("email"))
         service.set_preferences(session, current_user.id, {k: k in chosen for k in KINDS})
-        session.commit()
-        flash(_("Your notification preferences were saved."), "success")
-        return redirect(url_for("notify.preferences"))
+        return saved(_("Your notification preferences were saved."), "notify.preferences")
     return render_template(
         "notify/preferences.html",
         form=form,

@@ -160,6 +160,33 @@ def _form_post(
     return register
 
 
+# What an action button's POST does: the response after changing the team's or person's item.
+ActionHandler = Callable[[Session, Owner, int], ResponseReturnValue]
+
+
+def _action_post(
+    rule: str, owner_key: str, load: Callable[[Session, int], Owner]
+) -> Callable[[ActionHandler[Owner]], ActionHandler[Owner]]:
+    """Declare the POST (TEAM_MANAGE) of an action button on one item of a team's or a person's
+    page: ``rule`` names the owner's id (``owner_key``) and the item's; ``load`` finds the team
+    or person (404 without one). The decorated handler gets the session, that team or person
+    and the item's id once the button's token is checked."""
+
+    def register(handler: ActionHandler[Owner]) -> ActionHandler[Owner]:
+        @requires(Permission.TEAM_MANAGE)
+        def view(**ids: int) -> ResponseReturnValue:
+            session = get_session()
+            owner = load(session, ids.pop(owner_key))
+            require_action()
+            (item_id,) = ids.values()
+            return handler(session, owner, item_id)
+
+        bp.add_url_rule(rule, handler.__name__, view, methods=["POST"])
+        return handler
+
+    return register
+
+
 # --- teams ----------------------------------------------------------------------------------
 
 
@@ -264,12 +291,10 @@ def add_member(session: Session, team: Team, form: MemberForm) -> ResponseReturn
     return _saved(team, _("Member added."))
 
 
-@bp.post("/console/teams/<int:team_id>/members/<int:member_id>/remove")
-@requires(Permission.TEAM_MANAGE)
-def remove_member(team_id: int, member_id: int) -> ResponseReturnValue:
-    session = get_session()
-    team = _team_or_404(session, team_id)
-    require_action()
+@_action_post(
+    "/console/teams/<int:team_id>/members/<int:member_id>/remove", "team_id", _team_or_404
+)
+def remove_member(session: Session, team: Team, member_id: int) -> ResponseReturnValue:
     try:
         team_people.remove_member(session, team, member_id, actor=_actor())
     except TeamNotFoundError:
@@ -493,12 +518,10 @@ def add_leave(session: Session, user: User, form: LeaveForm) -> ResponseReturnVa
     return _person_saved(user, _("Leave added."))
 
 
-@bp.post("/console/teams/people/<int:user_id>/leave/<int:leave_id>/delete")
-@requires(Permission.TEAM_MANAGE)
-def delete_leave(user_id: int, leave_id: int) -> ResponseReturnValue:
-    session = get_session()
-    user = _person_or_404(session, user_id)
-    require_action()
+@_action_post(
+    "/console/teams/people/<int:user_id>/leave/<int:leave_id>/delete", "user_id", _person_or_404
+)
+def delete_leave(session: Session, user: User, leave_id: int) -> ResponseReturnValue:
     leave_ids = {leave.id for leave in team_leave.leaves_of(session, user.id)}
     if leave_id not in leave_ids:
         abort(404)
@@ -648,9 +671,11 @@ def assign(case_id: int) -> ResponseReturnValue:
         session.rollback()
         flash(_("Only the case's members and leads can assign people."), "error")
         return _render_case_team(session, session.get(Case, case_id) or case, 403)
-    session.commit()
-    flash(_("Team updated; the people assigned have been notified."), "success")
-    return redirect(url_for("teams.case_team", case_id=case_id))
+    return saved(
+        _("Team updated; the people assigned have been notified."),
+        "teams.case_team",
+        case_id=case_id,
+    )
 
 
 @bp.post("/console/cases/<int:case_id>/team/acknowledge")

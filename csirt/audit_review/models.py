@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from csirt.db import Base, utcnow
+from csirt.db import Base, IntPk, Timestamp, UserRef
 
 
 class SignalKind(enum.StrEnum):
@@ -27,7 +27,7 @@ class SignalStatus(enum.StrEnum):
 class ReviewSignal(Base):
     __tablename__ = "review_signals"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     # kind + user + period: the same finding is raised once however often the scan runs.
     fingerprint: Mapped[str] = mapped_column(String(128), unique=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
@@ -38,7 +38,7 @@ class ReviewSignal(Base):
     # The numbers the explanation is rendered from (in the reader's language).
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=SignalStatus.OPEN.value, index=True)
-    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    raised_at: Mapped[Timestamp]
     closed_at: Mapped[datetime | None] = mapped_column()
-    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_by_id: Mapped[UserRef | None]
     close_note: Mapped[str] = mapped_column(Text, default="")

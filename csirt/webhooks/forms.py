@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from csirt.auth.forms import MultiCheckboxField
+from csirt.cases.forms import TLP_LABELS, choices
 from csirt.webhooks.service import MIN_SECRET
 
 EVENT_LABELS = {
@@ -15,13 +16,6 @@ EVENT_LABELS = {
     "case.priority_changed": _l("Priority changed"),
     "obligation.due_soon": _l("Legal deadline due within a day"),
     "document.approved": _l("Document approved"),
-}
-TLP_LABELS = {
-    "clear": "TLP:CLEAR",
-    "green": "TLP:GREEN",
-    "amber": "TLP:AMBER",
-    "amber+strict": "TLP:AMBER+STRICT",
-    "red": "TLP:RED",
 }
 
 
@@ -33,10 +27,8 @@ class WebhookForm(FlaskForm):  # type: ignore[misc]
     )
     events = MultiCheckboxField(
         _l("Events"),
-        choices=[SelectChoice(k, v) for k, v in EVENT_LABELS.items()],
+        choices=choices(EVENT_LABELS.items()),
         validators=[DataRequired()],
     )
-    max_tlp = SelectField(
-        _l("Describe cases up to"), choices=[SelectChoice(k, v) for k, v in TLP_LABELS.items()]
-    )
+    max_tlp = SelectField(_l("Describe cases up to"), choices=choices(TLP_LABELS.items()))
     active = BooleanField(_l("Active"), default=True)

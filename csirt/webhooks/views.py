@@ -13,12 +13,13 @@ from flask_login import current_user
 from csirt.api.pagination import row_id
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
+from csirt.cases.forms import TLP_LABELS
 from csirt.db import get_session
 from csirt.forms import ActionForm
 from csirt.web import missing_is_404
 from csirt.webhooks import service
 from csirt.webhooks.cli import webhooks_group
-from csirt.webhooks.forms import EVENT_LABELS, TLP_LABELS, WebhookForm
+from csirt.webhooks.forms import EVENT_LABELS, WebhookForm
 from csirt.webhooks.models import Webhook
 
 bp = Blueprint("webhooks", __name__, url_prefix="/console/webhooks")

@@ -4,7 +4,8 @@ on the same blueprint (defined in `console`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -325,20 +326,32 @@ def approve(session: Session, document: Document, access: CaseAccess) -> Respons
     )
 
 
+@contextmanager
+def _approval_step(
+    session: Session, document: Document, access: CaseAccess, refused: str
+) -> Iterator[None]:
+    """A step of the approval workflow (request, send back): if the service refuses its input,
+    nothing is kept and the document shows ``refused``; if the newest version was approved
+    meanwhile, back to the document. Either way the view stops there (abort with the page)."""
+    try:
+        yield
+    except service.DocumentValidationError:
+        session.rollback()
+        page = _render_detail(session, document, access, errors=[refused], status=400)
+        abort(current_app.make_response(page))
+    except service.AlreadyApprovedError:
+        abort(current_app.make_response(_already_approved(document)))
+
+
 @action(f"{DOCUMENT}/request-approval", Permission.DOCUMENT_EDIT, document_of)
 def request_approval(
     session: Session, document: Document, access: CaseAccess
 ) -> ResponseReturnValue:
-    try:
+    refused = _("Choose a lead who may approve it and did not write the newest version.")
+    with _approval_step(session, document, access, refused):
         approver = approval.request_approval(
             session, current_user, document, request.form.get("approver", "")
         )
-    except service.DocumentValidationError:
-        session.rollback()
-        message = _("Choose a lead who may approve it and did not write the newest version.")
-        return _render_detail(session, document, access, errors=[message], status=400)
-    except service.AlreadyApprovedError:
-        return _already_approved(document)
     session.commit()
     name = approver.display_name or approver.username
     flash(_("Approval requested from %(name)s.", name=name), "success")
@@ -350,14 +363,9 @@ def refuse_approval(
     session: Session, document: Document, access: CaseAccess
 ) -> ResponseReturnValue:
     """A lead sends the newest version back with a reason (its authors are told)."""
-    try:
+    refused = _("Say why you send it back (at most 2,000 characters).")
+    with _approval_step(session, document, access, refused):
         approval.refuse_approval(session, current_user, document, request.form.get("reason", ""))
-    except service.DocumentValidationError:
-        session.rollback()
-        message = _("Say why you send it back (at most 2,000 characters).")
-        return _render_detail(session, document, access, errors=[message], status=400)
-    except service.AlreadyApprovedError:
-        return _already_approved(document)
     return saved(
         _("Sent back to its authors with your reason."), "documents.detail", document_id=document.id
     )

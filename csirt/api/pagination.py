@@ -13,6 +13,7 @@ import binascii
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+import orjson
 from flask import Response, jsonify
 from pydantic import Field, field_validator
 
@@ -98,3 +99,16 @@ def page_response(
     """``{"items": [...], "next_cursor": ...}`` (plus ``extra`` members)."""
     next_cursor = encode_cursor(scope, next_position) if next_position is not None else None
     return jsonify(items=[to_json(item) for item in items], next_cursor=next_cursor, **extra)
+
+
+def items_response(
+    scope: str, items: list[dict[str, Any]], next_position: str | int | None
+) -> Response:
+    """What :func:`page_response` answers, for items that already hold the response's values
+    (datetimes as they are): encoded by orjson in one call, without a pydantic round trip per
+    item. Keys are sorted as ``jsonify`` sorts them and datetimes written in ISO 8601 with their
+    offset, as ``IsoTime`` writes them.
+    """
+    next_cursor = encode_cursor(scope, next_position) if next_position is not None else None
+    body = orjson.dumps({"items": items, "next_cursor": next_cursor}, option=orjson.OPT_SORT_KEYS)
+    return Response(body + b"\n", mimetype="application/json")

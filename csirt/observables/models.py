@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from csirt.db import Base, utcnow
+from csirt.db import Base, IntPk, Timestamp, UserRef
 
 
 class Observable(Base):
@@ -24,7 +24,7 @@ class Observable(Base):
         Index("ix_observables_value_key_case", "value_key", "case_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(Text)
@@ -38,9 +38,9 @@ class Observable(Base):
     first_seen: Mapped[datetime | None] = mapped_column()
     last_seen: Mapped[datetime | None] = mapped_column()
     source: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[Timestamp]
+    created_by_id: Mapped[UserRef | None]
+    updated_at: Mapped[Timestamp]
 
 
 class AttackTag(Base):
@@ -53,11 +53,11 @@ class AttackTag(Base):
         Index("ix_attack_tags_technique_case", "technique", "case_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("timeline_events.id", ondelete="CASCADE"), index=True
     )
     technique: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[Timestamp]
+    created_by_id: Mapped[UserRef | None]

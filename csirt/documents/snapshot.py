@@ -9,7 +9,7 @@ The same module collects what the public-text guard must refuse for the case.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -110,17 +110,7 @@ class OrganisationSettings:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the settings row."""
-        return {
-            "name": self.name,
-            "department": self.department,
-            "contact_department": self.contact_department,
-            "phone": self.phone,
-            "email": self.email,
-            "public_body": self.public_body,
-            "head": self.head,
-            "date_style": self.date_style,
-            "caution": self.caution,
-        }
+        return asdict(self)
 
 
 def organisation_settings(session: Session, default_name: str) -> OrganisationSettings:

@@ -322,7 +322,6 @@ def _deadlines_page(feed_url: str | None = None) -> ResponseReturnValue:
         tz=current_app.config["CSIRT"].tz,
         feed=service.feed_token_of(session, current_user),
         feed_url=feed_url,
-        action_form=ActionForm(),
         status_labels=STATUS_LABELS,
         deadline_labels=DEADLINE_LABELS,
         days_left=days_left,

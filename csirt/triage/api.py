@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, Literal
 
 from flask import Blueprint, current_app, jsonify
@@ -204,8 +206,27 @@ OBLIGATIONS_SCHEMA: dict[str, Any] = {
 }
 
 
-def _case(case_id: int) -> Case:
-    return get_case_for(get_session(), current_user, case_id)
+_CaseRead = Callable[[Case], ResponseReturnValue]
+
+
+def _case_read(
+    resource: str, schema: dict[str, Any], description: str
+) -> Callable[[_CaseRead], _CaseRead]:
+    """Register the decorated function as ``GET /cases/<case_id>/<resource>`` (CASE_VIEW, in
+    the ``?lang=`` asked for): it gets the case, loaded here (404 where the user may not see it)
+    and answers with ``schema``; its docstring is the operation's summary."""
+
+    def register(read: _CaseRead) -> _CaseRead:
+        @functools.wraps(read)
+        def view(case_id: int) -> ResponseReturnValue:
+            read_query(LangQuery)
+            return read(get_case_for(get_session(), current_user, case_id))
+
+        rule = f"/cases/<int:case_id>/{resource}"
+        api.get(rule, Permission.CASE_VIEW, query=LangQuery, ok=(schema, description))(view)
+        return read
+
+    return register
 
 
 @api.post(
@@ -236,16 +257,9 @@ def evaluate_facts() -> ResponseReturnValue:
     return jsonify(evaluate(facts, rules, config.tz).to_json(current_lang()))
 
 
-@api.get(
-    "/cases/<int:case_id>/triage",
-    Permission.CASE_VIEW,
-    query=LangQuery,
-    ok=(CASE_RESULT_SCHEMA, "The explained result"),
-)
-def case_triage(case_id: int) -> ResponseReturnValue:
+@_case_read("triage", CASE_RESULT_SCHEMA, "The explained result")
+def case_triage(case: Case) -> ResponseReturnValue:
     """The triage of a case's current facts (same shape as /triage/evaluate, plus `case`)."""
-    read_query(LangQuery)
-    case = _case(case_id)
     session = get_session()
     _facts, result = service.evaluate_case(
         session, case, current_app.config["CSIRT"], current_catalog().rules
@@ -286,16 +300,9 @@ def _obligation_json(row: Obligation, lang: service.Lang, tz: Any) -> dict[str, 
     }
 
 
-@api.get(
-    "/cases/<int:case_id>/obligations",
-    Permission.CASE_VIEW,
-    query=LangQuery,
-    ok=(OBLIGATIONS_SCHEMA, "The obligations"),
-)
-def case_obligations(case_id: int) -> ResponseReturnValue:
+@_case_read("obligations", OBLIGATIONS_SCHEMA, "The obligations")
+def case_obligations(case: Case) -> ResponseReturnValue:
     """The tracked obligations of a case, soonest due first."""
-    read_query(LangQuery)
-    case = _case(case_id)
     lang = current_lang()
     tz = current_app.config["CSIRT"].tz
     rows = service.obligations_of(get_session(), case)

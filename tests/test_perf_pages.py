@@ -163,3 +163,34 @@ def test_the_timeline_forms_keep_their_fields_and_errors(
     assert 'id="occurred_at-err"' in answer.text
     assert 'value="no time"' in answer.text
     assert 'value="no time"' not in client.get(path).text
+
+
+def test_the_case_lists_figures_in_one_statement_are_those_of_the_two_queries(
+    client: FlaskClient, login_as: Any, db_session: Session
+) -> None:
+    from csirt.cases.listing import overdue_counts, page_figures
+    from csirt.cases.tagging import set_tags, tags_for
+    from csirt.cases.tasks import add_task
+    from csirt.db import utcnow
+
+    lead = login_as("lead")
+    busy, plain, tagged = (create_case(db_session, title=t, actor=lead) for t in "abc")
+    set_tags(db_session, busy, ["名簿", "b", "A", "a"], lead)
+    set_tags(db_session, tagged, ["z"], lead)
+    past, later = utcnow() - timedelta(hours=1), utcnow() + timedelta(days=1)
+    for title in ("one", "two"):
+        add_task(db_session, busy, lead, title=title, due_at=past)
+    add_task(db_session, busy, lead, title="done", due_at=past).status = "done"
+    add_task(db_session, busy, lead, title="later", due_at=later)
+    add_task(db_session, plain, lead, title="late", due_at=past)
+    db_session.commit()
+    ids = [tagged.id, plain.id, busy.id]
+    overdue, tags = page_figures(db_session, ids)
+    assert overdue == overdue_counts(db_session, ids) == {busy.id: 2, plain.id: 1}
+    assert tags == tags_for(db_session, ids)
+    assert tags[busy.id] == tags_for(db_session, [busy.id])[busy.id]
+    assert page_figures(db_session, []) == ({}, {})
+    page = client.get("/console/cases/").text
+    assert page.count('<span class="overdue">') == 2
+    for tag in ("名簿", "A", "z"):
+        assert f'<span class="tag">{tag}</span>' in page

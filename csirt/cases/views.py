@@ -45,10 +45,10 @@ from csirt.cases.errors import (
 )
 from csirt.cases.lifecycle import change_phase, change_priority, close_case, tick_checklist_item
 from csirt.cases.links import link_cases, related_cases, unlink_cases
-from csirt.cases.listing import CaseFilters, display_rows, list_case_rows, overdue_counts
+from csirt.cases.listing import CaseFilters, display_rows, list_case_rows, page_figures
 from csirt.cases.models import Case, Phase, Priority
 from csirt.cases.playbooks import applied_playbook_ids, apply_playbook, case_playbooks
-from csirt.cases.tagging import case_tags, set_tags, tags_for
+from csirt.cases.tagging import case_tags, set_tags
 from csirt.cases.tasks import (
     OPEN_TASK_STATUSES,
     REPLY_TASK_KEY,
@@ -145,7 +145,7 @@ def index() -> ResponseReturnValue:
     now = utcnow()
     page = list_case_rows(session, current_user, filters=filters, cursor=cursor, now=now)
     ids = [c.id for c in page.items]
-    rows = display_rows(page, overdue_counts(session, ids, now), tags_for(session, ids))
+    rows = display_rows(page, *page_figures(session, ids, now))
     return render_template(
         "cases/list.html",
         page=page,

@@ -100,7 +100,7 @@ class Hashing:
             raise InvalidCodeError("second factor cannot be read (secret key changed?)") from exc
 
 
-def _audit_user(
+def audit_user(
     session: Session,
     action: AuditAction,
     user: User,
@@ -170,7 +170,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    _audit_user(
+    audit_user(
         session,
         AuditAction.USER_CREATE,
         user,
@@ -190,7 +190,7 @@ def set_roles(session: Session, user: User, roles: list[Role], *, actor: audit.A
     after = sorted(wanted)
     if before != after:
         end_sessions(user)  # a session must not keep the permissions of the old roles
-        _audit_user(
+        audit_user(
             session,
             AuditAction.USER_ROLES,
             user,
@@ -210,7 +210,7 @@ def end_sessions(user: User) -> None:
 
 def record_logout(session: Session, user: User) -> None:
     """Audit a sign-out (the caller has ended the user's sessions)."""
-    _audit_user(session, AuditAction.LOGOUT, user)
+    audit_user(session, AuditAction.LOGOUT, user)
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: audit.Actor) -> None:
@@ -220,7 +220,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: audit.Actor
     user.active = active
     if not active:
         end_sessions(user)
-    _audit_user(session, AuditAction.USER_ACTIVE, user, actor=actor, details={"active": active})
+    audit_user(session, AuditAction.USER_ACTIVE, user, actor=actor, details={"active": active})
 
 
 def set_password(
@@ -230,7 +230,7 @@ def set_password(
     user.password_hash = hashing.hasher.hash(password)
     user.password_changed_at = utcnow()
     end_sessions(user)  # every other session ends
-    _audit_user(session, AuditAction.USER_PASSWORD, user, actor=actor)
+    audit_user(session, AuditAction.USER_PASSWORD, user, actor=actor)
 
 
 def authenticate(
@@ -263,7 +263,7 @@ def authenticate(
         )
         raise InvalidCredentialsError()
     if is_locked(user, now) and not known_device:
-        _audit_user(session, AuditAction.LOGIN_LOCKED, user)
+        audit_user(session, AuditAction.LOGIN_LOCKED, user)
         assert user.locked_until is not None
         raise AccountLockedError(user.locked_until)
     try:
@@ -271,10 +271,10 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         details: dict[str, object] = {"reason": "bad_password"}
         details.update(count_failure(user, max_failures=max_failures, lock_minutes=lock_minutes))
-        _audit_user(session, AuditAction.LOGIN_FAILURE, user, details=details)
+        audit_user(session, AuditAction.LOGIN_FAILURE, user, details=details)
         raise InvalidCredentialsError() from None
     if not user.active:
-        _audit_user(session, AuditAction.LOGIN_FAILURE, user, details={"reason": "inactive"})
+        audit_user(session, AuditAction.LOGIN_FAILURE, user, details={"reason": "inactive"})
         raise InvalidCredentialsError()
     if hashing.hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hashing.hasher.hash(password)
@@ -313,13 +313,13 @@ def take_lockout_notice(user: User) -> datetime | None:
 
 def complete_login(session: Session, user: User, *, method: str) -> None:
     user.last_login_at = utcnow()
-    _audit_user(session, AuditAction.LOGIN_SUCCESS, user, details={"method": method})
+    audit_user(session, AuditAction.LOGIN_SUCCESS, user, details={"method": method})
 
 
 def unlock(session: Session, user: User, *, actor: audit.Actor) -> None:
     user.locked_until = None
     user.failed_logins = 0
-    _audit_user(session, AuditAction.USER_UNLOCK, user, actor=actor)
+    audit_user(session, AuditAction.USER_UNLOCK, user, actor=actor)
 
 
 # --- second factor ---------------------------------------------------------------------------
@@ -373,7 +373,7 @@ def enable_totp(session: Session, hashing: Hashing, user: User, seed: str, code:
     user.totp_secret = hashing.seal_seed(seed)
     user.totp_enabled = True
     codes = _new_recovery_codes(user)
-    _audit_user(session, AuditAction.TOTP_ENABLE, user)
+    audit_user(session, AuditAction.TOTP_ENABLE, user)
     return codes
 
 
@@ -382,7 +382,7 @@ def disable_totp(session: Session, user: User, *, actor: audit.Actor) -> None:
     user.totp_secret = None
     user.totp_last_step = None
     user.recovery_codes = []
-    _audit_user(session, AuditAction.TOTP_DISABLE, user, actor=actor)
+    audit_user(session, AuditAction.TOTP_DISABLE, user, actor=actor)
 
 
 def _hash_code(code: str) -> str:
@@ -432,7 +432,7 @@ def verify_second_factor(
             )
             return "totp"
         except InvalidCodeError:
-            _audit_user(
+            audit_user(
                 session,
                 AuditAction.LOGIN_FAILURE,
                 user,
@@ -443,9 +443,9 @@ def verify_second_factor(
     for recovery in user.recovery_codes:
         if recovery.used_at is None and secrets.compare_digest(recovery.code_hash, wanted):
             recovery.used_at = utcnow()
-            _audit_user(session, AuditAction.LOGIN_RECOVERY_CODE, user)
+            audit_user(session, AuditAction.LOGIN_RECOVERY_CODE, user)
             return "recovery_code"
-    _audit_user(
+    audit_user(
         session,
         AuditAction.LOGIN_FAILURE,
         user,

@@ -28,6 +28,7 @@ from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission
+from csirt.auth.service import audit_user
 from csirt.db import utcnow
 from csirt.intake import keyring
 from csirt.intake.escrow import Escrow
@@ -66,13 +67,27 @@ def password_params(testing: bool) -> KdfParams:
 
 def enrol(user: User, password: str, *, testing: bool = False) -> str:
     """Give the user a fresh key pair wrapped under the password; return the recovery key."""
+    return _new_recovery_key(user, _new_keypair(user, password, testing))
+
+
+def _new_keypair(user: User, password: str, testing: bool) -> bytes:
+    """Give the user a fresh key pair, wrapped under ``password``; return its private half."""
     keypair = vault.generate_keypair()
-    recovery_key = vault.new_recovery_key()
     user.public_key = keypair.public
+    _wrap_under(user, keypair.private, password, testing)
+    return keypair.private
+
+
+def _wrap_under(user: User, private: bytes, password: str, testing: bool) -> None:
     user.wrapped_private_key = vault.wrap_private_key(
-        keypair.private, password, params=password_params(testing)
+        private, password, params=password_params(testing)
     )
-    user.recovery_wrapped_key = vault.wrap_with_recovery_key(keypair.private, recovery_key)
+
+
+def _new_recovery_key(user: User, private: bytes) -> str:
+    """Wrap the private key under a fresh recovery key too; return that key (shown once)."""
+    recovery_key = vault.new_recovery_key()
+    user.recovery_wrapped_key = vault.wrap_with_recovery_key(private, recovery_key)
     return recovery_key
 
 
@@ -92,20 +107,10 @@ def provide_keypair(
     """
     if user.wrapped_private_key is not None or not needs_keypair(user):
         return False
-    keypair = vault.generate_keypair()
-    user.public_key = keypair.public
-    user.wrapped_private_key = vault.wrap_private_key(
-        keypair.private, password, params=password_params(testing)
-    )
+    _new_keypair(user, password, testing)
     user.recovery_wrapped_key = None
     db_session.flush()
-    audit.record(
-        db_session,
-        AuditAction.VAULT_ENROL,
-        actor=actor or audit.actor_of(user),
-        object_type="user",
-        object_id=user.id,
-    )
+    audit_user(db_session, AuditAction.VAULT_ENROL, user, actor=actor)
     keyring.wrap_from_escrow(db_session, escrow, [user])
     return True
 
@@ -155,8 +160,7 @@ def unlock_at_login(
         return None
     enrolled_key: str | None = None
     if user.recovery_wrapped_key is None:
-        enrolled_key = vault.new_recovery_key()
-        user.recovery_wrapped_key = vault.wrap_with_recovery_key(private, enrolled_key)
+        enrolled_key = _new_recovery_key(user, private)
     session_id, secret = _open_session(db_session, user, private)
     if enrolled_key is not None:
         row = db_session.get(StaffKeySession, session_id)
@@ -169,6 +173,12 @@ def unlock_at_login(
         keyring.wrap_from_escrow(db_session, escrow, [user])
         keyring.rewrap_from_holder(db_session, user, private, escrow)
     return UnlockedSession(session_id, _encode(secret), enrolled_key is not None)
+
+
+def _keep_for_session(db_session: Session, flask_session: Any, user: User, private: bytes) -> None:
+    """Keep the private key open for this session: a server row, its secret in the cookie."""
+    session_id, secret = _open_session(db_session, user, private)
+    store_in_cookie(flask_session, UnlockedSession(session_id, _encode(secret), False))
 
 
 def _forget_old_sessions(db_session: Session, hours: int = 24) -> None:
@@ -297,23 +307,10 @@ def replace_keypair(
     db_session.execute(delete(IdentityKeyWrap).where(IdentityKeyWrap.user_id == user.id))
     db_session.expire_all()
     end_session(db_session, flask_session)
-    keypair = vault.generate_keypair()
-    fresh = vault.new_recovery_key()
-    user.public_key = keypair.public
-    user.wrapped_private_key = vault.wrap_private_key(
-        keypair.private, password, params=password_params(testing)
-    )
-    user.recovery_wrapped_key = vault.wrap_with_recovery_key(keypair.private, fresh)
-    session_id, secret = _open_session(db_session, user, keypair.private)
-    store_in_cookie(flask_session, UnlockedSession(session_id, _encode(secret), False))
-    audit.record(
-        db_session,
-        AuditAction.VAULT_ENROL,
-        actor=audit.actor_of(user),
-        object_type="user",
-        object_id=user.id,
-        details={"replaced": True},
-    )
+    private = _new_keypair(user, password, testing)
+    fresh = _new_recovery_key(user, private)
+    _keep_for_session(db_session, flask_session, user, private)
+    audit_user(db_session, AuditAction.VAULT_ENROL, user, details={"replaced": True})
     keyring.wrap_from_escrow(db_session, escrow, [user])
     return fresh
 
@@ -335,21 +332,11 @@ def restore_with_recovery_key(
     if user.recovery_wrapped_key is None:
         raise vault.WrongPasswordError("no recovery key was enrolled")
     private = vault.unwrap_with_recovery_key(user.recovery_wrapped_key, recovery_key)
-    fresh = vault.new_recovery_key()
-    user.wrapped_private_key = vault.wrap_private_key(
-        private, password, params=password_params(testing)
-    )
-    user.recovery_wrapped_key = vault.wrap_with_recovery_key(private, fresh)
+    _wrap_under(user, private, password, testing)
+    fresh = _new_recovery_key(user, private)
     end_session(db_session, flask_session)  # the old row held the key under its old wrap
-    session_id, secret = _open_session(db_session, user, private)
-    store_in_cookie(flask_session, UnlockedSession(session_id, _encode(secret), False))
-    audit.record(
-        db_session,
-        AuditAction.VAULT_RESTORE,
-        actor=audit.actor_of(user),
-        object_type="user",
-        object_id=user.id,
-    )
+    _keep_for_session(db_session, flask_session, user, private)
+    audit_user(db_session, AuditAction.VAULT_RESTORE, user)
     keyring.wrap_from_escrow(db_session, escrow, [user])
     keyring.rewrap_from_holder(db_session, user, private, escrow)
     return fresh

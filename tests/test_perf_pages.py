@@ -194,3 +194,35 @@ def test_the_case_lists_figures_in_one_statement_are_those_of_the_two_queries(
     assert page.count('<span class="overdue">') == 2
     for tag in ("名簿", "A", "z"):
         assert f'<span class="tag">{tag}</span>' in page
+
+
+def _trends_section(html: str) -> str:
+    start = html.index('<section aria-labelledby="trends-h"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_dashboards_charts_are_drawn_once_per_figures_and_language(
+    client: FlaskClient, login_as: Any, db_session: Session, app: Flask
+) -> None:
+    from csirt.cases.dashboard import dashboard_cache
+
+    login_as("lead")
+    kept = dashboard_cache(app)._html
+    first = _trends_section(client.get("/console/").text)
+    assert 'id="fig-open"' in first
+    assert "<svg" in first
+    held = dict(kept)
+    assert held
+    assert _trends_section(client.get("/console/").text) == first
+    for key, (drawn, html) in held.items():  # the same HTML, not drawn again
+        assert kept[key][0] is drawn
+        assert kept[key][1] is html
+    english = _trends_section(client.get("/console/", headers={"Accept-Language": "en"}).text)
+    assert "Show as a table" in english
+    assert "Show as a table" not in first
+    assert len(kept) == len(held) + 1  # per language
+    # emptied with the figures (a case added, a phase or priority changed): drawn again
+    dashboard_cache(app).invalidate()
+    assert not kept
+    assert _trends_section(client.get("/console/").text) == first
+    assert all(entry[0] is not drawn for entry in kept.values())

@@ -12,8 +12,8 @@ Its two expensive figures are kept in one :class:`DashboardCache` per app
 - the trends behind the charts (:class:`Trends`: open cases per priority over twelve weeks, median
   and 90th percentile hours to acknowledge and to close per month, obligations due per week for
   the next four weeks, inquiries per day about open cases), per visibility, five minutes too.
-  The charts themselves are drawn by :mod:`csirt.cases.charts` (pure) on each visit, in the
-  visitor's language.
+  The charts are drawn by :mod:`csirt.cases.charts` (pure) in the visitor's language and their
+  HTML kept with the trends they show (:func:`charts_html`).
 
 On top of that check, invalidation is explicit: the cases service marks a transaction that
 adds a case or changes a phase or priority (:func:`counts_changed`), and when that transaction
@@ -64,6 +64,8 @@ class DashboardCache:
         self._timed: dict[tuple[str, bool, int], tuple[datetime, Any]] = {}
         # Per language and visibility: the charts drawn from one Trends object.
         self._charts: dict[tuple[str, bool, int], tuple[Trends, tuple[Chart, ...]]] = {}
+        # Per language and visibility: the HTML of one drawn chart set (SVG and tables).
+        self._html: dict[tuple[str, bool, int], tuple[tuple[Chart, ...], str]] = {}
 
     def invalidate(self) -> None:
         """Forget every figure (a case was added or changed phase or priority)."""
@@ -71,6 +73,7 @@ class DashboardCache:
             self._counts = None
             self._timed.clear()
             self._charts.clear()
+            self._html.clear()
 
     def charts(self, t: Trends, key: tuple[str, bool, int]) -> tuple[Chart, ...]:
         """The charts of ``t`` in the language of ``key``: drawn once per Trends object."""
@@ -82,6 +85,19 @@ class DashboardCache:
         with self._lock:
             self._charts[key] = (t, drawn)
         return drawn
+
+    def html(
+        self, drawn: tuple[Chart, ...], key: tuple[str, bool, int], render: Callable[[], str]
+    ) -> str:
+        """``render()``, the HTML of the charts ``drawn``, kept as long as they are."""
+        with self._lock:
+            hit = self._html.get(key)
+        if hit is not None and hit[0] is drawn:
+            return hit[1]
+        html = render()
+        with self._lock:
+            self._html[key] = (drawn, html)
+        return html
 
     def counts(self, generation: Generation) -> dict[str, int] | None:
         """The open-case counts stored for this generation of the database, if any."""
@@ -516,6 +532,20 @@ def _charts(t: Trends, user: User, cache: DashboardCache | None) -> tuple[Chart,
     if cache is None:
         return charts(t)
     return cache.charts(t, (str(get_locale()), *_visibility_key(user)))
+
+
+def charts_html(
+    board: Dashboard,
+    user: User,
+    cache: DashboardCache | None,
+    render: Callable[[tuple[Chart, ...]], str],
+) -> str:
+    """The HTML of the board's charts, ``render(board.charts)``, made once per drawn chart set
+    (language and visibility): each chart's SVG and table were drawn again on every visit."""
+    if cache is None:
+        return render(board.charts)
+    key = (str(get_locale()), *_visibility_key(user))
+    return cache.html(board.charts, key, lambda: render(board.charts))
 
 
 def charts(t: Trends) -> tuple[Chart, ...]:

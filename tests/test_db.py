@@ -163,3 +163,43 @@ def test_whole_seconds_and_null_come_back_as_written(db_session: Session) -> Non
     from csirt.db import UTCDateTime
 
     assert db_session.scalar(select(type_coerce(null(), UTCDateTime()))) is None
+
+
+def test_json_columns_read_exactly_as_json_loads_would(db_session: Session) -> None:
+    # csirt.db.json_loads (the engines' json_deserializer) scans a whole value in one C call.
+    import json
+
+    from csirt.db import json_loads
+
+    texts = [
+        "[]",
+        "null",
+        '["\\u7dcf\\u52d9\\u8ab2", "a \\"q\\""]',
+        '{"a": [1, 2.5, -0.0, 1e400, 123456789012345678901234567890], "a": {"b": null}}',
+        "NaN",
+        '"text"',
+        " [1]",
+        "[1] ",
+        "\n{}\n",
+    ]
+    for text in texts:
+        assert repr(json_loads(text)) == repr(json.loads(text)), text
+    for bad in ("1 2", "[1", "", "{'a': 1}", "[1]x"):
+        with pytest.raises(json.JSONDecodeError):
+            json_loads(bad)
+    assert db_session.get_bind().dialect._json_deserializer is json_loads  # type: ignore[union-attr]
+    details = {"n": 2**70, "t": "総務課", "nested": [{"x": None}]}
+    event = AuditEvent(
+        seq=10**9 + 30,
+        at=datetime.now(UTC),
+        actor="t",
+        action="x",
+        details=details,
+        prev_hash="",
+        hash="",
+    )
+    db_session.add(event)
+    db_session.flush()
+    db_session.expire_all()
+    found = db_session.scalar(select(AuditEvent.details).where(AuditEvent.seq == 10**9 + 30))
+    assert found == details

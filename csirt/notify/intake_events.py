@@ -27,7 +27,6 @@ from csirt.intake.conflicts import is_conflicted
 from csirt.intake.models import Submission, SubmissionMessage
 from csirt.notify import service
 from csirt.notify.messages import Kind, Text, case_report_reply_text, format_due, report_text
-from csirt.notify.models import Notification
 
 Clock = Callable[[], datetime]
 # Remind this long before each date owed to a reporter (the 20-day notice, the acknowledgement
@@ -115,19 +114,17 @@ def _deliver(
     case_id: int | None = None,
 ) -> None:
     """The mail (with the absolute link) and the in-app row (its path only, at the hour)."""
-    service.deliver(session, channel, user, kind, mail, link=path, in_app=False)
-    session.add(
-        Notification(
-            user_id=user.id,
-            kind=kind,
-            case_id=case_id,
-            subject=in_app.subject[:300],
-            body=in_app.body,
-            link=path,
-            created_at=_hour(moment),
-        )
+    service.deliver(
+        session,
+        channel,
+        user,
+        kind,
+        mail,
+        link=path,
+        case_id=case_id,
+        now=_hour(moment),
+        in_app_text=in_app,
     )
-    session.flush()
 
 
 def _tell(

@@ -147,16 +147,21 @@ def deliver(
     case_id: int | None = None,
     in_app: bool = True,
     now: datetime | None = None,
+    in_app_text: Text | None = None,
 ) -> Notification | None:
-    """Record the in-app notification and queue the email (if the person wants it)."""
+    """Record the in-app notification and queue the email (if the person wants it).
+
+    ``in_app_text``: the in-app row's text where it differs from the mail's (the intake's
+    carries a path where the mail carries the absolute link)."""
     row = None
     if in_app:
+        shown = in_app_text if in_app_text is not None else text
         row = Notification(
             user_id=user.id,
             kind=kind,
             case_id=case_id,
-            subject=text.subject[:300],
-            body=text.body,
+            subject=shown.subject[:300],
+            body=shown.body,
             link=link,
             created_at=now or utcnow(),
         )

@@ -172,7 +172,7 @@ def init_app(app: Flask, *, with_login: bool) -> None:
         return token.user
 
 
-def _record_token_use(token: ApiToken) -> None:
+def _record_token_use(token: service.TokenUse) -> None:
     """Note when a token was last used, at most hourly, once the request's session is closed.
 
     Not in the request's own transaction (an API read would have to upgrade its read lock, which

@@ -8,7 +8,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
+from typing import Any, NamedTuple
 
 import pyotp
 from argon2 import PasswordHasher
@@ -531,12 +532,40 @@ def _user_query() -> Select[tuple[User]]:
 
 
 @cache
-def _token_query() -> Select[tuple[ApiToken]]:
+def _token_query() -> Select[Any]:
+    # The user (and roles) as ORM objects, for the request's current_user; the token's columns
+    # as plain values: no ApiToken object, instance state or row processor per request.
     return (
-        select(ApiToken)
-        .options(joinedload(ApiToken.user).joinedload(User.roles))
+        select(
+            User,
+            ApiToken.id,
+            ApiToken.scopes,
+            ApiToken.last_used_at,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+        )
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .options(joinedload(User.roles))
         .where(ApiToken.token_hash == bindparam("token_hash"))
     )
+
+
+class TokenUse(NamedTuple):
+    """A valid bearer token as a request uses it: its id, scopes, last use and its user."""
+
+    id: int
+    scopes: str
+    last_used_at: datetime | None
+    user: User
+
+    @property
+    def scope_set(self) -> frozenset[Scope]:
+        return _scope_set(self.scopes)
+
+
+@lru_cache(maxsize=16)
+def _scope_set(scopes: str) -> frozenset[Scope]:
+    return frozenset(Scope(s) for s in scopes.split() if s in SCOPE_VALUES)
 
 
 def load_user(session: Session, user_id: int) -> User | None:
@@ -544,26 +573,28 @@ def load_user(session: Session, user_id: int) -> User | None:
     return session.scalars(_user_query(), {"user_id": user_id}).unique().one_or_none()
 
 
-def valid_token(session: Session, plain: str) -> ApiToken | None:
+def valid_token(session: Session, plain: str) -> TokenUse | None:
     """The token (of an active user) for a bearer value, or None (unknown, revoked, expired).
 
-    One query loads the token, its user and the user's roles (every API request does this).
+    One query reads the token, its user and the user's roles (every API request does this).
     """
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    found = session.scalars(_token_query(), {"token_hash": _token_hash(plain)})
-    token = found.unique().one_or_none()
-    now = utcnow()
-    if token is None or token.revoked_at is not None:
+    found = session.execute(_token_query(), {"token_hash": _token_hash(plain)})
+    row = found.unique().one_or_none()
+    if row is None:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    user, token_id, scopes, last_used_at, expires_at, revoked_at = row
+    if revoked_at is not None:
         return None
-    if not token.user.active:
+    if expires_at is not None and expires_at <= utcnow():
         return None
-    return token
+    if not user.active:
+        return None
+    return TokenUse(token_id, scopes, last_used_at, user)
 
 
-def token_use_to_record(token: ApiToken) -> int | None:
+def token_use_to_record(token: TokenUse) -> int | None:
     """The id of the token if its ``last_used_at`` is over an hour old (written elsewhere)."""
     if token.last_used_at is None or utcnow() - token.last_used_at > timedelta(hours=1):
         return token.id

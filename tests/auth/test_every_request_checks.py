@@ -5,9 +5,11 @@ change, and a signed-in user whose sessions are ended: each shows on the very ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -29,24 +31,26 @@ def _bearer(users: UserFactory, db_session: Session) -> tuple[Any, Any, dict[str
     return user, token, {"Authorization": f"Bearer {plain}"}
 
 
-def test_a_token_revoked_after_use_is_refused_on_the_next_request(
-    client: FlaskClient, users: UserFactory, db_session: Session
-) -> None:
-    _user, token, headers = _bearer(users, db_session)
-    assert client.get(ME, headers=headers).status_code == 200
+def _revoke(db_session: Session, token: Any) -> None:
     service.revoke_token(db_session, token, actor=FACTORY)
-    db_session.commit()
-    assert client.get(ME, headers=headers).status_code == 401
 
 
-def test_a_token_that_expires_after_use_is_refused_on_the_next_request(
-    client: FlaskClient, users: UserFactory, db_session: Session
+def _expire(_db_session: Session, token: Any) -> None:
+    token.expires_at = utcnow() - timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("end", [_revoke, _expire], ids=["revoked", "expired"])
+def test_a_token_ended_after_use_is_refused_on_the_next_request(
+    client: FlaskClient,
+    users: UserFactory,
+    db_session: Session,
+    end: Callable[[Session, Any], None],
 ) -> None:
     _user, token, headers = _bearer(users, db_session)
-    token.expires_at = utcnow() + timedelta(hours=1)
+    token.expires_at = utcnow() + timedelta(hours=1)  # valid until then
     db_session.commit()
     assert client.get(ME, headers=headers).status_code == 200
-    token.expires_at = utcnow() - timedelta(seconds=1)
+    end(db_session, token)
     db_session.commit()
     assert client.get(ME, headers=headers).status_code == 401
 
@@ -86,37 +90,33 @@ def test_a_signed_in_users_role_change_shows_on_the_next_page(
     assert client.get(LEAD_ONLY_PAGE).status_code == 200
 
 
-def test_a_role_change_through_the_service_signs_the_user_out(
-    client: FlaskClient, login_as: Any, db_session: Session
+def _new_roles(user: Any, db_session: Session) -> None:
+    service.set_roles(db_session, user, [Role.RESPONDER], actor=FACTORY)
+
+
+def _deactivate(user: Any, _db_session: Session) -> None:
+    user.active = False
+
+
+def _end_sessions(user: Any, _db_session: Session) -> None:
+    service.end_sessions(user)
+
+
+@pytest.mark.parametrize(
+    "change", [_new_roles, _deactivate, _end_sessions], ids=["roles", "inactive", "ended"]
+)
+def test_the_user_is_signed_out_on_the_next_page(
+    client: FlaskClient,
+    login_as: Any,
+    db_session: Session,
+    change: Callable[[Any, Session], None],
 ) -> None:
+    # Roles changed through the service, a deactivated account, sessions ended (logout
+    # everywhere, a password change): the very next page is the sign-in page.
     user = login_as("lead")
     assert client.get(LEAD_ONLY_PAGE).status_code == 200
-    service.set_roles(db_session, user, [Role.RESPONDER], actor=FACTORY)
+    change(user, db_session)
     db_session.commit()
     response = client.get(LEAD_ONLY_PAGE)
-    assert response.status_code == 302
-    assert "/console/login" in response.headers["Location"]
-
-
-def test_a_deactivated_user_is_signed_out_on_the_next_page(
-    client: FlaskClient, login_as: Any, db_session: Session
-) -> None:
-    user = login_as("lead")
-    assert client.get("/console/cases/").status_code == 200
-    user.active = False
-    db_session.commit()
-    response = client.get("/console/cases/")
-    assert response.status_code == 302
-    assert "/console/login" in response.headers["Location"]
-
-
-def test_ended_sessions_are_signed_out_on_the_next_page(
-    client: FlaskClient, login_as: Any, db_session: Session
-) -> None:
-    user = login_as("lead")
-    assert client.get("/console/cases/").status_code == 200
-    service.end_sessions(user)
-    db_session.commit()
-    response = client.get("/console/cases/")
     assert response.status_code == 302
     assert "/console/login" in response.headers["Location"]

@@ -17,6 +17,8 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
+from csirt.cases.sections import case_sections
+
 # Fragments that read nothing but permissions, language, endpoints and static URLs.
 FRAGMENTS = frozenset({"_main_nav.html", "_shortcuts.html"})
 MAX_ENTRIES = 256  # fragments x permission sets x languages: a handful in practice
@@ -81,3 +83,28 @@ def form_fragment(slot: FormSlot, *key: object, caller: Callable[[], str]) -> Ma
         if len(cache) < MAX_FORM_ENTRIES:
             cache[full] = html
     return html
+
+
+_SENTINEL = str(10**15 + 7)  # a case id no real case has, to find where the id goes in a URL
+
+
+def case_tabs(case_id: int) -> list[tuple[str, str, str]]:
+    """``sections.case_sections(case_id)``: (endpoint, label, url) of each tab of a case page,
+    with the labels and the URLs around the case id made once per app, language and root
+    (13 ``url_for`` and lazy labels on every case page before)."""
+    key = ("case_tabs", str(get_locale()), request.script_root)
+    cache: dict[object, list[tuple[str, str, str, str]]] = current_app.extensions.setdefault(
+        "csirt_case_tabs", {}
+    )
+    parts = cache.get(key)
+    if parts is None:
+        parts = []
+        for endpoint, label, url in case_sections(int(_SENTINEL)):
+            before, found, after = url.partition(_SENTINEL)
+            if not found or _SENTINEL in after:  # the id is not simply in the path
+                return case_sections(case_id)
+            parts.append((endpoint, label, before, after))
+        if len(cache) < MAX_ENTRIES:
+            cache[key] = parts
+    case = str(case_id)
+    return [(endpoint, label, f"{before}{case}{after}") for endpoint, label, before, after in parts]

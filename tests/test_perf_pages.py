@@ -226,3 +226,17 @@ def test_the_dashboards_charts_are_drawn_once_per_figures_and_language(
     assert not kept
     assert _trends_section(client.get("/console/").text) == first
     assert all(entry[0] is not drawn for entry in kept.values())
+
+
+def test_case_tabs_are_the_case_sections(app: Flask) -> None:
+    from csirt.cases.sections import case_sections
+    from csirt.nav import case_tabs
+
+    for lang in ("ja", "en"):
+        for root in ("", "/csirt"):
+            headers = {"Accept-Language": lang}
+            with app.test_request_context("/", f"http://localhost{root}/", headers=headers):
+                for case_id in (1, 7, 100000, 10**15 + 7):
+                    tabs = case_tabs(case_id)
+                    assert tabs == case_sections(case_id)
+                    assert tabs[0][2] == f"{root}/console/cases/{case_id}"

@@ -69,7 +69,7 @@ from csirt.forms import require_action, saved
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
 from csirt.labels import case_role_label, service_message
-from csirt.nav import FormSlot, form_fragment
+from csirt.nav import FormSlot, case_tabs, form_fragment
 
 bp = console.blueprint  # timeline_pages' routes are on it too: one blueprint, same endpoints
 
@@ -80,6 +80,7 @@ def init_app(app: Flask) -> None:
     registry.load(app)
     app.after_request(record_case_view)
     app.jinja_env.globals["form_fragment"] = form_fragment
+    app.jinja_env.globals["case_tabs"] = case_tabs
 
 
 _zone = console.zone

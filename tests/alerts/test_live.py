@@ -85,8 +85,10 @@ def test_alerts_and_webhooks_through_the_real_server(
     assert second.json()["count"] == 2
     listed = lead.get("/api/v1/alerts", params={"source": "siem-live"}).json()["items"]
     assert [a["count"] for a in listed] == [2]
-    told = server.sink.wait_for("lead@demo.example.jp")
-    assert any(f"#{first.json()['id']}" in str(m["Subject"]) for m in told)
+    number = f"#{first.json()['id']}"
+    told = server.sink.wait_for("lead@demo.example.jp", match=lambda m: number in str(m["Subject"]))
+    assert told
+    told = server.sink.to("lead@demo.example.jp")
     assert all("総当たり" not in str(m["Subject"]) for m in told)
 
     # A webhook; the case opened from the alert is delivered, signed, after one 500.

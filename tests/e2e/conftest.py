@@ -56,7 +56,7 @@ def live_users(live_app: Flask) -> Iterator[UserFactory]:
 @pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     yield page
     context.close()

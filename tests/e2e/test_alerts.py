@@ -50,7 +50,7 @@ def test_a_lead_filters_the_queue_and_merges_an_alert(
     context = browser.new_context(
         locale="ja-JP", viewport={"width": 1280, "height": 900}, java_script_enabled=False
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         sign_in(page, live_server, lead.user.username, lead.password)

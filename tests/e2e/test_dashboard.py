@@ -63,7 +63,7 @@ def test_dashboard_charts(
         java_script_enabled=False,
         device_scale_factor=2,  # legible chart screenshots
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         sign_in(page, live_server, created.user.username, created.password)

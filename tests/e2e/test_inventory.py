@@ -31,7 +31,7 @@ def _context(browser: Any) -> Any:
     context = browser.new_context(
         java_script_enabled=False, locale="ja-JP", viewport={"width": 1280, "height": 1000}
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     return context
 
 

@@ -54,7 +54,7 @@ def _context(browser: Any, locale: str = "ja-JP") -> Any:
     context = browser.new_context(
         locale=locale, viewport={"width": 1280, "height": 900}, java_script_enabled=False
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     return context
 
 

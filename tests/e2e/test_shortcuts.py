@@ -23,7 +23,7 @@ def test_keyboard_shortcuts(browser: Any, live_server: str, live_users: Any, sho
     session.commit()
 
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     problems: list[str] = []
     # Script errors and CSP reports (a refused script or style is a console error).

@@ -35,7 +35,7 @@ def test_bulk_and_inline_task_updates(
     context = browser.new_context(
         locale="ja-JP", viewport={"width": 1280, "height": 900}, java_script_enabled=False
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         page.goto(f"{live_server}/console/login")

@@ -235,9 +235,15 @@ def test_reminders_started_on_both_nodes_at_once_send_each_mail_once(cluster: Cl
     assert len(cluster.sink.messages) == already + len(sent), third.stdout
 
 
+def _next_minute() -> None:
+    time.sleep(60 - time.time() % 60 + 0.5)
+
+
 def test_two_intake_nodes_share_the_submission_budget(cluster: Cluster) -> None:
-    if 60 - time.time() % 60 < 15:  # the budget's bucket is the wall-clock minute
-        time.sleep(60 - time.time() % 60 + 0.5)
+    # The budget's bucket is the wall-clock minute: the submissions must all fall in one. A run
+    # that straddled two (a busy machine is slow) is made again from the start of the next.
+    if 60 - time.time() % 60 < 15:
+        _next_minute()
     report = {
         "answers": {
             "what_happened": "庁内の名簿らしきファイルが外部に公開されています（二台構成の確認）。",
@@ -246,11 +252,16 @@ def test_two_intake_nodes_share_the_submission_budget(cluster: Cluster) -> None:
             "data_items": ["name", "address"],
         }
     }
-    statuses = []
-    for index in range(SUBMISSIONS_PER_MINUTE + 3):
-        node = (cluster.a, cluster.b)[index % 2]
-        answer = requests.post(f"{node.url}/api/v1/reports", json=report, timeout=30)
-        statuses.append(answer.status_code)
+    for _attempt in range(2):
+        minute = time.time() // 60
+        statuses = []
+        for index in range(SUBMISSIONS_PER_MINUTE + 3):
+            node = (cluster.a, cluster.b)[index % 2]
+            answer = requests.post(f"{node.url}/api/v1/reports", json=report, timeout=30)
+            statuses.append(answer.status_code)
+        if time.time() // 60 == minute:
+            break
+        _next_minute()
     assert statuses.count(201) == SUBMISSIONS_PER_MINUTE, statuses
     assert statuses.count(429) == 3, statuses
     assert statuses[:SUBMISSIONS_PER_MINUTE] == [201] * SUBMISSIONS_PER_MINUTE

@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 OUTPUT = ROOT / "test-output" / "story"
 BACKEND = os.environ.get("CSIRT_TEST_BACKEND", "sqlite")
-SLOW_S = 2.0  # any request slower than this fails the suite
-TIMEOUT_S = 10.0  # a client gives up (and records a 599) after this
+SLOW_S = 2.0  # any request slower than this fails the suite (on a machine not overloaded)
+TIMEOUT_S = 30.0  # a client gives up (and records a 599) after this
 WEBHOOK_RETRY_S = 12  # the server's first webhook back-off (CSIRT_WEBHOOKS_FIRST_RETRY_S)
 
 
@@ -53,6 +53,14 @@ class Hit:
     path: str
     status: int
     seconds: float
+    limit: float = SLOW_S
+
+
+def slow_limit() -> float:
+    """``SLOW_S``, stretched while the machine has more work than cores (the one-minute load
+    average per core, when over 1): a request that waited for a core because another suite
+    shares the machine is not one that csirt made slow. A quiet machine keeps the 2 s."""
+    return SLOW_S * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 
 
 @dataclass
@@ -66,14 +74,14 @@ class Latencies:
     def record(self, client: str, method: str, url: str, status: int, seconds: float) -> None:
         path = re.sub(r"^https?://[^/]+", "", url).split("?")[0]
         with self._lock:
-            self.hits.append(Hit(self.step, client, method, path, status, seconds))
+            self.hits.append(Hit(self.step, client, method, path, status, seconds, slow_limit()))
 
     def bad(self, step: str | None = None) -> list[Hit]:
-        """The 5xx answers and the requests over 2 s (of one step, or of all)."""
+        """The 5xx answers and the requests over their limit (of one step, or of all)."""
         return [
             h
             for h in self.hits
-            if (step is None or h.step == step) and (h.status >= 500 or h.seconds > SLOW_S)
+            if (step is None or h.step == step) and (h.status >= 500 or h.seconds > h.limit)
         ]
 
     def table(self) -> list[str]:
@@ -90,6 +98,9 @@ class Latencies:
                 f"{name[:44]:<44} {len(values):>5} {statistics.median(values) * 1000:>6.0f}ms"
                 f" {p95 * 1000:>6.0f}ms {max(values) * 1000:>6.0f}ms"
             )
+        stretched = max((h.limit for h in self.hits), default=SLOW_S)
+        if stretched > SLOW_S:
+            lines.append(f"limit {SLOW_S:.0f} s, up to {stretched:.1f} s while overloaded")
         return lines
 
 
@@ -105,7 +116,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for hit in LATENCIES.bad():
         terminalreporter.write_line(
             f"BAD: [{hit.step}] {hit.client} {hit.method} {hit.path} -> {hit.status}"
-            f" in {hit.seconds:.2f} s"
+            f" in {hit.seconds:.2f} s (limit {hit.limit:.1f} s)"
         )
 
 
@@ -279,13 +290,23 @@ class MailSink:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in str(m.get("To", ""))]
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = 8.0) -> list[EmailMessage]:
+    def wait_for(
+        self,
+        address: str,
+        count: int = 1,
+        timeout: float = 30.0,
+        match: Callable[[EmailMessage], bool] | None = None,
+    ) -> list[EmailMessage]:
+        """The mails to ``address`` (those ``match`` accepts), once ``count`` have arrived or
+        ``timeout`` has passed: generous, as it ends when they arrive (a busy machine is slow)."""
+
+        def found() -> list[EmailMessage]:
+            return [m for m in self.to(address) if match is None or match(m)]
+
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.to(address)) >= count:
-                break
+        while len(found()) < count and time.monotonic() < deadline:
             time.sleep(0.1)
-        return self.to(address)
+        return found()
 
 
 def text_of(message: EmailMessage) -> str:

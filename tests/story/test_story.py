@@ -19,6 +19,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ class Story:
             locale="ja-JP",
             viewport={"width": 1200, "height": 900},
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)
         record_browser(context, name)
         self.contexts.append(context)
         return context
@@ -311,14 +312,11 @@ def test_06_case_is_p1_with_obligations_and_the_on_call_lead_is_paged(story: Sto
     on_call = sorted({t["on_call"] for t in teams if t.get("on_call") and t.get("first_response")})
     assert on_call, f"no first-response team has anyone on call: {teams}"
     link = f"/console/cases/{case_id}/"
-    paged = {
-        u: [
-            m
-            for m in story.server.sink.wait_for(email_of(u), timeout=4)
-            if link in text_of(m) and "P1" in text_of(m)
-        ]
-        for u in on_call
-    }
+
+    def page_mail(message: EmailMessage) -> bool:
+        return link in text_of(message) and "P1" in text_of(message)
+
+    paged = {u: story.server.sink.wait_for(email_of(u), match=page_mail) for u in on_call}
     problems = []
     if case["priority"] != "P1":
         problems.append(f"priority is {case['priority']}, not P1")
@@ -568,7 +566,7 @@ def test_10b_pr_exports_the_final_from_the_console(story: Story) -> None:
     """The PR officer's own path: sign in, open the document, press "Export final .docx"."""
     document_id, first = story.need("final")
     context = story.context("pr", javascript=True)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     page = context.new_page()
     page.goto(f"{story.server.url}/console/login")
     page.locator("input[name=username]").fill("pr")

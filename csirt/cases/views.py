@@ -137,6 +137,10 @@ def _filters_from_args() -> tuple[CaseFilters, dict[str, Any]]:
     return filters, {k: v for k, v in query.items() if v}
 
 
+# What the console's list shows of a case (listing.display_rows): no other column is read.
+LIST_COLUMNS = ("id", "reference", "title", "priority", "phase", "created_at")
+
+
 @bp.get("/")
 @requires(Permission.CASE_VIEW)
 def index() -> ResponseReturnValue:
@@ -144,7 +148,9 @@ def index() -> ResponseReturnValue:
     filters, query = _filters_from_args()
     cursor = request.args.get("cursor", type=int)
     now = utcnow()
-    page = list_case_rows(session, current_user, filters=filters, cursor=cursor, now=now)
+    page = list_case_rows(
+        session, current_user, filters=filters, cursor=cursor, now=now, columns=LIST_COLUMNS
+    )
     ids = [c.id for c in page.items]
     rows = display_rows(page, *page_figures(session, ids, now))
     return render_template(

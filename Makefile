@@ -7,7 +7,7 @@ PORT ?= 5000
 PYTHON ?= python3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lock audit-deps catalogs translations lint typecheck pytest pytest-pg pytest-quick check-apt bench bench-quick bench-guard smoke clean
+.PHONY: run test install lock audit-deps catalogs translations lint typecheck pytest pytest-pg checks-then-pytest-pg pytest-quick check-apt bench bench-quick bench-guard smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,15 +68,27 @@ typecheck: install
 	$(BIN)/mypy csirt
 
 # Pass 1: SQLite with branch coverage (browser tests included when Chromium is present).
+PYTEST_SQLITE := $(BIN)/pytest -q -p no:cacheprovider --cov=csirt --cov-branch --cov-report=term --cov-fail-under=90
 pytest: install
-	$(BIN)/pytest -q -p no:cacheprovider --cov=csirt --cov-branch --cov-report=term --cov-fail-under=90
+	$(PYTEST_SQLITE)
 
-# Pass 2: the same suite on a throwaway PostgreSQL (started and stopped by the test fixtures);
-# the story suite (tests/story, marker `story`) runs here too, its browser steps included.
+# Pass 2: every test that touches the database again, on a throwaway PostgreSQL (started and
+# stopped by the test fixtures); the story suite (tests/story, marker `story`) runs here too,
+# its browser steps included. Tests that touch no database are left out (tests/conftest.py).
+PYTEST_PG := CSIRT_TEST_BACKEND=postgres $(BIN)/pytest -q -p no:cacheprovider -m "not browser or story"
 pytest-pg: install
-	CSIRT_TEST_BACKEND=postgres $(BIN)/pytest -q -p no:cacheprovider -m "not browser or story"
+	$(PYTEST_PG)
 
-test: lint typecheck audit-deps pytest pytest-pg
+# `make test` runs two lanes at once on the machine's cores: the SQLite pass (the longest), and
+# lint, typecheck, audit-deps then the PostgreSQL pass. Much of each pass waits on Chromium,
+# servers and sockets, and the passes share nothing (each has its own temporary folder,
+# database, ports and test-output/story/<backend>). Each step's output is printed whole when it
+# ends; any step failing fails `make test`.
+test: install
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest checks-then-pytest-pg
+
+checks-then-pytest-pg: lint typecheck audit-deps
+	$(PYTEST_PG)
 
 # While working: everything but the tests marked `slow` (fuzzing, crash, smoke load, every
 # browser and story test), no coverage. `make test` (and CI) runs them all.

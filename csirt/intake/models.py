@@ -8,10 +8,10 @@ column of reporter content is a sealed blob (see csirt.vault). The receipt is re
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, Relationship, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Relationship, declared_attr, mapped_column, relationship
 
 import csirt.cases.models  # noqa: F401  (registers ``cases``, the target of submissions.case_id)
 from csirt.db import Base, utcnow
@@ -83,80 +83,83 @@ class Submission(Base):
     identity_requests: Mapped[list[IdentityRequest]] = _of_submission("IdentityRequest.id")
 
 
-class SubmissionKeyWrap(Base):
+class _SubmissionPart:
+    """A row that belongs to one submission and is deleted with it, written at the hour; the
+    submission lists the rows of each kind under ``listed_as``."""
+
+    listed_as: ClassVar[str]
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[SubmissionId]
+    created_at: Mapped[ThisHour]
+
+    @declared_attr
+    def submission(cls) -> Mapped[Submission]:
+        return relationship(back_populates=cls.listed_as)
+
+
+class _KeyWrap(_SubmissionPart):
+    """A key of one submission sealed to one staff member's public key."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[UniqueConstraint]:
+        return (UniqueConstraint("submission_id", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    wrapped: Mapped[Sealed]
+
+
+class SubmissionKeyWrap(_KeyWrap, Base):
     """The submission key sealed to one intake officer's public key."""
 
     __tablename__ = "submission_key_wraps"
-    __table_args__ = (UniqueConstraint("submission_id", "user_id"),)
+    listed_as = "key_wraps"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[SubmissionId]
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    wrapped: Mapped[Sealed]
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[ThisHour]
-
-    submission: Mapped[Submission] = relationship(back_populates="key_wraps")
 
 
-class IdentityKeyWrap(Base):
+class IdentityKeyWrap(_KeyWrap, Base):
     """The identity key sealed to a custodian, or to an officer after an approved request."""
 
     __tablename__ = "identity_key_wraps"
-    __table_args__ = (UniqueConstraint("submission_id", "user_id"),)
+    listed_as = "identity_wraps"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[SubmissionId]
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    wrapped: Mapped[Sealed]
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("identity_requests.id", ondelete="SET NULL")
     )
-    created_at: Mapped[ThisHour]
-
-    submission: Mapped[Submission] = relationship(back_populates="identity_wraps")
 
 
-class SubmissionMessage(Base):
+class SubmissionMessage(_SubmissionPart, Base):
     """A sealed message in the mailbox, from the reporter or from an officer."""
 
     __tablename__ = "submission_messages"
+    listed_as = "messages"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[SubmissionId]
     from_reporter: Mapped[bool] = mapped_column(default=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body_sealed: Mapped[Sealed]
-    created_at: Mapped[ThisHour]
-
-    submission: Mapped[Submission] = relationship(back_populates="messages")
 
 
-class SubmissionAttachment(Base):
+class SubmissionAttachment(_SubmissionPart, Base):
     """A sealed original and its sealed metadata-stripped copy; name and type sealed too."""
 
     __tablename__ = "submission_attachments"
+    listed_as = "attachments"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[SubmissionId]
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("submission_messages.id", ondelete="CASCADE")
     )
     meta_sealed: Mapped[Sealed]
     original_sealed: Mapped[Sealed]
     stripped_sealed: Mapped[Sealed]
-    created_at: Mapped[ThisHour]
-
-    submission: Mapped[Submission] = relationship(back_populates="attachments")
 
 
-class IdentityRequest(Base):
+class IdentityRequest(_SubmissionPart, Base):
     """An intake officer's reasoned request to see a reporter's identity, and its decision."""
 
     __tablename__ = "identity_requests"
+    listed_as = "identity_requests"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[SubmissionId]
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     reason: Mapped[str] = mapped_column(Text)
     # The good reason (正当な理由) for identifying the reporter, stated on its own: searching for
@@ -165,10 +168,7 @@ class IdentityRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[ThisHour]
     decided_at: Mapped[datetime | None] = mapped_column()
-
-    submission: Mapped[Submission] = relationship(back_populates="identity_requests")
 
 
 class StaffKeySession(Base):

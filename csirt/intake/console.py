@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from wtforms import Field
 
 bp = Blueprint("intake_console", __name__, url_prefix="/console/intake")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def init_app(app: Flask) -> None:

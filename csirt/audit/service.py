@@ -122,6 +122,28 @@ def record(
     return event
 
 
+def record_by(
+    session: Session,
+    action: AuditAction,
+    person: Person | None,
+    object_type: str,
+    object_id: str | int,
+    *,
+    case_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """:func:`record` an action by a staff member (``None``: the system) on one object."""
+    return record(
+        session,
+        action,
+        actor=actor_of(person),
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case_id,
+        details=details,
+    )
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool

@@ -87,14 +87,7 @@ def audit_record(
     session: Session, action: AuditAction, case: Case, actor: User | None, row: Any
 ) -> None:
     """The default audit of a change: the record's kind and id, in the case."""
-    audit.record(
-        session,
-        action,
-        actor=audit.actor_of(actor),
-        object_type=type(row).__tablename__,
-        object_id=row.id,
-        case_id=case.id,
-    )
+    audit.record_by(session, action, actor, type(row).__tablename__, row.id, case_id=case.id)
 
 
 def unchanged(session: Session, case: Case, actor: User | None) -> None:

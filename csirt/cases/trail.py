@@ -19,14 +19,8 @@ def record(
     session: Session, action: AuditAction, case: Case, user: User | None, **details: Any
 ) -> None:
     """Append the audit row of a change of ``case``."""
-    audit.record(
-        session,
-        action,
-        actor=audit.actor_of(user),
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        details=details or None,
+    audit.record_by(
+        session, action, user, "case", case.id, case_id=case.id, details=details or None
     )
 
 

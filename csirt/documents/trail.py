@@ -31,12 +31,4 @@ def record(
     else:
         where = "settings", subject, None
     object_type, object_id, case_id = where
-    audit.record(
-        session,
-        action,
-        actor=audit.actor_of(user),
-        object_type=object_type,
-        object_id=object_id,
-        case_id=case_id,
-        details=details,
-    )
+    audit.record_by(session, action, user, object_type, object_id, case_id=case_id, details=details)

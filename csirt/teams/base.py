@@ -7,13 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
 
 from csirt.audit import service as audit
-from csirt.audit.actions import AuditAction
-from csirt.auth.models import User
 from csirt.catalog import LocalText
 
 Clock = Callable[[], datetime]
@@ -61,23 +56,5 @@ class NothingToAcknowledgeError(TeamError):
     """This person has no pending request on this case."""
 
 
-def record(
-    session: Session,
-    action: AuditAction,
-    actor: User | None,
-    object_type: str,
-    object_id: int,
-    *,
-    case_id: int | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Append the audit row of a change made by ``actor`` (None: the system)."""
-    audit.record(
-        session,
-        action,
-        actor=audit.actor_of(actor),
-        object_type=object_type,
-        object_id=object_id,
-        case_id=case_id,
-        details=details,
-    )
+record = audit.record_by
+"""Append the audit row of a change made by a staff member (None: the system)."""

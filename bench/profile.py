@@ -34,7 +34,10 @@ BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("user load from the session (user, roles)", ("_load_from_session",)),
     ("notification count", ("unread_notifications",)),
     ("case list queries (page, overdue, tags)", ("cases/listing.py", "cases/tagging.py")),
-    ("JSON serialisation", ("api/pagination.py", "api/schema.py", "json/provider", "orjson")),
+    (
+        "JSON serialisation",
+        ("api/pagination.py", "api/schema.py", "json/provider", "orjson", "case_items"),
+    ),
     ("template rendering", ("render_template",)),
     ("CSRF", ("flask_wtf/csrf",)),
     ("session cookie (open, save)", ("save_session", "open_session")),

@@ -34,7 +34,7 @@ from babel.dates import format_skeleton
 from flask import Flask, current_app, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
@@ -224,37 +224,60 @@ def mean_times(
     return _cached(cache, "means", user, now, compute)
 
 
+# The board's statements, built once with the times bound at execution (building a statement
+# and its cache key on each visit cost more than running it); a user who sees only some cases
+# adds the visibility clause to a copy.
+_OBLIGATION_DEADLINES = (
+    select(Obligation.kind, Obligation.due_at, Case.id, Case.reference, Case.title)
+    # "+ 0": obligations drive and each case is read by its key. Without it SQLite may
+    # scan every case and probe obligations per case (7 ms at 100,000 cases, no obligation).
+    .join(Case, Case.id == Obligation.case_id + 0)
+    .where(
+        Obligation.status.not_in(OBLIGATION_MET),
+        Obligation.due_at < bindparam("until"),
+        # A whistleblower protection window that has ended is nothing to do.
+        or_(Obligation.deadline != "window", Obligation.due_at >= bindparam("now")),
+    )
+    .order_by(Obligation.due_at)
+    .limit(20)
+)
+_TASK_DEADLINES = (
+    select(Task.title, Task.due_at, Case.id, Case.reference)
+    .join(Case, Case.id == Task.case_id)
+    .where(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < bindparam("until"))
+    .order_by(Task.due_at)
+    .limit(20)
+)
+_OVERDUE = (
+    select(func.count())
+    .select_from(Task)
+    .where(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < bindparam("now"))
+)
+# The database's generation in one statement: the highest case id and timeline event id.
+_GENERATION = select(
+    select(func.max(Case.id)).scalar_subquery(),
+    select(func.max(TimelineEvent.id)).scalar_subquery(),
+)
+
+
 def _obligation_deadlines(
     session: Session, user: User, now: datetime, until: datetime
 ) -> list[Deadline]:
-    query = (
-        select(Obligation.kind, Obligation.due_at, Case.id, Case.reference, Case.title)
-        # "+ 0": obligations drive and each case is read by its key. Without it SQLite may
-        # scan every case and probe obligations per case (7 ms at 100,000 cases, no obligation).
-        .join(Case, Case.id == Obligation.case_id + 0)
-        .where(
-            Obligation.status.not_in(OBLIGATION_MET),
-            Obligation.due_at < until,
-            # A whistleblower protection window that has ended is nothing to do.
-            or_(Obligation.deadline != "window", Obligation.due_at >= now),
-        )
-        .order_by(Obligation.due_at)
-        .limit(20)
-    )
+    query = _OBLIGATION_DEADLINES
     visible = visible_clause(user)
     if visible is not None:
         query = query.where(visible)
     return [
         Deadline(case_id, reference, title, due, "obligation", due < now, kind)
-        for kind, due, case_id, reference, title in session.execute(query)
+        for kind, due, case_id, reference, title in session.execute(
+            query, {"now": now, "until": until}
+        )
     ]
 
 
 def _generation(session: Session) -> Generation:
-    return (
-        int(session.scalar(select(func.max(Case.id))) or 0),
-        int(session.scalar(select(func.max(TimelineEvent.id))) or 0),
-    )
+    highest_case, highest_event = session.execute(_GENERATION).one()
+    return int(highest_case or 0), int(highest_event or 0)
 
 
 def _open_by_priority(
@@ -296,24 +319,13 @@ def dashboard(
     until = now + timedelta(days=7)
     visible = visible_clause(user)
     by_priority = _open_by_priority(session, visible, cache)
-    deadline_query = (
-        select(Task.title, Task.due_at, Case.id, Case.reference)
-        .join(Case, Case.id == Task.case_id)
-        .where(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < until)
-        .order_by(Task.due_at)
-        .limit(20)
-    )
-    overdue_query = (
-        select(func.count())
-        .select_from(Task)
-        .where(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < now)
-    )
+    deadline_query, overdue_query = _TASK_DEADLINES, _OVERDUE
     if visible is not None:
         deadline_query = deadline_query.where(visible)
         overdue_query = overdue_query.join(Case, Case.id == Task.case_id).where(visible)
     deadlines = [
         Deadline(case_id, reference, title, due, "task", due < now)
-        for title, due, case_id, reference in session.execute(deadline_query)
+        for title, due, case_id, reference in session.execute(deadline_query, {"until": until})
     ]
     deadlines += _obligation_deadlines(session, user, now, until)
     deadlines.sort(key=lambda d: d.due_at)
@@ -321,7 +333,7 @@ def dashboard(
     return Dashboard(
         open_by_priority=by_priority,
         deadlines=deadlines[:20],
-        overdue_tasks=int(session.scalar(overdue_query) or 0),
+        overdue_tasks=int(session.scalar(overdue_query, {"now": now}) or 0),
         mean_hours_to_acknowledge=mtta,
         mean_hours_to_close=mttc,
         charts=_charts(trends(session, user, now, cache=cache), user, cache),

@@ -495,26 +495,23 @@ def create_token(
     )
     session.add(token)
     session.flush()
-    audit.record(
-        session,
-        AuditAction.TOKEN_CREATE,
-        actor=actor,
-        object_type="api_token",
-        object_id=token.id,
-        details={"user": user.username, "name": token.name, "scopes": token.scopes.split()},
-    )
+    details = {"name": token.name, "scopes": token.scopes.split()}
+    _audit_token(session, AuditAction.TOKEN_CREATE, token, actor, **details)
     return token, plain
 
 
 def revoke_token(session: Session, token: ApiToken, *, actor: audit.Actor) -> None:
     token.revoked_at = utcnow()
+    _audit_token(session, AuditAction.TOKEN_REVOKE, token, actor)
+
+
+def _audit_token(
+    session: Session, action: AuditAction, token: ApiToken, actor: audit.Actor, **details: Any
+) -> None:
+    """The audit row of a token's creation or revocation, naming the token's owner."""
+    details = {"user": token.user.username, **details}
     audit.record(
-        session,
-        AuditAction.TOKEN_REVOKE,
-        actor=actor,
-        object_type="api_token",
-        object_id=token.id,
-        details={"user": token.user.username},
+        session, action, actor=actor, object_type="api_token", object_id=token.id, details=details
     )
 
 

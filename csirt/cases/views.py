@@ -68,7 +68,7 @@ from csirt.db import get_session, utcnow
 from csirt.forms import require_action, saved
 from csirt.i18n import current_lang
 from csirt.intake import handoff as intake_handoff
-from csirt.labels import case_role_label, service_message
+from csirt.labels import case_role_label, phase_label, service_message
 from csirt.nav import FormSlot, case_tabs, form_fragment
 
 bp = console.blueprint  # timeline_pages' routes are on it too: one blueprint, same endpoints
@@ -159,8 +159,8 @@ def index() -> ResponseReturnValue:
         rows=rows,
         filters=filters,
         query=query,
-        phases=list(Phase),
-        priorities=list(Priority),
+        phases={p.value: phase_label(p.value) for p in Phase},
+        priorities={p.value: p.value for p in Priority},
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
@@ -37,6 +39,38 @@ def case_page(
         return render(case_or_404(case_id))
 
     bp.add_url_rule(rule, endpoint, show, methods=["GET"])
+
+
+def case_action(
+    bp: Blueprint,
+    rule: str,
+    permission: Permission = Permission.CASE_EDIT,
+    *,
+    form: type[FlaskForm] | None = None,
+    refused: Callable[[Case, FlaskForm], ResponseReturnValue] | None = None,
+) -> Callable[[Callable[..., ResponseReturnValue]], Callable[..., ResponseReturnValue]]:
+    """Register a POST on a case under the view's name: ``permission``, then the case or 404;
+    the view receives the case and the URL's other values. With a ``form`` class the form is built
+    and must be valid, else ``refused(case, form)`` answers (by default 400); the view receives
+    the valid form after the case."""
+
+    def register(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+        @functools.wraps(view)
+        def handle(case_id: int, **values: int) -> ResponseReturnValue:
+            case = case_or_404(case_id)
+            if form is None:
+                return view(case, **values)
+            given = form()
+            if given.validate_on_submit():
+                return view(case, given, **values)
+            if refused is None:
+                abort(400)
+            return refused(case, given)
+
+        bp.add_url_rule(rule, view.__name__, requires(permission)(handle), methods=["POST"])
+        return view
+
+    return register
 
 
 def record_case_view(response: Response) -> Response:

@@ -17,8 +17,8 @@ from flask_login import current_user
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases import corrections, forms, timeline_csv
+from csirt.cases.access import case_action, case_page
 from csirt.cases.access import case_or_404 as _case
-from csirt.cases.access import case_page
 from csirt.cases.console import blueprint as routes
 from csirt.cases.console import zone as _zone
 from csirt.cases.errors import CaseValidationError, EventNotFoundError
@@ -186,25 +186,24 @@ def _timeline_page(
 case_page(routes, "/<int:case_id>/timeline", "timeline", _timeline_page)
 
 
-@routes.post("/<int:case_id>/timeline")
-@requires(Permission.CASE_EDIT)
-def event_add(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    form = forms.EventForm()
-    session = get_session()
-    if form.validate_on_submit():
-        try:
-            item = validate_event(
-                {name: getattr(form, name).data for name in timeline_csv.COLUMNS[:-1]},
-                _zone(),
-            )
-        except CaseValidationError as exc:
-            for name, message in exc.errors.items():
-                getattr(form, name).errors.append(message)
-        else:
-            add_event(session, case, current_user, item)
-            return saved(_("Event added."), "cases.timeline", case_id=case.id)
+def _event_refused(case: Case, form: Any) -> ResponseReturnValue:
+    """The timeline again with the event's form and its errors (400)."""
     return _timeline_page(case, event_form=form), 400
+
+
+@case_action(routes, "/<int:case_id>/timeline", form=forms.EventForm, refused=_event_refused)
+def event_add(case: Case, form: forms.EventForm) -> ResponseReturnValue:
+    try:
+        item = validate_event(
+            {name: getattr(form, name).data for name in timeline_csv.COLUMNS[:-1]},
+            _zone(),
+        )
+    except CaseValidationError as exc:
+        for name, message in exc.errors.items():
+            getattr(form, name).errors.append(message)
+        return _event_refused(case, form)
+    add_event(get_session(), case, current_user, item)
+    return saved(_("Event added."), "cases.timeline", case_id=case.id)
 
 
 @routes.get("/<int:case_id>/timeline.csv")
@@ -214,13 +213,12 @@ def timeline_export(case_id: int) -> ResponseReturnValue:
     return export_response(_case(case_id))
 
 
-@routes.post("/<int:case_id>/timeline/import")
-@requires(Permission.CASE_EDIT)
-def timeline_import(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    form = forms.ImportForm()
-    if not form.validate_on_submit():
-        return _timeline_page(case, import_errors={"file": _("Choose a CSV file.")}), 400
+def _no_file(case: Case, _form: Any) -> ResponseReturnValue:
+    return _timeline_page(case, import_errors={"file": _("Choose a CSV file.")}), 400
+
+
+@case_action(routes, "/<int:case_id>/timeline/import", form=forms.ImportForm, refused=_no_file)
+def timeline_import(case: Case, form: forms.ImportForm) -> ResponseReturnValue:
     session = get_session()
     try:
         items = timeline_csv.parse(
@@ -287,10 +285,8 @@ def event_edit(case_id: int, event_id: int) -> ResponseReturnValue:
     return _event_edit_page(case, row, form)
 
 
-@routes.post("/<int:case_id>/timeline/<int:event_id>/edit")
-@requires(Permission.CASE_EDIT)
-def event_save(case_id: int, event_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
+@case_action(routes, "/<int:case_id>/timeline/<int:event_id>/edit")
+def event_save(case: Case, event_id: int) -> ResponseReturnValue:
     row = _event_or_404(case, event_id)
     form = forms.EventEditForm()
     session = get_session()

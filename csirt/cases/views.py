@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -33,7 +34,7 @@ from csirt.cases import (
     registry,
 )
 from csirt.cases import timeline_pages as _timeline_pages  # noqa: F401 (its routes join bp)
-from csirt.cases.access import case_or_404, case_page, record_case_view
+from csirt.cases.access import case_action, case_or_404, case_page, record_case_view
 from csirt.cases.creation import create_case
 from csirt.cases.editing import update_case
 from csirt.cases.errors import (
@@ -307,13 +308,18 @@ def _back(case: Case, anchor: str = "") -> ResponseReturnValue:
     return redirect(url_for("cases.detail", case_id=case.id) + anchor)
 
 
-@bp.post("/<int:case_id>/phase")
-@requires(Permission.CASE_EDIT)
-def phase(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    form = forms.PhaseForm()
-    if not form.validate_on_submit():
-        return render_template("cases/detail.html", **_overview(case, phase_form=form)), 400
+def _overview_again(case: Case, status: int, **forms_given: Any) -> ResponseReturnValue:
+    """The overview again with a refused form (its errors shown), answered with ``status``."""
+    return render_template("cases/detail.html", **_overview(case, **forms_given)), status
+
+
+def _refused(slot: str) -> Callable[[Case, Any], ResponseReturnValue]:
+    """A `case_action`'s answer to an overview's form that is not valid: the overview, 400."""
+    return lambda case, form: _overview_again(case, 400, **{slot: form})
+
+
+@case_action(bp, "/<int:case_id>/phase", form=forms.PhaseForm, refused=_refused("phase_form"))
+def phase(case: Case, form: forms.PhaseForm) -> ResponseReturnValue:
     session = get_session()
     try:
         change_phase(session, case, form.phase.data, current_user, form.reason.data or "")
@@ -323,32 +329,28 @@ def phase(case_id: int) -> ResponseReturnValue:
             _("A P1 case needs a lead and at least one more member before it leaves Detect."),
             "error",
         )
-        return render_template("cases/detail.html", **_overview(case, phase_form=form)), 409
+        return _overview_again(case, 409, phase_form=form)
     session.commit()
     return _back(case)
 
 
-@bp.post("/<int:case_id>/priority")
-@requires(Permission.CASE_EDIT)
-def priority(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    form = forms.PriorityForm()
-    if not form.validate_on_submit():
-        abort(400)
+@case_action(bp, "/<int:case_id>/priority", form=forms.PriorityForm)
+def priority(case: Case, form: forms.PriorityForm) -> ResponseReturnValue:
     session = get_session()
     change_priority(session, case, form.priority.data, current_user, form.reason.data or "")
     session.commit()
     return _back(case)
 
 
-@bp.post("/<int:case_id>/close")
-@requires(Permission.CASE_CLOSE)
-def close(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    form = forms.CloseForm()
+@case_action(
+    bp,
+    "/<int:case_id>/close",
+    Permission.CASE_CLOSE,
+    form=forms.CloseForm,
+    refused=_refused("close_form"),
+)
+def close(case: Case, form: forms.CloseForm) -> ResponseReturnValue:
     session = get_session()
-    if not form.validate_on_submit():
-        return render_template("cases/detail.html", **_overview(case, close_form=form)), 400
     playbooks = case_playbooks(session, case, registry.playbooks())
     try:
         close_case(
@@ -356,24 +358,16 @@ def close(case_id: int) -> ResponseReturnValue:
         )
     except ClosingRefusedError as exc:
         session.rollback()
-        return (
-            render_template(
-                "cases/detail.html", **_overview(case, close_form=form, missing=exc.missing)
-            ),
-            409,
-        )
+        return _overview_again(case, 409, close_form=form, missing=exc.missing)
     except (TeamTooSmallError, CaseValidationError) as exc:
         session.rollback()
         flash(str(exc), "error")
-        return render_template("cases/detail.html", **_overview(case, close_form=form)), 409
+        return _overview_again(case, 409, close_form=form)
     return saved(_("Case closed."), "cases.detail", case_id=case.id)
 
 
-@bp.post("/<int:case_id>/checklist")
-@requires(Permission.CASE_EDIT)
-def tick(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    form = forms.ButtonForm()
+@case_action(bp, "/<int:case_id>/checklist", form=forms.ButtonForm)
+def tick(case: Case, form: forms.ButtonForm) -> ResponseReturnValue:
     item = request.form.get("item", "")
     known = {
         line.item
@@ -382,7 +376,7 @@ def tick(case_id: int) -> ResponseReturnValue:
         )
         if line.kind == "manual"
     }
-    if not form.validate_on_submit() or item not in known:
+    if item not in known:
         abort(400)
     session = get_session()
     tick_checklist_item(session, case, item, current_user, ticked=request.form.get("ticked") == "1")
@@ -390,10 +384,8 @@ def tick(case_id: int) -> ResponseReturnValue:
     return _back(case, "#checklist")
 
 
-@bp.post("/<int:case_id>/playbooks")
-@requires(Permission.CASE_EDIT)
-def add_playbook(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
+@case_action(bp, "/<int:case_id>/playbooks")
+def add_playbook(case: Case) -> ResponseReturnValue:
     form = forms.PlaybookForm()
     form.playbook.choices = _playbook_choices()
     if not form.validate_on_submit():
@@ -407,10 +399,8 @@ def add_playbook(case_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:case_id>/links")
-@requires(Permission.CASE_EDIT)
-def link(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
+@case_action(bp, "/<int:case_id>/links")
+def link(case: Case) -> ResponseReturnValue:
     form = forms.LinkForm()
     session = get_session()
     if form.validate_on_submit():
@@ -427,11 +417,8 @@ def link(case_id: int) -> ResponseReturnValue:
     return _back(case, "#related")
 
 
-@bp.post("/<int:case_id>/links/<int:other_id>/delete")
-@requires(Permission.CASE_EDIT)
-def unlink(case_id: int, other_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
-    require_action(forms.ButtonForm)
+@case_action(bp, "/<int:case_id>/links/<int:other_id>/delete", form=forms.ButtonForm)
+def unlink(case: Case, _form: forms.ButtonForm, other_id: int) -> ResponseReturnValue:
     session = get_session()
     unlink_cases(session, case, other_id, current_user)
     session.commit()
@@ -516,10 +503,8 @@ def _waiting_hints(case: Case, tasks: list[Any]) -> dict[int, str]:
 case_page(bp, "/<int:case_id>/tasks", "tasks", _tasks_page)
 
 
-@bp.post("/<int:case_id>/tasks")
-@requires(Permission.CASE_EDIT)
-def task_add(case_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
+@case_action(bp, "/<int:case_id>/tasks")
+def task_add(case: Case) -> ResponseReturnValue:
     form = forms.TaskForm()
     form.assignees.choices = _member_choices(case)
     if form.validate_on_submit():
@@ -546,10 +531,8 @@ def task_add(case_id: int) -> ResponseReturnValue:
     return _tasks_page(case, form), 400
 
 
-@bp.post("/<int:case_id>/tasks/<int:task_id>")
-@requires(Permission.CASE_EDIT)
-def task_update(case_id: int, task_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
+@case_action(bp, "/<int:case_id>/tasks/<int:task_id>")
+def task_update(case: Case, task_id: int) -> ResponseReturnValue:
     session = get_session()
     task = _task_or_404(case, task_id)
     form = forms.TaskUpdateForm(prefix=f"t{task.id}")
@@ -579,11 +562,9 @@ def task_update(case_id: int, task_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:case_id>/tasks/<int:task_id>/status")
-@requires(Permission.CASE_EDIT)
-def task_status(case_id: int, task_id: int) -> ResponseReturnValue:
+@case_action(bp, "/<int:case_id>/tasks/<int:task_id>/status")
+def task_status(case: Case, task_id: int) -> ResponseReturnValue:
     """Inline quick update: only the status, from the task's row."""
-    case = _case(case_id)
     session = get_session()
     task = _task_or_404(case, task_id)
     require_action(forms.ButtonForm)
@@ -609,11 +590,9 @@ def _int_or_none(value: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-@bp.post("/<int:case_id>/tasks/bulk")
-@requires(Permission.CASE_EDIT)
-def task_bulk(case_id: int) -> ResponseReturnValue:
+@case_action(bp, "/<int:case_id>/tasks/bulk")
+def task_bulk(case: Case) -> ResponseReturnValue:
     """Set the status or add an assignee on every selected task (all or nothing)."""
-    case = _case(case_id)
     require_action(forms.ButtonForm)
     raw_ids = request.form.getlist("task_ids")
     ids = [int(v) for v in raw_ids if v.isascii() and v.isdigit()]
@@ -647,10 +626,8 @@ def task_bulk(case_id: int) -> ResponseReturnValue:
     return saved(_("%(n)d tasks updated.", n=n), "cases.tasks", case_id=case.id)
 
 
-@bp.post("/<int:case_id>/tasks/<int:task_id>/comments")
-@requires(Permission.CASE_EDIT)
-def task_comment(case_id: int, task_id: int) -> ResponseReturnValue:
-    case = _case(case_id)
+@case_action(bp, "/<int:case_id>/tasks/<int:task_id>/comments")
+def task_comment(case: Case, task_id: int) -> ResponseReturnValue:
     session = get_session()
     task = _task_or_404(case, task_id)
     form = forms.CommentForm()

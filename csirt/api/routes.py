@@ -1,22 +1,41 @@
-"""One declaration per API operation: its route, the permission it needs and its OpenAPI
-description, in place of three stacked decorators (``@bp.get``, ``@requires``, ``@operation``).
+"""One declaration per API operation: its route, the permission it needs, its OpenAPI
+description and its request models, in place of three stacked decorators (``@bp.get``,
+``@requires``, ``@operation``) and a ``read_body``/``read_query`` in the view.
 
 The operation's summary is the view's docstring (its first paragraph, on one line, without the
 closing full stop), so the text a reader of the code sees is the one the API document shows.
+
+The declared ``body``/``query`` model is read once, by the route (:func:`reading_request`), and
+handed to the view as its ``body=``/``query=`` keyword: a view that takes a ``body`` (``query``)
+parameter gets the parsed model and never reads it itself. The order of checks is therefore
+always: the permission (the access hook, before any view: 401/403), then the request (422, the
+same limits and problem bodies as :func:`read_body`/:func:`read_query`), then whatever the view
+loads (a case: 404 when missing or out of need-to-know). A 422 depends only on the request, never
+on a row, so answering it first reveals nothing.
+
+One kind of view still reads its body itself: one whose check needs the domain as well
+(:func:`csirt.api.schema.read_body_with`, e.g. a case's tags against the vocabulary, a section
+against its loaded document). It declares ``body=`` for the document, takes no ``body``
+parameter, and calls ``read_body_with`` with the declared model (which asserts it is the one
+declared). Views whose body may also be multipart (the intake's report and mailbox reply) read
+it themselves too. ``tests/api/test_openapi.py`` lists these views: any other that declares a
+model takes it as a parameter typed with that model.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint
 from pydantic import BaseModel
 
 from csirt.api import errors
 from csirt.api.openapi import json_response, operation
+from csirt.api.schema import read_body, read_query
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 
@@ -42,6 +61,37 @@ def summary_of(view: Callable[..., Any]) -> str:
     summary = " ".join(paragraph.split())
     assert summary, f"API view {view.__name__} needs a docstring (its OpenAPI summary)"
     return summary.removesuffix(".")
+
+
+def reading_request(
+    view: F,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    *,
+    optional_body: bool = False,
+) -> F:
+    """``view`` given its declared request as keywords: ``query=`` the query string read by
+    :func:`read_query`, ``body=`` the JSON body read by :func:`read_body` (``optional_body``: an
+    empty body is the model's defaults), for each model declared that the view takes as a
+    parameter. Both read before the view runs, so a bad request is a 422 before any row is
+    loaded. The view unchanged when it takes neither."""
+    takes = inspect.signature(view, follow_wrapped=False).parameters
+    body_model = body if "body" in takes else None
+    query_model = query if "query" in takes else None
+    assert body_model is not None or "body" not in takes, f"{view.__name__}: declare its body"
+    assert query_model is not None or "query" not in takes, f"{view.__name__}: declare its query"
+    if body_model is None and query_model is None:
+        return view
+
+    @functools.wraps(view)
+    def read_then_call(**args: Any) -> Any:
+        if query_model is not None:
+            args["query"] = read_query(query_model)
+        if body_model is not None:
+            args["body"] = read_body(body_model, optional=optional_body)
+        return view(**args)
+
+    return cast(F, read_then_call)
 
 
 def _response(answer: Answer, default: str) -> Any:
@@ -82,12 +132,15 @@ class ApiRoutes:
         ok: Answer | None = None,
         created: Answer | None = None,
         responses: dict[str, Any] | None = None,
+        optional_body: bool = False,
         **spec: Any,
     ) -> Callable[[F], F]:
         """Register the view at ``rule`` for ``method``, needing ``permission`` (None: a public
         operation, declared ``public=True``). ``ok``/``created``: the JSON body of a 200/201;
         ``responses``: any other answers; ``spec``: the rest of :func:`operation` (``body``,
-        ``query``, ``request_body``, ``parameters``, ``public``)."""
+        ``query``, ``request_body``, ``parameters``, ``public``). The declared ``body`` and
+        ``query`` are read for the view (:func:`reading_request`; ``optional_body``: an empty
+        body is the model's defaults)."""
         needed = self.permission if isinstance(permission, _Default) else permission
         assert needed is not None or permission is None, f"{rule}: name the permission it needs"
         answers = dict(responses or {})
@@ -97,6 +150,9 @@ class ApiRoutes:
             answers["201"] = _response(created, "Created")
 
         def decorate(view: F) -> F:
+            view = reading_request(
+                view, spec.get("body"), spec.get("query"), optional_body=optional_body
+            )
             operation(summary_of(view), tags=self.tags, responses=answers, **spec)(view)
             if needed is not None:
                 requires(needed)(view)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
 from csirt.api.routes import ApiRoutes
-from csirt.api.schema import ApiModel, ApiOut, IsoTime, read_body, read_query
+from csirt.api.schema import ApiModel, ApiOut, IsoTime
 from csirt.auth.permissions import Permission
 from csirt.db import get_session
 from csirt.webhooks import service
@@ -84,9 +84,8 @@ def list_webhooks() -> ResponseReturnValue:
 
 
 @api.post("", body=WebhookIn, created=WebhookOut)
-def create_webhook() -> ResponseReturnValue:
+def create_webhook(body: WebhookIn) -> ResponseReturnValue:
     """Add an outgoing webhook."""
-    body = read_body(WebhookIn)
     session = get_session()
     hook = service.create_webhook(
         session,
@@ -101,9 +100,8 @@ def create_webhook() -> ResponseReturnValue:
 
 
 @api.patch("/<int:webhook_id>", body=WebhookPatch, ok=WebhookOut)
-def patch_webhook(webhook_id: int) -> ResponseReturnValue:
+def patch_webhook(webhook_id: int, body: WebhookPatch) -> ResponseReturnValue:
     """Change an outgoing webhook (a secret left out is kept)."""
-    body = read_body(WebhookPatch)
     session = get_session()
     hook = service.get_webhook(session, webhook_id)
     data = service.WebhookInput(
@@ -129,9 +127,8 @@ def delete_webhook(webhook_id: int) -> ResponseReturnValue:
 
 
 @api.get("/<int:webhook_id>/deliveries", query=PageQuery, ok=DeliveryPage)
-def list_deliveries(webhook_id: int) -> ResponseReturnValue:
+def list_deliveries(webhook_id: int, query: PageQuery) -> ResponseReturnValue:
     """A webhook's delivery log, newest first."""
-    query = read_query(PageQuery)
     session = get_session()
     hook = service.get_webhook(session, webhook_id)
     rows, next_id = service.deliveries(

@@ -22,9 +22,7 @@ from csirt.api.schema import (
     Id,
     Instant,
     IsoTime,
-    read_body,
     read_body_with,
-    read_query,
 )
 from csirt.auth.permissions import Permission
 from csirt.cases import registry
@@ -157,9 +155,8 @@ def raise_alert() -> ResponseReturnValue:
 
 
 @api.get("/alerts", Permission.ALERT_VIEW, query=AlertListQuery, ok=AlertPage)
-def list_alerts() -> ResponseReturnValue:
+def list_alerts(query: AlertListQuery) -> ResponseReturnValue:
     """Alerts, newest first (keyset pagination), by status, source and severity."""
-    query = read_query(AlertListQuery)
     filters = service.AlertFilters(
         status=query.status.value if query.status else None,
         source=query.source,
@@ -182,9 +179,8 @@ def get_alert(alert_id: int) -> ResponseReturnValue:
 
 
 @api.post("/alerts/<int:alert_id>/merge", Permission.ALERT_TRIAGE, body=MergeIn, ok=CaseRefOut)
-def merge(alert_id: int) -> ResponseReturnValue:
+def merge(alert_id: int, body: MergeIn) -> ResponseReturnValue:
     """Merge a new alert into a case you may see; the case keeps its observables."""
-    body = read_body(MergeIn)
     session = get_session()
     case = service.merge(session, alert_id, body.case_id, current_user)
     session.commit()
@@ -192,11 +188,14 @@ def merge(alert_id: int) -> ResponseReturnValue:
 
 
 @api.post(
-    "/alerts/<int:alert_id>/open-case", Permission.ALERT_TRIAGE, body=OpenCaseIn, created=CaseRefOut
+    "/alerts/<int:alert_id>/open-case",
+    Permission.ALERT_TRIAGE,
+    body=OpenCaseIn,
+    optional_body=True,  # no body: a case without a playbook
+    created=CaseRefOut,
 )
-def open_case(alert_id: int) -> ResponseReturnValue:
+def open_case(alert_id: int, body: OpenCaseIn) -> ResponseReturnValue:
     """Open a case from a new alert (optionally with a playbook); it keeps the observables."""
-    body = read_body(OpenCaseIn, optional=True)
     playbook = None
     if body.playbook:
         playbook = registry.playbooks().get(body.playbook)
@@ -212,9 +211,8 @@ def open_case(alert_id: int) -> ResponseReturnValue:
 
 
 @api.post("/alerts/<int:alert_id>/ignore", Permission.ALERT_TRIAGE, body=IgnoreIn, ok=AlertOut)
-def ignore(alert_id: int) -> ResponseReturnValue:
+def ignore(alert_id: int, body: IgnoreIn) -> ResponseReturnValue:
     """Ignore a new alert, saying why."""
-    body = read_body(IgnoreIn)
     session = get_session()
     alert = service.ignore(session, alert_id, current_user, body.reason)
     session.commit()

@@ -26,9 +26,7 @@ from csirt.api.schema import (
     Id,
     Instant,
     IsoTime,
-    read_body,
     read_body_with,
-    read_query,
 )
 from csirt.auth import service as auth_service
 from csirt.auth.access import exports
@@ -340,9 +338,8 @@ def _case(case_id: int) -> Case:
 
 
 @api.get("/cases", Permission.CASE_VIEW, query=CaseListQuery, ok=CasePage)
-def list_cases() -> ResponseReturnValue:
+def list_cases(query: CaseListQuery) -> ResponseReturnValue:
     """Cases visible to the caller, newest first (keyset pagination)."""
-    query = read_query(CaseListQuery)
     filters = listing.CaseFilters(
         phase=query.phase.value if query.phase else None,
         priority=query.priority.value if query.priority else None,
@@ -416,10 +413,9 @@ def patch_case(case_id: int) -> ResponseReturnValue:
 
 
 @api.get("/cases/<int:case_id>/timeline", Permission.CASE_VIEW, query=TimelineQuery, ok=EventPage)
-def get_timeline(case_id: int) -> ResponseReturnValue:
+def get_timeline(case_id: int, query: TimelineQuery) -> ResponseReturnValue:
     """The case's timeline in time order (keyset pagination)."""
     case = _case(case_id)
-    query = read_query(TimelineQuery)
     cursor = query.position("events", lambda text: text if decode_event_cursor(text) else None)
     filters = TimelineFilters(category=query.category, visibility=query.visibility, text=query.q)
     page = list_events(get_session(), case, filters, limit=query.limit, cursor=cursor)
@@ -478,10 +474,9 @@ def get_timeline_csv(case_id: int) -> ResponseReturnValue:
 @api.get(
     "/cases/<int:case_id>/activity", Permission.CASE_VIEW, query=ActivityQuery, ok=ActivityPage
 )
-def get_activity(case_id: int) -> ResponseReturnValue:
+def get_activity(case_id: int, query: ActivityQuery) -> ResponseReturnValue:
     """The case's changes in plain words, newest first (from the audit log; keyset pagination)."""
     case = _case(case_id)
-    query = read_query(ActivityQuery)
     before = query.position("activity", row_id)
     page = activity.case_activity(
         get_session(), case, kind=query.kind, limit=query.limit, before=before
@@ -513,10 +508,9 @@ def get_tasks(case_id: int) -> ResponseReturnValue:
 
 
 @api.post("/cases/<int:case_id>/tasks", Permission.CASE_EDIT, body=TaskIn, created=TaskOut)
-def post_task(case_id: int) -> ResponseReturnValue:
+def post_task(case_id: int, body: TaskIn) -> ResponseReturnValue:
     """Add a task."""
     case = _case(case_id)
-    body = read_body(TaskIn)
     session = get_session()
     task = add_task(
         session,
@@ -534,10 +528,9 @@ def post_task(case_id: int) -> ResponseReturnValue:
 
 
 @api.post("/cases/<int:case_id>/tasks/bulk", Permission.CASE_EDIT, body=TaskBulkIn, ok=TaskBulkOut)
-def post_tasks_bulk(case_id: int) -> ResponseReturnValue:
+def post_tasks_bulk(case_id: int, body: TaskBulkIn) -> ResponseReturnValue:
     """Set the status or add an assignee on several tasks (all or nothing)."""
     case = _case(case_id)
-    body = read_body(TaskBulkIn)
     session = get_session()
     assignee_id: int | None = None
     if body.assignee is not None:

@@ -32,7 +32,8 @@ from wtforms.validators import Length, Optional
 
 from csirt.api.openapi import json_response, operation
 from csirt.api.problems import problem
-from csirt.api.schema import ApiModel, ApiOut, IsoTime, read_body
+from csirt.api.routes import reading_request
+from csirt.api.schema import ApiModel, ApiOut, IsoTime
 from csirt.auth.access import requires
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
@@ -133,6 +134,7 @@ def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -
         def decorate(view: F) -> F:
             need = Permission.CASE_VIEW if method == "GET" else Permission.CASE_EDIT
             words = {"name": spec.name, "noun": noun}
+            view = reading_request(view, kw.get("body"))  # the body= it declares, read for it
             requires(need)(operation(summary.format(**words), tags=list(spec.tags), **kw)(view))
             bp.add_url_rule(rule + suffix, name.format(**words), view, methods=[method])
             return view
@@ -145,9 +147,8 @@ def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -
         return session, case, history.get(session, spec.kind, case, record_id)
 
     @route("PATCH", "", "patch_{name}", SUMMARIES["patch"], body=patch, responses=out)
-    def patch_row(case_id: int, record_id: int) -> ResponseReturnValue:
+    def patch_row(case_id: int, record_id: int, body: ApiModel) -> ResponseReturnValue:
         session, case, row = loaded(case_id, record_id)
-        body = read_body(patch)
         values = body.model_dump(exclude_unset=True)
         changes = {k: v for k, v in values.items() if k != "reason" and v is not None}
         spec.edit(session, case, current_user, row, changes, body.reason)  # type: ignore[attr-defined]
@@ -155,20 +156,19 @@ def api_routes(bp: Blueprint, spec: ApiKind, load_case: Callable[[int], Case]) -
         return jsonify(spec.out.dump(row))
 
     @route("DELETE", "", "delete_{name}", SUMMARIES["delete"], body=ReasonIn, responses=gone)
-    def delete_row(case_id: int, record_id: int) -> ResponseReturnValue:
+    def delete_row(case_id: int, record_id: int, body: ReasonIn) -> ResponseReturnValue:
         session, case, row = loaded(case_id, record_id)
-        history.delete(session, spec.kind, case, current_user, row, read_body(ReasonIn).reason)
+        history.delete(session, spec.kind, case, current_user, row, body.reason)
         session.commit()
         return "", 204
 
     @route(
         "POST", "/restore", "restore_{name}", SUMMARIES["restore"], body=RestoreIn, responses=out
     )
-    def restore_row(case_id: int, record_id: int) -> ResponseReturnValue:
+    def restore_row(case_id: int, record_id: int, body: RestoreIn) -> ResponseReturnValue:
         case = load_case(case_id)
         if not current_user.has_role(Role.LEAD):
             return problem(403, "Forbidden", f"only a lead may restore a deleted {noun}")
-        body = read_body(RestoreIn)
         session = get_session()
         row = history.restore(session, spec.kind, case, current_user, record_id, body.reason)
         session.commit()

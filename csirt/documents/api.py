@@ -16,7 +16,7 @@ from csirt.api import errors
 from csirt.api.problems import problem
 from csirt.api.responses import created
 from csirt.api.routes import ApiRoutes
-from csirt.api.schema import ApiModel, Day, read_body, read_body_with, read_object
+from csirt.api.schema import ApiModel, Day, read_body_with, read_object
 from csirt.auth.access import exports
 from csirt.auth.permissions import Permission
 from csirt.catalog.current import current_catalog
@@ -191,11 +191,10 @@ def _refused(error: PublicTextRefusedError) -> Response:
     body=DocumentIn,
     created=(DOCUMENT_SCHEMA, "The new draft"),
 )
-def create(case_id: int) -> ResponseReturnValue:
+def create(case_id: int, body: DocumentIn) -> ResponseReturnValue:
     """Create a draft document of a kind for a case, pre-filled from its public facts."""
     session = get_session()
     access = service.get_case_for_documents(session, current_user, case_id)
-    body = read_body(DocumentIn)
     document = service.create_document(
         session, current_user, access, body.kind, body.lang, _env(), as_of=body.as_of
     )
@@ -246,16 +245,16 @@ def _known_sections(document: Document, data: dict[str, Any]) -> dict[str, str]:
     "/documents/<int:document_id>/approve",
     Permission.DOCUMENT_APPROVE,
     body=Approval,
+    optional_body=True,
     ok=(DOCUMENT_SCHEMA, "The approved document"),
 )
-def approve(document_id: int) -> ResponseReturnValue:
+def approve(document_id: int, body: Approval) -> ResponseReturnValue:
     """Approve the newest version (a lead who is not its last editor; the guard must pass). Approval
     freezes the case's facts and the date with the version: every final export of it is the same
     file.
     """
     session = get_session()
     document = _document(session, document_id)
-    body = read_body(Approval, optional=True)
     try:
         approval.approve(
             session,
@@ -287,11 +286,10 @@ class ApprovalRequest(ApiModel):
     body=ApprovalRequest,
     ok=(DOCUMENT_SCHEMA, "The document"),
 )
-def request_approval(document_id: int) -> ResponseReturnValue:
+def request_approval(document_id: int, body: ApprovalRequest) -> ResponseReturnValue:
     """Ask a named lead to approve the newest version (audited; the lead is notified)."""
     session = get_session()
     document = _document(session, document_id)
-    body = read_body(ApprovalRequest)
     approval.request_approval(session, current_user, document, body.approver)
     session.commit()
     return jsonify(_json(session, document))
@@ -307,12 +305,11 @@ class ReasonIn(ApiModel):
     body=ReasonIn,
     ok=(DOCUMENT_SCHEMA, "The document"),
 )
-def refuse_approval(document_id: int) -> ResponseReturnValue:
+def refuse_approval(document_id: int, body: ReasonIn) -> ResponseReturnValue:
     """Send the newest version back without approving it (audited; its authors are told, the
     reason in the app only)."""
     session = get_session()
     document = _document(session, document_id)
-    body = read_body(ReasonIn)
     approval.refuse_approval(session, current_user, document, body.reason)
     session.commit()
     return jsonify(_json(session, document))
@@ -324,12 +321,11 @@ def refuse_approval(document_id: int) -> ResponseReturnValue:
     body=ReasonIn,
     ok=({"type": "object", "properties": {"withdrawn": {"type": "integer"}}}, "Withdrawn"),
 )
-def withdraw(document_id: int) -> ResponseReturnValue:
+def withdraw(document_id: int, body: ReasonIn) -> ResponseReturnValue:
     """Withdraw an unused draft (never approved) with a reason: it leaves the case's documents
     and no longer holds the case open; kept in the case's history (409 once approved)."""
     session = get_session()
     document = _document(session, document_id)
-    body = read_body(ReasonIn)
     service.withdraw(session, current_user, document, body.reason)
     session.commit()
     return jsonify(withdrawn=document_id)

@@ -19,9 +19,7 @@ from csirt.api.schema import (
     ApiOut,
     IsoDay,
     IsoTime,
-    read_body,
     read_body_with,
-    read_query,
 )
 from csirt.auth.access import exports
 from csirt.auth.permissions import Permission
@@ -150,10 +148,9 @@ def _read(payload: dict[str, Any]) -> service.FileInput:
     query=InventoryQuery,
     ok=(FilePage, "Files by id, and the exposure"),
 )
-def list_files() -> ResponseReturnValue:
+def list_files(query: InventoryQuery) -> ResponseReturnValue:
     """Inventory files (search by name, system, department); with ``system``, the exposure of
     every file on it."""
-    query = read_query(InventoryQuery)
     what = service.Search(q=query.q or "", system=query.system or "", holder=query.holder or "")
     cursor = query.position("inventory", row_id)
     session = get_session()
@@ -214,11 +211,10 @@ def patch_file(file_id: int) -> ResponseReturnValue:
 
 
 @api.post("/<int:file_id>/overlaps", Permission.INVENTORY_EDIT, body=OverlapIn, created=OverlapOut)
-def declare_overlap(file_id: int) -> ResponseReturnValue:
+def declare_overlap(file_id: int, body: OverlapIn) -> ResponseReturnValue:
     """Declare how many persons this file shares with another."""
     session = get_session()
     row = service.get_file(session, file_id)
-    body = read_body(OverlapIn)
     found = service.declare_overlap(
         session, current_user, row.id, body.other_id, body.persons, body.note or ""
     )

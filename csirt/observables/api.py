@@ -30,8 +30,6 @@ from csirt.api.schema import (
     Instant,
     IsoTime,
     QueryModel,
-    read_body,
-    read_query,
 )
 from csirt.audit import service as audit
 from csirt.audit.actions import AuditAction
@@ -256,10 +254,9 @@ def _techniques_body(case: Any) -> dict[str, Any]:
     ok=ObservablePage,
     query=ObservableQuery,
 )
-def list_observables(case_id: int) -> ResponseReturnValue:
+def list_observables(case_id: int, query: ObservableQuery) -> ResponseReturnValue:
     """The case's observables with their sightings in other cases (keyset pagination)."""
     case = _case(case_id)
-    query = read_query(ObservableQuery)
     session = get_session()
     page = service.list_observables(
         session,
@@ -287,10 +284,9 @@ def list_observables(case_id: int) -> ResponseReturnValue:
     ok=ObservableOut,
     body=ObservableBody,
 )
-def post_observable(case_id: int) -> ResponseReturnValue:
+def post_observable(case_id: int, body: ObservableBody) -> ResponseReturnValue:
     """Add an observable (a value already on the case is merged into it)."""
     case = _case(case_id)
-    body = read_body(ObservableBody)
     session = get_session()
     result = service.add_many(session, case, current_user, [body.item()], source="api")
     session.commit()
@@ -303,10 +299,9 @@ def post_observable(case_id: int) -> ResponseReturnValue:
 @api.post(
     "/cases/<int:case_id>/observables/bulk", Permission.CASE_EDIT, ok=BulkOut, body=ObservableBulk
 )
-def post_observables(case_id: int) -> ResponseReturnValue:
+def post_observables(case_id: int, body: ObservableBulk) -> ResponseReturnValue:
     """Add many observables at once, all or nothing (duplicates merged)."""
     case = _case(case_id)
-    body = read_body(ObservableBulk)
     session = get_session()
     items = [entry.item() for entry in body.items]
     result = service.add_many(session, case, current_user, items, source="api")
@@ -349,9 +344,8 @@ corrections.api_routes(
 
 @api.get("/observables/sightings", Permission.CASE_VIEW, ok=LookupOut, query=LookupQuery)
 @writes
-def lookup() -> ResponseReturnValue:
+def lookup(query: LookupQuery) -> ResponseReturnValue:
     """The cases you may see where a value appears (one index seek; audited by its key only)."""
-    query = read_query(LookupQuery)
     try:
         value = normalise(query.type, query.value)
     except ValueError as error:
@@ -374,9 +368,8 @@ def lookup() -> ResponseReturnValue:
 
 
 @api.get("/attack/techniques", Permission.CASE_VIEW, ok=TechniqueList, query=AttackQuery)
-def search_techniques() -> ResponseReturnValue:
+def search_techniques(query: AttackQuery) -> ResponseReturnValue:
     """Search the ATT&CK Enterprise technique list by id or name."""
-    query = read_query(AttackQuery)
     found = current_catalog().attack.search(query.q)
     return jsonify(items=[_technique(t) for t in found])
 
@@ -390,9 +383,9 @@ def get_techniques(case_id: int) -> ResponseReturnValue:
 @api.put(
     "/cases/<int:case_id>/techniques", Permission.CASE_EDIT, ok=TechniquesOut, body=TechniquesIn
 )
-def put_techniques(case_id: int) -> ResponseReturnValue:
+def put_techniques(case_id: int, body: TechniquesIn) -> ResponseReturnValue:
     """Set the case's own ATT&CK techniques (replaces the set)."""
-    return _set_techniques(case_id)
+    return _set_techniques(case_id, body)
 
 
 @api.put(
@@ -401,15 +394,16 @@ def put_techniques(case_id: int) -> ResponseReturnValue:
     ok=TechniquesOut,
     body=TechniquesIn,
 )
-def put_event_techniques(case_id: int, event_id: int) -> ResponseReturnValue:
+def put_event_techniques(case_id: int, event_id: int, body: TechniquesIn) -> ResponseReturnValue:
     """Set the ATT&CK techniques of one timeline event (replaces its set)."""
-    return _set_techniques(case_id, event_id)
+    return _set_techniques(case_id, body, event_id)
 
 
-def _set_techniques(case_id: int, event_id: int | None = None) -> ResponseReturnValue:
+def _set_techniques(
+    case_id: int, body: TechniquesIn, event_id: int | None = None
+) -> ResponseReturnValue:
     """Replace the techniques of the case (or of one of its timeline events) with the body's."""
     case = _case(case_id)
-    body = read_body(TechniquesIn)
     session = get_session()
     matrix = current_catalog().attack
     techniques.set_techniques(
@@ -424,9 +418,8 @@ def _set_techniques(case_id: int, event_id: int | None = None) -> ResponseReturn
 EXPORT_SCHEMA = {"type": "object", "description": "a STIX 2.1 bundle or a MISP event"}
 
 
-def _export(case_id: int, fmt: str) -> Response:
+def _export(case_id: int, fmt: str, query: ExportQuery) -> Response:
     case = _case(case_id)
-    query = read_query(ExportQuery)
     session = get_session()
     matrix = current_catalog().attack
     response = formats.download(
@@ -451,8 +444,8 @@ def _import(case_id: int, fmt: str) -> ResponseReturnValue:
 def _exchange_routes(fmt: str, what: str) -> None:
     """The export and the import of one format."""
 
-    def export(case_id: int) -> ResponseReturnValue:
-        return _export(case_id, fmt)
+    def export(case_id: int, query: ExportQuery) -> ResponseReturnValue:
+        return _export(case_id, fmt, query)
 
     def read(case_id: int) -> ResponseReturnValue:
         return _import(case_id, fmt)

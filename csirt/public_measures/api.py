@@ -13,7 +13,7 @@ from pydantic import Field
 from csirt.api.problems import problem
 from csirt.api.responses import created
 from csirt.api.routes import ApiRoutes
-from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body, read_body_with
+from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body_with
 from csirt.auth.permissions import Permission
 from csirt.db import get_session
 from csirt.documents import measure_publication as publication
@@ -111,11 +111,10 @@ def reject(update_id: int) -> ResponseReturnValue:
 
 
 @api.put("/cases/<int:case_id>/measures/publication", body=PublicationIn, ok=PublicationOut)
-def publish_case(case_id: int) -> ResponseReturnValue:
+def publish_case(case_id: int, body: PublicationIn) -> ResponseReturnValue:
     """Publish the case's measures under a public title (empty title: withdraw)."""
     session = get_session()
     case = get_case_for_documents(session, current_user, case_id).case
-    body = read_body(PublicationIn)
     row = publication.publish_case(session, current_user, case, body.title)
     session.commit()
     return jsonify(case_id=case.id, title=row.title, published=bool(row.title))

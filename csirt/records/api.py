@@ -19,8 +19,8 @@ from csirt.api import errors
 from csirt.api.openapi import OPENAPI_ATTR, json_response, operation
 from csirt.api.pagination import PageQuery, page_response, row_id
 from csirt.api.responses import created
-from csirt.api.routes import ApiRoutes
-from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body_with, read_query
+from csirt.api.routes import ApiRoutes, reading_request
+from csirt.api.schema import ApiModel, ApiOut, IsoDay, IsoTime, read_body_with
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.cases import corrections
@@ -258,8 +258,7 @@ def _created(out: type[ApiOut]) -> dict[str, Any]:
     return {"201": json_response(out, "Created")}
 
 
-def _page(case: Case, model: type[M], out: type[ApiOut], **extra: Any) -> Response:
-    page = read_query(PageQuery)
+def _page(case: Case, page: PageQuery, model: type[M], out: type[ApiOut], **extra: Any) -> Response:
     scope = model.__tablename__
     cursor = page.position(scope, row_id)
     rows, next_id = service.page_of(get_session(), model, case, limit=page.limit, cursor=cursor)
@@ -283,10 +282,11 @@ def _collection(
 
         @requires(Permission.CASE_VIEW)
         @operation(summary, tags=TAGS, query=PageQuery, responses=_list_response(out, what))
-        def list_rows(case_id: int) -> ResponseReturnValue:
-            return _page(_case(case_id), row, out)
+        def list_rows(case_id: int, query: PageQuery) -> ResponseReturnValue:
+            return _page(_case(case_id), query, row, out)
 
-        bp.add_url_rule(f"/cases/<int:case_id>/{name}", f"list_{name}", list_rows, methods=["GET"])
+        rule, listing = f"/cases/<int:case_id>/{name}", reading_request(list_rows, query=PageQuery)
+        bp.add_url_rule(rule, f"list_{name}", listing, methods=["GET"])
 
     endpoint, summary, model, read, add = added
 
@@ -405,14 +405,14 @@ for _kind, _path, _out, _in, _edit in (
         InquiryOut, "Inquiries", per_day={"type": "array", "items": {"type": "object"}}
     ),
 )
-def list_inquiries(case_id: int) -> ResponseReturnValue:
+def list_inquiries(case_id: int, query: PageQuery) -> ResponseReturnValue:
     """Public inquiries of a case, with the counts per day."""
     case = _case(case_id)
     per_day = [
         {"day": c.day.isoformat(), "total": c.total, "answered": c.answered}
         for c in service.inquiry_counts(get_session(), case)
     ]
-    return _page(case, Inquiry, InquiryOut, per_day=per_day)
+    return _page(case, query, Inquiry, InquiryOut, per_day=per_day)
 
 
 # --- evidence: a multipart upload and a download ------------------------------------------
@@ -424,9 +424,9 @@ def list_inquiries(case_id: int) -> ResponseReturnValue:
     query=PageQuery,
     responses=_list_response(EvidenceOut, "Evidence"),
 )
-def list_evidence(case_id: int) -> ResponseReturnValue:
+def list_evidence(case_id: int, query: PageQuery) -> ResponseReturnValue:
     """Evidence of a case."""
-    return _page(_case(case_id), Evidence, EvidenceOut)
+    return _page(_case(case_id), query, Evidence, EvidenceOut)
 
 
 @multipart(EvidenceForm)

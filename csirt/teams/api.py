@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from csirt.api.problems import problem
 from csirt.api.routes import ApiRoutes
-from csirt.api.schema import ApiModel, ApiValidationError, LangQuery, read_body, read_body_with
+from csirt.api.schema import ApiModel, ApiValidationError, LangQuery, read_body_with
 from csirt.auth.access import current_actor
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
@@ -134,9 +134,8 @@ def list_teams() -> ResponseReturnValue:
 
 
 @api.post("/teams", Permission.TEAM_MANAGE, body=TeamIn, created=(TeamOut, "The team"))
-def create_team() -> ResponseReturnValue:
+def create_team(body: TeamIn) -> ResponseReturnValue:
     """Create a team."""
-    body = read_body(TeamIn)
     session = get_session()
     # The body's fields are the service's arguments, name for name.
     team = people.create_team(
@@ -174,10 +173,11 @@ def add_member(team_id: int) -> ResponseReturnValue:
         "Suggestions keyed by role",
     ),
 )
-def suggestions(case_id: int) -> ResponseReturnValue:
+def suggestions(case_id: int, query: LangQuery) -> ResponseReturnValue:
     """Ranked suggestions per role (conflicted people never appear; admins also see who was excluded
     and why).
     """
+    del query  # validated ?lang=, which current_lang() reads
     session = get_session()
     case = get_case_for(session, current_user, case_id)
     config = current_app.config["CSIRT"]

@@ -14,7 +14,7 @@ from pydantic import Field
 from csirt.api import errors
 from csirt.api.openapi import json_response, problem_response
 from csirt.api.routes import ApiRoutes
-from csirt.api.schema import ApiModel, Instant, LangQuery, read_body_with, read_query
+from csirt.api.schema import ApiModel, Instant, LangQuery, read_body_with
 from csirt.auth.permissions import Permission
 from csirt.cases.models import Case
 from csirt.cases.need_to_know import get_case_for
@@ -217,9 +217,10 @@ def _case_read(
     and answers with ``schema``; its docstring is the operation's summary."""
 
     def register(read: _CaseRead) -> _CaseRead:
-        @functools.wraps(read)
-        def view(case_id: int) -> ResponseReturnValue:
-            read_query(LangQuery)
+        # read's name and summary, the view's own parameters and their types
+        @functools.wraps(read, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
+        def view(case_id: int, query: LangQuery) -> ResponseReturnValue:
+            del query  # validated ?lang=, which current_lang() reads
             return read(get_case_for(get_session(), current_user, case_id))
 
         rule = f"/cases/<int:case_id>/{resource}"
@@ -239,9 +240,9 @@ def _case_read(
         "422": problem_response("Missing or invalid facts; `errors` names each field"),
     },
 )
-def evaluate_facts() -> ResponseReturnValue:
+def evaluate_facts(query: LangQuery) -> ResponseReturnValue:
     """Evaluate facts without a case: score, priority, factors, JNSA damage, obligations."""
-    read_query(LangQuery)
+    del query  # validated ?lang=, which current_lang() reads
     config = current_app.config["CSIRT"]
     rules = current_catalog().rules
     default_kind: OrgKind = "business" if config.org_kind == "business" else "local_government"

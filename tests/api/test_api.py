@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from csirt.auth import service
+from csirt.cases.creation import create_case
 from csirt.db import utcnow
 from tests.factories import FACTORY, UserFactory
 
@@ -90,3 +91,36 @@ def test_unknown_api_path_and_method_are_problems(client):
     assert wrong.status_code == 405
     assert wrong.mimetype == "application/problem+json"
     assert "GET" in wrong.headers["Allow"]
+
+
+def test_the_request_is_checked_before_the_case_and_reveals_nothing(
+    client, users: UserFactory, db_session: Session
+):
+    """The order of checks (csirt.api.routes): the permission, then the request (422), then the
+    case (404). A bad body answers the same for a case the caller may not see, one that does
+    not exist and one they may see, so a 422 tells nothing about a case."""
+    lead = users.create(roles=["lead"]).user
+    outsider = users.create(roles=["responder"]).user
+    case = create_case(db_session, title="秘", actor=lead)
+    _token, plain = service.create_token(db_session, outsider, actor=FACTORY)
+    _token, lead_plain = service.create_token(db_session, lead, actor=FACTORY)
+    db_session.commit()
+    outside = {"Authorization": f"Bearer {plain}"}
+    answers = [
+        client.post(f"/api/v1/cases/{case_id}/tasks", json={"title": 1}, headers=headers)
+        for case_id, headers in (
+            (case.id, outside),
+            (case.id + 1000, outside),
+            (case.id, {"Authorization": f"Bearer {lead_plain}"}),
+        )
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 422]
+    assert len({str(a.json) for a in answers}) == 1
+    assert answers[0].json["errors"] == {"title": "must be a string"}
+    valid = {"title": "t"}
+    assert (
+        client.post(f"/api/v1/cases/{case.id}/tasks", json=valid, headers=outside).status_code
+        == 404
+    )
+    # the permission comes first: no token, no 422
+    assert client.post(f"/api/v1/cases/{case.id}/tasks", json={"title": 1}).status_code == 401

@@ -22,7 +22,6 @@ from csirt.api.schema import (
     Id,
     Instant,
     IsoTime,
-    read_body_with,
 )
 from csirt.auth.permissions import Permission
 from csirt.cases import registry
@@ -136,10 +135,10 @@ def _case_answer(alert: Alert, case: Any) -> dict[str, Any]:
     body=AlertIn,
     created=(AlertOut, "A new alert"),
     ok=(AlertOut, "A repeat: the known alert, counted and updated"),
+    checked_by=_observables,  # the observables' values, by the observables rules
 )
-def raise_alert() -> ResponseReturnValue:
+def raise_alert(body: AlertIn) -> ResponseReturnValue:
     """Raise an alert; the same source and source_ref again counts the known alert."""
-    body, _clean = read_body_with(AlertIn, _observables)
     data = service.AlertInput(
         **body.model_dump(exclude={"severity", "observables"}),
         severity=body.severity.value,

@@ -13,13 +13,15 @@ same limits and problem bodies as :func:`read_body`/:func:`read_query`), then wh
 loads (a case: 404 when missing or out of need-to-know). A 422 depends only on the request, never
 on a row, so answering it first reveals nothing.
 
-One kind of view still reads its body itself: one whose check needs the domain as well
-(:func:`csirt.api.schema.read_body_with`, e.g. a case's tags against the vocabulary, a section
-against its loaded document). It declares ``body=`` for the document, takes no ``body``
-parameter, and calls ``read_body_with`` with the declared model (which asserts it is the one
-declared). Views whose body may also be multipart (the intake's report and mailbox reply) read
-it themselves too. ``tests/api/test_openapi.py`` lists these views: any other that declares a
-model takes it as a parameter typed with that model.
+A body that the domain checks as well (:func:`csirt.api.schema.read_body_with`: a case's tags
+against the vocabulary, a named user) names the domain's reader in the declaration
+(``checked_by=``); the view gets what it read as ``checked=``. One kind of view still reads its
+body itself: one whose domain check needs a row the view loads first (a section against its
+document, an event's evidence against its case). It declares ``body=`` for the document, takes
+no ``body`` parameter, and calls ``read_body_with`` with the declared model (which asserts it is
+the one declared). Views whose body may also be multipart (the intake's report and mailbox
+reply) read it themselves too. ``tests/api/test_openapi.py`` lists these views: any other that
+declares a model takes it as a parameter typed with that model.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pydantic import BaseModel
 
 from csirt.api import errors
 from csirt.api.openapi import json_response, operation
-from csirt.api.schema import read_body, read_query
+from csirt.api.schema import read_body, read_body_with, read_query
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 
@@ -69,17 +71,23 @@ def reading_request(
     query: type[BaseModel] | None = None,
     *,
     optional_body: bool = False,
+    checked_by: Callable[[dict[str, Any]], Any] | None = None,
 ) -> F:
     """``view`` given its declared request as keywords: ``query=`` the query string read by
     :func:`read_query`, ``body=`` the JSON body read by :func:`read_body` (``optional_body``: an
     empty body is the model's defaults), for each model declared that the view takes as a
-    parameter. Both read before the view runs, so a bad request is a 422 before any row is
-    loaded. The view unchanged when it takes neither."""
+    parameter. ``checked_by``: the domain's own reader of the body, run with the model by
+    :func:`read_body_with` (one 422 naming every bad field); what it read is the view's
+    ``checked=``. All read before the view runs, so a bad request is a 422 before any row is
+    loaded. The view unchanged when it takes none."""
     takes = inspect.signature(view, follow_wrapped=False).parameters
     body_model = body if "body" in takes else None
+    wants_checked = "checked" in takes
     query_model = query if "query" in takes else None
     assert body_model is not None or "body" not in takes, f"{view.__name__}: declare its body"
     assert query_model is not None or "query" not in takes, f"{view.__name__}: declare its query"
+    assert checked_by is None or body_model is not None, f"{view.__name__}: checked_by, no body"
+    assert checked_by is not None or not wants_checked, f"{view.__name__}: name its checked_by"
     if body_model is None and query_model is None:
         return view
 
@@ -87,7 +95,11 @@ def reading_request(
     def read_then_call(**args: Any) -> Any:
         if query_model is not None:
             args["query"] = read_query(query_model)
-        if body_model is not None:
+        if checked_by is not None and body_model is not None:
+            args["body"], checked = read_body_with(body_model, checked_by)
+            if wants_checked:
+                args["checked"] = checked
+        elif body_model is not None:
             args["body"] = read_body(body_model, optional=optional_body)
         return view(**args)
 
@@ -133,6 +145,7 @@ class ApiRoutes:
         created: Answer | None = None,
         responses: dict[str, Any] | None = None,
         optional_body: bool = False,
+        checked_by: Callable[[dict[str, Any]], Any] | None = None,
         **spec: Any,
     ) -> Callable[[F], F]:
         """Register the view at ``rule`` for ``method``, needing ``permission`` (None: a public
@@ -140,7 +153,8 @@ class ApiRoutes:
         ``responses``: any other answers; ``spec``: the rest of :func:`operation` (``body``,
         ``query``, ``request_body``, ``parameters``, ``public``). The declared ``body`` and
         ``query`` are read for the view (:func:`reading_request`; ``optional_body``: an empty
-        body is the model's defaults)."""
+        body is the model's defaults; ``checked_by``: the domain's reader of the body, its result
+        the view's ``checked=``)."""
         needed = self.permission if isinstance(permission, _Default) else permission
         assert needed is not None or permission is None, f"{rule}: name the permission it needs"
         answers = dict(responses or {})
@@ -151,7 +165,11 @@ class ApiRoutes:
 
         def decorate(view: F) -> F:
             view = reading_request(
-                view, spec.get("body"), spec.get("query"), optional_body=optional_body
+                view,
+                spec.get("body"),
+                spec.get("query"),
+                optional_body=optional_body,
+                checked_by=checked_by,
             )
             operation(summary_of(view), tags=self.tags, responses=answers, **spec)(view)
             if needed is not None:

@@ -358,10 +358,9 @@ def list_cases(query: CaseListQuery) -> ResponseReturnValue:
     return items_response("cases", case_items(page.items), page.next_cursor)
 
 
-@api.post("/cases", Permission.CASE_CREATE, body=CaseIn, created=CaseOut)
-def create_case() -> ResponseReturnValue:
+@api.post("/cases", Permission.CASE_CREATE, body=CaseIn, checked_by=_known, created=CaseOut)
+def create_case(body: CaseIn, checked: dict[str, Any]) -> ResponseReturnValue:
     """Create a case (optionally with playbooks)."""
-    body, known = read_body_with(CaseIn, _known)
     session = get_session()
     case = creation.create_case(
         session,
@@ -375,8 +374,8 @@ def create_case() -> ResponseReturnValue:
         wrongful_intent=body.wrongful_intent,
         ongoing=body.ongoing,
         involved=body.involved,
-        tags=known.get("tags", []),
-        playbooks=known.get("playbooks", []),
+        tags=checked.get("tags", []),
+        playbooks=checked.get("playbooks", []),
     )
     session.commit()
     return created(CaseOut.dump(case), location=f"/api/v1/cases/{case.id}")
@@ -388,11 +387,12 @@ def get_case(case_id: int) -> ResponseReturnValue:
     return jsonify(CaseDetail.dump(_case(case_id)))
 
 
-@api.patch("/cases/<int:case_id>", Permission.CASE_EDIT, body=CasePatch, ok=CaseOut)
-def patch_case(case_id: int) -> ResponseReturnValue:
+@api.patch(
+    "/cases/<int:case_id>", Permission.CASE_EDIT, body=CasePatch, checked_by=_known, ok=CaseOut
+)
+def patch_case(case_id: int, body: CasePatch, checked: dict[str, Any]) -> ResponseReturnValue:
     """Change a case (fields, priority, open phase, tags, stated number of persons)."""
     case = _case(case_id)
-    body, known = read_body_with(CasePatch, _known)
     sent = body.model_dump(include=body.model_fields_set)
     session = get_session()
     stated = {k: v for k, v in sent.items() if k in ("persons_total", "persons_total_note")}
@@ -400,7 +400,7 @@ def patch_case(case_id: int) -> ResponseReturnValue:
         persons.set_persons_total(session, current_user, case, stated)
     update_case(session, case, current_user, {k: sent[k] for k in EDITABLE_FIELDS if k in sent})
     if "tags" in sent:
-        set_tags(session, case, known["tags"], current_user)
+        set_tags(session, case, checked["tags"], current_user)
     if "priority" in sent:
         change_priority(session, case, body.priority.value, current_user, body.reason)
     if body.phase is not None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from csirt.api.problems import problem
 from csirt.api.routes import ApiRoutes
-from csirt.api.schema import ApiModel, ApiValidationError, LangQuery, read_body_with
+from csirt.api.schema import ApiModel, ApiValidationError, LangQuery
 from csirt.auth.access import current_actor
 from csirt.auth.models import User
 from csirt.auth.permissions import Permission, Role
@@ -149,12 +149,13 @@ def create_team(body: TeamIn) -> ResponseReturnValue:
     Permission.TEAM_MANAGE,
     body=MemberIn,
     created=(TeamOut, "The team with its members"),
+    checked_by=_user_named,  # an active user of that name
 )
-def add_member(team_id: int) -> ResponseReturnValue:
+def add_member(team_id: int, body: MemberIn, checked: User | None) -> ResponseReturnValue:
     """Add a person to a team, with their skills and department."""
     session = get_session()
     team = people.get_team(session, team_id)
-    body, user = read_body_with(MemberIn, _user_named)
+    user = checked
     assert user is not None  # a valid body names a user
     fields = body.model_dump(exclude={"username"})  # the rest are the service's arguments
     people.add_member(session, team, user, actor=current_user._get_current_object(), **fields)
@@ -207,12 +208,13 @@ def suggestions(case_id: int, query: LangQuery) -> ResponseReturnValue:
     Permission.CASE_EDIT,
     body=AssignmentIn,
     created=(Assignment, "The assignment"),
+    checked_by=_user_named,  # an active user of that name
 )
-def assign(case_id: int) -> ResponseReturnValue:
+def assign(case_id: int, body: AssignmentIn, checked: User | None) -> ResponseReturnValue:
     """Assign a person to a case in a role (409 with a reason when in conflict of interest)."""
     session = get_session()
     case = get_case_for(session, current_user, case_id)
-    body, user = read_body_with(AssignmentIn, _user_named)
+    user = checked
     assert user is not None  # a valid body names a user
     try:
         assignment.assign(

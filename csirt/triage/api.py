@@ -14,7 +14,7 @@ from pydantic import Field
 from csirt.api import errors
 from csirt.api.openapi import json_response, problem_response
 from csirt.api.routes import ApiRoutes
-from csirt.api.schema import ApiModel, Instant, LangQuery, read_body_with
+from csirt.api.schema import ApiModel, Instant, LangQuery
 from csirt.auth.permissions import Permission
 from csirt.cases.models import Case
 from csirt.cases.need_to_know import get_case_for
@@ -23,7 +23,7 @@ from csirt.db import get_session
 from csirt.i18n import current_lang
 from csirt.triage import service
 from csirt.triage.engine import evaluate
-from csirt.triage.facts import EXPOSURES, ORG_KINDS, OrgKind, parse_facts
+from csirt.triage.facts import EXPOSURES, ORG_KINDS, Facts, OrgKind, parse_facts
 from csirt.triage.models import CaseTriage, Obligation
 
 bp = Blueprint("api_triage", __name__, url_prefix="/api/v1")
@@ -230,32 +230,34 @@ def _case_read(
     return register
 
 
+def _facts(payload: dict[str, Any]) -> Facts:
+    """The facts of a body, read by the triage's own reader with this server's defaults."""
+    config = current_app.config["CSIRT"]
+    default_kind: OrgKind = "business" if config.org_kind == "business" else "local_government"
+    return parse_facts(
+        payload,
+        default_org_kind=default_kind,
+        default_jurisdictions=config.jurisdictions,
+        vocabulary=current_catalog().rules.vocabulary,
+    )
+
+
 @api.post(
     "/triage/evaluate",
     Permission.TRIAGE_EVALUATE,
     query=LangQuery,
     body=FactsIn,
+    checked_by=_facts,
     responses={
         "200": json_response(RESULT_SCHEMA, "The explained result"),
         "422": problem_response("Missing or invalid facts; `errors` names each field"),
     },
 )
-def evaluate_facts(query: LangQuery) -> ResponseReturnValue:
+def evaluate_facts(query: LangQuery, body: FactsIn, checked: Facts) -> ResponseReturnValue:
     """Evaluate facts without a case: score, priority, factors, JNSA damage, obligations."""
-    del query  # validated ?lang=, which current_lang() reads
+    del query, body  # validated ?lang= (current_lang() reads it); the facts are read from body
     config = current_app.config["CSIRT"]
-    rules = current_catalog().rules
-    default_kind: OrgKind = "business" if config.org_kind == "business" else "local_government"
-    _body, facts = read_body_with(
-        FactsIn,
-        lambda payload: parse_facts(
-            payload,
-            default_org_kind=default_kind,
-            default_jurisdictions=config.jurisdictions,
-            vocabulary=rules.vocabulary,
-        ),
-    )
-    return jsonify(evaluate(facts, rules, config.tz).to_json(current_lang()))
+    return jsonify(evaluate(checked, current_catalog().rules, config.tz).to_json(current_lang()))
 
 
 @_case_read("triage", CASE_RESULT_SCHEMA, "The explained result")

@@ -88,17 +88,13 @@ def test_the_documented_title_limit_is_the_enforced_one(
     )
 
 
-# Views that read their declared body themselves: with the domain's own reader too
-# (read_body_with: vocabulary items, loaded rows) or from a multipart body as well (the intake).
+# Views that read their declared body themselves: with a domain reader that needs a row the view
+# loads first (read_body_with) or from a multipart body as well (the intake).
 READ_BY_THE_VIEW = {
-    "api_alerts.raise_alert",
-    "api_cases.create_case",
-    "api_cases.patch_case",
     "api_cases.post_event",
     "api_documents.edit_sections",
     "api_intake.create_report",
     "api_intake.reply_mailbox",
-    "api_inventory.create_file",
     "api_inventory.patch_file",
     "api_measures.propose",
     "api_records.create_dataset",
@@ -106,9 +102,6 @@ READ_BY_THE_VIEW = {
     "api_records.create_liaison",
     "api_records.create_note",
     "api_records.create_takedown",
-    "api_teams.add_member",
-    "api_teams.assign",
-    "api_triage.evaluate_facts",
 }
 
 

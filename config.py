@@ -188,6 +188,7 @@ class Config:
         escrow_file = env.get("CSIRT_INTAKE_ESCROW_KEY_FILE", "").strip()
         work_start, work_end = _work_hours(env, "CSIRT_AUDIT_WORK_HOURS")
         imap = _alerts_imap(env)
+        pool_size, max_overflow = _pool(env, database_url)
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -211,8 +212,8 @@ class Config:
             max_upload_mb=_int(env, "CSIRT_MAX_UPLOAD_MB", 25),
             api_max_json_kb=_int(env, "CSIRT_API_MAX_JSON_KB", 1024),
             reauth_minutes=_int(env, "CSIRT_REAUTH_MINUTES", 10),
-            db_pool_size=_optional_int(env, "CSIRT_DB_POOL_SIZE", minimum=1),
-            db_max_overflow=_optional_int(env, "CSIRT_DB_MAX_OVERFLOW", minimum=0),
+            db_pool_size=pool_size,
+            db_max_overflow=max_overflow,
             mail_backend=_mail_backend(env),
             smtp_host=_text(env, "CSIRT_SMTP_HOST", "localhost"),
             smtp_port=_port(env, "CSIRT_SMTP_PORT", 25),
@@ -307,6 +308,21 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(name, "must be greater than zero")
     return value
+
+
+def _pool(env: Mapping[str, str], database_url: str) -> tuple[int | None, int | None]:
+    """A worker's connection pool. On PostgreSQL a request may hold a second, short connection
+    (the shared intake budgets count in a transaction of their own): one connection in all would
+    make that request wait for itself until the pool's timeout."""
+    size = _optional_int(env, "CSIRT_DB_POOL_SIZE", minimum=1)
+    overflow = _optional_int(env, "CSIRT_DB_MAX_OVERFLOW", minimum=0)
+    if database_url.startswith("postgresql") and size == 1 and overflow == 0:
+        raise ConfigError(
+            "CSIRT_DB_POOL_SIZE",
+            "must be at least 2 on PostgreSQL when CSIRT_DB_MAX_OVERFLOW is 0 (a request may "
+            "take a second, short connection)",
+        )
+    return size, overflow
 
 
 def _optional_int(env: Mapping[str, str], name: str, *, minimum: int) -> int | None:

@@ -67,8 +67,10 @@ class WorkerSettings:
 
     @property
     def pool_size(self) -> int:
-        """Return the database connections one worker needs (one per thread)."""
-        return 1 if self.worker_class == "sync" else self.threads
+        """Return the database connections one worker needs: one per thread, and one for the
+        short transaction of its own a request may take (the intake's shared budget on
+        PostgreSQL; with one connection in all that request waited for itself)."""
+        return 1 + (1 if self.worker_class == "sync" else self.threads)
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,21 @@ def test_typed_settings_are_read(tmp_path: Path):
     assert config.db_pool_size is None
 
 
+def test_one_connection_in_all_is_refused_on_postgresql(tmp_path: Path):
+    """A report's first submission on PostgreSQL takes a second, short connection (the shared
+    intake budget): with one connection in all it waited for itself 30 s and answered 500."""
+    one = {"CSIRT_DB_POOL_SIZE": "1", "CSIRT_DB_MAX_OVERFLOW": "0"}
+    postgres = {"CSIRT_DATABASE_URL": "postgresql+psycopg://csirt@127.0.0.1/csirt"}
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env({**one, **postgres}, instance_path=tmp_path)
+    assert caught.value.variable == "CSIRT_DB_POOL_SIZE"
+    assert Config.from_env(
+        {**one, "CSIRT_DB_MAX_OVERFLOW": "1", **postgres}, instance_path=tmp_path
+    )
+    assert Config.from_env({**one, "CSIRT_DB_POOL_SIZE": "2", **postgres}, instance_path=tmp_path)
+    assert Config.from_env(one, instance_path=tmp_path).db_pool_size == 1  # SQLite: one writer
+
+
 def test_a_bad_intake_setting_stops_the_app(tmp_path: Path):
     """What the README promises: the intake no longer falls back on a bad value."""
     import os

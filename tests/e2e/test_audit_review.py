@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from csirt.audit import service as audit
 from csirt.audit_review import service
@@ -66,14 +67,14 @@ def test_auditor_reviews_and_closes_a_signal(
     assert page.locator("table.audit-log tbody tr").count() == 30
     shots(page, "audit-log")
     page.get_by_role("link", name="Signals").click()
-    assert page.get_by_text("e2e-snoop viewed 30 different cases").first.is_visible()
+    expect(page.get_by_text("e2e-snoop viewed 30 different cases").first).to_be_visible()
     shots(page, "signals")
     page.get_by_role("link", name="Far more views than peers — e2e-snoop").click()
     page.get_by_label("Review note").fill("Checked with the lead: not assigned. Escalated.")
     shots(page, "signal-close")
     page.get_by_role("button", name="Close the signal").click()
     page.wait_for_url("**/console/audit/signals")
-    assert page.get_by_text("The signal was closed.").is_visible()
+    expect(page.get_by_text("The signal was closed.")).to_be_visible()
     page.get_by_role("link", name="Half-year report").click()
     shots(page, "report")
     context.close()

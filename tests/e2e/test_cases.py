@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -50,8 +51,8 @@ def test_case_from_playbook_timeline_and_csv_import(
     _new_case(
         page, live_server, "選挙人名簿がWebに掲載（e2e）", "Personal data leaked on the internet"
     )
-    assert page.get_by_role("heading", name="選挙人名簿がWebに掲載（e2e）").is_visible()
-    assert page.get_by_text("Closing checklist").first.is_visible()
+    expect(page.get_by_role("heading", name="選挙人名簿がWebに掲載（e2e）")).to_be_visible()
+    expect(page.get_by_text("Closing checklist").first).to_be_visible()
     shots(page, "overview")
 
     page.get_by_role("navigation", name="Case sections").get_by_role("link", name="Tasks").click()
@@ -78,7 +79,7 @@ def test_case_from_playbook_timeline_and_csv_import(
     )
     page.get_by_role("button", name="Import", exact=True).click()
     page.wait_for_url("**/timeline")
-    assert page.get_by_text("2 events imported.").is_visible()
+    expect(page.get_by_text("2 events imported.")).to_be_visible()
     whens = page.locator("table.timeline td.when").all_inner_texts()
     # Times in the reader's language with the zone; a day-precision event shows its day only.
     assert whens == ["24 Jun 2015 20:00 JST", "22 Aug 2015", "7 Sep 2015"]
@@ -106,7 +107,7 @@ def test_close_with_the_checklist(page: Any, live_server: str, live_users: Any, 
 
     page.get_by_role("button", name="Close the case").click()
     missing = page.locator("#missing")
-    assert missing.get_by_role("heading", name="The case cannot be closed yet").is_visible()
+    expect(missing.get_by_role("heading", name="The case cannot be closed yet")).to_be_visible()
     assert missing.locator("li").count() > 3
     shots(page, "close-refused")
 
@@ -131,6 +132,6 @@ def test_close_with_the_checklist(page: Any, live_server: str, live_users: Any, 
     page.get_by_label("Outcome").select_option("resolved")
     page.get_by_role("button", name="Close the case").click()
     page.wait_for_url(case_url)
-    assert page.get_by_text("Case closed.").is_visible()
+    expect(page.get_by_text("Case closed.")).to_be_visible()
     assert page.locator("p.case-ref").inner_text().endswith("Closed")
     shots(page, "closed")

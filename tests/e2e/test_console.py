@@ -6,6 +6,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -29,16 +30,16 @@ def test_login_with_totp_navigate_switch_language_logout(
     page.get_by_role("button", name="確認").click()
 
     page.wait_for_url("**/console/")
-    assert page.get_by_role("heading", name="ダッシュボード").is_visible()
+    expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()
     shots(page, "dashboard-ja")
 
     page.get_by_role("navigation").get_by_role("link", name="事案").click()
     page.wait_for_url("**/console/cases/")
-    assert page.get_by_role("heading", name="事案").is_visible()
+    expect(page.get_by_role("heading", name="事案")).to_be_visible()
 
     page.get_by_role("button", name="English").click()
     page.wait_for_url("**/console/cases/")
-    assert page.get_by_role("heading", name="Cases").is_visible()
+    expect(page.get_by_role("heading", name="Cases")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "en"
     shots(page, "cases-en")
 
@@ -50,7 +51,7 @@ def test_login_with_totp_navigate_switch_language_logout(
     shots(page, "account-en")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/console/login")
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     shots(page, "signed-out")
     page.goto(f"{live_server}/console/")
     assert "/console/login" in page.url
@@ -66,5 +67,5 @@ def test_console_works_with_javascript_off(browser: Any, live_server: str, live_
     page.get_by_label("Password").fill(created.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/console/")
-    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     context.close()

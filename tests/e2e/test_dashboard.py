@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from csirt.cases.models import Priority
 from csirt.db import utcnow
@@ -87,7 +88,7 @@ def test_dashboard_charts(
         # The same figures as a table, for screen readers and print (no script needed).
         page.locator("#fig-inquiries summary").click()
         table = page.locator("#fig-inquiries table")
-        assert table.is_visible()
+        expect(table).to_be_visible()
         assert table.locator("tbody tr").count() == 30
 
         page.get_by_role("button", name="English").click()

@@ -11,6 +11,7 @@ from typing import Any
 
 import docx
 import pytest
+from playwright.sync_api import expect
 
 from csirt.documents import blocks
 from tests.documents.conftest import make_demo_case
@@ -68,7 +69,7 @@ def test_pr_drafts_lead_approves_pr_exports_final(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Documents").click()
     page.get_by_role("link", name=f"{demo.case.reference} {demo.case.title}").click()
     page.wait_for_url(f"**/console/cases/{demo.case.id}/documents")
-    assert page.get_by_text("Public facts only").is_visible()
+    expect(page.get_by_text("Public facts only")).to_be_visible()
     assert page.locator("text=内部メモ").count() == 0
     shots(page, "pr-case-documents")
 
@@ -77,7 +78,7 @@ def test_pr_drafts_lead_approves_pr_exports_final(
     page.get_by_role("button", name="Create draft").click()
     page.wait_for_url("**/console/documents/*")
     document_url = page.url
-    assert page.get_by_text("Draft", exact=True).first.is_visible()
+    expect(page.get_by_text("Draft", exact=True).first).to_be_visible()
     shots(page, "pr-draft")
 
     page.get_by_role("link", name="Edit sections").click()
@@ -87,7 +88,7 @@ def test_pr_drafts_lead_approves_pr_exports_final(
     shots(page, "pr-edit")
     page.get_by_role("button", name="Save as new version").click()
     page.wait_for_url(document_url)
-    assert page.get_by_text("Saved as version 2.").is_visible()
+    expect(page.get_by_text("Saved as version 2.")).to_be_visible()
     page.get_by_role("link", name="Compare with version 1").click()
     assert page.locator("table.doc-diff ins").count() >= 1
     shots(page, "pr-diff")
@@ -97,7 +98,7 @@ def test_pr_drafts_lead_approves_pr_exports_final(
     _sign_in(lead_page, live_server, lead.user.username, lead.password)
     lead_page.goto(document_url)
     lead_page.get_by_role("button", name="Approve version 2").click()
-    assert lead_page.get_by_text("Version 2 approved.").is_visible()
+    expect(lead_page.get_by_text("Version 2 approved.")).to_be_visible()
     shots(lead_page, "lead-approved")
     lead_context.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from csirt.cases.creation import create_case
 from csirt.cases.tasks import add_task
@@ -45,37 +46,37 @@ def test_edit_history_soft_delete_confirmation_restore(
         page.get_by_role("button", name="Save the correction").click()
         page.wait_for_url("**/edit")
         history = page.locator("section[aria-labelledby=history-h]")
-        assert history.get_by_text("送信先の明記").is_visible()
-        assert history.get_by_text("名簿を誤って送信").is_visible()
+        expect(history.get_by_text("送信先の明記")).to_be_visible()
+        expect(history.get_by_text("名簿を誤って送信")).to_be_visible()
         shots(page, "edited-with-history")
 
         page.get_by_role("link", name="Delete this event…").click()
         page.wait_for_url("**/delete")
-        assert page.get_by_role("heading", name="Delete this event?").is_visible()
+        expect(page.get_by_role("heading", name="Delete this event?")).to_be_visible()
         shots(page, "confirmation")
         page.get_by_role("button", name="Delete the event").click()  # no reason: refused
-        assert page.locator("ul.errors").is_visible()
+        expect(page.locator("ul.errors")).to_be_visible()
         page.get_by_label("Reason").fill("重複登録")
         page.get_by_role("button", name="Delete the event").click()
         page.wait_for_url("**/timeline")
         deleted = page.locator("section[aria-labelledby=deleted-h]")
-        assert deleted.get_by_text("重複登録").is_visible()
+        expect(deleted.get_by_text("重複登録")).to_be_visible()
         assert page.locator("table.timeline:not(.deleted) tbody tr").count() == 0
         shots(page, "deleted")
 
         deleted.get_by_role("button", name="Restore").click()
         page.wait_for_url("**/timeline")
         assert page.locator("section[aria-labelledby=deleted-h]").count() == 0
-        assert page.get_by_role("rowheader", name="名簿を誤って外部へ送信").is_visible()
+        expect(page.get_by_role("rowheader", name="名簿を誤って外部へ送信")).to_be_visible()
         shots(page, "restored")
 
         page.get_by_role("navigation", name="Case sections").get_by_role(
             "link", name="Activity"
         ).click()
         page.wait_for_url("**/activity")
-        assert page.get_by_text("restored an event").is_visible()
-        assert page.get_by_text("deleted an event").is_visible()
-        assert page.get_by_text("corrected an event").is_visible()
+        expect(page.get_by_text("restored an event")).to_be_visible()
+        expect(page.get_by_text("deleted an event")).to_be_visible()
+        expect(page.get_by_text("corrected an event")).to_be_visible()
         shots(page, "activity")
     finally:
         context.close()
@@ -106,33 +107,33 @@ def test_a_task_corrected_deleted_after_confirmation_and_restored(
         page.get_by_label("Why it changed").fill("報告も求めることにした")
         page.get_by_role("button", name="Save the correction").click()
         page.wait_for_url("**/tasks")
-        assert page.get_by_text(
-            "The task was corrected; the previous version is kept."
-        ).is_visible()
+        expect(
+            page.get_by_text("The task was corrected; the previous version is kept.")
+        ).to_be_visible()
 
         page.goto(page.url.removesuffix("/tasks") + f"/tasks/{_task_id(page)}/edit")
         history = page.locator("section[aria-labelledby=history-h]")
-        assert history.get_by_text("報告も求めることにした").is_visible()
-        assert history.get_by_text("送信先へ削除を依頼 (").is_visible()
+        expect(history.get_by_text("報告も求めることにした")).to_be_visible()
+        expect(history.get_by_text("送信先へ削除を依頼 (")).to_be_visible()
         shots(page, "task-edited-with-history")
 
         page.get_by_role("link", name="Delete this task…").click()
         page.wait_for_url("**/delete")
-        assert page.get_by_role("heading", name="Delete this task?").is_visible()
+        expect(page.get_by_role("heading", name="Delete this task?")).to_be_visible()
         page.get_by_role("button", name="Delete the task").click()  # no reason: refused
-        assert page.locator("ul.errors").is_visible()
+        expect(page.locator("ul.errors")).to_be_visible()
         shots(page, "task-confirmation")
         page.get_by_label("Reason").fill("別の事案のタスクだった")
         page.get_by_role("button", name="Delete the task").click()
         page.wait_for_url("**/tasks")
         deleted = page.locator("section[aria-labelledby=deleted-h]")
-        assert deleted.get_by_text("別の事案のタスクだった").is_visible()
+        expect(deleted.get_by_text("別の事案のタスクだった")).to_be_visible()
         shots(page, "task-deleted")
 
         deleted.get_by_role("button", name="Restore").click()
         page.wait_for_url("**/tasks")
-        assert page.get_by_text("The task was restored.").is_visible()
-        assert page.get_by_role("rowheader", name="送信先へ削除と報告を依頼").is_visible()
+        expect(page.get_by_text("The task was restored.")).to_be_visible()
+        expect(page.get_by_role("rowheader", name="送信先へ削除と報告を依頼")).to_be_visible()
         shots(page, "task-restored")
     finally:
         context.close()

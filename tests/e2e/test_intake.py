@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from csirt import vault
@@ -28,7 +29,7 @@ def test_reporter_without_javascript(
     page.goto(f"{live_server}/report/")
     form_url = page.url
     page.get_by_role("button", name="English").click()
-    assert page.get_by_role("heading", name="Report a concern").is_visible()
+    expect(page.get_by_role("heading", name="Report a concern")).to_be_visible()
     shots(page, "form")
     page.get_by_label("What happened?").fill("A voter list is on a rental server (e2e).")
     page.get_by_label("Where did you see it? (URL or place)").fill("https://example.invalid/")
@@ -41,19 +42,19 @@ def test_reporter_without_javascript(
     page.get_by_role("button", name="Send the report").click()
 
     assert page.url == form_url  # the URL never changes through the flow
-    assert page.get_by_role("heading", name="Your report was received").is_visible()
+    expect(page.get_by_role("heading", name="Your report was received")).to_be_visible()
     groups = page.locator(".receipt .group").all_inner_texts()
     assert len(groups) == 6
     receipt = "-".join(groups)
     shots(page, "receipt")
     page.get_by_label("Type the last group of your receipt from your note").fill("0000")
     page.get_by_role("button", name="I kept it").click()
-    assert page.get_by_role("alert").is_visible()  # not confirmed: receipt shown again
+    expect(page.get_by_role("alert")).to_be_visible()  # not confirmed: receipt shown again
     assert "-".join(page.locator(".receipt .group").all_inner_texts()) == receipt
     page.get_by_label("Type the last group of your receipt from your note").fill(groups[-1].lower())
     page.get_by_label("I have written down or saved my receipt somewhere safe.").check()
     page.get_by_role("button", name="I kept it").click()
-    assert page.get_by_role("heading", name="Thank you").is_visible()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     assert page.url == form_url
     shots(page, "confirmed")
 
@@ -76,12 +77,12 @@ def test_reporter_without_javascript(
     page.get_by_label("Receipt").fill(receipt.lower().replace("-", " "))
     page.get_by_role("button", name="Open").click()
     assert page.url == mailbox_url
-    assert page.get_by_text("We will investigate.").is_visible()
+    expect(page.get_by_text("We will investigate.")).to_be_visible()
     shots(page, "mailbox")
     page.get_by_label("Your message").fill("Thank you. The file is still online today.")
     page.get_by_role("button", name="Send").click()
-    assert page.get_by_text("Your message was sent.").is_visible()
-    assert page.get_by_text("The file is still online today.").is_visible()
+    expect(page.get_by_text("Your message was sent.")).to_be_visible()
+    expect(page.get_by_text("The file is still online today.")).to_be_visible()
     assert receipt not in page.url
     shots(page, "mailbox-replied")
     context.close()

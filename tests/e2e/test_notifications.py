@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from csirt.cases.creation import create_case
 from csirt.cases.models import CaseMember
@@ -100,7 +101,9 @@ def test_a_mention_in_a_task_comment_reaches_the_member(
     try:
         sign_in(page, live_server, member.user.username, member.password)
         page.goto(f"{live_server}/console/notifications/")
-        assert page.get_by_text(f"事案 {reference} であなた宛ての書き込みがあります").is_visible()
+        expect(
+            page.get_by_text(f"事案 {reference} であなた宛ての書き込みがあります")
+        ).to_be_visible()
         shots(page, "member-notifications")
     finally:
         context.close()
@@ -142,7 +145,7 @@ def test_approval_request_reaches_the_lead_and_the_refusal_the_author(
             page.get_by_label("Approver").select_option(lead.user.username)
             page.get_by_role("button", name="Request approval").click()
             page.wait_for_url(document_url)
-            assert page.get_by_text("Approval requested from").is_visible()
+            expect(page.get_by_text("Approval requested from")).to_be_visible()
             shots(page, "approval-requested")
         finally:
             context.close()
@@ -162,7 +165,7 @@ def test_approval_request_reaches_the_lead_and_the_refusal_the_author(
             shots(page, "lead-sends-back")
             page.get_by_role("button", name="Send back without approving").click()
             page.wait_for_url(document_url)
-            assert page.get_by_text("Sent back to its authors with your reason.").is_visible()
+            expect(page.get_by_text("Sent back to its authors with your reason.")).to_be_visible()
         finally:
             context.close()
         refused = [m for m in sink.messages if m["To"] == "e2e-approval-writer@example.jp"]
@@ -174,7 +177,7 @@ def test_approval_request_reaches_the_lead_and_the_refusal_the_author(
     try:
         _sign_in_en(page, live_server, writer)
         page.goto(f"{live_server}/console/notifications/")
-        assert page.get_by_text(REASON).is_visible()
+        expect(page.get_by_text(REASON)).to_be_visible()
         shots(page, "author-reads-the-reason")
     finally:
         context.close()

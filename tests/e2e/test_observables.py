@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from csirt.cases.creation import create_case
 from csirt.observables.service import ObservableIn, add_many
@@ -72,7 +73,7 @@ def test_paste_preview_save_and_sightings(
         paste.get_by_label("Indicator of compromise (IOC)").check()
         paste.get_by_role("button", name="Preview").click()
         page.wait_for_url("**/observables/paste")
-        assert page.get_by_role("heading", name="Check the pasted values").is_visible()
+        expect(page.get_by_role("heading", name="Check the pasted values")).to_be_visible()
         rows = page.locator("table.paste-preview tbody tr")
         assert rows.count() == 1000
         assert rows.nth(0).locator("select").input_value() == "ip"
@@ -85,10 +86,10 @@ def test_paste_preview_save_and_sightings(
         page.screenshot(path=str(folder / "01b-preview-first-screen.png"))
         page.get_by_role("button", name="Save", exact=True).click()
         page.wait_for_url("**/observables")
-        assert page.get_by_text("1000 observables added, 0 merged").is_visible()
+        expect(page.get_by_text("1000 observables added, 0 merged")).to_be_visible()
 
         row = page.locator("table.observables tbody tr").filter(has_text="203[.]0[.]113[.]5")
-        assert row.get_by_role("link", name=other_ref).is_visible()
+        expect(row.get_by_role("link", name=other_ref)).to_be_visible()
         assert "TLP:GREEN" in row.inner_text()
         assert "http://" not in page.locator("table.observables").inner_text()
         shots(page, "tab-with-sightings")

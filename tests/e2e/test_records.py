@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from csirt.cases.creation import create_case
 
@@ -45,15 +46,15 @@ def test_datasets_evidence_and_inquiry_chart(
         page.locator("form.record-form button[type=submit]").click()
         page.wait_for_url(f"{base}/datasets")
     table = page.locator("table.datasets")
-    assert table.get_by_role("rowheader", name="選挙人名簿 北区").is_visible()
-    assert page.get_by_text("68,120").is_visible()
+    expect(table.get_by_role("rowheader", name="選挙人名簿 北区")).to_be_visible()
+    expect(page.get_by_text("68,120")).to_be_visible()
     assert page.locator("table.datasets .tag.sensitive").count() == 1
     shots(page, "datasets")
 
     # A bad form shows errors, not a crash.
     page.locator("input[name=persons]").fill("-5")
     page.locator("form.record-form button[type=submit]").click()
-    assert page.locator("ul.errors").first.is_visible()
+    expect(page.locator("ul.errors").first).to_be_visible()
     shots(page, "dataset-errors")
 
     # Evidence: upload a captured page; its hash and custody show; download is an attachment.
@@ -70,7 +71,7 @@ def test_datasets_evidence_and_inquiry_chart(
     import hashlib
 
     sha = hashlib.sha256(capture.read_bytes()).hexdigest()
-    assert page.get_by_text(sha, exact=True).is_visible()
+    expect(page.get_by_text(sha, exact=True)).to_be_visible()
     with page.expect_download() as info:
         page.locator("a.button[download]").click()
     download = info.value

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from csirt.cases.creation import create_case
 from tests.e2e.conftest import sign_in
@@ -77,13 +78,13 @@ def test_keyboard_shortcuts(browser: Any, live_server: str, live_users: Any, sho
         page.locator("h1").click()  # leave the field
         page.keyboard.press("?")
         dialog = page.locator("#kb-help")
-        assert dialog.is_visible()
-        assert dialog.locator("kbd", has_text="j").is_visible()
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("kbd", has_text="j")).to_be_visible()
         shots(page, "help")
         page.keyboard.press("j")  # the open dialog takes no shortcut
         assert page.locator("tr.kb-current").count() == 0
         page.keyboard.press("Escape")
-        assert not dialog.is_visible()
+        expect(dialog).not_to_be_visible()
 
         page.goto(f"{live_server}/console/")
         page.keyboard.press("/")  # no search field here: to the case list's

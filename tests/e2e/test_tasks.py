@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from csirt.cases.creation import create_case
@@ -54,7 +55,7 @@ def test_bulk_and_inline_task_updates(
         shots(page, "selected")
         page.get_by_role("button", name="Apply to selected tasks").click()
         page.wait_for_url("**/tasks")
-        assert page.get_by_text("2 tasks updated.").is_visible()
+        expect(page.get_by_text("2 tasks updated.")).to_be_visible()
         shots(page, "bulk-updated")
 
         page.get_by_label("Status: 通報者へ連絡").select_option("in_progress")
@@ -62,7 +63,7 @@ def test_bulk_and_inline_task_updates(
             "button", name="Save"
         ).click()
         page.wait_for_url(f"**/tasks#task-{inline_id}")
-        assert page.get_by_text("Task updated: 通報者へ連絡").is_visible()
+        expect(page.get_by_text("Task updated: 通報者へ連絡")).to_be_visible()
         shots(page, "inline-updated")
     finally:
         context.close()

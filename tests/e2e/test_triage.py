@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from csirt.auth.models import User
 from csirt.db import get_db, utcnow
@@ -40,7 +41,7 @@ def test_triage_panel_override_and_obligation_done(
     page.wait_for_url("**/console/")
 
     page.goto(f"{live_server}/console/cases/{case_id}/triage")
-    assert page.get_by_role("heading", name="Estimated damages (JNSA model)").is_visible()
+    expect(page.get_by_role("heading", name="Estimated damages (JNSA model)")).to_be_visible()
     jnsa = page.locator("table.jnsa")
     assert "4,080,000,000 yen" in jnsa.inner_text()
     assert "500 × 2 × 6 × 1 × 1 = 6,000" in jnsa.inner_text()
@@ -53,7 +54,7 @@ def test_triage_panel_override_and_obligation_done(
     page.get_by_role("button", name="Override priority").click()
     page.wait_for_url(f"**/console/cases/{case_id}/triage")
     assert page.locator(".case-head .prio").inner_text() == "P2"
-    assert page.get_by_text("Files taken down; no further copies found").is_visible()
+    expect(page.get_by_text("Files taken down; no further copies found")).to_be_visible()
     shots(page, "overridden")
 
     row = page.locator("tr", has_text="Preliminary report to the PPC")
@@ -65,11 +66,11 @@ def test_triage_panel_override_and_obligation_done(
     page.wait_for_url(f"**/console/cases/{case_id}/triage")
     done_row = page.locator("tr.status-done")
     assert "receipt 2026-0001" in done_row.inner_text()
-    assert page.get_by_text("The obligation was marked done.").is_visible()
+    expect(page.get_by_text("The obligation was marked done.")).to_be_visible()
     shots(page, "obligation-done")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Deadlines").click()
     page.wait_for_url("**/console/deadlines")
-    assert page.get_by_role("heading", name="Deadlines", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Deadlines", exact=True)).to_be_visible()
     assert "Final report to the PPC" in page.locator("main").inner_text()
     shots(page, "deadlines")

@@ -64,7 +64,7 @@ def test_auditor_reviews_and_closes_a_signal(
     page.wait_for_url("**/console/audit/")
     page.get_by_label("Who (username)").fill("e2e-snoop")
     page.get_by_role("button", name="Filter").click()
-    assert page.locator("table.audit-log tbody tr").count() == 30
+    expect(page.locator("table.audit-log tbody tr")).to_have_count(30)
     shots(page, "audit-log")
     page.get_by_role("link", name="Signals").click()
     expect(page.get_by_text("e2e-snoop viewed 30 different cases").first).to_be_visible()

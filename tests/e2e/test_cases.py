@@ -56,9 +56,9 @@ def test_case_from_playbook_timeline_and_csv_import(
     shots(page, "overview")
 
     page.get_by_role("navigation", name="Case sections").get_by_role("link", name="Tasks").click()
-    assert (
-        page.get_by_role("rowheader").filter(has_text="Capture the published content").count() == 1
-    )
+    expect(
+        page.get_by_role("rowheader").filter(has_text="Capture the published content")
+    ).to_have_count(1)
     assert page.locator("tr.is-overdue").count() > 0  # aware in 2015: everything is overdue
     shots(page, "tasks")
 
@@ -89,7 +89,7 @@ def test_case_from_playbook_timeline_and_csv_import(
     search.get_by_label("Visibility").select_option("public")
     search.get_by_label("Text").fill("報道")
     search.get_by_role("button", name="Filter").click()
-    assert page.locator("table.timeline tbody tr").count() == 1
+    expect(page.locator("table.timeline tbody tr")).to_have_count(1)
     shots(page, "timeline-filtered")
 
     page.goto(f"{live_server}/console/cases/?q=名簿&tag=e2e")

@@ -90,7 +90,7 @@ def test_pr_drafts_lead_approves_pr_exports_final(
     page.wait_for_url(document_url)
     expect(page.get_by_text("Saved as version 2.")).to_be_visible()
     page.get_by_role("link", name="Compare with version 1").click()
-    assert page.locator("table.doc-diff ins").count() >= 1
+    expect(page.locator("table.doc-diff ins").first).to_be_visible()
     shots(page, "pr-diff")
 
     lead_context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})

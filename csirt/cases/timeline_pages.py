@@ -4,15 +4,17 @@ registered by `views`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
@@ -103,15 +105,15 @@ class EventRow(NamedTuple):
     edit_label: str  # the correct link's accessible name ("" for a reader who may not edit)
 
 
-def _event_when(moments: Moments, event: Any) -> str:
-    """labels.event_time with the page's formatters (the same text)."""
+def _event_when(moments: Moments, about: str, event: Any) -> str:
+    """labels.event_time with the page's formatters and its "about %(time)s" (the same text)."""
     moment, precision = event.occurred_at, event.precision
     if precision == "month":
         return moments.month(moment)
     if precision == "day":
         return moments.day(moment)
     if precision == "approx":
-        return str(_("about %(time)s", time=moments.time(moment)))
+        return about % {"time": moments.time(moment)}
     return moments.time(moment)
 
 
@@ -119,8 +121,12 @@ def event_rows(
     events: Sequence[Any], categories: dict[str, str], visibilities: dict[str, str], can_edit: bool
 ) -> list[EventRow]:
     """The page's events with every shown value computed in one pass: the template only writes
-    them out (filters, label look-ups and gettext per row were most of the page's cost)."""
+    them out (filters, label look-ups and gettext per row were most of the page's cost). The
+    two sentences with a value are translated once per page, then filled in per row (as
+    gettext fills them in)."""
     moments = Moments()
+    about = _("about %(time)s")
+    correct = _("Correct or delete: %(title)s") if can_edit else ""
     rows = []
     for e in events:
         auto = e.automatic
@@ -131,17 +137,51 @@ def event_rows(
             EventRow(
                 e.id,
                 f"{'auto' if auto else ''} vis-{e.visibility}",
-                _event_when(moments, e),
+                _event_when(moments, about, e),
                 title,
                 description,
                 ", ".join(str(i) for i in e.evidence_ids or ()),
                 categories.get(e.category, e.category),
                 visibilities.get(e.visibility, e.visibility),
                 f"{source} / {actor}" if e.source and e.actor else source + actor,
-                _("Correct or delete: %(title)s", title=title) if can_edit else "",
+                correct % {"title": title} if can_edit else "",
             )
         )
     return rows
+
+
+# A character autoescape changes (markupsafe.escape's five).
+_TO_ESCAPE = re.compile(r"[&<>\"']")
+
+
+def rows_html(rows: Sequence[EventRow], events_base: str, can_edit: bool) -> Markup:
+    """The timeline table's rows as the template wrote them (cases/timeline.html), in one
+    string: ~25 template outputs and ~12 escapes per row were a third of the page's calls.
+
+    Every text of a row is escaped as autoescape does (markupsafe.escape), looked at once per
+    row: most rows have nothing to escape. The two words are translations, which the template
+    writes as they are (its ``_()`` is safe markup); ``events_base`` is the timeline's URL.
+    """
+    correct, evidence_label = _("Correct"), _("Evidence")
+    base = escape(events_base)
+    html = []
+    for row in rows:
+        if _TO_ESCAPE.search("".join(row[1:])):
+            row = EventRow._make(str(escape(value)) for value in row)
+        ident, css, when, title, description, evidence, category, visibility, who, label = row
+        html.append(
+            f'<tr class="{css}"><td class="when">{when}</td><th scope="row">{title}'
+            + (f'<p class="desc">{description}</p>' if description else "")
+            + (f'<p class="muted">{evidence_label}: {evidence}</p>' if evidence else "")
+            + f"</th><td>{category}</td><td>{visibility}</td><td>{who}</td>"
+            + (
+                f'<td><a href="{base}/{ident}/edit" aria-label="{label}">{correct}</a></td>'
+                if can_edit
+                else ""
+            )
+            + "</tr>\n  "
+        )
+    return Markup("".join(html))  # noqa: S704 (every text escaped above)
 
 
 def _timeline_page(
@@ -164,12 +204,13 @@ def _timeline_page(
     }
     display = _event_display()
     can_edit = current_user.can(Permission.CASE_EDIT)
+    rows = event_rows(page.items, display["categories"], display["visibilities"], can_edit)
     return render_template(
         "cases/timeline.html",
         case=case,
         active="cases.timeline",
         page=page,
-        rows=event_rows(page.items, display["categories"], display["visibilities"], can_edit),
+        rows=rows_html(rows, url_for("cases.timeline", case_id=case.id), can_edit),
         can_edit=can_edit,
         filters=filters,
         query=query,

@@ -6,9 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from csirt.audit.actions import AuditAction
@@ -191,36 +202,19 @@ class TimelineFilters:
     text: str | None = None
 
 
+Item = TypeVar("Item")
+
+
 @dataclass(frozen=True)
-class EventPage:
-    items: list[TimelineEvent]
+class EventPage(Generic[Item]):
+    """A page of events (or of their rows) and the cursor of the next page, if any."""
+
+    items: list[Item]
     next_cursor: str | None
 
 
-def _event_filters(query: Any, filters: TimelineFilters) -> Any:
-    if filters.category:
-        query = query.where(TimelineEvent.category == filters.category)
-    if filters.visibility:
-        query = query.where(TimelineEvent.visibility == filters.visibility)
-    if filters.text and filters.text.strip():
-        pattern = (
-            "%"
-            + filters.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        query = query.where(
-            or_(
-                TimelineEvent.title.ilike(pattern, escape="\\"),
-                TimelineEvent.description.ilike(pattern, escape="\\"),
-                TimelineEvent.source.ilike(pattern, escape="\\"),
-                TimelineEvent.actor.ilike(pattern, escape="\\"),
-            )
-        )
-    return query
-
-
-def encode_event_cursor(event_row: TimelineEvent) -> str:
-    """An opaque keyset cursor for (occurred_at, id)."""
+def encode_event_cursor(event_row: Any) -> str:
+    """An opaque keyset cursor for (occurred_at, id) of an event (or a row with these two)."""
     return f"{event_row.occurred_at.astimezone(UTC).strftime('%Y%m%dT%H%M%S%f')}.{event_row.id}"
 
 
@@ -234,20 +228,39 @@ def decode_event_cursor(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
-def list_events(
-    session: Session,
-    case: Case,
-    filters: TimelineFilters | None = None,
-    *,
-    limit: int | None = 500,
-    cursor: str | None = None,
-) -> EventPage:
-    """The case's events in time order, keyset-paginated on (occurred_at, id)."""
-    query = select(TimelineEvent).where(TimelineEvent.case_id == case.id)
-    query = _event_filters(query, filters or TimelineFilters())
-    position = decode_event_cursor(cursor) if cursor else None
-    if position is not None:
-        when, ident = position
+# The timeline's statements, built once per shape (whole events or which columns, which filters,
+# a cursor or not, a limit or not) with every value bound at execution: building a statement and
+# its cache key on every request cost more than reading a page of rows (as cases.listing does).
+# Bounded: the shapes are the code's column lists times 32.
+_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _statement(columns: tuple[str, ...] | None, shape: tuple[bool, ...]) -> Select[Any]:
+    query = _STATEMENTS.get((columns, *shape))
+    if query is not None:
+        return query
+    category, visibility, text, after, limited = shape
+    if columns is None:
+        query = select(TimelineEvent)
+    else:
+        query = select(*(TimelineEvent.__table__.c[name] for name in columns))
+    query = query.where(TimelineEvent.case_id == bindparam("case_id"))
+    if category:
+        query = query.where(TimelineEvent.category == bindparam("category"))
+    if visibility:
+        query = query.where(TimelineEvent.visibility == bindparam("visibility"))
+    if text:
+        pattern: BindParameter[str] = bindparam("pattern")
+        searched = (
+            TimelineEvent.title,
+            TimelineEvent.description,
+            TimelineEvent.source,
+            TimelineEvent.actor,
+        )
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in searched)))
+    if after:
+        when: BindParameter[datetime] = bindparam("when")
+        ident: BindParameter[int] = bindparam("ident")
         query = query.where(
             or_(
                 TimelineEvent.occurred_at > when,
@@ -255,21 +268,87 @@ def list_events(
             )
         )
     query = query.order_by(TimelineEvent.occurred_at, TimelineEvent.id)
-    if limit is None:
-        return EventPage(list(session.scalars(query)), None)
-    rows = list(session.scalars(query.limit(limit + 1)))
-    next_cursor = encode_event_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return EventPage(rows[:limit], next_cursor)
+    if limited:
+        query = query.limit(bindparam("limit", type_=Integer))
+    _STATEMENTS[(columns, *shape)] = query
+    return query
+
+
+def _events_query(
+    columns: tuple[str, ...] | None,
+    case: Case,
+    filters: TimelineFilters | None,
+    limit: int | None,
+    cursor: str | None,
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of a page of events and its values."""
+    filters = filters or TimelineFilters()
+    params: dict[str, Any] = {"case_id": case.id}
+    if filters.category:
+        params["category"] = filters.category
+    if filters.visibility:
+        params["visibility"] = filters.visibility
+    text = (filters.text or "").strip()
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["pattern"] = f"%{escaped}%"
+    position = decode_event_cursor(cursor) if cursor else None
+    if position is not None:
+        params["when"], params["ident"] = position
+    if limit is not None:
+        params["limit"] = limit + 1
+    shape = (
+        bool(filters.category),
+        bool(filters.visibility),
+        bool(text),
+        position is not None,
+        limit is not None,
+    )
+    return _statement(columns, shape), params
+
+
+def _paged(rows: list[Item], limit: int | None) -> EventPage[Item]:
+    if limit is None or len(rows) <= limit:
+        return EventPage(rows, None)
+    return EventPage(rows[:limit], encode_event_cursor(rows[limit - 1]))
+
+
+def list_events(
+    session: Session,
+    case: Case,
+    filters: TimelineFilters | None = None,
+    *,
+    limit: int | None = 500,
+    cursor: str | None = None,
+) -> EventPage[TimelineEvent]:
+    """The case's events in time order, keyset-paginated on (occurred_at, id)."""
+    query, params = _events_query(None, case, filters, limit, cursor)
+    return _paged(list(session.scalars(query, params)), limit)
+
+
+def list_event_rows(
+    session: Session,
+    case: Case,
+    columns: Sequence[str],
+    filters: TimelineFilters | None = None,
+    *,
+    limit: int | None = 500,
+    cursor: str | None = None,
+) -> EventPage[Row[Any]]:
+    """The same page as :func:`list_events` as plain rows of the named columns (``occurred_at``
+    and ``id`` among them when a page may follow): no ORM object or instance state per row."""
+    query, params = _events_query(tuple(columns), case, filters, limit, cursor)
+    return _paged(list(session.execute(query, params)), limit)
+
+
+_COUNT = (
+    select(func.count()).select_from(TimelineEvent).where(TimelineEvent.case_id == bindparam("id"))
+)
 
 
 def count_events(session: Session, case: Case) -> int:
     """How many events the case has (index-only count over the case's events)."""
-    return int(
-        session.scalar(
-            select(func.count()).select_from(TimelineEvent).where(TimelineEvent.case_id == case.id)
-        )
-        or 0
-    )
+    return int(session.scalar(_COUNT, {"id": case.id}) or 0)
 
 
 # --- corrections: edit with history, soft delete, restore ------------------------------------

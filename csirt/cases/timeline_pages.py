@@ -36,7 +36,7 @@ from csirt.cases.timeline import (
     count_events,
     edit_event,
     get_event,
-    list_events,
+    list_event_rows,
     validate_event,
 )
 from csirt.cases.timeline_download import export_response
@@ -47,6 +47,20 @@ from csirt.labels import actor_name, auto_event_title, auto_reason
 from csirt.nav import FormSlot
 
 EVENTS_PER_PAGE = 50  # what a person reads at once (TheHive and IRIS show 50); later ones by cursor
+# The columns the page shows or reads (event_rows; occurred_at and id for the next cursor).
+EVENT_COLUMNS = (
+    "id",
+    "occurred_at",
+    "precision",
+    "title",
+    "description",
+    "evidence_ids",
+    "category",
+    "visibility",
+    "source",
+    "actor",
+    "automatic",
+)
 
 
 # --- timeline ----------------------------------------------------------------------------------
@@ -192,7 +206,9 @@ def _timeline_page(
     session = get_session()
     filters = _timeline_filters()
     cursor = request.args.get("cursor") or None
-    page = list_events(session, case, filters, limit=EVENTS_PER_PAGE, cursor=cursor)
+    page = list_event_rows(
+        session, case, EVENT_COLUMNS, filters, limit=EVENTS_PER_PAGE, cursor=cursor
+    )
     query = {
         k: v
         for k, v in {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, cached_property, lru_cache
@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from csirt.audit import service as audit
@@ -521,11 +521,45 @@ def user_for_token(session: Session, plain: str) -> User | None:
     return None if token is None else token.user
 
 
+UserColumn = Callable[[ColumnElement[int]], ColumnElement[Any]]
+"""A value about a user, as a column of another statement given the column of the user's id."""
+
+# Values that every console page shows about its reader (the unread notifications), read as
+# columns of the statement that loads the signed-in user instead of a statement each: key ->
+# column, registered by the package that owns the value (read_with_user).
+_WITH_USER: dict[str, UserColumn] = {}
+
+
+def read_with_user(key: str, column: UserColumn) -> None:
+    """Read ``column(users.id)`` in :func:`load_user`'s statement; :func:`read_value` gives it
+    back for the rest of the transaction (its owner calls :func:`forget_value` when it changes)."""
+    if _WITH_USER.get(key) is not column:
+        _WITH_USER[key] = column
+        _user_query.cache_clear()
+
+
+def read_value(session: Session, key: str, user_id: int) -> Any | None:
+    """The value ``key`` read with the user ``user_id`` by :func:`load_user` in the session's
+    current transaction, or None (not read, changed since, or another transaction)."""
+    read = session.info.get(key)
+    if read is None or read[0] != user_id or read[1] is not session.get_transaction():
+        return None
+    return read[2]
+
+
+def forget_value(session: Session, key: str) -> None:
+    """Drop the value ``key`` read with the user: it changed in this session."""
+    session.info.pop(key, None)
+
+
 # The two statements every request runs are built once, their values bound at execution: a
 # statement built per request cost its construction and its cache key (~300 Python calls) again.
 @cache
-def _user_query() -> Select[tuple[User]]:
-    return select(User).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
+def _user_query() -> Select[Any]:
+    values = [column(User.id.expression) for column in _WITH_USER.values()]
+    return (
+        select(User, *values).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
+    )
 
 
 @cache
@@ -566,8 +600,17 @@ def _scope_set(scopes: str) -> frozenset[Scope]:
 
 
 def load_user(session: Session, user_id: int) -> User | None:
-    """A user with their roles, in one query (the per-request load of the signed-in user)."""
-    return session.scalars(_user_query(), {"user_id": user_id}).unique().one_or_none()
+    """A user with their roles, in one query (the per-request load of the signed-in user), and
+    the values registered with :func:`read_with_user`."""
+    row = session.execute(_user_query(), {"user_id": user_id}).unique().one_or_none()
+    if row is None:
+        return None
+    user: User = row[0]
+    if _WITH_USER:
+        transaction = session.get_transaction()
+        for key, value in zip(_WITH_USER, row[1:], strict=True):
+            session.info[key] = (user.id, transaction, value)
+    return user
 
 
 def valid_token(session: Session, plain: str) -> TokenUse | None:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from csirt.auth import service as auth_service
 from csirt.auth.models import User
 from csirt.cases.models import Case
 from csirt.db import utcnow
@@ -166,6 +167,7 @@ def deliver(
             created_at=now or utcnow(),
         )
         session.add(row)
+        auth_service.forget_value(session, UNREAD_KEY)
     if user.email and user.active and wants_email(session, user.id, kind):
         queue_mail(session, channel.mailer, Mail(user.email, text.subject, text.body))
     session.flush()
@@ -193,14 +195,30 @@ def notify_case(
 # --- reading --------------------------------------------------------------------------------
 
 
-# Built once: the layout asks on every page (its compiled form is cached by the engine).
-_UNREAD = select(func.count(Notification.id)).where(
-    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)
-)
+def _unread_of(user_id: ColumnElement[int]) -> Select[tuple[int]]:
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+
+
+# Built once (its compiled form is cached by the engine).
+_UNREAD = _unread_of(bindparam("user_id"))
+UNREAD_KEY = "csirt.notify.unread"
+
+
+def unread_column(user_id: ColumnElement[int]) -> ColumnElement[int]:
+    """The unread count of the user ``user_id`` names, as a column of another statement: the
+    statement that loads the signed-in user reads it (auth.service.read_with_user)."""
+    return _unread_of(user_id).scalar_subquery()
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    """How many notifications this person has not read (the nav's badge, on every page)."""
+    """How many notifications this person has not read (the nav's badge, on every page): the
+    count read with the signed-in user in this transaction if nothing changed it since, else
+    counted now."""
+    read = auth_service.read_value(session, UNREAD_KEY, user_id)
+    if read is not None:
+        return int(read)
     return int(session.scalar(_UNREAD, {"user_id": user_id}) or 0)
 
 
@@ -220,6 +238,7 @@ def mark_read(
     session: Session, user_id: int, notification_id: int | None, now: datetime | None = None
 ) -> Notification | None:
     """Mark one notification (or, with None, all of them) as read."""
+    auth_service.forget_value(session, UNREAD_KEY)
     moment = now or utcnow()
     if notification_id is None:
         for row in session.scalars(
@@ -260,6 +279,7 @@ def record_sent(session: Session, key: str, user_id: int, now: datetime) -> None
 
 def mark_case_read(session: Session, user_id: int, case_id: int, now: datetime) -> None:
     """Mark a person's notifications about one case as read (they have taken it up)."""
+    auth_service.forget_value(session, UNREAD_KEY)
     for row in session.scalars(
         select(Notification).where(
             Notification.user_id == user_id,

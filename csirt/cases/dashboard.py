@@ -34,7 +34,7 @@ from babel.dates import format_skeleton
 from flask import Flask, current_app, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import Select, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
@@ -48,6 +48,7 @@ from csirt.triage.models import OBLIGATION_MET, Obligation
 
 EXTENSION = "csirt.dashboard-cache"
 MEAN_CACHE_SECONDS = 300
+DEADLINES = 20  # shown on the board: the first due
 _CHANGED = "csirt.dashboard-changed"
 
 Generation = tuple[int, int]
@@ -205,17 +206,16 @@ def mean_times(
     now = now or utcnow()
 
     def compute() -> Means:
+        # One pass over the cases for both: an average skips the NULLs of the cases not yet
+        # acknowledged or closed.
+        query = select(
+            _hours_between(session, Case.created_at, Case.acknowledged_at),
+            _hours_between(session, Case.created_at, Case.closed_at),
+        )
         visible = visible_clause(user)
-        ack = select(_hours_between(session, Case.created_at, Case.acknowledged_at)).where(
-            Case.acknowledged_at.is_not(None)
-        )
-        close = select(_hours_between(session, Case.created_at, Case.closed_at)).where(
-            Case.closed_at.is_not(None)
-        )
         if visible is not None:
-            ack, close = ack.where(visible), close.where(visible)
-        mtta = session.scalar(ack)
-        mttc = session.scalar(close)
+            query = query.where(visible)
+        mtta, mttc = session.execute(query).one()
         return (
             round(float(mtta), 1) if mtta is not None else None,
             round(float(mttc), 1) if mttc is not None else None,
@@ -226,9 +226,30 @@ def mean_times(
 
 # The board's statements, built once with the times bound at execution (building a statement
 # and its cache key on each visit cost more than running it); a user who sees only some cases
-# adds the visibility clause to a copy.
-_OBLIGATION_DEADLINES = (
-    select(Obligation.kind, Obligation.due_at, Case.id, Case.reference, Case.title)
+# gets copies with the visibility clause. A visit runs two: the figures, then the deadlines.
+_TASKS_DUE = (
+    select(
+        literal("task").label("kind"),
+        Task.title.label("title"),
+        literal("").label("obligation"),
+        Task.due_at.label("due_at"),
+        Case.id.label("case_id"),
+        Case.reference.label("reference"),
+    )
+    .join(Case, Case.id == Task.case_id)
+    .where(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < bindparam("until"))
+    .order_by(Task.due_at)
+    .limit(DEADLINES)
+)
+_OBLIGATIONS_DUE = (
+    select(
+        literal("obligation").label("kind"),
+        Case.title.label("title"),
+        Obligation.kind.label("obligation"),
+        Obligation.due_at.label("due_at"),
+        Case.id.label("case_id"),
+        Case.reference.label("reference"),
+    )
     # "+ 0": obligations drive and each case is read by its key. Without it SQLite may
     # scan every case and probe obligations per case (7 ms at 100,000 cases, no obligation).
     .join(Case, Case.id == Obligation.case_id + 0)
@@ -239,53 +260,50 @@ _OBLIGATION_DEADLINES = (
         or_(Obligation.deadline != "window", Obligation.due_at >= bindparam("now")),
     )
     .order_by(Obligation.due_at)
-    .limit(20)
-)
-_TASK_DEADLINES = (
-    select(Task.title, Task.due_at, Case.id, Case.reference)
-    .join(Case, Case.id == Task.case_id)
-    .where(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < bindparam("until"))
-    .order_by(Task.due_at)
-    .limit(20)
+    .limit(DEADLINES)
 )
 _OVERDUE = (
     select(func.count())
     .select_from(Task)
     .where(Task.status.in_(OPEN_TASK_STATUSES), Task.due_at < bindparam("now"))
 )
-# The database's generation in one statement: the highest case id and timeline event id.
-_GENERATION = select(
-    select(func.max(Case.id)).scalar_subquery(),
-    select(func.max(TimelineEvent.id)).scalar_subquery(),
-)
 
 
-def _obligation_deadlines(
-    session: Session, user: User, now: datetime, until: datetime
-) -> list[Deadline]:
-    query = _OBLIGATION_DEADLINES
-    visible = visible_clause(user)
+def _deadlines_statement(visible: Any) -> Select[Any]:
+    """The first tasks and obligations due, merged by due time (a task first on a tie)."""
+    tasks, obligations = _TASKS_DUE, _OBLIGATIONS_DUE
     if visible is not None:
-        query = query.where(visible)
-    return [
-        Deadline(case_id, reference, title, due, "obligation", due < now, kind)
-        for kind, due, case_id, reference, title in session.execute(
-            query, {"now": now, "until": until}
-        )
-    ]
+        tasks, obligations = tasks.where(visible), obligations.where(visible)
+    # Each part keeps its own ORDER BY and LIMIT inside a subquery (SQLite allows neither on
+    # the members of a compound select).
+    both = union_all(select(tasks.subquery()), select(obligations.subquery())).subquery()
+    # "task" sorts after "obligation": descending puts the task first, as the board did.
+    return select(both).order_by(both.c.due_at, both.c.kind.desc()).limit(DEADLINES)
 
 
-def _generation(session: Session) -> Generation:
-    highest_case, highest_event = session.execute(_GENERATION).one()
-    return int(highest_case or 0), int(highest_event or 0)
+def _figures_statement(visible: Any) -> Select[Any]:
+    """The database's generation (the highest case id and timeline event id) and the number
+    of overdue tasks, in one statement."""
+    overdue = _OVERDUE
+    if visible is not None:
+        overdue = overdue.join(Case, Case.id == Task.case_id).where(visible)
+    return select(
+        select(func.max(Case.id)).scalar_subquery(),
+        select(func.max(TimelineEvent.id)).scalar_subquery(),
+        overdue.scalar_subquery(),
+    )
+
+
+_DEADLINES = _deadlines_statement(None)
+_FIGURES = _figures_statement(None)
 
 
 def _open_by_priority(
-    session: Session, visible: Any, cache: DashboardCache | None
+    session: Session, visible: Any, cache: DashboardCache | None, generation: Generation
 ) -> dict[str, int]:
-    generation: Generation | None = None
+    """Open cases per priority; for every case, kept in ``cache`` while ``generation`` (read
+    before: never newer than the counts) is the database's."""
     if visible is None and cache is not None:
-        generation = _generation(session)  # before the counts: never newer than they are
         hit = cache.counts(generation)
         if hit is not None:
             return hit
@@ -299,7 +317,7 @@ def _open_by_priority(
     by_priority = {p.value: 0 for p in Priority}
     for priority, count in session.execute(counts_query):
         by_priority[priority] = count
-    if generation is not None and cache is not None:
+    if visible is None and cache is not None:
         cache.store_counts(generation, by_priority)
     return by_priority
 
@@ -316,24 +334,25 @@ def dashboard(
     With ``cache`` (the console passes the app's), the counts and means come from it when valid.
     """
     now = now or utcnow()
-    until = now + timedelta(days=7)
     visible = visible_clause(user)
-    by_priority = _open_by_priority(session, visible, cache)
-    deadline_query, overdue_query = _TASK_DEADLINES, _OVERDUE
-    if visible is not None:
-        deadline_query = deadline_query.where(visible)
-        overdue_query = overdue_query.join(Case, Case.id == Task.case_id).where(visible)
-    deadlines = [
-        Deadline(case_id, reference, title, due, "task", due < now)
-        for title, due, case_id, reference in session.execute(deadline_query, {"until": until})
-    ]
-    deadlines += _obligation_deadlines(session, user, now, until)
-    deadlines.sort(key=lambda d: d.due_at)
+    figures, deadlines = (
+        (_FIGURES, _DEADLINES)
+        if visible is None
+        else (_figures_statement(visible), _deadlines_statement(visible))
+    )
+    highest_case, highest_event, overdue = session.execute(figures, {"now": now}).one()
+    by_priority = _open_by_priority(
+        session, visible, cache, (int(highest_case or 0), int(highest_event or 0))
+    )
+    due = session.execute(deadlines, {"now": now, "until": now + timedelta(days=7)})
     mtta, mttc = mean_times(session, user, now, cache=cache)
     return Dashboard(
         open_by_priority=by_priority,
-        deadlines=deadlines[:20],
-        overdue_tasks=int(session.scalar(overdue_query, {"now": now}) or 0),
+        deadlines=[
+            Deadline(case_id, reference, title, due_at, kind, due_at < now, obligation)
+            for kind, title, obligation, due_at, case_id, reference in due
+        ],
+        overdue_tasks=int(overdue or 0),
         mean_hours_to_acknowledge=mtta,
         mean_hours_to_close=mttc,
         charts=_charts(trends(session, user, now, cache=cache), user, cache),

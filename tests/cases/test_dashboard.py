@@ -1,4 +1,5 @@
-"""The dashboard's cache through real requests: right after every change, and across apps.
+"""The dashboard's cache through real requests: right after every change, and across apps;
+the deadlines it lists.
 
 One app's cache is emptied when a transaction that adds a case or changes a phase or priority
 ends (explicit invalidation); another app on the same database (another process or node) sees
@@ -10,15 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
-from csirt.cases.dashboard import dashboard_cache
+from csirt.cases.dashboard import dashboard, dashboard_cache
+from csirt.cases.tasks import add_task
+from csirt.db import utcnow
+from csirt.triage.models import Obligation
 from tests.conftest import csrf_from, login
-from tests.factories import UserFactory
+from tests.factories import CaseFactory, UserFactory
 
 COUNTS = re.compile(r'<span class="n">(\d+)</span> <span class="prio prio-(P\d)">')
 
@@ -143,3 +149,60 @@ def test_another_app_on_the_same_database_sees_the_change(
     seen = open_counts(reader)
     assert seen["P1"] == warm["P1"] + 1
     assert seen["P3"] == warm["P3"] - 1
+
+
+def test_the_board_merges_tasks_and_obligations_by_due_time(
+    db_session: Session, cases: CaseFactory, users: UserFactory
+) -> None:
+    """Open tasks and pending obligations due within the week (or overdue), in one list by due
+    time, a task first on a tie, the first twenty; done obligations and protection windows
+    that have ended are nothing to do; a member sees only the cases they may see."""
+    lead = users.create(roles=["lead"]).user
+    member = users.create(roles=["responder"]).user
+    mine = cases.create(title="見える事案", actor=lead, members=[member])
+    other = cases.create(title="見えない事案", actor=lead)
+    now = utcnow()
+
+    def at(hours: float) -> datetime:
+        return now + timedelta(hours=hours)
+
+    add_task(db_session, mine, lead, title="late", due_at=at(-30))
+    add_task(db_session, mine, lead, title="tie", due_at=at(24))
+    add_task(db_session, mine, lead, title="next week", due_at=at(24 * 8))
+    add_task(db_session, other, lead, title="hidden", due_at=at(5))
+    for case, kind, hours, extra in (
+        (mine, "tie", 24, {}),
+        (mine, "soon", 2, {}),
+        (mine, "overdue", -10, {}),
+        (mine, "done", 3, {"status": "done"}),
+        (mine, "window_ended", -2, {"deadline": "window"}),
+        (mine, "window_open", 48, {"deadline": "window"}),
+        (other, "hidden", 1, {}),
+    ):
+        db_session.add(
+            Obligation(case_id=case.id, regime="appi", kind=kind, due_at=at(hours), **extra)
+        )
+    db_session.flush()
+
+    board = dashboard(db_session, member, now)
+    assert [(d.kind, d.title, d.obligation, d.overdue) for d in board.deadlines] == [
+        ("task", "late", "", True),
+        ("obligation", "見える事案", "overdue", True),
+        ("obligation", "見える事案", "soon", False),
+        ("task", "tie", "", False),
+        ("obligation", "見える事案", "tie", False),
+        ("obligation", "見える事案", "window_open", False),
+    ]
+    assert {d.reference for d in board.deadlines} == {mine.reference}
+    assert board.overdue_tasks == 1
+
+    for n in range(25):  # more than the board shows, interleaved with the ones above
+        add_task(db_session, mine, lead, title=f"t{n:02d}", due_at=at(n + 0.5))
+    db_session.flush()
+    shown = dashboard(db_session, member, now).deadlines
+    assert len(shown) == 20
+    assert [d.due_at for d in shown] == sorted(d.due_at for d in shown)
+    assert [d.title for d in shown][:5] == ["late", "見える事案", "t00", "t01", "見える事案"]
+    everyone = dashboard(db_session, lead, now).deadlines
+    assert [d.due_at for d in everyone] == sorted(d.due_at for d in everyone)
+    assert "hidden" in {d.title for d in everyone} | {d.obligation for d in everyone}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from typing import NamedTuple
+
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from csirt.audit.actions import AuditAction
@@ -10,7 +12,7 @@ from csirt.auth.models import User
 from csirt.cases import trail
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.models import Case, CaseLink
-from csirt.cases.need_to_know import can_see
+from csirt.cases.need_to_know import visible_ids
 
 
 def link_cases(
@@ -46,12 +48,30 @@ def unlink_cases(session: Session, case: Case, other_id: int, actor: User | None
     session.flush()
 
 
-def related_cases(session: Session, user: User, case: Case) -> list[tuple[Case, str]]:
+class RelatedCase(NamedTuple):
+    """What a case's page shows of a related case."""
+
+    id: int
+    reference: str
+    title: str
+
+
+_RELATED = (
+    select(Case.id, Case.reference, Case.title, CaseLink.note)
+    .join(CaseLink, CaseLink.other_case_id == Case.id)
+    .where(CaseLink.case_id == bindparam("case_id"))
+    .order_by(Case.id)
+)
+
+
+def related_cases(session: Session, user: User, case: Case) -> list[tuple[RelatedCase, str]]:
     """Related cases this user may see, with the link note."""
-    rows = session.execute(
-        select(Case, CaseLink.note)
-        .join(CaseLink, CaseLink.other_case_id == Case.id)
-        .where(CaseLink.case_id == case.id)
-        .order_by(Case.id)
-    ).all()
-    return [(other, note) for other, note in rows if can_see(session, user, other.id)]
+    rows = session.execute(_RELATED, {"case_id": case.id}).all()
+    if not rows:
+        return []
+    visible = visible_ids(session, user, [row.id for row in rows])
+    return [
+        (RelatedCase(row.id, row.reference, row.title), row.note)
+        for row in rows
+        if row.id in visible
+    ]

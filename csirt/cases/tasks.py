@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -211,7 +211,17 @@ def add_task_comment(
     return comment
 
 
-def is_overdue(task: Task, now: datetime | None = None) -> bool:
+class _Due(Protocol):
+    """What :func:`is_overdue` reads of a task (a Task, or a row of its columns)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def due_at(self) -> datetime | None: ...
+
+
+def is_overdue(task: _Due, now: datetime | None = None) -> bool:
     """Open and past its due date."""
     return (
         task.status in OPEN_TASK_STATUSES

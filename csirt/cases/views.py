@@ -48,7 +48,8 @@ from csirt.cases.lifecycle import change_phase, change_priority, close_case, tic
 from csirt.cases.links import link_cases, related_cases, unlink_cases
 from csirt.cases.listing import CaseFilters, display_rows, list_case_rows, page_figures
 from csirt.cases.models import Case, Phase, Priority
-from csirt.cases.playbooks import applied_playbook_ids, apply_playbook, case_playbooks
+from csirt.cases.overview import overview_rows
+from csirt.cases.playbooks import apply_playbook, case_playbooks
 from csirt.cases.tagging import case_tags, set_tags
 from csirt.cases.tasks import (
     OPEN_TASK_STATUSES,
@@ -209,10 +210,11 @@ def new() -> ResponseReturnValue:
 
 def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
     session = get_session()
-    applied = applied_playbook_ids(session, case)
+    rows = overview_rows(session, case)  # tags, playbooks, members, open tasks: one statement
+    applied = rows.playbook_ids
     playbooks = case_playbooks(session, case, registry.playbooks(), applied)
-    tasks = list_tasks(session, case)
     now = utcnow()
+    user = current_user
 
     def playbook_choices(form: forms.PlaybookForm) -> None:
         form.playbook.choices = _playbook_choices(set(applied))
@@ -222,17 +224,19 @@ def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
     return {
         "case": case,
         "active": "cases.detail",
-        "tags": case_tags(session, case),
-        "members": [
-            (user, _member_role(role)) for user, role in need_to_know.members(session, case)
-        ],
-        "related": related_cases(session, current_user, case),
+        "tags": rows.tags,
+        "members": [(name, _member_role(role)) for name, role in rows.members],
+        "related": related_cases(session, user, case),
         "playbooks": playbooks,
-        "tasks_open": sum(1 for t in tasks if t.status in OPEN_TASK_STATUSES),
-        "tasks_overdue": [t for t in tasks if is_overdue(t, now)],
+        "tasks_open": len(rows.open_tasks),
+        "tasks_overdue": [t for t in rows.open_tasks if is_overdue(t, now)],
         "checklist": closing.checklist_lines(session, case, playbooks),
         "missing": forms_given.get("missing"),
         "lang": current_lang(),
+        # What the user may do here, asked once (the template shows a form per permission).
+        "can_edit": user.can(Permission.CASE_EDIT),
+        "can_close": user.can(Permission.CASE_CLOSE),
+        "can_read_reports": user.can(Permission.INTAKE_READ),
         "phase_form": FormSlot(forms_given.get("phase_form"), forms.PhaseForm, phase=case.phase),
         "priority_form": FormSlot(None, forms.PriorityForm, priority=case.priority),
         "close_form": FormSlot(forms_given.get("close_form"), forms.CloseForm),
@@ -242,7 +246,7 @@ def _overview(case: Case, **forms_given: Any) -> dict[str, Any]:
         "tlp_labels": {t.value: label for t, label in forms.TLP_LABELS.items()},
         "outcome_labels": forms.OUTCOME_LABELS,
         # Status of linked reports, never their content; empty for those who may not know.
-        "reports": intake_handoff.case_reports(session, current_user, case.id),
+        "reports": intake_handoff.case_reports(session, user, case.id),
     }
 
 

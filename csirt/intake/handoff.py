@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from csirt.audit.actions import AuditAction
@@ -217,42 +217,47 @@ def may_know_reports(session: Session, user: User, case_id: int) -> bool:
     return lead is not None
 
 
+# A case's reports with what its page shows of them, the last reply and whether it waits for an
+# answer in the same statement; built once, the case bound at execution.
+_CASE_REPORTS = (
+    select(
+        Submission.id,
+        Submission.received_at,
+        Submission.status,
+        Submission.whistleblower,
+        Submission.involved,
+        select(func.max(SubmissionMessage.created_at))
+        .where(
+            SubmissionMessage.submission_id == Submission.id,
+            SubmissionMessage.from_reporter.is_(True),
+        )
+        .scalar_subquery(),
+        reporter_wrote_last(),
+    )
+    .where(Submission.case_id == bindparam("case_id"))
+    .order_by(Submission.id)
+)
+
+
 def case_reports(session: Session, user: User, case_id: int) -> list[ReportState]:
     """The reports linked to a case, with status and replies, for those who may know of them.
 
     Reports that name the user as involved are left out; nobody else learns anything here.
+    Only the columns shown are read: never a sealed one.
     """
     if not may_know_reports(session, user, case_id):
         return []
-    rows = session.scalars(
-        select(Submission).where(Submission.case_id == case_id).order_by(Submission.id)
-    ).all()
-    visible = [s for s in rows if not is_conflicted(user, s.involved)]
-    if not visible:
-        return []
-    ids = [s.id for s in visible]
-    last_reply = dict(
-        session.execute(
-            select(SubmissionMessage.submission_id, func.max(SubmissionMessage.created_at))
-            .where(
-                SubmissionMessage.submission_id.in_(ids), SubmissionMessage.from_reporter.is_(True)
-            )
-            .group_by(SubmissionMessage.submission_id)
-        )
-        .tuples()
-        .all()
-    )
-    waiting = set(
-        session.scalars(select(Submission.id).where(Submission.id.in_(ids), reporter_wrote_last()))
-    )
     return [
         ReportState(
-            id=s.id,
-            received_at=s.received_at,
-            status=s.status,
-            whistleblower=s.whistleblower,
-            last_reply_at=last_reply.get(s.id),
-            reply_waiting=s.id in waiting,
+            id=report_id,
+            received_at=received_at,
+            status=status,
+            whistleblower=whistleblower,
+            last_reply_at=last_reply_at,
+            reply_waiting=bool(waiting),
         )
-        for s in visible
+        for report_id, received_at, status, whistleblower, involved, last_reply_at, waiting in (
+            session.execute(_CASE_REPORTS, {"case_id": case_id})
+        )
+        if not is_conflicted(user, involved)
     ]

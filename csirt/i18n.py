@@ -8,8 +8,11 @@ the session's choice, the browser's Accept-Language, then ``CSIRT_DEFAULT_LANG``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 
+from babel import Locale
 from babel.dates import get_month_names
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
@@ -62,11 +65,31 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default=default) or default
 
 
+# The app context's ``g`` itself: Flask-Babel reaches its namespace through ``flask.g``'s proxy
+# three times per call (a page asks for the locale and the translations some 50 times).
+_app_globals: Callable[[], Any] = g._get_current_object
+
+
+def babel_space() -> Any | None:
+    """Flask-Babel's namespace of this app context (``g._flask_babel``), or None."""
+    try:
+        return getattr(_app_globals(), "_flask_babel", None)
+    except RuntimeError:  # outside an app context
+        return None
+
+
+def request_locale() -> Locale | None:
+    """``flask_babel.get_locale()``: once Flask-Babel has chosen the locale of this context (its
+    ``refresh()`` forgets it), read from its namespace directly."""
+    locale: Locale | None = getattr(babel_space(), "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
 def current_lang() -> Lang:
     """The language of this request (outside a request: the deployment's default)."""
     if not has_request_context():
         return default_lang()
-    locale = get_locale()
+    locale = request_locale()
     return as_lang(locale.language if locale is not None else None, default_lang())
 
 

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
 from csirt.cases.sections import case_sections
+from csirt.i18n import request_locale
 
 # Fragments that read nothing but permissions, language, endpoints and static URLs.
 FRAGMENTS = frozenset({"_main_nav.html", "_shortcuts.html"})
@@ -30,7 +30,7 @@ def reader_fragment(name: str) -> Markup:
     permission set, language and application root."""
     if name not in FRAGMENTS:
         raise ValueError(f"{name} is not a per-reader fragment")
-    key = (name, current_user.permissions, str(get_locale()), request.script_root)
+    key = (name, current_user.permissions, str(request_locale()), request.script_root)
     cache: dict[object, Markup] = current_app.extensions.setdefault("csirt_fragments", {})
     html = cache.get(key)
     if html is None:
@@ -75,7 +75,7 @@ def form_fragment(slot: FormSlot, *key: object, caller: Callable[[], str]) -> Ma
     form given back with errors is rendered every time."""
     if slot.given is not None:
         return Markup(caller())  # noqa: S704 (autoescaped template output)
-    full = (key, str(get_locale()))
+    full = (key, str(request_locale()))
     cache: dict[object, Markup] = current_app.extensions.setdefault("csirt_form_fragments", {})
     html = cache.get(full)
     if html is None:
@@ -92,7 +92,7 @@ def case_tabs(case_id: int) -> list[tuple[str, str, str]]:
     """``sections.case_sections(case_id)``: (endpoint, label, url) of each tab of a case page,
     with the labels and the URLs around the case id made once per app, language and root
     (13 ``url_for`` and lazy labels on every case page before)."""
-    key = ("case_tabs", str(get_locale()), request.script_root)
+    key = ("case_tabs", str(request_locale()), request.script_root)
     cache: dict[object, list[tuple[str, str, str, str]]] = current_app.extensions.setdefault(
         "csirt_case_tabs", {}
     )

@@ -5,11 +5,11 @@ registered by `views`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -43,7 +43,7 @@ from csirt.cases.timeline_download import export_response
 from csirt.db import get_session, writes
 from csirt.forms import saved
 from csirt.i18n import Moments, current_lang
-from csirt.labels import actor_name, auto_event_title, auto_reason
+from csirt.labels import SYSTEM_ACTORS, auto_event_title, auto_reason
 from csirt.nav import FormSlot
 
 EVENTS_PER_PAGE = 50  # what a person reads at once (TheHive and IRIS show 50); later ones by cursor
@@ -77,29 +77,30 @@ def _timeline_filters() -> TimelineFilters:
     return TimelineFilters(category=category, visibility=visibility, text=text)
 
 
-# The category and visibility labels as text per language: lazy strings translate again on
-# every use (the catalogs do not change while the app runs).
-_LABELS: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+# The category and visibility labels and the system actors' names as text per language: lazy
+# strings translate again on every use (the catalogs do not change while the app runs).
+_LABELS: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str]]] = {}
 
 
-def _labels() -> tuple[dict[str, str], dict[str, str]]:
-    lang = current_lang()
+def _labels(lang: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     labels = _LABELS.get(lang)
     if labels is None:
         labels = _LABELS[lang] = (
             {key: str(label) for key, label in forms.CATEGORY_LABELS.items()},
             {key: str(label) for key, label in forms.VISIBILITY_LABELS.items()},
+            {key: str(label) for key, label in SYSTEM_ACTORS.items()},
         )
     return labels
 
 
-def _event_display() -> dict[str, Any]:
+def _event_display(lang: str | None = None) -> dict[str, Any]:
     """What a page that shows timeline events needs: the zone, the labels, the time format."""
-    categories, visibilities = _labels()
+    categories, visibilities, actors = _labels(lang or current_lang())
     return {
         "zone": _zone(),
         "categories": categories,
         "visibilities": visibilities,
+        "actors": actors,
         "when": timeline_csv.format_when,
     }
 
@@ -132,12 +133,18 @@ def _event_when(moments: Moments, about: str, event: Any) -> str:
 
 
 def event_rows(
-    events: Sequence[Any], categories: dict[str, str], visibilities: dict[str, str], can_edit: bool
+    events: Sequence[Any],
+    categories: dict[str, str],
+    visibilities: dict[str, str],
+    can_edit: bool,
+    actors: dict[str, str] | None = None,
 ) -> list[EventRow]:
     """The page's events with every shown value computed in one pass: the template only writes
     them out (filters, label look-ups and gettext per row were most of the page's cost). The
     two sentences with a value are translated once per page, then filled in per row (as
-    gettext fills them in)."""
+    gettext fills them in); who did it is labels.actor_name with the system actors' names of
+    ``actors`` (the reader's language's, by default)."""
+    names = _labels(current_lang())[2] if actors is None else actors
     moments = Moments()
     about = _("about %(time)s")
     correct = _("Correct or delete: %(title)s") if can_edit else ""
@@ -146,7 +153,12 @@ def event_rows(
         auto = e.automatic
         title = auto_event_title(e.title) if auto else e.title
         description = (auto_reason(e.description) if auto else e.description) or ""
-        source, actor = actor_name(e.source), actor_name(e.actor)
+        source, actor = e.source, e.actor
+        who = names.get(source, source) or ""
+        if actor:
+            actor = names.get(actor, actor)
+            who = f"{who} / {actor}" if source else actor
+        evidence = e.evidence_ids
         rows.append(
             EventRow(
                 e.id,
@@ -154,10 +166,10 @@ def event_rows(
                 _event_when(moments, about, e),
                 title,
                 description,
-                ", ".join(str(i) for i in e.evidence_ids or ()),
+                ", ".join(map(str, evidence)) if evidence else "",
                 categories.get(e.category, e.category),
                 visibilities.get(e.visibility, e.visibility),
-                f"{source} / {actor}" if e.source and e.actor else source + actor,
+                who,
                 correct % {"title": title} if can_edit else "",
             )
         )
@@ -198,6 +210,28 @@ def rows_html(rows: Sequence[EventRow], events_base: str, can_edit: bool) -> Mar
     return Markup("".join(html))  # noqa: S704 (every text escaped above)
 
 
+class Fixed:
+    """``{% call fixed(key...) %}``: a block of the timeline page that shows only its key's
+    values and translated words (the table's head, the filter bar, the import hint: some 20
+    ``_()`` a page), rendered once per app, language and key, then kept. Keys are bounded (a
+    category, a flag); ``keep=False`` renders the block without keeping it (it shows what the
+    reader typed)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.kept: dict[tuple[object, ...], Markup] = current_app.extensions.setdefault(
+            "csirt_timeline_fixed", {}
+        )
+
+    def __call__(self, *key: object, caller: Callable[[], str], keep: bool = True) -> Markup:
+        if not keep:
+            return Markup(caller())  # noqa: S704 (autoescaped template output)
+        html = self.kept.get((self.lang, *key))
+        if html is None:
+            html = self.kept[(self.lang, *key)] = Markup(caller())  # noqa: S704 (as above)
+        return html
+
+
 def _timeline_page(
     case: Case,
     event_form: forms.EventForm | None = None,
@@ -218,15 +252,21 @@ def _timeline_page(
         }.items()
         if v
     }
-    display = _event_display()
+    lang = current_lang()
+    display = _event_display(lang)
     can_edit = current_user.can(Permission.CASE_EDIT)
-    rows = event_rows(page.items, display["categories"], display["visibilities"], can_edit)
+    rows = event_rows(
+        page.items, display["categories"], display["visibilities"], can_edit, display["actors"]
+    )
+    events_url = url_for("cases.timeline", case_id=case.id)
     return render_template(
         "cases/timeline.html",
         case=case,
         active="cases.timeline",
         page=page,
-        rows=rows_html(rows, url_for("cases.timeline", case_id=case.id), can_edit),
+        rows=rows_html(rows, events_url, can_edit),
+        events_url=events_url,
+        fixed=Fixed(lang),
         can_edit=can_edit,
         filters=filters,
         query=query,

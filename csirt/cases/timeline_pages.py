@@ -5,8 +5,9 @@ registered by `views`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from flask import abort, current_app, render_template, request, url_for
@@ -120,18 +121,6 @@ class EventRow(NamedTuple):
     edit_label: str  # the correct link's accessible name ("" for a reader who may not edit)
 
 
-def _event_when(moments: Moments, about: str, event: Any) -> str:
-    """labels.event_time with the page's formatters and its "about %(time)s" (the same text)."""
-    moment, precision = event.occurred_at, event.precision
-    if precision == "month":
-        return moments.month(moment)
-    if precision == "day":
-        return moments.day(moment)
-    if precision == "approx":
-        return about % {"time": moments.time(moment)}
-    return moments.time(moment)
-
-
 def event_rows(
     events: Sequence[Any],
     categories: dict[str, str],
@@ -139,36 +128,58 @@ def event_rows(
     can_edit: bool,
     actors: dict[str, str] | None = None,
 ) -> list[EventRow]:
-    """The page's events with every shown value computed in one pass: the template only writes
-    them out (filters, label look-ups and gettext per row were most of the page's cost). The
-    two sentences with a value are translated once per page, then filled in per row (as
-    gettext fills them in); who did it is labels.actor_name with the system actors' names of
-    ``actors`` (the reader's language's, by default)."""
+    """The shown values of events (or of any objects with the attributes EVENT_COLUMNS names)."""
+    fields = map(attrgetter(*EVENT_COLUMNS), events)
+    return field_rows(fields, categories, visibilities, can_edit, actors)
+
+
+def field_rows(
+    events: Iterable[Sequence[Any]],
+    categories: dict[str, str],
+    visibilities: dict[str, str],
+    can_edit: bool,
+    actors: dict[str, str] | None = None,
+) -> list[EventRow]:
+    """The page's events (each the values of EVENT_COLUMNS in that order, as the page's rows
+    are) with every shown value computed in one pass: the template only writes them out
+    (filters, label look-ups and gettext per row were most of the page's cost). When it
+    happened is labels.event_time with the page's formatters; the two sentences with a value
+    are translated once per page, then filled in per row (as gettext fills them in); who did
+    it is labels.actor_name with the system actors' names of ``actors`` (the reader's
+    language's, by default)."""
     names = _labels(current_lang())[2] if actors is None else actors
     moments = Moments()
+    day, month, time = moments.day, moments.month, moments.time
     about = _("about %(time)s")
     correct = _("Correct or delete: %(title)s") if can_edit else ""
     rows = []
-    for e in events:
-        auto = e.automatic
-        title = auto_event_title(e.title) if auto else e.title
-        description = (auto_reason(e.description) if auto else e.description) or ""
-        source, actor = e.source, e.actor
+    for event in events:
+        ident, moment, precision, title, description, evidence, *rest = event
+        category, visibility, source, actor, auto = rest
+        if auto:
+            title, description = auto_event_title(title), auto_reason(description)
+        if precision == "day":
+            when = day(moment)
+        elif precision == "month":
+            when = month(moment)
+        elif precision == "approx":
+            when = about % {"time": time(moment)}
+        else:
+            when = time(moment)
         who = names.get(source, source) or ""
         if actor:
             actor = names.get(actor, actor)
             who = f"{who} / {actor}" if source else actor
-        evidence = e.evidence_ids
         rows.append(
             EventRow(
-                e.id,
-                f"{'auto' if auto else ''} vis-{e.visibility}",
-                _event_when(moments, about, e),
+                ident,
+                f"{'auto' if auto else ''} vis-{visibility}",
+                when,
                 title,
-                description,
+                description or "",
                 ", ".join(map(str, evidence)) if evidence else "",
-                categories.get(e.category, e.category),
-                visibilities.get(e.visibility, e.visibility),
+                categories.get(category, category),
+                visibilities.get(visibility, visibility),
                 who,
                 correct % {"title": title} if can_edit else "",
             )
@@ -255,7 +266,7 @@ def _timeline_page(
     lang = current_lang()
     display = _event_display(lang)
     can_edit = current_user.can(Permission.CASE_EDIT)
-    rows = event_rows(
+    rows = field_rows(
         page.items, display["categories"], display["visibilities"], can_edit, display["actors"]
     )
     events_url = url_for("cases.timeline", case_id=case.id)

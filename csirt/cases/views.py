@@ -46,7 +46,13 @@ from csirt.cases.errors import (
 )
 from csirt.cases.lifecycle import change_phase, change_priority, close_case, tick_checklist_item
 from csirt.cases.links import link_cases, related_cases, unlink_cases
-from csirt.cases.listing import CaseFilters, display_rows, list_case_rows, page_figures
+from csirt.cases.listing import (
+    DISPLAY_COLUMNS,
+    CaseFilters,
+    display_rows,
+    list_case_rows,
+    page_figures,
+)
 from csirt.cases.models import Case, Phase, Priority
 from csirt.cases.overview import overview_rows
 from csirt.cases.playbooks import apply_playbook, case_playbooks
@@ -111,13 +117,18 @@ def _playbook_choices(exclude: set[str] | None = None) -> list[SelectChoice]:
 # --- list and creation -------------------------------------------------------------------------
 
 
+# Checked against the request's values once: sets, not a walk over the enumerations per request.
+_PHASES = frozenset(p.value for p in Phase)
+_PRIORITIES = {p.value: p.value for p in Priority}
+
+
 def _filters_from_args() -> tuple[CaseFilters, dict[str, Any]]:
     args = request.args
     phase = args.get("phase") or None
     priority = args.get("priority") or None
-    if phase not in {p.value for p in Phase}:
+    if phase not in _PHASES:
         phase = None
-    if priority not in {p.value for p in Priority}:
+    if priority not in _PRIORITIES:
         priority = None
     assignee = args.get("assignee", type=int)
     if args.get("assignee") == "me":
@@ -139,10 +150,6 @@ def _filters_from_args() -> tuple[CaseFilters, dict[str, Any]]:
     return filters, {k: v for k, v in query.items() if v}
 
 
-# What the console's list shows of a case (listing.display_rows): no other column is read.
-LIST_COLUMNS = ("id", "reference", "title", "priority", "phase", "created_at")
-
-
 @bp.get("/")
 @requires(Permission.CASE_VIEW)
 def index() -> ResponseReturnValue:
@@ -151,9 +158,9 @@ def index() -> ResponseReturnValue:
     cursor = request.args.get("cursor", type=int)
     now = utcnow()
     page = list_case_rows(
-        session, current_user, filters=filters, cursor=cursor, now=now, columns=LIST_COLUMNS
+        session, current_user, filters=filters, cursor=cursor, now=now, columns=DISPLAY_COLUMNS
     )
-    ids = [c.id for c in page.items]
+    ids = [row[0] for row in page.items]  # DISPLAY_COLUMNS begin with the id
     rows = display_rows(page, *page_figures(session, ids, now))
     return render_template(
         "cases/list.html",
@@ -162,7 +169,7 @@ def index() -> ResponseReturnValue:
         filters=filters,
         query=query,
         phases={p.value: phase_label(p.value) for p in Phase},
-        priorities={p.value: p.value for p in Priority},
+        priorities=_PRIORITIES,
     )
 
 

@@ -340,11 +340,15 @@ def dashboard(
         if visible is None
         else (_figures_statement(visible), _deadlines_statement(visible))
     )
-    highest_case, highest_event, overdue = session.execute(figures, {"now": now}).one()
+    # Rows read only: run on the session's connection, without the ORM's result handling
+    # (a tenth of the visit's Python); the flush stands for the autoflush that skips.
+    session.flush()
+    connection = session.connection()
+    highest_case, highest_event, overdue = connection.execute(figures, {"now": now}).one()
     by_priority = _open_by_priority(
         session, visible, cache, (int(highest_case or 0), int(highest_event or 0))
     )
-    due = session.execute(deadlines, {"now": now, "until": now + timedelta(days=7)})
+    due = connection.execute(deadlines, {"now": now, "until": now + timedelta(days=7)})
     mtta, mttc = mean_times(session, user, now, cache=cache)
     return Dashboard(
         open_by_priority=by_priority,

@@ -24,7 +24,14 @@ from csirt.cases.lifecycle import change_phase, change_priority, close_case, tic
 from csirt.cases.links import link_cases, related_cases, unlink_cases
 from csirt.cases.listing import CaseFilters, list_cases, overdue_counts
 from csirt.cases.models import CaseMember, Note, Task, TimelineEvent
-from csirt.cases.need_to_know import find_case_by_reference, member_counts, members
+from csirt.cases.need_to_know import (
+    can_see,
+    find_case_by_reference,
+    get_case_for,
+    member_counts,
+    members,
+    visible_ids,
+)
 from csirt.cases.playbooks import applied_playbook_ids, apply_playbook, case_playbooks
 from csirt.cases.tagging import case_tags, normalise_tags, set_tags, tags_for
 from csirt.cases.tasks import (
@@ -429,3 +436,33 @@ def test_events_validation_and_paging(db_session: Session, make_case, lead):
     assert count_events(db_session, case) == 7
     assert case_evidence_ids(db_session, case) == set()
     assert db_session.scalar(select(Task.id).where(Task.case_id == case.id)) is None
+
+
+def test_related_cases_are_those_the_viewer_may_see(db_session: Session, make_case, lead, users):
+    """The related cases' need-to-know is checked for all of them at once (one query): the
+    same answer as can_see and get_case_for for each."""
+    responder = users.create(roles=["responder"], department="会計室").user
+    case, shared, unshared, naming = (
+        make_case(title="A"),
+        make_case(title="B"),
+        make_case(title="C"),
+        make_case(title="D", involved=["会計室の職員"]),
+    )
+    for member_of in (case, shared, naming):
+        db_session.add(CaseMember(case_id=member_of.id, user_id=responder.id, role="member"))
+    for other in (shared, unshared, naming):
+        link_cases(db_session, case, other, lead)
+    db_session.flush()
+
+    def related(user):
+        return [other.id for other, _note in related_cases(db_session, user, case)]
+
+    assert related(responder) == [shared.id]  # not a member of C; D names their department
+    assert related(lead) == [shared.id, unshared.id, naming.id]
+    ids = [case.id, shared.id, unshared.id, naming.id]
+    assert visible_ids(db_session, responder, ids) == {case.id, shared.id}
+    assert {i for i in ids if can_see(db_session, responder, i)} == {case.id, shared.id}
+    assert visible_ids(db_session, responder, []) == set()
+    with pytest.raises(CaseNotFoundError):
+        get_case_for(db_session, responder, naming.id)
+    assert get_case_for(db_session, responder, shared.id) is shared

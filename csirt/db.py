@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, ForeignKey, MetaData, Select, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.processors import str_to_datetime
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -166,7 +167,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         def _sqlite_begin(conn: Connection) -> None:
             # Requests that change things take the write lock at the start (BEGIN IMMEDIATE):
             # no lost updates, no lock-upgrade failures. Reads stay deferred and run in parallel.
-            conn.exec_driver_sql("BEGIN" if _is_read_request() else "BEGIN IMMEDIATE")
+            statement = "BEGIN" if _is_read_request() else "BEGIN IMMEDIATE"
+            # Straight to the driver (every request begins at least once): no parameters, no
+            # rows, so SQLAlchemy's statement machinery (~70 Python calls) adds nothing; a
+            # failure (the busy timeout) is raised as SQLAlchemy's error, as before.
+            try:
+                conn.connection.driver_connection.execute(statement).close()  # type: ignore[union-attr]
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
@@ -203,3 +203,19 @@ def test_json_columns_read_exactly_as_json_loads_would(db_session: Session) -> N
     db_session.expire_all()
     found = db_session.scalar(select(AuditEvent.details).where(AuditEvent.seq == 10**9 + 30))
     assert found == details
+
+
+def test_a_begin_that_finds_the_write_lock_taken_raises_sqlalchemys_error(tmp_path) -> None:
+    # The SQLite BEGIN goes straight to the driver; its failure is still SQLAlchemy's error.
+    engine = make_engine(f"sqlite:///{tmp_path / 'locked.sqlite3'}")
+    try:
+        with engine.connect() as holder, engine.connect() as other:
+            holder.begin()  # outside a request: BEGIN IMMEDIATE, the write lock
+            other.connection.driver_connection.execute("PRAGMA busy_timeout=0")
+            with pytest.raises(OperationalError, match="database is locked"):
+                other.begin()
+            holder.rollback()
+            with other.begin():
+                assert other.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()

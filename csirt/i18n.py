@@ -52,12 +52,10 @@ def select_locale() -> str:
         if is_lang(asked):
             return asked
     # The intake has no login manager at all: reporters have no accounts.
-    if (
-        hasattr(current_app, "login_manager")
-        and current_user.is_authenticated
-        and is_lang(current_user.lang)
-    ):
-        return str(current_user.lang)
+    if hasattr(current_app, "login_manager"):
+        user = current_user._get_current_object()
+        if user.is_authenticated and is_lang(user.lang):
+            return str(user.lang)
     chosen = session.get("lang")
     if is_lang(chosen):
         return chosen

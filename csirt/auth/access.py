@@ -128,8 +128,9 @@ def is_api_request() -> bool:
 
 def current_actor() -> audit.Actor:
     """The signed-in staff member as an audit actor."""
-    if current_user.is_authenticated:
-        return audit.Actor(current_user.id, current_user.username)
+    user = current_user._get_current_object()  # once, not through the proxy per attribute
+    if user.is_authenticated:
+        return audit.Actor(user.id, user.username)
     return audit.Actor(None, "anonymous")
 
 
@@ -251,7 +252,8 @@ def _enforce() -> ResponseReturnValue | None:
         return None
     if not hasattr(current_app, "login_manager"):
         return _deny(404, "not found")  # the intake has no staff routes at all
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # loads the user (session or token) once
+    if not user.is_authenticated:
         if is_api_request():
             return _deny(401, "a valid bearer token is required")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -266,7 +268,7 @@ def _enforce() -> ResponseReturnValue | None:
             flash(_("Your role requires a second factor. Please set it up now."), "warning")
             return redirect(url_for("auth.totp_setup"))
     permission = required_permission(current_app, endpoint)
-    if permission is None or not current_user.can(permission):
+    if permission is None or not user.can(permission):
         _record_denial(permission)
         return _deny(403, "you do not have permission for this action")
     g.permission = permission

@@ -81,21 +81,20 @@ def record_case_view(response: Response) -> Response:
     200 means that the case was shown. One row per request, never one per row of a list. The
     row is written before the response leaves; if it cannot be written the response is an error.
     """
-    case_id = (request.view_args or {}).get("case_id")
-    if (
-        request.method != "GET"
-        or response.status_code != 200
-        or not isinstance(case_id, int)
-        or not current_user.is_authenticated
-    ):
+    view_args = request.view_args or {}
+    case_id = view_args.get("case_id")
+    if request.method != "GET" or response.status_code != 200 or not isinstance(case_id, int):
+        return response
+    actor = current_actor()
+    if actor.id is None:  # not signed in
         return response
     details: dict[str, object] = {"page": request.endpoint}
-    details.update((k, v) for k, v in (request.view_args or {}).items() if k != "case_id")
+    details.update((k, v) for k, v in view_args.items() if k != "case_id")
     with write_step(get_session()) as db_session:
         audit.record(
             db_session,
             AuditAction.CASE_VIEW,
-            actor=current_actor(),
+            actor=actor,
             object_type="case",
             object_id=case_id,
             case_id=case_id,

@@ -47,9 +47,10 @@ def init_app(app: Flask) -> None:
     auth_service.read_with_user(service.UNREAD_KEY, service.unread_column)
 
     def unread_notifications() -> int:
-        if not current_user.is_authenticated:
+        user = current_user._get_current_object()
+        if not user.is_authenticated:
             return 0
-        return service.unread_count(get_session(), current_user.id)
+        return service.unread_count(get_session(), user.id)
 
     app.jinja_env.globals["unread_notifications"] = unread_notifications
 

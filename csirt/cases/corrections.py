@@ -361,9 +361,10 @@ def deleted_context(
     session: Session, spec: ConsoleKind, bp_name: str, case: Case
 ) -> dict[str, Any]:
     """What a collection's page needs for its "deleted" table (the ``deleted_table`` macro)."""
+    deleted = history.deleted_of(session, spec.kind, case)
     return {
-        "deleted": history.deleted_of(session, spec.kind, case),
-        "restore_form": RestoreForm(),
+        "deleted": deleted,
+        "restore_form": RestoreForm() if deleted else None,  # read only beside deleted rows
         "restore_endpoint": f"{bp_name}.{spec.name}_restore",
         "history_endpoint": f"{bp_name}.{spec.name}_history",
         "deleted_label": spec.label,

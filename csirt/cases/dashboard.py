@@ -34,7 +34,17 @@ from babel.dates import format_skeleton
 from flask import Flask, current_app, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Select,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from csirt.auth.models import User
@@ -269,33 +279,32 @@ _OVERDUE = (
 )
 
 
-def _deadlines_statement(visible: Any) -> Select[Any]:
-    """The first tasks and obligations due, merged by due time (a task first on a tie)."""
-    tasks, obligations = _TASKS_DUE, _OBLIGATIONS_DUE
+def _board_statement(visible: Any) -> Select[Any]:
+    """One row per deadline (at least one row): the database's generation (the highest case id
+    and timeline event id), the number of overdue tasks, then the first tasks and obligations
+    due, merged by due time (a task first on a tie); no deadline: NULLs."""
+    tasks, obligations, overdue = _TASKS_DUE, _OBLIGATIONS_DUE, _OVERDUE
     if visible is not None:
         tasks, obligations = tasks.where(visible), obligations.where(visible)
+        overdue = overdue.join(Case, Case.id == Task.case_id).where(visible)
+    figures = select(
+        select(func.max(Case.id)).scalar_subquery().label("highest_case"),
+        select(func.max(TimelineEvent.id)).scalar_subquery().label("highest_event"),
+        overdue.scalar_subquery().label("overdue"),
+    ).subquery("figures")
     # Each part keeps its own ORDER BY and LIMIT inside a subquery (SQLite allows neither on
     # the members of a compound select).
-    both = union_all(select(tasks.subquery()), select(obligations.subquery())).subquery()
-    # "task" sorts after "obligation": descending puts the task first, as the board did.
-    return select(both).order_by(both.c.due_at, both.c.kind.desc()).limit(DEADLINES)
-
-
-def _figures_statement(visible: Any) -> Select[Any]:
-    """The database's generation (the highest case id and timeline event id) and the number
-    of overdue tasks, in one statement."""
-    overdue = _OVERDUE
-    if visible is not None:
-        overdue = overdue.join(Case, Case.id == Task.case_id).where(visible)
-    return select(
-        select(func.max(Case.id)).scalar_subquery(),
-        select(func.max(TimelineEvent.id)).scalar_subquery(),
-        overdue.scalar_subquery(),
+    due = union_all(select(tasks.subquery()), select(obligations.subquery())).subquery("due")
+    return (
+        select(figures, due)
+        .select_from(figures.outerjoin(due, true()))
+        # "task" sorts after "obligation": descending puts the task first, as the board did.
+        .order_by(due.c.due_at, due.c.kind.desc())
+        .limit(DEADLINES)
     )
 
 
-_DEADLINES = _deadlines_statement(None)
-_FIGURES = _figures_statement(None)
+_BOARD = _board_statement(None)
 
 
 def _open_by_priority(
@@ -335,26 +344,22 @@ def dashboard(
     """
     now = now or utcnow()
     visible = visible_clause(user)
-    figures, deadlines = (
-        (_FIGURES, _DEADLINES)
-        if visible is None
-        else (_figures_statement(visible), _deadlines_statement(visible))
-    )
+    board = _BOARD if visible is None else _board_statement(visible)
     # Rows read only: run on the session's connection, without the ORM's result handling
     # (a tenth of the visit's Python); the flush stands for the autoflush that skips.
     session.flush()
-    connection = session.connection()
-    highest_case, highest_event, overdue = connection.execute(figures, {"now": now}).one()
+    rows = session.connection().execute(board, {"now": now, "until": now + timedelta(days=7)}).all()
+    highest_case, highest_event, overdue = rows[0][:3]  # the same on every row
     by_priority = _open_by_priority(
         session, visible, cache, (int(highest_case or 0), int(highest_event or 0))
     )
-    due = connection.execute(deadlines, {"now": now, "until": now + timedelta(days=7)})
     mtta, mttc = mean_times(session, user, now, cache=cache)
     return Dashboard(
         open_by_priority=by_priority,
         deadlines=[
             Deadline(case_id, reference, title, due_at, kind, due_at < now, obligation)
-            for kind, title, obligation, due_at, case_id, reference in due
+            for _case, _event, _overdue, kind, title, obligation, due_at, case_id, reference in rows
+            if kind is not None  # no deadline: one row of figures, NULLs for the rest
         ],
         overdue_tasks=int(overdue or 0),
         mean_hours_to_acknowledge=mtta,

@@ -52,16 +52,24 @@ HSTS = "max-age=63072000; includeSubDomains"
 NO_STORE: tuple[tuple[str, str], ...] = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 
 
+_SET_HERE = frozenset(
+    name.lower() for name, _ in (*STATIC_HEADERS, ("Strict-Transport-Security", HSTS), *NO_STORE)
+)
+
+
 def security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
-    for name, value in STATIC_HEADERS:
-        headers[name] = value
+    wanted = [*STATIC_HEADERS]
     if request.is_secure:
-        headers["Strict-Transport-Security"] = HSTS
+        wanted.append(("Strict-Transport-Security", HSTS))
     if request.endpoint != "static":
-        for name, value in NO_STORE:
-            headers[name] = value
+        wanted.extend(NO_STORE)
+    if any(name.lower() in _SET_HERE for name, _value in headers.items()):
+        for name, value in wanted:
+            headers[name] = value  # replacing what the view put there
+    else:
+        headers.extend(wanted)  # none there yet: appended in the same order, one pass
     return response
 
 

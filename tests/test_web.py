@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, url_for
+from flask import Flask, Response, url_for
 from flask.testing import FlaskClient
+
+from csirt.web import CSP, HSTS, security_headers
 
 
 def test_template_gettext_formats_and_escapes_as_jinjas_newstyle_gettext(app: Flask) -> None:
@@ -41,3 +43,25 @@ def test_the_layouts_links_follow_the_application_root(
         css = url_for("static", filename="css/csirt.css")
     assert css.startswith("/csirt/")
     assert css in rooted
+
+
+def test_the_security_headers_replace_what_a_view_set(app: Flask) -> None:
+    with app.test_request_context("/console/", base_url="https://localhost"):
+        response = Response("x")
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Cache-Control"] = "max-age=60"
+        response.headers.add("Pragma", "a")
+        response.headers.add("Pragma", "b")
+        headers = security_headers(response).headers
+        fresh = security_headers(Response("x")).headers
+    for sent in (headers, fresh):
+        assert sent.getlist("X-Frame-Options") == ["DENY"]
+        assert sent.getlist("Cache-Control") == ["no-store"]
+        assert sent.getlist("Pragma") == ["no-cache"]
+        assert sent.getlist("Strict-Transport-Security") == [HSTS]
+        assert sent.getlist("Content-Security-Policy") == [CSP]
+    assert [name for name, _value in fresh.items()][-3:] == [
+        "Strict-Transport-Security",
+        "Cache-Control",
+        "Pragma",
+    ]

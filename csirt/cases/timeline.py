@@ -341,7 +341,7 @@ def list_event_rows(
     # Rows read only: run on the session's connection, without the ORM's result handling (a
     # third of the statement's Python); the flush stands for the autoflush that skips.
     session.flush()
-    return _paged(list(session.connection().execute(query, params)), limit)
+    return _paged(list(session.connection().execute(query, params).all()), limit)
 
 
 _COUNT = (

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import g
 from flask_babel import lazy_gettext as _l
@@ -56,12 +58,31 @@ def role_label(role: str) -> str:
         return role
 
 
+# Labels of a fixed table translated once per catalog: a lazy text resolved through Flask-Babel
+# costs some 60 Python calls, and lists ask for the same few labels on every page. Keyed by the
+# request's translations object (one per language and process, a new one when reloaded).
+_TRANSLATED: WeakKeyDictionary[Any, dict[tuple[int, str], str]] = WeakKeyDictionary()
+
+
+def _translated(table: Mapping[str, Any], key: str) -> str:
+    """``table[key]`` (a lazy text; ``key`` itself when missing) in the reader's language."""
+    from csirt.web import request_translations  # csirt.web registers these labels
+
+    translations = request_translations()
+    try:
+        cache = _TRANSLATED[translations]
+    except (KeyError, TypeError):  # TypeError: an object without weak references
+        cache = {}
+        with suppress(TypeError):
+            _TRANSLATED[translations] = cache
+    label = cache.get((id(table), key))
+    if label is None:
+        label = cache[(id(table), key)] = str(table.get(key, key))
+    return label
+
+
 def phase_label(phase: str) -> str:
-    # Translated once per request: lists call this for every row.
-    cache: dict[str, str] = g.setdefault("_csirt_phase_labels", {})
-    if phase not in cache:
-        cache[phase] = str(PHASE_LABELS.get(phase, phase))
-    return cache[phase]
+    return _translated(PHASE_LABELS, phase)
 
 
 def case_role_label(role: str) -> str:
@@ -69,7 +90,7 @@ def case_role_label(role: str) -> str:
     label = CASE_ROLE_LABELS.get(role)
     if label is not None:
         return label.get(current_lang())
-    return str(OTHER_CASE_ROLES.get(role, role))
+    return _translated(OTHER_CASE_ROLES, role)
 
 
 def status_label(status: str) -> str:

@@ -264,9 +264,9 @@ def display_rows(
     """The page's rows (of :data:`DISPLAY_COLUMNS`) with every shown value computed in one pass:
     the template only writes them out (a Jinja call per cell and row was most of the page's
     cost). Each row is unpacked once: a row's values by name cost several times as much."""
-    separator = _(", ")
     moments = Moments()  # the language and zone read once for the page's times
     phases: dict[str, str] = {}  # a handful of phases: each label looked up once
+    lateness: dict[int, str] = {}  # "2 overdue": translated once per number on the page
     hits = page.hits
     rows = []
     for case_id, reference, title, priority, phase_code, created_at in page.items:
@@ -275,8 +275,10 @@ def display_rows(
             phase = phases[phase_code] = phase_label(phase_code)
         hit = ""
         if hits.get(case_id):
-            hit = _("Found in: %(where)s", where=separator.join(page.hit_labels(case_id)))
+            hit = _("Found in: %(where)s", where=_(", ").join(page.hit_labels(case_id)))
         late = overdue.get(case_id)
+        if late and late not in lateness:
+            lateness[late] = _("%(n)d overdue", n=late)
         rows.append(
             ListRow(
                 case_id,
@@ -285,7 +287,7 @@ def display_rows(
                 hit,
                 priority,
                 phase,
-                _("%(n)d overdue", n=late) if late else "",
+                lateness[late] if late else "",
                 tags.get(case_id, []),
                 moments.time(created_at),
             )

@@ -67,12 +67,15 @@ EVENT_COLUMNS = (
 # --- timeline ----------------------------------------------------------------------------------
 
 
+_VISIBILITIES = frozenset(v.value for v in Visibility)
+
+
 def _timeline_filters() -> TimelineFilters:
     category = request.args.get("category") or None
     visibility = request.args.get("visibility") or None
     if category not in CATEGORIES:
         category = None
-    if visibility not in {v.value for v in Visibility}:
+    if visibility not in _VISIBILITIES:
         visibility = None
     text = (request.args.get("text") or "").strip()[:200] or None
     return TimelineFilters(category=category, visibility=visibility, text=text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -17,8 +18,10 @@ from flask import (
     request,
 )
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_translations
 from flask_babel import gettext as _
+from itsdangerous import URLSafeTimedSerializer
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -105,6 +108,27 @@ class FastJSONProvider(DefaultJSONProvider):
         if encoded is None:
             return cast(Response, super().response(obj))
         return Response(encoded + b"\n", mimetype=self.mimetype)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer built once per app and keys.
+
+    Flask builds the serializer (and, in itsdangerous' constructor, a JSON round trip to probe
+    it) on every request: a quarter of reading the cookie. The cookie is verified, aged and
+    written exactly as before; a changed ``SECRET_KEY`` or fallback list builds a new one.
+    """
+
+    def __init__(self) -> None:
+        self._built: tuple[object, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, app.config["SECRET_KEY_FALLBACKS"])
+        built = self._built
+        if built is not None and built[0] == keys:
+            return built[1]
+        serializer = super().get_signing_serializer(app)
+        self._built = (copy.deepcopy(keys), serializer)
+        return serializer
 
 
 def handle_http_error(error: HTTPException) -> Any:
@@ -213,6 +237,7 @@ MAX_BUILT_URLS = 1024  # endpoints x static files x roots: a few dozen in practi
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionCookies()
     _install_gettext(app)  # after Babel's own (i18n.init_app): the same, with the cache above
     _install_url_for(app)
     app.json = FastJSONProvider(app)

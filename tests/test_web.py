@@ -65,3 +65,16 @@ def test_the_security_headers_replace_what_a_view_set(app: Flask) -> None:
         "Cache-Control",
         "Pragma",
     ]
+
+
+def test_the_session_cookie_follows_the_secret_key_and_its_fallbacks(
+    app: Flask, client: FlaskClient, login_as
+) -> None:
+    login_as("lead")
+    assert client.get("/console/").status_code == 200
+    old = app.secret_key
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    app.secret_key = f"{old}-rotated"
+    assert client.get("/console/").status_code == 200  # signed with a fallback key
+    app.config["SECRET_KEY_FALLBACKS"].clear()  # changed in place: still noticed
+    assert client.get("/console/").status_code == 302  # no longer a valid session

@@ -12,7 +12,9 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from csirt.cases.timeline import EventInput, add_events
+from csirt.cases import timeline_pages
+from csirt.cases.lifecycle import change_priority
+from csirt.cases.timeline import EventInput, add_events, list_event_rows, list_events
 from csirt.cases.timeline_pages import EventRow, rows_html
 from tests.conftest import login
 from tests.factories import CaseFactory, UserFactory
@@ -122,3 +124,37 @@ def test_the_kept_parts_of_the_timeline_page_show_each_readers_filters_and_right
     assert "/edit" not in html.split("<tbody>")[1].split("</tbody>")[0]
     assert "occurred_at, precision, title" not in html  # the import form is for editors
     assert client.get(path).text.count('<th scope="col"><span class="visually-hidden">') == 1
+
+
+def test_the_pages_rows_read_as_its_events_do(
+    app: Flask, db_session: Session, users: UserFactory, cases: CaseFactory
+) -> None:
+    """The page reads plain rows of EVENT_COLUMNS (field_rows); the values are those of the
+    events themselves (event_rows, checked against the template filters in test_perf_pages)."""
+    lead = users.create(roles=["lead"]).user
+    case = cases.create(actor=lead)
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    add_events(
+        db_session,
+        case,
+        lead,
+        [
+            EventInput(at, "minute", "minute <b>", "what & why", "soc", "alice"),
+            EventInput(at, "approx", "about", actor="system"),
+            EventInput(at, "day", "a day", source="csirt", evidence_ids=(3, 7)),
+            EventInput(at, "month", "a month", source="demo", actor="demo", category="legal"),
+            EventInput(at, "minute", "public", visibility="public", category="phase"),
+        ],
+    )
+    change_priority(db_session, case, "P1", lead, reason="")  # an automatic entry
+    db_session.commit()
+    for lang in ("ja", "en"):
+        with app.test_request_context("/console/", headers={"Accept-Language": lang}):
+            categories, visibilities, actors = timeline_pages._labels(lang)
+            events = list_events(db_session, case).items
+            rows = list_event_rows(db_session, case, timeline_pages.EVENT_COLUMNS).items
+            assert len(rows) == len(events) == 6
+            for can_edit in (True, False):
+                assert timeline_pages.field_rows(
+                    rows, categories, visibilities, can_edit, actors
+                ) == timeline_pages.event_rows(events, categories, visibilities, can_edit)

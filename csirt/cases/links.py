@@ -66,7 +66,8 @@ _RELATED = (
 
 def related_cases(session: Session, user: User, case: Case) -> list[tuple[RelatedCase, str]]:
     """Related cases this user may see, with the link note."""
-    rows = session.execute(_RELATED, {"case_id": case.id}).all()
+    session.flush()  # rows read only: on the connection, where no autoflush runs
+    rows = session.connection().execute(_RELATED, {"case_id": case.id}).all()
     if not rows:
         return []
     visible = visible_ids(session, user, [row.id for row in rows])

@@ -74,7 +74,9 @@ _ROWS: CompoundSelect[Any] = union_all(
 def overview_rows(session: Session, case: Case) -> OverviewRows:
     """The case's tags, applied playbooks, members and open tasks (one statement)."""
     found = OverviewRows()
-    for kind, order, text, other, role, due_at in session.execute(_ROWS, {"case_id": case.id}):
+    session.flush()  # rows read only: on the connection, where no autoflush runs
+    rows = session.connection().execute(_ROWS, {"case_id": case.id})
+    for kind, order, text, other, role, due_at in rows:
         if kind == _TAG:
             found.tags.append(text)
         elif kind == _PLAYBOOK:

@@ -247,6 +247,7 @@ def case_reports(session: Session, user: User, case_id: int) -> list[ReportState
     """
     if not may_know_reports(session, user, case_id):
         return []
+    session.flush()  # rows read only: on the connection, where no autoflush runs
     return [
         ReportState(
             id=report_id,
@@ -257,7 +258,7 @@ def case_reports(session: Session, user: User, case_id: int) -> list[ReportState
             reply_waiting=bool(waiting),
         )
         for report_id, received_at, status, whistleblower, involved, last_reply_at, waiting in (
-            session.execute(_CASE_REPORTS, {"case_id": case_id})
+            session.connection().execute(_CASE_REPORTS, {"case_id": case_id})
         )
         if not is_conflicted(user, involved)
     ]

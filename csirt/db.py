@@ -344,11 +344,17 @@ def id_page(
     return Page(rows[:limit], last)
 
 
+# The app context's ``g`` itself: a request asks for its session a dozen times, and each
+# ``flask.g`` attribute goes through the proxy's lookups.
+_app_globals: Callable[[], Any] = g._get_current_object
+
+
 def get_session() -> Session:
     """The session of the current request (or app context), created on first use."""
-    if "db_session" not in g:
-        g.db_session = get_db().sessionmaker()
-    session: Session = g.db_session
+    space = _app_globals()
+    session: Session | None = getattr(space, "db_session", None)
+    if session is None:
+        session = space.db_session = get_db().sessionmaker()
     return session
 
 

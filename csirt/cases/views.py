@@ -162,12 +162,17 @@ def index() -> ResponseReturnValue:
     )
     ids = [row[0] for row in page.items]  # DISPLAY_COLUMNS begin with the id
     rows = display_rows(page, *page_figures(session, ids, now))
+    typed = filters.q is not None or filters.tag is not None
     return render_template(
         "cases/list.html",
         page=page,
         rows=rows,
         filters=filters,
         query=query,
+        can_create=current_user.can(Permission.CASE_CREATE),
+        # The filter bar, kept per language and choice unless it shows what the reader typed
+        # (then it is "given back": rendered as it is, every time).
+        filter_slot=FormSlot(filters if typed else None, CaseFilters),
         phases={p.value: phase_label(p.value) for p in Phase},
         priorities=_PRIORITIES,
     )

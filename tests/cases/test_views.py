@@ -384,3 +384,34 @@ def test_member_roles_are_words_of_the_ui_language(client, login_as, db_session:
     page = client.get(f"/console/cases/{case.id}").text
     assert "(作成者)" in page  # the demo UI is Japanese by default
     assert "(creator)" not in page
+
+
+def test_case_list_filter_bar_shows_each_requests_choices(client, login_as):
+    """The filter bar is kept per language and choice: each request still shows its own choices,
+    and what the reader typed (never kept) only to that request."""
+    login_as("lead")
+
+    def bar(query: str) -> str:
+        page = client.get(f"/console/cases/{query}")
+        assert page.status_code == 200
+        start = page.text.index('<form method="get" class="filters"')
+        return page.text[start : page.text.index("</form>", start)]
+
+    chosen = bar("?phase=contain&priority=P2&assignee=me&overdue=1")
+    assert '<option value="contain" selected' in chosen
+    assert '<option value="P2" selected' in chosen
+    assert '<option value="me" selected' in chosen
+    assert 'name="overdue" value="1" checked' in chosen
+    plain = bar("")
+    assert " selected>" not in plain.replace('<option value="" selected>', "")
+    assert "checked" not in plain
+    assert 'value="me" selected' not in plain
+    typed = bar("?phase=contain&q=<漏えい>&tag=名簿")
+    assert 'value="&lt;漏えい&gt;"' in typed
+    assert 'value="名簿"' in typed
+    assert '<option value="contain" selected' in typed
+    again = bar("?phase=contain")
+    assert "漏えい" not in again
+    assert "名簿" not in again
+    assert '<option value="contain" selected' in again
+    assert bar("?phase=contain") == again

@@ -242,7 +242,7 @@ def page_figures(
 class ListRow(NamedTuple):
     """One row of the console's case list as it is shown (texts in the reader's language)."""
 
-    id: int
+    href: str  # the case's page
     reference: str
     title: str
     hit: str  # "Found in: タイトル, タイムライン" with a search, else ""
@@ -259,11 +259,12 @@ DISPLAY_COLUMNS = ("id", "reference", "title", "priority", "phase", "created_at"
 
 
 def display_rows(
-    page: CasePage, overdue: dict[int, int], tags: dict[int, list[str]]
+    page: CasePage, overdue: dict[int, int], tags: dict[int, list[str]], case_url: str = ""
 ) -> list[ListRow]:
     """The page's rows (of :data:`DISPLAY_COLUMNS`) with every shown value computed in one pass:
     the template only writes them out (a Jinja call per cell and row was most of the page's
-    cost). Each row is unpacked once: a row's values by name cost several times as much."""
+    cost). Each row is unpacked once: a row's values by name cost several times as much. A
+    case's page is at ``case_url`` followed by its id."""
     moments = Moments()  # the language and zone read once for the page's times
     phases: dict[str, str] = {}  # a handful of phases: each label looked up once
     lateness: dict[int, str] = {}  # "2 overdue": translated once per number on the page
@@ -281,7 +282,7 @@ def display_rows(
             lateness[late] = _("%(n)d overdue", n=late)
         rows.append(
             ListRow(
-                case_id,
+                f"{case_url}{case_id}",
                 reference,
                 title,
                 hit,

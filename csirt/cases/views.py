@@ -161,7 +161,8 @@ def index() -> ResponseReturnValue:
         session, current_user, filters=filters, cursor=cursor, now=now, columns=DISPLAY_COLUMNS
     )
     ids = [row[0] for row in page.items]  # DISPLAY_COLUMNS begin with the id
-    rows = display_rows(page, *page_figures(session, ids, now))
+    # /console/cases/<id>: the list's own URL and the id (built once, not per row)
+    rows = display_rows(page, *page_figures(session, ids, now), url_for("cases.index"))
     typed = filters.q is not None or filters.tag is not None
     return render_template(
         "cases/list.html",

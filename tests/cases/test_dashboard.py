@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from csirt.cases.dashboard import dashboard, dashboard_cache, trends
+from csirt.cases.models import Priority
 from csirt.cases.tasks import add_task
 from csirt.db import utcnow
 from csirt.triage.models import Obligation
@@ -233,3 +234,20 @@ def test_the_charts_rank_the_last_months_cases_from_an_index(
             assert "SCAN cases" not in plan, plan
         else:
             assert "Seq Scan on cases" not in plan, plan
+
+
+def test_the_boards_filter_links_are_those_flask_builds(
+    app: Flask, users: UserFactory, db_session: Session
+) -> None:
+    """The counts link to the case list filtered by priority, and the overdue count to the
+    overdue filter, under the application root too (the case list's URL built once)."""
+    lead = users.create(roles=["lead"])
+    db_session.commit()
+    client = signed_in(app, lead.user.username, lead.password)
+    for base in ("http://localhost", "http://localhost/csirt"):
+        page = client.get("/console/", base_url=base).text
+        links = set(re.findall(r'href="([^"]*cases/\?[^"]*)"', page))
+        with app.test_request_context("/", base_url=base):
+            built = {url_for("cases.index", priority=p.value) for p in Priority}
+            built.add(url_for("cases.index", overdue="1"))
+        assert links == built, (base, links)

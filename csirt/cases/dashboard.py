@@ -15,6 +15,8 @@ Its two expensive figures are kept in one :class:`DashboardCache` per app
   The charts are drawn by :mod:`csirt.cases.charts` (pure) in the visitor's language and their
   HTML kept with the trends they show (:func:`charts_html`).
 
+The threads of a worker that miss a timed figure together wait for one of them to compute it.
+
 On top of that check, invalidation is explicit: the cases service marks a transaction that
 adds a case or changes a phase or priority (:func:`counts_changed`), and when that transaction
 ends, :func:`after_transaction` (a session hook in ``csirt/wiring.py``) empties the cache of
@@ -77,6 +79,8 @@ class DashboardCache:
         self._charts: dict[tuple[str, bool, int], tuple[Trends, tuple[Chart, ...]]] = {}
         # Per language and visibility: the HTML of one drawn chart set (SVG and tables).
         self._html: dict[tuple[str, bool, int], tuple[tuple[Chart, ...], str]] = {}
+        # Per timed figure and visibility: held while it is computed.
+        self._computing: dict[tuple[str, bool, int], threading.Lock] = {}
 
     def invalidate(self) -> None:
         """Forget every figure (a case was added or changed phase or priority)."""
@@ -134,6 +138,13 @@ class DashboardCache:
         with self._lock:
             self._timed[(name, *key)] = (now, value)
 
+    def computing(self, name: str, key: tuple[bool, int]) -> threading.Lock:
+        """The lock held while the figure ``name`` is computed for this visibility: the threads
+        of a worker that miss it together wait for one computation instead of each running
+        it (at 1,000,000 cases the trends and means take most of a second of the database)."""
+        with self._lock:
+            return self._computing.setdefault((name, *key), threading.Lock())
+
 
 T = TypeVar("T")
 
@@ -142,14 +153,17 @@ def _cached(
     cache: DashboardCache | None, name: str, user: User, now: datetime, compute: Callable[[], T]
 ) -> T:
     """``compute()`` for this user's visibility, kept in ``cache`` for ``mean_seconds``."""
+    if cache is None:
+        return compute()
     key = _visibility_key(user)
-    hit: T | None = cache.timed(name, key, now) if cache is not None else None
-    if hit is not None:
-        return hit
-    value = compute()
-    if cache is not None:
-        cache.store_timed(name, key, now, value)
-    return value
+    hit: T | None = cache.timed(name, key, now)
+    if hit is None:
+        with cache.computing(name, key):
+            hit = cache.timed(name, key, now)  # computed meanwhile by another thread?
+            if hit is None:
+                hit = compute()
+                cache.store_timed(name, key, now, hit)
+    return hit
 
 
 def dashboard_cache(app: Flask) -> DashboardCache:

@@ -9,6 +9,7 @@ the change by the generation check. A warm visit does not count the cases again.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -16,10 +17,11 @@ from datetime import datetime, timedelta
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from csirt.cases.dashboard import dashboard, dashboard_cache, trends
+from csirt.auth.permissions import Permission
+from csirt.cases.dashboard import DashboardCache, Trends, dashboard, dashboard_cache, trends
 from csirt.cases.models import Priority
 from csirt.cases.tasks import add_task
 from csirt.db import utcnow
@@ -251,3 +253,40 @@ def test_the_boards_filter_links_are_those_flask_builds(
             built = {url_for("cases.index", priority=p.value) for p in Priority}
             built.add(url_for("cases.index", overdue="1"))
         assert links == built, (base, links)
+
+
+def test_threads_that_miss_the_trends_together_compute_them_once(
+    app: Flask, users: UserFactory, migrated_engine: Engine
+) -> None:
+    """Four threads of one worker miss the cached trends at the same moment: one computes them
+    (at 1,000,000 cases most of a second of the database), the others wait and take its result;
+    each thread has its own session and connection, as in a gthread worker."""
+    lead = users.create(roles=["lead"]).user
+    assert lead.can(Permission.CASE_VIEW_ALL)  # loaded here: the threads only read it
+    cache = DashboardCache()
+    start = threading.Barrier(4)
+    results: list[Trends] = []
+    ranked: list[str] = []
+
+    def count_rankings(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "row_number() OVER" in statement:
+            ranked.append(statement)
+
+    def visit() -> None:
+        # A GET request's read transaction (SQLite: a deferred BEGIN, readers side by side).
+        with app.test_request_context("/console/"), Session(migrated_engine) as session:
+            start.wait()
+            results.append(trends(session, lead, cache=cache))
+
+    event.listen(migrated_engine, "before_cursor_execute", count_rankings)
+    try:
+        threads = [threading.Thread(target=visit) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        event.remove(migrated_engine, "before_cursor_execute", count_rankings)
+    assert len(results) == 4
+    assert all(result is results[0] for result in results)
+    assert len(ranked) == 2, "one computation: the two rankings (acknowledge, close) once"

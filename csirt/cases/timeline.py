@@ -211,6 +211,7 @@ class EventPage(Generic[Item]):
 
     items: list[Item]
     next_cursor: str | None
+    total: int | None = None  # the case's events (all of them, whatever the filters), if asked
 
 
 def encode_event_cursor(event_row: Any) -> str:
@@ -231,19 +232,34 @@ def decode_event_cursor(cursor: str) -> tuple[datetime, int] | None:
 # The timeline's statements, built once per shape (whole events or which columns, which filters,
 # a cursor or not, a limit or not) with every value bound at execution: building a statement and
 # its cache key on every request cost more than reading a page of rows (as cases.listing does).
-# Bounded: the shapes are the code's column lists times 32.
+# Bounded: the shapes are the code's column lists times 64.
 _STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+
+_COUNT = (
+    select(func.count()).select_from(TimelineEvent).where(TimelineEvent.case_id == bindparam("id"))
+)
+# The case's count of events as a last column of a page's rows: an uncorrelated scalar subquery,
+# computed once per statement (PostgreSQL's InitPlan, SQLite's once-only subquery).
+_TOTAL = (
+    select(func.count())
+    .select_from(TimelineEvent)
+    .where(TimelineEvent.case_id == bindparam("case_id"))
+    .scalar_subquery()
+    .label("total")
+)
 
 
 def _statement(columns: tuple[str, ...] | None, shape: tuple[bool, ...]) -> Select[Any]:
     query = _STATEMENTS.get((columns, *shape))
     if query is not None:
         return query
-    category, visibility, text, after, limited = shape
+    category, visibility, text, after, limited, counted = shape
     if columns is None:
         query = select(TimelineEvent)
     else:
         query = select(*(TimelineEvent.__table__.c[name] for name in columns))
+    if counted:
+        query = query.add_columns(_TOTAL)
     query = query.where(TimelineEvent.case_id == bindparam("case_id"))
     if category:
         query = query.where(TimelineEvent.category == bindparam("category"))
@@ -280,6 +296,7 @@ def _events_query(
     filters: TimelineFilters | None,
     limit: int | None,
     cursor: str | None,
+    counted: bool = False,
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement of a page of events and its values."""
     filters = filters or TimelineFilters()
@@ -303,6 +320,7 @@ def _events_query(
         bool(text),
         position is not None,
         limit is not None,
+        counted,
     )
     return _statement(columns, shape), params
 
@@ -334,19 +352,24 @@ def list_event_rows(
     *,
     limit: int | None = 500,
     cursor: str | None = None,
+    counted: bool = False,
 ) -> EventPage[Row[Any]]:
     """The same page as :func:`list_events` as plain rows of the named columns (``occurred_at``
-    and ``id`` among them when a page may follow): no ORM object or instance state per row."""
-    query, params = _events_query(tuple(columns), case, filters, limit, cursor)
+    and ``id`` among them when a page may follow): no ORM object or instance state per row.
+
+    ``counted``: the page's ``total`` is :func:`count_events`, read in the page's statement (one
+    round trip and one statement less a page; each row then ends with that count after the named
+    columns); a page without rows counts apart."""
+    query, params = _events_query(tuple(columns), case, filters, limit, cursor, counted)
     # Rows read only: run on the session's connection, without the ORM's result handling (a
     # third of the statement's Python); the flush stands for the autoflush that skips.
     session.flush()
-    return _paged(list(session.connection().execute(query, params).all()), limit)
-
-
-_COUNT = (
-    select(func.count()).select_from(TimelineEvent).where(TimelineEvent.case_id == bindparam("id"))
-)
+    rows = list(session.connection().execute(query, params).all())
+    page = _paged(rows, limit)
+    if not counted:
+        return page
+    total = rows[0][-1] if rows else count_events(session, case)
+    return EventPage(page.items, page.next_cursor, int(total))
 
 
 def count_events(session: Session, case: Case) -> int:

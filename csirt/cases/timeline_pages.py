@@ -34,7 +34,6 @@ from csirt.cases.timeline import (
     add_event,
     add_events,
     case_evidence_ids,
-    count_events,
     edit_event,
     get_event,
     list_event_rows,
@@ -144,7 +143,8 @@ def field_rows(
     actors: dict[str, str] | None = None,
 ) -> list[EventRow]:
     """The page's events (each the values of EVENT_COLUMNS in that order, as the page's rows
-    are) with every shown value computed in one pass: the template only writes them out
+    are; values after these, such as the page's count, are left aside) with every shown value
+    computed in one pass: the template only writes them out
     (filters, label look-ups and gettext per row were most of the page's cost). When it
     happened is labels.event_time with the page's formatters; the two sentences with a value
     are translated once per page, then filled in per row (as gettext fills them in); who did
@@ -157,8 +157,21 @@ def field_rows(
     correct = _("Correct or delete: %(title)s") if can_edit else ""
     rows = []
     for event in events:
-        ident, moment, precision, title, description, evidence, *rest = event
-        category, visibility, source, actor, auto = rest
+        # One unpacking; a value after the columns (the page's count) goes to _total.
+        (
+            ident,
+            moment,
+            precision,
+            title,
+            description,
+            evidence,
+            category,
+            visibility,
+            source,
+            actor,
+            auto,
+            *_total,
+        ) = event
         if auto:
             title, description = auto_event_title(title), auto_reason(description)
         if precision == "day":
@@ -255,7 +268,7 @@ def _timeline_page(
     filters = _timeline_filters()
     cursor = request.args.get("cursor") or None
     page = list_event_rows(
-        session, case, EVENT_COLUMNS, filters, limit=EVENTS_PER_PAGE, cursor=cursor
+        session, case, EVENT_COLUMNS, filters, limit=EVENTS_PER_PAGE, cursor=cursor, counted=True
     )
     query = {
         k: v
@@ -284,7 +297,7 @@ def _timeline_page(
         can_edit=can_edit,
         filters=filters,
         query=query,
-        total=count_events(session, case),
+        total=page.total,
         **corrections.deleted_context(session, EVENT_CORRECTIONS, routes.name, case),
         # Empty forms' fields rendered once per language (nav.form_fragment)
         event_form=FormSlot(event_form, forms.EventForm),

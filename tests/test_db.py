@@ -9,13 +9,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import OperationalError, StatementError
+from sqlalchemy import text as sql
+from sqlalchemy.exc import InternalError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
+from csirt import create_app
 from csirt.audit.models import AuditEvent
-from csirt.db import make_engine
+from csirt.auth import access
+from csirt.db import get_db, get_session, make_engine
 from csirt.migrate import alembic_config, downgrade, upgrade
 from csirt.models import Base
+from tests.conftest import BACKEND, make_config
 
 
 def test_datetimes_come_back_aware_in_utc(db_session: Session):
@@ -219,3 +223,42 @@ def test_a_begin_that_finds_the_write_lock_taken_raises_sqlalchemys_error(tmp_pa
                 assert other.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_a_read_request_on_postgresql_is_read_only_and_keeps_its_prepared_statements(
+    migrated_engine: Engine, database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read request's transaction is BEGIN READ ONLY and ends with a commit: psycopg drops the
+    # statements it prepared at every ROLLBACK, so ending reads with one made PostgreSQL parse
+    # and plan every statement of every request again. A write in a read request is refused.
+    if BACKEND != "postgres":
+        pytest.skip("psycopg and READ ONLY transactions are PostgreSQL's")
+    app = create_app(make_config(database_url, tmp_path / "instance"))
+
+    def probe() -> dict[str, object]:
+        session = get_session()
+        session.execute(sql("SELECT 1 + :x"), {"x": 1})  # prepared from its 6th execution
+        driver = session.connection().connection.driver_connection
+        prepared = session.execute(sql("SELECT count(*) FROM pg_prepared_statements")).scalar()
+        return {"read_only": driver.read_only, "prepared": prepared}
+
+    def write() -> str:
+        get_session().execute(sql("UPDATE audit_head SET seq = seq WHERE false"))
+        return "written"
+
+    app.add_url_rule("/_probe", view_func=probe, methods=["GET", "POST"])
+    app.add_url_rule("/_write", view_func=write)
+    app.extensions["csrf"].exempt(probe)
+    monkeypatch.setattr(access, "PUBLIC_ENDPOINTS", access.PUBLIC_ENDPOINTS | {"probe", "write"})
+    client = app.test_client()
+    first = client.get("/_probe")
+    assert first.status_code == 200, (first.status_code, first.data[:300])
+    answers = [client.get("/_probe").get_json() for _ in range(8)]
+    assert all(a["read_only"] for a in answers)
+    assert answers[-1]["prepared"] >= 1, answers
+    posted = client.post("/_probe")
+    assert posted.status_code == 200, posted.status_code
+    assert posted.get_json()["read_only"] is False
+    with pytest.raises(InternalError, match="read-only transaction"):
+        client.get("/_write")
+    get_db(app).engine.dispose()

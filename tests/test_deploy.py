@@ -276,3 +276,30 @@ def test_console_serves_a_smoke_load_without_errors(console_server: Served) -> N
     assert statuses[("/console/login", 200)] > 0
     assert statuses[("/console/", 302)] > 0  # anonymous: sent to the login page
     assert get(console_server.url_host, console_server.port, "/report/") == 404
+
+
+def test_the_loaded_app_is_kept_out_of_full_garbage_collections(instance: Path) -> None:
+    # wsgi freezes what loading the app made (gc.freeze): a full collection no longer walks it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSIRT_")}
+    env.update(
+        CSIRT_DATABASE_URL=f"sqlite:///{instance / 'csirt.sqlite3'}",
+        CSIRT_INSTANCE_PATH=str(instance),
+        CSIRT_SECRET_KEY="deploy-smoke-secret-0123456789abcdefghijklmnop",
+    )
+    script = (
+        "import gc, wsgi\n"
+        "before = gc.get_freeze_count()\n"
+        "wsgi.console\n"
+        "print(before, gc.get_freeze_count())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    before, after = map(int, done.stdout.split())
+    assert before == 0
+    assert after > 100_000  # the app's code, routes, templates and catalogs

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import (
-    BindParameter,
+    ARRAY,
     CompoundSelect,
     Integer,
     Select,
+    any_,
     bindparam,
     exists,
     func,
@@ -208,17 +209,24 @@ def overdue_counts(
 # The page's overdue counts and tags in one statement built once, the values bound at execution
 # (two statements with a 50-value IN each, built and keyed anew on every request, cost more
 # than their rows): tags as (case, tag, 0) in tag order, open tasks past due as (case, NULL, n).
-_PAGE_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-_FIGURES: CompoundSelect[Any] = union_all(
-    select(CaseTag.case_id, CaseTag.tag, literal_column("0")).where(CaseTag.case_id.in_(_PAGE_IDS)),
-    select(Task.case_id, null(), func.count())
-    .where(
-        Task.case_id.in_(_PAGE_IDS),
-        Task.status.in_(OPEN_TASK_STATUSES),
-        Task.due_at < bindparam("now"),
-    )
-    .group_by(Task.case_id),
-).order_by(literal_column("2"))
+def _figures(of_page: Callable[[Any], Any]) -> CompoundSelect[Any]:
+    return union_all(
+        select(CaseTag.case_id, CaseTag.tag, literal_column("0")).where(of_page(CaseTag.case_id)),
+        select(Task.case_id, null(), func.count())
+        .where(
+            of_page(Task.case_id),
+            Task.status.in_(OPEN_TASK_STATUSES),
+            Task.due_at < bindparam("now"),
+        )
+        .group_by(Task.case_id),
+    ).order_by(literal_column("2"))
+
+
+# SQLite: an expanding IN (one parameter per id). PostgreSQL: the ids as one array parameter
+# (= ANY), the same index scan without writing out and sending ~100 parameters on every list
+# (0.3 -> 0.1 ms of a list's CPU at 1,000,000 cases).
+_FIGURES = _figures(lambda column: column.in_(bindparam("ids", expanding=True)))
+_FIGURES_ARRAY = _figures(lambda column: column == any_(bindparam("ids", type_=ARRAY(Integer))))
 
 
 def page_figures(
@@ -230,7 +238,8 @@ def page_figures(
     tags: dict[int, list[str]] = {}
     if not case_ids:
         return overdue, tags
-    rows = session.execute(_FIGURES, {"ids": list(case_ids), "now": now or utcnow()})
+    statement = _FIGURES_ARRAY if session.get_bind().dialect.name == "postgresql" else _FIGURES
+    rows = session.execute(statement, {"ids": list(case_ids), "now": now or utcnow()})
     for case_id, tag, late in rows:
         if tag is None:
             overdue[case_id] = late

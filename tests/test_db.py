@@ -19,7 +19,7 @@ from csirt.auth import access
 from csirt.db import get_db, get_session, make_engine
 from csirt.migrate import alembic_config, downgrade, upgrade
 from csirt.models import Base
-from tests.conftest import BACKEND, make_config
+from tests.conftest import make_config
 
 
 def test_datetimes_come_back_aware_in_utc(db_session: Session):
@@ -225,14 +225,13 @@ def test_a_begin_that_finds_the_write_lock_taken_raises_sqlalchemys_error(tmp_pa
         engine.dispose()
 
 
+@pytest.mark.postgres_only
 def test_a_read_request_on_postgresql_is_read_only_and_keeps_its_prepared_statements(
     migrated_engine: Engine, database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A read request's transaction is BEGIN READ ONLY and ends with a commit: psycopg drops the
     # statements it prepared at every ROLLBACK, so ending reads with one made PostgreSQL parse
     # and plan every statement of every request again. A write in a read request is refused.
-    if BACKEND != "postgres":
-        pytest.skip("psycopg and READ ONLY transactions are PostgreSQL's")
     app = create_app(make_config(database_url, tmp_path / "instance"))
 
     def probe() -> dict[str, object]:

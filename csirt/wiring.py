@@ -21,6 +21,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from csirt.alerts import signals as alert_signals
+from csirt.auth import service as auth
 from csirt.cases import closing, dashboard, search
 from csirt.cases import signals as case_signals
 from csirt.cases import tasks as case_tasks
@@ -165,6 +166,13 @@ CHECKLIST_RESOLVERS: dict[str, closing.ChecklistResolver] = {
     "document": documents.document_checklist_resolver,
 }
 
+# Values every console page shows about its reader, read as columns of the statement that loads
+# the signed-in user (auth.service.load_user) instead of a statement each; the owner of the value
+# forgets it when it changes it (notify: a delivery or a mark as read).
+USER_COLUMNS: dict[str, auth.UserColumn] = {
+    notify.UNREAD_KEY: notify.unread_column,
+}
+
 
 def connect(app: Flask) -> None:
     """Connect every reaction (idempotent) and keep the config for receivers run by the CLI."""
@@ -177,6 +185,8 @@ def connect(app: Flask) -> None:
         closing.register_closing_check(check)
     for kind, resolver in CHECKLIST_RESOLVERS.items():
         closing.register_checklist_resolver(kind, resolver)
+    for key, column in USER_COLUMNS.items():
+        auth.read_with_user(key, column)
     notify.install(app)  # every interface can notify (the intake tells officers of a new tip)
     triage.remember_config(app.config["CSIRT"])
     app.extensions["csirt.wiring"] = REACTIONS

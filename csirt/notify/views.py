@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from csirt.auth import service as auth_service
 from csirt.auth.access import requires
 from csirt.auth.permissions import Permission
 from csirt.db import get_session
@@ -40,11 +39,10 @@ KIND_LABELS = {
 
 
 def init_app(app: Flask) -> None:
-    """Install the mailer, the unread counter for the nav and the reminders commands."""
+    """Install the mailer, the unread counter for the nav and the reminders commands (the count
+    is read with the signed-in user: csirt.wiring.USER_COLUMNS)."""
     service.install(app)
     app.cli.add_command(reminders_group)
-    # The badge's count is read by the statement that loads the reader, not one of its own.
-    auth_service.read_with_user(service.UNREAD_KEY, service.unread_column)
 
     def unread_notifications() -> int:
         user = current_user._get_current_object()

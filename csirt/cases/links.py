@@ -13,6 +13,7 @@ from csirt.cases import trail
 from csirt.cases.errors import CaseValidationError
 from csirt.cases.models import Case, CaseLink
 from csirt.cases.need_to_know import visible_ids
+from csirt.db import read_rows
 
 
 def link_cases(
@@ -66,8 +67,7 @@ _RELATED = (
 
 def related_cases(session: Session, user: User, case: Case) -> list[tuple[RelatedCase, str]]:
     """Related cases this user may see, with the link note."""
-    session.flush()  # rows read only: on the connection, where no autoflush runs
-    rows = session.connection().execute(_RELATED, {"case_id": case.id}).all()
+    rows = read_rows(session, _RELATED, {"case_id": case.id}).all()
     if not rows:
         return []
     visible = visible_ids(session, user, [row.id for row in rows])

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from csirt.auth.models import User
 from csirt.cases.models import Case, CaseMember, CasePlaybook, CaseTag, Task
 from csirt.cases.tasks import OPEN_TASK_STATUSES
+from csirt.db import read_rows
 
 
 class OpenTask(NamedTuple):
@@ -74,8 +75,7 @@ _ROWS: CompoundSelect[Any] = union_all(
 def overview_rows(session: Session, case: Case) -> OverviewRows:
     """The case's tags, applied playbooks, members and open tasks (one statement)."""
     found = OverviewRows()
-    session.flush()  # rows read only: on the connection, where no autoflush runs
-    rows = session.connection().execute(_ROWS, {"case_id": case.id})
+    rows = read_rows(session, _ROWS, {"case_id": case.id})
     for kind, order, text, other, role, due_at in rows:
         if kind == _TAG:
             found.tags.append(text)

@@ -34,7 +34,7 @@ from csirt.cases.models import (
     Visibility,
 )
 from csirt.dates import in_range, parse_day, parse_instant
-from csirt.db import utcnow
+from csirt.db import read_rows, utcnow
 
 CATEGORIES = (
     "event",
@@ -361,10 +361,7 @@ def list_event_rows(
     round trip and one statement less a page; each row then ends with that count after the named
     columns); a page without rows counts apart."""
     query, params = _events_query(tuple(columns), case, filters, limit, cursor, counted)
-    # Rows read only: run on the session's connection, without the ORM's result handling (a
-    # third of the statement's Python); the flush stands for the autoflush that skips.
-    session.flush()
-    rows = list(session.connection().execute(query, params).all())
+    rows = list(read_rows(session, query, params).all())
     page = _paged(rows, limit)
     if not counted:
         return page
@@ -374,8 +371,7 @@ def list_event_rows(
 
 def count_events(session: Session, case: Case) -> int:
     """How many events the case has (index-only count over the case's events)."""
-    session.flush()  # on the session's connection, as list_event_rows
-    return int(session.connection().execute(_COUNT, {"id": case.id}).scalar() or 0)
+    return int(read_rows(session, _COUNT, {"id": case.id}).scalar() or 0)
 
 
 # --- corrections: edit with history, soft delete, restore ------------------------------------

@@ -16,6 +16,7 @@ from csirt.auth.models import User
 from csirt.auth.permissions import Permission
 from csirt.cases.roles import CaseRole
 from csirt.catalog import Questionnaire
+from csirt.db import read_rows
 from csirt.intake.base import AnswersInvalidError, IntakeError, record_on_report
 from csirt.intake.conflicts import is_conflicted
 from csirt.intake.handling import load_visible, open_submission, reporter_wrote_last
@@ -247,7 +248,6 @@ def case_reports(session: Session, user: User, case_id: int) -> list[ReportState
     """
     if not may_know_reports(session, user, case_id):
         return []
-    session.flush()  # rows read only: on the connection, where no autoflush runs
     return [
         ReportState(
             id=report_id,
@@ -258,7 +258,7 @@ def case_reports(session: Session, user: User, case_id: int) -> list[ReportState
             reply_waiting=bool(waiting),
         )
         for report_id, received_at, status, whistleblower, involved, last_reply_at, waiting in (
-            session.connection().execute(_CASE_REPORTS, {"case_id": case_id})
+            read_rows(session, _CASE_REPORTS, {"case_id": case_id})
         )
         if not is_conflicted(user, involved)
     ]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from csirt.vault.errors import ReceiptFormatError
-from csirt.vault.receipts import RECEIPT_CHARS, normalize_receipt
+from csirt.vault.receipts import RECEIPT_CHARS, RECEIPT_MIN_MIXED, normalize_receipt
 
 
 class FindingKind(StrEnum):
@@ -331,14 +331,19 @@ def _find_receipts(
 
 def _is_receipt(candidate: str, receipts: set[str], tokens: list[re.Match[str]]) -> bool:
     """A known receipt, or a checked receipt of this app as people write one: groups of one
-    size (the last may be shorter) and some digits, so that a run of ordinary words never
-    passes by the 1-in-32 chance of a valid check symbol."""
+    size (the last may be shorter) and the digits every receipt has (new_receipt never issues
+    one without them), so that a run of ordinary words never passes by the 1-in-32 chance of a
+    valid check symbol."""
     code = crockford(candidate)
     if code in receipts:
         return True
     sizes = {len(t.group(0)) for t in tokens[:-1]}
     uniform = len(sizes) <= 1 and len(tokens[-1].group(0)) <= max(sizes | {24})
-    if len(code) != RECEIPT_CHARS or not uniform or sum(c.isdigit() for c in code) < 2:
+    if (
+        len(code) != RECEIPT_CHARS
+        or not uniform
+        or sum(c.isdigit() for c in code) < RECEIPT_MIN_MIXED
+    ):
         return False
     try:
         normalize_receipt(code)

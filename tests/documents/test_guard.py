@@ -13,6 +13,7 @@ from csirt.documents.guard import (
     forbidden_for_case,
     is_my_number,
 )
+from csirt.vault.receipts import new_receipt
 
 FACTS = founding_facts()
 CONTACT = FACTS.organisation.contact
@@ -172,3 +173,13 @@ def test_refusal_error_names_sections_and_kinds() -> None:
     assert error.findings == findings
     assert "contact: email" in str(error)
     assert "someone" not in str(error)
+
+
+def test_every_issued_receipt_is_refused_however_it_is_spaced() -> None:
+    # Receipts not known to the case: the guard finds them by shape and check symbol alone.
+    for _ in range(1_500):
+        compact = new_receipt().replace("-", "")
+        for size in (2, 3, 4, 6):
+            spaced = " ".join(compact[i : i + size] for i in range(0, 24, size)).lower()
+            findings = check_public_text({"overview": f"受付番号は {spaced} です。"}, FORBIDDEN)
+            assert [f.kind for f in findings] == [FindingKind.RECEIPT], spaced

@@ -78,6 +78,10 @@ class Case(Base):
     # with its note (e.g. 重複を除く); documents use it when set (migration 0013).
     persons_total: Mapped[int | None] = mapped_column()
     persons_total_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # How many timeline events the case has: kept by the database's triggers on timeline_events
+    # (migration 0022), never written by the app; deferred, so a loaded case never shows a stale
+    # number (read it with timeline.count_events).
+    event_count: Mapped[int] = mapped_column(server_default="0", deferred=True)
 
     created_by: Mapped[User | None] = relationship()
     members: Mapped[list[CaseMember]] = relationship(

@@ -82,6 +82,9 @@ class Case(Base):
     # (migration 0022), never written by the app; deferred, so a loaded case never shows a stale
     # number (read it with timeline.count_events).
     event_count: Mapped[int] = mapped_column(server_default="0", deferred=True)
+    # Grows whenever any of the case's events is added, changed or removed (the same triggers):
+    # the timeline page keeps its rendered rows under it (timeline_pages).
+    events_version: Mapped[int] = mapped_column(server_default="0", deferred=True)
 
     created_by: Mapped[User | None] = relationship()
     members: Mapped[list[CaseMember]] = relationship(

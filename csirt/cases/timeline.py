@@ -364,6 +364,16 @@ def list_event_rows(
     return EventPage(page.items, page.next_cursor, int(total))
 
 
+_STATE = select(Case.event_count, Case.events_version).where(Case.id == bindparam("id"))
+
+
+def events_state(session: Session, case: Case) -> tuple[int, int]:
+    """The case's number of events and their version (``cases.events_version``: it grows
+    whenever any of the case's events is added, changed or removed), kept by the database."""
+    count, version = read_rows(session, _STATE, {"id": case.id}).one()
+    return int(count), int(version)
+
+
 def count_events(session: Session, case: Case) -> int:
     """How many events the case has (``cases.event_count``, kept by the database)."""
     return int(read_rows(session, _COUNT, {"id": case.id}).scalar() or 0)

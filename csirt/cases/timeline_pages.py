@@ -5,6 +5,7 @@ registered by `views`)."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
@@ -35,6 +36,7 @@ from csirt.cases.timeline import (
     add_events,
     case_evidence_ids,
     edit_event,
+    events_state,
     get_event,
     list_event_rows,
     validate_event,
@@ -259,17 +261,64 @@ class Fixed:
         return html
 
 
+class KeptRows(NamedTuple):
+    """A page of the timeline's rows as the page shows them (rows_html), and its next cursor."""
+
+    html: Markup
+    shown: bool  # the page has rows
+    next_cursor: str | None
+
+
+MAX_KEPT_PAGES = 128  # ~30 KB each: the pages read last, per app and process
+_KEPT_LOCK = threading.Lock()
+
+
+def kept_rows(
+    case: Case,
+    filters: TimelineFilters,
+    cursor: str | None,
+    lang: str,
+    can_edit: bool,
+    events_url: str,
+) -> tuple[KeptRows, int]:
+    """The page's rows and the case's number of events.
+
+    The rows are rendered once per version of the case's events (``events_state``: the
+    database's triggers change it with any event added, changed or removed), language, right to
+    edit, filters, cursor and URL, then kept: a timeline read again and again unchanged (what a
+    response team does) costs one small read, not 50 rows read, formatted and escaped. The version
+    is read before the rows, so rows kept under it are never older than it.
+    """
+    session = get_session()
+    total, version = events_state(session, case)
+    key = (case.id, version, lang, can_edit, filters, cursor, events_url)
+    kept: dict[tuple[object, ...], KeptRows] = current_app.extensions.setdefault(
+        "csirt_timeline_rows", {}
+    )
+    found = kept.get(key)
+    if found is None:
+        page = list_event_rows(
+            session, case, EVENT_COLUMNS, filters, limit=EVENTS_PER_PAGE, cursor=cursor
+        )
+        display = _event_display(lang)
+        rows = field_rows(
+            page.items, display["categories"], display["visibilities"], can_edit, display["actors"]
+        )
+        found = KeptRows(rows_html(rows, events_url, can_edit), bool(rows), page.next_cursor)
+        with _KEPT_LOCK:
+            while len(kept) >= MAX_KEPT_PAGES:
+                del kept[next(iter(kept))]  # the oldest first
+            kept[key] = found
+    return found, total
+
+
 def _timeline_page(
     case: Case,
     event_form: forms.EventForm | None = None,
     import_errors: dict[str, str] | None = None,
 ) -> str:
-    session = get_session()
     filters = _timeline_filters()
     cursor = request.args.get("cursor") or None
-    page = list_event_rows(
-        session, case, EVENT_COLUMNS, filters, limit=EVENTS_PER_PAGE, cursor=cursor, counted=True
-    )
     query = {
         k: v
         for k, v in {
@@ -280,30 +329,26 @@ def _timeline_page(
         if v
     }
     lang = current_lang()
-    display = _event_display(lang)
     can_edit = current_user.can(Permission.CASE_EDIT)
-    rows = field_rows(
-        page.items, display["categories"], display["visibilities"], can_edit, display["actors"]
-    )
     events_url = url_for("cases.timeline", case_id=case.id)
+    rows, total = kept_rows(case, filters, cursor, lang, can_edit, events_url)
     return render_template(
         "cases/timeline.html",
         case=case,
         active="cases.timeline",
-        page=page,
-        rows=rows_html(rows, events_url, can_edit),
+        rows=rows,
         events_url=events_url,
         fixed=Fixed(lang),
         can_edit=can_edit,
         filters=filters,
         query=query,
-        total=page.total,
-        **corrections.deleted_context(session, EVENT_CORRECTIONS, routes.name, case),
+        total=total,
+        **corrections.deleted_context(get_session(), EVENT_CORRECTIONS, routes.name, case),
         # Empty forms' fields rendered once per language (nav.form_fragment)
         event_form=FormSlot(event_form, forms.EventForm),
         import_form=FormSlot(None, forms.ImportForm),
         import_errors=import_errors,
-        **display,
+        **_event_display(lang),
     )
 
 

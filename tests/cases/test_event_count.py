@@ -39,6 +39,12 @@ def _counted(db_session: Session, case: Case) -> tuple[int, int]:
     return count_events(db_session, case), int(rows or 0)
 
 
+def _rows(html: str) -> str:
+    """The timeline table of a page ("" when the page shows no rows)."""
+    start = html.find('<table class="timeline">')
+    return "" if start < 0 else html[start : html.index("</table>", start)]
+
+
 def _heading(client: FlaskClient, case: Case) -> int:
     page = client.get(f"/console/cases/{case.id}/timeline", headers={"Accept-Language": "en"})
     assert page.status_code == 200
@@ -149,3 +155,71 @@ def test_the_upgrade_counts_the_events_that_exist(database_url: str, tmp_path) -
         counts = conn.execute(select(Case.id, Case.event_count).order_by(Case.id)).all()
     engine.dispose()
     assert [tuple(row) for row in counts] == [(1, 3), (2, 0), (3, 1)]
+
+
+def test_the_kept_rows_of_a_timeline_page_follow_every_change(
+    client: FlaskClient, db_session: Session, users: UserFactory, cases: CaseFactory
+) -> None:
+    """The page's rows are kept per version of the case's events (timeline_pages.kept_rows):
+    each change, through the app or straight in the database, shows at the next request; each
+    reader sees the rows for their language and right to edit."""
+    made = users.create(roles=["lead"])
+    lead = made.user
+    reader = users.create(roles=["intake_officer"], totp=True)  # sees the case, may not edit it
+    case = cases.create(actor=lead, members=[reader.user], commit=True)
+    _row, plain = auth_service.create_token(
+        db_session, lead, name="t", actor=FACTORY, scopes=("read", "write")
+    )
+    db_session.commit()
+    api = {"Authorization": f"Bearer {plain}"}
+    page_url = f"/console/cases/{case.id}/timeline"
+
+    def shown(lang: str = "en", by: FlaskClient = client) -> str:
+        page = by.get(page_url, headers={"Accept-Language": lang})
+        assert page.status_code == 200
+        return page.text
+
+    assert login(client, lead.username, made.password, made.totp_seed).status_code == 302
+    added = client.post(
+        f"/api/v1/cases/{case.id}/timeline",
+        json={
+            "occurred_at": "2015-06-24T19:00:00+09:00",
+            "title": "掲示板に名簿の書き込み",
+            "category": "event",
+            "visibility": "internal",
+        },
+        headers=api,
+    )
+    assert added.status_code == 201, added.json
+    event = f"/api/v1/cases/{case.id}/timeline/{added.json['id']}"
+    assert "掲示板に名簿の書き込み" in shown()
+    assert "掲示板に名簿の書き込み" in shown()  # the kept rows
+
+    edited = client.patch(event, json={"title": "名簿の掲載を確認", "reason": "訂正"}, headers=api)
+    assert edited.status_code == 200, edited.json
+    after_edit = shown()
+    assert "名簿の掲載を確認" in after_edit
+    assert "掲示板に名簿の書き込み" not in after_edit
+
+    db_session.execute(
+        update(TimelineEvent)
+        .where(TimelineEvent.id == added.json["id"])
+        .values(title="データベースで直した題")
+    )
+    db_session.commit()
+    assert "データベースで直した題" in shown()
+
+    assert client.delete(event, json={"reason": "重複登録"}, headers=api).status_code == 204
+    assert "データベースで直した題" not in _rows(shown())  # only in the "deleted" table
+    restored = client.post(event + "/restore", json={"reason": "誤削除"}, headers=api)
+    assert restored.status_code == 200, restored.json
+    english = shown()
+    assert "データベースで直した題" in _rows(english)
+    assert "Correct</a>" in english  # a lead may correct
+    assert "訂正</a>" in shown("ja")  # the same rows in the reader's language
+
+    other = client.application.test_client()
+    assert login(other, reader.user.username, reader.password, reader.totp_seed).status_code == 302
+    as_reader = shown(by=other)
+    assert "データベースで直した題" in as_reader
+    assert "Correct</a>" not in as_reader  # the rows kept for a lead are not shown to a reader

@@ -168,7 +168,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         def _sqlite_begin(conn: Connection) -> None:
             # Requests that change things take the write lock at the start (BEGIN IMMEDIATE):
             # no lost updates, no lock-upgrade failures. Reads stay deferred and run in parallel.
-            statement = "BEGIN" if _is_read_request() else "BEGIN IMMEDIATE"
+            statement = "BEGIN" if is_read_request() else "BEGIN IMMEDIATE"
             # Straight to the driver (every request begins at least once): no parameters, no
             # rows, so SQLAlchemy's statement machinery (~70 Python calls) adds nothing; a
             # failure (the busy timeout) is raised as SQLAlchemy's error, as before.
@@ -187,7 +187,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # first statement): PostgreSQL refuses any write in it, so ending it with a commit (see
         # _close_session) keeps nothing. Writes in a read request go through write_step.
         driver = conn.connection.driver_connection
-        read_only = _is_read_request()
+        read_only = is_read_request()
         if getattr(driver, "read_only", read_only) != read_only:
             driver.read_only = read_only  # type: ignore[union-attr]
 
@@ -223,7 +223,9 @@ def writes(view: F) -> F:
     return view
 
 
-def _is_read_request() -> bool:
+def is_read_request() -> bool:
+    """Whether this request only reads (a GET, HEAD or OPTIONS whose view is not marked
+    :func:`writes`, before any :func:`write_step`): its transaction sees only committed rows."""
     if not has_request_context() or request.method not in {"GET", "HEAD", "OPTIONS"}:
         return False
     if g.get("db_write_step", False):

@@ -42,7 +42,7 @@ from csirt.cases.timeline import (
     validate_event,
 )
 from csirt.cases.timeline_download import export_response
-from csirt.db import get_session, writes
+from csirt.db import get_session, is_read_request, writes
 from csirt.forms import saved
 from csirt.i18n import Moments, current_lang
 from csirt.labels import SYSTEM_ACTORS, auto_event_title, auto_reason
@@ -287,15 +287,20 @@ def kept_rows(
     database's triggers change it with any event added, changed or removed), language, right to
     edit, filters, cursor and URL, then kept: a timeline read again and again unchanged (what a
     response team does) costs one small read, not 50 rows read, formatted and escaped. The version
-    is read before the rows, so rows kept under it are never older than it.
+    is read before the rows, so rows kept under it are never older than it. Only a read request
+    keeps or takes kept rows: its transaction sees committed versions only, and a committed
+    version is never reused (one that a rolled-back write saw was never committed). The case's
+    creation time in the key tells apart a case of another database with the same id and version
+    (a restored backup of another instance, a test's rolled-back case).
     """
     session = get_session()
     total, version = events_state(session, case)
-    key = (case.id, version, lang, can_edit, filters, cursor, events_url)
+    key = (case.id, case.created_at, version, lang, can_edit, filters, cursor, events_url)
     kept: dict[tuple[object, ...], KeptRows] = current_app.extensions.setdefault(
         "csirt_timeline_rows", {}
     )
-    found = kept.get(key)
+    reading = is_read_request()
+    found = kept.get(key) if reading else None
     if found is None:
         page = list_event_rows(
             session, case, EVENT_COLUMNS, filters, limit=EVENTS_PER_PAGE, cursor=cursor
@@ -305,10 +310,11 @@ def kept_rows(
             page.items, display["categories"], display["visibilities"], can_edit, display["actors"]
         )
         found = KeptRows(rows_html(rows, events_url, can_edit), bool(rows), page.next_cursor)
-        with _KEPT_LOCK:
-            while len(kept) >= MAX_KEPT_PAGES:
-                del kept[next(iter(kept))]  # the oldest first
-            kept[key] = found
+        if reading:
+            with _KEPT_LOCK:
+                while len(kept) >= MAX_KEPT_PAGES:
+                    del kept[next(iter(kept))]  # the oldest first
+                kept[key] = found
     return found, total
 
 

@@ -223,3 +223,23 @@ def test_the_kept_rows_of_a_timeline_page_follow_every_change(
     as_reader = shown(by=other)
     assert "データベースで直した題" in as_reader
     assert "Correct</a>" not in as_reader  # the rows kept for a lead are not shown to a reader
+
+
+def test_a_page_shown_again_by_a_write_request_keeps_no_rows(
+    client: FlaskClient, users: UserFactory, cases: CaseFactory
+) -> None:
+    """A refused event form shows the timeline again inside a write request: its rows are
+    neither taken from nor added to the kept pages (its transaction may see uncommitted rows)."""
+    made = users.create(roles=["lead"])
+    case = cases.create(actor=made.user, commit=True)
+    assert login(client, made.user.username, made.password, made.totp_seed).status_code == 302
+    page = client.get(f"/console/cases/{case.id}/timeline")
+    kept = client.application.extensions["csirt_timeline_rows"]
+    ours = [key for key in kept if key[:2] == (case.id, case.created_at)]
+    assert len(ours) == 1  # the GET kept its rows
+    refused = client.post(  # with a filter: rows it kept would be under a key of their own
+        f"/console/cases/{case.id}/timeline?category=legal",
+        data={"csrf_token": csrf_from(page.text), "title": "", "occurred_at": "someday"},
+    )
+    assert refused.status_code == 400
+    assert [key for key in kept if key[:2] == (case.id, case.created_at)] == ours

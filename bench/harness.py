@@ -384,8 +384,37 @@ def _lua_table(mapping: Mapping[str, str]) -> str:
     )
 
 
-def wrk_script(requests: Sequence[HttpRequest]) -> str:
-    """Return a wrk Lua script sending ``requests`` round-robin and printing a parseable result."""
+# Follows the server's Set-Cookie as a browser does: the cookie of every request is replaced by
+# the one the server last set (per wrk thread). Without it a signed-in session's cookie never
+# changed on the client, so each request after a minute re-wrote the session's "last seen" time
+# and the server signed and sent a new cookie on every request, which no browser causes.
+_FOLLOW_COOKIES = """
+response = function(status, headers, body)
+  local set = headers["Set-Cookie"] or headers["set-cookie"]
+  if set == nil then return end
+  local pair = string.match(set, "^%s*([^;]+)")
+  local name = pair and string.match(pair, "^([^=]+)=")
+  if name == nil then return end
+  for i, r in ipairs(reqs) do
+    local cookie = r[3]["Cookie"]
+    if cookie ~= nil then
+      local kept = {}
+      for part in string.gmatch(cookie, "[^;]+") do
+        part = string.match(part, "^%s*(.-)%s*$")
+        if string.match(part, "^([^=]+)=") ~= name then table.insert(kept, part) end
+      end
+      table.insert(kept, pair)
+      r[3]["Cookie"] = table.concat(kept, "; ")
+    end
+  end
+  prepare()
+end
+"""
+
+
+def wrk_script(requests: Sequence[HttpRequest], *, follow_cookies: bool = False) -> str:
+    """Return a wrk Lua script sending ``requests`` round-robin and printing a parseable result;
+    with ``follow_cookies`` the requests' ``Cookie`` follows the server's ``Set-Cookie``."""
     entries = ",\n".join(
         f"  {{{_lua_string(r.method)}, {_lua_string(r.path)}, {_lua_table(r.headers)}, "
         f"{_lua_string(r.body)}}}"
@@ -398,7 +427,7 @@ local reqs = {{
 local prepared = {{}}
 local n = 0
 
-init = function(args)
+function prepare()
   for i, r in ipairs(reqs) do
     local body = nil
     if r[4] ~= "" then body = r[4] end
@@ -406,11 +435,15 @@ init = function(args)
   end
 end
 
+init = function(args)
+  prepare()
+end
+
 request = function()
   n = n + 1
   return prepared[(n % #prepared) + 1]
 end
-
+{_FOLLOW_COOKIES if follow_cookies else ""}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -477,7 +510,9 @@ def run_wrk(
     ]
     wrk_threads = threads if threads is not None else min(connections, 2)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-wrk-", delete=False) as fh:
-        fh.write(wrk_script(merged))
+        # A request with a cookie is a signed-in browser's: it keeps the cookie it is sent.
+        follow = any("Cookie" in r.headers for r in merged)
+        fh.write(wrk_script(merged, follow_cookies=follow))
         script = fh.name
     try:
         argv = [

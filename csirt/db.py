@@ -187,7 +187,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # first statement): PostgreSQL refuses any write in it, so ending it with a commit (see
         # _close_session) keeps nothing. Writes in a read request go through write_step.
         driver = conn.connection.driver_connection
-        read_only = is_read_request()
+        read_only = is_read_request() and not g.get("db_write_ahead", False)
         if getattr(driver, "read_only", read_only) != read_only:
             driver.read_only = read_only  # type: ignore[union-attr]
 
@@ -262,9 +262,10 @@ def write_step(session: Session) -> Iterator[Session]:
     For a write that a read request decides on late (the audit row of a case view, a refused
     request): the read transaction is ended first (the caller has changed nothing), then a new
     one begins IMMEDIATE, waits its turn like any writer, and commits here. Never a second
-    session: a request must not wait on a lock that it holds itself.
+    session: a request must not wait on a lock that it holds itself. On PostgreSQL, after
+    :func:`write_ahead`, the request's read-write transaction goes on and commits here.
     """
-    if session.in_transaction():
+    if session.in_transaction() and not _continues(session):
         session.commit()
     before = g.get("db_write_step", False)
     g.db_write_step = True
@@ -273,6 +274,25 @@ def write_step(session: Session) -> Iterator[Session]:
             yield session
     finally:
         g.db_write_step = before
+
+
+def write_ahead() -> None:
+    """Note, before its first statement, that this read request will write at its end (a case
+    view's audit row). On PostgreSQL its transaction then begins read-write and
+    :func:`write_step` continues it: one transaction, not a read-only one ended before a second
+    (two round trips less). SQLite's read transaction stays deferred: holding the write lock
+    while it reads would make every other writer wait."""
+    g.db_write_ahead = True
+
+
+def _continues(session: Session) -> bool:
+    """Whether :func:`write_step` continues the request's transaction: a PostgreSQL read-write
+    one that :func:`write_ahead` began for this write."""
+    return (
+        g.get("db_write_ahead", False)
+        and session.get_bind().dialect.name == "postgresql"
+        and not _read_only_transaction(session)
+    )
 
 
 def after_request_write(callback: Callable[[Session], None]) -> None:

@@ -261,3 +261,55 @@ def test_a_read_request_on_postgresql_is_read_only_and_keeps_its_prepared_statem
     with pytest.raises(InternalError, match="read-only transaction"):
         client.get("/_write")
     get_db(app).engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_a_case_view_on_postgresql_is_one_transaction_with_its_audit_row(
+    migrated_engine: Engine, database_url: str, tmp_path
+) -> None:
+    # A GET of a case's page writes its case.view row at the end: on PostgreSQL its transaction
+    # begins read-write (db.write_ahead) and the audit row commits in it, one BEGIN and one
+    # COMMIT, where a read-only transaction was ended before a second one for the row. Other
+    # read requests stay read only.
+    from sqlalchemy import event
+
+    from tests.conftest import login
+    from tests.factories import CaseFactory, UserFactory
+
+    app = create_app(make_config(database_url, tmp_path / "instance"))
+    engine = get_db(app).engine
+    with app.app_context():
+        session = get_session()
+        users = UserFactory(session, app.extensions["csirt.hashing"])
+        made = users.create(roles=["lead"])
+        case = CaseFactory(session, users, app).create(actor=made.user, commit=True)
+        case_id = case.id
+    client = app.test_client()
+    assert login(client, made.user.username, made.password, made.totp_seed).status_code == 302
+    seen: list[str] = []
+    event.listen(engine, "begin", lambda _conn: seen.append("begin"))
+    event.listen(engine, "commit", lambda _conn: seen.append("commit"))
+    event.listen(engine, "rollback", lambda _conn: seen.append("rollback"))
+
+    def views() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(sql("count(*)"))
+                    .select_from(AuditEvent)
+                    .where(AuditEvent.action == "case.view", AuditEvent.case_id == case_id)
+                ).scalar_one()
+            )
+
+    before = views()
+    seen.clear()
+    for path in (f"/console/cases/{case_id}", f"/console/cases/{case_id}/timeline"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert seen == ["begin", "commit"], (path, seen)
+        seen.clear()
+    assert views() == before + 2
+    seen.clear()
+    assert client.get("/console/deadlines").status_code == 200
+    assert seen == ["begin", "commit"]  # read only, ended with a commit (kept prepared statements)
+    engine.dispose()

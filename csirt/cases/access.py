@@ -17,7 +17,7 @@ from csirt.auth.permissions import Permission
 from csirt.cases.errors import CaseNotFoundError
 from csirt.cases.models import Case
 from csirt.cases.need_to_know import get_case_for
-from csirt.db import get_session, write_step
+from csirt.db import get_session, write_ahead, write_step
 
 
 def case_or_404(case_id: int) -> Case:
@@ -71,6 +71,15 @@ def case_action(
         return view
 
     return register
+
+
+def expect_case_view(_endpoint: str | None, values: dict[str, object] | None) -> None:
+    """Before a GET of a case's page, tab or API resource runs a statement: it will write its
+    ``case.view`` row at the end (:func:`record_case_view`), so say so (``db.write_ahead``).
+    Registered as a URL value preprocessor: those run before every ``before_request`` hook,
+    the signed-in user's load among them."""
+    if request.method == "GET" and isinstance((values or {}).get("case_id"), int):
+        write_ahead()
 
 
 def record_case_view(response: Response) -> Response:

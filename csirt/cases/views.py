@@ -34,7 +34,13 @@ from csirt.cases import (
     registry,
 )
 from csirt.cases import timeline_pages as _timeline_pages  # noqa: F401 (its routes join bp)
-from csirt.cases.access import case_action, case_or_404, case_page, record_case_view
+from csirt.cases.access import (
+    case_action,
+    case_or_404,
+    case_page,
+    expect_case_view,
+    record_case_view,
+)
 from csirt.cases.creation import create_case
 from csirt.cases.editing import update_case
 from csirt.cases.errors import (
@@ -86,6 +92,7 @@ def init_app(app: Flask) -> None:
     """Load the playbooks once at start-up (a broken playbook stops the app here); audit every
     view of a case (console and API alike)."""
     registry.load(app)
+    app.url_value_preprocessor(expect_case_view)
     app.after_request(record_case_view)
     app.jinja_env.globals["form_fragment"] = form_fragment
     app.jinja_env.globals["case_tabs"] = case_tabs

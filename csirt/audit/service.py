@@ -105,6 +105,21 @@ _ADVANCE = (
 )
 _APPEND = insert(cast(Table, AuditEvent.__table__))
 _SEAL = update(_HEADS).where(_HEAD.id == HEAD_ID).values(last_hash=bindparam("sealed"))
+# PostgreSQL: the append and the seal in one statement (a data-modifying WITH), one round trip
+# less on every audited request; SQLite has no INSERT inside WITH and no round trips to save.
+_EVENTS = cast(Table, AuditEvent.__table__)
+_APPENDED = (
+    insert(_EVENTS)
+    .values({name: bindparam(f"e_{name}", type_=_EVENTS.c[name].type) for name in Entry._fields})
+    .returning(_EVENTS.c.hash)
+    .cte("appended")
+)
+_APPEND_AND_SEAL = (
+    update(_HEADS)
+    .where(_HEAD.id == HEAD_ID)
+    .values(last_hash=select(_APPENDED.c.hash).scalar_subquery())
+    .add_cte(_APPENDED)
+)
 
 
 def record(
@@ -145,8 +160,11 @@ def record(
         hash="",
     )
     entry = entry._replace(hash=compute_hash(entry))
-    connection.execute(_APPEND, entry._asdict())
-    connection.execute(_SEAL, {"sealed": entry.hash})
+    if connection.dialect.name == "postgresql":
+        connection.execute(_APPEND_AND_SEAL, {f"e_{k}": v for k, v in entry._asdict().items()})
+    else:
+        connection.execute(_APPEND, entry._asdict())
+        connection.execute(_SEAL, {"sealed": entry.hash})
     return entry
 
 

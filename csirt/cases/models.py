@@ -81,10 +81,15 @@ class Case(Base):
     # How many timeline events the case has: kept by the database's triggers on timeline_events
     # (migration 0022), never written by the app; deferred, so a loaded case never shows a stale
     # number (read it with timeline.count_events).
-    event_count: Mapped[int] = mapped_column(server_default="0", deferred=True)
+    event_count: Mapped[int] = mapped_column(
+        server_default="0", deferred=True, deferred_group="events"
+    )
     # Grows whenever any of the case's events is added, changed or removed (the same triggers):
-    # the timeline page keeps its rendered rows under it (timeline_pages).
-    events_version: Mapped[int] = mapped_column(server_default="0", deferred=True)
+    # the timeline page keeps its rendered rows under it (timeline_pages). The case loader of the
+    # web pages (need_to_know.get_case_for) reads both with the case.
+    events_version: Mapped[int] = mapped_column(
+        server_default="0", deferred=True, deferred_group="events"
+    )
 
     created_by: Mapped[User | None] = relationship()
     members: Mapped[list[CaseMember]] = relationship(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     insert,
+    inspect,
     or_,
     select,
 )
@@ -369,7 +370,10 @@ _STATE = select(Case.event_count, Case.events_version).where(Case.id == bindpara
 
 def events_state(session: Session, case: Case) -> tuple[int, int]:
     """The case's number of events and their version (``cases.events_version``: it grows
-    whenever any of the case's events is added, changed or removed), kept by the database."""
+    whenever any of the case's events is added, changed or removed), kept by the database: as
+    the case was loaded with them (need_to_know.get_case_for), else read now."""
+    if not {"event_count", "events_version"} & inspect(case).unloaded:
+        return case.event_count, case.events_version
     count, version = read_rows(session, _STATE, {"id": case.id}).one()
     return int(count), int(version)
 

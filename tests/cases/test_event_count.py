@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, insert, select, update
@@ -21,6 +22,7 @@ from csirt.migrate import upgrade
 from tests.conftest import csrf_from, login
 from tests.factories import FACTORY, CaseFactory, UserFactory
 from tests.test_db import _fresh_url
+from tests.test_scale import statements
 
 CSV = (
     "occurred_at,precision,title,description,category,visibility,source,actor,evidence_ids\n"
@@ -243,3 +245,21 @@ def test_a_page_shown_again_by_a_write_request_keeps_no_rows(
     )
     assert refused.status_code == 400
     assert [key for key in kept if key[:2] == (case.id, case.created_at)] == ours
+
+
+def test_the_timeline_page_reads_the_count_and_version_with_the_case(
+    client: FlaskClient, login_as: Any, cases: CaseFactory, db_session: Session, connection: Any
+) -> None:
+    """The case's loader reads the number of events and their version with the case
+    (need_to_know.get_case_for): the timeline page runs no statement of its own for them."""
+    lead = login_as("lead")
+    case = cases.create(actor=lead)
+    db_session.commit()
+    with statements(connection) as seen:
+        page = client.get(f"/console/cases/{case.id}/timeline", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert f"({count_events(db_session, case)} event" in page.text
+    loads = [sql for sql, _params in seen if "events_version" in sql]
+    assert len(loads) == 1, loads
+    assert "FROM cases" in loads[0]
+    assert "involved" in loads[0]  # the need-to-know statement, not a read apart

@@ -23,6 +23,17 @@ DEFAULT_PASSWORD = "correct horse battery staple"
 FACTORY = Actor(None, "factory")
 
 
+def api_headers(
+    db_session: Session, user: User, scopes: Sequence[str] = ("read", "write")
+) -> dict[str, str]:
+    """The headers of an API client holding a new token of ``user`` (committed)."""
+    _row, plain = service.create_token(
+        db_session, user, name="t", actor=FACTORY, scopes=tuple(scopes)
+    )
+    db_session.commit()
+    return {"Authorization": f"Bearer {plain}"}
+
+
 @dataclass
 class CreatedUser:
     user: User

@@ -14,13 +14,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from csirt.auth import service as auth_service
 from csirt.cases.models import Case, TimelineEvent
 from csirt.cases.timeline import count_events
 from csirt.db import make_engine
 from csirt.migrate import upgrade
 from tests.conftest import csrf_from, login
-from tests.factories import FACTORY, CaseFactory, UserFactory
+from tests.factories import CaseFactory, UserFactory, api_headers
 from tests.test_db import _fresh_url
 from tests.test_scale import statements
 
@@ -55,28 +54,8 @@ def _heading(client: FlaskClient, case: Case) -> int:
     return int(found.group(1))
 
 
-def test_the_kept_count_follows_every_way_an_event_comes_or_goes(
-    client: FlaskClient, db_session: Session, users: UserFactory, cases: CaseFactory
-) -> None:
-    made = users.create(roles=["lead"])
-    lead = made.user
-    case = cases.create(actor=lead, commit=True)
-    _row, plain = auth_service.create_token(
-        db_session, lead, name="t", actor=FACTORY, scopes=("read", "write")
-    )
-    db_session.commit()
-    api = {"Authorization": f"Bearer {plain}"}
-    assert login(client, lead.username, made.password, made.totp_seed).status_code == 302
-    start, events = _counted(db_session, case)
-    assert start == events
-
-    def step(expected_change: int) -> None:
-        nonlocal start
-        kept, counted = _counted(db_session, case)
-        assert kept == counted == start + expected_change
-        assert _heading(client, case) == kept
-        start = kept
-
+def _add_event(client: FlaskClient, case: Case, api: dict[str, str]) -> Any:
+    """Add the tip's event through the API; return the answer."""
     added = client.post(
         f"/api/v1/cases/{case.id}/timeline",
         json={
@@ -88,6 +67,28 @@ def test_the_kept_count_follows_every_way_an_event_comes_or_goes(
         headers=api,
     )
     assert added.status_code == 201, added.json
+    return added
+
+
+def test_the_kept_count_follows_every_way_an_event_comes_or_goes(
+    client: FlaskClient, db_session: Session, users: UserFactory, cases: CaseFactory
+) -> None:
+    made = users.create(roles=["lead"])
+    lead = made.user
+    case = cases.create(actor=lead, commit=True)
+    api = api_headers(db_session, lead)
+    assert login(client, lead.username, made.password, made.totp_seed).status_code == 302
+    start, events = _counted(db_session, case)
+    assert start == events
+
+    def step(expected_change: int) -> None:
+        nonlocal start
+        kept, counted = _counted(db_session, case)
+        assert kept == counted == start + expected_change
+        assert _heading(client, case) == kept
+        start = kept
+
+    added = _add_event(client, case, api)
     step(+1)
 
     page = client.get(f"/console/cases/{case.id}/timeline")
@@ -169,11 +170,7 @@ def test_the_kept_rows_of_a_timeline_page_follow_every_change(
     lead = made.user
     reader = users.create(roles=["intake_officer"], totp=True)  # sees the case, may not edit it
     case = cases.create(actor=lead, members=[reader.user], commit=True)
-    _row, plain = auth_service.create_token(
-        db_session, lead, name="t", actor=FACTORY, scopes=("read", "write")
-    )
-    db_session.commit()
-    api = {"Authorization": f"Bearer {plain}"}
+    api = api_headers(db_session, lead)
     page_url = f"/console/cases/{case.id}/timeline"
 
     def shown(lang: str = "en", by: FlaskClient = client) -> str:
@@ -182,17 +179,7 @@ def test_the_kept_rows_of_a_timeline_page_follow_every_change(
         return page.text
 
     assert login(client, lead.username, made.password, made.totp_seed).status_code == 302
-    added = client.post(
-        f"/api/v1/cases/{case.id}/timeline",
-        json={
-            "occurred_at": "2015-06-24T19:00:00+09:00",
-            "title": "掲示板に名簿の書き込み",
-            "category": "event",
-            "visibility": "internal",
-        },
-        headers=api,
-    )
-    assert added.status_code == 201, added.json
+    added = _add_event(client, case, api)
     event = f"/api/v1/cases/{case.id}/timeline/{added.json['id']}"
     assert "掲示板に名簿の書き込み" in shown()
     assert "掲示板に名簿の書き込み" in shown()  # the kept rows

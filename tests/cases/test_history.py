@@ -7,18 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csirt.audit.models import AuditEvent
-from csirt.auth import service as auth_service
 from csirt.cases.models import TimelineEvent
 from tests.conftest import csrf_from
-from tests.factories import FACTORY
-
-
-def _token(db_session: Session, user) -> dict[str, str]:
-    _row, plain = auth_service.create_token(
-        db_session, user, name="t", actor=FACTORY, scopes=("read", "write")
-    )
-    db_session.commit()
-    return {"Authorization": f"Bearer {plain}"}
+from tests.factories import api_headers as _token
 
 
 def _event(client, headers, case_id: int, **fields) -> int:

@@ -7,12 +7,11 @@ from sqlalchemy.orm import Session
 
 from csirt.audit.actions import AuditAction
 from csirt.audit.models import AuditEvent
-from csirt.auth import service as auth_service
 from csirt.cases.creation import create_case
 from csirt.cases.models import CaseMember, Task
 from csirt.cases.tasks import add_task
 from tests.conftest import csrf_from
-from tests.factories import FACTORY
+from tests.factories import api_headers as _token
 
 
 def _case_with_tasks(db_session: Session, lead, helper, n: int = 3):
@@ -126,14 +125,6 @@ def test_no_bulk_form_without_edit_permission(client, login_as, db_session: Sess
     page = client.get(f"/console/cases/{case.id}/tasks")
     if page.status_code == 200:
         assert 'id="task-bulk"' not in page.text
-
-
-def _token(db_session: Session, user) -> dict[str, str]:
-    _row, plain = auth_service.create_token(
-        db_session, user, name="t", actor=FACTORY, scopes=("read", "write")
-    )
-    db_session.commit()
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def test_bulk_api(client, db_session: Session, users):

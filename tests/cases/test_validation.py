@@ -7,19 +7,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from csirt.auth import service as auth_service
 from csirt.cases.models import Case
 from csirt.db import utcnow
 from tests.conftest import csrf_from
-from tests.factories import FACTORY
-
-
-def _token(db_session: Session, user) -> dict[str, str]:
-    _row, plain = auth_service.create_token(
-        db_session, user, name="t", actor=FACTORY, scopes=("read", "write")
-    )
-    db_session.commit()
-    return {"Authorization": f"Bearer {plain}"}
+from tests.factories import api_headers as _token
 
 
 def test_api_refuses_an_aware_date_in_the_future(client, db_session: Session, users):

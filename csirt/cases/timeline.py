@@ -211,7 +211,6 @@ class EventPage(Generic[Item]):
 
     items: list[Item]
     next_cursor: str | None
-    total: int | None = None  # the case's events (all of them, whatever the filters), if asked
 
 
 def encode_event_cursor(event_row: Any) -> str:
@@ -232,30 +231,23 @@ def decode_event_cursor(cursor: str) -> tuple[datetime, int] | None:
 # The timeline's statements, built once per shape (whole events or which columns, which filters,
 # a cursor or not, a limit or not) with every value bound at execution: building a statement and
 # its cache key on every request cost more than reading a page of rows (as cases.listing does).
-# Bounded: the shapes are the code's column lists times 64.
+# Bounded: the shapes are the code's column lists times 32.
 _STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
 
 # The case's number of events: cases.event_count, which the database's triggers keep (migration
 # 0022); counting the case's index on every page read 10,000 entries of a long timeline.
 _COUNT = select(Case.event_count).where(Case.id == bindparam("id"))
-# The same number as a last column of a page's rows: an uncorrelated scalar subquery, read once
-# per statement (PostgreSQL's InitPlan, SQLite's once-only subquery).
-_TOTAL = (
-    select(Case.event_count).where(Case.id == bindparam("case_id")).scalar_subquery().label("total")
-)
 
 
 def _statement(columns: tuple[str, ...] | None, shape: tuple[bool, ...]) -> Select[Any]:
     query = _STATEMENTS.get((columns, *shape))
     if query is not None:
         return query
-    category, visibility, text, after, limited, counted = shape
+    category, visibility, text, after, limited = shape
     if columns is None:
         query = select(TimelineEvent)
     else:
         query = select(*(TimelineEvent.__table__.c[name] for name in columns))
-    if counted:
-        query = query.add_columns(_TOTAL)
     query = query.where(TimelineEvent.case_id == bindparam("case_id"))
     if category:
         query = query.where(TimelineEvent.category == bindparam("category"))
@@ -292,7 +284,6 @@ def _events_query(
     filters: TimelineFilters | None,
     limit: int | None,
     cursor: str | None,
-    counted: bool = False,
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement of a page of events and its values."""
     filters = filters or TimelineFilters()
@@ -316,7 +307,6 @@ def _events_query(
         bool(text),
         position is not None,
         limit is not None,
-        counted,
     )
     return _statement(columns, shape), params
 
@@ -348,21 +338,11 @@ def list_event_rows(
     *,
     limit: int | None = 500,
     cursor: str | None = None,
-    counted: bool = False,
 ) -> EventPage[Row[Any]]:
     """The same page as :func:`list_events` as plain rows of the named columns (``occurred_at``
-    and ``id`` among them when a page may follow): no ORM object or instance state per row.
-
-    ``counted``: the page's ``total`` is :func:`count_events`, read in the page's statement (one
-    round trip and one statement less a page; each row then ends with that count after the named
-    columns); a page without rows counts apart."""
-    query, params = _events_query(tuple(columns), case, filters, limit, cursor, counted)
-    rows = list(read_rows(session, query, params).all())
-    page = _paged(rows, limit)
-    if not counted:
-        return page
-    total = rows[0][-1] if rows else count_events(session, case)
-    return EventPage(page.items, page.next_cursor, int(total))
+    and ``id`` among them when a page may follow): no ORM object or instance state per row."""
+    query, params = _events_query(tuple(columns), case, filters, limit, cursor)
+    return _paged(list(read_rows(session, query, params).all()), limit)
 
 
 _STATE = select(Case.event_count, Case.events_version).where(Case.id == bindparam("id"))

@@ -145,8 +145,7 @@ def field_rows(
     actors: dict[str, str] | None = None,
 ) -> list[EventRow]:
     """The page's events (each the values of EVENT_COLUMNS in that order, as the page's rows
-    are; values after these, such as the page's count, are left aside) with every shown value
-    computed in one pass: the template only writes them out
+    are) with every shown value computed in one pass: the template only writes them out
     (filters, label look-ups and gettext per row were most of the page's cost). When it
     happened is labels.event_time with the page's formatters; the two sentences with a value
     are translated once per page, then filled in per row (as gettext fills them in); who did
@@ -159,8 +158,7 @@ def field_rows(
     correct = _("Correct or delete: %(title)s") if can_edit else ""
     rows = []
     for event in events:
-        # One unpacking; a value after the columns (the page's count) goes to _total.
-        (
+        (  # one unpacking
             ident,
             moment,
             precision,
@@ -172,7 +170,6 @@ def field_rows(
             source,
             actor,
             auto,
-            *_total,
         ) = event
         if auto:
             title, description = auto_event_title(title), auto_reason(description)

@@ -16,9 +16,7 @@ from csirt.cases import timeline_pages
 from csirt.cases.lifecycle import change_priority
 from csirt.cases.timeline import (
     EventInput,
-    TimelineFilters,
     add_events,
-    count_events,
     list_event_rows,
     list_events,
 )
@@ -165,50 +163,6 @@ def test_the_pages_rows_read_as_its_events_do(
                 assert timeline_pages.field_rows(
                     rows, categories, visibilities, can_edit, actors
                 ) == timeline_pages.event_rows(events, categories, visibilities, can_edit)
-
-
-def test_a_counted_page_carries_the_cases_count_of_events(
-    app: Flask, db_session: Session, users: UserFactory, cases: CaseFactory
-) -> None:
-    """The timeline page's rows come with the case's count of events in the same statement
-    (counted=True): the count of all the case's events, whatever the filters or the cursor,
-    also when the page has no rows; the rows' columns are those of an uncounted page."""
-    lead = users.create(roles=["lead"]).user
-    case, other, empty = (cases.create(actor=lead) for _ in range(3))
-    at = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
-    items = [
-        EventInput(at, "minute", f"event {n}", category="legal" if n % 3 else "event")
-        for n in range(7)
-    ]
-    add_events(db_session, case, lead, items)
-    add_events(db_session, other, lead, items[:2])  # another case's events are not counted
-    db_session.commit()
-    columns = timeline_pages.EVENT_COLUMNS
-    total = count_events(db_session, case)
-    assert total == 7
-    first = list_event_rows(db_session, case, columns, limit=3, counted=True)
-    plain = list_event_rows(db_session, case, columns, limit=3)
-    assert first.total == total
-    assert plain.total is None
-    assert [tuple(row)[:-1] for row in first.items] == [tuple(row) for row in plain.items]
-    assert first.next_cursor == plain.next_cursor is not None
-    following = list_event_rows(
-        db_session, case, columns, limit=3, cursor=first.next_cursor, counted=True
-    )
-    assert following.total == total
-    assert len(following.items) == 3
-    filtered = TimelineFilters(category="event")
-    assert list_event_rows(db_session, case, columns, filtered, counted=True).total == total
-    nothing = TimelineFilters(text="no such words")
-    none = list_event_rows(db_session, case, columns, nothing, counted=True)
-    assert none.items == []
-    assert none.total == total
-    assert list_event_rows(db_session, empty, columns, counted=True).total == 0
-    with app.test_request_context("/console/", headers={"Accept-Language": "en"}):
-        categories, visibilities, actors = timeline_pages._labels("en")
-        assert timeline_pages.field_rows(
-            first.items, categories, visibilities, True, actors
-        ) == timeline_pages.field_rows(plain.items, categories, visibilities, True, actors)
 
 
 def test_the_timeline_page_shows_the_cases_count_of_events(

@@ -163,7 +163,7 @@ def validate(body: dict[str, Any], dataset_ids: set[int]) -> dict[str, Any]:
             else:
                 values[key] = value
         elif key == "ppc_stage":
-            if value not in {s.value for s in PpcStage}:
+            if not isinstance(value, str) or value not in {s.value for s in PpcStage}:
                 errors[key] = "must be preliminary or final"
             else:
                 values[key] = value

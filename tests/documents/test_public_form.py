@@ -238,6 +238,8 @@ def test_public_facts_round_trip_and_validation(client, db_session, team) -> Non
         ({"committee": {"name": "x", "period_start": "2016-01-01"}}, "committee"),
         ({"datasets": {"999999": {"count": "max"}}}, "datasets"),
         ({"ppc_stage": "later"}, "ppc_stage"),
+        ({"ppc_stage": []}, "ppc_stage"),  # found by the API fuzz: was a 500
+        ({"datasets": {"1": {"count": []}}}, "datasets"),
     ):
         response = client.put(url, json=bad, headers=lead)
         assert response.status_code == 422, (bad, response.status_code)

@@ -80,7 +80,7 @@ class Case(Base):
     persons_total_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # How many timeline events the case has: kept by the database's triggers on timeline_events
     # (migration 0022), never written by the app; deferred, so a loaded case never shows a stale
-    # number (read it with timeline.count_events).
+    # number (read it with timeline.events_state).
     event_count: Mapped[int] = mapped_column(
         server_default="0", deferred=True, deferred_group="events"
     )

@@ -234,9 +234,10 @@ def decode_event_cursor(cursor: str) -> tuple[datetime, int] | None:
 # Bounded: the shapes are the code's column lists times 32.
 _STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
 
-# The case's number of events: cases.event_count, which the database's triggers keep (migration
-# 0022); counting the case's index on every page read 10,000 entries of a long timeline.
-_COUNT = select(Case.event_count).where(Case.id == bindparam("id"))
+# The case's number of events and their version: columns of cases that the database's triggers
+# keep (migration 0022); counting the case's index on every page read 10,000 entries of a long
+# timeline.
+_STATE = select(Case.event_count, Case.events_version).where(Case.id == bindparam("id"))
 
 
 def _statement(columns: tuple[str, ...] | None, shape: tuple[bool, ...]) -> Select[Any]:
@@ -345,9 +346,6 @@ def list_event_rows(
     return _paged(list(read_rows(session, query, params).all()), limit)
 
 
-_STATE = select(Case.event_count, Case.events_version).where(Case.id == bindparam("id"))
-
-
 def events_state(session: Session, case: Case) -> tuple[int, int]:
     """The case's number of events and their version (``cases.events_version``: it grows
     whenever any of the case's events is added, changed or removed), kept by the database: as
@@ -359,8 +357,8 @@ def events_state(session: Session, case: Case) -> tuple[int, int]:
 
 
 def count_events(session: Session, case: Case) -> int:
-    """How many events the case has (``cases.event_count``, kept by the database)."""
-    return int(read_rows(session, _COUNT, {"id": case.id}).scalar() or 0)
+    """How many events the case has (``cases.event_count``, kept by the database), read now."""
+    return int(read_rows(session, _STATE, {"id": case.id}).one()[0])
 
 
 # --- corrections: edit with history, soft delete, restore ------------------------------------
